@@ -40,6 +40,11 @@ void *qir_arena_alloc(qir_context *ctx, size_t size);
 /* Copy of `size` bytes into the arena. */
 void *qir_arena_dup(qir_context *ctx, const void *p, size_t size);
 
+/* Runs fn(arg) when the context is destroyed, latest first (plugins use it
+ * to dlclose their handles; analyses to free their caches). */
+void qir_context_add_cleanup(qir_context *ctx, void (*fn)(void *arg),
+                             void *arg);
+
 /* A source location.  `file` is interned (or NULL when unknown); line and
  * col are 1-based, 0 when unknown. */
 typedef struct qir_loc {
