@@ -105,6 +105,13 @@ int qir_attr_get_floats(const qir_attr *a, double *out, unsigned max);
 bool qir_attr_equal(const qir_attr *a, const qir_attr *b);
 uint64_t qir_attr_hash(const qir_attr *a);
 
+/* IEEE half and bfloat16 conversions; to-f16/bf16 round to nearest even
+ * (overflow gives inf, NaN stays NaN). */
+float qir_f16_to_f32(uint16_t h);
+uint16_t qir_f32_to_f16(float f);
+float qir_bf16_to_f32(uint16_t h);
+uint16_t qir_f32_to_bf16(float f);
+
 typedef struct qir_named_attr {
   const char *name; /* interned */
   const qir_attr *attr;

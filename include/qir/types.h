@@ -128,6 +128,12 @@ int64_t qir_tensor_num_bytes(const qir_type *t);
 int qir_type_format(const qir_type *t, char *buf, size_t size);
 void qir_type_print(FILE *out, const qir_type *t);
 
+/* Shortest text that reads back (strtod/strtof) bit-exact, always with a
+ * '.' or an 'e' ("1.0", "1.5e-05", "0.1") or one of inf, -inf, nan.
+ * Writes like snprintf; returns the length it needed. */
+int qir_format_double(double v, char *buf, size_t n);
+int qir_format_float(float v, char *buf, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
