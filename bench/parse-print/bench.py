@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Parse + verify + print throughput of qir-opt against mlir-opt-14.
+
+Generates the same graph as a .qir module and as a generic-form MLIR module
+(genmodule.py) at each size, runs `qir-opt in.qir -o out.qir` and
+`mlir-opt-14 -allow-unregistered-dialect -mlir-print-op-generic in.mlir -o
+out.mlir` several times each, and prints the median wall time, ops/s and
+peak RSS of both, their ratios, and how time grows with size.
+
+usage: bench.py [--qir-opt PATH] [--runs N] [--sizes 10000,100000]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import genmodule  # noqa: E402
+
+
+def measure(cmd, runs):
+    """Median wall seconds and median peak RSS (KiB) over runs."""
+    times, rss = [], []
+    for _ in range(runs):
+        out = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        if out.returncode != 0:
+            sys.exit("bench: command failed: {}\n{}".format(" ".join(cmd), out.stderr))
+        wall, kib = out.stderr.strip().splitlines()[-1].split()
+        times.append(float(wall))
+        rss.append(int(kib))
+    return statistics.median(times), statistics.median(rss)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qir-opt", default=os.environ.get("QIR_OPT", "qir-opt"))
+    ap.add_argument("--mlir-opt", default=shutil.which("mlir-opt-14") or "")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--sizes", default="10000,100000")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tmp = tempfile.mkdtemp(prefix="qir-bench-")
+    rows = {}
+    try:
+        for n in sizes:
+            q, m = os.path.join(tmp, "g.qir"), os.path.join(tmp, "g.mlir")
+            with open(q, "w") as fq, open(m, "w") as fm:
+                genmodule.generate(n, fq, fm)
+            qt, qr = measure([args.qir_opt, q, "-o", os.path.join(tmp, "o.qir")], args.runs)
+            mt = mr = None
+            if args.mlir_opt:
+                mt, mr = measure([args.mlir_opt, "-allow-unregistered-dialect",
+                                  "-mlir-print-op-generic", m,
+                                  "-o", os.path.join(tmp, "o.mlir")], args.runs)
+            rows[n] = (qt, qr, mt, mr)
+    finally:
+        shutil.rmtree(tmp)
+
+    print("parse + verify + print, median of {} runs, {} cores".format(args.runs, os.cpu_count()))
+    print("{:>8} | {:>10} {:>12} {:>9} | {:>10} {:>12} {:>9} | {:>7} {:>7}".format(
+        "ops", "qir s", "qir ops/s", "qir MiB", "mlir s", "mlir ops/s", "mlir MiB",
+        "speed x", "mem x"))
+    for n, (qt, qr, mt, mr) in rows.items():
+        qops = n / qt if qt > 0 else float("inf")
+        line = "{:>8} | {:>10.3f} {:>12.0f} {:>9.1f} |".format(n, qt, qops, qr / 1024)
+        if mt is not None:
+            mops = n / mt if mt > 0 else float("inf")
+            line += " {:>10.3f} {:>12.0f} {:>9.1f} | {:>7.2f} {:>7.2f}".format(
+                mt, mops, mr / 1024, qops / mops, qr / mr)
+        else:
+            line += " (mlir-opt-14 not found: install mlir-14-tools)"
+        print(line)
+    if len(sizes) >= 2:
+        a, b = sizes[0], sizes[-1]
+        ta, tb = rows[a][0], rows[b][0]
+        growth = tb / ta if ta > 0 else float("inf")
+        print("qir time growth {} -> {} ops: {:.2f}x for {:.0f}x the ops".format(a, b, growth, b / a))
+
+
+if __name__ == "__main__":
+    main()
