@@ -1,8 +1,332 @@
-/* passes/canonicalize.c - the canonicalize pass. */
+/* passes/canonicalize.c - rewrites ops to simpler canonical forms, folds
+ * constants and removes dead ops, to a fixed point.
+ *
+ * A worklist drives the rewriting: it starts with every op of the function;
+ * when a rule fires, the ops it may have enabled (users of replaced values,
+ * the rewritten op itself, producers that lost their last use) go back on
+ * the list.  Each rule only fires when the rewrite keeps the semantics and
+ * every type: in particular a rewrite that drops an op needs the op's
+ * result type to equal the type of the value that replaces it. */
+#include <stdlib.h>
+
 #include "passes/passes.h"
 
+typedef struct canon {
+  qir_pass *pass;
+  qir_context *ctx;
+  qir_worklist wl;
+} canon;
+
+/* ---- Rewriting steps ----------------------------------------------------- */
+
+/* Replaces op (one result) by v and counts it under `stat`. */
+static bool replace_by(canon *c, qir_op *op, qir_value *v, const char *stat) {
+  qir_passes_replace_op(&c->wl, op, &v, false);
+  qir_pass_stat(c->pass, stat, 1);
+  return true;
+}
+
+/* Replaces op by its operand i when that keeps the type. */
+static bool forward_operand(canon *c, qir_op *op, unsigned i,
+                            const char *stat) {
+  qir_value *v = qir_op_operand(op, i);
+  if (op->num_results != 1 || op->results[0].type != v->type)
+    return false;
+  return replace_by(c, op, v, stat);
+}
+
+/* Makes op use v as operand i; queues op again and the old producer when
+ * it lost its last use. */
+static void set_operand(canon *c, qir_op *op, unsigned i, qir_value *v) {
+  qir_op *old = qir_value_def(qir_op_operand(op, i));
+  qir_op_set_operand(op, i, v);
+  qir_worklist_push(&c->wl, op);
+  if (old && qir_op_results_unused(old))
+    qir_worklist_push(&c->wl, old);
+}
+
+static bool remove_if_dead(canon *c, qir_op *op) {
+  if (!qir_op_is_removable(op) || !qir_op_results_unused(op))
+    return false;
+  qir_passes_erase_op(&c->wl, op);
+  qir_pass_stat(c->pass, "dead ops removed", 1);
+  return true;
+}
+
+static bool fold(canon *c, qir_op *op) {
+  qir_value *small[4];
+  qir_value **values =
+      op->num_results > 4 ? qir_xcalloc(op->num_results, sizeof *values)
+                          : small;
+  bool folded = qir_passes_fold_to_constants(op, values);
+  if (folded) {
+    for (unsigned i = 0; i < op->num_results; i++)
+      qir_worklist_push(&c->wl, qir_value_def(values[i]));
+    qir_passes_replace_op(&c->wl, op, values, true);
+    qir_pass_stat(c->pass, "ops folded", 1);
+  }
+  if (values != small)
+    free(values);
+  return folded;
+}
+
+/* ---- Attribute and type predicates --------------------------------------- */
+
+static const qir_type *operand_type(const qir_op *op, unsigned i) {
+  return qir_op_operand(op, i)->type;
+}
+
+static bool same_static_type(const qir_op *op) {
+  return op->num_results == 1 &&
+         op->results[0].type == operand_type(op, 0) &&
+         qir_tensor_is_static(operand_type(op, 0));
+}
+
+/* True when the int-array attribute `name` is absent or all its entries
+ * equal `v`. */
+static bool ints_absent_or_all(const qir_op *op, const char *name,
+                               int64_t v) {
+  int64_t vals[2 * QIR_MAX_RANK];
+  int n = qir_op_get_ints(op, name, vals, 2 * QIR_MAX_RANK);
+  if (n < 0)
+    return false;
+  for (int i = 0; i < n; i++)
+    if (vals[i] != v)
+      return false;
+  return true;
+}
+
+/* True when every element of the dense attribute equals v exactly (and it
+ * holds real numbers, not quantized storage). */
+static bool dense_all_equal(const qir_attr *a, double v) {
+  if (!a || qir_tensor_is_quant(a->u.dense.type))
+    return false;
+  int64_t n = qir_dense_num_elements(a);
+  if (n <= 0)
+    return false;
+  if (a->u.dense.splat)
+    n = 1;
+  bool is_float = qir_scalar_is_float(a->u.dense.type->scalar);
+  for (int64_t i = 0; i < n; i++) {
+    bool equal = is_float ? qir_dense_get_f64(a, i) == v
+                          : qir_dense_get_i64(a, i) == (int64_t)v;
+    if (!equal)
+      return false;
+  }
+  return true;
+}
+
+/* True when broadcasting a tensor of type c against x gives x's shape for
+ * every value of x's dynamic dims. */
+static bool broadcast_keeps_shape(const qir_type *x, const qir_type *c) {
+  if (!qir_type_is_tensor(x) || !qir_type_is_tensor(c) || c->rank > x->rank)
+    return false;
+  for (unsigned i = 0; i < c->rank; i++) {
+    int64_t cd = c->dims[c->rank - 1 - i];
+    int64_t xd = x->dims[x->rank - 1 - i];
+    if (cd != 1 && (xd == QIR_DYN || cd != xd))
+      return false;
+  }
+  return true;
+}
+
+/* Reads a permutation of `rank` dims (negative entries count from the
+ * end); false when absent or not a permutation. */
+static bool read_perm(const qir_op *op, unsigned rank, int64_t *perm) {
+  if (qir_op_get_ints(op, "perm", perm, QIR_MAX_RANK) != (int)rank)
+    return false;
+  bool seen[QIR_MAX_RANK] = {false};
+  for (unsigned i = 0; i < rank; i++) {
+    if (perm[i] < 0)
+      perm[i] += rank;
+    if (perm[i] < 0 || perm[i] >= (int64_t)rank || seen[perm[i]])
+      return false;
+    seen[perm[i]] = true;
+  }
+  return true;
+}
+
+static bool is_identity_perm(const int64_t *perm, unsigned rank) {
+  for (unsigned i = 0; i < rank; i++)
+    if (perm[i] != (int64_t)i)
+      return false;
+  return true;
+}
+
+/* ---- Rules ------------------------------------------------------------- */
+
+/* x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1  ->  x */
+static bool try_neutral_operand(canon *c, qir_op *op, unsigned x_index,
+                                double neutral) {
+  qir_value *x = qir_op_operand(op, x_index);
+  qir_value *k = qir_op_operand(op, 1 - x_index);
+  if (qir_tensor_is_quant(x->type) || op->results[0].type != x->type ||
+      !broadcast_keeps_shape(x->type, k->type) ||
+      !dense_all_equal(qir_value_constant(k), neutral))
+    return false;
+  return replace_by(c, op, x, "neutral operands removed");
+}
+
+static bool rule_neutral(canon *c, qir_op *op, double neutral,
+                         bool commutative) {
+  if (op->num_operands != 2 || op->num_results != 1)
+    return false;
+  if (try_neutral_operand(c, op, 0, neutral))
+    return true;
+  return commutative && try_neutral_operand(c, op, 1, neutral);
+}
+
+/* reshape to the operand's own static shape -> operand;
+ * reshape(reshape(x)) -> reshape(x). */
+static bool rule_reshape(canon *c, qir_op *op) {
+  if (same_static_type(op))
+    return replace_by(c, op, qir_op_operand(op, 0), "no-op reshapes removed");
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || !qir_op_is(inner, QIR_OP_RESHAPE))
+    return false;
+  set_operand(c, op, 0, qir_op_operand(inner, 0));
+  qir_pass_stat(c->pass, "reshape chains merged", 1);
+  return true;
+}
+
+/* transpose with the identity perm -> operand;
+ * transpose(transpose(x, p1), p2) -> transpose(x, p1[p2[i]]). */
+static bool rule_transpose(canon *c, qir_op *op) {
+  const qir_type *t = operand_type(op, 0);
+  int64_t outer[QIR_MAX_RANK], inner_perm[QIR_MAX_RANK], composed[QIR_MAX_RANK];
+  if (!qir_type_is_tensor(t) || !read_perm(op, t->rank, outer))
+    return false;
+  if (is_identity_perm(outer, t->rank))
+    return forward_operand(c, op, 0, "identity transposes removed");
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || !qir_op_is(inner, QIR_OP_TRANSPOSE))
+    return false;
+  qir_value *x = qir_op_operand(inner, 0);
+  if (!qir_type_is_tensor(x->type) || x->type->rank != t->rank ||
+      !read_perm(inner, t->rank, inner_perm))
+    return false;
+  for (unsigned i = 0; i < t->rank; i++)
+    composed[i] = inner_perm[outer[i]];
+  if (is_identity_perm(composed, t->rank) && op->results[0].type == x->type)
+    return replace_by(c, op, x, "transpose chains merged");
+  qir_op_set_attr(op, "perm", qir_attr_ints(c->ctx, t->rank, composed));
+  set_operand(c, op, 0, x);
+  qir_pass_stat(c->pass, "transpose chains merged", 1);
+  return true;
+}
+
+/* slice with steps 1 whose result has the operand's static shape takes the
+ * whole tensor (with steps of 1 a full-length range must start at 0). */
+static bool rule_slice(canon *c, qir_op *op) {
+  if (!same_static_type(op) || !ints_absent_or_all(op, "steps", 1))
+    return false;
+  return replace_by(c, op, qir_op_operand(op, 0), "whole-tensor slices removed");
+}
+
+static bool rule_pad(canon *c, qir_op *op) {
+  if (!ints_absent_or_all(op, "pads", 0))
+    return false;
+  return forward_operand(c, op, 0, "zero pads removed");
+}
+
+static bool rule_tile(canon *c, qir_op *op) {
+  if (!ints_absent_or_all(op, "repeats", 1))
+    return false;
+  return forward_operand(c, op, 0, "no-op tiles removed");
+}
+
+/* expand to the operand's own static shape. */
+static bool rule_expand(canon *c, qir_op *op) {
+  if (!same_static_type(op))
+    return false;
+  return replace_by(c, op, qir_op_operand(op, 0), "no-op expands removed");
+}
+
+static bool rule_single_operand(canon *c, qir_op *op, const char *stat) {
+  if (op->num_operands != 1 || op->num_results != 1)
+    return false;
+  return forward_operand(c, op, 0, stat);
+}
+
+static bool apply_rules(canon *c, qir_op *op) {
+  switch (op->def->id) {
+  case QIR_OP_IDENTITY:
+    return forward_operand(c, op, 0, "identities removed");
+  case QIR_OP_ADD:
+    return rule_neutral(c, op, 0.0, true);
+  case QIR_OP_SUB:
+    return rule_neutral(c, op, 0.0, false);
+  case QIR_OP_MUL:
+    return rule_neutral(c, op, 1.0, true);
+  case QIR_OP_DIV:
+    return rule_neutral(c, op, 1.0, false);
+  case QIR_OP_RESHAPE:
+    return rule_reshape(c, op);
+  case QIR_OP_TRANSPOSE:
+    return rule_transpose(c, op);
+  case QIR_OP_CAST:
+    return forward_operand(c, op, 0, "no-op casts removed");
+  case QIR_OP_CONCAT:
+    return rule_single_operand(c, op, "single-operand concats removed");
+  case QIR_OP_SPLIT:
+    return rule_single_operand(c, op, "single-piece splits removed");
+  case QIR_OP_SLICE:
+    return rule_slice(c, op);
+  case QIR_OP_PAD:
+    return rule_pad(c, op);
+  case QIR_OP_TILE:
+    return rule_tile(c, op);
+  case QIR_OP_EXPAND:
+    return rule_expand(c, op);
+  default:
+    return false;
+  }
+}
+
+/* ---- Driver -------------------------------------------------------------- */
+
+static bool simplify(canon *c, qir_op *op) {
+  if (remove_if_dead(c, op) || fold(c, op))
+    return true;
+  /* Built-in rules only look at built-in ops with their full operands. */
+  if (op->def->id >= QIR_NUM_OPS || op->num_operands == 0)
+    return false;
+  for (unsigned i = 0; i < op->num_operands; i++)
+    if (!qir_op_operand(op, i))
+      return false;
+  return apply_rules(c, op);
+}
+
+/* One round over the whole function; true when something changed. */
+static bool run_round(canon *c, qir_func *f) {
+  bool changed = false;
+  qir_worklist_push_block(&c->wl, &f->body);
+  qir_op *op;
+  while ((op = qir_worklist_pop(&c->wl)))
+    changed |= simplify(c, op);
+  return changed;
+}
+
 bool qir_pass_run_canonicalize(qir_pass *pass, void *unit_ir) {
-  (void)pass;
-  (void)unit_ir;
+  qir_func *f = unit_ir;
+  canon c = {pass, qir_pass_context(pass), {NULL, 0, 0}};
+  int64_t max_iterations = qir_pass_opt_int(pass, "max-iterations");
+  if (max_iterations < 1) {
+    qir_emit_error(c.ctx, f->loc,
+                   "canonicalize: max-iterations must be at least 1, not %lld",
+                   (long long)max_iterations);
+    return false;
+  }
+  qir_worklist_init(&c.wl);
+  qir_passes_clear_aux(&f->body);
+  int64_t rounds = 0;
+  bool changed = true;
+  while (changed && rounds < max_iterations) {
+    changed = run_round(&c, f);
+    rounds++;
+  }
+  qir_worklist_free(&c.wl);
+  QIR_DEBUG(c.ctx, "canonicalize", "@%s: %lld round(s)%s\n", f->name,
+            (long long)rounds, changed ? ", no fixed point" : "");
   return true;
 }
