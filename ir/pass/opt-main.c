@@ -1,8 +1,307 @@
-/* ir/pass/opt-main.c - the qir-opt driver. */
-#include "ir/pass/pass.h"
+/* ir/pass/opt-main.c - the qir-opt driver: read the input (whole or split
+ * into parts), parse, verify, run the pipeline, print; optionally check the
+ * diagnostics against the input's expected-* comments and that the output
+ * round-trips. */
+#include <string.h>
+
+#include "ir/pass/opt.h"
 #include "qir/opt.h"
 
+typedef struct opt_state {
+  opt_config *cfg;
+  qir_context *ctx;
+  qir_pipeline *pl;
+  qir_pm_options pm;
+  qir_print_options popts;
+  const char *filename; /* as diagnostics name the input */
+  const char *text;     /* the whole input */
+  size_t text_len;
+  qir_output out;
+} opt_state;
+
+#define SPLIT_MARKER "// -----"
+
+/* ---- Roundtrip ------------------------------------------------------- */
+
+/* Line number (1-based) of the first difference of a and b; *la, *lb get
+ * that line of each. */
+static unsigned first_diff_line(const char *a, const char *b, const char **la,
+                                const char **lb) {
+  unsigned line = 1;
+  const char *sa = a, *sb = b;
+  while (*a && *a == *b) {
+    if (*a == '\n') {
+      line++;
+      sa = a + 1;
+      sb = b + 1;
+    }
+    a++;
+    b++;
+  }
+  *la = sa;
+  *lb = sb;
+  return line;
+}
+
+static int line_len(const char *s) {
+  const char *nl = strchr(s, '\n');
+  return (int)(nl ? (size_t)(nl - s) : strlen(s));
+}
+
+static bool check_roundtrip(opt_state *st, qir_module *m) {
+  qir_print_options ro = st->popts;
+  ro.elide_constants = false; /* elided data cannot be read back */
+  size_t n1, n2;
+  char *s1 = qir_print_module_to_string(m, &ro, &n1);
+  qir_module *m2 = qir_parse_buffer(st->ctx, "<roundtrip>", s1, n1, 1);
+  if (!m2) {
+    qir_emit_error(st->ctx, qir_loc_unknown(),
+                   "roundtrip failed: the printed module does not parse");
+    free(s1);
+    return false;
+  }
+  char *s2 = qir_print_module_to_string(m2, &ro, &n2);
+  bool same = n1 == n2 && memcmp(s1, s2, n1) == 0;
+  if (!same) {
+    const char *l1, *l2;
+    unsigned line = first_diff_line(s1, s2, &l1, &l2);
+    qir_emit_error(st->ctx, qir_loc_unknown(), "roundtrip mismatch");
+    qir_emit_note(st->ctx, qir_loc_unknown(),
+                  "first difference at line %u: printed '%.*s', printed "
+                  "again '%.*s'", line, line_len(l1), l1, line_len(l2), l2);
+  }
+  qir_module_destroy(m2);
+  free(s1);
+  free(s2);
+  return same;
+}
+
+/* ---- One module ------------------------------------------------------- */
+
+/* Parses, verifies, transforms and prints one part of the input. */
+static bool process_part(opt_state *st, const char *buf, size_t len,
+                         unsigned first_line) {
+  qir_module *m =
+      qir_parse_buffer(st->ctx, st->filename, buf, len, first_line);
+  if (st->cfg->split) /* line numbers of diagnostics are the whole file's */
+    qir_diag_register_source(st->ctx, st->filename, st->text, st->text_len);
+  if (!m)
+    return false;
+  bool ok = qir_verify_module(m);
+  if (ok && st->pl)
+    ok = qir_pipeline_run(st->pl, m, &st->pm);
+  if (ok && st->cfg->verify_roundtrip)
+    ok = check_roundtrip(st, m);
+  if (ok)
+    qir_print_module(st->out.fp, m, &st->popts);
+  qir_module_destroy(m);
+  return ok;
+}
+
+static bool process_checked(opt_state *st, const char *buf, size_t len,
+                            unsigned first_line) {
+  if (!st->cfg->verify_diags)
+    return process_part(st, buf, len, first_line);
+  qir_expect_set *s =
+      qir_expect_collect(st->ctx, st->filename, buf, len, first_line);
+  qir_expect_begin(s);
+  process_part(st, buf, len, first_line);
+  return qir_expect_finish(s);
+}
+
+/* Is the line [p, end) a split marker (`// -----`, trailing blanks ok)? */
+static bool is_split_line(const char *p, const char *end) {
+  size_t n = strlen(SPLIT_MARKER);
+  if ((size_t)(end - p) < n || memcmp(p, SPLIT_MARKER, n) != 0)
+    return false;
+  for (p += n; p < end; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\r')
+      return false;
+  return true;
+}
+
+static bool process_split(opt_state *st) {
+  const char *text = st->text, *end = text + st->text_len;
+  const char *part = text;
+  unsigned line = 1, part_line = 1;
+  bool ok = true, first = true;
+  for (const char *ls = text; ls <= end; line++) {
+    const char *le = memchr(ls, '\n', (size_t)(end - ls));
+    if (!le)
+      le = end;
+    bool marker = is_split_line(ls, le);
+    if (marker || le == end) {
+      const char *part_end = marker ? ls : end;
+      if (!first)
+        fputs(SPLIT_MARKER "\n", st->out.fp);
+      first = false;
+      ok &= process_checked(st, part, (size_t)(part_end - part), part_line);
+      part = le + (le < end);
+      part_line = line + 1;
+    }
+    if (le == end)
+      break;
+    ls = le + 1;
+  }
+  return ok;
+}
+
+/* ---- Set-up ------------------------------------------------------------ */
+
+static void enable_debug(opt_config *c, qir_context *ctx) {
+  if (c->debug_all)
+    qir_debug_enable(ctx, "all");
+  if (!c->debug_only)
+    return;
+  char *list = qir_xstrdup(c->debug_only);
+  for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
+       t = strtok_r(NULL, ",", &save))
+    qir_debug_enable(ctx, t);
+  free(list);
+}
+
+static bool load_plugins(opt_config *c, qir_context *ctx) {
+  for (unsigned i = 0; i < c->num_plugins; i++)
+    if (!qir_load_plugin(ctx, c->plugins[i]))
+      return false;
+  return true;
+}
+
+/* Every name of a -print-after/-print-before list must be a pass. */
+static bool check_pass_list(qir_context *ctx, const char *list,
+                            const char *flag) {
+  if (!list)
+    return true;
+  char *copy = qir_xstrdup(list);
+  bool ok = true;
+  for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && ok;
+       t = strtok_r(NULL, ",", &save))
+    if (!qir_lookup_pass(ctx, t)) {
+      fprintf(stderr, "qir-opt: error: unknown pass '%s' in -%s\n", t, flag);
+      ok = false;
+    }
+  free(copy);
+  return ok;
+}
+
+/* -print-before-all is -print-before with every pass of the pipeline. */
+static char *all_pass_names(const qir_pipeline *pl) {
+  size_t n = 1;
+  for (unsigned i = 0; i < pl->num_passes; i++)
+    n += strlen(pl->passes[i]->def->name) + 1;
+  char *s = qir_xcalloc(n, 1);
+  for (unsigned i = 0; i < pl->num_passes; i++) {
+    if (i)
+      strcat(s, ",");
+    strcat(s, pl->passes[i]->def->name);
+  }
+  return s;
+}
+
+static void setup_printing(opt_state *st) {
+  opt_config *c = st->cfg;
+  qir_print_options_init(&st->popts);
+  st->popts.elide_constants = c->elide_constants;
+  st->popts.print_locs = c->print_debuginfo;
+  if (c->inline_limit >= 0)
+    st->popts.inline_limit = (size_t)c->inline_limit;
+  qir_pm_options_init(&st->pm);
+  st->pm.verify_each = c->verify_each;
+  st->pm.print_after_all = c->print_after_all;
+  st->pm.print_after = c->print_after;
+  st->pm.print_before = c->print_before;
+  st->pm.time_passes = c->time_passes;
+  st->pm.pass_stats = c->pass_stats;
+  st->pm.print_opts = &st->popts;
+}
+
+/* Handles the options that print something and exit; -1 when none did. */
+static int run_info_options(opt_config *c, qir_context *ctx) {
+  if (c->help) {
+    opt_print_help(ctx, stdout);
+    return 0;
+  }
+  if (c->version) {
+    printf("qir-opt (qir) %s\n", QIR_VERSION_STRING);
+    return 0;
+  }
+  if (c->print_passes) {
+    opt_print_passes(ctx, stdout, c->print_passes == 2);
+    return 0;
+  }
+  return -1;
+}
+
+static bool prepare_pipeline(opt_state *st) {
+  opt_config *c = st->cfg;
+  if (!check_pass_list(st->ctx, c->print_after, "print-after") ||
+      !check_pass_list(st->ctx, c->print_before, "print-before"))
+    return false;
+  if (!c->pipeline)
+    return true;
+  st->pl = qir_pipeline_parse(st->ctx, c->pipeline);
+  if (!st->pl)
+    return false;
+  if (c->print_before_all) {
+    free(c->print_before);
+    c->print_before = all_pass_names(st->pl);
+    st->pm.print_before = c->print_before;
+  }
+  return true;
+}
+
+/* Reads the input, processes it into the output; true on success. */
+static bool run_input(opt_state *st) {
+  opt_config *c = st->cfg;
+  const char *in = c->input ? c->input : "-";
+  char *text = qir_read_file(st->ctx, in, &st->text_len);
+  if (!text)
+    return false;
+  st->text = text;
+  st->filename = strcmp(in, "-") ? in : "<stdin>";
+  qir_diag_register_source(st->ctx, st->filename, text, st->text_len);
+  bool ok = qir_output_open(st->ctx, &st->out, c->output ? c->output : "-",
+                            false);
+  if (ok) {
+    ok = c->split ? process_split(st)
+                  : process_checked(st, text, st->text_len, 1);
+    if (ok)
+      ok = qir_output_commit(st->ctx, &st->out);
+    else
+      qir_output_abort(&st->out);
+  }
+  free(text);
+  return ok;
+}
+
+static int run(opt_config *c, qir_context *ctx) {
+  enable_debug(c, ctx);
+  if (!load_plugins(c, ctx))
+    return 1;
+  int info = run_info_options(c, ctx);
+  if (info >= 0)
+    return info;
+  opt_state st;
+  memset(&st, 0, sizeof st);
+  st.cfg = c;
+  st.ctx = ctx;
+  setup_printing(&st);
+  bool ok = prepare_pipeline(&st) && run_input(&st);
+  qir_pipeline_destroy(st.pl);
+  return ok ? 0 : 1;
+}
+
 int qir_opt_main(int argc, char **argv) {
-  (void)argc; (void)argv;
-  return 1;
+  opt_config c;
+  opt_config_init(&c);
+  if (!opt_parse_args(&c, argc, argv)) {
+    opt_config_free(&c);
+    return 1;
+  }
+  qir_context *ctx = qir_context_create();
+  int status = run(&c, ctx);
+  qir_context_destroy(ctx);
+  opt_config_free(&c);
+  fflush(stdout);
+  return status;
 }

@@ -33,11 +33,39 @@ struct qir_pipeline {
   unsigned num_passes, cap_passes;
 };
 
+/* Index of option `name` (len bytes) of def, -1 when it has none. */
+int qir_pass_find_option(const qir_pass_def *def, const char *name,
+                         size_t len);
+const char *qir_opt_type_name(qir_opt_type t); /* "int" */
+
+/* "Did you mean" support: offer candidates, keep the closest one that is
+ * close enough (Levenshtein distance within a third of the word). */
+typedef struct qir_close_match {
+  const char *word;
+  size_t len;
+  const char *best; /* NULL when nothing is close */
+  size_t best_dist;
+} qir_close_match;
+size_t qir_edit_distance(const char *a, size_t la, const char *b, size_t lb);
+void qir_close_match_init(qir_close_match *m, const char *word, size_t len);
+void qir_close_match_offer(qir_close_match *m, const char *candidate);
+
 /* Creates a pass with every option at its default. */
 qir_pass *qir_pass_create(qir_context *ctx, const qir_pass_def *def);
 void qir_pass_destroy(qir_pass *p);
 /* Converts `text` to the option's type; false when it does not parse. */
 bool qir_opt_value_parse(qir_context *ctx, qir_opt_type type,
                          const char *text, size_t len, qir_opt_value *out);
+
+/* -verify-diagnostics (ir/pass/verify-diags.c).  collect reads the
+ * expected-* directives of a buffer (reporting malformed ones); begin
+ * captures every diagnostic; finish stops capturing, reports what did not
+ * match, frees the set and returns true when everything matched. */
+typedef struct qir_expect_set qir_expect_set;
+qir_expect_set *qir_expect_collect(qir_context *ctx, const char *file,
+                                   const char *buf, size_t len,
+                                   unsigned first_line);
+void qir_expect_begin(qir_expect_set *s);
+bool qir_expect_finish(qir_expect_set *s);
 
 #endif
