@@ -1,8 +1,149 @@
-/* ir/output.c - output files (stub). */
-#include "ir/internal.h"
+/* ir/output.c - safe output files (a temporary renamed into place on
+ * success) and reading whole files. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-bool qir_output_open(qir_context *ctx, qir_output *o, const char *path, bool binary) { return false; }
-bool qir_output_commit(qir_context *ctx, qir_output *o) { return false; }
-void qir_output_abort(qir_output *o) {  }
-char * qir_read_file(qir_context *ctx, const char *path, size_t *len) { return NULL; }
+#include "ir/internal.h"
+
+static void output_clear(qir_output *o) {
+  free(o->path);
+  free(o->tmp_path);
+  o->fp = NULL;
+  o->path = NULL;
+  o->tmp_path = NULL;
+}
+
+/* Permissions a newly created file would get (mkstemp gives 0600). */
+static mode_t default_file_mode(void) {
+  mode_t mask = umask(0);
+  umask(mask);
+  return 0666 & ~mask;
+}
+
+bool qir_output_open(qir_context *ctx, qir_output *o, const char *path,
+                     bool binary) {
+  memset(o, 0, sizeof *o);
+  if (strcmp(path, "-") == 0) {
+    o->fp = stdout;
+    return true;
+  }
+  size_t n = strlen(path);
+  o->tmp_path = qir_xmalloc(n + sizeof ".tmp.XXXXXX");
+  memcpy(o->tmp_path, path, n);
+  memcpy(o->tmp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+  int fd = mkstemp(o->tmp_path);
+  if (fd < 0) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
+                   strerror(errno));
+    output_clear(o);
+    return false;
+  }
+  fchmod(fd, default_file_mode());
+  o->fp = fdopen(fd, binary ? "wb" : "w");
+  if (!o->fp) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
+                   strerror(errno));
+    close(fd);
+    unlink(o->tmp_path);
+    output_clear(o);
+    return false;
+  }
+  o->path = qir_xstrdup(path);
+  return true;
+}
+
+bool qir_output_commit(qir_context *ctx, qir_output *o) {
+  if (!o->fp)
+    return false;
+  if (!o->path) { /* stdout */
+    bool ok = fflush(o->fp) == 0 && !ferror(o->fp);
+    if (!ok)
+      qir_emit_error(ctx, qir_loc_unknown(),
+                     "cannot write to standard output: %s", strerror(errno));
+    output_clear(o);
+    return ok;
+  }
+  bool ok = fflush(o->fp) == 0 && !ferror(o->fp);
+  int err = errno;
+  if (fclose(o->fp) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && rename(o->tmp_path, o->path) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s': %s", o->path,
+                   strerror(err));
+    unlink(o->tmp_path);
+  }
+  output_clear(o);
+  return ok;
+}
+
+void qir_output_abort(qir_output *o) {
+  if (o->fp && o->path) {
+    fclose(o->fp);
+    unlink(o->tmp_path);
+  } else if (o->fp) {
+    fflush(o->fp);
+  }
+  output_clear(o);
+}
+
+/* Reads all of fp; false on a read error (errno set). */
+static bool read_all(FILE *fp, char **out, size_t *len) {
+  size_t cap = 1 << 16, n = 0;
+  char *buf = qir_xmalloc(cap);
+  for (;;) {
+    if (cap - n < 2) {
+      if (cap > SIZE_MAX / 2)
+        qir_die("file too large");
+      cap *= 2;
+      buf = qir_xrealloc(buf, cap);
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, fp);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  if (ferror(fp)) {
+    int err = errno;
+    free(buf);
+    errno = err;
+    return false;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  return true;
+}
+
+char *qir_read_file(qir_context *ctx, const char *path, size_t *len) {
+  bool is_stdin = strcmp(path, "-") == 0;
+  FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+  if (!fp) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
+                   strerror(errno));
+    return NULL;
+  }
+  char *buf = NULL;
+  size_t n = 0;
+  bool ok = read_all(fp, &buf, &n);
+  int err = errno;
+  if (!is_stdin)
+    fclose(fp);
+  if (!ok) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot read '%s': %s", path,
+                   strerror(err));
+    return NULL;
+  }
+  if (len)
+    *len = n;
+  return buf;
+}

@@ -1,25 +1,511 @@
-/* ir/types.c - types (stub). */
-#include "ir/internal.h"
+/* ir/types.c - scalar helpers, uniqued types, type printing and the
+ * shortest round-trip float formatting. */
+#include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-size_t qir_scalar_size(qir_scalar s) { return 0; }
-const char * qir_scalar_name(qir_scalar s) { return NULL; }
-bool qir_scalar_is_float(qir_scalar s) { return false; }
-bool qir_scalar_is_signed(qir_scalar s) { return false; }
-bool qir_scalar_from_name(const char *s, size_t len, qir_scalar *out) { return false; }
-int64_t qir_scalar_min(qir_scalar s) { return 0; }
-int64_t qir_scalar_max(qir_scalar s) { return 0; }
-const qir_type * qir_scalar_type(qir_context *ctx, qir_scalar s) { return NULL; }
-const qir_type * qir_quant_type(qir_context *ctx, qir_loc loc, qir_scalar storage, int axis, unsigned nparams, const double *scales, const int64_t *zero_points, int64_t qmin, int64_t qmax) { return NULL; }
-const qir_type * qir_quant_type_simple(qir_context *ctx, qir_scalar storage, double scale, int64_t zero_point) { return NULL; }
-const qir_type * qir_tensor_type(qir_context *ctx, const qir_type *elem, unsigned rank, const int64_t *dims) { return NULL; }
-const qir_type * qir_tensor_of(qir_context *ctx, qir_scalar s, unsigned rank, const int64_t *dims) { return NULL; }
-const qir_type * qir_tensor_with_elem(qir_context *ctx, const qir_type *t, const qir_type *elem) { return NULL; }
-const qir_type * qir_tensor_with_dims(qir_context *ctx, const qir_type *t, unsigned rank, const int64_t *dims) { return NULL; }
-bool qir_tensor_is_static(const qir_type *t) { return false; }
-int64_t qir_tensor_num_elements(const qir_type *t) { return 0; }
-int64_t qir_tensor_num_bytes(const qir_type *t) { return 0; }
-int qir_type_format(const qir_type *t, char *buf, size_t size) { return 0; }
-void qir_type_print(FILE *out, const qir_type *t) {  }
-int qir_format_double(double v, char *buf, size_t n) { return 0; }
-int qir_format_float(float v, char *buf, size_t n) { return 0; }
+#include "ir/internal.h"
+
+/* ---- Scalars -------------------------------------------------------------- */
+
+static const struct scalar_info {
+  const char *name;
+  unsigned char size, is_float, is_signed;
+} scalar_info[QIR_NUM_SCALARS] = {
+#define X(id, kw, size, isf, iss) {kw, size, isf, iss},
+    QIR_SCALAR_LIST(X)
+#undef X
+};
+
+static bool scalar_ok(qir_scalar s) { return (unsigned)s < QIR_NUM_SCALARS; }
+
+size_t qir_scalar_size(qir_scalar s) {
+  return scalar_ok(s) ? scalar_info[s].size : 0;
+}
+const char *qir_scalar_name(qir_scalar s) {
+  return scalar_ok(s) ? scalar_info[s].name : "<bad scalar>";
+}
+bool qir_scalar_is_float(qir_scalar s) {
+  return scalar_ok(s) && scalar_info[s].is_float;
+}
+bool qir_scalar_is_signed(qir_scalar s) {
+  return scalar_ok(s) && scalar_info[s].is_signed;
+}
+
+bool qir_scalar_from_name(const char *s, size_t len, qir_scalar *out) {
+  for (unsigned i = 0; i < QIR_NUM_SCALARS; i++) {
+    const char *n = scalar_info[i].name;
+    if (strlen(n) == len && memcmp(n, s, len) == 0) {
+      *out = (qir_scalar)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+int64_t qir_scalar_min(qir_scalar s) {
+  switch (s) {
+  case QIR_I8:
+    return INT8_MIN;
+  case QIR_I16:
+    return INT16_MIN;
+  case QIR_I32:
+    return INT32_MIN;
+  case QIR_I64:
+    return INT64_MIN;
+  default:
+    return 0;
+  }
+}
+
+int64_t qir_scalar_max(qir_scalar s) {
+  switch (s) {
+  case QIR_I1:
+    return 1;
+  case QIR_I8:
+    return INT8_MAX;
+  case QIR_U8:
+    return UINT8_MAX;
+  case QIR_I16:
+    return INT16_MAX;
+  case QIR_U16:
+    return UINT16_MAX;
+  case QIR_I32:
+    return INT32_MAX;
+  case QIR_I64:
+    return INT64_MAX;
+  default:
+    return 0;
+  }
+}
+
+/* ---- Uniquing ------------------------------------------------------------ */
+
+static uint64_t hash_type(const qir_type *t) {
+  uint64_t h = qir_hash_mix(t->kind, t->scalar);
+  if (t->kind == QIR_TYPE_QUANT) {
+    h = qir_hash_mix(h, (uint64_t)(int64_t)t->axis);
+    h = qir_hash_mix(h, t->nparams);
+    h = qir_hash_mix(h, qir_hash_bytes(t->scales, t->nparams * sizeof(double)));
+    if (t->zero_points)
+      h = qir_hash_mix(
+          h, qir_hash_bytes(t->zero_points, t->nparams * sizeof(int64_t)));
+    h = qir_hash_mix(h, (uint64_t)t->qmin);
+    h = qir_hash_mix(h, (uint64_t)t->qmax);
+  } else if (t->kind == QIR_TYPE_TENSOR) {
+    h = qir_hash_mix(h, (uint64_t)(uintptr_t)t->elem);
+    h = qir_hash_mix(h, t->rank);
+    h = qir_hash_mix(h, qir_hash_bytes(t->dims, t->rank * sizeof(int64_t)));
+  }
+  return h;
+}
+
+static bool all_zero(const int64_t *v, unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    if (v[i])
+      return false;
+  return true;
+}
+
+static bool zero_points_eq(const int64_t *a, const int64_t *b, unsigned n) {
+  if (a && b)
+    return memcmp(a, b, n * sizeof *a) == 0;
+  return all_zero(a ? a : b, n);
+}
+
+static bool type_eq(const void *item, const void *key) {
+  const qir_type *a = item, *b = key;
+  if (a->kind != b->kind || a->scalar != b->scalar)
+    return false;
+  if (a->kind == QIR_TYPE_QUANT)
+    return a->axis == b->axis && a->nparams == b->nparams &&
+           memcmp(a->scales, b->scales, a->nparams * sizeof(double)) == 0 &&
+           zero_points_eq(a->zero_points, b->zero_points, a->nparams) &&
+           a->qmin == b->qmin && a->qmax == b->qmax;
+  if (a->kind == QIR_TYPE_TENSOR)
+    return a->elem == b->elem && a->rank == b->rank &&
+           memcmp(a->dims, b->dims, a->rank * sizeof(int64_t)) == 0;
+  return true;
+}
+
+/* Returns the unique type equal to `key`, storing a copy (with its arrays
+ * in the arena) on first sight.  Quant keys have their zero points
+ * normalized (NULL when all zero) so hashing agrees with equality. */
+static const qir_type *unique_type(qir_context *ctx, const qir_type *key) {
+  qir_htab *tab = qir_context_type_table(ctx);
+  uint64_t h = hash_type(key);
+  const qir_type *found = qir_htab_find(tab, h, type_eq, key);
+  if (found)
+    return found;
+  qir_type *t = qir_arena_dup(ctx, key, sizeof *t);
+  t->hash = h;
+  if (t->kind == QIR_TYPE_QUANT) {
+    t->scales = qir_arena_dup(ctx, key->scales, t->nparams * sizeof(double));
+    if (key->zero_points)
+      t->zero_points =
+          qir_arena_dup(ctx, key->zero_points, t->nparams * sizeof(int64_t));
+    else
+      t->zero_points = qir_arena_alloc(ctx, t->nparams * sizeof(int64_t));
+  } else if (t->kind == QIR_TYPE_TENSOR) {
+    t->dims = qir_arena_dup(ctx, key->dims, t->rank * sizeof(int64_t));
+  }
+  qir_htab_insert(tab, h, t);
+  return t;
+}
+
+const qir_type *qir_scalar_type(qir_context *ctx, qir_scalar s) {
+  if (!scalar_ok(s))
+    qir_die("bad scalar %d", (int)s);
+  const qir_type **cache = qir_context_scalar_types(ctx);
+  if (!cache[s]) {
+    qir_type key;
+    memset(&key, 0, sizeof key);
+    key.kind = QIR_TYPE_SCALAR;
+    key.scalar = s;
+    key.axis = -1;
+    cache[s] = unique_type(ctx, &key);
+  }
+  return cache[s];
+}
+
+/* ---- Quantized types -------------------------------------------------- */
+
+static bool is_quant_storage(qir_scalar s) {
+  return s == QIR_I8 || s == QIR_U8 || s == QIR_I16 || s == QIR_U16 ||
+         s == QIR_I32;
+}
+
+static bool check_quant_range(qir_context *ctx, qir_loc loc, qir_scalar s,
+                              int64_t qmin, int64_t qmax) {
+  if (qmin < qir_scalar_min(s) || qmax > qir_scalar_max(s)) {
+    qir_emit_error(ctx, loc,
+                   "quantized range %" PRId64 ":%" PRId64
+                   " does not fit the storage type %s",
+                   qmin, qmax, qir_scalar_name(s));
+    return false;
+  }
+  if (qmin > qmax) {
+    qir_emit_error(ctx, loc, "quantized range %" PRId64 ":%" PRId64 " is empty",
+                   qmin, qmax);
+    return false;
+  }
+  return true;
+}
+
+static bool check_quant_params(qir_context *ctx, qir_loc loc, unsigned n,
+                               const double *scales, const int64_t *zps,
+                               int64_t qmin, int64_t qmax) {
+  for (unsigned i = 0; i < n; i++) {
+    if (!(scales[i] > 0) || !isfinite(scales[i])) {
+      char buf[40];
+      qir_format_double(scales[i], buf, sizeof buf);
+      qir_emit_error(ctx, loc,
+                     "quantized scale must be positive and finite, not %s",
+                     buf);
+      return false;
+    }
+    int64_t zp = zps ? zps[i] : 0;
+    if (zp < qmin || zp > qmax) {
+      qir_emit_error(ctx, loc,
+                     "quantized zero point %" PRId64
+                     " is outside the range %" PRId64 ":%" PRId64,
+                     zp, qmin, qmax);
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool check_quant_shape(qir_context *ctx, qir_loc loc, int axis,
+                              unsigned nparams) {
+  if (axis < -1) {
+    qir_emit_error(ctx, loc, "quantized axis must be -1 or a dimension, not %d",
+                   axis);
+    return false;
+  }
+  if (nparams == 0) {
+    qir_emit_error(ctx, loc, "quantized type needs at least one scale");
+    return false;
+  }
+  if (axis == -1 && nparams != 1) {
+    qir_emit_error(ctx, loc,
+                   "per-tensor quantized type needs one scale, not %u",
+                   nparams);
+    return false;
+  }
+  return true;
+}
+
+const qir_type *qir_quant_type(qir_context *ctx, qir_loc loc,
+                               qir_scalar storage, int axis, unsigned nparams,
+                               const double *scales,
+                               const int64_t *zero_points, int64_t qmin,
+                               int64_t qmax) {
+  if (!is_quant_storage(storage)) {
+    qir_emit_error(ctx, loc,
+                   "quantized storage type must be an integer of 8 to 32 "
+                   "bits, not %s",
+                   qir_scalar_name(storage));
+    return NULL;
+  }
+  if (!check_quant_shape(ctx, loc, axis, nparams) ||
+      !check_quant_range(ctx, loc, storage, qmin, qmax) ||
+      !check_quant_params(ctx, loc, nparams, scales, zero_points, qmin, qmax))
+    return NULL;
+  qir_type key;
+  memset(&key, 0, sizeof key);
+  key.kind = QIR_TYPE_QUANT;
+  key.scalar = storage;
+  key.axis = axis;
+  key.nparams = nparams;
+  key.scales = scales;
+  key.zero_points =
+      zero_points && !all_zero(zero_points, nparams) ? zero_points : NULL;
+  key.qmin = qmin;
+  key.qmax = qmax;
+  return unique_type(ctx, &key);
+}
+
+const qir_type *qir_quant_type_simple(qir_context *ctx, qir_scalar storage,
+                                      double scale, int64_t zero_point) {
+  return qir_quant_type(ctx, qir_loc_unknown(), storage, -1, 1, &scale,
+                        &zero_point, qir_scalar_min(storage),
+                        qir_scalar_max(storage));
+}
+
+/* ---- Tensor types ------------------------------------------------------ */
+
+const qir_type *qir_tensor_type(qir_context *ctx, const qir_type *elem,
+                                unsigned rank, const int64_t *dims) {
+  if (!elem || elem->kind == QIR_TYPE_TENSOR || rank > QIR_MAX_RANK)
+    return NULL;
+  for (unsigned i = 0; i < rank; i++)
+    if (dims[i] < 0 && dims[i] != QIR_DYN)
+      return NULL;
+  qir_type key;
+  memset(&key, 0, sizeof key);
+  key.kind = QIR_TYPE_TENSOR;
+  key.scalar = elem->scalar;
+  key.axis = -1;
+  key.elem = elem;
+  key.rank = rank;
+  key.dims = dims;
+  return unique_type(ctx, &key);
+}
+
+const qir_type *qir_tensor_of(qir_context *ctx, qir_scalar s, unsigned rank,
+                              const int64_t *dims) {
+  return qir_tensor_type(ctx, qir_scalar_type(ctx, s), rank, dims);
+}
+
+const qir_type *qir_tensor_with_elem(qir_context *ctx, const qir_type *t,
+                                     const qir_type *elem) {
+  if (!qir_type_is_tensor(t))
+    return NULL;
+  return qir_tensor_type(ctx, elem, t->rank, t->dims);
+}
+
+const qir_type *qir_tensor_with_dims(qir_context *ctx, const qir_type *t,
+                                     unsigned rank, const int64_t *dims) {
+  if (!qir_type_is_tensor(t))
+    return NULL;
+  return qir_tensor_type(ctx, t->elem, rank, dims);
+}
+
+bool qir_tensor_is_static(const qir_type *t) {
+  if (!qir_type_is_tensor(t))
+    return false;
+  for (unsigned i = 0; i < t->rank; i++)
+    if (t->dims[i] < 0)
+      return false;
+  return true;
+}
+
+int64_t qir_tensor_num_elements(const qir_type *t) {
+  if (!qir_type_is_tensor(t))
+    return -1;
+  int64_t n = 1;
+  for (unsigned i = 0; i < t->rank; i++) {
+    int64_t d = t->dims[i];
+    if (d < 0)
+      return -1;
+    if (d && n > INT64_MAX / d)
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
+int64_t qir_tensor_num_bytes(const qir_type *t) {
+  int64_t n = qir_tensor_num_elements(t);
+  int64_t size = (int64_t)qir_scalar_size(t ? t->scalar : QIR_F32);
+  if (n < 0 || (n && n > INT64_MAX / size))
+    return -1;
+  return n * size;
+}
+
+/* ---- Floats: the shortest text that reads back bit-exact ----------------- */
+
+static int format_special(double v, char *buf, size_t n) {
+  if (isnan(v))
+    return snprintf(buf, n, "nan");
+  return snprintf(buf, n, v < 0 ? "-inf" : "inf");
+}
+
+/* Appends ".0" when the digits have neither '.' nor an exponent. */
+static int add_point(char *tmp, int len) {
+  if (strpbrk(tmp, ".e"))
+    return len;
+  memcpy(tmp + len, ".0", 3);
+  return len + 2;
+}
+
+int qir_format_double(double v, char *buf, size_t n) {
+  if (!isfinite(v))
+    return format_special(v, buf, n);
+  char tmp[40];
+  int len = 0;
+  for (int prec = 1; prec <= 17; prec++) {
+    len = snprintf(tmp, sizeof tmp - 3, "%.*g", prec, v);
+    if (strtod(tmp, NULL) == v)
+      break;
+  }
+  /* -0.0 == 0.0, so check the sign the loop cannot see. */
+  if (v == 0 && signbit(v))
+    len = snprintf(tmp, sizeof tmp - 3, "-0");
+  len = add_point(tmp, len);
+  return snprintf(buf, n, "%s", tmp) < 0 ? -1 : len;
+}
+
+int qir_format_float(float v, char *buf, size_t n) {
+  if (!isfinite(v))
+    return format_special(v, buf, n);
+  char tmp[40];
+  int len = 0;
+  for (int prec = 1; prec <= 9; prec++) {
+    len = snprintf(tmp, sizeof tmp - 3, "%.*g", prec, (double)v);
+    if (strtof(tmp, NULL) == v)
+      break;
+  }
+  if (v == 0 && signbit(v))
+    len = snprintf(tmp, sizeof tmp - 3, "-0");
+  len = add_point(tmp, len);
+  return snprintf(buf, n, "%s", tmp) < 0 ? -1 : len;
+}
+
+/* ---- Printing types -------------------------------------------------------
+ * A bounded string builder that, like snprintf, counts what it could not
+ * store. */
+
+typedef struct sbuf {
+  char *buf;
+  size_t size, len;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n) {
+  if (b->len < b->size) {
+    size_t room = b->size - b->len - 1;
+    memcpy(b->buf + b->len, s, n < room ? n : room);
+  }
+  b->len += n;
+  if (b->size)
+    b->buf[b->len < b->size ? b->len : b->size - 1] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+static void sb_i64(sbuf *b, int64_t v) {
+  char tmp[24];
+  int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+  sb_put(b, tmp, (size_t)n);
+}
+
+static void sb_double(sbuf *b, double v) {
+  char tmp[40];
+  int n = qir_format_double(v, tmp, sizeof tmp);
+  sb_put(b, tmp, (size_t)n);
+}
+
+static void sb_scale_zp(sbuf *b, double scale, int64_t zp) {
+  sb_double(b, scale);
+  if (zp) {
+    sb_put(b, ":", 1);
+    sb_i64(b, zp);
+  }
+}
+
+static void format_quant(sbuf *b, const qir_type *t) {
+  sb_str(b, "!q.");
+  sb_str(b, qir_scalar_name(t->scalar));
+  sb_put(b, "<", 1);
+  if (t->axis < 0) {
+    sb_scale_zp(b, t->scales[0], t->zero_points ? t->zero_points[0] : 0);
+  } else {
+    sb_str(b, "axis=");
+    sb_i64(b, t->axis);
+    sb_str(b, ", [");
+    for (unsigned i = 0; i < t->nparams; i++) {
+      if (i)
+        sb_str(b, ", ");
+      sb_scale_zp(b, t->scales[i], t->zero_points ? t->zero_points[i] : 0);
+    }
+    sb_put(b, "]", 1);
+  }
+  if (t->qmin != qir_scalar_min(t->scalar) ||
+      t->qmax != qir_scalar_max(t->scalar)) {
+    sb_str(b, ", range=");
+    sb_i64(b, t->qmin);
+    sb_put(b, ":", 1);
+    sb_i64(b, t->qmax);
+  }
+  sb_put(b, ">", 1);
+}
+
+static void format_type(sbuf *b, const qir_type *t) {
+  if (!t) {
+    sb_str(b, "<<null type>>");
+    return;
+  }
+  switch (t->kind) {
+  case QIR_TYPE_SCALAR:
+    sb_str(b, qir_scalar_name(t->scalar));
+    break;
+  case QIR_TYPE_QUANT:
+    format_quant(b, t);
+    break;
+  case QIR_TYPE_TENSOR:
+    sb_str(b, "tensor<");
+    for (unsigned i = 0; i < t->rank; i++) {
+      if (t->dims[i] == QIR_DYN)
+        sb_put(b, "?", 1);
+      else
+        sb_i64(b, t->dims[i]);
+      sb_put(b, "x", 1);
+    }
+    format_type(b, t->elem);
+    sb_put(b, ">", 1);
+    break;
+  }
+}
+
+int qir_type_format(const qir_type *t, char *buf, size_t size) {
+  sbuf b = {buf, size, 0};
+  if (size)
+    buf[0] = '\0';
+  format_type(&b, t);
+  return (int)b.len;
+}
+
+void qir_type_print(FILE *out, const qir_type *t) {
+  char small[256];
+  int n = qir_type_format(t, small, sizeof small);
+  if ((size_t)n < sizeof small) {
+    fwrite(small, 1, (size_t)n, out);
+    return;
+  }
+  char *big = qir_xmalloc((size_t)n + 1);
+  qir_type_format(t, big, (size_t)n + 1);
+  fwrite(big, 1, (size_t)n, out);
+  free(big);
+}
