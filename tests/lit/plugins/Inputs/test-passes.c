@@ -1,0 +1,86 @@
+/* test-passes.c - passes for testing the pass manager from lit: they show
+ * their options, fail on purpose, break the IR and count things. */
+#include <qir/qir.h>
+
+/* Shows every option value, one remark per function. */
+static bool run_options(qir_pass *p, void *unit) {
+  qir_func *f = unit;
+  qir_emit_remark(qir_pass_context(p), f->loc,
+                  "test-options on @%s: flag=%s count=%lld ratio=%g "
+                  "label='%s'",
+                  f->name, qir_pass_opt_bool(p, "flag") ? "true" : "false",
+                  (long long)qir_pass_opt_int(p, "count"),
+                  qir_pass_opt_float(p, "ratio"),
+                  qir_pass_opt_string(p, "label"));
+  return true;
+}
+
+/* Fails with an error at the function. */
+static bool run_fail(qir_pass *p, void *unit) {
+  qir_func *f = unit;
+  qir_emit_error(qir_pass_context(p), f->loc, "test-fail failed on @%s",
+                 f->name);
+  return false;
+}
+
+/* Fails without saying why. */
+static bool run_fail_silent(qir_pass *p, void *unit) {
+  (void)p;
+  (void)unit;
+  return false;
+}
+
+/* Removes each function's return: the verifier must catch it. */
+static bool run_break_ir(qir_pass *p, void *unit) {
+  (void)p;
+  qir_func *f = unit;
+  qir_op *ret = qir_block_terminator(&f->body);
+  if (ret)
+    qir_op_erase(ret);
+  return true;
+}
+
+static bool run_stats(qir_pass *p, void *unit) {
+  qir_func *f = unit;
+  qir_pass_stat(p, "functions", 1);
+  qir_pass_stat(p, "ops", (long)f->body.num_ops);
+  return true;
+}
+
+static bool run_module(qir_pass *p, void *unit) {
+  qir_module *m = unit;
+  qir_emit_remark(qir_pass_context(p), qir_loc_unknown(),
+                  "test-module: %u functions", m->num_funcs);
+  return true;
+}
+
+static const qir_pass_option_def options[] = {
+    {"flag", QIR_OPT_BOOL, "false", "A bool"},
+    {"count", QIR_OPT_INT, "3", "An integer"},
+    {"ratio", QIR_OPT_FLOAT, "0.5", "A float"},
+    {"label", QIR_OPT_STRING, "none", "A string"},
+};
+
+static const qir_pass_def passes[] = {
+    {"test-options", "Shows its options", QIR_PASS_ON_FUNC, 4, options,
+     run_options},
+    {"test-fail", "Fails with an error", QIR_PASS_ON_FUNC, 0, NULL, run_fail},
+    {"test-fail-silent", "Fails without a diagnostic", QIR_PASS_ON_MODULE, 0,
+     NULL, run_fail_silent},
+    {"test-break-ir", "Erases each return", QIR_PASS_ON_FUNC, 0, NULL,
+     run_break_ir},
+    {"test-stats", "Counts functions and ops", QIR_PASS_ON_FUNC, 0, NULL,
+     run_stats},
+    {"test-module", "Counts the functions of the module", QIR_PASS_ON_MODULE,
+     0, NULL, run_module},
+};
+
+static void register_all(qir_context *ctx) {
+  for (unsigned i = 0; i < sizeof passes / sizeof passes[0]; i++)
+    qir_register_pass(ctx, &passes[i]);
+}
+
+static const qir_plugin_info info = {QIR_PLUGIN_API_VERSION, "test-passes",
+                                     "1", register_all};
+
+const qir_plugin_info *qir_plugin_get_info(void) { return &info; }
