@@ -1,0 +1,146 @@
+/* tests/unit/passes_fold_shape.c - fold, shape-infer and the registry. */
+#include <string.h>
+
+#include "passes_util.h"
+
+START_TEST(fold_adds_constants_keeping_name) {
+  pt t;
+  pt_init(&t);
+  const qir_type *ty = PT_TENSOR(&t, QIR_F32, 2);
+  qir_func *f = pt_func(&t, "main", 0, ty, ty);
+  const double v1[2] = {1, 2}, v2[2] = {3, 4};
+  qir_value *a = pt_const_f32(&t, ty, v1);
+  qir_value *b = pt_const_f32(&t, ty, v2);
+  qir_value *s = pt_binary(&t, QIR_OP_ADD, a, b);
+  qir_value_set_name(t.ctx, s, "sum");
+  pt_return(&t, 1, &s);
+  ck_assert(pt_run(&t, "fold"));
+  ck_assert_uint_eq(pt_count(f, QIR_OP_ADD), 0);
+  qir_value *r = pt_returned(f, 0);
+  const qir_attr *k = qir_value_constant(r);
+  ck_assert_ptr_nonnull(k);
+  ck_assert_double_eq(qir_dense_get_f64(k, 0), 4.0);
+  ck_assert_double_eq(qir_dense_get_f64(k, 1), 6.0);
+  ck_assert_str_eq(r->name, "sum");
+  ck_assert_ptr_eq(r->type, ty);
+  pt_fini(&t);
+}
+END_TEST
+
+START_TEST(fold_shape_of_static_argument) {
+  pt t;
+  pt_init(&t);
+  const qir_type *in = PT_TENSOR(&t, QIR_F32, 1, 3, 5);
+  const qir_type *sh = PT_TENSOR(&t, QIR_I64, 3);
+  qir_func *f = pt_func(&t, "main", 1, in, sh);
+  qir_value *x = pt_arg(f, 0);
+  qir_value *s = pt_op1(&t, QIR_OP_SHAPE, sh, 1, &x);
+  pt_return(&t, 1, &s);
+  ck_assert(pt_run(&t, "fold"));
+  const qir_attr *k = qir_value_constant(pt_returned(f, 0));
+  ck_assert_ptr_nonnull(k);
+  ck_assert_int_eq(qir_dense_get_i64(k, 0), 1);
+  ck_assert_int_eq(qir_dense_get_i64(k, 1), 3);
+  ck_assert_int_eq(qir_dense_get_i64(k, 2), 5);
+  pt_fini(&t);
+}
+END_TEST
+
+START_TEST(fold_leaves_non_constants) {
+  pt t;
+  pt_init(&t);
+  const qir_type *ty = PT_TENSOR(&t, QIR_F32, 2);
+  qir_func *f = pt_func(&t, "main", 1, ty, ty);
+  const double v1[2] = {1, 2};
+  qir_value *a = pt_const_f32(&t, ty, v1);
+  qir_value *s = pt_binary(&t, QIR_OP_ADD, pt_arg(f, 0), a);
+  pt_return(&t, 1, &s);
+  ck_assert(pt_run(&t, "fold"));
+  ck_assert_ptr_eq(pt_returned(f, 0), s);
+  ck_assert_uint_eq(f->body.num_ops, 3);
+  pt_fini(&t);
+}
+END_TEST
+
+START_TEST(shape_infer_refines_types) {
+  pt t;
+  pt_init(&t);
+  const qir_type *stat = PT_TENSOR(&t, QIR_F32, 2, 8);
+  const qir_type *dyn = PT_TENSOR(&t, QIR_F32, QIR_DYN, 8);
+  qir_func *f = pt_func(&t, "main", 1, stat, dyn);
+  qir_value *x = pt_arg(f, 0);
+  qir_value *r = pt_op1(&t, QIR_OP_RELU, dyn, 1, &x);
+  qir_value *s = pt_op1(&t, QIR_OP_SIGMOID, dyn, 1, &r);
+  pt_return(&t, 1, &s);
+  ck_assert(pt_run(&t, "shape-infer"));
+  ck_assert_ptr_eq(r->type, stat);
+  ck_assert_ptr_eq(s->type, stat);
+  ck_assert_uint_eq(f->num_results, 1);
+  ck_assert_ptr_eq(f->result_types[0], stat);
+  pt_fini(&t);
+}
+END_TEST
+
+/* An input shape changed after the body was built: the stale static dims
+ * downstream are replaced. */
+START_TEST(shape_infer_follows_changed_input) {
+  pt t;
+  pt_init(&t);
+  const qir_type *old_t = PT_TENSOR(&t, QIR_F32, 1, 8);
+  const qir_type *new_t = PT_TENSOR(&t, QIR_F32, 4, 8);
+  qir_func *f = pt_func(&t, "main", 1, old_t, old_t);
+  qir_value *x = pt_arg(f, 0);
+  qir_value *r = pt_unary(&t, QIR_OP_RELU, x);
+  qir_value *s = pt_binary(&t, QIR_OP_MUL, r, r);
+  pt_return(&t, 1, &s);
+  qir_value_set_type(x, new_t);
+  ck_assert(pt_run(&t, "shape-infer"));
+  ck_assert_ptr_eq(r->type, new_t);
+  ck_assert_ptr_eq(s->type, new_t);
+  ck_assert_ptr_eq(f->result_types[0], new_t);
+  pt_fini(&t);
+}
+END_TEST
+
+static void count_pass(const qir_pass_def *d, void *user) {
+  (void)d;
+  ++*(unsigned *)user;
+}
+
+START_TEST(registry_has_builtin_passes) {
+  pt t;
+  pt_init(&t);
+  static const char *const names[] = {"canonicalize", "fold", "dce", "cse",
+                                      "shape-infer"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const qir_pass_def *d = qir_lookup_pass(t.ctx, names[i]);
+    ck_assert_msg(d != NULL, "pass %s not registered", names[i]);
+    ck_assert_int_eq(d->unit, QIR_PASS_ON_FUNC);
+    ck_assert_ptr_nonnull(d->run);
+    ck_assert(d->summary && *d->summary);
+  }
+  const qir_pass_def *c = qir_lookup_pass(t.ctx, "canonicalize");
+  ck_assert_uint_eq(c->num_options, 1);
+  ck_assert_str_eq(c->options[0].name, "max-iterations");
+  ck_assert_int_eq(c->options[0].type, QIR_OPT_INT);
+  ck_assert_str_eq(c->options[0].dflt, "10");
+  ck_assert_uint_eq(qir_lookup_pass(t.ctx, "dce")->num_options, 0);
+  unsigned n = 0;
+  qir_foreach_pass_def(t.ctx, count_pass, &n);
+  ck_assert_uint_ge(n, 5);
+  pt_fini(&t);
+}
+END_TEST
+
+Suite *passes_fold_shape_suite(void) {
+  Suite *s = suite_create("passes: fold, shape-infer, registry");
+  TCase *tc = tcase_create("fold-shape");
+  tcase_add_test(tc, fold_adds_constants_keeping_name);
+  tcase_add_test(tc, fold_shape_of_static_argument);
+  tcase_add_test(tc, fold_leaves_non_constants);
+  tcase_add_test(tc, shape_infer_refines_types);
+  tcase_add_test(tc, shape_infer_follows_changed_input);
+  tcase_add_test(tc, registry_has_builtin_passes);
+  suite_add_tcase(s, tc);
+  return s;
+}
