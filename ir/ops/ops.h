@@ -116,4 +116,119 @@ bool qir_fold_unary(qir_op *op, const qir_attr *const *operands,
 bool qir_fold_where(qir_op *op, const qir_attr *const *operands,
                     const qir_attr **out);
 
+/* ---- Helpers shared by the op families (ir/ops/common.c) ---------------
+ * Every check emits its own error through qir_op_emit_error and returns
+ * false; infer functions run the same checks as verify functions, so an op
+ * is diagnosed the same way whether the parser infers its types or the
+ * verifier checks them. */
+
+/* The text of a type (in the arena), for messages. */
+const char *qir_ops_type_str(qir_context *ctx, const qir_type *t);
+/* The text of a list of ints, "[1, 2, 3]" (in the arena). */
+const char *qir_ops_ints_str(qir_context *ctx, const int64_t *v, unsigned n);
+
+/* The type of operand i, NULL when the operand is missing. */
+static inline const qir_type *qir_ops_type(const qir_op *op, unsigned i) {
+  qir_value *v = op->operands[i].value;
+  return v ? v->type : NULL;
+}
+static inline bool qir_ops_dim_known(int64_t d) { return d != QIR_DYN; }
+
+bool qir_ops_is_float(const qir_type *t); /* tensor of a float scalar */
+bool qir_ops_is_int(const qir_type *t);   /* tensor of an integer scalar */
+bool qir_ops_is_i1(const qir_type *t);
+
+/* The operand count within the def's bounds. */
+bool qir_ops_check_operand_count(qir_op *op);
+/* Every operand present and a tensor. */
+bool qir_ops_check_operands(qir_op *op);
+/* What an infer function checks first: the operands, then the op's own
+ * verify function (which, for ops that infer, never looks at results). */
+bool qir_ops_infer_pre(qir_op *op);
+/* A tensor result type for op (in its context). */
+const qir_type *qir_ops_tensor(qir_op *op, const qir_type *elem,
+                               unsigned rank, const int64_t *dims);
+
+typedef enum qir_ops_elem_rule {
+  QIR_ELEM_ANY,     /* anything */
+  QIR_ELEM_FLOAT,   /* f64 f32 f16 bf16 */
+  QIR_ELEM_INT,     /* integers other than i1 */
+  QIR_ELEM_INDEX,   /* i32 or i64 */
+  QIR_ELEM_I64,     /* i64 */
+  QIR_ELEM_BOOL,    /* i1 */
+  QIR_ELEM_NUMERIC  /* float or integer, not i1 */
+} qir_ops_elem_rule;
+/* Operand i's element type follows the rule; a quantized element type is
+ * accepted (for FLOAT and NUMERIC) when the op is QUANTIZABLE. */
+bool qir_ops_check_elem(qir_op *op, unsigned i, qir_ops_elem_rule rule);
+/* Operand i's element type equals operand j's (two quantized types of a
+ * QUANTIZABLE op count as equal, so do a quantized and a float one). */
+bool qir_ops_check_same_elem(qir_op *op, unsigned i, unsigned j);
+bool qir_ops_check_rank(qir_op *op, unsigned i, unsigned rank);
+bool qir_ops_check_min_rank(qir_op *op, unsigned i, unsigned rank);
+
+/* Attributes.  Absent attributes take the default; present ones of the
+ * wrong kind are errors. */
+bool qir_ops_attr_int(qir_op *op, const char *name, int64_t dflt,
+                      int64_t *out);
+bool qir_ops_attr_float(qir_op *op, const char *name, double dflt,
+                        double *out);
+/* A bool, or an int 0/1. */
+bool qir_ops_attr_flag(qir_op *op, const char *name, bool dflt, bool *out);
+/* An int array of at most max elements: returns its length, -1 when
+ * absent, -2 after an error. */
+int qir_ops_attr_ints(qir_op *op, const char *name, int64_t *out,
+                      unsigned max);
+/* An int array of exactly n elements; when absent: an error if required,
+ * else every element dflt. */
+bool qir_ops_attr_ints_n(qir_op *op, const char *name, unsigned n,
+                         bool required, int64_t dflt, int64_t *out);
+bool qir_ops_require_attr(qir_op *op, const char *name);
+bool qir_ops_check_positive(qir_op *op, const char *name, const int64_t *v,
+                            unsigned n);
+bool qir_ops_check_nonneg(qir_op *op, const char *name, const int64_t *v,
+                          unsigned n);
+/* A string among choices (NULL-terminated); *out is its index, dflt when
+ * absent (dflt < 0 makes it required). */
+bool qir_ops_attr_enum(qir_op *op, const char *name,
+                       const char *const *choices, int dflt, int *out);
+/* Normalizes axis (negative counts from the end) into [0, rank). */
+bool qir_ops_norm_axis(qir_op *op, const char *name, int64_t axis,
+                       unsigned rank, unsigned *out);
+
+/* numpy broadcasting of a and b into dims (rank *rank); false when they
+ * do not broadcast. */
+bool qir_ops_broadcast(const qir_type *a, const qir_type *b, int64_t *dims,
+                       unsigned *rank);
+/* The element type of an op's computed result: the operand's element type,
+ * f32 when it is quantized (the declared type may be quantized). */
+const qir_type *qir_ops_compute_elem(qir_context *ctx, const qir_type *t);
+/* Whether the declared result type is acceptable for the inferred one. */
+bool qir_ops_types_compatible(const qir_op *op, const qir_type *declared,
+                              const qir_type *inferred);
+
+/* ONNX Slice along one dim of size dim: the number of elements taken and,
+ * in *first, the index of the first one. */
+int64_t qir_ops_slice_len(int64_t dim, int64_t start, int64_t end,
+                          int64_t step, int64_t *first);
+/* The [start, end) dims of rank that `shape` reports (ONNX clamping). */
+void qir_ops_shape_range(qir_op *op, unsigned rank, unsigned *start,
+                         unsigned *end);
+
+/* ---- Folding helpers (ir/ops/fold_util.c) ---- */
+/* Above this many elements a fold would rather keep the op. */
+#define QIR_FOLD_MAX_ELEMENTS (1 << 22)
+/* Pointer to element i's bytes (splats answer for any i). */
+static inline const unsigned char *qir_fold_elem(const qir_attr *a,
+                                                 int64_t i) {
+  size_t size = qir_scalar_size(a->u.dense.type->scalar);
+  return (const unsigned char *)a->u.dense.data +
+         (a->u.dense.splat ? 0 : (size_t)i * size);
+}
+/* A dense of static type `t` from raw bytes (num elements x size). */
+const qir_attr *qir_fold_make(qir_context *ctx, const qir_type *t,
+                              const void *data);
+/* The result type to fold into: result r's type when static, else NULL. */
+const qir_type *qir_fold_result_type(qir_op *op, unsigned r);
+
 #endif

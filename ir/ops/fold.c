@@ -1,0 +1,605 @@
+/* ir/ops/fold.c - constant folding of the elementwise ops, cast,
+ * reductions and matmul.
+ *
+ * Floats compute in double and round once to the element type (exact for
+ * + - * / and sqrt of f32, f16 and bf16); the transcendental functions of
+ * f32 and narrower use the C library's float functions, like a float
+ * kernel would.  Integers compute in 64 bits and wrap to their type;
+ * integer division or remainder by zero does not fold. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/ops/ops.h"
+
+const qir_attr *qir_fold_make(qir_context *ctx, const qir_type *t,
+                              const void *data) {
+  int64_t n = qir_tensor_num_bytes(t);
+  if (n < 0)
+    return NULL;
+  return qir_attr_dense(ctx, qir_loc_unknown(), t, data, (size_t)n);
+}
+
+const qir_type *qir_fold_result_type(qir_op *op, unsigned r) {
+  const qir_type *t = op->results[r].type;
+  return qir_type_is_tensor(t) && qir_tensor_is_static(t) ? t : NULL;
+}
+
+static bool dense_is_quant(const qir_attr *a) {
+  return qir_tensor_is_quant(a->u.dense.type);
+}
+
+/* Whether any result of op is declared with a quantized element type: a
+ * computing op then has integer semantics this file does not fold. */
+static bool results_quantized(const qir_op *op) {
+  for (unsigned i = 0; i < op->num_results; i++)
+    if (qir_tensor_is_quant(op->results[i].type))
+      return true;
+  return false;
+}
+
+/* Offset into a tensor of type `in` (broadcast to out_dims) of the output
+ * element at linear index `lin`. */
+static int64_t bcast_offset(const int64_t *out_dims, unsigned rank,
+                            int64_t lin, const qir_type *in) {
+  int64_t off = 0, stride = 1;
+  for (unsigned k = rank; k-- > 0;) {
+    int64_t c = lin % out_dims[k];
+    lin /= out_dims[k];
+    if (k >= rank - in->rank) {
+      int64_t d = in->dims[k - (rank - in->rank)];
+      off += (d == 1 ? 0 : c) * stride;
+      stride *= d;
+    }
+  }
+  return off;
+}
+
+typedef struct ewise {
+  unsigned n;                   /* operands */
+  const qir_attr *in[3];
+  int64_t dims[QIR_MAX_RANK];
+  unsigned rank;
+  int64_t count;
+  bool splat;                   /* every operand a splat */
+} ewise;
+
+static bool ewise_init(qir_context *ctx, ewise *e,
+                       const qir_attr *const *operands, unsigned n) {
+  e->n = n;
+  e->splat = true;
+  for (unsigned i = 0; i < n; i++) {
+    if (!operands[i])
+      return false;
+    e->in[i] = operands[i];
+    e->splat &= operands[i]->u.dense.splat;
+  }
+  e->rank = 0;
+  const qir_type *acc = e->in[0]->u.dense.type;
+  for (unsigned i = 1; i < n; i++) {
+    if (!qir_ops_broadcast(acc, e->in[i]->u.dense.type, e->dims, &e->rank))
+      return false;
+    acc = qir_tensor_with_dims(ctx, acc, e->rank, e->dims);
+  }
+  return true;
+}
+
+/* ---- Elementwise binary ---------------------------------------------- */
+
+static double max_f(double a, double b) {
+  return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
+}
+static double min_f(double a, double b) {
+  return isnan(a) || isnan(b) ? NAN : a < b ? a : b;
+}
+
+static bool binary_f64(unsigned id, double a, double b, bool fmod_flag,
+                       double *r) {
+  switch (id) {
+  case QIR_OP_ADD: *r = a + b; return true;
+  case QIR_OP_SUB: *r = a - b; return true;
+  case QIR_OP_MUL: *r = a * b; return true;
+  case QIR_OP_DIV: *r = a / b; return true;
+  case QIR_OP_POW: *r = pow(a, b); return true;
+  case QIR_OP_MAX: *r = max_f(a, b); return true;
+  case QIR_OP_MIN: *r = min_f(a, b); return true;
+  case QIR_OP_PRELU: *r = a < 0 ? b * a : a; return true;
+  case QIR_OP_MOD:
+    *r = fmod(a, b);
+    if (!fmod_flag && *r != 0 && (*r < 0) != (b < 0))
+      *r += b;
+    return true;
+  case QIR_OP_EQUAL: *r = a == b; return true;
+  case QIR_OP_LESS: *r = a < b; return true;
+  case QIR_OP_LESS_EQUAL: *r = a <= b; return true;
+  case QIR_OP_GREATER: *r = a > b; return true;
+  case QIR_OP_GREATER_EQUAL: *r = a >= b; return true;
+  }
+  return false;
+}
+
+static bool ipow(int64_t a, int64_t b, int64_t *r) {
+  if (b < 0)
+    return false;
+  uint64_t acc = 1, base = (uint64_t)a;
+  for (; b; b >>= 1, base *= base)
+    if (b & 1)
+      acc *= base;
+  *r = (int64_t)acc;
+  return true;
+}
+
+static bool binary_i64(unsigned id, int64_t a, int64_t b, bool fmod_flag,
+                       int64_t *r) {
+  uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
+  switch (id) {
+  case QIR_OP_ADD: *r = (int64_t)(ua + ub); return true;
+  case QIR_OP_SUB: *r = (int64_t)(ua - ub); return true;
+  case QIR_OP_MUL: *r = (int64_t)(ua * ub); return true;
+  case QIR_OP_DIV:
+    if (b == 0 || (a == INT64_MIN && b == -1))
+      return false;
+    *r = a / b;
+    return true;
+  case QIR_OP_MOD:
+    if (b == 0 || (a == INT64_MIN && b == -1))
+      return false;
+    *r = a % b;
+    if (!fmod_flag && *r != 0 && (*r < 0) != (b < 0))
+      *r += b;
+    return true;
+  case QIR_OP_POW: return ipow(a, b, r);
+  case QIR_OP_MAX: *r = a > b ? a : b; return true;
+  case QIR_OP_MIN: *r = a < b ? a : b; return true;
+  case QIR_OP_PRELU: *r = a < 0 ? (int64_t)(ub * ua) : a; return true;
+  case QIR_OP_EQUAL: *r = a == b; return true;
+  case QIR_OP_LESS: *r = a < b; return true;
+  case QIR_OP_LESS_EQUAL: *r = a <= b; return true;
+  case QIR_OP_GREATER: *r = a > b; return true;
+  case QIR_OP_GREATER_EQUAL: *r = a >= b; return true;
+  case QIR_OP_AND: *r = (a != 0) & (b != 0); return true;
+  case QIR_OP_OR: *r = (a != 0) | (b != 0); return true;
+  case QIR_OP_XOR: *r = (a != 0) ^ (b != 0); return true;
+  }
+  return false;
+}
+
+static bool is_compare(unsigned id) {
+  return id == QIR_OP_EQUAL || id == QIR_OP_LESS || id == QIR_OP_LESS_EQUAL ||
+         id == QIR_OP_GREATER || id == QIR_OP_GREATER_EQUAL;
+}
+
+static const qir_type *ewise_type(qir_context *ctx, const ewise *e,
+                                  const qir_type *elem) {
+  return qir_tensor_type(ctx, elem, e->rank, e->dims);
+}
+
+bool qir_fold_binary(qir_op *op, const qir_attr *const *operands,
+                     const qir_attr **out) {
+  ewise e;
+  if (results_quantized(op) || !ewise_init(op->ctx, &e, operands, 2) ||
+      dense_is_quant(e.in[0]) || dense_is_quant(e.in[1]))
+    return false;
+  const qir_type *ta = e.in[0]->u.dense.type, *tb = e.in[1]->u.dense.type;
+  unsigned id = op->def->id;
+  bool fmod_flag = qir_op_get_int(op, "fmod", 0) != 0 ||
+                   qir_op_get_bool(op, "fmod", false);
+  const qir_type *elem = is_compare(id) ? qir_scalar_type(op->ctx, QIR_I1)
+                                        : ta->elem;
+  const qir_type *t = ewise_type(op->ctx, &e, elem);
+  int64_t n = e.splat ? 1 : qir_tensor_num_elements(t);
+  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
+    return false;
+  bool as_float = qir_scalar_is_float(ta->scalar) ||
+                  qir_scalar_is_float(tb->scalar);
+  int64_t *iv = as_float ? NULL : qir_xcalloc((size_t)n + 1, sizeof *iv);
+  double *fv = as_float ? qir_xcalloc((size_t)n + 1, sizeof *fv) : NULL;
+  bool ok = true;
+  for (int64_t i = 0; ok && i < n; i++) {
+    int64_t oa = e.splat ? 0 : bcast_offset(e.dims, e.rank, i, ta);
+    int64_t ob = e.splat ? 0 : bcast_offset(e.dims, e.rank, i, tb);
+    if (as_float)
+      ok = binary_f64(id, qir_dense_get_f64(e.in[0], oa),
+                      qir_dense_get_f64(e.in[1], ob), fmod_flag, &fv[i]);
+    else
+      ok = binary_i64(id, qir_dense_get_i64(e.in[0], oa),
+                      qir_dense_get_i64(e.in[1], ob), fmod_flag, &iv[i]);
+  }
+  if (ok) {
+    const qir_type *dt = e.splat ? qir_tensor_type(op->ctx, elem, 0, NULL) : t;
+    const qir_attr *a;
+    if (qir_scalar_is_float(elem->scalar)) {
+      a = qir_attr_dense_from_f64(op->ctx, dt, fv);
+    } else {
+      if (as_float) { /* comparisons of floats give i1 */
+        iv = qir_xcalloc((size_t)n + 1, sizeof *iv);
+        for (int64_t i = 0; i < n; i++)
+          iv[i] = fv[i] != 0;
+      }
+      a = qir_attr_dense_from_i64(op->ctx, dt, iv);
+    }
+    if (a && e.splat)
+      a = qir_attr_dense_splat(op->ctx, t, qir_fold_elem(a, 0));
+    out[0] = a;
+    ok = a != NULL;
+  }
+  free(iv);
+  free(fv);
+  return ok;
+}
+
+/* ---- Elementwise unary ------------------------------------------------ */
+
+typedef struct unary_params {
+  double alpha, beta, gamma, lo, hi;
+  bool gelu_tanh;
+} unary_params;
+
+static void read_unary_params(qir_op *op, unary_params *p) {
+  unsigned id = op->def->id;
+  double alpha = 0;
+  switch (id) {
+  case QIR_OP_HARD_SIGMOID: alpha = 0.2; break;
+  case QIR_OP_LEAKY_RELU: alpha = 0.01; break;
+  case QIR_OP_ELU: alpha = 1.0; break;
+  case QIR_OP_SELU: alpha = 1.67326319217681884765625; break;
+  }
+  p->alpha = qir_op_get_float(op, "alpha", alpha);
+  p->beta = qir_op_get_float(op, "beta", 0.5);
+  p->gamma = qir_op_get_float(op, "gamma", 1.05070102214813232421875);
+  p->lo = qir_op_get_float(op, "min", -INFINITY);
+  p->hi = qir_op_get_float(op, "max", INFINITY);
+  const char *approx = qir_op_get_string(op, "approximate");
+  p->gelu_tanh = approx && strcmp(approx, "tanh") == 0;
+}
+
+/* The body of a float unary function in type T; F(name) is the C library
+ * function for T (expf or exp). */
+#define UNARY_BODY(T, F)                                                      \
+  {                                                                           \
+    const T one = 1, zero = 0, half = (T)0.5;                                 \
+    switch (id) {                                                             \
+    case QIR_OP_NEG: return -x;                                               \
+    case QIR_OP_ABS: return F(fabs)(x);                                       \
+    case QIR_OP_SQRT: return F(sqrt)(x);                                      \
+    case QIR_OP_RSQRT: return one / F(sqrt)(x);                               \
+    case QIR_OP_RECIPROCAL: return one / x;                                   \
+    case QIR_OP_EXP: return F(exp)(x);                                        \
+    case QIR_OP_LOG: return F(log)(x);                                        \
+    case QIR_OP_ERF: return F(erf)(x);                                        \
+    case QIR_OP_SIN: return F(sin)(x);                                        \
+    case QIR_OP_COS: return F(cos)(x);                                        \
+    case QIR_OP_FLOOR: return F(floor)(x);                                    \
+    case QIR_OP_CEIL: return F(ceil)(x);                                      \
+    case QIR_OP_ROUND: return F(nearbyint)(x);                                \
+    case QIR_OP_SIGN: return x > zero ? one : x < zero ? -one : x;            \
+    case QIR_OP_RELU: return x < zero ? zero : x;                             \
+    case QIR_OP_CLIP:                                                         \
+      return x < (T)p->lo ? (T)p->lo : x > (T)p->hi ? (T)p->hi : x;           \
+    case QIR_OP_SIGMOID: return one / (one + F(exp)(-x));                     \
+    case QIR_OP_TANH: return F(tanh)(x);                                      \
+    case QIR_OP_HARD_SIGMOID: {                                               \
+      T v = (T)p->alpha * x + (T)p->beta;                                     \
+      return v < zero ? zero : v > one ? one : v;                             \
+    }                                                                         \
+    case QIR_OP_HARD_SWISH: {                                                 \
+      T v = x / (T)6 + half;                                                  \
+      return x * (v < zero ? zero : v > one ? one : v);                       \
+    }                                                                         \
+    case QIR_OP_LEAKY_RELU: return x < zero ? (T)p->alpha * x : x;            \
+    case QIR_OP_ELU: return x < zero ? (T)p->alpha * (F(exp)(x) - one) : x;   \
+    case QIR_OP_SELU:                                                         \
+      return (T)p->gamma *                                                    \
+             (x < zero ? (T)p->alpha * (F(exp)(x) - one) : x);                \
+    case QIR_OP_SOFTPLUS: return F(log1p)(F(exp)(x));                         \
+    case QIR_OP_MISH: return x * F(tanh)(F(log1p)(F(exp)(x)));                \
+    case QIR_OP_SILU: return x / (one + F(exp)(-x));                          \
+    case QIR_OP_GELU:                                                         \
+      if (p->gelu_tanh)                                                       \
+        return half * x *                                                     \
+               (one + F(tanh)((T)0.7978845608028654 *                         \
+                              (x + (T)0.044715 * x * x * x)));                \
+      return half * x * (one + F(erf)(x / (T)1.4142135623730951));            \
+    }                                                                         \
+    return x;                                                                 \
+  }
+#define F32(name) name##f
+#define F64(name) name
+static float unary_f32(unsigned id, float x, const unary_params *p)
+    UNARY_BODY(float, F32)
+static double unary_f64(unsigned id, double x, const unary_params *p)
+    UNARY_BODY(double, F64)
+
+static bool unary_i64(unsigned id, int64_t x, const unary_params *p,
+                      int64_t *r) {
+  switch (id) {
+  case QIR_OP_NEG: *r = (int64_t)(0 - (uint64_t)x); return true;
+  case QIR_OP_ABS: *r = x < 0 ? (int64_t)(0 - (uint64_t)x) : x; return true;
+  case QIR_OP_SIGN: *r = (x > 0) - (x < 0); return true;
+  case QIR_OP_RELU: *r = x < 0 ? 0 : x; return true;
+  case QIR_OP_NOT: *r = x == 0; return true;
+  case QIR_OP_CLIP:
+    *r = (double)x < p->lo ? (int64_t)ceil(p->lo)
+         : (double)x > p->hi ? (int64_t)floor(p->hi) : x;
+    return true;
+  }
+  return false;
+}
+
+bool qir_fold_unary(qir_op *op, const qir_attr *const *operands,
+                    const qir_attr **out) {
+  const qir_attr *x = operands[0];
+  if (!x || dense_is_quant(x) || results_quantized(op))
+    return false;
+  const qir_type *t = x->u.dense.type;
+  int64_t n = x->u.dense.splat ? 1 : qir_dense_num_elements(x);
+  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
+    return false;
+  unary_params p;
+  read_unary_params(op, &p);
+  unsigned id = op->def->id;
+  const qir_type *dt = x->u.dense.splat ? qir_tensor_type(op->ctx, t->elem, 0, NULL) : t;
+  const qir_attr *a = NULL;
+  bool ok = true;
+  if (qir_scalar_is_float(t->scalar)) {
+    double *v = qir_xcalloc((size_t)n + 1, sizeof *v);
+    for (int64_t i = 0; i < n; i++) {
+      double xi = qir_dense_get_f64(x, i);
+      v[i] = t->scalar == QIR_F64 ? unary_f64(id, xi, &p)
+                                  : (double)unary_f32(id, (float)xi, &p);
+    }
+    a = qir_attr_dense_from_f64(op->ctx, dt, v);
+    free(v);
+  } else {
+    int64_t *v = qir_xcalloc((size_t)n + 1, sizeof *v);
+    for (int64_t i = 0; ok && i < n; i++)
+      ok = unary_i64(id, qir_dense_get_i64(x, i), &p, &v[i]);
+    if (ok)
+      a = qir_attr_dense_from_i64(op->ctx, dt, v);
+    free(v);
+  }
+  if (a && x->u.dense.splat)
+    a = qir_attr_dense_splat(op->ctx, t, qir_fold_elem(a, 0));
+  out[0] = a;
+  return a != NULL;
+}
+
+/* ---- where ----------------------------------------------------------- */
+
+bool qir_fold_where(qir_op *op, const qir_attr *const *operands,
+                    const qir_attr **out) {
+  ewise e;
+  if (!ewise_init(op->ctx, &e, operands, 3))
+    return false;
+  const qir_type *x = e.in[1]->u.dense.type;
+  if (x->elem != e.in[2]->u.dense.type->elem)
+    return false;
+  const qir_type *t = qir_tensor_type(op->ctx, x->elem, e.rank, e.dims);
+  int64_t n = e.splat ? 1 : qir_tensor_num_elements(t);
+  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
+    return false;
+  size_t size = qir_scalar_size(x->scalar);
+  unsigned char *buf = qir_xcalloc((size_t)n + 1, size);
+  for (int64_t i = 0; i < n; i++) {
+    int64_t o[3];
+    for (unsigned k = 0; k < 3; k++)
+      o[k] = e.splat ? 0 : bcast_offset(e.dims, e.rank, i, e.in[k]->u.dense.type);
+    bool c = *qir_fold_elem(e.in[0], o[0]) != 0;
+    memcpy(buf + (size_t)i * size, qir_fold_elem(e.in[c ? 1 : 2], o[c ? 1 : 2]),
+           size);
+  }
+  out[0] = e.splat ? qir_attr_dense_splat(op->ctx, t, buf)
+                   : qir_fold_make(op->ctx, t, buf);
+  free(buf);
+  return out[0] != NULL;
+}
+
+/* ---- cast -------------------------------------------------------------- */
+
+/* float -> integer: truncate toward zero and saturate; NaN gives 0. */
+static int64_t float_to_int(double v, qir_scalar s) {
+  if (isnan(v))
+    return 0;
+  if (s == QIR_I1)
+    return v != 0;
+  double lo = (double)qir_scalar_min(s), hi = (double)qir_scalar_max(s);
+  v = trunc(v);
+  if (v <= lo)
+    return qir_scalar_min(s);
+  if (v >= hi)
+    return qir_scalar_max(s);
+  return (int64_t)v;
+}
+
+bool qir_fold_cast(qir_op *op, const qir_attr *const *operands,
+                   const qir_attr **out) {
+  const qir_attr *x = operands[0];
+  const qir_type *rt = op->results[0].type;
+  if (!x || dense_is_quant(x) || !qir_type_is_tensor(rt) ||
+      qir_tensor_is_quant(rt))
+    return false;
+  const qir_type *src = x->u.dense.type;
+  qir_scalar to = rt->scalar;
+  int64_t n = x->u.dense.splat ? 1 : qir_dense_num_elements(x);
+  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
+    return false;
+  const qir_type *dt = qir_tensor_type(op->ctx, rt->elem,
+                                       x->u.dense.splat ? 0 : src->rank,
+                                       src->dims);
+  const qir_attr *a;
+  if (qir_scalar_is_float(to)) {
+    double *v = qir_xcalloc((size_t)n + 1, sizeof *v);
+    for (int64_t i = 0; i < n; i++)
+      v[i] = qir_scalar_is_float(src->scalar)
+                 ? qir_dense_get_f64(x, i)
+                 : (double)qir_dense_get_i64(x, i);
+    a = qir_attr_dense_from_f64(op->ctx, dt, v);
+    free(v);
+  } else {
+    int64_t *v = qir_xcalloc((size_t)n + 1, sizeof *v);
+    for (int64_t i = 0; i < n; i++) {
+      if (qir_scalar_is_float(src->scalar))
+        v[i] = float_to_int(qir_dense_get_f64(x, i), to);
+      else
+        v[i] = to == QIR_I1 ? qir_dense_get_i64(x, i) != 0
+                            : qir_dense_get_i64(x, i);
+    }
+    a = qir_attr_dense_from_i64(op->ctx, dt, v);
+    free(v);
+  }
+  if (a && x->u.dense.splat)
+    a = qir_attr_dense_splat(op->ctx,
+                             qir_tensor_with_elem(op->ctx, src, rt->elem),
+                             qir_fold_elem(a, 0));
+  out[0] = a;
+  return a != NULL;
+}
+
+/* ---- Reductions ------------------------------------------------------- */
+
+static void reduce_mask(qir_op *op, unsigned rank, bool *mask) {
+  int64_t axes[QIR_MAX_RANK];
+  int n = qir_op_get_ints(op, "axes", axes, QIR_MAX_RANK);
+  for (unsigned i = 0; i < rank; i++)
+    mask[i] = n <= 0;
+  for (int i = 0; i < n; i++) {
+    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a >= 0 && a < (int64_t)rank)
+      mask[a] = true;
+  }
+}
+
+/* Output linear index of input element `lin` (reduced dims dropped). */
+static int64_t reduce_target(const qir_type *t, const bool *mask, int64_t lin) {
+  int64_t off = 0, stride = 1;
+  for (unsigned k = t->rank; k-- > 0;) {
+    int64_t c = lin % t->dims[k];
+    lin /= t->dims[k];
+    if (!mask[k]) {
+      off += c * stride;
+      stride *= t->dims[k];
+    }
+  }
+  return off;
+}
+
+static double reduce_init(unsigned id) {
+  switch (id) {
+  case QIR_OP_REDUCE_MAX: return -INFINITY;
+  case QIR_OP_REDUCE_MIN: return INFINITY;
+  case QIR_OP_REDUCE_PROD: return 1;
+  }
+  return 0;
+}
+
+static double reduce_step(unsigned id, double acc, double v) {
+  switch (id) {
+  case QIR_OP_REDUCE_MAX: return max_f(acc, v);
+  case QIR_OP_REDUCE_MIN: return min_f(acc, v);
+  case QIR_OP_REDUCE_PROD: return acc * v;
+  case QIR_OP_REDUCE_L2: return acc + v * v;
+  }
+  return acc + v;
+}
+
+bool qir_fold_reduce(qir_op *op, const qir_attr *const *operands,
+                     const qir_attr **out) {
+  const qir_attr *x = operands[0];
+  if (!x || dense_is_quant(x) || results_quantized(op))
+    return false;
+  const qir_type *t = x->u.dense.type;
+  int64_t n = qir_dense_num_elements(x);
+  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
+    return false;
+  bool mask[QIR_MAX_RANK];
+  reduce_mask(op, t->rank, mask);
+  bool keepdims = qir_op_get_int(op, "keepdims", 1) != 0 &&
+                  qir_op_get_bool(op, "keepdims", true);
+  int64_t dims[QIR_MAX_RANK], m = 1;
+  unsigned rank = 0;
+  for (unsigned i = 0; i < t->rank; i++) {
+    if (!mask[i])
+      m *= dims[rank++] = t->dims[i];
+    else if (keepdims)
+      dims[rank++] = 1;
+  }
+  unsigned id = op->def->id;
+  double *acc = qir_xcalloc((size_t)m + 1, sizeof *acc);
+  for (int64_t i = 0; i < m; i++)
+    acc[i] = reduce_init(id);
+  for (int64_t i = 0; i < n; i++) {
+    int64_t o = reduce_target(t, mask, i);
+    acc[o] = reduce_step(id, acc[o], qir_dense_get_f64(x, i));
+  }
+  int64_t count = m ? n / m : 0;
+  for (int64_t i = 0; i < m; i++) {
+    if (id == QIR_OP_REDUCE_MEAN)
+      acc[i] = count ? acc[i] / (double)count : NAN;
+    else if (id == QIR_OP_REDUCE_L2)
+      acc[i] = sqrt(acc[i]);
+  }
+  const qir_type *rt = qir_tensor_type(op->ctx, t->elem, rank, dims);
+  const qir_attr *a;
+  if (qir_scalar_is_float(t->scalar)) {
+    a = qir_attr_dense_from_f64(op->ctx, rt, acc);
+  } else {
+    int64_t *iv = qir_xcalloc((size_t)m + 1, sizeof *iv);
+    for (int64_t i = 0; i < m; i++)
+      iv[i] = float_to_int(acc[i], QIR_I64);
+    a = qir_attr_dense_from_i64(op->ctx, rt, iv);
+    free(iv);
+  }
+  free(acc);
+  out[0] = a;
+  return a != NULL;
+}
+
+/* ---- matmul (small 1-D and 2-D products) ------------------------------ */
+
+#define MATMUL_FOLD_MAX_MACS (1 << 20)
+
+bool qir_fold_matmul(qir_op *op, const qir_attr *const *operands,
+                     const qir_attr **out) {
+  const qir_attr *a = operands[0], *b = operands[1];
+  if (!a || !b || dense_is_quant(a) || dense_is_quant(b) ||
+      results_quantized(op))
+    return false;
+  const qir_type *ta = a->u.dense.type, *tb = b->u.dense.type;
+  if (ta->rank > 2 || tb->rank > 2 || ta->rank == 0 || tb->rank == 0 ||
+      ta->elem != tb->elem)
+    return false;
+  int64_t m = ta->rank == 2 ? ta->dims[0] : 1, k = ta->dims[ta->rank - 1];
+  int64_t kb = tb->rank == 2 ? tb->dims[0] : tb->dims[0];
+  int64_t n = tb->rank == 2 ? tb->dims[1] : 1;
+  if (k != kb || m * n * (k ? k : 1) > MATMUL_FOLD_MAX_MACS)
+    return false;
+  int64_t dims[2];
+  unsigned rank = 0;
+  if (ta->rank == 2)
+    dims[rank++] = m;
+  if (tb->rank == 2)
+    dims[rank++] = n;
+  const qir_type *rt = qir_tensor_type(op->ctx, ta->elem, rank, dims);
+  bool is_float = qir_scalar_is_float(ta->scalar);
+  double *fv = qir_xcalloc((size_t)(m * n) + 1, sizeof *fv);
+  int64_t *iv = qir_xcalloc((size_t)(m * n) + 1, sizeof *iv);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double fs = 0;
+      uint64_t is = 0;
+      for (int64_t l = 0; l < k; l++) {
+        if (is_float)
+          fs += qir_dense_get_f64(a, i * k + l) * qir_dense_get_f64(b, l * n + j);
+        else
+          is += (uint64_t)qir_dense_get_i64(a, i * k + l) *
+                (uint64_t)qir_dense_get_i64(b, l * n + j);
+      }
+      fv[i * n + j] = fs;
+      iv[i * n + j] = (int64_t)is;
+    }
+  out[0] = is_float ? qir_attr_dense_from_f64(op->ctx, rt, fv)
+                    : qir_attr_dense_from_i64(op->ctx, rt, iv);
+  free(fv);
+  free(iv);
+  return out[0] != NULL;
+}
