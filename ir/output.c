@@ -31,6 +31,19 @@ bool qir_output_open(qir_context *ctx, qir_output *o, const char *path,
     o->fp = stdout;
     return true;
   }
+  /* A device or a pipe (/dev/null, a FIFO) cannot be replaced by renaming:
+   * write to it directly. */
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    o->fp = fopen(path, binary ? "wb" : "w");
+    if (!o->fp) {
+      qir_emit_error(ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
+                     strerror(errno));
+      return false;
+    }
+    o->path = qir_xstrdup(path);
+    return true;
+  }
   size_t n = strlen(path);
   o->tmp_path = qir_xmalloc(n + sizeof ".tmp.XXXXXX");
   memcpy(o->tmp_path, path, n);
@@ -73,14 +86,15 @@ bool qir_output_commit(qir_context *ctx, qir_output *o) {
     ok = false;
     err = errno;
   }
-  if (ok && rename(o->tmp_path, o->path) != 0) {
+  if (ok && o->tmp_path && rename(o->tmp_path, o->path) != 0) {
     ok = false;
     err = errno;
   }
   if (!ok) {
     qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s': %s", o->path,
                    strerror(err));
-    unlink(o->tmp_path);
+    if (o->tmp_path)
+      unlink(o->tmp_path);
   }
   output_clear(o);
   return ok;
@@ -89,7 +103,8 @@ bool qir_output_commit(qir_context *ctx, qir_output *o) {
 void qir_output_abort(qir_output *o) {
   if (o->fp && o->path) {
     fclose(o->fp);
-    unlink(o->tmp_path);
+    if (o->tmp_path)
+      unlink(o->tmp_path);
   } else if (o->fp) {
     fflush(o->fp);
   }
