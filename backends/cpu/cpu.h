@@ -1,0 +1,162 @@
+/* backends/cpu/cpu.h - private declarations of the CPU kernels and the
+ * reference interpreter (not part of the public API). */
+#ifndef QIR_BACKENDS_CPU_H
+#define QIR_BACKENDS_CPU_H
+
+#include "qir/interp.h"
+#include "qir/quant.h"
+
+/* ---- Thread pool ---------------------------------------------------------- */
+
+typedef struct qir_pool qir_pool;
+/* fn(arg, begin, end) runs on a sub-range of [0, n). */
+typedef void (*qir_range_fn)(void *arg, int64_t begin, int64_t end);
+
+qir_pool *qir_pool_create(unsigned threads);
+void qir_pool_destroy(qir_pool *p);
+unsigned qir_pool_threads(const qir_pool *p);
+/* Splits [0, n) into at most `threads` contiguous chunks and waits for all
+ * of them; a NULL pool or a small n runs inline.  `grain`: the smallest
+ * chunk worth a thread. */
+void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
+                      void *arg);
+/* Sets OpenBLAS's thread count (its own pool). */
+void qir_blas_set_threads(unsigned n);
+unsigned qir_num_cores(void);
+
+/* ---- Scalar conversions --------------------------------------------------- */
+
+float qir_f16_to_f32(uint16_t h);
+uint16_t qir_f32_to_f16(float f);
+float qir_bf16_to_f32(uint16_t h);
+uint16_t qir_f32_to_bf16(float f);
+/* Converts n elements between any two plain scalars (float -> int
+ * truncates toward zero and saturates; NaN -> 0; int -> i1 is != 0). */
+void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,
+                 int64_t n);
+double qir_load_f64(qir_scalar s, const void *data, int64_t i);
+
+/* ---- Kernel interface ----------------------------------------------------- */
+
+/* One op execution: operand and result tensors (results preallocated with
+ * the shapes of the result types). */
+typedef struct qir_kargs {
+  const qir_op *op;
+  unsigned nin, nout;
+  const qir_tensor *const *in;
+  qir_tensor *const *out;
+  qir_pool *pool;
+} qir_kargs;
+
+typedef bool (*qir_kernel_fn)(const qir_kargs *k);
+
+/* How the dispatcher prepares operands for a kernel. */
+enum qir_kernel_conv {
+  QK_RAW,  /* the kernel takes any scalar */
+  QK_F32,  /* float operands/results converted to f32 */
+  QK_NUM   /* floats to f32, integers (not i1) to i64 */
+};
+
+typedef struct qir_kernel {
+  qir_kernel_fn fn;
+  int conv;
+} qir_kernel;
+
+/* The float/integer kernel of an op id and its quantized kernel (NULL fn:
+ * none; quantized operands then take the float round trip). */
+const qir_kernel *qir_cpu_kernel(unsigned id);
+qir_kernel_fn qir_cpu_qkernel(unsigned id);
+
+/* Kernel helpers. */
+int64_t qk_numel(const qir_tensor *t);
+/* Error at the op; returns false. */
+bool qk_fail(const qir_kargs *k, const char *fmt, ...) QIR_PRINTF(2, 3);
+int qk_axis(int64_t axis, unsigned rank);
+/* v, or 1 when v is 0 (a safe divisor). */
+static inline int64_t qk_nz(int64_t v) { return v ? v : 1; }
+/* The float round trip of a quantized op without an integer kernel:
+ * dequantize the operands, run the float kernel `kern`, quantize the
+ * results (docs/Quantization.md). */
+bool qir_cpu_float_round_trip(const qir_kargs *k, const qir_kernel *kern);
+/* Pooling attributes of max_pool2d / avg_pool2d. */
+typedef struct qir_pool_params qir_pool_params;
+bool qk_read_pool_params(const qir_kargs *k, qir_pool_params *p);
+/* Fused activation of conv2d/matmul/gemm (`activation` attribute), applied
+ * in place; false for an unknown activation name. */
+bool qk_apply_fused_activation(const qir_kargs *k, float *y, int64_t n);
+
+/* ---- Float kernels with plain parameters (unit tested directly) ---------- */
+
+typedef struct qir_conv_params {
+  int64_t n, c, h, w;   /* input */
+  int64_t o, kh, kw;    /* weights O x C/group x KH x KW */
+  int64_t oh, ow;       /* output */
+  int64_t sh, sw, dh, dw;
+  int64_t pt, pl, pb, pr;
+  int64_t group;
+} qir_conv_params;
+
+/* y[n, o, oh, ow] = b[o] + sum x * w; b may be NULL. */
+void qir_conv2d_f32(qir_pool *pool, const qir_conv_params *p, const float *x,
+                    const float *w, const float *b, float *y);
+/* Transposed: x is N x C x H x W, w is C x O/group x KH x KW, y is
+ * N x O x OH x OW (oh/ow given). */
+void qir_conv_transpose2d_f32(qir_pool *pool, const qir_conv_params *p,
+                              const float *x, const float *w, const float *b,
+                              float *y);
+/* C (m x n) = A (m x k) * B (k x n), row-major with leading dims. */
+void qir_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb,
+               float beta, float *c, int64_t ldc);
+
+struct qir_pool_params {
+  int64_t n, c, h, w, oh, ow;
+  int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  bool count_include_pad;
+};
+
+void qir_max_pool2d_f32(qir_pool *pool, const qir_pool_params *p,
+                        const float *x, float *y);
+void qir_avg_pool2d_f32(qir_pool *pool, const qir_pool_params *p,
+                        const float *x, float *y);
+
+/* Resize of the last two dims of an N x C x H x W tensor. */
+typedef struct qir_resize_params {
+  int64_t nc, h, w, oh, ow;
+  int mode;   /* 0 nearest, 1 linear, 2 cubic */
+  int coord;  /* QIR_RESIZE_* below */
+  int nearest;/* 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil */
+  double cubic_a;
+} qir_resize_params;
+enum {
+  QIR_RESIZE_HALF_PIXEL,
+  QIR_RESIZE_ASYMMETRIC,
+  QIR_RESIZE_ALIGN_CORNERS,
+  QIR_RESIZE_PYTORCH_HALF_PIXEL,
+  QIR_RESIZE_TF_HALF_PIXEL_FOR_NN
+};
+void qir_resize2d_f32(qir_pool *pool, const qir_resize_params *p,
+                      const float *x, float *y);
+
+/* ---- Kernel entry points, by family (one file each) ----------------------- */
+
+#define QIR_CPU_KERNELS(X)                                                    \
+  X(k_constant) X(k_identity) X(k_binary) X(k_compare) X(k_logical)           \
+  X(k_where) X(k_unary) X(k_not) X(k_cast) X(k_activation)                    \
+  X(k_conv2d) X(k_conv_transpose2d) X(k_matmul) X(k_gemm)                     \
+  X(k_batch_norm) X(k_instance_norm) X(k_layer_norm)                          \
+  X(k_max_pool2d) X(k_avg_pool2d) X(k_global_avg_pool) X(k_global_max_pool)   \
+  X(k_reduce) X(k_softmax) X(k_arg_reduce)                                    \
+  X(k_concat) X(k_split) X(k_slice) X(k_reshape) X(k_transpose) X(k_pad)      \
+  X(k_resize) X(k_gather) X(k_expand) X(k_tile) X(k_depth_to_space)           \
+  X(k_space_to_depth) X(k_shape) X(k_constant_of_shape) X(k_range)            \
+  X(k_quantize) X(k_dequantize) X(k_requantize)                               \
+  X(kq_conv2d) X(kq_matmul) X(kq_gemm) X(kq_add) X(kq_sub) X(kq_mul)          \
+  X(kq_minmax) X(kq_relu) X(kq_clip) X(kq_max_pool2d) X(kq_avg_pool2d)        \
+  X(kq_global_avg_pool) X(kq_global_max_pool) X(kq_concat) X(kq_move)
+
+#define X(name) bool qir_cpu_##name(const qir_kargs *k);
+QIR_CPU_KERNELS(X)
+#undef X
+
+#endif

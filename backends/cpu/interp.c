@@ -1,0 +1,581 @@
+/* backends/cpu/interp.c - the reference interpreter: plans the activation
+ * memory of a function and runs its ops with the CPU kernels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/cpu.h"
+
+#define QIR_ALIGN 64
+
+/* Where a value's data lives. */
+typedef enum slot_kind {
+  SLOT_ARENA,    /* an op result, planned in the activation arena */
+  SLOT_INPUT,    /* a function argument (own buffer) */
+  SLOT_CONSTANT, /* a constant (own aligned copy of the dense data) */
+} slot_kind;
+
+typedef struct slot {
+  const qir_value *value;
+  slot_kind kind;
+  qir_tensor t;     /* data points into the arena or the own buffer */
+  size_t offset;    /* SLOT_ARENA */
+  size_t size;      /* bytes reserved (aligned) */
+  int first, last;  /* op indices of the definition and the last use */
+  bool input_set;
+} slot;
+
+/* An open-addressing map from value pointers to slot numbers. */
+typedef struct value_map {
+  const qir_value **keys;
+  unsigned *vals;
+  size_t cap;
+} value_map;
+
+struct qir_interp {
+  qir_func *func;
+  qir_context *ctx;
+  unsigned num_ops; /* without the return */
+  const qir_op **ops;
+  slot *slots;
+  unsigned num_slots;
+  value_map map;
+  unsigned num_inputs, num_outputs;
+  unsigned *input_slots;
+  unsigned *output_slots;
+  const char **output_names;
+  uint8_t *arena;
+  size_t arena_size, naive_size, constant_bytes;
+  qir_pool *pool;
+  unsigned threads;
+  qir_interp_observer observer;
+  void *observer_user;
+};
+
+/* ---- Value map ---------------------------------------------------------------- */
+
+static size_t hash_ptr(const void *p, size_t cap) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (size_t)x & (cap - 1);
+}
+
+static void map_init(value_map *m, size_t n) {
+  m->cap = 16;
+  while (m->cap < 2 * n + 1)
+    m->cap *= 2;
+  m->keys = qir_xcalloc(m->cap, sizeof *m->keys);
+  m->vals = qir_xcalloc(m->cap, sizeof *m->vals);
+}
+
+static void map_put(value_map *m, const qir_value *v, unsigned slot) {
+  size_t i = hash_ptr(v, m->cap);
+  while (m->keys[i] && m->keys[i] != v)
+    i = (i + 1) & (m->cap - 1);
+  m->keys[i] = v;
+  m->vals[i] = slot;
+}
+
+static int map_get(const value_map *m, const qir_value *v) {
+  size_t i = hash_ptr(v, m->cap);
+  while (m->keys[i]) {
+    if (m->keys[i] == v)
+      return (int)m->vals[i];
+    i = (i + 1) & (m->cap - 1);
+  }
+  return -1;
+}
+
+/* ---- Options, support ------------------------------------------------------ */
+
+void qir_interp_options_init(qir_interp_options *o) {
+  memset(o, 0, sizeof *o);
+}
+
+bool qir_interp_supports_op(unsigned id) {
+  return id < QIR_NUM_OPS && qir_cpu_kernel(id) &&
+         qir_cpu_kernel(id)->fn != NULL;
+}
+
+/* ---- Creation: slots, liveness, memory plan -------------------------------- */
+
+static size_t align_up(size_t n) { return (n + QIR_ALIGN - 1) / QIR_ALIGN * QIR_ALIGN; }
+
+static bool check_static(qir_interp *it, const qir_op *op, const qir_type *t) {
+  if (qir_type_is_tensor(t) && qir_tensor_is_static(t))
+    return true;
+  qir_op_emit_error(op, "the interpreter needs static shapes (run shape "
+                        "inference with fixed input shapes first)");
+  return false;
+}
+
+static bool add_constant(qir_interp *it, slot *s, const qir_op *op) {
+  const qir_attr *a = qir_op_get_attr(op, "value");
+  if (!a || a->kind != QIR_ATTR_DENSE) {
+    qir_op_emit_error(op, "has no dense `value` attribute");
+    return false;
+  }
+  qir_tensor_init_from_type(&s->t, op->results[0].type);
+  if (!qir_tensor_alloc(&s->t))
+    return false;
+  size_t esize = qir_scalar_size(s->t.scalar);
+  if (a->u.dense.splat) {
+    for (size_t off = 0; off < s->t.nbytes; off += esize)
+      memcpy((uint8_t *)s->t.data + off, a->u.dense.data, esize);
+  } else if (a->u.dense.nbytes == s->t.nbytes) {
+    memcpy(s->t.data, a->u.dense.data, s->t.nbytes);
+  } else {
+    qir_op_emit_error(op, "constant data does not match its type");
+    return false;
+  }
+  s->kind = SLOT_CONSTANT;
+  it->constant_bytes += s->t.nbytes;
+  return true;
+}
+
+static bool create_slots(qir_interp *it) {
+  qir_block *body = &it->func->body;
+  unsigned n = body->num_args;
+  qir_foreach_op(op, body) n += op->num_results;
+  it->slots = qir_xcalloc(n ? n : 1, sizeof *it->slots);
+  map_init(&it->map, n);
+  it->ops = qir_xcalloc(body->num_ops + 1, sizeof *it->ops);
+  it->num_inputs = body->num_args;
+  it->input_slots = qir_xcalloc(n + 1, sizeof *it->input_slots);
+  for (unsigned i = 0; i < body->num_args; i++) {
+    slot *s = &it->slots[it->num_slots];
+    s->value = body->args[i];
+    s->kind = SLOT_INPUT;
+    s->first = -1;
+    s->last = -1;
+    if (!qir_type_is_tensor(s->value->type) ||
+        !qir_tensor_is_static(s->value->type)) {
+      qir_emit_error(it->ctx, it->func->loc,
+                     "the interpreter needs static shapes: input %u of @%s "
+                     "has a dynamic shape",
+                     i, it->func->name);
+      return false;
+    }
+    qir_tensor_init_from_type(&s->t, s->value->type);
+    if (!qir_tensor_alloc(&s->t))
+      return false;
+    it->input_slots[i] = it->num_slots;
+    map_put(&it->map, s->value, it->num_slots++);
+  }
+  int index = 0;
+  qir_foreach_op(op, body) {
+    if (qir_op_is(op, QIR_OP_RETURN))
+      break;
+    if (!qir_interp_supports_op(op->def->id)) {
+      qir_op_emit_error(op, "has no interpreter kernel");
+      return false;
+    }
+    it->ops[it->num_ops++] = op;
+    for (unsigned r = 0; r < op->num_results; r++) {
+      slot *s = &it->slots[it->num_slots];
+      s->value = &op->results[r];
+      s->first = s->last = index;
+      if (!check_static(it, op, s->value->type))
+        return false;
+      if (qir_op_is(op, QIR_OP_CONSTANT)) {
+        if (!add_constant(it, s, op))
+          return false;
+      } else {
+        qir_tensor_init_from_type(&s->t, s->value->type);
+        int64_t nb = qir_tensor_num_bytes(s->value->type);
+        if (nb < 0) {
+          qir_op_emit_error(op, "result too large");
+          return false;
+        }
+        s->t.nbytes = (size_t)nb;
+        s->size = align_up(s->t.nbytes ? s->t.nbytes : 1);
+        s->kind = SLOT_ARENA;
+      }
+      map_put(&it->map, s->value, it->num_slots++);
+    }
+    index++;
+  }
+  return true;
+}
+
+static bool compute_liveness(qir_interp *it) {
+  for (unsigned i = 0; i < it->num_ops; i++) {
+    const qir_op *op = it->ops[i];
+    for (unsigned j = 0; j < op->num_operands; j++) {
+      int s = map_get(&it->map, op->operands[j].value);
+      if (s < 0) {
+        qir_op_emit_error(op, "uses a value from outside the function");
+        return false;
+      }
+      if (it->slots[s].last < (int)i)
+        it->slots[s].last = (int)i;
+    }
+  }
+  qir_op *ret = qir_block_terminator(&it->func->body);
+  if (!ret || !qir_op_is(ret, QIR_OP_RETURN)) {
+    qir_emit_error(it->ctx, it->func->loc, "@%s has no return",
+                   it->func->name);
+    return false;
+  }
+  it->num_outputs = ret->num_operands;
+  it->output_slots = qir_xcalloc(ret->num_operands + 1, sizeof(unsigned));
+  it->output_names = qir_xcalloc(ret->num_operands + 1, sizeof(char *));
+  for (unsigned j = 0; j < ret->num_operands; j++) {
+    const qir_value *v = ret->operands[j].value;
+    int s = map_get(&it->map, v);
+    if (s < 0)
+      return false;
+    it->slots[s].last = (int)it->num_ops; /* live to the end */
+    it->output_slots[j] = (unsigned)s;
+    if (v->name) {
+      it->output_names[j] = v->name;
+    } else {
+      char buf[32];
+      snprintf(buf, sizeof buf, "output%u", j);
+      it->output_names[j] = qir_intern_cstr(it->ctx, buf);
+    }
+  }
+  return true;
+}
+
+static int cmp_size_desc(const void *a, const void *b, void *slots) {
+  const slot *sa = &((slot *)slots)[*(const unsigned *)a];
+  const slot *sb = &((slot *)slots)[*(const unsigned *)b];
+  if (sa->size != sb->size)
+    return sa->size > sb->size ? -1 : 1;
+  return sa->first - sb->first;
+}
+
+static int cmp_offset(const void *a, const void *b, void *slots) {
+  const slot *sa = &((slot *)slots)[*(const unsigned *)a];
+  const slot *sb = &((slot *)slots)[*(const unsigned *)b];
+  return sa->offset < sb->offset ? -1 : sa->offset > sb->offset;
+}
+
+/* Greedy by size (largest first): each buffer gets the lowest offset that
+ * does not overlap a placed buffer whose live range meets its own. */
+static void plan_memory(qir_interp *it) {
+  unsigned n = 0;
+  unsigned *order = qir_xcalloc(it->num_slots + 1, sizeof *order);
+  unsigned *live = qir_xcalloc(it->num_slots + 1, sizeof *live);
+  for (unsigned i = 0; i < it->num_slots; i++)
+    if (it->slots[i].kind == SLOT_ARENA) {
+      order[n++] = i;
+      it->naive_size += it->slots[i].size;
+    }
+  qsort_r(order, n, sizeof *order, cmp_size_desc, it->slots);
+  size_t total = 0;
+  for (unsigned i = 0; i < n; i++) {
+    slot *s = &it->slots[order[i]];
+    unsigned nl = 0;
+    for (unsigned j = 0; j < i; j++) {
+      slot *o = &it->slots[order[j]];
+      if (o->first <= s->last && s->first <= o->last)
+        live[nl++] = order[j];
+    }
+    qsort_r(live, nl, sizeof *live, cmp_offset, it->slots);
+    size_t off = 0;
+    for (unsigned j = 0; j < nl; j++) {
+      slot *o = &it->slots[live[j]];
+      if (off + s->size <= o->offset)
+        break;
+      if (o->offset + o->size > off)
+        off = o->offset + o->size;
+    }
+    s->offset = off;
+    if (off + s->size > total)
+      total = off + s->size;
+  }
+  it->arena_size = total;
+  it->arena = aligned_alloc(QIR_ALIGN, total ? total : QIR_ALIGN);
+  if (!it->arena)
+    qir_die("out of memory (activation arena of %zu bytes)", total);
+  for (unsigned i = 0; i < n; i++)
+    it->slots[order[i]].t.data = it->arena + it->slots[order[i]].offset;
+  free(order);
+  free(live);
+}
+
+qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
+  qir_interp *it = qir_xcalloc(1, sizeof *it);
+  it->func = f;
+  it->ctx = f->module->ctx;
+  if (o) {
+    it->threads = o->threads;
+    it->observer = o->observer;
+    it->observer_user = o->observer_user;
+  }
+  if (!create_slots(it) || !compute_liveness(it)) {
+    qir_interp_destroy(it);
+    return NULL;
+  }
+  plan_memory(it);
+  it->pool = qir_pool_create(it->threads);
+  it->threads = qir_pool_threads(it->pool);
+  return it;
+}
+
+void qir_interp_destroy(qir_interp *it) {
+  if (!it)
+    return;
+  for (unsigned i = 0; i < it->num_slots; i++)
+    if (it->slots[i].kind != SLOT_ARENA)
+      free(it->slots[i].t.data);
+  free(it->slots);
+  free(it->map.keys);
+  free(it->map.vals);
+  free(it->ops);
+  free(it->input_slots);
+  free(it->output_slots);
+  free(it->output_names);
+  free(it->arena);
+  qir_pool_destroy(it->pool);
+  free(it);
+}
+
+/* ---- Accessors ----------------------------------------------------------- */
+
+unsigned qir_interp_num_inputs(const qir_interp *it) { return it->num_inputs; }
+unsigned qir_interp_num_outputs(const qir_interp *it) { return it->num_outputs; }
+
+const qir_value *qir_interp_input(const qir_interp *it, unsigned i) {
+  return i < it->num_inputs ? it->slots[it->input_slots[i]].value : NULL;
+}
+
+int qir_interp_find_input(const qir_interp *it, const char *name) {
+  for (unsigned i = 0; i < it->num_inputs; i++) {
+    const char *n = it->slots[it->input_slots[i]].value->name;
+    if (n && !strcmp(n, name))
+      return (int)i;
+  }
+  return -1;
+}
+
+const char *qir_interp_output_name(const qir_interp *it, unsigned i) {
+  return i < it->num_outputs ? it->output_names[i] : NULL;
+}
+
+const qir_tensor *qir_interp_output(const qir_interp *it, unsigned i) {
+  return i < it->num_outputs ? &it->slots[it->output_slots[i]].t : NULL;
+}
+
+void qir_interp_set_observer(qir_interp *it, qir_interp_observer fn,
+                             void *user) {
+  it->observer = fn;
+  it->observer_user = user;
+}
+
+void qir_interp_set_threads(qir_interp *it, unsigned threads) {
+  qir_pool_destroy(it->pool);
+  it->pool = qir_pool_create(threads);
+  it->threads = qir_pool_threads(it->pool);
+}
+
+void qir_interp_get_stats(const qir_interp *it, qir_interp_stats *s) {
+  s->peak_activation_bytes = it->arena_size;
+  s->naive_activation_bytes = it->naive_size;
+  s->constant_bytes = it->constant_bytes;
+  s->num_ops = it->num_ops;
+  s->num_buffers = it->num_slots;
+}
+
+static void input_name(const qir_interp *it, unsigned i, char *buf,
+                       size_t size) {
+  const char *n = it->slots[it->input_slots[i]].value->name;
+  if (n)
+    snprintf(buf, size, "'%s'", n);
+  else
+    snprintf(buf, size, "%u", i);
+}
+
+bool qir_interp_set_input(qir_interp *it, unsigned i, const qir_tensor *t) {
+  QIR_ASSERT(i < it->num_inputs);
+  slot *s = &it->slots[it->input_slots[i]];
+  char name[128], want[256], got[256];
+  input_name(it, i, name, sizeof name);
+  if (!qir_tensor_matches_type(t, s->value->type)) {
+    qir_tensor_format_shape(&s->t, want, sizeof want);
+    qir_tensor_format_shape(t, got, sizeof got);
+    qir_emit_error(it->ctx, qir_loc_unknown(),
+                   "input %s expects %s, got %s", name, want, got);
+    return false;
+  }
+  memcpy(s->t.data, t->data, s->t.nbytes);
+  s->input_set = true;
+  return true;
+}
+
+/* ---- Running ------------------------------------------------------------- */
+
+/* A tensor converted for a kernel (QK_F32 / QK_NUM), or the original. */
+typedef struct staged {
+  qir_tensor t;
+  bool owned;
+} staged;
+
+static qir_scalar staged_scalar(int conv, const qir_tensor *t) {
+  if (conv == QK_RAW || (t->elem && t->elem->kind == QIR_TYPE_QUANT))
+    return t->scalar;
+  if (qir_scalar_is_float(t->scalar))
+    return QIR_F32;
+  if (conv == QK_NUM && t->scalar != QIR_I1)
+    return QIR_I64;
+  return t->scalar;
+}
+
+static void stage(staged *st, const qir_tensor *t, qir_scalar to, bool copy) {
+  st->t = *t;
+  st->owned = false;
+  if (to == t->scalar)
+    return;
+  st->t.scalar = to;
+  st->t.elem = NULL;
+  qir_tensor_alloc(&st->t);
+  st->owned = true;
+  if (copy)
+    qir_convert(t->scalar, t->data, to, st->t.data, qir_tensor_numel(t));
+}
+
+/* Dequantizes a quantized tensor to f32 (per axis where the type says). */
+static void dequantize_to(const qir_tensor *t, float *out) {
+  const qir_type *q = t->elem;
+  int64_t n = qir_tensor_numel(t), inner = 1, ch = 1;
+  if (q->axis >= 0) {
+    ch = t->dims[q->axis];
+    for (unsigned d = (unsigned)q->axis + 1; d < t->rank; d++)
+      inner *= t->dims[d];
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int64_t c = q->axis >= 0 ? (i / inner) % ch : 0;
+    out[i] = (float)qir_dequantize_f64(qir_load_int(t->scalar, t->data, i),
+                                       qir_quant_scale(q, c),
+                                       qir_quant_zp(q, c));
+  }
+}
+
+static void quantize_from(const float *in, qir_tensor *t) {
+  const qir_type *q = t->elem;
+  int64_t n = qir_tensor_numel(t), inner = 1, ch = 1;
+  if (q->axis >= 0) {
+    ch = t->dims[q->axis];
+    for (unsigned d = (unsigned)q->axis + 1; d < t->rank; d++)
+      inner *= t->dims[d];
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int64_t c = q->axis >= 0 ? (i / inner) % ch : 0;
+    qir_store_int(t->scalar, t->data, i,
+                  qir_quantize_f64(in[i], qir_quant_scale(q, c),
+                                   qir_quant_zp(q, c), q->qmin, q->qmax));
+  }
+}
+
+static bool is_quant(const qir_tensor *t) {
+  return t->elem && t->elem->kind == QIR_TYPE_QUANT;
+}
+
+/* The float round trip of a quantized op without an integer kernel:
+ * dequantize the operands, run the float kernel, quantize the results. */
+bool qir_cpu_float_round_trip(const qir_kargs *k, const qir_kernel *kern) {
+  staged in[k->nin ? k->nin : 1], out[k->nout ? k->nout : 1];
+  const qir_tensor *ins[k->nin ? k->nin : 1];
+  qir_tensor *outs[k->nout ? k->nout : 1];
+  for (unsigned i = 0; i < k->nin; i++) {
+    const qir_tensor *t = k->in[i];
+    if (is_quant(t)) {
+      in[i].t = *t;
+      in[i].t.scalar = QIR_F32;
+      in[i].t.elem = NULL;
+      qir_tensor_alloc(&in[i].t);
+      in[i].owned = true;
+      dequantize_to(t, in[i].t.data);
+    } else {
+      stage(&in[i], t, staged_scalar(kern->conv, t), true);
+    }
+    ins[i] = &in[i].t;
+  }
+  for (unsigned i = 0; i < k->nout; i++) {
+    qir_tensor *t = k->out[i];
+    qir_scalar s = is_quant(t) ? QIR_F32 : staged_scalar(kern->conv, t);
+    stage(&out[i], t, s, false);
+    out[i].t.elem = is_quant(t) ? NULL : out[i].t.elem;
+    outs[i] = &out[i].t;
+  }
+  qir_kargs k2 = *k;
+  k2.in = ins;
+  k2.out = outs;
+  bool ok = kern->fn(&k2);
+  for (unsigned i = 0; i < k->nout && ok; i++) {
+    if (is_quant(k->out[i]))
+      quantize_from(out[i].t.data, k->out[i]);
+    else if (out[i].owned)
+      qir_convert(out[i].t.scalar, out[i].t.data, k->out[i]->scalar,
+                  k->out[i]->data, qir_tensor_numel(k->out[i]));
+  }
+  for (unsigned i = 0; i < k->nin; i++)
+    if (in[i].owned)
+      qir_tensor_free_data(&in[i].t);
+  for (unsigned i = 0; i < k->nout; i++)
+    if (out[i].owned)
+      qir_tensor_free_data(&out[i].t);
+  return ok;
+}
+
+static bool run_op(qir_interp *it, const qir_op *op) {
+  unsigned nin = op->num_operands, nout = op->num_results;
+  const qir_tensor *in[nin ? nin : 1];
+  qir_tensor *out[nout ? nout : 1];
+  bool any_quant = false;
+  for (unsigned i = 0; i < nin; i++) {
+    in[i] = &it->slots[map_get(&it->map, op->operands[i].value)].t;
+    any_quant |= is_quant(in[i]);
+  }
+  for (unsigned i = 0; i < nout; i++) {
+    out[i] = &it->slots[map_get(&it->map, &op->results[i])].t;
+    any_quant |= is_quant(out[i]);
+  }
+  qir_kargs k = {op, nin, nout, in, out, it->pool};
+  unsigned id = op->def->id;
+  if (id == QIR_OP_CONSTANT)
+    return true;
+  if (any_quant) {
+    qir_kernel_fn q = qir_cpu_qkernel(id);
+    if (q)
+      return q(&k);
+  }
+  const qir_kernel *kern = qir_cpu_kernel(id);
+  bool needs_staging = any_quant;
+  for (unsigned i = 0; i < nin && !needs_staging; i++)
+    needs_staging = staged_scalar(kern->conv, in[i]) != in[i]->scalar;
+  for (unsigned i = 0; i < nout && !needs_staging; i++)
+    needs_staging = staged_scalar(kern->conv, out[i]) != out[i]->scalar;
+  if (!needs_staging)
+    return kern->fn(&k);
+  return qir_cpu_float_round_trip(&k, kern);
+}
+
+static void observe(qir_interp *it, const qir_op *op) {
+  for (unsigned r = 0; r < op->num_results; r++)
+    it->observer(op, r, &it->slots[map_get(&it->map, &op->results[r])].t,
+                 it->observer_user);
+}
+
+bool qir_interp_run(qir_interp *it) {
+  for (unsigned i = 0; i < it->num_inputs; i++)
+    if (!it->slots[it->input_slots[i]].input_set) {
+      char name[128];
+      input_name(it, i, name, sizeof name);
+      qir_emit_error(it->ctx, qir_loc_unknown(), "input %s was not set", name);
+      return false;
+    }
+  qir_blas_set_threads(it->threads);
+  for (unsigned i = 0; i < it->num_ops; i++) {
+    const qir_op *op = it->ops[i];
+    if (!run_op(it, op))
+      return false;
+    if (it->observer)
+      observe(it, op);
+  }
+  return true;
+}

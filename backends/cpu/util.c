@@ -1,0 +1,336 @@
+/* backends/cpu/util.c - tensors, scalar conversions and the thread pool of
+ * the CPU kernels. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "backends/cpu/cpu.h"
+
+/* ---- Tensors ------------------------------------------------------------ */
+
+int64_t qir_tensor_numel(const qir_tensor *t) {
+  int64_t n = 1;
+  for (unsigned i = 0; i < t->rank; i++)
+    n *= t->dims[i];
+  return n;
+}
+
+int64_t qk_numel(const qir_tensor *t) { return qir_tensor_numel(t); }
+
+void qir_tensor_init_from_type(qir_tensor *t, const qir_type *type) {
+  memset(t, 0, sizeof *t);
+  QIR_ASSERT(qir_type_is_tensor(type));
+  t->elem = type->elem;
+  t->scalar = type->scalar;
+  t->rank = type->rank;
+  for (unsigned i = 0; i < type->rank; i++)
+    t->dims[i] = type->dims[i] < 0 ? 0 : type->dims[i];
+}
+
+bool qir_tensor_alloc(qir_tensor *t) {
+  int64_t n = 1;
+  for (unsigned i = 0; i < t->rank; i++) {
+    if (t->dims[i] < 0 || (t->dims[i] && n > (INT64_MAX / 8) / t->dims[i]))
+      return false;
+    n *= t->dims[i];
+  }
+  t->nbytes = (size_t)n * qir_scalar_size(t->scalar);
+  t->data = qir_xcalloc(1, t->nbytes ? t->nbytes : 1);
+  return true;
+}
+
+void qir_tensor_free_data(qir_tensor *t) {
+  free(t->data);
+  t->data = NULL;
+  t->nbytes = 0;
+}
+
+bool qir_tensor_matches_type(const qir_tensor *t, const qir_type *type) {
+  if (!qir_type_is_tensor(type) || t->rank != type->rank)
+    return false;
+  if (t->scalar != type->scalar)
+    return false;
+  for (unsigned i = 0; i < t->rank; i++)
+    if (type->dims[i] != QIR_DYN && type->dims[i] != t->dims[i])
+      return false;
+  return true;
+}
+
+void qir_tensor_format_shape(const qir_tensor *t, char *buf, size_t size) {
+  size_t n = 0;
+  buf[0] = 0;
+  for (unsigned i = 0; i < t->rank && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%lldx", (long long)t->dims[i]);
+  if (n < size)
+    snprintf(buf + n, size - n, "%s",
+             t->elem && t->elem->kind == QIR_TYPE_QUANT
+                 ? "quantized"
+                 : qir_scalar_name(t->scalar));
+}
+
+/* ---- Scalars --------------------------------------------------------------- */
+
+float qir_f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, u;
+  if (exp == 0x1f) {
+    u = sign | 0x7f800000u | (mant << 13);
+  } else if (exp) {
+    u = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant) { /* subnormal: normalize */
+    int e = -1;
+    do {
+      mant <<= 1;
+      e++;
+    } while (!(mant & 0x400));
+    u = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3ff) << 13);
+  } else {
+    u = sign;
+  }
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+uint16_t qir_f32_to_f16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
+  uint32_t exp = (u >> 23) & 0xff, mant = u & 0x7fffff;
+  if (exp == 0xff)
+    return sign | 0x7c00 | (mant ? 0x200 : 0);
+  int e = (int)exp - 127 + 15;
+  if (e >= 0x1f)
+    return sign | 0x7c00;
+  if (e <= 0) { /* subnormal or zero, round half to even */
+    if (e < -10)
+      return sign;
+    mant |= 0x800000;
+    int shift = 14 - e;
+    uint32_t half = 1u << (shift - 1), rest = mant & ((1u << shift) - 1);
+    uint32_t v = mant >> shift;
+    if (rest > half || (rest == half && (v & 1)))
+      v++;
+    return sign | (uint16_t)v;
+  }
+  uint32_t v = ((uint32_t)e << 10) | (mant >> 13), rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (v & 1)))
+    v++; /* may carry into the exponent, up to infinity: correct */
+  return sign | (uint16_t)v;
+}
+
+float qir_bf16_to_f32(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+uint16_t qir_f32_to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7fffffff) > 0x7f800000)
+    return (uint16_t)((u >> 16) | 0x40);
+  u += 0x7fff + ((u >> 16) & 1);
+  return (uint16_t)(u >> 16);
+}
+
+double qir_load_f64(qir_scalar s, const void *data, int64_t i) {
+  switch (s) {
+  case QIR_F64: return ((const double *)data)[i];
+  case QIR_F32: return ((const float *)data)[i];
+  case QIR_F16: return qir_f16_to_f32(((const uint16_t *)data)[i]);
+  case QIR_BF16: return qir_bf16_to_f32(((const uint16_t *)data)[i]);
+  default: return (double)qir_load_int(s, data, i);
+  }
+}
+
+static int64_t f64_to_int_sat(double v, qir_scalar to) {
+  if (isnan(v))
+    return 0;
+  double lo = (double)qir_scalar_min(to), hi = (double)qir_scalar_max(to);
+  if (v <= lo)
+    return qir_scalar_min(to);
+  if (v >= hi)
+    return qir_scalar_max(to);
+  return (int64_t)v; /* truncates toward zero */
+}
+
+static void store_f64(qir_scalar s, void *data, int64_t i, double v) {
+  switch (s) {
+  case QIR_F64: ((double *)data)[i] = v; break;
+  case QIR_F32: ((float *)data)[i] = (float)v; break;
+  case QIR_F16: ((uint16_t *)data)[i] = qir_f32_to_f16((float)v); break;
+  case QIR_BF16: ((uint16_t *)data)[i] = qir_f32_to_bf16((float)v); break;
+  case QIR_I1: ((uint8_t *)data)[i] = v != 0; break;
+  default: qir_store_int(s, data, i, f64_to_int_sat(v, s)); break;
+  }
+}
+
+void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,
+                 int64_t n) {
+  if (from == to) {
+    memmove(dst, src, (size_t)n * qir_scalar_size(from));
+    return;
+  }
+  if (from == QIR_F32 && to == QIR_F16) {
+    for (int64_t i = 0; i < n; i++)
+      ((uint16_t *)dst)[i] = qir_f32_to_f16(((const float *)src)[i]);
+    return;
+  }
+  bool fi = qir_scalar_is_float(from), ti = qir_scalar_is_float(to);
+  if (!fi && !ti) {
+    /* Integer to integer: wraps as a C cast would; i1 is != 0. */
+    for (int64_t i = 0; i < n; i++)
+      qir_store_int(to, dst, i, qir_load_int(from, src, i));
+    return;
+  }
+  for (int64_t i = 0; i < n; i++)
+    store_f64(to, dst, i, qir_load_f64(from, src, i));
+}
+
+/* ---- Thread pool ----------------------------------------------------------- */
+
+struct qir_pool {
+  unsigned threads;
+  pthread_t *tids;
+  pthread_mutex_t mu;
+  pthread_cond_t work, done;
+  uint64_t generation;
+  unsigned pending;
+  bool stop;
+  /* The current job. */
+  qir_range_fn fn;
+  void *arg;
+  int64_t n;
+  unsigned chunks;
+};
+
+typedef struct pool_worker {
+  qir_pool *pool;
+  unsigned index;
+} pool_worker;
+
+static void run_chunk(qir_pool *p, unsigned c) {
+  int64_t begin = p->n * c / p->chunks, end = p->n * (c + 1) / p->chunks;
+  if (begin < end)
+    p->fn(p->arg, begin, end);
+}
+
+static void *pool_main(void *arg) {
+  pool_worker *w = arg;
+  qir_pool *p = w->pool;
+  uint64_t seen = 0;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->stop && p->generation == seen)
+      pthread_cond_wait(&p->work, &p->mu);
+    if (p->stop)
+      break;
+    seen = p->generation;
+    unsigned chunk = w->index;
+    pthread_mutex_unlock(&p->mu);
+    if (chunk < p->chunks)
+      run_chunk(p, chunk);
+    pthread_mutex_lock(&p->mu);
+    if (--p->pending == 0)
+      pthread_cond_signal(&p->done);
+  }
+  pthread_mutex_unlock(&p->mu);
+  free(w);
+  return NULL;
+}
+
+unsigned qir_num_cores(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (unsigned)n : 1;
+}
+
+qir_pool *qir_pool_create(unsigned threads) {
+  qir_pool *p = qir_xcalloc(1, sizeof *p);
+  p->threads = threads ? threads : qir_num_cores();
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->work, NULL);
+  pthread_cond_init(&p->done, NULL);
+  p->tids = qir_xcalloc(p->threads, sizeof *p->tids);
+  for (unsigned i = 1; i < p->threads; i++) {
+    pool_worker *w = qir_xmalloc(sizeof *w);
+    w->pool = p;
+    w->index = i;
+    if (pthread_create(&p->tids[i], NULL, pool_main, w))
+      qir_die("cannot create a worker thread");
+  }
+  return p;
+}
+
+void qir_pool_destroy(qir_pool *p) {
+  if (!p)
+    return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = true;
+  pthread_cond_broadcast(&p->work);
+  pthread_mutex_unlock(&p->mu);
+  for (unsigned i = 1; i < p->threads; i++)
+    pthread_join(p->tids[i], NULL);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->work);
+  pthread_cond_destroy(&p->done);
+  free(p->tids);
+  free(p);
+}
+
+unsigned qir_pool_threads(const qir_pool *p) { return p ? p->threads : 1; }
+
+void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
+                      void *arg) {
+  if (n <= 0)
+    return;
+  if (grain < 1)
+    grain = 1;
+  int64_t chunks = n / grain;
+  if (!p || p->threads == 1 || chunks < 2) {
+    fn(arg, 0, n);
+    return;
+  }
+  if (chunks > p->threads)
+    chunks = p->threads;
+  pthread_mutex_lock(&p->mu);
+  p->fn = fn;
+  p->arg = arg;
+  p->n = n;
+  p->chunks = (unsigned)chunks;
+  p->pending = p->threads - 1;
+  p->generation++;
+  pthread_cond_broadcast(&p->work);
+  pthread_mutex_unlock(&p->mu);
+  run_chunk(p, 0);
+  pthread_mutex_lock(&p->mu);
+  while (p->pending)
+    pthread_cond_wait(&p->done, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+}
+
+void qir_blas_set_threads(unsigned n) {
+  openblas_set_num_threads((int)(n ? n : qir_num_cores()));
+}
+
+void qir_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb,
+               float beta, float *c, int64_t ldc) {
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++)
+        c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+              tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
+              (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c,
+              (blasint)ldc);
+}
