@@ -218,9 +218,11 @@ static bool parse_one(opt_config *c, int argc, char **argv, int *i) {
   const arg_def *d = find_arg(name, len);
   if (!d)
     return unknown_arg(arg, dashes, name, len);
+  char shown[64]; /* the option as written, without its value */
+  snprintf(shown, sizeof shown, "%s%.*s", dashes, (int)len, name);
   if (d->kind == ARG_FLAG) {
     bool v = true;
-    if (eq && !parse_bool_value(arg, eq + 1, &v))
+    if (eq && !parse_bool_value(shown, eq + 1, &v))
       return false;
     return set_flag(c, d->id, v);
   }
@@ -229,13 +231,13 @@ static bool parse_one(opt_config *c, int argc, char **argv, int *i) {
       c->print_passes = 1;
       return true;
     }
-    return set_value(c, arg, d->id, eq + 1);
+    return set_value(c, shown, d->id, eq + 1);
   }
   if (eq)
-    return set_value(c, arg, d->id, eq + 1);
+    return set_value(c, shown, d->id, eq + 1);
   if (*i + 1 >= argc)
-    return usage_error("option '%s' needs a value", arg);
-  return set_value(c, arg, d->id, argv[++*i]);
+    return usage_error("option '%s' needs a value", shown);
+  return set_value(c, shown, d->id, argv[++*i]);
 }
 
 void opt_config_init(opt_config *c) {

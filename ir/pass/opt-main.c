@@ -2,7 +2,9 @@
  * into parts), parse, verify, run the pipeline, print; optionally check the
  * diagnostics against the input's expected-* comments and that the output
  * round-trips. */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ir/pass/opt.h"
 #include "qir/opt.h"
@@ -17,6 +19,7 @@ typedef struct opt_state {
   const char *text;     /* the whole input */
   size_t text_len;
   qir_output out;
+  FILE *device; /* -o names a device, written directly */
 } opt_state;
 
 #define SPLIT_MARKER "// -----"
@@ -250,6 +253,41 @@ static bool prepare_pipeline(opt_state *st) {
   return true;
 }
 
+/* Regular files are written atomically through qir_output; a device such
+ * as /dev/null cannot be replaced by a rename, so it is written directly. */
+static bool is_device(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
+static bool open_output(opt_state *st) {
+  const char *path = st->cfg->output ? st->cfg->output : "-";
+  if (strcmp(path, "-") == 0 || !is_device(path))
+    return qir_output_open(st->ctx, &st->out, path, false);
+  memset(&st->out, 0, sizeof st->out);
+  st->device = fopen(path, "w");
+  if (!st->device) {
+    qir_emit_error(st->ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
+                   strerror(errno));
+    return false;
+  }
+  st->out.fp = st->device;
+  return true;
+}
+
+/* Commits the output when `ok`, else drops it; false on any failure. */
+static bool close_output(opt_state *st, bool ok) {
+  if (st->device) {
+    bool closed = fclose(st->device) == 0;
+    st->device = NULL;
+    return ok && closed;
+  }
+  if (ok)
+    return qir_output_commit(st->ctx, &st->out);
+  qir_output_abort(&st->out);
+  return false;
+}
+
 /* Reads the input, processes it into the output; true on success. */
 static bool run_input(opt_state *st) {
   opt_config *c = st->cfg;
@@ -260,15 +298,11 @@ static bool run_input(opt_state *st) {
   st->text = text;
   st->filename = strcmp(in, "-") ? in : "<stdin>";
   qir_diag_register_source(st->ctx, st->filename, text, st->text_len);
-  bool ok = qir_output_open(st->ctx, &st->out, c->output ? c->output : "-",
-                            false);
+  bool ok = open_output(st);
   if (ok) {
     ok = c->split ? process_split(st)
                   : process_checked(st, text, st->text_len, 1);
-    if (ok)
-      ok = qir_output_commit(st->ctx, &st->out);
-    else
-      qir_output_abort(&st->out);
+    ok = close_output(st, ok);
   }
   free(text);
   return ok;
