@@ -1,0 +1,67 @@
+/* frontends/qir/text.c - lexical rules and float conversions that the
+ * parser and the printer must agree on. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontends/qir/text.h"
+
+bool qir_text_is_name_char(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '$' ||
+         c == '-';
+}
+
+bool qir_text_is_bare_ident(const char *s, size_t n) {
+  if (n == 0)
+    return false;
+  unsigned char c = (unsigned char)s[0];
+  if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'))
+    return false;
+  for (size_t i = 1; i < n; i++)
+    if (!qir_text_is_name_char((unsigned char)s[i]))
+      return false;
+  if ((n == 3 && memcmp(s, "inf", 3) == 0) || (n == 3 && memcmp(s, "nan", 3) == 0))
+    return false;
+  return true;
+}
+
+uint16_t qir_text_read_f16(const char *s) {
+  return qir_f32_to_f16(strtof(s, NULL));
+}
+
+uint16_t qir_text_read_bf16(const char *s) {
+  return qir_f32_to_bf16(strtof(s, NULL));
+}
+
+size_t qir_text_ensure_float_form(char *buf, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'n' || buf[i] == 'i')
+      return len;
+  buf[len++] = '.';
+  buf[len++] = '0';
+  buf[len] = '\0';
+  return len;
+}
+
+/* Shortest "%.*g" text (1 to 9 significant digits) that reads back to the
+ * same half / bfloat16 bits. */
+int qir_text_format_half(uint16_t bits, bool bf16, char *buf, size_t n) {
+  char tmp[48];
+  float f = bf16 ? qir_bf16_to_f32(bits) : qir_f16_to_f32(bits);
+  if (isnan(f)) {
+    snprintf(tmp, sizeof tmp, "nan");
+  } else if (isinf(f)) {
+    snprintf(tmp, sizeof tmp, f < 0 ? "-inf" : "inf");
+  } else {
+    for (int prec = 1; prec <= 9; prec++) {
+      snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
+      uint16_t back = bf16 ? qir_text_read_bf16(tmp) : qir_text_read_f16(tmp);
+      if (back == bits)
+        break;
+    }
+    qir_text_ensure_float_form(tmp, strlen(tmp));
+  }
+  return snprintf(buf, n, "%s", tmp);
+}
