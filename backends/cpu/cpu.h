@@ -26,10 +26,10 @@ unsigned qir_num_cores(void);
 
 /* ---- Scalar conversions --------------------------------------------------- */
 
-float qir_f16_to_f32(uint16_t h);
-uint16_t qir_f32_to_f16(float f);
-float qir_bf16_to_f32(uint16_t h);
-uint16_t qir_f32_to_bf16(float f);
+float qir_cpu_f16_to_f32(uint16_t h);
+uint16_t qir_cpu_f32_to_f16(float f);
+float qir_cpu_bf16_to_f32(uint16_t h);
+uint16_t qir_cpu_f32_to_bf16(float f);
 /* Converts n elements between any two plain scalars (float -> int
  * truncates toward zero and saturates; NaN -> 0; int -> i1 is != 0). */
 void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,

@@ -74,7 +74,7 @@ void qir_tensor_format_shape(const qir_tensor *t, char *buf, size_t size) {
 
 /* ---- Scalars --------------------------------------------------------------- */
 
-float qir_f16_to_f32(uint16_t h) {
+float qir_cpu_f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000) << 16;
   uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, u;
   if (exp == 0x1f) {
@@ -96,7 +96,7 @@ float qir_f16_to_f32(uint16_t h) {
   return f;
 }
 
-uint16_t qir_f32_to_f16(float f) {
+uint16_t qir_cpu_f32_to_f16(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
   uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
@@ -123,14 +123,14 @@ uint16_t qir_f32_to_f16(float f) {
   return sign | (uint16_t)v;
 }
 
-float qir_bf16_to_f32(uint16_t h) {
+float qir_cpu_bf16_to_f32(uint16_t h) {
   uint32_t u = (uint32_t)h << 16;
   float f;
   memcpy(&f, &u, 4);
   return f;
 }
 
-uint16_t qir_f32_to_bf16(float f) {
+uint16_t qir_cpu_f32_to_bf16(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
   if ((u & 0x7fffffff) > 0x7f800000)
@@ -143,8 +143,8 @@ double qir_load_f64(qir_scalar s, const void *data, int64_t i) {
   switch (s) {
   case QIR_F64: return ((const double *)data)[i];
   case QIR_F32: return ((const float *)data)[i];
-  case QIR_F16: return qir_f16_to_f32(((const uint16_t *)data)[i]);
-  case QIR_BF16: return qir_bf16_to_f32(((const uint16_t *)data)[i]);
+  case QIR_F16: return qir_cpu_f16_to_f32(((const uint16_t *)data)[i]);
+  case QIR_BF16: return qir_cpu_bf16_to_f32(((const uint16_t *)data)[i]);
   default: return (double)qir_load_int(s, data, i);
   }
 }
@@ -164,8 +164,8 @@ static void store_f64(qir_scalar s, void *data, int64_t i, double v) {
   switch (s) {
   case QIR_F64: ((double *)data)[i] = v; break;
   case QIR_F32: ((float *)data)[i] = (float)v; break;
-  case QIR_F16: ((uint16_t *)data)[i] = qir_f32_to_f16((float)v); break;
-  case QIR_BF16: ((uint16_t *)data)[i] = qir_f32_to_bf16((float)v); break;
+  case QIR_F16: ((uint16_t *)data)[i] = qir_cpu_f32_to_f16((float)v); break;
+  case QIR_BF16: ((uint16_t *)data)[i] = qir_cpu_f32_to_bf16((float)v); break;
   case QIR_I1: ((uint8_t *)data)[i] = v != 0; break;
   default: qir_store_int(s, data, i, f64_to_int_sat(v, s)); break;
   }
@@ -179,7 +179,7 @@ void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,
   }
   if (from == QIR_F32 && to == QIR_F16) {
     for (int64_t i = 0; i < n; i++)
-      ((uint16_t *)dst)[i] = qir_f32_to_f16(((const float *)src)[i]);
+      ((uint16_t *)dst)[i] = qir_cpu_f32_to_f16(((const float *)src)[i]);
     return;
   }
   bool fi = qir_scalar_is_float(from), ti = qir_scalar_is_float(to);

@@ -102,6 +102,9 @@ void qir_interp_get_stats(const qir_interp *it, qir_interp_stats *s);
 /* True when op `id` (a QIR_OP_*) has an interpreter kernel. */
 bool qir_interp_supports_op(unsigned id);
 
+/* The qir-run command line (tools/qir-run); returns the exit status. */
+int qir_run_main(int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif
