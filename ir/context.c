@@ -75,7 +75,8 @@ uint64_t qir_hash_bytes(const void *p, size_t n) {
     n -= 8;
   }
   uint64_t w = 0;
-  memcpy(&w, s, n);
+  if (n)
+    memcpy(&w, s, n);
   h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
   h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9ull;
@@ -287,7 +288,8 @@ static size_t interned_len(const char *s) {
 
 static bool string_eq(const void *item, const void *key) {
   const string_key *k = key;
-  return interned_len(item) == k->len && memcmp(item, k->s, k->len) == 0;
+  return interned_len(item) == k->len &&
+         (k->len == 0 || memcmp(item, k->s, k->len) == 0);
 }
 
 const char *qir_intern_find(const qir_context *ctx, const char *s,

@@ -114,18 +114,23 @@ static bool zero_points_eq(const int64_t *a, const int64_t *b, unsigned n) {
   return all_zero(a ? a : b, n);
 }
 
+/* memcmp that accepts NULL for empty arrays. */
+static bool same_bytes(const void *a, const void *b, size_t n) {
+  return n == 0 || memcmp(a, b, n) == 0;
+}
+
 static bool type_eq(const void *item, const void *key) {
   const qir_type *a = item, *b = key;
   if (a->kind != b->kind || a->scalar != b->scalar)
     return false;
   if (a->kind == QIR_TYPE_QUANT)
     return a->axis == b->axis && a->nparams == b->nparams &&
-           memcmp(a->scales, b->scales, a->nparams * sizeof(double)) == 0 &&
+           same_bytes(a->scales, b->scales, a->nparams * sizeof(double)) &&
            zero_points_eq(a->zero_points, b->zero_points, a->nparams) &&
            a->qmin == b->qmin && a->qmax == b->qmax;
   if (a->kind == QIR_TYPE_TENSOR)
     return a->elem == b->elem && a->rank == b->rank &&
-           memcmp(a->dims, b->dims, a->rank * sizeof(int64_t)) == 0;
+           same_bytes(a->dims, b->dims, a->rank * sizeof(int64_t));
   return true;
 }
 
