@@ -1,14 +1,874 @@
-/* frontends/onnx/export.c - writes a qir module as an ONNX model. */
+/* frontends/onnx/export.c - writes function @main of a qir module as an
+ * ONNX model (opset QIR_ONNX_EXPORT_OPSET): constants become initializers,
+ * attributes that ONNX takes as inputs (Reshape shape, Slice starts, Pad
+ * pads, Clip bounds, ...) become initializers again, and ops without an
+ * ONNX operator of their own are expanded (gelu, silu, rsqrt, mish).  The
+ * protobuf structs live in the context's arena; tensor data points into
+ * the dense attributes. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontends/onnx/onnx-internal.h"
 
-void *qir_onnx_export_buffer(qir_context *ctx, qir_module *m, size_t *len) {
-  (void)m;
-  *len = 0;
-  qir_emit_error(ctx, qir_loc_unknown(), "ONNX export is not implemented yet");
+typedef struct exporter {
+  qir_context *ctx;
+  Onnx__NodeProto **nodes;
+  size_t nnodes, nodes_cap;
+  Onnx__TensorProto **inits;
+  size_t ninits, inits_cap;
+  /* value -> ONNX tensor name (open addressing on the pointer) */
+  const qir_value **keys;
+  const char **vals;
+  size_t map_cap, map_len;
+  unsigned tmp_counter;
+  bool failed;
+} exporter;
+
+/* A protobuf message in the arena, copied from its INIT value. */
+#define NEW(ex, T, init) ((T *)qir_arena_dup((ex)->ctx, &(T)init, sizeof(T)))
+
+static void *push(void *arr, size_t *n, size_t *cap, void *item) {
+  void **a = arr;
+  if (*n == *cap) {
+    *cap = *cap ? 2 * *cap : 64;
+    a = qir_xrealloc(a, *cap * sizeof *a);
+  }
+  a[(*n)++] = item;
+  return a;
+}
+
+static char *dupstr(exporter *ex, const char *s) {
+  return (char *)qir_intern_cstr(ex->ctx, s);
+}
+
+/* ---- Value names -------------------------------------------------------- */
+
+static size_t map_slot(exporter *ex, const qir_value *v) {
+  size_t mask = ex->map_cap - 1;
+  size_t i = ((uintptr_t)v >> 4) * 0x9E3779B97F4A7C15ULL & mask;
+  while (ex->keys[i] && ex->keys[i] != v)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static void map_put(exporter *ex, const qir_value *v, const char *name) {
+  if (2 * (ex->map_len + 1) > ex->map_cap) {
+    const qir_value **ok = ex->keys;
+    const char **ov = ex->vals;
+    size_t oc = ex->map_cap;
+    ex->map_cap = oc ? 2 * oc : 256;
+    ex->keys = qir_xcalloc(ex->map_cap, sizeof *ex->keys);
+    ex->vals = qir_xcalloc(ex->map_cap, sizeof *ex->vals);
+    for (size_t i = 0; i < oc; i++)
+      if (ok[i]) {
+        size_t s = map_slot(ex, ok[i]);
+        ex->keys[s] = ok[i];
+        ex->vals[s] = ov[i];
+      }
+    free(ok);
+    free(ov);
+  }
+  size_t s = map_slot(ex, v);
+  if (!ex->keys[s])
+    ex->map_len++;
+  ex->keys[s] = v;
+  ex->vals[s] = name;
+}
+
+static const char *map_get(exporter *ex, const qir_value *v) {
+  if (!ex->map_cap)
+    return NULL;
+  size_t s = map_slot(ex, v);
+  return ex->keys[s] ? ex->vals[s] : NULL;
+}
+
+static const char *tmp_name(exporter *ex) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "qir_tmp_%u", ex->tmp_counter++);
+  return dupstr(ex, buf);
+}
+
+/* The original ONNX name of a result when the importer recorded one. */
+static const char *recorded_name(const qir_value *v) {
+  qir_op *op = qir_value_def(v);
+  if (!op)
+    return NULL;
+  if (op->num_results == 1)
+    return qir_op_get_string(op, "onnx.name");
+  const qir_attr *a = qir_op_get_attr(op, "onnx.names");
+  if (a && a->kind == QIR_ATTR_ARRAY && v->index < a->u.array.n &&
+      a->u.array.elems[v->index]->kind == QIR_ATTR_STRING &&
+      a->u.array.elems[v->index]->u.str.len)
+    return a->u.array.elems[v->index]->u.str.data;
   return NULL;
+}
+
+static const char *value_name(exporter *ex, const qir_value *v) {
+  const char *n = map_get(ex, v);
+  if (n)
+    return n;
+  n = recorded_name(v);
+  if (!n)
+    n = v->name ? v->name : tmp_name(ex);
+  map_put(ex, v, n);
+  return n;
+}
+
+/* ---- Nodes and attributes ------------------------------------------------ */
+
+static Onnx__NodeProto *add_node(exporter *ex, const char *type, unsigned nin,
+                                 const char *const *in, unsigned nout,
+                                 const char *const *out) {
+  Onnx__NodeProto *n = NEW(ex, Onnx__NodeProto, ONNX__NODE_PROTO__INIT);
+  n->op_type = dupstr(ex, type);
+  n->n_input = nin;
+  n->input = qir_arena_alloc(ex->ctx, (nin + 1) * sizeof(char *));
+  for (unsigned i = 0; i < nin; i++)
+    n->input[i] = (char *)(in[i] ? in[i] : "");
+  n->n_output = nout;
+  n->output = qir_arena_alloc(ex->ctx, (nout + 1) * sizeof(char *));
+  for (unsigned i = 0; i < nout; i++)
+    n->output[i] = (char *)out[i];
+  n->name = (char *)out[0];
+  ex->nodes = push(ex->nodes, &ex->nnodes, &ex->nodes_cap, n);
+  return n;
+}
+
+static Onnx__AttributeProto *add_attr(exporter *ex, Onnx__NodeProto *n,
+                                      const char *name,
+                                      Onnx__AttributeProto__AttributeType t) {
+  Onnx__AttributeProto *a =
+      NEW(ex, Onnx__AttributeProto, ONNX__ATTRIBUTE_PROTO__INIT);
+  a->name = dupstr(ex, name);
+  a->has_type = 1;
+  a->type = t;
+  Onnx__AttributeProto **arr =
+      qir_arena_alloc(ex->ctx, (n->n_attribute + 1) * sizeof *arr);
+  if (n->n_attribute)
+    memcpy(arr, n->attribute, n->n_attribute * sizeof *arr);
+  arr[n->n_attribute++] = a;
+  n->attribute = arr;
+  return a;
+}
+
+static void attr_int(exporter *ex, Onnx__NodeProto *n, const char *name,
+                     int64_t v) {
+  Onnx__AttributeProto *a =
+      add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+  a->has_i = 1;
+  a->i = v;
+}
+
+static void attr_float(exporter *ex, Onnx__NodeProto *n, const char *name,
+                       double v) {
+  Onnx__AttributeProto *a =
+      add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+  a->has_f = 1;
+  a->f = (float)v;
+}
+
+static void attr_string(exporter *ex, Onnx__NodeProto *n, const char *name,
+                        const char *s) {
+  Onnx__AttributeProto *a =
+      add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+  a->has_s = 1;
+  a->s.data = (uint8_t *)dupstr(ex, s);
+  a->s.len = strlen(s);
+}
+
+static void attr_ints(exporter *ex, Onnx__NodeProto *n, const char *name,
+                      unsigned count, const int64_t *v) {
+  Onnx__AttributeProto *a =
+      add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+  a->n_ints = count;
+  a->ints = qir_arena_dup(ex->ctx, v, (count + 1) * sizeof *v);
+}
+
+/* Copies an int/float attribute of the op when present. */
+static void copy_int(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
+                     const char *qname, const char *oname) {
+  const qir_attr *a = qir_op_get_attr(op, qname);
+  if (a && a->kind == QIR_ATTR_INT)
+    attr_int(ex, n, oname, a->u.i);
+  else if (a && a->kind == QIR_ATTR_BOOL)
+    attr_int(ex, n, oname, a->u.b);
+}
+
+static void copy_float(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
+                       const char *qname, const char *oname) {
+  const qir_attr *a = qir_op_get_attr(op, qname);
+  if (a && (a->kind == QIR_ATTR_FLOAT || a->kind == QIR_ATTR_INT))
+    attr_float(ex, n, oname,
+               a->kind == QIR_ATTR_FLOAT ? a->u.f : (double)a->u.i);
+}
+
+static void copy_ints(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
+                      const char *qname, const char *oname) {
+  int64_t v[2 * QIR_MAX_RANK];
+  int c = qir_op_get_ints(op, qname, v, 2 * QIR_MAX_RANK);
+  if (c > 0)
+    attr_ints(ex, n, oname, (unsigned)c, v);
+}
+
+static void copy_string(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
+                        const char *qname, const char *oname) {
+  const char *s = qir_op_get_string(op, qname);
+  if (s)
+    attr_string(ex, n, oname, s);
+}
+
+/* ---- Initializers --------------------------------------------------------- */
+
+static Onnx__TensorProto *dense_to_tensor(exporter *ex, const qir_attr *d,
+                                          const char *name) {
+  const qir_type *t = d->u.dense.type;
+  int32_t et = onnx_elem_type_from_scalar(t->scalar);
+  if (qir_tensor_is_quant(t) || et == ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
+    char buf[128];
+    qir_type_format(t, buf, sizeof buf);
+    qir_emit_error(ex->ctx, qir_loc_unknown(),
+                   "cannot export constant '%s' of type %s to ONNX", name, buf);
+    ex->failed = true;
+    return NULL;
+  }
+  Onnx__TensorProto *tp = NEW(ex, Onnx__TensorProto, ONNX__TENSOR_PROTO__INIT);
+  tp->name = (char *)name;
+  tp->has_data_type = 1;
+  tp->data_type = et;
+  tp->n_dims = t->rank;
+  tp->dims = qir_arena_dup(ex->ctx, t->dims, (t->rank + 1) * sizeof(int64_t));
+  int64_t n = qir_tensor_num_elements(t);
+  size_t esz = qir_scalar_size(t->scalar);
+  size_t nbytes = (size_t)n * esz;
+  tp->has_raw_data = 1;
+  tp->raw_data.len = nbytes;
+  if (d->u.dense.splat && n > 1) {
+    unsigned char *buf = qir_arena_alloc(ex->ctx, nbytes);
+    for (int64_t i = 0; i < n; i++)
+      memcpy(buf + (size_t)i * esz, d->u.dense.data, esz);
+    tp->raw_data.data = buf;
+  } else {
+    tp->raw_data.data = (uint8_t *)d->u.dense.data;
+  }
+  return tp;
+}
+
+static const char *add_init(exporter *ex, const qir_attr *d, const char *name) {
+  Onnx__TensorProto *tp = dense_to_tensor(ex, d, name);
+  if (tp)
+    ex->inits = push(ex->inits, &ex->ninits, &ex->inits_cap, tp);
+  return name;
+}
+
+static const char *init_i64s(exporter *ex, unsigned n, const int64_t *v) {
+  int64_t dims[1] = {n};
+  const qir_type *t = qir_tensor_of(ex->ctx, QIR_I64, 1, dims);
+  return add_init(ex, qir_attr_dense_from_i64(ex->ctx, t, v), tmp_name(ex));
+}
+
+static const char *init_scalar(exporter *ex, qir_scalar s, double v) {
+  const qir_type *t = qir_tensor_of(ex->ctx, s, 0, NULL);
+  return add_init(ex, qir_attr_dense_from_f64(ex->ctx, t, &v), tmp_name(ex));
+}
+
+/* ---- Per-op export ---------------------------------------------------------- */
+
+typedef struct op_ctx {
+  exporter *ex;
+  qir_op *op;
+  const char *in[8];
+  const char *out[64];
+} op_ctx;
+
+static Onnx__NodeProto *simple(op_ctx *c, const char *type) {
+  unsigned nin = c->op->num_operands < 8 ? c->op->num_operands : 8;
+  return add_node(c->ex, type, nin, c->in, c->op->num_results, c->out);
+}
+
+static const char *unary_to(op_ctx *c, const char *type, const char *x,
+                            const char *out) {
+  const char *o = out ? out : tmp_name(c->ex);
+  add_node(c->ex, type, 1, &x, 1, &o);
+  return o;
+}
+
+static const char *binary_to(op_ctx *c, const char *type, const char *a,
+                             const char *b, const char *out) {
+  const char *o = out ? out : tmp_name(c->ex);
+  const char *in[2] = {a, b};
+  add_node(c->ex, type, 2, in, 1, &o);
+  return o;
+}
+
+static qir_scalar elem0(const op_ctx *c) {
+  return qir_op_operand(c->op, 0)->type->scalar;
+}
+
+static const char *simple_type(unsigned id) {
+  switch (id) {
+  case QIR_OP_ADD: return "Add";
+  case QIR_OP_SUB: return "Sub";
+  case QIR_OP_MUL: return "Mul";
+  case QIR_OP_DIV: return "Div";
+  case QIR_OP_POW: return "Pow";
+  case QIR_OP_MAX: return "Max";
+  case QIR_OP_MIN: return "Min";
+  case QIR_OP_PRELU: return "PRelu";
+  case QIR_OP_EQUAL: return "Equal";
+  case QIR_OP_LESS: return "Less";
+  case QIR_OP_LESS_EQUAL: return "LessOrEqual";
+  case QIR_OP_GREATER: return "Greater";
+  case QIR_OP_GREATER_EQUAL: return "GreaterOrEqual";
+  case QIR_OP_AND: return "And";
+  case QIR_OP_OR: return "Or";
+  case QIR_OP_XOR: return "Xor";
+  case QIR_OP_WHERE: return "Where";
+  case QIR_OP_NEG: return "Neg";
+  case QIR_OP_ABS: return "Abs";
+  case QIR_OP_SQRT: return "Sqrt";
+  case QIR_OP_RECIPROCAL: return "Reciprocal";
+  case QIR_OP_EXP: return "Exp";
+  case QIR_OP_LOG: return "Log";
+  case QIR_OP_ERF: return "Erf";
+  case QIR_OP_SIN: return "Sin";
+  case QIR_OP_COS: return "Cos";
+  case QIR_OP_FLOOR: return "Floor";
+  case QIR_OP_CEIL: return "Ceil";
+  case QIR_OP_ROUND: return "Round";
+  case QIR_OP_SIGN: return "Sign";
+  case QIR_OP_NOT: return "Not";
+  case QIR_OP_RELU: return "Relu";
+  case QIR_OP_SIGMOID: return "Sigmoid";
+  case QIR_OP_TANH: return "Tanh";
+  case QIR_OP_HARD_SWISH: return "HardSwish";
+  case QIR_OP_SOFTPLUS: return "Softplus";
+  case QIR_OP_MATMUL: return "MatMul";
+  case QIR_OP_IDENTITY: return "Identity";
+  case QIR_OP_GLOBAL_AVG_POOL: return "GlobalAveragePool";
+  case QIR_OP_GLOBAL_MAX_POOL: return "GlobalMaxPool";
+  case QIR_OP_RANGE: return "Range";
+  default: return NULL;
+  }
+}
+
+static void export_window(op_ctx *c, Onnx__NodeProto *n, bool kernel_attr) {
+  if (kernel_attr)
+    copy_ints(c->ex, n, c->op, "kernel", "kernel_shape");
+  copy_ints(c->ex, n, c->op, "strides", "strides");
+  copy_ints(c->ex, n, c->op, "pads", "pads");
+  copy_ints(c->ex, n, c->op, "dilations", "dilations");
+}
+
+static bool export_conv(op_ctx *c, bool transpose) {
+  if (qir_op_get_attr(c->op, "activation") ||
+      qir_op_get_attr(c->op, "sum_in")) {
+    qir_op_emit_error(c->op, "fused activations have no ONNX form; export "
+                             "before fusing");
+    return false;
+  }
+  Onnx__NodeProto *n = simple(c, transpose ? "ConvTranspose" : "Conv");
+  const qir_type *w = qir_op_operand(c->op, 1)->type;
+  if (w->rank == 4)
+    attr_ints(c->ex, n, "kernel_shape", 2, w->dims + 2);
+  export_window(c, n, false);
+  copy_int(c->ex, n, c->op, "group", "group");
+  if (transpose)
+    copy_ints(c->ex, n, c->op, "output_padding", "output_padding");
+  return true;
+}
+
+static bool export_reduce(op_ctx *c, const char *type) {
+  int64_t axes[QIR_MAX_RANK];
+  int na = qir_op_get_ints(c->op, "axes", axes, QIR_MAX_RANK);
+  Onnx__NodeProto *n;
+  if (strcmp(type, "ReduceSum") == 0 && na > 0) {
+    c->in[1] = init_i64s(c->ex, (unsigned)na, axes);
+    n = add_node(c->ex, type, 2, c->in, 1, c->out);
+  } else {
+    n = simple(c, type);
+    if (na > 0)
+      attr_ints(c->ex, n, "axes", (unsigned)na, axes);
+  }
+  attr_int(c->ex, n, "keepdims", qir_op_get_int(c->op, "keepdims", 1));
+  return true;
+}
+
+/* Input from an int-array attribute, as an int64 initializer. */
+static const char *ints_input(op_ctx *c, const char *name) {
+  int64_t v[2 * QIR_MAX_RANK];
+  int n = qir_op_get_ints(c->op, name, v, 2 * QIR_MAX_RANK);
+  if (n < 0)
+    n = 0;
+  return init_i64s(c->ex, (unsigned)n, v);
+}
+
+static bool export_slice(op_ctx *c) {
+  c->in[1] = ints_input(c, "starts");
+  c->in[2] = ints_input(c, "ends");
+  unsigned nin = 3;
+  if (qir_op_get_attr(c->op, "axes"))
+    c->in[nin++] = ints_input(c, "axes");
+  if (qir_op_get_attr(c->op, "steps")) {
+    if (nin == 3) {
+      unsigned r = qir_op_operand(c->op, 0)->type->rank;
+      int64_t axes[QIR_MAX_RANK];
+      for (unsigned i = 0; i < r; i++)
+        axes[i] = i;
+      int64_t tmp[QIR_MAX_RANK];
+      int ns = qir_op_get_ints(c->op, "starts", tmp, QIR_MAX_RANK);
+      c->in[nin++] = init_i64s(c->ex, (unsigned)(ns > 0 ? ns : 0), axes);
+    }
+    c->in[nin++] = ints_input(c, "steps");
+  }
+  add_node(c->ex, "Slice", nin, c->in, 1, c->out);
+  return true;
+}
+
+static bool export_reshape(op_ctx *c) {
+  int64_t shape[QIR_MAX_RANK];
+  int n = qir_op_get_ints(c->op, "shape", shape, QIR_MAX_RANK);
+  c->in[1] = init_i64s(c->ex, (unsigned)(n > 0 ? n : 0), shape);
+  Onnx__NodeProto *node = add_node(c->ex, "Reshape", 2, c->in, 1, c->out);
+  for (int i = 0; i < n; i++)
+    if (shape[i] == 0) {
+      attr_int(c->ex, node, "allowzero", 1);
+      break;
+    }
+  return true;
+}
+
+static bool export_split(op_ctx *c) {
+  c->in[1] = ints_input(c, "sizes");
+  Onnx__NodeProto *n =
+      add_node(c->ex, "Split", 2, c->in, c->op->num_results, c->out);
+  copy_int(c->ex, n, c->op, "axis", "axis");
+  return true;
+}
+
+static bool export_pad(op_ctx *c) {
+  c->in[1] = ints_input(c, "pads");
+  double v = qir_op_get_float(c->op, "value", 0.0);
+  unsigned nin = 2;
+  if (v != 0.0)
+    c->in[nin++] = init_scalar(c->ex, elem0(c), v);
+  Onnx__NodeProto *n = add_node(c->ex, "Pad", nin, c->in, 1, c->out);
+  copy_string(c->ex, n, c->op, "mode", "mode");
+  return true;
+}
+
+static bool export_clip(op_ctx *c) {
+  unsigned nin = 1;
+  const qir_attr *lo = qir_op_get_attr(c->op, "min");
+  const qir_attr *hi = qir_op_get_attr(c->op, "max");
+  if (lo || hi)
+    c->in[nin++] = lo ? init_scalar(c->ex, elem0(c),
+                                    qir_op_get_float(c->op, "min", 0))
+                      : "";
+  if (hi)
+    c->in[nin++] = init_scalar(c->ex, elem0(c),
+                               qir_op_get_float(c->op, "max", 0));
+  add_node(c->ex, "Clip", nin, c->in, 1, c->out);
+  return true;
+}
+
+static bool export_resize(op_ctx *c) {
+  c->in[1] = "";
+  c->in[2] = "";
+  c->in[3] = ints_input(c, "sizes");
+  Onnx__NodeProto *n = add_node(c->ex, "Resize", 4, c->in, 1, c->out);
+  copy_string(c->ex, n, c->op, "mode", "mode");
+  copy_string(c->ex, n, c->op, "coordinate_transformation_mode",
+              "coordinate_transformation_mode");
+  copy_string(c->ex, n, c->op, "nearest_mode", "nearest_mode");
+  copy_float(c->ex, n, c->op, "cubic_coeff_a", "cubic_coeff_a");
+  return true;
+}
+
+/* gelu: 0.5 * x * (1 + erf(x / sqrt(2))), or the tanh form. */
+static bool export_gelu(op_ctx *c) {
+  exporter *ex = c->ex;
+  qir_scalar s = elem0(c);
+  const char *x = c->in[0];
+  const char *approx = qir_op_get_string(c->op, "approximate");
+  const char *inner;
+  if (approx && strcmp(approx, "tanh") == 0) {
+    const char *x3 = binary_to(c, "Mul", x,
+                               binary_to(c, "Mul", x, x, NULL), NULL);
+    const char *p = binary_to(c, "Add", x,
+                              binary_to(c, "Mul", x3,
+                                        init_scalar(ex, s, 0.044715), NULL),
+                              NULL);
+    inner = unary_to(c, "Tanh",
+                     binary_to(c, "Mul", p,
+                               init_scalar(ex, s, sqrt(2.0 / M_PI)), NULL),
+                     NULL);
+  } else {
+    inner = unary_to(c, "Erf",
+                     binary_to(c, "Div", x, init_scalar(ex, s, sqrt(2.0)),
+                               NULL),
+                     NULL);
+  }
+  const char *one_p = binary_to(c, "Add", inner, init_scalar(ex, s, 1.0), NULL);
+  const char *half_x = binary_to(c, "Mul", x, init_scalar(ex, s, 0.5), NULL);
+  binary_to(c, "Mul", half_x, one_p, c->out[0]);
+  return true;
+}
+
+static bool export_expansion(op_ctx *c) {
+  const char *x = c->in[0];
+  switch (c->op->def->id) {
+  case QIR_OP_RSQRT:
+    unary_to(c, "Reciprocal", unary_to(c, "Sqrt", x, NULL), c->out[0]);
+    return true;
+  case QIR_OP_SILU:
+    binary_to(c, "Mul", x, unary_to(c, "Sigmoid", x, NULL), c->out[0]);
+    return true;
+  case QIR_OP_MISH:
+    binary_to(c, "Mul", x,
+              unary_to(c, "Tanh", unary_to(c, "Softplus", x, NULL), NULL),
+              c->out[0]);
+    return true;
+  default:
+    return export_gelu(c);
+  }
+}
+
+static bool export_with_attrs(op_ctx *c) {
+  exporter *ex = c->ex;
+  qir_op *op = c->op;
+  Onnx__NodeProto *n;
+  switch (op->def->id) {
+  case QIR_OP_MOD:
+    n = simple(c, "Mod");
+    copy_int(ex, n, op, "fmod", "fmod");
+    return true;
+  case QIR_OP_CAST: {
+    n = simple(c, "Cast");
+    attr_int(ex, n, "to",
+             onnx_elem_type_from_scalar(qir_op_result(op, 0)->type->scalar));
+    return true;
+  }
+  case QIR_OP_HARD_SIGMOID:
+  case QIR_OP_LEAKY_RELU:
+  case QIR_OP_ELU:
+  case QIR_OP_SELU: {
+    static const char *const types[] = {"HardSigmoid", "LeakyRelu", "Elu",
+                                        "Selu"};
+    unsigned k = op->def->id == QIR_OP_HARD_SIGMOID ? 0
+                 : op->def->id == QIR_OP_LEAKY_RELU ? 1
+                 : op->def->id == QIR_OP_ELU        ? 2
+                                                    : 3;
+    n = simple(c, types[k]);
+    copy_float(ex, n, op, "alpha", "alpha");
+    copy_float(ex, n, op, "beta", "beta");
+    copy_float(ex, n, op, "gamma", "gamma");
+    return true;
+  }
+  case QIR_OP_GEMM:
+    n = simple(c, "Gemm");
+    copy_float(ex, n, op, "alpha", "alpha");
+    copy_float(ex, n, op, "beta", "beta");
+    copy_int(ex, n, op, "trans_a", "transA");
+    copy_int(ex, n, op, "trans_b", "transB");
+    return true;
+  case QIR_OP_BATCH_NORM:
+  case QIR_OP_INSTANCE_NORM:
+    n = simple(c, op->def->id == QIR_OP_BATCH_NORM ? "BatchNormalization"
+                                                   : "InstanceNormalization");
+    copy_float(ex, n, op, "epsilon", "epsilon");
+    return true;
+  case QIR_OP_LAYER_NORM:
+    n = simple(c, "LayerNormalization");
+    copy_int(ex, n, op, "axis", "axis");
+    copy_float(ex, n, op, "epsilon", "epsilon");
+    return true;
+  case QIR_OP_MAX_POOL2D:
+  case QIR_OP_AVG_POOL2D:
+    n = simple(c, op->def->id == QIR_OP_MAX_POOL2D ? "MaxPool" : "AveragePool");
+    export_window(c, n, true);
+    copy_int(ex, n, op, "ceil_mode", "ceil_mode");
+    copy_int(ex, n, op, "count_include_pad", "count_include_pad");
+    return true;
+  case QIR_OP_SOFTMAX:
+  case QIR_OP_LOG_SOFTMAX:
+    n = simple(c, op->def->id == QIR_OP_SOFTMAX ? "Softmax" : "LogSoftmax");
+    copy_int(ex, n, op, "axis", "axis");
+    return true;
+  case QIR_OP_ARGMAX:
+  case QIR_OP_ARGMIN:
+    n = simple(c, op->def->id == QIR_OP_ARGMAX ? "ArgMax" : "ArgMin");
+    copy_int(ex, n, op, "axis", "axis");
+    copy_int(ex, n, op, "keepdims", "keepdims");
+    copy_int(ex, n, op, "select_last_index", "select_last_index");
+    return true;
+  case QIR_OP_CONCAT:
+  case QIR_OP_GATHER: {
+    unsigned nin = op->num_operands;
+    const char **in = qir_arena_alloc(ex->ctx, (nin + 1) * sizeof *in);
+    for (unsigned i = 0; i < nin; i++)
+      in[i] = value_name(ex, qir_op_operand(op, i));
+    n = add_node(ex, op->def->id == QIR_OP_CONCAT ? "Concat" : "Gather", nin,
+                 in, 1, c->out);
+    attr_int(ex, n, "axis", qir_op_get_int(op, "axis", 0));
+    return true;
+  }
+  case QIR_OP_TRANSPOSE:
+    n = simple(c, "Transpose");
+    copy_ints(ex, n, op, "perm", "perm");
+    return true;
+  case QIR_OP_DEPTH_TO_SPACE:
+  case QIR_OP_SPACE_TO_DEPTH:
+    n = simple(c, op->def->id == QIR_OP_DEPTH_TO_SPACE ? "DepthToSpace"
+                                                       : "SpaceToDepth");
+    copy_int(ex, n, op, "blocksize", "blocksize");
+    if (op->def->id == QIR_OP_DEPTH_TO_SPACE)
+      copy_string(ex, n, op, "mode", "mode");
+    return true;
+  case QIR_OP_SHAPE:
+    n = simple(c, "Shape");
+    copy_int(ex, n, op, "start", "start");
+    copy_int(ex, n, op, "end", "end");
+    return true;
+  case QIR_OP_EXPAND:
+  case QIR_OP_TILE:
+    c->in[1] = ints_input(c, op->def->id == QIR_OP_EXPAND ? "shape"
+                                                          : "repeats");
+    add_node(ex, op->def->id == QIR_OP_EXPAND ? "Expand" : "Tile", 2, c->in,
+             1, c->out);
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool export_op(exporter *ex, qir_op *op) {
+  op_ctx c = {.ex = ex, .op = op};
+  for (unsigned i = 0; i < op->num_operands && i < 8; i++)
+    c.in[i] = value_name(ex, qir_op_operand(op, i));
+  for (unsigned i = 0; i < op->num_results && i < 64; i++)
+    c.out[i] = value_name(ex, qir_op_result(op, i));
+  unsigned id = op->def->id;
+  const char *type = simple_type(id);
+  if (type && op->num_results == 1) {
+    simple(&c, type);
+    return true;
+  }
+  switch (id) {
+  case QIR_OP_CONSTANT: {
+    const qir_attr *d = qir_op_get_attr(op, "value");
+    if (!d || d->kind != QIR_ATTR_DENSE)
+      return false;
+    add_init(ex, d, c.out[0]);
+    return !ex->failed;
+  }
+  case QIR_OP_CONV2D: return export_conv(&c, false);
+  case QIR_OP_CONV_TRANSPOSE2D: return export_conv(&c, true);
+  case QIR_OP_REDUCE_MEAN: return export_reduce(&c, "ReduceMean");
+  case QIR_OP_REDUCE_SUM: return export_reduce(&c, "ReduceSum");
+  case QIR_OP_REDUCE_MAX: return export_reduce(&c, "ReduceMax");
+  case QIR_OP_REDUCE_MIN: return export_reduce(&c, "ReduceMin");
+  case QIR_OP_REDUCE_PROD: return export_reduce(&c, "ReduceProd");
+  case QIR_OP_REDUCE_L2: return export_reduce(&c, "ReduceL2");
+  case QIR_OP_SLICE: return export_slice(&c);
+  case QIR_OP_RESHAPE: return export_reshape(&c);
+  case QIR_OP_SPLIT: return export_split(&c);
+  case QIR_OP_PAD: return export_pad(&c);
+  case QIR_OP_CLIP: return export_clip(&c);
+  case QIR_OP_RESIZE: return export_resize(&c);
+  case QIR_OP_RSQRT:
+  case QIR_OP_SILU:
+  case QIR_OP_MISH:
+  case QIR_OP_GELU: return export_expansion(&c);
+  case QIR_OP_CONSTANT_OF_SHAPE: {
+    Onnx__NodeProto *n = simple(&c, "ConstantOfShape");
+    const qir_attr *v = qir_op_get_attr(op, "value");
+    if (v && v->kind == QIR_ATTR_DENSE) {
+      Onnx__AttributeProto *a = add_attr(
+          ex, n, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+      a->t = dense_to_tensor(ex, v, "value");
+    }
+    return !ex->failed;
+  }
+  default:
+    return export_with_attrs(&c);
+  }
+}
+
+/* ---- Graph inputs and outputs ------------------------------------------- */
+
+static Onnx__ValueInfoProto *value_info(exporter *ex, const char *name,
+                                        const qir_type *t) {
+  Onnx__ValueInfoProto *vi =
+      NEW(ex, Onnx__ValueInfoProto, ONNX__VALUE_INFO_PROTO__INIT);
+  vi->name = (char *)name;
+  Onnx__TypeProto *tp = NEW(ex, Onnx__TypeProto, ONNX__TYPE_PROTO__INIT);
+  Onnx__TypeProto__Tensor *tt =
+      NEW(ex, Onnx__TypeProto__Tensor, ONNX__TYPE_PROTO__TENSOR__INIT);
+  Onnx__TensorShapeProto *sp =
+      NEW(ex, Onnx__TensorShapeProto, ONNX__TENSOR_SHAPE_PROTO__INIT);
+  int32_t et = onnx_elem_type_from_scalar(t->scalar);
+  if (!qir_type_is_tensor(t) || qir_tensor_is_quant(t) ||
+      et == ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
+    char buf[128];
+    qir_type_format(t, buf, sizeof buf);
+    qir_emit_error(ex->ctx, qir_loc_unknown(),
+                   "cannot export '%s' of type %s to ONNX", name, buf);
+    ex->failed = true;
+  }
+  tt->has_elem_type = 1;
+  tt->elem_type = et;
+  sp->n_dim = t->rank;
+  sp->dim = qir_arena_alloc(ex->ctx, (t->rank + 1) * sizeof *sp->dim);
+  for (unsigned i = 0; i < t->rank; i++) {
+    Onnx__TensorShapeProto__Dimension *d =
+        NEW(ex, Onnx__TensorShapeProto__Dimension,
+            ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT);
+    if (t->dims[i] == QIR_DYN) {
+      char buf[32];
+      snprintf(buf, sizeof buf, "%s_d%u", name, i);
+      d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+      d->dim_param = dupstr(ex, buf);
+    } else {
+      d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+      d->dim_value = t->dims[i];
+    }
+    sp->dim[i] = d;
+  }
+  tt->shape = sp;
+  tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  tp->tensor_type = tt;
+  vi->type = tp;
+  return vi;
+}
+
+static const char *array_string(const qir_attr *a, unsigned i) {
+  if (!a || a->kind != QIR_ATTR_ARRAY || i >= a->u.array.n ||
+      a->u.array.elems[i]->kind != QIR_ATTR_STRING)
+    return NULL;
+  return a->u.array.elems[i]->u.str.data;
+}
+
+static void export_inputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
+  const qir_attr *names = qir_func_get_attr(f, "onnx.inputs");
+  unsigned n = f->body.num_args;
+  g->n_input = n;
+  g->input = qir_arena_alloc(ex->ctx, (n + 1) * sizeof *g->input);
+  for (unsigned i = 0; i < n; i++) {
+    qir_value *v = f->body.args[i];
+    const char *name = array_string(names, i);
+    if (!name)
+      name = v->name ? v->name : tmp_name(ex);
+    map_put(ex, v, name);
+    g->input[i] = value_info(ex, name, v->type);
+  }
+}
+
+/* Graph outputs keep their recorded names; an Identity node gives a value
+ * a second name when needed (an input, a constant or a repeated value). */
+static void export_outputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
+  qir_op *ret = qir_block_terminator(&f->body);
+  const qir_attr *names = qir_func_get_attr(f, "onnx.outputs");
+  unsigned n = ret ? ret->num_operands : 0;
+  g->n_output = n;
+  g->output = qir_arena_alloc(ex->ctx, (n + 1) * sizeof *g->output);
+  const char **used = qir_xcalloc(n + 1, sizeof *used);
+  for (unsigned i = 0; i < n; i++) {
+    qir_value *v = qir_op_operand(ret, i);
+    const char *have = value_name(ex, v);
+    const char *want = array_string(names, i);
+    bool is_node_output = qir_value_def(v) &&
+                          !qir_op_is(qir_value_def(v), QIR_OP_CONSTANT);
+    bool repeated = false;
+    for (unsigned j = 0; j < i; j++)
+      repeated = repeated || strcmp(used[j], want ? want : have) == 0;
+    if (!want)
+      want = repeated ? tmp_name(ex) : have;
+    if (strcmp(want, have) != 0 || !is_node_output || repeated) {
+      if (strcmp(want, have) == 0)
+        want = tmp_name(ex);
+      add_node(ex, "Identity", 1, &have, 1, &want);
+    }
+    used[i] = want;
+    g->output[i] = value_info(ex, want, v->type);
+  }
+  free(used);
+}
+
+/* Renames values whose recorded ONNX names are needed as graph output
+ * names, so that no Identity is needed for them. */
+static void prefer_output_names(exporter *ex, qir_func *f) {
+  qir_op *ret = qir_block_terminator(&f->body);
+  const qir_attr *names = qir_func_get_attr(f, "onnx.outputs");
+  for (unsigned i = 0; ret && i < ret->num_operands; i++) {
+    qir_value *v = qir_op_operand(ret, i);
+    const char *want = array_string(names, i);
+    if (want && qir_value_def(v) && !map_get(ex, v) &&
+        !qir_op_is(qir_value_def(v), QIR_OP_CONSTANT) && !recorded_name(v))
+      map_put(ex, v, want);
+  }
+}
+
+static Onnx__ModelProto *build_model(exporter *ex, qir_module *m) {
+  qir_func *f = qir_module_lookup(m, "main");
+  if (!f)
+    f = m->first;
+  if (!f) {
+    qir_emit_error(ex->ctx, qir_loc_unknown(), "the module has no function");
+    return NULL;
+  }
+  Onnx__GraphProto *g = NEW(ex, Onnx__GraphProto, ONNX__GRAPH_PROTO__INIT);
+  g->name = dupstr(ex, m->name ? m->name : f->name);
+  export_inputs(ex, f, g);
+  prefer_output_names(ex, f);
+  qir_foreach_op(op, &f->body) {
+    if (qir_op_is(op, QIR_OP_RETURN))
+      continue;
+    if (!export_op(ex, op)) {
+      if (!ex->failed)
+        qir_op_emit_error(op, "has no ONNX form");
+      ex->failed = true;
+    }
+  }
+  export_outputs(ex, f, g);
+  if (ex->failed)
+    return NULL;
+  g->n_node = ex->nnodes;
+  g->node = ex->nodes;
+  g->n_initializer = ex->ninits;
+  g->initializer = ex->inits;
+  Onnx__ModelProto *model = NEW(ex, Onnx__ModelProto, ONNX__MODEL_PROTO__INIT);
+  model->has_ir_version = 1;
+  model->ir_version = 8;
+  model->producer_name = dupstr(ex, "qir");
+  model->producer_version = dupstr(ex, QIR_VERSION_STRING);
+  Onnx__OperatorSetIdProto *os =
+      NEW(ex, Onnx__OperatorSetIdProto, ONNX__OPERATOR_SET_ID_PROTO__INIT);
+  os->domain = dupstr(ex, "");
+  os->has_version = 1;
+  os->version = QIR_ONNX_EXPORT_OPSET;
+  model->n_opset_import = 1;
+  model->opset_import = qir_arena_alloc(ex->ctx, sizeof *model->opset_import);
+  model->opset_import[0] = os;
+  model->graph = g;
+  return model;
+}
+
+void *qir_onnx_export_buffer(qir_context *ctx, qir_module *m, size_t *len) {
+  exporter ex = {.ctx = ctx};
+  *len = 0;
+  Onnx__ModelProto *model = build_model(&ex, m);
+  void *buf = NULL;
+  if (model) {
+    size_t n = onnx__model_proto__get_packed_size(model);
+    buf = qir_xmalloc(n ? n : 1);
+    *len = onnx__model_proto__pack(model, buf);
+  }
+  free(ex.nodes);
+  free(ex.inits);
+  free(ex.keys);
+  free(ex.vals);
+  return buf;
 }
 
 bool qir_onnx_export_file(qir_context *ctx, qir_module *m, const char *path) {
@@ -19,11 +879,13 @@ bool qir_onnx_export_file(qir_context *ctx, qir_module *m, const char *path) {
   qir_output o;
   bool ok = qir_output_open(ctx, &o, path, true);
   if (ok) {
-    ok = fwrite(buf, 1, len, o.fp) == len;
-    if (ok)
+    if (fwrite(buf, 1, len, o.fp) == len) {
       ok = qir_output_commit(ctx, &o);
-    else
+    } else {
+      qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s'", path);
       qir_output_abort(&o);
+      ok = false;
+    }
   }
   free(buf);
   return ok;

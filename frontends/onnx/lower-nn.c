@@ -45,9 +45,9 @@ static bool read_window(onnx_importer *imp, const onnx_node *node,
   if (kernel) {
     memcpy(w->kernel, kernel, nsp * sizeof *kernel);
     int64_t ks[2];
-    if (!read_pair(imp, node, "kernel_shape", nsp, ks, 0))
-      return false;
-    if (ks[0] && memcmp(ks, kernel, nsp * sizeof *ks) != 0)
+    if (onnx_find_attr(node, "kernel_shape") &&
+        (!read_pair(imp, node, "kernel_shape", nsp, ks, 1) ||
+         memcmp(ks, kernel, nsp * sizeof *ks) != 0))
       return onnx_error(imp, "kernel_shape does not match the weights");
   } else {
     if (!onnx_find_attr(node, "kernel_shape"))
