@@ -914,6 +914,21 @@ static bool lower_outputs(onnx_importer *imp, const Onnx__GraphProto *g) {
   return ok;
 }
 
+/* Removes pure ops whose results are unused: the constants of folded
+ * shape sub-graphs and dead ONNX nodes. */
+static void erase_dead_ops(qir_func *f) {
+  for (qir_op *op = f->body.last, *prev; op; op = prev) {
+    prev = op->prev;
+    if (!qir_op_has_trait(op, QIR_TRAIT_PURE))
+      continue;
+    bool used = false;
+    for (unsigned i = 0; i < op->num_results && !used; i++)
+      used = qir_value_has_uses(qir_op_result(op, i));
+    if (!used)
+      qir_op_erase(op);
+  }
+}
+
 static bool import_graph(onnx_importer *imp, qir_module *m,
                          const Onnx__ModelProto *model,
                          const qir_onnx_import_options *o) {
@@ -936,21 +951,6 @@ static bool import_graph(onnx_importer *imp, qir_module *m,
     return false;
   erase_dead_ops(imp->func);
   return true;
-}
-
-/* Removes pure ops whose results are unused: the constants of folded
- * shape sub-graphs and dead ONNX nodes. */
-static void erase_dead_ops(qir_func *f) {
-  for (qir_op *op = f->body.last, *prev; op; op = prev) {
-    prev = op->prev;
-    if (!qir_op_has_trait(op, QIR_TRAIT_PURE))
-      continue;
-    bool used = false;
-    for (unsigned i = 0; i < op->num_results && !used; i++)
-      used = qir_value_has_uses(qir_op_result(op, i));
-    if (!used)
-      qir_op_erase(op);
-  }
 }
 
 static void set_module_info(qir_module *m, const Onnx__ModelProto *model,
