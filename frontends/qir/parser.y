@@ -157,8 +157,14 @@ body:
   ;
 
 op:
-    op_results op_name '(' operands_opt ')' attr_dict_opt op_types loc_opt
-        { FAIL_UNLESS(qir_text_build_op(p, $2, @2, $1 ? QIR_VEC_AT(&p->names, qir_text_name, 0).pos : @2, $7, $8)); }
+    op_results op_name op_operands attr_dict_opt op_types loc_opt
+        { FAIL_UNLESS(qir_text_build_op(p, $2, @2, $1 ? QIR_VEC_AT(&p->names, qir_text_name, 0).pos : @2, $5, $6)); }
+  ;
+
+/* `()` may be left out when there are no operands (`constant {...}`). */
+op_operands:
+    %empty
+  | '(' operands_opt ')'
   ;
 
 op_results:
