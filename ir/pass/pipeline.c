@@ -352,8 +352,10 @@ static bool parse_option(pparser *ps, qir_pass *pass, bool *seen) {
     return perror_at(ps, key, "option '%s' of pass '%s' is given twice",
                      od->name, def->name);
   seen[idx] = true;
+  const char *after_key = ps->p;
   skip_spaces(ps);
   if (*ps->p != '=') {
+    ps->p = after_key; /* the spaces separate this option from the next */
     if (od->type == QIR_OPT_BOOL) {
       pass->values[idx].b = true;
       return true;
