@@ -85,7 +85,7 @@ static const char *map_get(exporter *ex, const qir_value *v) {
 
 static const char *tmp_name(exporter *ex) {
   char buf[32];
-  snprintf(buf, sizeof buf, "qir_tmp_%u", ex->tmp_counter++);
+  snprintf(buf, sizeof buf, QIR_ONNX_ANON_PREFIX "%u", ex->tmp_counter++);
   return dupstr(ex, buf);
 }
 
@@ -795,20 +795,6 @@ static void export_outputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
   free(used);
 }
 
-/* Renames values whose recorded ONNX names are needed as graph output
- * names, so that no Identity is needed for them. */
-static void prefer_output_names(exporter *ex, qir_func *f) {
-  qir_op *ret = qir_block_terminator(&f->body);
-  const qir_attr *names = qir_func_get_attr(f, "onnx.outputs");
-  for (unsigned i = 0; ret && i < ret->num_operands; i++) {
-    qir_value *v = qir_op_operand(ret, i);
-    const char *want = array_string(names, i);
-    if (want && qir_value_def(v) && !map_get(ex, v) &&
-        !qir_op_is(qir_value_def(v), QIR_OP_CONSTANT) && !recorded_name(v))
-      map_put(ex, v, want);
-  }
-}
-
 static Onnx__ModelProto *build_model(exporter *ex, qir_module *m) {
   qir_func *f = qir_module_lookup(m, "main");
   if (!f)
@@ -820,7 +806,6 @@ static Onnx__ModelProto *build_model(exporter *ex, qir_module *m) {
   Onnx__GraphProto *g = NEW(ex, Onnx__GraphProto, ONNX__GRAPH_PROTO__INIT);
   g->name = dupstr(ex, m->name ? m->name : f->name);
   export_inputs(ex, f, g);
-  prefer_output_names(ex, f);
   qir_foreach_op(op, &f->body) {
     if (qir_op_is(op, QIR_OP_RETURN))
       continue;

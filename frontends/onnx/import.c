@@ -241,6 +241,12 @@ static void record_onnx_name(onnx_importer *imp, qir_value *v,
   free(elems);
 }
 
+/* Names that the exporter invented for anonymous values. */
+static bool is_anonymous(const char *name) {
+  return strncmp(name, QIR_ONNX_ANON_PREFIX, strlen(QIR_ONNX_ANON_PREFIX)) ==
+         0;
+}
+
 /* Makes ONNX tensor `name` refer to `v`, naming v after it when v has no
  * name yet. */
 static bool bind_value(onnx_importer *imp, const char *name, qir_value *v) {
@@ -248,7 +254,7 @@ static bool bind_value(onnx_importer *imp, const char *name, qir_value *v) {
   onnx_binding *b = binding_find(imp, iname);
   if (b && (b->value || b->init))
     return onnx_error(imp, "tensor '%s' is defined more than once", name);
-  if (!v->name && v->kind == QIR_VALUE_RESULT) {
+  if (!v->name && v->kind == QIR_VALUE_RESULT && !is_anonymous(name)) {
     qir_value_set_name(imp->ctx, v, unique_value_name(imp, name));
     record_onnx_name(imp, v, name);
   }
@@ -272,8 +278,10 @@ static qir_value *lookup_value(onnx_importer *imp, const char *name,
     }
     qir_value *v = onnx_const(imp, dense);
     b->init = NULL;
-    qir_value_set_name(imp->ctx, v, unique_value_name(imp, name));
-    record_onnx_name(imp, v, name);
+    if (!is_anonymous(name)) {
+      qir_value_set_name(imp->ctx, v, unique_value_name(imp, name));
+      record_onnx_name(imp, v, name);
+    }
     b->value = v;
   }
   return b->value;
@@ -897,7 +905,9 @@ static bool lower_outputs(onnx_importer *imp, const Onnx__GraphProto *g) {
     if (ok) {
       types[i] = vals[i]->type;
       names[i] = qir_attr_cstr(imp->ctx, name);
-      renamed = renamed || !vals[i]->name || strcmp(vals[i]->name, name) != 0;
+      renamed = renamed || (!is_anonymous(name) &&
+                            (!vals[i]->name ||
+                             strcmp(vals[i]->name, name) != 0));
     }
   }
   if (ok) {
@@ -929,6 +939,24 @@ static void erase_dead_ops(qir_func *f) {
   }
 }
 
+/* Moves every constant right before its first user, in operand order, so
+ * that the text does not depend on where the model put its Constant nodes
+ * and initializers (an exported and re-imported model prints the same). */
+static void place_constants(qir_func *f) {
+  for (qir_op *op = f->body.first; op; op = op->next) {
+    if (qir_op_is(op, QIR_OP_CONSTANT))
+      continue;
+    for (unsigned i = 0; i < op->num_operands; i++) {
+      qir_op *def = qir_value_def(qir_op_operand(op, i));
+      if (def && qir_op_is(def, QIR_OP_CONSTANT) && !def->aux) {
+        def->aux = 1;
+        qir_op_move_before(op, def);
+      }
+    }
+  }
+  qir_foreach_op(op, &f->body) op->aux = 0;
+}
+
 static bool import_graph(onnx_importer *imp, qir_module *m,
                          const Onnx__ModelProto *model,
                          const qir_onnx_import_options *o) {
@@ -950,17 +978,13 @@ static bool import_graph(onnx_importer *imp, qir_module *m,
   if (!lower_outputs(imp, g))
     return false;
   erase_dead_ops(imp->func);
+  place_constants(imp->func);
   return true;
 }
 
-static void set_module_info(qir_module *m, const Onnx__ModelProto *model,
-                            int64_t opset) {
+static void set_module_info(qir_module *m, const Onnx__ModelProto *model) {
   qir_context *ctx = m->ctx;
   qir_module_set_attr(m, "producer", qir_attr_cstr(ctx, "onnx"));
-  qir_module_set_attr(m, "onnx.opset", qir_attr_int(ctx, opset));
-  if (model->producer_name && *model->producer_name)
-    qir_module_set_attr(m, "onnx.producer",
-                        qir_attr_cstr(ctx, model->producer_name));
   const char *gname = model->graph->name;
   if (gname && *gname) {
     size_t len = strlen(gname);
@@ -1003,7 +1027,7 @@ qir_module *qir_onnx_import_buffer(qir_context *ctx, const char *name,
   qir_module *m = qir_module_create(ctx);
   bool ok = import_graph(&imp, m, model, o);
   if (ok) {
-    set_module_info(m, model, imp.opset);
+    set_module_info(m, model);
     ok = qir_verify_module(m);
   }
   free(imp.names);

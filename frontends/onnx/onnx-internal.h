@@ -15,6 +15,10 @@ typedef Onnx__AttributeProto onnx_attr;
 #define ONNX_MAX_FILE_BYTES ((size_t)1 << 31)
 #define ONNX_MAX_TENSOR_ELEMENTS ((int64_t)1 << 31)
 
+/* ONNX names the exporter gives to anonymous values; the importer leaves
+ * values of such names anonymous. */
+#define QIR_ONNX_ANON_PREFIX "qir_anon_"
+
 /* One entry of the tensor-name table. */
 typedef struct onnx_binding {
   const char *name;          /* ONNX tensor name (interned) */
