@@ -19,10 +19,18 @@ typedef struct canon {
 
 /* ---- Rewriting steps ----------------------------------------------------- */
 
+/* Counts a rewrite of `op` under `stat` (and tells -debug-only). */
+static void note(canon *c, const qir_op *op, const char *stat) {
+  QIR_DEBUG(c->ctx, "canonicalize", "%s: '%s' op at %s:%u:%u\n", stat,
+            op->def->name, op->loc.file ? op->loc.file : "?", op->loc.line,
+            op->loc.col);
+  qir_pass_stat(c->pass, stat, 1);
+}
+
 /* Replaces op (one result) by v and counts it under `stat`. */
 static bool replace_by(canon *c, qir_op *op, qir_value *v, const char *stat) {
+  note(c, op, stat);
   qir_passes_replace_op(&c->wl, op, &v, false);
-  qir_pass_stat(c->pass, stat, 1);
   return true;
 }
 
@@ -48,8 +56,8 @@ static void set_operand(canon *c, qir_op *op, unsigned i, qir_value *v) {
 static bool remove_if_dead(canon *c, qir_op *op) {
   if (!qir_op_is_removable(op) || !qir_op_results_unused(op))
     return false;
+  note(c, op, "dead ops removed");
   qir_passes_erase_op(&c->wl, op);
-  qir_pass_stat(c->pass, "dead ops removed", 1);
   return true;
 }
 
@@ -62,8 +70,8 @@ static bool fold(canon *c, qir_op *op) {
   if (folded) {
     for (unsigned i = 0; i < op->num_results; i++)
       qir_worklist_push(&c->wl, qir_value_def(values[i]));
+    note(c, op, "ops folded");
     qir_passes_replace_op(&c->wl, op, values, true);
-    qir_pass_stat(c->pass, "ops folded", 1);
   }
   if (values != small)
     free(values);
@@ -184,8 +192,8 @@ static bool rule_reshape(canon *c, qir_op *op) {
   qir_op *inner = qir_value_def(qir_op_operand(op, 0));
   if (!inner || !qir_op_is(inner, QIR_OP_RESHAPE))
     return false;
+  note(c, op, "reshape chains merged");
   set_operand(c, op, 0, qir_op_operand(inner, 0));
-  qir_pass_stat(c->pass, "reshape chains merged", 1);
   return true;
 }
 
@@ -210,8 +218,8 @@ static bool rule_transpose(canon *c, qir_op *op) {
   if (is_identity_perm(composed, t->rank) && op->results[0].type == x->type)
     return replace_by(c, op, x, "transpose chains merged");
   qir_op_set_attr(op, "perm", qir_attr_ints(c->ctx, t->rank, composed));
+  note(c, op, "transpose chains merged");
   set_operand(c, op, 0, x);
-  qir_pass_stat(c->pass, "transpose chains merged", 1);
   return true;
 }
 
