@@ -64,7 +64,7 @@ static bool elem_follows(const qir_type *t, qir_ops_elem_rule rule) {
   qir_scalar s = t->scalar;
   switch (rule) {
   case QIR_ELEM_ANY:
-    return true;
+    return elem_is_scalar(t);
   case QIR_ELEM_FLOAT:
     return qir_ops_is_float(t);
   case QIR_ELEM_INT:
@@ -84,7 +84,7 @@ static bool elem_follows(const qir_type *t, qir_ops_elem_rule rule) {
 static const char *rule_text(qir_ops_elem_rule rule) {
   switch (rule) {
   case QIR_ELEM_ANY:
-    return "any";
+    return "a non-quantized";
   case QIR_ELEM_FLOAT:
     return "a float";
   case QIR_ELEM_INT:
@@ -106,8 +106,6 @@ bool qir_ops_check_elem(qir_op *op, unsigned i, qir_ops_elem_rule rule) {
   if (qir_tensor_is_quant(t) && qir_op_has_trait(op, QIR_TRAIT_QUANTIZABLE) &&
       (rule == QIR_ELEM_FLOAT || rule == QIR_ELEM_NUMERIC ||
        rule == QIR_ELEM_ANY))
-    return true;
-  if (rule == QIR_ELEM_ANY && !qir_tensor_is_quant(t))
     return true;
   if (elem_follows(t, rule))
     return true;
