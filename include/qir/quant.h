@@ -18,9 +18,14 @@
  *   qir_mul_by_multiplier(x, M, e) =
  *     rounding_divide_by_pot(srdhm(x << max(e, 0), M), max(-e, 0))
  *
- * where srdhm is the saturating rounding doubling high multiply and both
- * roundings go half away from zero.  The 64-bit variant (int16 x int16
- * accumulators) rounds once, half away from zero. */
+ * where srdhm is gemmlowp's saturating rounding doubling high multiply
+ * (round to nearest, ties toward +infinity: its nudge for a negative
+ * product is 1 - 2^30 and the division truncates) and the divide by a
+ * power of two rounds to nearest, ties away from zero.  The two roundings
+ * are kept exactly as gemmlowp and TFLite do them, so results match those
+ * runtimes and the NPUs that copy them bit for bit.  The 64-bit variant
+ * (int16 x int16 accumulators) rounds once, to nearest, ties away from
+ * zero. */
 #ifndef QIR_QUANT_H
 #define QIR_QUANT_H
 
@@ -45,7 +50,7 @@ bool qir_multiplier_from_real(double m, qir_multiplier *out);
 /* The real number a multiplier represents (for tests and reports). */
 double qir_multiplier_to_real(qir_multiplier m);
 
-/* (a * b * 2 + 2^30) >> 31 with the nudge rounding half away from zero;
+/* The high 32 bits of 2 * a * b, rounded to nearest, ties toward +inf;
  * the one overflowing case a == b == INT32_MIN saturates to INT32_MAX. */
 int32_t qir_srdhm(int32_t a, int32_t b);
 /* x / 2^exponent rounded half away from zero, exponent in [0, 31]. */
