@@ -164,6 +164,8 @@ void qir_diag_register_source(qir_context *ctx, const char *file,
                               const char *buf, size_t len) {
   qir_diag_state *d = qir_context_diag(ctx);
   qir_diag_source *s = find_source(d, file);
+  if (s && s->len == len && (len == 0 || memcmp(s->text, buf, len) == 0))
+    return; /* the same text again (tools register it more than once) */
   if (s) {
     /* A new text for the same file replaces the old one. */
     free(s->text);

@@ -134,6 +134,17 @@ static bool type_eq(const void *item, const void *key) {
   return true;
 }
 
+/* Every type is allocated with its text form, made once when the type is
+ * created, so printing a type is a copy. */
+typedef struct type_impl {
+  qir_type type;
+  const char *text;
+  size_t len;
+} type_impl;
+
+static void format_type_uncached(char *buf, size_t size, const qir_type *t,
+                                 size_t *len);
+
 /* Returns the unique type equal to `key`, storing a copy (with its arrays
  * in the arena) on first sight.  Quant keys have their zero points
  * normalized (NULL when all zero) so hashing agrees with equality. */
@@ -143,7 +154,9 @@ static const qir_type *unique_type(qir_context *ctx, const qir_type *key) {
   const qir_type *found = qir_htab_find(tab, h, type_eq, key);
   if (found)
     return found;
-  qir_type *t = qir_arena_dup(ctx, key, sizeof *t);
+  type_impl *impl = qir_arena_alloc(ctx, sizeof *impl);
+  qir_type *t = &impl->type;
+  *t = *key;
   t->hash = h;
   if (t->kind == QIR_TYPE_QUANT) {
     t->scales = qir_arena_dup(ctx, key->scales, t->nparams * sizeof(double));
@@ -155,6 +168,16 @@ static const qir_type *unique_type(qir_context *ctx, const qir_type *key) {
   } else if (t->kind == QIR_TYPE_TENSOR) {
     t->dims = qir_arena_dup(ctx, key->dims, t->rank * sizeof(int64_t));
   }
+  char small[256];
+  size_t len;
+  format_type_uncached(small, sizeof small, t, &len);
+  char *text = qir_arena_alloc(ctx, len + 1);
+  if (len < sizeof small)
+    memcpy(text, small, len + 1);
+  else
+    format_type_uncached(text, len + 1, t, &len);
+  impl->text = text;
+  impl->len = len;
   qir_htab_insert(tab, h, t);
   return t;
 }
@@ -488,29 +511,50 @@ static void format_type(sbuf *b, const qir_type *t) {
         sb_i64(b, t->dims[i]);
       sb_put(b, "x", 1);
     }
-    format_type(b, t->elem);
+    sb_put(b, ((const type_impl *)t->elem)->text,
+           ((const type_impl *)t->elem)->len);
     sb_put(b, ">", 1);
     break;
   }
 }
 
-int qir_type_format(const qir_type *t, char *buf, size_t size) {
+static void format_type_uncached(char *buf, size_t size, const qir_type *t,
+                                 size_t *len) {
   sbuf b = {buf, size, 0};
   if (size)
     buf[0] = '\0';
   format_type(&b, t);
-  return (int)b.len;
+  *len = b.len;
+}
+
+int qir_type_format(const qir_type *t, char *buf, size_t size) {
+  if (!t) {
+    size_t len;
+    format_type_uncached(buf, size, t, &len);
+    return (int)len;
+  }
+  const type_impl *impl = (const type_impl *)t;
+  if (size) {
+    size_t n = impl->len < size ? impl->len : size - 1;
+    memcpy(buf, impl->text, n);
+    buf[n] = '\0';
+  }
+  return (int)impl->len;
 }
 
 void qir_type_print(FILE *out, const qir_type *t) {
-  char small[256];
-  int n = qir_type_format(t, small, sizeof small);
-  if ((size_t)n < sizeof small) {
-    fwrite(small, 1, (size_t)n, out);
+  if (!t) {
+    fputs("<<null type>>", out);
     return;
   }
-  char *big = qir_xmalloc((size_t)n + 1);
-  qir_type_format(t, big, (size_t)n + 1);
-  fwrite(big, 1, (size_t)n, out);
-  free(big);
+  const type_impl *impl = (const type_impl *)t;
+  fwrite(impl->text, 1, impl->len, out);
+}
+
+/* The cached text of a type (NUL-terminated) and its length. */
+const char *qir_type_text(const qir_type *t, size_t *len) {
+  const type_impl *impl = (const type_impl *)t;
+  if (len)
+    *len = impl->len;
+  return impl->text;
 }

@@ -127,6 +127,10 @@ int64_t qir_tensor_num_bytes(const qir_type *t);
  * returns the length it needed. */
 int qir_type_format(const qir_type *t, char *buf, size_t size);
 void qir_type_print(FILE *out, const qir_type *t);
+/* The same text, kept with the type (made once, when the type is created):
+ * NUL-terminated, owned by the context; *len (if not NULL) receives its
+ * length.  The fast path for printers. */
+const char *qir_type_text(const qir_type *t, size_t *len);
 
 /* Shortest text that reads back (strtod/strtof) bit-exact, always with a
  * '.' or an 'e' ("1.0", "1.5e-05", "0.1") or one of inf, -inf, nan.

@@ -282,6 +282,24 @@ START_TEST(type_format_truncates_like_snprintf) {
   fclose(fp);
   ck_assert_str_eq(mem, "tensor<1x3x224x224xf32>");
   free(mem);
+  size_t tl = 0;
+  ck_assert_str_eq(qir_type_text(t, &tl), "tensor<1x3x224x224xf32>");
+  ck_assert_uint_eq(tl, 23);
+  /* Long types (over the first formatting buffer) keep all their text. */
+  int64_t many[QIR_MAX_RANK];
+  for (int i = 0; i < QIR_MAX_RANK; i++)
+    many[i] = 123456789012345;
+  double sc[QIR_MAX_RANK];
+  for (int i = 0; i < QIR_MAX_RANK; i++)
+    sc[i] = 0.1234567891234567;
+  const qir_type *q = qir_quant_type(ctx, qir_loc_unknown(), QIR_I8, 0,
+                                     QIR_MAX_RANK, sc, NULL, -128, 127);
+  const qir_type *big = qir_tensor_type(ctx, q, QIR_MAX_RANK, many);
+  const char *text = qir_type_text(big, &tl);
+  ck_assert_uint_eq(tl, strlen(text));
+  ck_assert_uint_gt(tl, 256 + 256);
+  ck_assert(strncmp(text, "tensor<123456789012345x", 23) == 0);
+  ck_assert_str_eq(text + tl - 21, "0.1234567891234567]>>");
   qir_context_destroy(ctx);
 }
 END_TEST
