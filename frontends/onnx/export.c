@@ -764,11 +764,31 @@ static void export_inputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
   }
 }
 
+/* The ONNX name graph output i should have. */
+static const char *wanted_output_name(const qir_func *f, qir_value *v,
+                                      unsigned i) {
+  const char *want = array_string(qir_func_get_attr(f, "onnx.outputs"), i);
+  if (!want)
+    want = recorded_name(v);
+  return want ? want : v->name;
+}
+
+/* Constants returned as graph outputs get other initializer names, so that
+ * the Identity that makes the output can carry the output's name. */
+static void rename_returned_constants(exporter *ex, qir_func *f) {
+  qir_op *ret = qir_block_terminator(&f->body);
+  for (unsigned i = 0; ret && i < ret->num_operands; i++) {
+    qir_value *v = qir_op_operand(ret, i);
+    if (qir_value_def(v) && qir_op_is(qir_value_def(v), QIR_OP_CONSTANT) &&
+        !map_get(ex, v))
+      map_put(ex, v, tmp_name(ex));
+  }
+}
+
 /* Graph outputs keep their recorded names; an Identity node gives a value
- * a second name when needed (an input, a constant or a repeated value). */
+ * its output name when needed (an input, a constant, a repeated value). */
 static void export_outputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
   qir_op *ret = qir_block_terminator(&f->body);
-  const qir_attr *names = qir_func_get_attr(f, "onnx.outputs");
   unsigned n = ret ? ret->num_operands : 0;
   g->n_output = n;
   g->output = qir_arena_alloc(ex->ctx, (n + 1) * sizeof *g->output);
@@ -776,19 +796,18 @@ static void export_outputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
   for (unsigned i = 0; i < n; i++) {
     qir_value *v = qir_op_operand(ret, i);
     const char *have = value_name(ex, v);
-    const char *want = array_string(names, i);
+    const char *want = wanted_output_name(f, v, i);
     bool is_node_output = qir_value_def(v) &&
                           !qir_op_is(qir_value_def(v), QIR_OP_CONSTANT);
-    bool repeated = false;
-    for (unsigned j = 0; j < i; j++)
-      repeated = repeated || strcmp(used[j], want ? want : have) == 0;
+    for (unsigned j = 0; j < i && want; j++)
+      if (strcmp(used[j], want) == 0)
+        want = NULL;
+    if (want && strcmp(want, have) == 0 && !is_node_output)
+      want = NULL;
     if (!want)
-      want = repeated ? tmp_name(ex) : have;
-    if (strcmp(want, have) != 0 || !is_node_output || repeated) {
-      if (strcmp(want, have) == 0)
-        want = tmp_name(ex);
+      want = tmp_name(ex);
+    if (strcmp(want, have) != 0)
       add_node(ex, "Identity", 1, &have, 1, &want);
-    }
     used[i] = want;
     g->output[i] = value_info(ex, want, v->type);
   }
@@ -806,6 +825,7 @@ static Onnx__ModelProto *build_model(exporter *ex, qir_module *m) {
   Onnx__GraphProto *g = NEW(ex, Onnx__GraphProto, ONNX__GRAPH_PROTO__INIT);
   g->name = dupstr(ex, m->name ? m->name : f->name);
   export_inputs(ex, f, g);
+  rename_returned_constants(ex, f);
   qir_foreach_op(op, &f->body) {
     if (qir_op_is(op, QIR_OP_RETURN))
       continue;

@@ -902,6 +902,11 @@ static bool lower_outputs(onnx_importer *imp, const Onnx__GraphProto *g) {
                      "initializer",
                      name);
     ok = vals[i] != NULL;
+    if (ok && !vals[i]->name && vals[i]->kind == QIR_VALUE_RESULT &&
+        !is_anonymous(name)) {
+      qir_value_set_name(imp->ctx, vals[i], unique_value_name(imp, name));
+      record_onnx_name(imp, vals[i], name);
+    }
     if (ok) {
       types[i] = vals[i]->type;
       names[i] = qir_attr_cstr(imp->ctx, name);
