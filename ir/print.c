@@ -348,7 +348,7 @@ static void print_attr_name(printer *pr, const char *name) {
 
 static void print_double(printer *pr, double v) {
   char buf[48];
-  int n = qir_format_double(v, buf, sizeof buf);
+  int n = qir_text_format_double(v, buf, sizeof buf);
   ob_put(&pr->o, buf, (size_t)n);
 }
 
@@ -559,14 +559,14 @@ static void print_element(printer *pr, qir_scalar s, const void *p) {
   case QIR_F64: {
     double v;
     memcpy(&v, p, 8);
-    n = qir_format_double(v, buf, sizeof buf);
+    n = qir_text_format_double(v, buf, sizeof buf);
     ob_put(&pr->o, buf, (size_t)n);
     return;
   }
   case QIR_F32: {
     float v;
     memcpy(&v, p, 4);
-    n = qir_format_float(v, buf, sizeof buf);
+    n = qir_text_format_float(v, buf, sizeof buf);
     ob_put(&pr->o, buf, (size_t)n);
     return;
   }

@@ -87,11 +87,7 @@ void qir_symtab_insert(qir_symtab *t, qir_symtab_entry *slot, const char *s,
   t->len++;
 }
 
-static void define_value(qir_symtab *t, qir_symtab_entry *slot, qir_slice s,
-                         qir_value *v, qir_pos pos) {
-  qir_symtab_insert(t, slot, s.s, s.n, pos);
-  slot->v = v;
-}
+
 
 static void symtab_clear(qir_symtab *t) {
   if (t->len)
@@ -120,6 +116,8 @@ void qir_text_error(qir_parser *p, qir_pos pos, const char *fmt, ...) {
  * unprintable bytes escaped. */
 static void describe_token(qir_slice t, char *buf, size_t size) {
   size_t o = 0;
+  while (t.n && (t.s[t.n - 1] == ' ' || t.s[t.n - 1] == '\t'))
+    t.n--; /* punctuation carries the blanks after it */
   for (size_t i = 0; i < t.n && o + 8 < size; i++) {
     unsigned char c = (unsigned char)t.s[i];
     if (i == 32) {
@@ -378,16 +376,51 @@ static void note_holder(qir_parser *p, qir_holder_kind kind, void *obj) {
 
 /* ---- Types ----------------------------------------------------------------- */
 
-const qir_type *qir_text_scalar_type(qir_parser *p, qir_slice tok) {
-  qir_scalar s = QIR_F32;
-  if (!qir_scalar_from_name(tok.s, tok.n, &s))
-    qir_die("scanner returned a bad scalar '%.*s'", (int)tok.n, tok.s);
-  return qir_scalar_type(p->ctx, s);
+/* The scanner only returns the keywords of QIR_SCALAR_LIST. */
+static qir_scalar scalar_of_keyword(qir_slice t) {
+  switch (t.s[0]) {
+  case 'f':
+    return t.s[1] == '6' ? QIR_F64 : t.s[1] == '3' ? QIR_F32 : QIR_F16;
+  case 'b':
+    return QIR_BF16;
+  case 'u':
+    return t.s[1] == '8' ? QIR_U8 : QIR_U16;
+  default:
+    if (t.n == 2)
+      return t.s[1] == '1' ? QIR_I1 : QIR_I8;
+    return t.s[1] == '1' ? QIR_I16 : t.s[1] == '3' ? QIR_I32 : QIR_I64;
+  }
 }
+
+const qir_type *qir_text_scalar_type(qir_parser *p, qir_slice tok) {
+  qir_scalar s = scalar_of_keyword(tok);
+  if (!p->scalar_types[s])
+    p->scalar_types[s] = qir_scalar_type(p->ctx, s);
+  return p->scalar_types[s];
+}
+
+static const qir_type *make_tensor_type(qir_parser *p, qir_slice open,
+                                        qir_pos pos, const qir_type *elem);
 
 /* `open` is "tensor<" followed by the dims, each ending in 'x'. */
 const qir_type *qir_text_tensor_type(qir_parser *p, qir_slice open,
                                      qir_pos pos, const qir_type *elem) {
+  uint32_t h = hash_slice(open.s, open.n) ^ (uint32_t)((uintptr_t)elem >> 4);
+  qir_type_cache_entry *c = &p->type_cache[h % QIR_TEXT_TYPE_CACHE];
+  if (c->elem == elem && c->len == open.n && memcmp(c->text, open.s, open.n) == 0)
+    return c->type;
+  const qir_type *t = make_tensor_type(p, open, pos, elem);
+  if (t) {
+    c->text = open.s;
+    c->len = open.n;
+    c->elem = elem;
+    c->type = t;
+  }
+  return t;
+}
+
+static const qir_type *make_tensor_type(qir_parser *p, qir_slice open,
+                                        qir_pos pos, const qir_type *elem) {
   int64_t dims[QIR_MAX_RANK];
   unsigned rank = 0;
   uint64_t elements = 1;
@@ -532,17 +565,72 @@ static const char *value_name(qir_parser *p, qir_slice v) {
   return is_digits(n) ? NULL : qir_intern(p->ctx, n.s, n.n);
 }
 
-/* Checks that a name is new in this function; returns its free slot. */
-static qir_symtab_entry *check_new_value(qir_parser *p, qir_slice v,
-                                         qir_pos pos) {
-  qir_symtab_entry *e = qir_symtab_slot(&p->values, v.s, v.n);
-  if (e->s) {
-    qir_text_error(p, pos, "redefinition of value '%.*s'", (int)v.n, v.s);
-    qir_emit_note(p->ctx, qir_text_loc(p, e->pos),
-                  "previous definition is here");
-    return NULL;
+/* The number of a canonical %N name (no leading zeros), else -1. */
+static int64_t direct_number(qir_slice v) {
+  if (v.n < 2 || v.n > 9 || (v.s[1] == '0' && v.n > 2))
+    return -1;
+  int64_t k = 0;
+  for (size_t i = 1; i < v.n; i++) {
+    unsigned d = (unsigned)(v.s[i] - '0');
+    if (d > 9)
+      return -1;
+    k = k * 10 + d;
   }
-  return e;
+  return k < QIR_TEXT_MAX_DIRECT_NUMBER ? k : -1;
+}
+
+static qir_numbered_value *numbered_slot(qir_parser *p, int64_t k) {
+  while (p->numbered.len <= (size_t)k)
+    qir_vec_push(&p->numbered);
+  return &QIR_VEC_AT(&p->numbered, qir_numbered_value, k);
+}
+
+/* The value named v (with its '%'), NULL when undefined. */
+static qir_value *lookup_value(qir_parser *p, qir_slice v, qir_pos *pos) {
+  int64_t k = direct_number(v);
+  if (k >= 0 && (size_t)k < p->numbered.len) {
+    qir_numbered_value *nv = &QIR_VEC_AT(&p->numbered, qir_numbered_value, k);
+    if (nv->v) {
+      *pos = nv->pos;
+      return nv->v;
+    }
+  }
+  if (k >= 0 && !p->numbers_hashed)
+    return NULL;
+  qir_symtab_entry *e = qir_symtab_slot(&p->values, v.s, v.n);
+  if (!e->s)
+    return NULL;
+  *pos = e->pos;
+  return e->v;
+}
+
+/* Checks that a name is new in this function. */
+static bool check_new_value(qir_parser *p, qir_slice v, qir_pos pos) {
+  qir_pos prev;
+  if (lookup_value(p, v, &prev)) {
+    qir_text_error(p, pos, "redefinition of value '%.*s'", (int)v.n, v.s);
+    qir_emit_note(p->ctx, qir_text_loc(p, prev),
+                  "previous definition is here");
+    return false;
+  }
+  return true;
+}
+
+static void define_value(qir_parser *p, qir_slice v, qir_value *val,
+                         qir_pos pos) {
+  int64_t k = direct_number(v);
+  /* Dense numbering goes in the table; a far jump would waste memory. */
+  if (k >= 0 && (size_t)k < p->numbered.len + 4096) {
+    qir_numbered_value *nv = numbered_slot(p, k);
+    nv->v = val;
+    nv->pos = pos;
+    return;
+  }
+  if (k >= 0)
+    p->numbers_hashed = true;
+  qir_symtab_entry *e = qir_symtab_slot(&p->values, v.s, v.n);
+  qir_symtab_insert(&p->values, e, v.s, v.n, pos);
+  e->v = val;
 }
 
 static void reset_op_lists(qir_parser *p) {
@@ -577,10 +665,9 @@ bool qir_text_begin_func(qir_parser *p, const char *name, qir_pos pos) {
   note_holder(p, QIR_HOLDER_FUNC, f);
   for (size_t i = 0; i < n; i++) {
     qir_text_name *tn = &QIR_VEC_AT(&p->names, qir_text_name, i);
-    qir_symtab_entry *e = check_new_value(p, tn->name, tn->pos);
-    if (!e)
+    if (!check_new_value(p, tn->name, tn->pos))
       return false;
-    define_value(&p->values, e, tn->name, f->body.args[i], tn->pos);
+    define_value(p, tn->name, f->body.args[i], tn->pos);
   }
   reset_op_lists(p);
   return true;
@@ -588,6 +675,8 @@ bool qir_text_begin_func(qir_parser *p, const char *name, qir_pos pos) {
 
 void qir_text_end_func(qir_parser *p) {
   symtab_clear(&p->values);
+  p->numbered.len = 0;
+  p->numbers_hashed = false;
   p->func = NULL;
 }
 
@@ -613,13 +702,14 @@ void qir_text_push_name(qir_parser *p, qir_slice name, qir_pos pos) {
 }
 
 bool qir_text_push_operand(qir_parser *p, qir_slice name, qir_pos pos) {
-  qir_symtab_entry *e = qir_symtab_slot(&p->values, name.s, name.n);
-  if (!e->s) {
+  qir_pos def_pos;
+  qir_value *v = lookup_value(p, name, &def_pos);
+  if (!v) {
     qir_text_error(p, pos, "use of undefined value '%.*s'", (int)name.n,
                    name.s);
     return false;
   }
-  *(qir_value **)qir_vec_push(&p->operands) = e->v;
+  *(qir_value **)qir_vec_push(&p->operands) = v;
   return true;
 }
 
@@ -737,8 +827,7 @@ static void define_results(qir_parser *p, qir_op *op) {
     const char *name = value_name(p, tn->name);
     if (name)
       qir_value_set_name(p->ctx, &op->results[i], name);
-    qir_symtab_entry *e = qir_symtab_slot(&p->values, tn->name.s, tn->name.n);
-    define_value(&p->values, e, tn->name, &op->results[i], tn->pos);
+    define_value(p, tn->name, &op->results[i], tn->pos);
   }
 }
 
@@ -784,6 +873,7 @@ static void parser_init(qir_parser *p, qir_context *ctx, const char *file,
   p->file = qir_intern_cstr(ctx, file);
   p->line = first_line ? first_line : 1;
   qir_vec_init(&p->names, sizeof(qir_text_name));
+  qir_vec_init(&p->numbered, sizeof(qir_numbered_value));
   qir_vec_init(&p->arg_types, sizeof(const qir_type *));
   qir_vec_init(&p->operands, sizeof(qir_value *));
   qir_vec_init(&p->types, sizeof(const qir_type *));
@@ -802,7 +892,7 @@ static void parser_free(qir_parser *p) {
   qir_text_scanner_free(p);
   free(p->values.slots);
   free(p->resource_index.slots);
-  qir_vec *vecs[] = {&p->names, &p->arg_types, &p->operands, &p->types,
+  qir_vec *vecs[] = {&p->numbered, &p->names, &p->arg_types, &p->operands, &p->types,
                      &p->attrs, &p->elems, &p->dense, &p->scales,
                      &p->zps, &p->resrefs, &p->resources, &p->holders,
                      &p->scratch};

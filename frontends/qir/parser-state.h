@@ -75,6 +75,22 @@ qir_symtab_entry *qir_symtab_slot(qir_symtab *t, const char *s, size_t n);
 void qir_symtab_insert(qir_symtab *t, qir_symtab_entry *slot, const char *s,
                        size_t n, qir_pos pos);
 
+typedef struct qir_numbered_value {
+  qir_value *v;
+  qir_pos pos;
+} qir_numbered_value;
+
+/* Largest number kept in the direct table; larger ones use the hash. */
+#define QIR_TEXT_MAX_DIRECT_NUMBER (1u << 24)
+
+/* A cache of tensor types by their text, so repeated types cost a hash. */
+#define QIR_TEXT_TYPE_CACHE 256
+typedef struct qir_type_cache_entry {
+  const char *text; /* "tensor<8x8x" in the source */
+  size_t len;
+  const qir_type *elem, *type;
+} qir_type_cache_entry;
+
 typedef struct qir_parser {
   qir_context *ctx;
   const char *file; /* interned */
@@ -89,6 +105,9 @@ typedef struct qir_parser {
   qir_module *module;
   qir_func *func;
   qir_symtab values;
+  /* Values named by canonical numbers (%0, %17): index = the number. */
+  qir_vec numbered; /* qir_numbered_value */
+  bool numbers_hashed; /* some canonical numbers went to `values` */
   qir_symtab resource_index; /* resource name -> index + 1 (in v) */
   bool dict_has_placeholder; /* the current attributes use a resource */
   bool warned_elided;
@@ -114,6 +133,8 @@ typedef struct qir_parser {
   qir_vec resources; /* qir_text_resource */
   qir_vec holders;   /* qir_text_holder */
   qir_vec scratch;   /* char: unescaped strings, dense bytes */
+  qir_type_cache_entry type_cache[QIR_TEXT_TYPE_CACHE];
+  const qir_type *scalar_types[QIR_NUM_SCALARS];
 } qir_parser;
 
 /* Reports an error at `pos` and marks the parse failed. */

@@ -49,7 +49,7 @@ static void qir_yyerror(const QIR_YYLTYPE *loc, qir_parser *p,
 %define api.token.prefix {TK_}
 %define api.location.type {qir_pos}
 %define parse.error custom
-%define parse.lac full
+//%define parse.lac full
 %locations
 %param {qir_parser *p}
 
@@ -84,9 +84,9 @@ static void qir_yyerror(const QIR_YYLTYPE *loc, qir_parser *p,
 %token <s> KW_LOC "'loc'"
 %token LEX_ERROR "invalid token"
 
-%type <s> any_ident op_name number
+%type <s> any_ident number
 %type <str> symbol attr_name
-%type <type> type plain_type tensor_type elem_type quant_type
+%type <type> type tensor_type quant_type
 %type <attr> attr_value array dense_attr
 %type <b> op_results op_types loc_opt
 %type <n> quant_body
@@ -157,14 +157,15 @@ body:
   ;
 
 op:
-    op_results op_name op_operands attr_dict_opt op_types loc_opt
+    op_results IDENT op_operands attr_dict_opt op_types loc_opt
         { FAIL_UNLESS(qir_text_build_op(p, $2, @2, $1 ? QIR_VEC_AT(&p->names, qir_text_name, 0).pos : @2, $5, $6)); }
   ;
 
 /* `()` may be left out when there are no operands (`constant {...}`). */
 op_operands:
     %empty
-  | '(' operands_opt ')'
+  | '(' ')'
+  | '(' operands ')'
   ;
 
 op_results:
@@ -177,22 +178,9 @@ result_names:
   | result_names ',' VALUE                { qir_text_push_name(p, $3, @3); }
   ;
 
-op_name:
-    IDENT
-  ;
-
-operands_opt:
-    %empty
-  | operands
-  ;
-
 operands:
-    operand
-  | operands ',' operand
-  ;
-
-operand:
     VALUE                                 { FAIL_UNLESS(qir_text_push_operand(p, $1, @1)); }
+  | operands ',' VALUE                    { FAIL_UNLESS(qir_text_push_operand(p, $3, @3)); }
   ;
 
 op_types:
@@ -250,7 +238,9 @@ attr_value:
   | KW_FALSE                              { $$ = qir_attr_bool(p->ctx, false); }
   | STRING                                { FAIL_UNLESS($$ = qir_text_string_attr(p, $1, @1)); }
   | symbol                                { $$ = qir_attr_symbol(p->ctx, $1); }
-  | plain_type                            { $$ = qir_attr_type(p->ctx, $1); }
+  | SCALAR                                { $$ = qir_attr_type(p->ctx, qir_text_scalar_type(p, $1)); }
+  | tensor_type                           { $$ = qir_attr_type(p->ctx, $1); }
+  | quant_type                            { $$ = qir_attr_type(p->ctx, $1); }
   | array
   | dense_attr
   | IDENT
@@ -345,26 +335,19 @@ resource:
 /* ---- Types -------------------------------------------------------------- */
 
 type:
-    plain_type
+    SCALAR                                { $$ = qir_text_scalar_type(p, $1); }
+  | tensor_type
+  | quant_type
   | IDENT
         { qir_text_error(p, @1, "unknown type '%.*s'", (int)$1.n, $1.s); YYABORT; }
   ;
 
-plain_type:
-    SCALAR                                { $$ = qir_text_scalar_type(p, $1); }
-  | tensor_type
-  | quant_type
-  ;
-
 tensor_type:
-    TENSOR_OPEN elem_type '>'             { FAIL_UNLESS($$ = qir_text_tensor_type(p, $1, @1, $2)); }
-  ;
-
-elem_type:
-    SCALAR                                { $$ = qir_text_scalar_type(p, $1); }
-  | quant_type
-  | IDENT
-        { qir_text_error(p, @1, "unknown element type '%.*s'", (int)$1.n, $1.s); YYABORT; }
+    TENSOR_OPEN SCALAR '>'
+        { FAIL_UNLESS($$ = qir_text_tensor_type(p, $1, @1, qir_text_scalar_type(p, $2))); }
+  | TENSOR_OPEN quant_type '>'            { FAIL_UNLESS($$ = qir_text_tensor_type(p, $1, @1, $2)); }
+  | TENSOR_OPEN IDENT
+        { qir_text_error(p, @2, "unknown element type '%.*s'", (int)$2.n, $2.s); YYABORT; }
   ;
 
 quant_type:

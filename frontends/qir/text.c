@@ -65,3 +65,43 @@ int qir_text_format_half(uint16_t bits, bool bf16, char *buf, size_t n) {
   }
   return snprintf(buf, n, "%s", tmp);
 }
+
+/* Integral values below 1e15 print as digits and ".0" (exact, and how
+ * people write them); the rest takes the shortest round-trip form. */
+static int format_integral(double v, char *buf, size_t n) {
+  if (v == 0)
+    return snprintf(buf, n, signbit(v) ? "-0.0" : "0.0");
+  char tmp[24];
+  int i = sizeof tmp;
+  uint64_t u = (uint64_t)(v < 0 ? -v : v);
+  tmp[--i] = '0';
+  tmp[--i] = '.';
+  do {
+    tmp[--i] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    tmp[--i] = '-';
+  int len = (int)sizeof tmp - i;
+  if ((size_t)len < n) {
+    memcpy(buf, tmp + i, (size_t)len);
+    buf[len] = '\0';
+  }
+  return len;
+}
+
+static bool is_small_integral(double v) {
+  return v > -1e15 && v < 1e15 && v == (double)(int64_t)v;
+}
+
+int qir_text_format_double(double v, char *buf, size_t n) {
+  if (is_small_integral(v))
+    return format_integral(v, buf, n);
+  return qir_format_double(v, buf, n);
+}
+
+int qir_text_format_float(float v, char *buf, size_t n) {
+  if (is_small_integral(v))
+    return format_integral(v, buf, n);
+  return qir_format_float(v, buf, n);
+}

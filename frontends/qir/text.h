@@ -35,6 +35,10 @@ uint16_t qir_text_read_bf16(const char *s);
 /* Shortest text of a half / bfloat16 value, always with '.' or 'e' (or
  * inf, -inf, nan).  Writes like snprintf into buf (size >= 32). */
 int qir_text_format_half(uint16_t bits, bool bf16, char *buf, size_t n);
+/* Round-trip text of doubles and floats: integral values below 1e15 as
+ * "12.0", others as qir_format_double / qir_format_float give them. */
+int qir_text_format_double(double v, char *buf, size_t n);
+int qir_text_format_float(float v, char *buf, size_t n);
 /* Adds ".0" when a %g-style number has neither '.', 'e', "inf" nor
  * "nan"; returns the new length.  buf must have room for 2 more bytes. */
 size_t qir_text_ensure_float_form(char *buf, size_t len);
