@@ -427,3 +427,8 @@ const qir_type *qir_ops_tensor(qir_op *op, const qir_type *elem,
     qir_die("invalid inferred tensor type (rank %u)", rank);
   return t;
 }
+
+bool qir_ops_overflow(qir_op *op) {
+  qir_op_emit_error(op, "a result dim overflows 64 bits");
+  return false;
+}

@@ -571,7 +571,8 @@ bool qir_fold_matmul(qir_op *op, const qir_attr *const *operands,
   int64_t m = ta->rank == 2 ? ta->dims[0] : 1, k = ta->dims[ta->rank - 1];
   int64_t kb = tb->rank == 2 ? tb->dims[0] : tb->dims[0];
   int64_t n = tb->rank == 2 ? tb->dims[1] : 1;
-  if (k != kb || m * n * (k ? k : 1) > MATMUL_FOLD_MAX_MACS)
+  if (k != kb || (double)m * (double)n * (double)(k ? k : 1) >
+                     (double)MATMUL_FOLD_MAX_MACS)
     return false;
   int64_t dims[2];
   unsigned rank = 0;

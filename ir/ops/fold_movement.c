@@ -61,10 +61,8 @@ bool qir_fold_reshape(qir_op *op, const qir_attr *const *operands,
   for (int i = 0; i < n; i++) {
     if (shape[i] == -1 && minus < 0)
       minus = i;
-    else if (shape[i] < 0)
+    else if (shape[i] < 0 || !qir_ops_mul(known, shape[i], &known))
       return false;
-    else
-      known *= shape[i];
   }
   if (minus >= 0) {
     if (known == 0 || total % known)
@@ -217,7 +215,8 @@ bool qir_fold_concat(qir_op *op, const qir_attr *const *operands,
     if (!a || a->u.dense.type->elem != t0->elem ||
         a->u.dense.type->rank != t0->rank)
       return false;
-    dims[axis] += a->u.dense.type->dims[axis];
+    if (!qir_ops_add(dims[axis], a->u.dense.type->dims[axis], &dims[axis]))
+      return false;
   }
   const qir_type *t = qir_tensor_with_dims(op->ctx, t0, t0->rank, dims);
   int64_t n = qir_tensor_num_elements(t);
@@ -257,8 +256,8 @@ bool qir_fold_split(qir_op *op, const qir_attr *const *operands,
   } else {
     int64_t sum = 0;
     for (unsigned i = 0; ok && i < n; i++) {
-      ok = sizes[i] >= 0 && sizes[i] <= t->dims[axis];
-      sum += sizes[i];
+      ok = sizes[i] >= 0 && sizes[i] <= t->dims[axis] &&
+           qir_ops_add(sum, sizes[i], &sum);
     }
     ok = ok && (unsigned)got == n && sum == t->dims[axis];
   }

@@ -61,7 +61,10 @@ bool qir_infer_concat(qir_op *op, const qir_type **out) {
   dims[axis] = 0;
   for (unsigned i = 0; i < op->num_operands && dims[axis] != QIR_DYN; i++) {
     int64_t s = qir_ops_type(op, i)->dims[axis];
-    dims[axis] = s == QIR_DYN ? QIR_DYN : dims[axis] + s;
+    if (s == QIR_DYN)
+      dims[axis] = QIR_DYN;
+    else if (!qir_ops_add(dims[axis], s, &dims[axis]))
+      return qir_ops_overflow(op);
   }
   out[0] = qir_ops_tensor(op, t0->elem, t0->rank, dims);
   return true;
@@ -92,23 +95,21 @@ static bool read_split(qir_op *op, unsigned *axis, int64_t *sizes) {
       sizes[i] = dim == QIR_DYN ? QIR_DYN : dim / n;
     return true;
   }
-  int64_t *buf = qir_arena_alloc(op->ctx, (n + 1) * sizeof *buf);
-  int got = qir_ops_attr_ints(op, "sizes", buf, n + 1);
-  if (got == -2)
-    return false;
-  if ((unsigned)got != n) {
-    qir_op_emit_error(op, "attribute 'sizes' has %d elements but the op has "
+  const qir_attr *sa = qir_op_get_attr(op, "sizes");
+  if (sa->kind == QIR_ATTR_ARRAY && sa->u.array.n != n) {
+    qir_op_emit_error(op, "attribute 'sizes' has %u elements but the op has "
                           "%u results",
-                      got, n);
+                      sa->u.array.n, n);
     return false;
   }
-  if (!qir_ops_check_nonneg(op, "sizes", buf, n))
+  if (qir_ops_attr_ints(op, "sizes", sizes, n) < 0)
+    return false;
+  if (!qir_ops_check_nonneg(op, "sizes", sizes, n))
     return false;
   int64_t sum = 0;
-  for (unsigned i = 0; i < n; i++) {
-    sizes[i] = buf[i];
-    sum += buf[i] < INT64_MAX - sum ? buf[i] : 0;
-  }
+  for (unsigned i = 0; i < n; i++)
+    if (!qir_ops_add(sum, sizes[i], &sum))
+      return qir_ops_overflow(op);
   if (differ(sum, dim)) {
     qir_op_emit_error(op, "attribute 'sizes' sums to %" PRId64 " but the "
                           "split dim has size %" PRId64,
@@ -223,10 +224,13 @@ int64_t qir_ops_slice_len(int64_t dim, int64_t start, int64_t end,
     end = clamp(end, -1, dim - 1);
   }
   *first = start;
-  int64_t span = end - start;
+  int64_t span = end - start; /* both within [-1, dim] */
   if ((step > 0 && span <= 0) || (step < 0 && span >= 0))
     return 0;
-  return step > 0 ? (span + step - 1) / step : (-span + (-step) - 1) / -step;
+  /* ceil(span / step) without overflow for huge steps */
+  if (step > 0)
+    return (span - 1) / step + 1;
+  return step == INT64_MIN ? 1 : (-span - 1) / -step + 1;
 }
 
 bool qir_infer_slice(qir_op *op, const qir_type **out) {
@@ -376,8 +380,10 @@ static bool read_pad(qir_op *op, int64_t *pads, int *mode) {
       !qir_ops_attr_float(op, "value", 0.0, &value))
     return false;
   for (unsigned i = 0; i < x->rank; i++) {
-    int64_t d = x->dims[i], b = pads[i], e = pads[i + x->rank];
-    if (d != QIR_DYN && d + b + e < 0) {
+    int64_t d = x->dims[i], b = pads[i], e = pads[i + x->rank], sum;
+    if (!qir_ops_add(b, e, &sum) || (d != QIR_DYN && !qir_ops_add(d, sum, &sum)))
+      return qir_ops_overflow(op);
+    if (d != QIR_DYN && sum < 0) {
       qir_op_emit_error(op, "attribute 'pads' removes more than dim %u has",
                         i);
       return false;
@@ -413,6 +419,7 @@ bool qir_infer_pad(qir_op *op, const qir_type **out) {
   for (unsigned i = 0; i < x->rank; i++)
     dims[i] = x->dims[i] == QIR_DYN ? QIR_DYN
                                     : x->dims[i] + pads[i] + pads[i + x->rank];
+  /* (read_pad checked the sums) */
   out[0] = qir_ops_tensor(op, x->elem, x->rank, dims);
   return true;
 }
@@ -526,9 +533,15 @@ bool qir_infer_expand(qir_op *op, const qir_type **out) {
 }
 
 static bool read_tile(qir_op *op, int64_t *repeats) {
-  unsigned rank = qir_ops_type(op, 0)->rank;
-  return qir_ops_attr_ints_n(op, "repeats", rank, true, 1, repeats) &&
-         qir_ops_check_nonneg(op, "repeats", repeats, rank);
+  const qir_type *x = qir_ops_type(op, 0);
+  int64_t d;
+  if (!qir_ops_attr_ints_n(op, "repeats", x->rank, true, 1, repeats) ||
+      !qir_ops_check_nonneg(op, "repeats", repeats, x->rank))
+    return false;
+  for (unsigned i = 0; i < x->rank; i++)
+    if (x->dims[i] != QIR_DYN && !qir_ops_mul(x->dims[i], repeats[i], &d))
+      return qir_ops_overflow(op);
+  return true;
 }
 
 bool qir_verify_tile(qir_op *op) {
@@ -559,6 +572,12 @@ static bool read_depth_space(qir_op *op, int64_t *block) {
       !qir_ops_attr_enum(op, "mode", modes, 0, &mode))
     return false;
   const qir_type *x = qir_ops_type(op, 0);
+  int64_t sq, d;
+  if (!qir_ops_mul(*block, *block, &sq) ||
+      (x->dims[1] != QIR_DYN && !qir_ops_mul(x->dims[1], sq, &d)) ||
+      (x->dims[2] != QIR_DYN && !qir_ops_mul(x->dims[2], *block, &d)) ||
+      (x->dims[3] != QIR_DYN && !qir_ops_mul(x->dims[3], *block, &d)))
+    return qir_ops_overflow(op);
   if (qir_op_is(op, QIR_OP_DEPTH_TO_SPACE)) {
     if (x->dims[1] != QIR_DYN && x->dims[1] % (*block * *block) != 0) {
       qir_op_emit_error(op, "%" PRId64 " channels are not divisible by "

@@ -110,7 +110,9 @@ bool qir_verify_conv2d(qir_op *op) {
     return false;
   const qir_type *x = qir_ops_type(op, 0), *wt = qir_ops_type(op, 1);
   int64_t c = x->dims[1], o = wt->dims[0], ci = wt->dims[1];
-  if (c != QIR_DYN && ci != QIR_DYN && c != ci * group) {
+  int64_t per_group_total;
+  if (c != QIR_DYN && ci != QIR_DYN &&
+      (!qir_ops_mul(ci, group, &per_group_total) || c != per_group_total)) {
     qir_op_emit_error(op, "input has %" PRId64 " channels but the weights "
                           "take %" PRId64 " per group x %" PRId64 " groups",
                       c, ci, group);
@@ -153,19 +155,26 @@ bool qir_verify_conv_transpose2d(qir_op *op) {
                       x->dims[1], group);
     return false;
   }
-  int64_t o = wt->dims[1] == QIR_DYN ? QIR_DYN : wt->dims[1] * group;
+  int64_t o = QIR_DYN;
+  if (wt->dims[1] != QIR_DYN && !qir_ops_mul(wt->dims[1], group, &o))
+    return qir_ops_overflow(op);
   return check_bias(op, 2, o);
 }
 
 /* Output size of a sliding window over `in` (ONNX, floor or ceil mode). */
+/* -1 when the window does not fit, -2 on overflow. */
 static int64_t window_out(int64_t in, int64_t pad_sum, int64_t k, int64_t s,
                           int64_t d, bool ceil_mode, int64_t pad_begin) {
-  int64_t span = in + pad_sum - (d * (k - 1) + 1);
+  int64_t padded, reach, span, last;
+  if (!qir_ops_add(in, pad_sum, &padded) || !qir_ops_mul(d, k - 1, &reach) ||
+      !qir_ops_add(reach, 1, &reach) || !qir_ops_add(in, pad_begin, &last))
+    return -2;
+  span = padded - reach;
   if (span < 0)
     return -1;
-  int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  int64_t out = (ceil_mode ? span / s + (span % s != 0) : span / s) + 1;
   /* A window may not start in the end padding. */
-  if (ceil_mode && (out - 1) * s >= in + pad_begin)
+  if (ceil_mode && (out - 1) * s >= last)
     out--;
   return out;
 }
@@ -181,6 +190,8 @@ static bool spatial_dims(qir_op *op, const qir_type *x, const window *w,
     out[i] = window_out(in, w->pads[i] + w->pads[i + 2], w->kernel[i],
                         w->strides[i], w->dilations[i], ceil_mode,
                         w->pads[i]);
+    if (out[i] == -2)
+      return qir_ops_overflow(op);
     if (out[i] < 1) {
       qir_op_emit_error(op, "window of %" PRId64 " (kernel %" PRId64
                             ", dilation %" PRId64 ") does not fit in "
@@ -215,7 +226,9 @@ bool qir_infer_conv_transpose2d(qir_op *op, const qir_type **out) {
       !qir_ops_attr_ints_n(op, "output_padding", 2, false, 0, outpad))
     return false;
   const qir_type *x = qir_ops_type(op, 0), *wt = qir_ops_type(op, 1);
-  int64_t o = wt->dims[1] == QIR_DYN ? QIR_DYN : wt->dims[1] * group;
+  int64_t o = QIR_DYN;
+  if (wt->dims[1] != QIR_DYN)
+    qir_ops_mul(wt->dims[1], group, &o); /* checked by the verify */
   int64_t dims[4] = {x->dims[0], o, 0, 0};
   for (unsigned i = 0; i < 2; i++) {
     int64_t in = x->dims[2 + i], k = w.kernel[i];
@@ -223,8 +236,13 @@ bool qir_infer_conv_transpose2d(qir_op *op, const qir_type **out) {
       dims[2 + i] = QIR_DYN;
       continue;
     }
-    dims[2 + i] = w.strides[i] * (in - 1) + outpad[i] +
-                  (k - 1) * w.dilations[i] + 1 - w.pads[i] - w.pads[i + 2];
+    int64_t a, b, pads;
+    if (!qir_ops_mul(w.strides[i], in - 1, &a) ||
+        !qir_ops_mul(k - 1, w.dilations[i], &b) || !qir_ops_add(a, b, &a) ||
+        !qir_ops_add(a, outpad[i] + 1, &a) ||
+        !qir_ops_add(w.pads[i], w.pads[i + 2], &pads))
+      return qir_ops_overflow(op);
+    dims[2 + i] = a - pads;
     if (dims[2 + i] < 1) {
       qir_op_emit_error(op, "output spatial dim %u would be %" PRId64, i,
                         dims[2 + i]);

@@ -134,6 +134,17 @@ static inline const qir_type *qir_ops_type(const qir_op *op, unsigned i) {
 }
 static inline bool qir_ops_dim_known(int64_t d) { return d != QIR_DYN; }
 
+/* Dim arithmetic that reports int64 overflow (huge attributes or dims):
+ * false when the result does not fit. */
+static inline bool qir_ops_add(int64_t a, int64_t b, int64_t *r) {
+  return !__builtin_add_overflow(a, b, r);
+}
+static inline bool qir_ops_mul(int64_t a, int64_t b, int64_t *r) {
+  return !__builtin_mul_overflow(a, b, r);
+}
+/* Emits `result dim overflows` and returns false. */
+bool qir_ops_overflow(qir_op *op);
+
 bool qir_ops_is_float(const qir_type *t); /* tensor of a float scalar */
 bool qir_ops_is_int(const qir_type *t);   /* tensor of an integer scalar */
 bool qir_ops_is_i1(const qir_type *t);
