@@ -63,7 +63,7 @@ static bool float_element(qir_parser *p, const qir_text_elem *e, qir_scalar s,
                           void *out) {
   char buf[512];
   if (e->kind == QIR_ELEM_BOOL) {
-    qir_text_error(p, e->pos, "expected a number for a %s element, found '%.*s'",
+    qir_text_error(p, e->pos, "expected a number element for %s, found '%.*s'",
                    qir_scalar_name(s), (int)e->text.n, e->text.s);
     return false;
   }
@@ -113,13 +113,13 @@ static bool int_element(qir_parser *p, const qir_text_elem *e, qir_scalar s,
   int64_t v;
   if (e->kind == QIR_ELEM_BOOL) {
     if (s != QIR_I1) {
-      qir_text_error(p, e->pos, "expected an integer for a %s element, found '%.*s'",
+      qir_text_error(p, e->pos, "expected an integer element for %s, found '%.*s'",
                      qir_scalar_name(s), (int)e->text.n, e->text.s);
       return false;
     }
     v = e->text.s[0] == 't';
   } else if (e->kind == QIR_ELEM_FLOAT) {
-    qir_text_error(p, e->pos, "expected an integer for a %s element, found '%.*s'",
+    qir_text_error(p, e->pos, "expected an integer element for %s, found '%.*s'",
                    qir_scalar_name(s), (int)(e->text.n > 40 ? 40 : e->text.n),
                    e->text.s);
     return false;

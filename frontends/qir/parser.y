@@ -49,7 +49,7 @@ static void qir_yyerror(const QIR_YYLTYPE *loc, qir_parser *p,
 %define api.token.prefix {TK_}
 %define api.location.type {qir_pos}
 %define parse.error custom
-//%define parse.lac full
+%define parse.lac full
 %locations
 %param {qir_parser *p}
 
