@@ -9,7 +9,12 @@
  * Element types are not inferred over the declared ones: a quantized
  * declared element keeps its parameters (they come from calibration, not
  * from the operands), and two different plain element types are an error.
- * At the end the function's result types follow its `return` operands. */
+ * At the end the function's result types follow its `return` operands.
+ *
+ * Signatures are a contract with callers (the verifier wants call operand
+ * and result types to equal the callee's exactly), so a value passed to a
+ * call keeps its type, and so does a value returned by a function that is
+ * called somewhere in the module; such a function keeps its result types. */
 #include <stdlib.h>
 
 #include "passes/passes.h"
@@ -87,8 +92,38 @@ static bool infer_op(qir_op *op, const qir_type **out, bool *failed) {
   return out[0] != NULL;
 }
 
+static bool calls_func(const qir_op *op, const qir_func *f) {
+  if (!qir_op_is(op, QIR_OP_CALL))
+    return false;
+  const qir_attr *callee = qir_op_get_attr(op, "callee");
+  return callee && callee->kind == QIR_ATTR_SYMBOL &&
+         callee->u.symbol == f->name;
+}
+
+/* Scans the module (only when it has other functions). */
+static bool func_has_callers(const qir_func *f) {
+  if (!f->module || f->module->num_funcs <= 1)
+    return false;
+  qir_foreach_func(g, f->module) {
+    qir_foreach_op(op, &g->body) {
+      if (calls_func(op, f))
+        return true;
+    }
+  }
+  return false;
+}
+
+/* True when a use of v fixes its type (see the file comment). */
+static bool type_is_pinned(const qir_value *v, bool func_called) {
+  for (const qir_use *u = v->uses; u; u = u->next)
+    if (qir_op_is(u->owner, QIR_OP_CALL) ||
+        (func_called && qir_op_is(u->owner, QIR_OP_RETURN)))
+      return true;
+  return false;
+}
+
 /* Updates op's result types; returns false after an error. */
-static bool update_op(qir_pass *pass, qir_op *op) {
+static bool update_op(qir_pass *pass, qir_op *op, bool func_called) {
   if (op->num_results == 0)
     return true;
   const qir_type *small[4];
@@ -104,7 +139,7 @@ static bool update_op(qir_pass *pass, qir_op *op) {
       const qir_type *t =
           inferred[i] ? merge_types(op, i, r->type, inferred[i]) : r->type;
       ok = t != NULL;
-      if (ok && t != r->type) {
+      if (ok && t != r->type && !type_is_pinned(r, func_called)) {
         qir_value_set_type(r, t);
         qir_pass_stat(pass, "result types updated", 1);
       }
@@ -132,10 +167,12 @@ static void update_func_results(qir_func *f) {
 
 bool qir_pass_run_shape_infer(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
+  bool called = func_has_callers(f);
   qir_foreach_op(op, &f->body) {
-    if (!update_op(pass, op))
+    if (!update_op(pass, op, called))
       return false;
   }
-  update_func_results(f);
+  if (!called)
+    update_func_results(f);
   return true;
 }
