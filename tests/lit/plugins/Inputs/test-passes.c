@@ -49,10 +49,30 @@ static bool run_stats(qir_pass *p, void *unit) {
 
 static bool run_module(qir_pass *p, void *unit) {
   qir_module *m = unit;
+  QIR_DEBUG(qir_pass_context(p), "test-module", "visiting %u functions\n",
+            m->num_funcs);
   qir_emit_remark(qir_pass_context(p), qir_loc_unknown(),
                   "test-module: %u functions", m->num_funcs);
   return true;
 }
+
+/* Names the first op result of each function (to make text that does not
+ * print back the same). */
+static bool run_rename(qir_pass *p, void *unit) {
+  qir_func *f = unit;
+  qir_foreach_op(op, &f->body) {
+    if (op->num_results) {
+      qir_value_set_name(qir_pass_context(p), qir_op_result(op, 0),
+                         qir_pass_opt_string(p, "name"));
+      break;
+    }
+  }
+  return true;
+}
+
+static const qir_pass_option_def rename_options[] = {
+    {"name", QIR_OPT_STRING, "renamed", "The new name"},
+};
 
 static const qir_pass_option_def options[] = {
     {"flag", QIR_OPT_BOOL, "false", "A bool"},
@@ -73,6 +93,8 @@ static const qir_pass_def passes[] = {
      run_stats},
     {"test-module", "Counts the functions of the module", QIR_PASS_ON_MODULE,
      0, NULL, run_module},
+    {"test-rename", "Names the first result of each function",
+     QIR_PASS_ON_FUNC, 1, rename_options, run_rename},
 };
 
 static void register_all(qir_context *ctx) {
