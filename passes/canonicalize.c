@@ -256,8 +256,47 @@ static bool rule_single_operand(canon *c, qir_op *op, const char *stat) {
   return forward_operand(c, op, 0, stat);
 }
 
+/* f(f(x)) -> f(x) for an idempotent f (relu, abs, floor, ...). */
+static bool rule_idempotent(canon *c, qir_op *op) {
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || inner->def != op->def || inner->num_attrs || op->num_attrs)
+    return false;
+  qir_value *fx = qir_op_result(inner, 0);
+  if (op->results[0].type != fx->type)
+    return false;
+  return replace_by(c, op, fx, "repeated idempotent ops removed");
+}
+
+/* f(f(x)) -> x for an involution f: `not`, and `neg` of floats (negating
+ * the most negative integer, or a saturated quantized value, does not come
+ * back). */
+static bool rule_involution(canon *c, qir_op *op) {
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || inner->def != op->def)
+    return false;
+  qir_value *x = qir_op_operand(inner, 0);
+  const qir_type *t = x->type;
+  if (qir_op_is(op, QIR_OP_NEG) &&
+      (!qir_type_is_tensor(t) || qir_tensor_is_quant(t) ||
+       !qir_scalar_is_float(t->scalar)))
+    return false;
+  if (op->results[0].type != x->type)
+    return false;
+  return replace_by(c, op, x, "double negations removed");
+}
+
 static bool apply_rules(canon *c, qir_op *op) {
   switch (op->def->id) {
+  case QIR_OP_RELU:
+  case QIR_OP_ABS:
+  case QIR_OP_FLOOR:
+  case QIR_OP_CEIL:
+  case QIR_OP_ROUND:
+  case QIR_OP_SIGN:
+    return rule_idempotent(c, op);
+  case QIR_OP_NEG:
+  case QIR_OP_NOT:
+    return rule_involution(c, op);
   case QIR_OP_IDENTITY:
     return forward_operand(c, op, 0, "identities removed");
   case QIR_OP_ADD:
