@@ -45,6 +45,9 @@ size_t qir_text_ensure_float_form(char *buf, size_t len) {
   return len;
 }
 
+static int format_integral(double v, char *buf, size_t n);
+static bool is_small_integral(double v);
+
 /* Shortest "%.*g" text (1 to 9 significant digits) that reads back to the
  * same half / bfloat16 bits. */
 int qir_text_format_half(uint16_t bits, bool bf16, char *buf, size_t n) {
@@ -54,6 +57,8 @@ int qir_text_format_half(uint16_t bits, bool bf16, char *buf, size_t n) {
     snprintf(tmp, sizeof tmp, "nan");
   } else if (isinf(f)) {
     snprintf(tmp, sizeof tmp, f < 0 ? "-inf" : "inf");
+  } else if (is_small_integral(f)) {
+    format_integral(f, tmp, sizeof tmp);
   } else {
     for (int prec = 1; prec <= 9; prec++) {
       snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
