@@ -278,3 +278,17 @@ def q_avg_pool_global(xq, sx, zx, sy, zy, qmin, qmax):
         mag = (abs(p) + (1 << (r - 1))) >> r
         y[idx] = min(max((mag if p >= 0 else -mag) + zy, qmin), qmax)
     return y
+
+
+def q_matmul(aq, sa, za, bq, sb, zb, sy, zy, qmin, qmax, bias=None):
+    """a: per tensor; b: scales/zero points per column (lists)."""
+    a = aq.astype(np.int64) - za
+    b = bq.astype(np.int64) - np.asarray(zb, dtype=np.int64)
+    acc = np.matmul(a, b)
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    y = np.zeros(acc.shape, dtype=np.int64)
+    for idx in np.ndindex(*acc.shape):
+        j = idx[-1]
+        y[idx] = requantize_acc(acc[idx], sa * sb[j] / sy, zy, qmin, qmax)
+    return y
