@@ -449,6 +449,8 @@ static bool parse_pass(pparser *ps) {
 }
 
 qir_pipeline *qir_pipeline_parse(qir_context *ctx, const char *text) {
+  if (!text)
+    text = "";
   pparser ps = {ctx, text, text, pipeline_new(ctx)};
   qir_diag_register_source(ctx, PIPELINE_FILE, text, strlen(text));
   skip_spaces(&ps);
