@@ -1,11 +1,54 @@
 /* ir/pass/plugin.c - loading pass plugins (shared objects that export
  * QIR_PLUGIN_ENTRY). */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "ir/pass/pass.h"
 
-static void close_plugin(void *handle) { dlclose(handle); }
+/* The plugins loaded in each live context, so that loading one twice
+ * registers its passes once. */
+typedef struct loaded_plugin {
+  qir_context *ctx;
+  void *handle;
+  struct loaded_plugin *next;
+} loaded_plugin;
+
+static loaded_plugin *loaded_plugins;
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool is_loaded(qir_context *ctx, void *handle) {
+  pthread_mutex_lock(&loaded_lock);
+  loaded_plugin *p = loaded_plugins;
+  while (p && !(p->ctx == ctx && p->handle == handle))
+    p = p->next;
+  pthread_mutex_unlock(&loaded_lock);
+  return p != NULL;
+}
+
+static loaded_plugin *remember_loaded(qir_context *ctx, void *handle) {
+  loaded_plugin *p = qir_xmalloc(sizeof *p);
+  p->ctx = ctx;
+  p->handle = handle;
+  pthread_mutex_lock(&loaded_lock);
+  p->next = loaded_plugins;
+  loaded_plugins = p;
+  pthread_mutex_unlock(&loaded_lock);
+  return p;
+}
+
+/* Context cleanup: forget the plugin and close it. */
+static void close_plugin(void *arg) {
+  loaded_plugin *lp = arg;
+  pthread_mutex_lock(&loaded_lock);
+  loaded_plugin **link = &loaded_plugins;
+  while (*link != lp)
+    link = &(*link)->next;
+  *link = lp->next;
+  pthread_mutex_unlock(&loaded_lock);
+  dlclose(lp->handle);
+  free(lp);
+}
 
 static const char *dl_reason(void) {
   const char *e = dlerror();
@@ -67,13 +110,17 @@ bool qir_load_plugin(qir_context *ctx, const char *path) {
                    path, dl_reason());
     return false;
   }
+  if (is_loaded(ctx, handle)) {
+    dlclose(handle); /* drop the reference this dlopen added */
+    return true;
+  }
   const qir_plugin_info *info = plugin_info(ctx, handle, path);
   if (!info) {
     dlclose(handle);
     return false;
   }
   /* Closed when the context goes, after everything registered is unused. */
-  qir_context_add_cleanup(ctx, close_plugin, handle);
+  qir_context_add_cleanup(ctx, close_plugin, remember_loaded(ctx, handle));
   info->register_fn(ctx);
   return true;
 }
