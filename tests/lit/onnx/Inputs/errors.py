@@ -107,6 +107,11 @@ def missing_external(out):
     import onnx
     m = model([node('Add', ['x', 'w'], ['y'])], [vi('x', [64])],
               [vi('y', [64])], [floats('w', np.arange(64))])
+    # onnx appends to an existing data file: start from scratch.
+    for stale in (out + '.data', os.path.join(os.path.dirname(out),
+                                              'gone.onnx.data')):
+        if os.path.exists(stale):
+            os.remove(stale)
     onnx.save_model(m, out, save_as_external_data=True,
                     location='gone.onnx.data', size_threshold=16)
     os.remove(os.path.join(os.path.dirname(out), 'gone.onnx.data'))
@@ -116,6 +121,11 @@ def external_out_of_bounds(out):
     import onnx
     m = model([node('Add', ['x', 'w'], ['y'])], [vi('x', [64])],
               [vi('y', [64])], [floats('w', np.arange(64))])
+    # onnx appends to an existing data file: start from scratch.
+    for stale in (out + '.data', os.path.join(os.path.dirname(out),
+                                              'gone.onnx.data')):
+        if os.path.exists(stale):
+            os.remove(stale)
     onnx.save_model(m, out, save_as_external_data=True,
                     location=os.path.basename(out) + '.data',
                     size_threshold=16)

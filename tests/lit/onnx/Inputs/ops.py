@@ -455,6 +455,11 @@ def external_data(out):
               [vi('x', [4, 8])], [vi('z', [4, 8])],
               [tensor('w', np.arange(32, dtype=np.float32).reshape(4, 8)),
                floats('k', [0.5])])
+    # onnx appends to an existing data file: start from scratch.
+    for stale in (out + '.data', os.path.join(os.path.dirname(out),
+                                              'gone.onnx.data')):
+        if os.path.exists(stale):
+            os.remove(stale)
     onnx.save_model(m, out, save_as_external_data=True,
                     location=os.path.basename(out) + '.data',
                     size_threshold=64)
