@@ -160,14 +160,13 @@ static qir_diag_source *find_source(qir_diag_state *d, const char *file) {
   return NULL;
 }
 
-void qir_diag_register_source(qir_context *ctx, const char *file,
-                              const char *buf, size_t len) {
+/* Records `text` (malloc'd, NUL-terminated, now owned here) as the text of
+ * `file`, replacing an earlier text. */
+static void set_source(qir_context *ctx, const char *file, char *text,
+                       size_t len) {
   qir_diag_state *d = qir_context_diag(ctx);
   qir_diag_source *s = find_source(d, file);
-  if (s && s->len == len && (len == 0 || memcmp(s->text, buf, len) == 0))
-    return; /* the same text again (tools register it more than once) */
   if (s) {
-    /* A new text for the same file replaces the old one. */
     free(s->text);
     free(s->line_starts);
   } else {
@@ -176,13 +175,32 @@ void qir_diag_register_source(qir_context *ctx, const char *file,
     s = &d->sources[d->num_sources++];
   }
   s->file = qir_intern_cstr(ctx, file);
-  s->text = qir_xmalloc(len + 1);
-  if (len)
-    memcpy(s->text, buf, len);
-  s->text[len] = '\0';
+  s->text = text;
   s->len = len;
   s->line_starts = NULL;
   s->num_lines = 0;
+}
+
+void qir_diag_register_source(qir_context *ctx, const char *file,
+                              const char *buf, size_t len) {
+  qir_diag_source *s = find_source(qir_context_diag(ctx), file);
+  if (s && s->len == len && (len == 0 || memcmp(s->text, buf, len) == 0))
+    return; /* the same text again (tools register it more than once) */
+  char *text = qir_xmalloc(len + 1);
+  if (len)
+    memcpy(text, buf, len);
+  text[len] = '\0';
+  set_source(ctx, file, text, len);
+}
+
+void qir_diag_adopt_source(qir_context *ctx, const char *file, char *buf,
+                           size_t len) {
+  qir_diag_source *s = find_source(qir_context_diag(ctx), file);
+  if (s && s->text == buf) {
+    s->len = len;
+    return;
+  }
+  set_source(ctx, file, buf, len);
 }
 
 static void index_lines(qir_diag_source *s) {

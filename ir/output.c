@@ -2,6 +2,7 @@
  * success) and reading whole files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,9 +112,19 @@ void qir_output_abort(qir_output *o) {
   output_clear(o);
 }
 
+/* A first buffer size: the file's size when it is a regular file (so the
+ * buffer is not twice what it needs), else 64 KiB. */
+static size_t first_read_size(FILE *fp) {
+  struct stat st;
+  if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+      (uintmax_t)st.st_size < SIZE_MAX / 2)
+    return (size_t)st.st_size + 2;
+  return 1 << 16;
+}
+
 /* Reads all of fp; false on a read error (errno set). */
 static bool read_all(FILE *fp, char **out, size_t *len) {
-  size_t cap = 1 << 16, n = 0;
+  size_t cap = first_read_size(fp), n = 0;
   char *buf = qir_xmalloc(cap);
   for (;;) {
     if (cap - n < 2) {

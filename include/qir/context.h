@@ -108,6 +108,12 @@ void qir_diag_reset_error_count(qir_context *ctx);
  * a caret.  The buffer is copied. */
 void qir_diag_register_source(qir_context *ctx, const char *file,
                               const char *buf, size_t len);
+/* Like qir_diag_register_source without the copy: takes ownership of
+ * `buf` (malloc'd, as qir_read_file returns it), which the context frees;
+ * the caller may keep reading it until the context is destroyed or the
+ * file's text is registered again.  Saves a copy of big inputs. */
+void qir_diag_adopt_source(qir_context *ctx, const char *file, char *buf,
+                           size_t len);
 /* The text of line `line` (1-based) of a registered file, without the
  * newline; NULL when unknown.  *len receives its length. */
 const char *qir_diag_source_line(qir_context *ctx, const char *file,

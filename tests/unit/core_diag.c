@@ -97,6 +97,26 @@ START_TEST(source_lines) {
 }
 END_TEST
 
+START_TEST(adopt_source_without_copy) {
+  qir_context *ctx = qir_context_create();
+  char *text = qir_xstrdup("a\nbb\n");
+  qir_diag_adopt_source(ctx, "t.qir", text, 5);
+  size_t len = 0;
+  const char *l = qir_diag_source_line(ctx, "t.qir", 2, &len);
+  ck_assert_ptr_eq(l, text + 2); /* no copy */
+  ck_assert_uint_eq(len, 2);
+  /* Registering the same text again keeps the adopted buffer. */
+  qir_diag_register_source(ctx, "t.qir", "a\nbb\n", 5);
+  ck_assert_ptr_eq(qir_diag_source_line(ctx, "t.qir", 1, &len), text);
+  /* Other text replaces it (and frees the adopted one: ASan checks). */
+  qir_diag_register_source(ctx, "t.qir", "x\n", 2);
+  l = qir_diag_source_line(ctx, "t.qir", 1, &len);
+  ck_assert_uint_eq(len, 1);
+  ck_assert_int_eq(l[0], 'x');
+  qir_context_destroy(ctx);
+}
+END_TEST
+
 typedef struct seen {
   int count;
   qir_severity sev;
@@ -205,6 +225,7 @@ Suite *core_diag_suite(void) {
   tcase_add_test(tc, print_caret_keeps_tabs_and_strips_cr);
   tcase_add_test(tc, print_without_source_or_location);
   tcase_add_test(tc, source_lines);
+  tcase_add_test(tc, adopt_source_without_copy);
   tcase_add_test(tc, custom_handler_and_restore);
   tcase_add_test(tc, long_message_not_truncated);
   tcase_add_test(tc, error_count_only_errors);
