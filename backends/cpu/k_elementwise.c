@@ -395,7 +395,7 @@ static void unary_range(void *arg, int64_t begin, int64_t end) {
   switch (j->id) { /* the common ones get tight loops */
   case QIR_OP_RELU:
     for (int64_t i = begin; i < end; i++)
-      y[i] = x[i] > 0 ? x[i] : 0;
+      y[i] = x[i] < 0 ? 0.0f : x[i]; /* NaN stays NaN */
     return;
   case QIR_OP_CLIP:
     for (int64_t i = begin; i < end; i++)
