@@ -192,6 +192,8 @@ bool qir_fold_binary(qir_op *op, const qir_attr *const *operands,
     return false;
   bool as_float = qir_scalar_is_float(ta->scalar) ||
                   qir_scalar_is_float(tb->scalar);
+  if (as_float && !is_compare(id) && !qir_scalar_is_float(elem->scalar))
+    return false; /* pow(int, float): not worth a rule of its own */
   int64_t *iv = as_float ? NULL : qir_xcalloc((size_t)n + 1, sizeof *iv);
   double *fv = as_float ? qir_xcalloc((size_t)n + 1, sizeof *fv) : NULL;
   bool ok = true;

@@ -259,6 +259,44 @@ START_TEST(test_verify_call) {
 }
 END_TEST
 
+START_TEST(test_verify_foreign_and_missing_operands) {
+  ops_fx fx;
+  ops_fx_init(&fx, "4:f32", NULL);
+  const qir_type *t = ops_type(&fx, "4:f32");
+  qir_func *g = qir_func_create(fx.m, "g", qir_loc_unknown(), 1, &t, NULL, 0,
+                                NULL);
+  qir_value *foreign = g->body.args[0];
+  raw_value(&fx, QIR_OP_RELU, 1, &foreign, "4:f32", 0, NULL);
+  qir_value *none = NULL;
+  raw_value(&fx, QIR_OP_NEG, 1, &none, "4:f32", 0, NULL);
+  qir_value *x = ops_arg(&fx, 0);
+  qir_op *bad = raw_op(&fx, QIR_OP_ABS, 1, &x, 1, (const char *[]){"4:f32"},
+                       0, NULL);
+  bad->results[0].type = qir_scalar_type(fx.ctx, QIR_F32);
+  ops_return(&fx, 0, NULL);
+  ck_assert(!qir_verify_func(fx.f));
+  ck_assert_str_eq(fx.diags,
+                   "operand #0 of 'relu' op is not defined in this function\n"
+                   "'neg' op operand #0 is missing\n"
+                   "'abs' op result #0 must be a tensor, got f32\n");
+  ops_fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_verify_infer_pre_counts) {
+  ops_fx fx;
+  ops_fx_init(&fx, "4:f32", NULL);
+  qir_value *x = ops_arg(&fx, 0);
+  qir_value *xx[2] = {x, x};
+  /* inference checks the operand count before it reads operands */
+  ck_assert_ptr_null(ops_build(&fx, QIR_OP_CONV2D, 1, &x, 0, NULL));
+  ck_assert_ptr_null(ops_build(&fx, QIR_OP_TRANSPOSE, 2, xx, 0, NULL));
+  ck_assert_str_eq(fx.diags, "'conv2d' op expects 2 to 4 operands, got 1\n"
+                             "'transpose' op expects 1 operand, got 2\n");
+  ops_fx_fini(&fx);
+}
+END_TEST
+
 Suite *ops_verify_suite(void) {
   Suite *s = suite_create("ops_verify");
   TCase *tc = tcase_create("verify");
@@ -273,6 +311,8 @@ Suite *ops_verify_suite(void) {
   tcase_add_test(tc, test_verify_quantize_ops);
   tcase_add_test(tc, test_verify_axes_and_enums);
   tcase_add_test(tc, test_verify_call);
+  tcase_add_test(tc, test_verify_foreign_and_missing_operands);
+  tcase_add_test(tc, test_verify_infer_pre_counts);
   suite_add_tcase(s, tc);
   return s;
 }
