@@ -65,11 +65,12 @@ void qir_tensor_format_shape(const qir_tensor *t, char *buf, size_t size) {
   buf[0] = 0;
   for (unsigned i = 0; i < t->rank && n < size; i++)
     n += (size_t)snprintf(buf + n, size - n, "%lldx", (long long)t->dims[i]);
-  if (n < size)
-    snprintf(buf + n, size - n, "%s",
-             t->elem && t->elem->kind == QIR_TYPE_QUANT
-                 ? "quantized"
-                 : qir_scalar_name(t->scalar));
+  if (n >= size)
+    return;
+  if (t->elem && t->elem->kind == QIR_TYPE_QUANT)
+    qir_type_format(t->elem, buf + n, size - n);
+  else
+    snprintf(buf + n, size - n, "%s", qir_scalar_name(t->scalar));
 }
 
 /* ---- Scalars --------------------------------------------------------------- */
