@@ -1,6 +1,6 @@
 /* hello.c - a qir pass plugin built outside the qir tree.
  *
- *   make                                  (uses `pkg-config --cflags --libs qir`)
+ *   make                     (uses `pkg-config --cflags --libs qir`)
  *   qir-opt model.qir -load=./libhello.so -pass='hello{greeting="Hi there"}'
  *
  * The pass `hello` emits one remark per function, at the function, with

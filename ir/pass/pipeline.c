@@ -221,7 +221,7 @@ static void offer_pass(const qir_pass_def *d, void *user) {
   qir_close_match_offer(user, d->name);
 }
 
-/* ---- Pipeline strings ----------------------------------------------------- */
+/* ---- Pipeline strings ---------------------------------------------------- */
 
 typedef struct pparser {
   qir_context *ctx;
