@@ -206,6 +206,21 @@ static bool spatial_dims(qir_op *op, const qir_type *x, const window *w,
   return true;
 }
 
+/* The fused `sum` operand has the output's shape. */
+static bool check_sum_shape(qir_op *op, const qir_type *y) {
+  if (op->num_operands < 4)
+    return true;
+  const qir_type *s = qir_ops_type(op, 3);
+  bool ok = s->rank == 4;
+  for (unsigned i = 0; ok && i < 4; i++)
+    ok = !dims_differ(s->dims[i], y->dims[i]);
+  if (!ok)
+    qir_op_emit_error(op, "sum operand %s does not have the output shape %s",
+                      qir_ops_type_str(op->ctx, s),
+                      qir_ops_type_str(op->ctx, y));
+  return ok;
+}
+
 bool qir_infer_conv2d(qir_op *op, const qir_type **out) {
   window w;
   int64_t group;
@@ -216,7 +231,7 @@ bool qir_infer_conv2d(qir_op *op, const qir_type **out) {
   if (!spatial_dims(op, x, &w, false, dims + 2))
     return false;
   out[0] = qir_ops_tensor(op, qir_ops_compute_elem(op->ctx, x), 4, dims);
-  return true;
+  return check_sum_shape(op, out[0]);
 }
 
 bool qir_infer_conv_transpose2d(qir_op *op, const qir_type **out) {
