@@ -30,10 +30,8 @@ static void ob_flush(outbuf *o) {
   }
 }
 
-/* Makes room for n more bytes. */
-static char *ob_room(outbuf *o, size_t n) {
-  if (o->len + n <= o->cap)
-    return o->buf + o->len;
+/* Makes room for n more bytes (the slow path of ob_room). */
+static char *ob_grow(outbuf *o, size_t n) {
   if (o->fp) {
     ob_flush(o);
     if (n <= o->cap)
@@ -47,19 +45,29 @@ static char *ob_room(outbuf *o, size_t n) {
   return o->buf + o->len;
 }
 
-static void ob_put(outbuf *o, const char *s, size_t n) {
+static inline char *ob_room(outbuf *o, size_t n) {
+  if (o->len + n <= o->cap)
+    return o->buf + o->len;
+  return ob_grow(o, n);
+}
+
+static inline void ob_put(outbuf *o, const char *s, size_t n) {
   memcpy(ob_room(o, n), s, n);
   o->len += n;
 }
 
 static void ob_str(outbuf *o, const char *s) { ob_put(o, s, strlen(s)); }
 
-static void ob_char(outbuf *o, char c) {
+static inline void ob_char(outbuf *o, char c) {
   *ob_room(o, 1) = c;
   o->len++;
 }
 
 static void ob_u64(outbuf *o, uint64_t v) {
+  if (v < 10) {
+    ob_char(o, (char)('0' + v));
+    return;
+  }
   char tmp[24];
   int i = sizeof tmp;
   do {

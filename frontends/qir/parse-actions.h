@@ -58,6 +58,9 @@ bool qir_text_add_resource(qir_parser *p, qir_slice name, qir_pos pos,
 const qir_type *qir_text_scalar_type(qir_parser *p, qir_slice tok);
 const qir_type *qir_text_tensor_type(qir_parser *p, qir_slice open,
                                      qir_pos pos, const qir_type *elem);
+/* A whole "tensor<2x3xf32>" token. */
+const qir_type *qir_text_simple_tensor_type(qir_parser *p, qir_slice tok,
+                                            qir_pos pos);
 bool qir_text_push_scale(qir_parser *p, qir_slice tok, qir_pos pos);
 bool qir_text_push_zp(qir_parser *p, const qir_slice *tok, qir_pos pos);
 bool qir_text_quant_axis(qir_parser *p, qir_slice kw, qir_pos kw_pos,

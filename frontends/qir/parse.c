@@ -419,6 +419,17 @@ const qir_type *qir_text_tensor_type(qir_parser *p, qir_slice open,
   return t;
 }
 
+const qir_type *qir_text_simple_tensor_type(qir_parser *p, qir_slice tok,
+                                            qir_pos pos) {
+  /* The dims end at the last 'x' before the scalar keyword. */
+  size_t end = tok.n - 1, open_len = end;
+  while (open_len > strlen("tensor<") && tok.s[open_len - 1] != 'x')
+    open_len--;
+  qir_slice open = {tok.s, open_len};
+  qir_slice scalar = {tok.s + open_len, end - open_len};
+  return qir_text_tensor_type(p, open, pos, qir_text_scalar_type(p, scalar));
+}
+
 static const qir_type *make_tensor_type(qir_parser *p, qir_slice open,
                                         qir_pos pos, const qir_type *elem) {
   int64_t dims[QIR_MAX_RANK];

@@ -71,6 +71,7 @@ static void qir_yyerror(const QIR_YYLTYPE *loc, qir_parser *p,
 %token <s> STRING "string"
 %token <s> SCALAR "scalar type"
 %token <s> TENSOR_OPEN "'tensor<'"
+%token <s> TENSOR_TYPE "tensor type"
 %token <s> QUANT_OPEN "quantized type"
 %token <s> ARROW "'->'"
 %token <s> KW_MODULE "'module'"
@@ -343,8 +344,7 @@ type:
   ;
 
 tensor_type:
-    TENSOR_OPEN SCALAR '>'
-        { FAIL_UNLESS($$ = qir_text_tensor_type(p, $1, @1, qir_text_scalar_type(p, $2))); }
+    TENSOR_TYPE                           { FAIL_UNLESS($$ = qir_text_simple_tensor_type(p, $1, @1)); }
   | TENSOR_OPEN quant_type '>'            { FAIL_UNLESS($$ = qir_text_tensor_type(p, $1, @1, $2)); }
   | TENSOR_OPEN IDENT
         { qir_text_error(p, @2, "unknown element type '%.*s'", (int)$2.n, $2.s); YYABORT; }

@@ -79,7 +79,7 @@ START_TEST(test_parse_errors) {
   expect_error("func @f(%x: tensor<2xf32>) {\n  %0 = call(%x)\n}", 2, 3,
                "'call' op needs explicit result types");
   expect_error("func @f(%x tensor<2xf32>) {}", 1, 12,
-               "expected ':', found 'tensor<2x'");
+               "expected ':', found 'tensor<2xf32>'");
   expect_error("func @f() { %0 = constant {value = dense<1> : tensor<99999999999x"
                "99999999999xf32>} : tensor<1xf32> }",
                1, 47, "tensor has more than 2^40 elements");
