@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "backends/cpu/cpu.h"
 
 #define QIR_ALIGN 64
@@ -50,6 +52,9 @@ struct qir_interp {
   unsigned threads;
   qir_interp_observer observer;
   void *observer_user;
+  bool profile;
+  double *prof_ms;      /* per op index */
+  unsigned prof_runs;
 };
 
 /* ---- Value map ---------------------------------------------------------------- */
@@ -331,6 +336,7 @@ void qir_interp_destroy(qir_interp *it) {
   free(it->output_slots);
   free(it->output_names);
   free(it->arena);
+  free(it->prof_ms);
   qir_pool_destroy(it->pool);
   free(it);
 }
@@ -555,6 +561,12 @@ static bool run_op(qir_interp *it, const qir_op *op) {
   return qir_cpu_float_round_trip(&k, kern);
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void observe(qir_interp *it, const qir_op *op) {
   for (unsigned r = 0; r < op->num_results; r++)
     it->observer(op, r, &it->slots[map_get(&it->map, &op->results[r])].t,
@@ -572,10 +584,57 @@ bool qir_interp_run(qir_interp *it) {
   qir_blas_set_threads(it->threads);
   for (unsigned i = 0; i < it->num_ops; i++) {
     const qir_op *op = it->ops[i];
+    double t0 = it->profile ? now_ms() : 0;
     if (!run_op(it, op))
       return false;
+    if (it->profile)
+      it->prof_ms[i] += now_ms() - t0;
     if (it->observer)
       observe(it, op);
   }
+  it->prof_runs++;
   return true;
+}
+
+void qir_interp_enable_profile(qir_interp *it, bool on) {
+  it->profile = on;
+  free(it->prof_ms);
+  it->prof_ms = qir_xcalloc(it->num_ops + 1, sizeof(double));
+  it->prof_runs = 0;
+}
+
+typedef struct prof_row {
+  const char *name;
+  double ms;
+  unsigned count;
+} prof_row;
+
+static int cmp_prof(const void *a, const void *b) {
+  double x = ((const prof_row *)a)->ms, y = ((const prof_row *)b)->ms;
+  return x > y ? -1 : x < y;
+}
+
+void qir_interp_print_profile(const qir_interp *it, FILE *out) {
+  if (!it->prof_ms || !it->prof_runs)
+    return;
+  prof_row *rows = qir_xcalloc(it->num_ops + 1, sizeof *rows);
+  unsigned n = 0;
+  double total = 0;
+  for (unsigned i = 0; i < it->num_ops; i++) {
+    const char *name = it->ops[i]->def->name;
+    unsigned j = 0;
+    while (j < n && strcmp(rows[j].name, name))
+      j++;
+    if (j == n)
+      rows[n++].name = name;
+    rows[j].ms += it->prof_ms[i] / it->prof_runs;
+    rows[j].count++;
+    total += it->prof_ms[i] / it->prof_runs;
+  }
+  qsort(rows, n, sizeof *rows, cmp_prof);
+  fprintf(out, "%-20s %6s %10s %6s\n", "op", "count", "ms/run", "%");
+  for (unsigned j = 0; j < n; j++)
+    fprintf(out, "%-20s %6u %10.3f %5.1f%%\n", rows[j].name, rows[j].count,
+            rows[j].ms, total > 0 ? 100 * rows[j].ms / total : 0.0);
+  free(rows);
 }

@@ -383,12 +383,6 @@ static void cubic_weights(double t, double a, double *w) {
   }
 }
 
-typedef struct resize_job {
-  const qir_resize_params *p;
-  const float *x;
-  float *y;
-} resize_job;
-
 /* Per output coordinate: taps and weights along one axis. */
 static void axis_taps(const qir_resize_params *p, int64_t o, int64_t in,
                       int64_t out, int64_t *idx, double *w, int *ntaps) {
@@ -418,27 +412,69 @@ static void axis_taps(const qir_resize_params *p, int64_t o, int64_t in,
   }
 }
 
+/* Taps of every output coordinate along one axis: up to 4 source indices
+ * and weights each. */
+typedef struct axis_table {
+  int64_t *idx;
+  float *w;
+  int ntaps;
+} axis_table;
+
+static void axis_table_init(axis_table *t, const qir_resize_params *p,
+                            int64_t in, int64_t out) {
+  t->ntaps = p->mode == 0 ? 1 : p->mode == 1 ? 2 : 4;
+  t->idx = qir_xmalloc((size_t)(out * t->ntaps + 1) * sizeof(int64_t));
+  t->w = qir_xmalloc((size_t)(out * t->ntaps + 1) * sizeof(float));
+  for (int64_t o = 0; o < out; o++) {
+    double w[4];
+    int n;
+    axis_taps(p, o, in, out, t->idx + o * t->ntaps, w, &n);
+    for (int k = 0; k < n; k++)
+      t->w[o * t->ntaps + k] = (float)w[k];
+  }
+}
+
+static void axis_table_free(axis_table *t) {
+  free(t->idx);
+  free(t->w);
+}
+
+typedef struct resize_job {
+  const qir_resize_params *p;
+  const float *x;
+  float *y;
+  axis_table th, tw;
+} resize_job;
+
 static void resize_range(void *arg, int64_t begin, int64_t end) {
   const resize_job *j = arg;
   const qir_resize_params *p = j->p;
+  int nh = j->th.ntaps, nw = j->tw.ntaps;
   for (int64_t pl = begin; pl < end; pl++) {
     const float *xp = j->x + pl * p->h * p->w;
     float *yp = j->y + pl * p->oh * p->ow;
     for (int64_t oh = 0; oh < p->oh; oh++) {
-      int64_t hi[4];
-      double hw[4];
-      int nh;
-      axis_taps(p, oh, p->h, p->oh, hi, hw, &nh);
+      const int64_t *hi = j->th.idx + oh * nh;
+      const float *hw = j->th.w + oh * nh;
+      float *yr = yp + oh * p->ow;
+      if (nh == 1 && nw == 1) {
+        const float *xr = xp + hi[0] * p->w;
+        for (int64_t ow = 0; ow < p->ow; ow++)
+          yr[ow] = xr[j->tw.idx[ow]];
+        continue;
+      }
       for (int64_t ow = 0; ow < p->ow; ow++) {
-        int64_t wi[4];
-        double ww[4];
-        int nw;
-        axis_taps(p, ow, p->w, p->ow, wi, ww, &nw);
-        double s = 0;
-        for (int a = 0; a < nh; a++)
+        const int64_t *wi = j->tw.idx + ow * nw;
+        const float *ww = j->tw.w + ow * nw;
+        float s = 0;
+        for (int a = 0; a < nh; a++) {
+          const float *xr = xp + hi[a] * p->w;
+          float r = 0;
           for (int b = 0; b < nw; b++)
-            s += hw[a] * ww[b] * xp[hi[a] * p->w + wi[b]];
-        yp[oh * p->ow + ow] = (float)s;
+            r += ww[b] * xr[wi[b]];
+          s += hw[a] * r;
+        }
+        yr[ow] = s;
       }
     }
   }
@@ -446,8 +482,12 @@ static void resize_range(void *arg, int64_t begin, int64_t end) {
 
 void qir_resize2d_f32(qir_pool *pool, const qir_resize_params *p,
                       const float *x, float *y) {
-  resize_job j = {p, x, y};
+  resize_job j = {p, x, y, {0}, {0}};
+  axis_table_init(&j.th, p, p->h, p->oh);
+  axis_table_init(&j.tw, p, p->w, p->ow);
   qir_parallel_for(pool, p->nc, 1, resize_range, &j);
+  axis_table_free(&j.th);
+  axis_table_free(&j.tw);
 }
 
 static int lookup(const char *s, const char *const *names, int n, int dflt) {

@@ -397,10 +397,15 @@ static void unary_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; i++)
       y[i] = x[i] < 0 ? 0.0f : x[i]; /* NaN stays NaN */
     return;
-  case QIR_OP_CLIP:
-    for (int64_t i = begin; i < end; i++)
-      y[i] = isnan(x[i]) ? x[i] : fminf(fmaxf(x[i], j->lo), j->hi);
+  case QIR_OP_CLIP: {
+    float lo = j->lo, hi = j->hi;
+    for (int64_t i = begin; i < end; i++) {
+      float v = x[i]; /* NaN fails both tests and stays NaN */
+      v = v < lo ? lo : v;
+      y[i] = v > hi ? hi : v;
+    }
     return;
+  }
   default:
     for (int64_t i = begin; i < end; i++)
       y[i] = unary_one(j, x[i]);

@@ -33,6 +33,7 @@ typedef struct run_opts {
   long bench;
   long threads;
   bool stats;
+  bool profile;
 } run_opts;
 
 static void usage(FILE *out) {
@@ -49,6 +50,7 @@ static void usage(FILE *out) {
         "  --bench=N                   time N runs after a warm-up\n"
         "  --threads=N                 worker threads (default: all cores)\n"
         "  --stats                     memory plan and peak RSS\n"
+        "  --profile                   time per op kind (with --bench)\n"
         "  --func=NAME                 the function to run (default @main)\n",
         out);
 }
@@ -127,6 +129,8 @@ static int parse_args(int argc, char **argv, run_opts *o) {
       o->random_inputs = true;
     } else if (opt_flag(a, "stats")) {
       o->stats = true;
+    } else if (opt_flag(a, "profile")) {
+      o->profile = true;
     } else if (opt_value(argc, argv, &i, "input", &v)) {
       if (o->num_inputs == MAX_ARGS)
         return fail("too many --input options");
@@ -526,8 +530,12 @@ static int run_model(qir_context *ctx, const run_opts *o) {
   qir_interp_set_observer(it, NULL, NULL);
   if (!rc)
     rc = write_outputs(ctx, it, o);
+  if (!rc && o->profile)
+    qir_interp_enable_profile(it, true);
   if (!rc && o->bench)
     rc = bench(it, o->bench);
+  if (!rc && o->profile)
+    qir_interp_print_profile(it, stdout);
   if (!rc && o->stats)
     print_stats(it);
   qir_interp_destroy(it);

@@ -99,6 +99,11 @@ typedef struct qir_interp_stats {
 
 void qir_interp_get_stats(const qir_interp *it, qir_interp_stats *s);
 
+/* Per-op-kind timing: when enabled, each run adds the wall time of every
+ * op to its kind's total; print prints the kinds by total time. */
+void qir_interp_enable_profile(qir_interp *it, bool on);
+void qir_interp_print_profile(const qir_interp *it, FILE *out);
+
 /* True when op `id` (a QIR_OP_*) has an interpreter kernel. */
 bool qir_interp_supports_op(unsigned id);
 
