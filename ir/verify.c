@@ -112,7 +112,8 @@ static bool check_inferred_types(qir_op *op) {
 }
 
 bool qir_verify_op(qir_op *op) {
-  bool counts = qir_ops_check_operand_count(op) & check_result_count(op);
+  bool counts = qir_ops_check_operand_count(op);
+  counts &= check_result_count(op);
   bool results_ok;
   bool operands_ok = check_values(op, &results_ok);
   if (!counts || !operands_ok || !results_ok)

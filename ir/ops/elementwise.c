@@ -33,8 +33,8 @@ static bool check_slope(qir_op *op) {
 }
 
 bool qir_verify_binary(qir_op *op) {
-  bool ok = qir_ops_check_elem(op, 0, QIR_ELEM_NUMERIC) &
-            qir_ops_check_elem(op, 1, QIR_ELEM_NUMERIC);
+  bool ok = qir_ops_check_elem(op, 0, QIR_ELEM_NUMERIC);
+  ok &= qir_ops_check_elem(op, 1, QIR_ELEM_NUMERIC);
   if (!ok)
     return false;
   if (!qir_op_is(op, QIR_OP_POW) && !qir_ops_check_same_elem(op, 0, 1))

@@ -91,7 +91,8 @@ static bool check_fused_activation(qir_op *op) {
 }
 
 static bool check_conv_common(qir_op *op, window *w, int64_t *group) {
-  bool ok = qir_ops_check_rank(op, 0, 4) & qir_ops_check_rank(op, 1, 4);
+  bool ok = qir_ops_check_rank(op, 0, 4);
+  ok &= qir_ops_check_rank(op, 1, 4);
   ok &= qir_ops_check_elem(op, 0, QIR_ELEM_FLOAT);
   ok &= read_window(op, w, false);
   ok &= check_group(op, group);
@@ -343,8 +344,9 @@ static bool gemm_mnk(qir_op *op, int64_t *m, int64_t *n) {
 bool qir_verify_gemm(qir_op *op) {
   double v;
   int64_t m, n;
-  if (!(qir_ops_check_rank(op, 0, 2) & qir_ops_check_rank(op, 1, 2)) ||
-      !qir_ops_check_elem(op, 0, QIR_ELEM_NUMERIC) ||
+  bool ranks = qir_ops_check_rank(op, 0, 2);
+  ranks &= qir_ops_check_rank(op, 1, 2);
+  if (!ranks || !qir_ops_check_elem(op, 0, QIR_ELEM_NUMERIC) ||
       !qir_ops_check_same_elem(op, 0, 1) ||
       !qir_ops_attr_float(op, "alpha", 1.0, &v) ||
       !qir_ops_attr_float(op, "beta", 1.0, &v) || !gemm_mnk(op, &m, &n))
