@@ -553,6 +553,12 @@ void qir_type_print(FILE *out, const qir_type *t) {
 
 /* The cached text of a type (NUL-terminated) and its length. */
 const char *qir_type_text(const qir_type *t, size_t *len) {
+  static const char null_text[] = "<<null type>>";
+  if (!t) {
+    if (len)
+      *len = sizeof null_text - 1;
+    return null_text;
+  }
   const type_impl *impl = (const type_impl *)t;
   if (len)
     *len = impl->len;

@@ -378,6 +378,34 @@ START_TEST(block_args_add_erase) {
 }
 END_TEST
 
+START_TEST(erase_used_arg_dies) {
+  fixture fx;
+  setup(&fx);
+  add_op(&fx, QIR_OP_RELU, fx.y, NULL);
+  qir_block_erase_arg(&fx.f->body, 1); /* internal error: aborts */
+}
+END_TEST
+
+START_TEST(move_before_itself_and_neighbours) {
+  fixture fx;
+  setup(&fx);
+  char buf[128];
+  qir_op *a = add_op(&fx, QIR_OP_RELU, fx.x, NULL);
+  qir_op *b = add_op(&fx, QIR_OP_EXP, fx.x, NULL);
+  qir_op *c = add_op(&fx, QIR_OP_TANH, fx.x, NULL);
+  qir_op_move_before(b, b);
+  ck_assert_str_eq(op_names(&fx.f->body, buf), "relu exp tanh");
+  qir_op_move_before(a, c);
+  ck_assert_str_eq(op_names(&fx.f->body, buf), "tanh relu exp");
+  ck_assert_ptr_eq(fx.f->body.first, c);
+  ck_assert_ptr_eq(fx.f->body.last, b);
+  ck_assert_ptr_null(c->prev);
+  ck_assert_ptr_eq(b->prev, a);
+  ck_assert_uint_eq(fx.f->body.num_ops, 3);
+  teardown(&fx);
+}
+END_TEST
+
 START_TEST(functions_create_lookup_erase) {
   fixture fx;
   setup(&fx);
@@ -454,6 +482,8 @@ Suite *core_ir_suite(void) {
   tcase_add_test(tc, builder_infers_types);
   tcase_add_test(tc, build_constant_and_lookup);
   tcase_add_test(tc, block_args_add_erase);
+  tcase_add_test_raise_signal(tc, erase_used_arg_dies, SIGABRT);
+  tcase_add_test(tc, move_before_itself_and_neighbours);
   tcase_add_test(tc, functions_create_lookup_erase);
   tcase_add_test(tc, module_attrs_count_and_destroy);
   suite_add_tcase(s, tc);
