@@ -20,11 +20,6 @@ const qir_attr *qir_fold_make(qir_context *ctx, const qir_type *t,
   return qir_attr_dense(ctx, qir_loc_unknown(), t, data, (size_t)n);
 }
 
-const qir_type *qir_fold_result_type(qir_op *op, unsigned r) {
-  const qir_type *t = op->results[r].type;
-  return qir_type_is_tensor(t) && qir_tensor_is_static(t) ? t : NULL;
-}
-
 static bool dense_is_quant(const qir_attr *a) {
   return qir_tensor_is_quant(a->u.dense.type);
 }

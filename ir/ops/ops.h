@@ -226,7 +226,7 @@ int64_t qir_ops_slice_len(int64_t dim, int64_t start, int64_t end,
 void qir_ops_shape_range(qir_op *op, unsigned rank, unsigned *start,
                          unsigned *end);
 
-/* ---- Folding helpers (ir/ops/fold_util.c) ---- */
+/* ---- Folding helpers (ir/ops/fold.c) ---- */
 /* Above this many elements a fold would rather keep the op. */
 #define QIR_FOLD_MAX_ELEMENTS (1 << 22)
 /* Pointer to element i's bytes (splats answer for any i). */
@@ -239,7 +239,5 @@ static inline const unsigned char *qir_fold_elem(const qir_attr *a,
 /* A dense of static type `t` from raw bytes (num elements x size). */
 const qir_attr *qir_fold_make(qir_context *ctx, const qir_type *t,
                               const void *data);
-/* The result type to fold into: result r's type when static, else NULL. */
-const qir_type *qir_fold_result_type(qir_op *op, unsigned r);
 
 #endif

@@ -176,9 +176,10 @@ bool qir_verify_range(qir_op *op) {
   return true;
 }
 
-/* Number of elements of a range, -1 when it cannot be known. */
+/* Number of elements of a range, -1 when it cannot be known or exceeds
+ * `limit`. */
 static int64_t range_count(const qir_attr *s, const qir_attr *l,
-                           const qir_attr *d) {
+                           const qir_attr *d, double limit) {
   if (!s || !l || !d)
     return -1;
   double n;
@@ -197,7 +198,7 @@ static int64_t range_count(const qir_attr *s, const qir_attr *l,
   }
   if (!(n >= 0))
     return 0;
-  return n > (double)QIR_FOLD_MAX_ELEMENTS ? -1 : (int64_t)n;
+  return n > limit ? -1 : (int64_t)n;
 }
 
 bool qir_infer_range(qir_op *op, const qir_type **out) {
@@ -206,7 +207,7 @@ bool qir_infer_range(qir_op *op, const qir_type **out) {
   const qir_attr *c[3];
   for (unsigned i = 0; i < 3; i++)
     c[i] = qir_value_constant(op->operands[i].value);
-  int64_t n = range_count(c[0], c[1], c[2]);
+  int64_t n = range_count(c[0], c[1], c[2], 0x1p62);
   if (n < 0)
     n = QIR_DYN;
   out[0] = qir_ops_tensor(op, qir_ops_type(op, 0)->elem, 1, &n);
@@ -215,7 +216,8 @@ bool qir_infer_range(qir_op *op, const qir_type **out) {
 
 bool qir_fold_range(qir_op *op, const qir_attr *const *operands,
                     const qir_attr **out) {
-  int64_t n = range_count(operands[0], operands[1], operands[2]);
+  int64_t n = range_count(operands[0], operands[1], operands[2],
+                          (double)QIR_FOLD_MAX_ELEMENTS);
   if (n < 0)
     return false;
   const qir_type *t =
