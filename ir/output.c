@@ -25,6 +25,25 @@ static mode_t default_file_mode(void) {
   return 0666 & ~mask;
 }
 
+/* Opens an existing non-regular file (/dev/null, a FIFO, a terminal) in
+ * place: a temporary renamed over it would replace the device. */
+static bool open_device(qir_context *ctx, qir_output *o, const char *path,
+                        bool binary) {
+  o->fp = fopen(path, binary ? "wb" : "w");
+  if (!o->fp) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
+                   strerror(errno));
+    return false;
+  }
+  o->path = qir_xstrdup(path);
+  return true;
+}
+
+static bool is_existing_non_regular(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 bool qir_output_open(qir_context *ctx, qir_output *o, const char *path,
                      bool binary) {
   memset(o, 0, sizeof *o);
@@ -32,19 +51,8 @@ bool qir_output_open(qir_context *ctx, qir_output *o, const char *path,
     o->fp = stdout;
     return true;
   }
-  /* A device or a pipe (/dev/null, a FIFO) cannot be replaced by renaming:
-   * write to it directly. */
-  struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-    o->fp = fopen(path, binary ? "wb" : "w");
-    if (!o->fp) {
-      qir_emit_error(ctx, qir_loc_unknown(), "cannot open '%s': %s", path,
-                     strerror(errno));
-      return false;
-    }
-    o->path = qir_xstrdup(path);
-    return true;
-  }
+  if (is_existing_non_regular(path))
+    return open_device(ctx, o, path, binary);
   size_t n = strlen(path);
   o->tmp_path = qir_xmalloc(n + sizeof ".tmp.XXXXXX");
   memcpy(o->tmp_path, path, n);
@@ -70,30 +78,35 @@ bool qir_output_open(qir_context *ctx, qir_output *o, const char *path,
   return true;
 }
 
-bool qir_output_commit(qir_context *ctx, qir_output *o) {
-  if (!o->fp)
-    return false;
-  if (!o->path) { /* stdout */
-    bool ok = fflush(o->fp) == 0 && !ferror(o->fp);
-    if (!ok)
-      qir_emit_error(ctx, qir_loc_unknown(),
-                     "cannot write to standard output: %s", strerror(errno));
-    output_clear(o);
-    return ok;
-  }
+/* Flushes and closes (not stdout); false with errno set on failure. */
+static bool flush_and_close(qir_output *o) {
   bool ok = fflush(o->fp) == 0 && !ferror(o->fp);
   int err = errno;
-  if (fclose(o->fp) != 0 && ok) {
+  if (o->fp != stdout && fclose(o->fp) != 0 && ok) {
     ok = false;
     err = errno;
   }
+  o->fp = NULL;
+  errno = err;
+  return ok;
+}
+
+bool qir_output_commit(qir_context *ctx, qir_output *o) {
+  if (!o->fp)
+    return false;
+  bool ok = flush_and_close(o);
+  int err = errno;
   if (ok && o->tmp_path && rename(o->tmp_path, o->path) != 0) {
     ok = false;
     err = errno;
   }
   if (!ok) {
-    qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s': %s", o->path,
-                   strerror(err));
+    if (o->path)
+      qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s': %s",
+                     o->path, strerror(err));
+    else
+      qir_emit_error(ctx, qir_loc_unknown(),
+                     "cannot write to standard output: %s", strerror(err));
     if (o->tmp_path)
       unlink(o->tmp_path);
   }
@@ -102,12 +115,10 @@ bool qir_output_commit(qir_context *ctx, qir_output *o) {
 }
 
 void qir_output_abort(qir_output *o) {
-  if (o->fp && o->path) {
-    fclose(o->fp);
+  if (o->fp) {
+    flush_and_close(o);
     if (o->tmp_path)
       unlink(o->tmp_path);
-  } else if (o->fp) {
-    fflush(o->fp);
   }
   output_clear(o);
 }

@@ -1,6 +1,7 @@
 /* tests/unit/core_output.c - safe output files and qir_read_file. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +140,34 @@ START_TEST(output_stdout) {
 }
 END_TEST
 
+START_TEST(output_to_fifo_writes_in_place) {
+  /* A device or FIFO is written in place, never replaced by a renamed
+   * temporary (think of -o /dev/null run as root). */
+  make_dir();
+  qir_context *ctx = qir_context_create();
+  char path[128];
+  snprintf(path, sizeof path, "%s/pipe", dir);
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  int rd = open(path, O_RDONLY | O_NONBLOCK);
+  ck_assert_int_ge(rd, 0);
+  qir_output o;
+  ck_assert(qir_output_open(ctx, &o, path, false));
+  ck_assert_ptr_null(o.tmp_path);
+  fputs("through", o.fp);
+  ck_assert(qir_output_commit(ctx, &o));
+  char buf[16] = "";
+  ck_assert_int_eq(read(rd, buf, sizeof buf - 1), 7);
+  ck_assert_str_eq(buf, "through");
+  close(rd);
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert(S_ISFIFO(st.st_mode));
+  ck_assert_int_eq(count_files(), 1);
+  qir_context_destroy(ctx);
+  remove_dir();
+}
+END_TEST
+
 START_TEST(read_file_contents_and_errors) {
   make_dir();
   qir_context *ctx = qir_context_create();
@@ -184,6 +213,7 @@ Suite *core_output_suite(void) {
   tcase_add_test(tc, output_abort_leaves_nothing);
   tcase_add_test(tc, output_open_error);
   tcase_add_test(tc, output_stdout);
+  tcase_add_test(tc, output_to_fifo_writes_in_place);
   tcase_add_test(tc, read_file_contents_and_errors);
   suite_add_tcase(s, tc);
   return s;
