@@ -23,6 +23,7 @@ typedef enum arg_id {
   A_PRINT_BEFORE,
   A_TIME_PASSES,
   A_PASS_STATS,
+  A_DUMP_PIPELINE,
   A_DEBUG,
   A_DEBUG_ONLY,
   A_LOAD,
@@ -68,6 +69,8 @@ static const arg_def arg_defs[] = {
      "Report the wall time of each pass on stderr"},
     {"pass-stats", ARG_FLAG, A_PASS_STATS, "",
      "Report the statistics of each pass on stderr"},
+    {"dump-pass-pipeline", ARG_FLAG, A_DUMP_PIPELINE, "",
+     "Print the pipeline with every option value on stderr"},
     {"debug", ARG_FLAG, A_DEBUG, "", "Enable every debug channel"},
     {"debug-only", ARG_VALUE, A_DEBUG_ONLY, "=<channels>",
      "Enable the debug channels of a comma list"},
@@ -141,6 +144,7 @@ static bool set_flag(opt_config *c, arg_id id, bool v) {
   case A_PRINT_BEFORE_ALL: c->print_before_all = v; break;
   case A_TIME_PASSES: c->time_passes = v; break;
   case A_PASS_STATS: c->pass_stats = v; break;
+  case A_DUMP_PIPELINE: c->dump_pipeline = v; break;
   case A_DEBUG: c->debug_all = v; break;
   case A_ELIDE: c->elide_constants = v; break;
   case A_DEBUGINFO: c->print_debuginfo = v; break;

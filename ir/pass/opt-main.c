@@ -245,6 +245,10 @@ static bool prepare_pipeline(opt_state *st) {
   st->pl = qir_pipeline_parse(st->ctx, c->pipeline);
   if (!st->pl)
     return false;
+  if (c->dump_pipeline) {
+    qir_pipeline_print(st->pl, stderr);
+    fputc('\n', stderr);
+  }
   if (c->print_before_all) {
     free(c->print_before);
     c->print_before = all_pass_names(st->pl);

@@ -11,7 +11,7 @@ typedef struct opt_config {
   bool split, verify_diags, verify_roundtrip, verify_each;
   bool print_after_all, print_before_all;
   char *print_after, *print_before; /* comma lists */
-  bool time_passes, pass_stats;
+  bool time_passes, pass_stats, dump_pipeline;
   bool debug_all;
   char *debug_only;
   const char **plugins;

@@ -57,6 +57,10 @@ void qir_pass_destroy(qir_pass *p);
 bool qir_opt_value_parse(qir_context *ctx, qir_opt_type type,
                          const char *text, size_t len, qir_opt_value *out);
 
+/* Prints the pipeline with every option value, in the form
+ * qir_pipeline_parse reads back. */
+void qir_pipeline_print(const qir_pipeline *pl, FILE *out);
+
 /* -verify-diagnostics (ir/pass/verify-diags.c).  collect reads the
  * expected-* directives of a buffer (reporting malformed ones); begin
  * captures every diagnostic; finish stops capturing, reports what did not

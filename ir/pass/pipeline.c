@@ -1,10 +1,11 @@
 /* ir/pass/pipeline.c - pass instances, typed options and pipeline strings.
  *
- * Pipeline grammar (spaces allowed around every token):
+ * Pipeline grammar (spaces allowed around names, commas and braces, not
+ * around '='):
  *   pipeline := [pass (',' pass)*]
  *   pass     := NAME ['{' [option ((' ' | ',') option)*] '}']
  *   option   := KEY ['=' value]           (a bare KEY sets a bool to true)
- *   value    := '"' chars '"' | chars up to a space, ',' or '}'
+ *   value    := '"' chars '"' | chars up to a space, ',' or '}' (may be empty)
  * Quoted values may hold spaces, commas and braces; \" and \\ escape. */
 #include <ctype.h>
 #include <errno.h>
@@ -352,10 +353,7 @@ static bool parse_option(pparser *ps, qir_pass *pass, bool *seen) {
     return perror_at(ps, key, "option '%s' of pass '%s' is given twice",
                      od->name, def->name);
   seen[idx] = true;
-  const char *after_key = ps->p;
-  skip_spaces(ps);
   if (*ps->p != '=') {
-    ps->p = after_key; /* the spaces separate this option from the next */
     if (od->type == QIR_OPT_BOOL) {
       pass->values[idx].b = true;
       return true;
@@ -363,8 +361,7 @@ static bool parse_option(pparser *ps, qir_pass *pass, bool *seen) {
     return perror_at(ps, key, "option '%s' of pass '%s' needs a value",
                      od->name, def->name);
   }
-  ps->p++;
-  skip_spaces(ps);
+  ps->p++; /* no spaces around '=': `key= next` gives key an empty value */
   const char *vstart = ps->p;
   size_t vlen;
   char *v = *ps->p == '"' ? scan_quoted(ps, &vlen) : scan_bare_value(ps, &vlen);
@@ -486,4 +483,73 @@ bool qir_pipeline_add(qir_pipeline *pl, const char *pass_name) {
   }
   pipeline_append(pl, qir_pass_create(pl->ctx, def));
   return true;
+}
+
+/* ---- Printing (the form qir_pipeline_parse reads back) -------------------- */
+
+static bool needs_quotes(const char *s) {
+  if (!*s)
+    return true;
+  for (; *s; s++)
+    if (strchr(" \t,{}\"\\=", *s))
+      return true;
+  return false;
+}
+
+static void print_string_value(FILE *out, const char *s) {
+  if (!needs_quotes(s)) {
+    fputs(s, out);
+    return;
+  }
+  fputc('"', out);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      fputc('\\', out);
+    fputc(*s, out);
+  }
+  fputc('"', out);
+}
+
+/* The shortest %g form that reads back to the same double. */
+static void print_shortest_double(FILE *out, double d) {
+  char buf[40];
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, d);
+    if (strtod(buf, NULL) == d || prec == 17)
+      break;
+  }
+  fputs(buf, out);
+}
+
+static void print_option_value(FILE *out, qir_opt_type t,
+                               const qir_opt_value *v) {
+  switch (t) {
+  case QIR_OPT_BOOL:
+    fputs(v->b ? "true" : "false", out);
+    break;
+  case QIR_OPT_INT:
+    fprintf(out, "%lld", (long long)v->i);
+    break;
+  case QIR_OPT_FLOAT:
+    print_shortest_double(out, v->f);
+    break;
+  case QIR_OPT_STRING:
+    print_string_value(out, v->s);
+    break;
+  }
+}
+
+void qir_pipeline_print(const qir_pipeline *pl, FILE *out) {
+  for (unsigned i = 0; i < pl->num_passes; i++) {
+    const qir_pass *p = pl->passes[i];
+    fprintf(out, "%s%s", i ? "," : "", p->def->name);
+    if (p->def->num_options == 0)
+      continue;
+    fputc('{', out);
+    for (unsigned j = 0; j < p->def->num_options; j++) {
+      fprintf(out, "%s%s=", j ? " " : "", p->def->options[j].name);
+      print_option_value(out, p->def->options[j].type, &p->values[j]);
+    }
+    fputc('}', out);
+  }
 }
