@@ -257,6 +257,41 @@ START_TEST(test_fold_matmul_identity) {
 }
 END_TEST
 
+START_TEST(test_fold_narrow_types) {
+  ops_fx fx;
+  ops_fx_init(&fx, NULL);
+  qir_value *h = ops_const_f64(&fx, "3:f16", (double[]){1.5, -2, 2048});
+  /* 2048 + 1 is not an f16: it rounds to even, back to 2048 */
+  qir_value *one = ops_const_f64(&fx, ":f16", (double[]){1});
+  check_f64(&fx, ops_fold(op2(&fx, QIR_OP_ADD, h, one, 0, NULL)),
+            "tensor<3xf16>", (double[]){2.5, -1, 2048});
+  qir_value *b = ops_const_f64(&fx, "2:bf16", (double[]){1, 256});
+  check_f64(&fx, ops_fold(op2(&fx, QIR_OP_MUL, b, b, 0, NULL)),
+            "tensor<2xbf16>", (double[]){1, 65536});
+  qir_value *u = ops_const_i64(&fx, "2:u8", (int64_t[]){250, 3});
+  qir_value *ten = ops_const_i64(&fx, ":u8", (int64_t[]){10});
+  check_i64(&fx, ops_fold(op2(&fx, QIR_OP_ADD, u, ten, 0, NULL)),
+            "tensor<2xu8>", (int64_t[]){4, 13});
+  ops_fx_fini(&fx);
+}
+END_TEST
+
+START_TEST(test_fold_keeps_quantized_computation) {
+  ops_fx fx;
+  ops_fx_init(&fx, NULL);
+  const qir_attr *q = qir_attr_dense_from_i64(
+      fx.ctx, ops_type(&fx, "2:!q.i8"), (int64_t[]){1, 2});
+  qir_value *c = qir_build_constant(&fx.b, q);
+  /* computing ops do not fold quantized values, data movement does */
+  ck_assert_ptr_null(ops_fold(op2(&fx, QIR_OP_ADD, c, c, 0, NULL)));
+  int64_t shape[2] = {2, 1};
+  qir_named_attr r = ops_ints(&fx, "shape", 2, shape);
+  const qir_attr *moved = ops_fold(op1(&fx, QIR_OP_RESHAPE, c, 1, &r));
+  check_i64(&fx, moved, "tensor<2x1x!q.i8<0.5>>", (int64_t[]){1, 2});
+  ops_fx_fini(&fx);
+}
+END_TEST
+
 Suite *ops_fold_suite(void) {
   Suite *s = suite_create("ops_fold");
   TCase *tc = tcase_create("fold");
@@ -271,6 +306,8 @@ Suite *ops_fold_suite(void) {
   tcase_add_test(tc, test_fold_reduce);
   tcase_add_test(tc, test_fold_constant_of_shape_range);
   tcase_add_test(tc, test_fold_matmul_identity);
+  tcase_add_test(tc, test_fold_narrow_types);
+  tcase_add_test(tc, test_fold_keeps_quantized_computation);
   suite_add_tcase(s, tc);
   return s;
 }
