@@ -2,6 +2,7 @@
  * the exact text of each error. */
 #include <string.h>
 
+#include "ir/pass/pass.h"
 #include "pass_util.h"
 
 /* ---- A test pass that records its option values ---------------------- */
@@ -176,6 +177,33 @@ START_TEST(malformed_braces) {
 }
 END_TEST
 
+static char *print_pipeline(const qir_pipeline *pl) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  qir_pipeline_print(pl, out);
+  fclose(out);
+  return buf;
+}
+
+START_TEST(printed_pipeline_reads_back) {
+  qir_pipeline *pl = qir_pipeline_parse(
+      ctx, "cse,test-opts{label=\"x, {y}\\\" z\" ratio=1e-7 flag}");
+  ck_assert_ptr_nonnull(pl);
+  char *text = print_pipeline(pl);
+  ck_assert_str_eq(text, "cse,test-opts{flag=true count=3 ratio=1e-07 "
+                         "label=\"x, {y}\\\" z\"}");
+  qir_pipeline *again = qir_pipeline_parse(ctx, text);
+  ck_assert_ptr_nonnull(again);
+  char *text2 = print_pipeline(again);
+  ck_assert_str_eq(text, text2);
+  free(text);
+  free(text2);
+  qir_pipeline_destroy(pl);
+  qir_pipeline_destroy(again);
+}
+END_TEST
+
 static Suite *pipeline_suite(void) {
   Suite *s = suite_create("pipeline");
   TCase *tc = tcase_create("parse");
@@ -190,6 +218,7 @@ static Suite *pipeline_suite(void) {
   tcase_add_test(tc, unknown_option);
   tcase_add_test(tc, bad_option_values);
   tcase_add_test(tc, malformed_braces);
+  tcase_add_test(tc, printed_pipeline_reads_back);
   suite_add_tcase(s, tc);
   return s;
 }
