@@ -15,7 +15,9 @@ bool qir_text_finish_module(qir_parser *p);
 void qir_text_push_arg(qir_parser *p, qir_slice name, qir_pos pos,
                        const qir_type *t);
 
-/* Ops. */
+/* Ops.  The name part of a "%name =" token and of a "name(" token. */
+qir_slice qir_text_def_name(qir_slice tok);
+qir_slice qir_text_call_name(qir_slice tok);
 void qir_text_push_name(qir_parser *p, qir_slice name, qir_pos pos);
 bool qir_text_push_operand(qir_parser *p, qir_slice name, qir_pos pos);
 void qir_text_push_type(qir_parser *p, const qir_type *t);

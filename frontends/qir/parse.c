@@ -706,6 +706,22 @@ void qir_text_set_module_attrs(qir_parser *p) {
 
 /* ---- Ops ------------------------------------------------------------------ */
 
+qir_slice qir_text_def_name(qir_slice tok) {
+  size_t n = 1;
+  while (n < tok.n && qir_text_is_name_char((unsigned char)tok.s[n]))
+    n++;
+  qir_slice s = {tok.s, n};
+  return s;
+}
+
+qir_slice qir_text_call_name(qir_slice tok) {
+  size_t n = 0;
+  while (tok.s[n] != '(')
+    n++;
+  qir_slice s = {tok.s, n};
+  return s;
+}
+
 void qir_text_push_name(qir_parser *p, qir_slice name, qir_pos pos) {
   qir_text_name *n = qir_vec_push(&p->names);
   n->name = name;

@@ -63,6 +63,9 @@ static void qir_yyerror(const QIR_YYLTYPE *loc, qir_parser *p,
 }
 
 %token <s> VALUE "value name"
+%token <s> VALUE_DEF "value name and '='"
+%token <s> CALL_OPEN "op name and '('"
+%token <s> KW_LOC_OPEN "'loc('"
 %token <s> SYMBOL "symbol"
 %token <s> QSYMBOL "quoted symbol"
 %token <s> IDENT "identifier"
@@ -85,7 +88,7 @@ static void qir_yyerror(const QIR_YYLTYPE *loc, qir_parser *p,
 %token <s> KW_LOC "'loc'"
 %token LEX_ERROR "invalid token"
 
-%type <s> any_ident number
+%type <s> any_ident number op_head
 %type <str> symbol attr_name
 %type <type> type tensor_type quant_type
 %type <attr> attr_value array dense_attr
@@ -158,19 +161,24 @@ body:
   ;
 
 op:
-    op_results IDENT op_operands attr_dict_opt op_types loc_opt
-        { FAIL_UNLESS(qir_text_build_op(p, $2, @2, $1 ? QIR_VEC_AT(&p->names, qir_text_name, 0).pos : @2, $5, $6)); }
+    op_results op_head attr_dict_opt op_types loc_opt
+        { FAIL_UNLESS(qir_text_build_op(p, $2, @2, $1 ? QIR_VEC_AT(&p->names, qir_text_name, 0).pos : @2, $4, $5)); }
   ;
 
-/* `()` may be left out when there are no operands (`constant {...}`). */
-op_operands:
-    %empty
-  | '(' ')'
-  | '(' operands ')'
+/* The op name and its operands; `()` may be left out when there are none
+ * (`constant {...}`).  "name(" usually comes as one token. */
+op_head:
+    IDENT
+  | IDENT '(' ')'
+  | IDENT '(' operands ')'
+  | CALL_OPEN ')'                         { $$ = qir_text_call_name($1); }
+  | CALL_OPEN operands ')'                { $$ = qir_text_call_name($1); }
   ;
 
 op_results:
     %empty                                { $$ = false; }
+  | VALUE_DEF                             { qir_text_push_name(p, qir_text_def_name($1), @1); $$ = true; }
+  | result_names ',' VALUE_DEF            { qir_text_push_name(p, qir_text_def_name($3), @3); $$ = true; }
   | result_names '='                      { $$ = true; }
   ;
 
@@ -204,6 +212,8 @@ loc_opt:
     %empty                                { $$ = false; }
   | KW_LOC '(' STRING ':' INT ':' INT ')'
         { FAIL_UNLESS(qir_text_set_loc(p, $3, @3, $5, @5, $7, @7)); $$ = true; }
+  | KW_LOC_OPEN STRING ':' INT ':' INT ')'
+        { FAIL_UNLESS(qir_text_set_loc(p, $2, @2, $4, @4, $6, @6)); $$ = true; }
   ;
 
 /* ---- Attributes --------------------------------------------------------- */
