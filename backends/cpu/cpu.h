@@ -85,6 +85,65 @@ bool qk_read_pool_params(const qir_kargs *k, qir_pool_params *p);
  * in place; false for an unknown activation name. */
 bool qk_apply_fused_activation(const qir_kargs *k, float *y, int64_t n);
 
+/* ---- Elementwise building blocks (fused regions) ---------------------- */
+
+typedef void (*qir_binary_inner)(const void *a, int64_t sa, const void *b,
+                                 int64_t sb, void *y, int64_t n);
+/* The f32 inner loop of a binary op (sa, sb: 1 = advance, 0 = repeat the
+ * first element); NULL when the op is not a fusable binary op. */
+qir_binary_inner qir_cpu_binary_f32(const qir_op *op);
+
+typedef struct qir_unary_job {
+  const float *x;
+  float *y;
+  unsigned id;
+  float alpha, beta, lo, hi;
+  bool gelu_tanh;
+} qir_unary_job;
+/* Parameters of a unary op or activation from its attributes. */
+void qir_cpu_unary_init(qir_unary_job *j, const qir_op *op);
+void qir_cpu_unary_apply(const qir_unary_job *j, const float *x, float *y,
+                         int64_t n);
+
+/* A fused region: consecutive f32 elementwise ops over one shape, run tile
+ * by tile so intermediates stay in cache (see fuse.c). */
+enum { QIR_EW_SCRATCH, QIR_EW_FULL, QIR_EW_RUNCONST, QIR_EW_GATHER };
+
+typedef struct qir_ew_operand {
+  int kind;
+  int slot;             /* SCRATCH and GATHER: scratch slot */
+  float *data;          /* FULL, RUNCONST, GATHER: the tensor's data */
+  const qir_tensor *t;  /* RUNCONST, GATHER: for broadcast offsets */
+} qir_ew_operand;
+
+typedef struct qir_ew_step {
+  const qir_op *op;
+  qir_binary_inner binary; /* NULL: unary */
+  qir_unary_job unary;
+  qir_ew_operand in[2];
+  qir_ew_operand out;      /* SCRATCH or FULL */
+} qir_ew_step;
+
+typedef struct qir_ew_region {
+  unsigned nsteps;
+  qir_ew_step *steps;
+  unsigned nscratch;
+  int64_t total;  /* elements of the region's shape */
+  int64_t run;    /* tiles never cross a multiple of run */
+  unsigned rank;
+  int64_t dims[QIR_MAX_RANK];
+} qir_ew_region;
+
+/* True for an op the region fuser can take (f32 operands and result). */
+bool qir_cpu_ew_fusable(const qir_op *op);
+/* Broadcast offset of element i of the region shape in operand t. */
+int64_t qir_cpu_ew_offset(const qir_ew_region *r, const qir_tensor *t,
+                          int64_t i);
+/* Run length of t over the region shape: the elements over which t's
+ * value stays the same (1 when it changes along the last dim). */
+int64_t qir_cpu_ew_run_length(const qir_ew_region *r, const qir_tensor *t);
+void qir_cpu_ew_run(qir_pool *pool, const qir_ew_region *r);
+
 /* ---- Float kernels with plain parameters (unit tested directly) ---------- */
 
 typedef struct qir_conv_params {

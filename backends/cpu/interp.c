@@ -34,6 +34,12 @@ typedef struct value_map {
   size_t cap;
 } value_map;
 
+/* One step of execution: an op, or a fused region of consecutive ops. */
+typedef struct exec_step {
+  unsigned first, count;
+  qir_ew_region *region;
+} exec_step;
+
 struct qir_interp {
   qir_func *func;
   qir_context *ctx;
@@ -53,8 +59,10 @@ struct qir_interp {
   qir_interp_observer observer;
   void *observer_user;
   bool profile;
-  double *prof_ms;      /* per op index */
+  double *prof_ms;      /* per step */
   unsigned prof_runs;
+  exec_step *steps;
+  unsigned num_steps;
 };
 
 /* ---- Value map ---------------------------------------------------------------- */
@@ -303,6 +311,163 @@ static void plan_memory(qir_interp *it) {
   free(live);
 }
 
+/* ---- Fused elementwise regions (fuse.c) -------------------------------- */
+
+static bool same_dims(const qir_tensor *t, unsigned rank, const int64_t *dims) {
+  if (t->rank != rank)
+    return false;
+  for (unsigned d = 0; d < rank; d++)
+    if (t->dims[d] != dims[d])
+      return false;
+  return true;
+}
+
+static bool broadcasts_to(const qir_tensor *t, unsigned rank,
+                          const int64_t *dims) {
+  if (t->rank > rank)
+    return false;
+  for (unsigned d = 0; d < t->rank; d++) {
+    int64_t want = dims[rank - t->rank + d];
+    if (t->dims[d] != 1 && t->dims[d] != want)
+      return false;
+  }
+  return true;
+}
+
+static slot *slot_of(qir_interp *it, const qir_value *v) {
+  return &it->slots[map_get(&it->map, v)];
+}
+
+/* Can op `k` join the region of ops [first, k) with shape dims? */
+static bool joins_region(qir_interp *it, unsigned first, unsigned k,
+                         unsigned rank, const int64_t *dims) {
+  const qir_op *op = it->ops[k];
+  if (qir_op_is(op, QIR_OP_CONSTANT))
+    return true; /* nothing to run; its value is ready */
+  if (!qir_cpu_ew_fusable(op))
+    return false;
+  if (!same_dims(&slot_of(it, &op->results[0])->t, rank, dims))
+    return false;
+  for (unsigned i = 0; i < op->num_operands; i++) {
+    slot *s = slot_of(it, op->operands[i].value);
+    bool inside = s->kind == SLOT_ARENA && s->first >= (int)first &&
+                  s->first < (int)k;
+    if (!inside && !broadcasts_to(&s->t, rank, dims))
+      return false;
+  }
+  return true;
+}
+
+static bool used_only_inside(qir_interp *it, const qir_value *v,
+                             unsigned first, unsigned end) {
+  for (const qir_use *u = v->uses; u; u = u->next) {
+    bool found = false;
+    for (unsigned k = first; k < end && !found; k++)
+      found = it->ops[k] == u->owner;
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
+/* An operand from outside the region: the whole tensor, a broadcast value
+ * constant over runs of the region's elements, or a gathered broadcast. */
+static qir_ew_operand region_input(qir_interp *it, qir_ew_region *r,
+                                   const qir_value *v) {
+  slot *s = slot_of(it, v);
+  qir_ew_operand o = {QIR_EW_FULL, -1, s->t.data, &s->t};
+  if (qir_tensor_numel(&s->t) == r->total)
+    return o;
+  int64_t len = qir_cpu_ew_run_length(r, &s->t);
+  if (len >= 64) {
+    o.kind = QIR_EW_RUNCONST;
+    if (len < r->run)
+      r->run = len;
+  } else {
+    o.kind = QIR_EW_GATHER;
+    o.slot = (int)r->nscratch++;
+  }
+  return o;
+}
+
+static qir_ew_region *build_region(qir_interp *it, unsigned first,
+                                   unsigned end) {
+  qir_ew_region *r = qir_xcalloc(1, sizeof *r);
+  const qir_tensor *shape = &slot_of(it, &it->ops[first]->results[0])->t;
+  r->rank = shape->rank;
+  memcpy(r->dims, shape->dims, sizeof r->dims);
+  r->total = qir_tensor_numel(shape);
+  r->run = r->total ? r->total : 1;
+  r->steps = qir_xcalloc(end - first, sizeof *r->steps);
+  int *step_of = qir_xcalloc(end - first, sizeof(int));
+  for (unsigned k = first; k < end; k++) {
+    const qir_op *op = it->ops[k];
+    if (qir_op_is(op, QIR_OP_CONSTANT))
+      continue;
+    step_of[k - first] = (int)r->nsteps;
+    qir_ew_step *st = &r->steps[r->nsteps++];
+    st->op = op;
+    st->binary = qir_cpu_binary_f32(op);
+    if (!st->binary)
+      qir_cpu_unary_init(&st->unary, op);
+    slot *out = slot_of(it, &op->results[0]);
+    st->out.kind = QIR_EW_FULL;
+    st->out.data = out->t.data;
+    if (used_only_inside(it, &op->results[0], first, end)) {
+      st->out.kind = QIR_EW_SCRATCH;
+      st->out.slot = (int)r->nscratch++;
+    }
+    for (unsigned i = 0; i < op->num_operands; i++) {
+      const qir_value *v = op->operands[i].value;
+      slot *s = slot_of(it, v);
+      bool inside = s->kind == SLOT_ARENA && s->first >= (int)first &&
+                    s->first < (int)k;
+      if (inside) {
+        const qir_ew_step *def = &r->steps[step_of[s->first - (int)first]];
+        st->in[i] = def->out;
+      } else {
+        st->in[i] = region_input(it, r, v);
+      }
+    }
+  }
+  free(step_of);
+  return r;
+}
+
+static void build_steps(qir_interp *it) {
+  it->steps = qir_xcalloc(it->num_ops + 1, sizeof *it->steps);
+  unsigned i = 0;
+  while (i < it->num_ops) {
+    exec_step *st = &it->steps[it->num_steps++];
+    st->first = i;
+    st->count = 1;
+    const qir_op *op = it->ops[i];
+    if (qir_cpu_ew_fusable(op)) {
+      const qir_tensor *t = &slot_of(it, &op->results[0])->t;
+      unsigned end = i + 1;
+      if (joins_region(it, i, i, t->rank, t->dims))
+        while (end < it->num_ops && joins_region(it, i, end, t->rank, t->dims))
+          end++;
+      while (end > i && qir_op_is(it->ops[end - 1], QIR_OP_CONSTANT))
+        end--; /* trailing constants stay outside */
+      if (end - i >= 2 && qir_tensor_numel(t) >= 4096) {
+        st->count = end - i;
+        st->region = build_region(it, i, end);
+      }
+    }
+    i += st->count;
+  }
+}
+
+static void free_steps(qir_interp *it) {
+  for (unsigned i = 0; i < it->num_steps; i++)
+    if (it->steps[i].region) {
+      free(it->steps[i].region->steps);
+      free(it->steps[i].region);
+    }
+  free(it->steps);
+}
+
 qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
   qir_interp *it = qir_xcalloc(1, sizeof *it);
   it->func = f;
@@ -317,6 +482,7 @@ qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
     return NULL;
   }
   plan_memory(it);
+  build_steps(it);
   it->pool = qir_pool_create(it->threads);
   it->threads = qir_pool_threads(it->pool);
   return it;
@@ -337,6 +503,7 @@ void qir_interp_destroy(qir_interp *it) {
   free(it->output_names);
   free(it->arena);
   free(it->prof_ms);
+  free_steps(it);
   qir_pool_destroy(it->pool);
   free(it);
 }
@@ -582,15 +749,21 @@ bool qir_interp_run(qir_interp *it) {
       return false;
     }
   qir_blas_set_threads(it->threads);
-  for (unsigned i = 0; i < it->num_ops; i++) {
-    const qir_op *op = it->ops[i];
+  for (unsigned i = 0; i < it->num_steps; i++) {
+    const exec_step *st = &it->steps[i];
     double t0 = it->profile ? now_ms() : 0;
-    if (!run_op(it, op))
-      return false;
+    if (st->region && !it->observer) {
+      qir_cpu_ew_run(it->pool, st->region);
+    } else {
+      for (unsigned k = st->first; k < st->first + st->count; k++) {
+        if (!run_op(it, it->ops[k]))
+          return false;
+        if (it->observer)
+          observe(it, it->ops[k]);
+      }
+    }
     if (it->profile)
       it->prof_ms[i] += now_ms() - t0;
-    if (it->observer)
-      observe(it, op);
   }
   it->prof_runs++;
   return true;
@@ -599,7 +772,7 @@ bool qir_interp_run(qir_interp *it) {
 void qir_interp_enable_profile(qir_interp *it, bool on) {
   it->profile = on;
   free(it->prof_ms);
-  it->prof_ms = qir_xcalloc(it->num_ops + 1, sizeof(double));
+  it->prof_ms = qir_xcalloc(it->num_steps + 1, sizeof(double));
   it->prof_runs = 0;
 }
 
@@ -617,18 +790,20 @@ static int cmp_prof(const void *a, const void *b) {
 void qir_interp_print_profile(const qir_interp *it, FILE *out) {
   if (!it->prof_ms || !it->prof_runs)
     return;
-  prof_row *rows = qir_xcalloc(it->num_ops + 1, sizeof *rows);
+  prof_row *rows = qir_xcalloc(it->num_steps + 1, sizeof *rows);
   unsigned n = 0;
   double total = 0;
-  for (unsigned i = 0; i < it->num_ops; i++) {
-    const char *name = it->ops[i]->def->name;
+  for (unsigned i = 0; i < it->num_steps; i++) {
+    const exec_step *st = &it->steps[i];
+    const char *name =
+        st->region ? "(fused elementwise)" : it->ops[st->first]->def->name;
     unsigned j = 0;
     while (j < n && strcmp(rows[j].name, name))
       j++;
     if (j == n)
       rows[n++].name = name;
     rows[j].ms += it->prof_ms[i] / it->prof_runs;
-    rows[j].count++;
+    rows[j].count += st->count;
     total += it->prof_ms[i] / it->prof_runs;
   }
   qsort(rows, n, sizeof *rows, cmp_prof);

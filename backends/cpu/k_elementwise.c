@@ -109,8 +109,7 @@ static void bcast_offsets(const bcast *b, unsigned nops, int64_t i,
 
 /* ---- Binary ops -------------------------------------------------------------- */
 
-typedef void (*binary_inner)(const void *a, int64_t sa, const void *b,
-                             int64_t sb, void *y, int64_t n);
+typedef qir_binary_inner binary_inner;
 
 #define DEFINE_INNER(NAME, TA, TY, EXPR)                                      \
   static void NAME(const void *pa, int64_t sa, const void *pb, int64_t sb,    \
@@ -336,13 +335,7 @@ bool qir_cpu_k_where(const qir_kargs *k) {
 
 /* ---- Unary math and activations ------------------------------------------------ */
 
-typedef struct unary_job {
-  const float *x;
-  float *y;
-  unsigned id;
-  float alpha, beta, lo, hi;
-  bool gelu_tanh;
-} unary_job;
+typedef qir_unary_job unary_job;
 
 static float sigmoidf(float x) {
   return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
@@ -477,6 +470,32 @@ static bool run_unary(const qir_kargs *k) {
   j.y = k->out[0]->data;
   qir_parallel_for(k->pool, qk_numel(k->out[0]), 1 << 14, unary_range, &j);
   return true;
+}
+
+void qir_cpu_unary_init(qir_unary_job *j, const qir_op *op) {
+  unary_job_init(j, op, op->def->id);
+}
+
+void qir_cpu_unary_apply(const qir_unary_job *j, const float *x, float *y,
+                         int64_t n) {
+  unary_job t = *j;
+  t.x = x;
+  t.y = y;
+  unary_range(&t, 0, n);
+}
+
+qir_binary_inner qir_cpu_binary_f32(const qir_op *op) {
+  switch (op->def->id) {
+  case QIR_OP_ADD: return f_add;
+  case QIR_OP_SUB: return f_sub;
+  case QIR_OP_MUL: return f_mul;
+  case QIR_OP_DIV: return f_div;
+  case QIR_OP_POW: return f_pow;
+  case QIR_OP_MAX: return f_max;
+  case QIR_OP_MIN: return f_min;
+  case QIR_OP_PRELU: return f_prelu;
+  default: return NULL;
+  }
 }
 
 bool qir_cpu_k_unary(const qir_kargs *k) { return run_unary(k); }
