@@ -7,6 +7,7 @@
  * the list.  Each rule only fires when the rewrite keeps the semantics and
  * every type: in particular a rewrite that drops an op needs the op's
  * result type to equal the type of the value that replaces it. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "passes/passes.h"
@@ -15,6 +16,7 @@ typedef struct canon {
   qir_pass *pass;
   qir_context *ctx;
   qir_worklist wl;
+  bool signed_zeros; /* keep the sign of zero results exact */
 } canon;
 
 /* ---- Rewriting steps ----------------------------------------------------- */
@@ -104,9 +106,27 @@ static bool ints_absent_or_all(const qir_op *op, const char *name,
   return true;
 }
 
+/* Which zeros count as a neutral element of a float add or sub.  Only
+ * x + (-0.0) and x - (+0.0) are exact for x = -0.0 (x + 0.0 gives +0.0);
+ * by default the sign of a zero result is not kept, as in other graph
+ * compilers, and either zero counts. */
+typedef enum zero_sign { ANY_ZERO, NEGATIVE_ZERO, POSITIVE_ZERO } zero_sign;
+
+static bool element_equals(const qir_attr *a, int64_t i, bool is_float,
+                           double v, zero_sign zs) {
+  if (!is_float)
+    return qir_dense_get_i64(a, i) == (int64_t)v;
+  double e = qir_dense_get_f64(a, i);
+  if (e != v)
+    return false;
+  if (e != 0.0 || zs == ANY_ZERO)
+    return true;
+  return (signbit(e) != 0) == (zs == NEGATIVE_ZERO);
+}
+
 /* True when every element of the dense attribute equals v exactly (and it
  * holds real numbers, not quantized storage). */
-static bool dense_all_equal(const qir_attr *a, double v) {
+static bool dense_all_equal(const qir_attr *a, double v, zero_sign zs) {
   if (!a || qir_tensor_is_quant(a->u.dense.type))
     return false;
   int64_t n = qir_dense_num_elements(a);
@@ -115,12 +135,9 @@ static bool dense_all_equal(const qir_attr *a, double v) {
   if (a->u.dense.splat)
     n = 1;
   bool is_float = qir_scalar_is_float(a->u.dense.type->scalar);
-  for (int64_t i = 0; i < n; i++) {
-    bool equal = is_float ? qir_dense_get_f64(a, i) == v
-                          : qir_dense_get_i64(a, i) == (int64_t)v;
-    if (!equal)
+  for (int64_t i = 0; i < n; i++)
+    if (!element_equals(a, i, is_float, v, zs))
       return false;
-  }
   return true;
 }
 
@@ -165,12 +182,12 @@ static bool is_identity_perm(const int64_t *perm, unsigned rank) {
 
 /* x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1  ->  x */
 static bool try_neutral_operand(canon *c, qir_op *op, unsigned x_index,
-                                double neutral) {
+                                double neutral, zero_sign zs) {
   qir_value *x = qir_op_operand(op, x_index);
   qir_value *k = qir_op_operand(op, 1 - x_index);
   if (qir_tensor_is_quant(x->type) || op->results[0].type != x->type ||
       !broadcast_keeps_shape(x->type, k->type) ||
-      !dense_all_equal(qir_value_constant(k), neutral))
+      !dense_all_equal(qir_value_constant(k), neutral, zs))
     return false;
   return replace_by(c, op, x, "neutral operands removed");
 }
@@ -179,9 +196,19 @@ static bool rule_neutral(canon *c, qir_op *op, double neutral,
                          bool commutative) {
   if (op->num_operands != 2 || op->num_results != 1)
     return false;
-  if (try_neutral_operand(c, op, 0, neutral))
+  zero_sign zs = ANY_ZERO;
+  if (c->signed_zeros && neutral == 0.0)
+    zs = qir_op_is(op, QIR_OP_SUB) ? POSITIVE_ZERO : NEGATIVE_ZERO;
+  if (try_neutral_operand(c, op, 0, neutral, zs))
     return true;
-  return commutative && try_neutral_operand(c, op, 1, neutral);
+  return commutative && try_neutral_operand(c, op, 1, neutral, zs);
+}
+
+/* max(x, x), min(x, x), and(x, x), or(x, x) -> x */
+static bool rule_same_operands(canon *c, qir_op *op) {
+  if (op->num_operands != 2 || qir_op_operand(op, 0) != qir_op_operand(op, 1))
+    return false;
+  return forward_operand(c, op, 0, "ops on two equal operands removed");
 }
 
 /* reshape to the operand's own static shape -> operand;
@@ -297,6 +324,11 @@ static bool apply_rules(canon *c, qir_op *op) {
   case QIR_OP_NEG:
   case QIR_OP_NOT:
     return rule_involution(c, op);
+  case QIR_OP_MAX:
+  case QIR_OP_MIN:
+  case QIR_OP_AND:
+  case QIR_OP_OR:
+    return rule_same_operands(c, op);
   case QIR_OP_IDENTITY:
     return forward_operand(c, op, 0, "identities removed");
   case QIR_OP_ADD:
@@ -356,7 +388,8 @@ static bool run_round(canon *c, qir_func *f) {
 
 bool qir_pass_run_canonicalize(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
-  canon c = {pass, qir_pass_context(pass), {NULL, 0, 0}};
+  canon c = {pass, qir_pass_context(pass), {NULL, 0, 0},
+             qir_pass_opt_bool(pass, "signed-zeros")};
   int64_t max_iterations = qir_pass_opt_int(pass, "max-iterations");
   if (max_iterations < 1) {
     qir_emit_error(c.ctx, f->loc,

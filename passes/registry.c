@@ -4,7 +4,7 @@
 /* One option array per pass.  Each starts with a sentinel element so that a
  * pass without options still has a well-formed (non-empty) array; the
  * definitions point past it. */
-#define QIR_OPT(name, type, dflt, help) {name, type, dflt, help},
+#define QIR_OPT(name, type, dflt, help) {name, type, dflt, help}
 #define QIR_PASS(ID, name, unit, summary, ...)                                \
   static const qir_pass_option_def options_##ID[] = {                         \
       {NULL, QIR_OPT_BOOL, NULL, NULL}, __VA_ARGS__};

@@ -120,10 +120,13 @@ START_TEST(registry_has_builtin_passes) {
     ck_assert(d->summary && *d->summary);
   }
   const qir_pass_def *c = qir_lookup_pass(t.ctx, "canonicalize");
-  ck_assert_uint_eq(c->num_options, 1);
+  ck_assert_uint_eq(c->num_options, 2);
   ck_assert_str_eq(c->options[0].name, "max-iterations");
   ck_assert_int_eq(c->options[0].type, QIR_OPT_INT);
   ck_assert_str_eq(c->options[0].dflt, "10");
+  ck_assert_str_eq(c->options[1].name, "signed-zeros");
+  ck_assert_int_eq(c->options[1].type, QIR_OPT_BOOL);
+  ck_assert_str_eq(c->options[1].dflt, "false");
   ck_assert_uint_eq(qir_lookup_pass(t.ctx, "dce")->num_options, 0);
   unsigned n = 0;
   qir_foreach_pass_def(t.ctx, count_pass, &n);
