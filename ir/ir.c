@@ -96,6 +96,24 @@ static void set_operand_array(qir_op *op, unsigned n,
   }
 }
 
+static void init_results(qir_op *op, const qir_type *const *types) {
+  for (unsigned i = 0; i < op->num_results; i++) {
+    qir_value *v = &op->results[i];
+    v->type = types ? types[i] : NULL;
+    v->kind = QIR_VALUE_RESULT;
+    v->index = i;
+    v->owner.op = op;
+  }
+}
+
+static void init_attrs(qir_op *op, unsigned n, const qir_named_attr *attrs) {
+  op->num_attrs = n;
+  for (unsigned i = 0; i < n; i++) {
+    op->attrs[i].name = qir_intern_cstr(op->ctx, attrs[i].name);
+    op->attrs[i].attr = attrs[i].attr;
+  }
+}
+
 qir_op *qir_op_create(qir_context *ctx, const qir_op_def *def, qir_loc loc,
                       unsigned num_operands, qir_value *const *operands,
                       unsigned num_results, const qir_type *const *result_types,
@@ -105,29 +123,19 @@ qir_op *qir_op_create(qir_context *ctx, const qir_op_def *def, qir_loc loc,
                 (size_t)num_operands * sizeof(qir_use) +
                 (size_t)num_attrs * sizeof(qir_named_attr);
   op_impl *impl = qir_xcalloc(1, size);
-  qir_op *op = &impl->op;
   impl->inline_operands = num_operands;
   impl->inline_attrs = num_attrs;
+  qir_op *op = &impl->op;
   op->def = def;
   op->ctx = ctx;
   op->loc = loc;
   op->num_results = num_results;
   op->results = (qir_value *)(impl + 1);
-  for (unsigned i = 0; i < num_results; i++) {
-    qir_value *v = &op->results[i];
-    v->type = result_types ? result_types[i] : NULL;
-    v->kind = QIR_VALUE_RESULT;
-    v->index = i;
-    v->owner.op = op;
-  }
+  init_results(op, result_types);
   op->operands = inline_operands(op);
   set_operand_array(op, num_operands, operands);
   op->attrs = inline_attrs(op);
-  op->num_attrs = num_attrs;
-  for (unsigned i = 0; i < num_attrs; i++) {
-    op->attrs[i].name = qir_intern_cstr(ctx, attrs[i].name);
-    op->attrs[i].attr = attrs[i].attr;
-  }
+  init_attrs(op, num_attrs, attrs);
   return op;
 }
 
