@@ -68,12 +68,24 @@ static void ob_u64(outbuf *o, uint64_t v) {
     ob_char(o, (char)('0' + v));
     return;
   }
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                              "25262728293031323334353637383940414243444546474849"
+                              "50515253545556575859606162636465666768697071727374"
+                              "75767778798081828384858687888990919293949596979899";
   char tmp[24];
   int i = sizeof tmp;
-  do {
-    tmp[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    tmp[--i] = pairs[2 * r + 1];
+    tmp[--i] = pairs[2 * r];
+  }
+  if (v >= 10) {
+    tmp[--i] = pairs[2 * v + 1];
+    tmp[--i] = pairs[2 * v];
+  } else {
+    tmp[--i] = (char)('0' + v);
+  }
   ob_put(o, tmp + i, sizeof tmp - (size_t)i);
 }
 

@@ -596,9 +596,10 @@ static qir_numbered_value *numbered_slot(qir_parser *p, int64_t k) {
   return &QIR_VEC_AT(&p->numbered, qir_numbered_value, k);
 }
 
-/* The value named v (with its '%'), NULL when undefined. */
-static qir_value *lookup_value(qir_parser *p, qir_slice v, qir_pos *pos) {
-  int64_t k = direct_number(v);
+/* The value named v (with its '%'; k is direct_number(v)), NULL when
+ * undefined. */
+static qir_value *lookup_value(qir_parser *p, qir_slice v, int64_t k,
+                               qir_pos *pos) {
   if (k >= 0 && (size_t)k < p->numbered.len) {
     qir_numbered_value *nv = &QIR_VEC_AT(&p->numbered, qir_numbered_value, k);
     if (nv->v) {
@@ -616,9 +617,10 @@ static qir_value *lookup_value(qir_parser *p, qir_slice v, qir_pos *pos) {
 }
 
 /* Checks that a name is new in this function. */
-static bool check_new_value(qir_parser *p, qir_slice v, qir_pos pos) {
+static bool check_new_value(qir_parser *p, qir_slice v, int64_t k,
+                            qir_pos pos) {
   qir_pos prev;
-  if (lookup_value(p, v, &prev)) {
+  if (lookup_value(p, v, k, &prev)) {
     qir_text_error(p, pos, "redefinition of value '%.*s'", (int)v.n, v.s);
     qir_emit_note(p->ctx, qir_text_loc(p, prev),
                   "previous definition is here");
@@ -627,9 +629,8 @@ static bool check_new_value(qir_parser *p, qir_slice v, qir_pos pos) {
   return true;
 }
 
-static void define_value(qir_parser *p, qir_slice v, qir_value *val,
-                         qir_pos pos) {
-  int64_t k = direct_number(v);
+static void define_value(qir_parser *p, qir_slice v, int64_t k,
+                         qir_value *val, qir_pos pos) {
   /* Dense numbering goes in the table; a far jump would waste memory. */
   if (k >= 0 && (size_t)k < p->numbered.len + 4096) {
     qir_numbered_value *nv = numbered_slot(p, k);
@@ -676,9 +677,10 @@ bool qir_text_begin_func(qir_parser *p, const char *name, qir_pos pos) {
   note_holder(p, QIR_HOLDER_FUNC, f);
   for (size_t i = 0; i < n; i++) {
     qir_text_name *tn = &QIR_VEC_AT(&p->names, qir_text_name, i);
-    if (!check_new_value(p, tn->name, tn->pos))
+    int64_t k = direct_number(tn->name);
+    if (!check_new_value(p, tn->name, k, tn->pos))
       return false;
-    define_value(p, tn->name, f->body.args[i], tn->pos);
+    define_value(p, tn->name, k, f->body.args[i], tn->pos);
   }
   reset_op_lists(p);
   return true;
@@ -726,17 +728,22 @@ void qir_text_push_name(qir_parser *p, qir_slice name, qir_pos pos) {
   qir_text_name *n = qir_vec_push(&p->names);
   n->name = name;
   n->pos = pos;
+  n->k = direct_number(name);
 }
 
 bool qir_text_push_operand(qir_parser *p, qir_slice name, qir_pos pos) {
   qir_pos def_pos;
-  qir_value *v = lookup_value(p, name, &def_pos);
+  qir_value *v = lookup_value(p, name, direct_number(name), &def_pos);
   if (!v) {
     qir_text_error(p, pos, "use of undefined value '%.*s'", (int)name.n,
                    name.s);
     return false;
   }
-  *(qir_value **)qir_vec_push(&p->operands) = v;
+  qir_vec *ops = &p->operands;
+  if (ops->len < ops->cap)
+    ((qir_value **)ops->data)[ops->len++] = v;
+  else
+    *(qir_value **)qir_vec_push(ops) = v;
   return true;
 }
 
@@ -795,7 +802,7 @@ static bool check_result_count(qir_parser *p, const qir_op_def *def,
         return false;
       }
     }
-    if (!check_new_value(p, tn->name, tn->pos))
+    if (!check_new_value(p, tn->name, tn->k, tn->pos))
       return false;
   }
   return true;
@@ -854,7 +861,7 @@ static void define_results(qir_parser *p, qir_op *op) {
     const char *name = value_name(p, tn->name);
     if (name)
       qir_value_set_name(p->ctx, &op->results[i], name);
-    define_value(p, tn->name, &op->results[i], tn->pos);
+    define_value(p, tn->name, tn->k, &op->results[i], tn->pos);
   }
 }
 

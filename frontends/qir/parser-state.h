@@ -20,8 +20,9 @@ void *qir_vec_push(qir_vec *v);
 
 /* A named result on the left of '=' or an argument of a function. */
 typedef struct qir_text_name {
-  qir_slice name; /* without the '%' */
+  qir_slice name; /* with the '%' */
   qir_pos pos;
+  int64_t k; /* the number of a %N name, else -1 */
 } qir_text_name;
 
 /* One element of a dense literal, converted once the type is known. */

@@ -21,7 +21,10 @@ typedef struct qir_pos {
 #define QIR_TEXT_MAX_ELEMENTS ((int64_t)1 << 40)
 
 /* Name characters of %values and @symbols: [A-Za-z0-9_.$-]. */
-bool qir_text_is_name_char(int c);
+extern const bool qir_text_name_chars[256];
+static inline bool qir_text_is_name_char(int c) {
+  return qir_text_name_chars[(unsigned char)c];
+}
 /* True when s[0..n) lexes as one bare identifier token that the grammar
  * accepts as an attribute or resource name:
  * [A-Za-z_][A-Za-z0-9_.$-]*, other than the float words inf and nan. */
