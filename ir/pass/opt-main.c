@@ -141,6 +141,10 @@ static bool process_split(opt_state *st) {
       ok &= process_checked(st, part, (size_t)(part_end - part), part_line);
       part = le + (le < end);
       part_line = line + 1;
+      if (marker && le == end) { /* a marker on the last line: empty part */
+        fputs(SPLIT_MARKER "\n", st->out.fp);
+        ok &= process_checked(st, end, 0, part_line);
+      }
     }
     if (le == end)
       break;
