@@ -40,7 +40,7 @@ uint16_t qir_f32_to_f16(float f) {
   uint32_t exp = (u >> 23) & 0xff;
   uint32_t man = u & 0x7fffff;
   if (exp == 0xff) /* inf, or NaN kept quiet */
-    return sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0);
+    return (uint16_t)(sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0));
   int e = (int)exp - 127 + 15;
   if (e >= 0x1f)
     return sign | 0x7c00;
