@@ -1,5 +1,6 @@
 /* ir/pass/opt-args.c - qir-opt's command line: the option table, parsing
  * (`-flag`, `--flag`, `-flag=value`, `-flag value`) and --help. */
+#include <errno.h>
 #include <string.h>
 
 #include "ir/pass/opt.h"
@@ -171,8 +172,10 @@ static void push_plugin(opt_config *c, const char *path) {
 
 static bool parse_inline_limit(const char *arg, const char *v, long *out) {
   char *end;
+  errno = 0;
   long n = strtol(v, &end, 10);
-  if (!*v || *end || n < 0 || *v == '-' || *v == '+' || *v == ' ')
+  if (!*v || *end || n < 0 || *v == '-' || *v == '+' || *v == ' ' ||
+      errno == ERANGE)
     return usage_error("option '%s' expects a non-negative integer, got '%s'",
                        arg, v);
   *out = n;
