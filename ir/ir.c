@@ -436,7 +436,7 @@ qir_func *qir_func_create(qir_module *m, const char *name, qir_loc loc,
                           const char *const *arg_names, unsigned num_results,
                           const qir_type *const *result_types) {
   if (qir_module_lookup(m, name)) {
-    qir_emit_error(m->ctx, loc, "redefinition of function @%s", name);
+    qir_emit_error(m->ctx, loc, "redefinition of function '@%s'", name);
     return NULL;
   }
   qir_func *f = qir_xcalloc(1, sizeof *f);

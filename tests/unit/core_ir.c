@@ -415,7 +415,7 @@ START_TEST(functions_create_lookup_erase) {
                                                              9, 1),
                                      0, NULL, NULL, 0, NULL));
   ck_assert_str_eq(capture_text(&c), "a.qir:9:1: error: redefinition of "
-                                     "function @f\n");
+                                     "function '@f'\n");
   capture_end(&c);
   qir_func *g = qir_func_create(fx.m, "g", qir_loc_unknown(), 0, NULL, NULL,
                                 0, NULL);
