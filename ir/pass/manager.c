@@ -11,7 +11,7 @@ void qir_pm_options_init(qir_pm_options *o) {
   o->verify_each = true;
 }
 
-static double now_seconds(void) {
+double qir_now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -143,18 +143,32 @@ static void timing_row(FILE *out, double secs, double total,
   fprintf(out, "  %8.4f (%5.1f%%)  %s\n", secs, pct, name);
 }
 
-static void report_times(qir_pipeline *pl, double verify_secs, bool verified) {
-  FILE *out = stderr;
-  double total = verify_secs;
-  for (unsigned i = 0; i < pl->num_passes; i++)
+/* Rows: `before` (e.g. parsing), each pass, the verifier, `after` (e.g.
+ * printing); percentages of the sum of all of them. */
+void qir_pipeline_report_times(const qir_pipeline *pl,
+                               const qir_time_row *before, unsigned nb,
+                               const qir_time_row *after, unsigned na,
+                               FILE *out) {
+  double total = 0;
+  for (unsigned i = 0; i < nb; i++)
+    total += before[i].seconds;
+  for (unsigned i = 0; pl && i < pl->num_passes; i++)
     total += pl->passes[i]->seconds;
+  if (pl && pl->verified)
+    total += pl->verify_seconds;
+  for (unsigned i = 0; i < na; i++)
+    total += after[i].seconds;
   report_header(out, "... Pass execution timing report ...");
   fprintf(out, "  Total Execution Time: %.4f seconds\n\n", total);
   fputs("   ---Wall Time---  --- Name ---\n", out);
-  for (unsigned i = 0; i < pl->num_passes; i++)
+  for (unsigned i = 0; i < nb; i++)
+    timing_row(out, before[i].seconds, total, before[i].name);
+  for (unsigned i = 0; pl && i < pl->num_passes; i++)
     timing_row(out, pl->passes[i]->seconds, total, pl->passes[i]->def->name);
-  if (verified)
-    timing_row(out, verify_secs, total, "(verifier)");
+  if (pl && pl->verified)
+    timing_row(out, pl->verify_seconds, total, "(verifier)");
+  for (unsigned i = 0; i < na; i++)
+    timing_row(out, after[i].seconds, total, after[i].name);
   timing_row(out, total, total, "Total");
   fflush(out);
 }
@@ -182,8 +196,9 @@ bool qir_pipeline_run(qir_pipeline *pl, qir_module *m,
     qir_pm_options_init(&defaults);
     o = &defaults;
   }
-  double verify_secs = 0;
   bool ok = true;
+  pl->verify_seconds = 0;
+  pl->verified = o->verify_each;
   for (unsigned i = 0; i < pl->num_passes; i++) {
     pl->passes[i]->seconds = 0;
     pl->passes[i]->num_stats = 0;
@@ -193,21 +208,21 @@ bool qir_pipeline_run(qir_pipeline *pl, qir_module *m,
     const char *name = p->def->name;
     if (in_comma_list(o->print_before, name))
       dump_module(o, "Before", name, m);
-    double t0 = now_seconds();
+    double t0 = qir_now_seconds();
     ok = run_pass(p, m);
-    p->seconds += now_seconds() - t0;
+    p->seconds += qir_now_seconds() - t0;
     if (!ok)
       break;
     if (o->print_after_all || in_comma_list(o->print_after, name))
       dump_module(o, "After", name, m);
     if (o->verify_each) {
-      double v0 = now_seconds();
+      double v0 = qir_now_seconds();
       ok = verify_after(p, m);
-      verify_secs += now_seconds() - v0;
+      pl->verify_seconds += qir_now_seconds() - v0;
     }
   }
   if (o->time_passes)
-    report_times(pl, verify_secs, o->verify_each);
+    qir_pipeline_report_times(pl, NULL, 0, NULL, 0, stderr);
   if (o->pass_stats)
     report_stats(pl);
   return ok;

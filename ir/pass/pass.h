@@ -31,7 +31,23 @@ struct qir_pipeline {
   qir_context *ctx;
   qir_pass **passes;
   unsigned num_passes, cap_passes;
+  double verify_seconds; /* of the last run */
+  bool verified;         /* the last run verified after each pass */
 };
+
+/* Monotonic wall clock, in seconds. */
+double qir_now_seconds(void);
+
+/* The -time-passes table, with extra rows before and after the passes (a
+ * driver's parsing and printing); pl may be NULL. */
+typedef struct qir_time_row {
+  const char *name;
+  double seconds;
+} qir_time_row;
+void qir_pipeline_report_times(const qir_pipeline *pl,
+                               const qir_time_row *before, unsigned nb,
+                               const qir_time_row *after, unsigned na,
+                               FILE *out);
 
 /* Index of option `name` (len bytes) of def, -1 when it has none. */
 int qir_pass_find_option(const qir_pass_def *def, const char *name,
