@@ -27,7 +27,8 @@ bool qir_text_set_loc(qir_parser *p, qir_slice file, qir_pos fpos,
 bool qir_text_build_op(qir_parser *p, qir_slice name, qir_pos name_pos,
                        qir_pos op_pos, bool has_types, bool has_loc);
 
-/* Attributes. */
+/* Attributes.  Identifiers interned through a small cache. */
+const char *qir_text_intern_ident(qir_parser *p, qir_slice id);
 bool qir_text_push_attr(qir_parser *p, const char *name, qir_pos pos,
                         const qir_attr *a);
 const char *qir_text_string_name(qir_parser *p, qir_slice tok, qir_pos pos);

@@ -216,8 +216,38 @@ static bool is_inf_word(const char *s) {
   return strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0;
 }
 
+/* Digits '.' digits (no exponent, at most 15 digits): the integer of all
+ * digits divided by a power of ten is exact and correctly rounded, which
+ * is what strtod gives, at a fraction of its cost. */
+static bool read_simple_decimal(qir_slice t, double *out) {
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  size_t i = t.n && t.s[0] == '-' ? 1 : 0;
+  uint64_t m = 0;
+  int digits = 0, frac = -1;
+  for (; i < t.n; i++) {
+    char c = t.s[i];
+    if (c == '.' && frac < 0) {
+      frac = 0;
+      continue;
+    }
+    if (c < '0' || c > '9' || ++digits > 15)
+      return false;
+    m = m * 10 + (uint64_t)(c - '0');
+    if (frac >= 0)
+      frac++;
+  }
+  if (frac < 0 || digits == 0)
+    return false;
+  double v = (double)m / pow10[frac];
+  *out = t.s[0] == '-' ? -v : v;
+  return true;
+}
+
 bool qir_text_parse_double(qir_parser *p, qir_slice t, qir_pos pos,
                            double *out) {
+  if (read_simple_decimal(t, out))
+    return true;
   char buf[512];
   if (!qir_text_number_cstr(p, t, pos, buf, sizeof buf))
     return false;
@@ -401,6 +431,8 @@ const qir_type *qir_text_scalar_type(qir_parser *p, qir_slice tok) {
 
 static const qir_type *make_tensor_type(qir_parser *p, qir_slice open,
                                         qir_pos pos, const qir_type *elem);
+static const qir_type *simple_tensor_type(qir_parser *p, qir_slice tok,
+                                          qir_pos pos);
 
 /* `open` is "tensor<" followed by the dims, each ending in 'x'. */
 const qir_type *qir_text_tensor_type(qir_parser *p, qir_slice open,
@@ -421,6 +453,20 @@ const qir_type *qir_text_tensor_type(qir_parser *p, qir_slice open,
 
 const qir_type *qir_text_simple_tensor_type(qir_parser *p, qir_slice tok,
                                             qir_pos pos) {
+  qir_type_cache_entry *last = &p->last_type;
+  if (last->len == tok.n && memcmp(last->text, tok.s, tok.n) == 0)
+    return last->type;
+  const qir_type *t = simple_tensor_type(p, tok, pos);
+  if (t) {
+    last->text = tok.s;
+    last->len = tok.n;
+    last->type = t;
+  }
+  return t;
+}
+
+static const qir_type *simple_tensor_type(qir_parser *p, qir_slice tok,
+                                          qir_pos pos) {
   /* The dims end at the last 'x' before the scalar keyword. */
   size_t end = tok.n - 1, open_len = end;
   while (open_len > strlen("tensor<") && tok.s[open_len - 1] != 'x')
@@ -865,9 +911,40 @@ static void define_results(qir_parser *p, qir_op *op) {
   }
 }
 
+static size_t text_slot(qir_slice s) {
+  return (s.n * 31u + (unsigned char)s.s[0] * 7u +
+          (unsigned char)s.s[s.n - 1] + (unsigned char)s.s[s.n / 2] * 3u) & 63u;
+}
+
+static const qir_op_def *lookup_op(qir_parser *p, qir_slice name) {
+  size_t i = text_slot(name);
+  if (p->op_cache[i].len == name.n &&
+      memcmp(p->op_cache[i].text, name.s, name.n) == 0)
+    return p->op_cache[i].value;
+  const qir_op_def *def = qir_lookup_op(p->ctx, name.s, name.n);
+  if (def) {
+    p->op_cache[i].text = name.s;
+    p->op_cache[i].len = name.n;
+    p->op_cache[i].value = def;
+  }
+  return def;
+}
+
+const char *qir_text_intern_ident(qir_parser *p, qir_slice id) {
+  size_t i = text_slot(id);
+  if (p->ident_cache[i].len == id.n &&
+      memcmp(p->ident_cache[i].text, id.s, id.n) == 0)
+    return p->ident_cache[i].value;
+  const char *s = qir_intern(p->ctx, id.s, id.n);
+  p->ident_cache[i].text = id.s;
+  p->ident_cache[i].len = id.n;
+  p->ident_cache[i].value = s;
+  return s;
+}
+
 bool qir_text_build_op(qir_parser *p, qir_slice name, qir_pos name_pos,
                        qir_pos op_pos, bool has_types, bool has_loc) {
-  const qir_op_def *def = qir_lookup_op(p->ctx, name.s, name.n);
+  const qir_op_def *def = lookup_op(p, name);
   if (!def) {
     qir_text_error(p, name_pos, "unknown op '%.*s'", (int)name.n, name.s);
     return false;

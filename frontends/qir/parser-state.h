@@ -135,6 +135,14 @@ typedef struct qir_parser {
   qir_vec holders;   /* qir_text_holder */
   qir_vec scratch;   /* char: unescaped strings, dense bytes */
   qir_type_cache_entry type_cache[QIR_TEXT_TYPE_CACHE];
+  qir_type_cache_entry last_type; /* the last "tensor<...>" token */
+  /* Op definitions and interned identifiers by their text (direct
+   * mapped; a miss asks the context). */
+  struct {
+    const char *text;
+    size_t len;
+    const void *value;
+  } op_cache[64], ident_cache[64];
   const qir_type *scalar_types[QIR_NUM_SCALARS];
 } qir_parser;
 

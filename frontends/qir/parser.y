@@ -238,7 +238,7 @@ named_attr:
   ;
 
 attr_name:
-    any_ident                             { $$ = qir_intern(p->ctx, $1.s, $1.n); }
+    any_ident                             { $$ = qir_text_intern_ident(p, $1); }
   | STRING                                { FAIL_UNLESS($$ = qir_text_string_name(p, $1, @1)); }
   ;
 
