@@ -41,9 +41,10 @@ static bool in_comma_list(const char *list, const char *name) {
 }
 
 static void dump_module(const qir_pm_options *o, const char *when,
-                        const char *pass_name, qir_module *m) {
+                        const char *pass_name, bool failed, qir_module *m) {
   FILE *out = o->print_out ? o->print_out : stderr;
-  fprintf(out, "// -----// IR Dump %s %s //----- //\n", when, pass_name);
+  fprintf(out, "// -----// IR Dump %s %s%s //----- //\n", when, pass_name,
+          failed ? " Failed" : "");
   qir_print_options popts;
   qir_print_options_init(&popts);
   qir_print_module(out, m, o->print_opts ? o->print_opts : &popts);
@@ -207,14 +208,14 @@ bool qir_pipeline_run(qir_pipeline *pl, qir_module *m,
     qir_pass *p = pl->passes[i];
     const char *name = p->def->name;
     if (in_comma_list(o->print_before, name))
-      dump_module(o, "Before", name, m);
+      dump_module(o, "Before", name, false, m);
     double t0 = qir_now_seconds();
     ok = run_pass(p, m);
     p->seconds += qir_now_seconds() - t0;
+    if (o->print_after_all || in_comma_list(o->print_after, name))
+      dump_module(o, "After", name, !ok, m);
     if (!ok)
       break;
-    if (o->print_after_all || in_comma_list(o->print_after, name))
-      dump_module(o, "After", name, m);
     if (o->verify_each) {
       double v0 = qir_now_seconds();
       ok = verify_after(p, m);
