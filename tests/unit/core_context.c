@@ -179,6 +179,12 @@ START_TEST(debug_channels) {
   ck_assert(qir_debug_enabled(ctx, "cse"));
   ck_assert(!qir_debug_enabled(ctx, "dce"));
   ck_assert(!qir_debug_enabled(ctx, "fus"));
+  qir_debug_enable(ctx, ",,licm,");
+  ck_assert(qir_debug_enabled(ctx, "licm"));
+  ck_assert(!qir_debug_enabled(ctx, ""));
+  int evaluated = 0;
+  QIR_DEBUG(ctx, "dce", "%d", ++evaluated);
+  ck_assert_int_eq(evaluated, 0); /* arguments not evaluated when off */
   qir_debug_enable(ctx, "all");
   ck_assert(qir_debug_enabled(ctx, "dce"));
   qir_context_destroy(ctx);

@@ -63,6 +63,23 @@ START_TEST(type_uniquing) {
 }
 END_TEST
 
+START_TEST(many_types_stay_unique) {
+  qir_context *ctx = qir_context_create();
+  enum { N = 5000 };
+  static const qir_type *seen[N];
+  for (int i = 0; i < N; i++) {
+    int64_t d[] = {i, 3};
+    seen[i] = qir_tensor_of(ctx, QIR_F32, 2, d);
+  }
+  for (int i = 0; i < N; i++) {
+    int64_t d[] = {i, 3};
+    ck_assert_ptr_eq(qir_tensor_of(ctx, QIR_F32, 2, d), seen[i]);
+    ck_assert_int_eq(seen[i]->dims[0], i);
+  }
+  qir_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(quant_uniquing) {
   qir_context *ctx = qir_context_create();
   const qir_type *q = qir_quant_type_simple(ctx, QIR_I8, 0.0235, 3);
@@ -391,6 +408,7 @@ Suite *core_types_suite(void) {
   TCase *tc = tcase_create("types");
   tcase_add_test(tc, scalar_helpers);
   tcase_add_test(tc, type_uniquing);
+  tcase_add_test(tc, many_types_stay_unique);
   tcase_add_test(tc, quant_uniquing);
   tcase_add_test(tc, quant_validation_errors);
   tcase_add_test(tc, tensor_rejects_bad_shapes);
