@@ -1,5 +1,6 @@
 /* tests/unit/pass_pipeline.c - pipeline strings: passes, typed options and
  * the exact text of each error. */
+#include <signal.h>
 #include <string.h>
 
 #include "ir/pass/pass.h"
@@ -25,6 +26,12 @@ static bool record_options(qir_pass *p, void *unit) {
   return true;
 }
 
+/* Asks for an option with the wrong getter: a bug in the pass. */
+static bool misuse_options(qir_pass *p, void *unit) {
+  (void)unit;
+  return qir_pass_opt_int(p, "flag") != 0;
+}
+
 static const qir_pass_option_def opts[] = {
     {"flag", QIR_OPT_BOOL, "false", "a bool"},
     {"count", QIR_OPT_INT, "3", "an int"},
@@ -35,12 +42,17 @@ static const qir_pass_def opts_pass = {
     "test-opts", "Records its options", QIR_PASS_ON_MODULE, 4, opts,
     record_options};
 
+static const qir_pass_def misuse_pass = {
+    "test-misuse", "Uses its options wrongly", QIR_PASS_ON_MODULE, 4, opts,
+    misuse_options};
+
 static qir_context *ctx;
 static captured_diags diags;
 
 static void setup(void) {
   ctx = qir_context_create();
   ck_assert(qir_register_pass(ctx, &opts_pass));
+  ck_assert(qir_register_pass(ctx, &misuse_pass));
   pass_test_capture(ctx, &diags);
   memset(&seen, 0, sizeof seen);
 }
@@ -177,6 +189,11 @@ START_TEST(malformed_braces) {
 }
 END_TEST
 
+START_TEST(wrong_getter_is_an_internal_error) {
+  run_text("test-misuse"); /* aborts */
+}
+END_TEST
+
 static char *print_pipeline(const qir_pipeline *pl) {
   char *buf = NULL;
   size_t len = 0;
@@ -219,6 +236,7 @@ static Suite *pipeline_suite(void) {
   tcase_add_test(tc, bad_option_values);
   tcase_add_test(tc, malformed_braces);
   tcase_add_test(tc, printed_pipeline_reads_back);
+  tcase_add_test_raise_signal(tc, wrong_getter_is_an_internal_error, SIGABRT);
   suite_add_tcase(s, tc);
   return s;
 }
