@@ -5,7 +5,9 @@
  *
  * The pass `hello` emits one remark per function, at the function, with
  * the number of ops in its body, and counts the functions and ops it saw
- * (shown by -pass-stats). */
+ * (shown by -pass-stats).  The plugin also adds an op to the IR,
+ * `hello.mark`, which returns its operand unchanged:
+ *     %1 = hello.mark(%0) : tensor<1x8xf32> */
 #include <qir/qir.h>
 
 static bool hello_run(qir_pass *pass, void *unit) {
@@ -35,8 +37,35 @@ static const qir_pass_def hello_pass = {
     hello_run,
 };
 
+/* ---- The op: verifier, type inference, definition ----------------------- */
+
+static bool mark_verify(qir_op *op) {
+  if (!qir_type_is_tensor(qir_op_operand(op, 0)->type)) {
+    qir_op_emit_error(op, "operand must be a tensor");
+    return false;
+  }
+  return true;
+}
+
+static bool mark_infer(qir_op *op, const qir_type **out) {
+  out[0] = qir_op_operand(op, 0)->type;
+  return true;
+}
+
+static qir_op_def mark_op = {
+    .name = "hello.mark",
+    .min_operands = 1,
+    .max_operands = 1,
+    .num_results = 1,
+    .traits = QIR_TRAIT_PURE | QIR_TRAIT_SAME_TYPE,
+    .summary = "Returns its operand unchanged (an example op)",
+    .verify = mark_verify,
+    .infer = mark_infer,
+};
+
 static void hello_register(qir_context *ctx) {
   qir_register_pass(ctx, &hello_pass);
+  qir_register_op(ctx, &mark_op);
 }
 
 static const qir_plugin_info hello_info = {
