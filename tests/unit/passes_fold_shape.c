@@ -102,6 +102,27 @@ START_TEST(shape_infer_follows_changed_input) {
 }
 END_TEST
 
+/* A result whose element type cannot come from its operands: shape-infer
+ * reports it through the op and fails. */
+START_TEST(shape_infer_reports_element_clash) {
+  pt t;
+  pt_init(&t);
+  const qir_type *f32 = PT_TENSOR(&t, QIR_F32, 4);
+  const qir_type *f16 = PT_TENSOR(&t, QIR_F16, 4);
+  qir_func *f = pt_func(&t, "main", 1, f32, f16);
+  qir_value *x = pt_arg(f, 0);
+  qir_value *r = pt_op1(&t, QIR_OP_RELU, f16, 1, &x);
+  pt_return(&t, 1, &r);
+  ck_assert(!pt_run(&t, "shape-infer"));
+  ck_assert_uint_ge(t.errors, 1);
+  ck_assert_str_eq(t.first_error, "'relu' op result #0 has type "
+                                  "tensor<4xf16> but its operands give "
+                                  "tensor<4xf32>");
+  ck_assert_ptr_eq(r->type, f16);
+  pt_fini(&t);
+}
+END_TEST
+
 static void count_pass(const qir_pass_def *d, void *user) {
   (void)d;
   ++*(unsigned *)user;
@@ -143,6 +164,7 @@ Suite *passes_fold_shape_suite(void) {
   tcase_add_test(tc, fold_leaves_non_constants);
   tcase_add_test(tc, shape_infer_refines_types);
   tcase_add_test(tc, shape_infer_follows_changed_input);
+  tcase_add_test(tc, shape_infer_reports_element_clash);
   tcase_add_test(tc, registry_has_builtin_passes);
   suite_add_tcase(s, tc);
   return s;

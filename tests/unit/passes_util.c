@@ -8,7 +8,8 @@ static void count_errors(qir_context *ctx, const qir_diag *d, void *user) {
   (void)ctx;
   pt *t = user;
   if (d->severity == QIR_SEV_ERROR) {
-    t->errors++;
+    if (!t->errors++)
+      snprintf(t->first_error, sizeof t->first_error, "%s", d->message);
     snprintf(t->last_error, sizeof t->last_error, "%s", d->message);
   }
 }

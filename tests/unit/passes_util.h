@@ -11,6 +11,7 @@ typedef struct pt {
   qir_module *m;
   qir_builder b;
   unsigned errors;
+  char first_error[512];
   char last_error[512];
 } pt;
 
