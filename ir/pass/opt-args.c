@@ -32,6 +32,7 @@ typedef enum arg_id {
   A_DEBUGINFO,
   A_INLINE_LIMIT,
   A_PRINT_PASSES,
+  A_PRINT_OPS,
   A_HELP,
   A_VERSION,
 } arg_id;
@@ -85,6 +86,8 @@ static const arg_def arg_defs[] = {
      "Print dense data larger than this out of line (default 64, 0: never)"},
     {"print-passes", ARG_OPTIONAL, A_PRINT_PASSES, "[=markdown]",
      "List the registered passes and exit"},
+    {"print-ops", ARG_FLAG, A_PRINT_OPS, "",
+     "List the registered ops and exit"},
     {"help", ARG_FLAG, A_HELP, "", "Show this help and exit"},
     {"version", ARG_FLAG, A_VERSION, "", "Show the version and exit"},
 };
@@ -149,6 +152,7 @@ static bool set_flag(opt_config *c, arg_id id, bool v) {
   case A_DEBUG: c->debug_all = v; break;
   case A_ELIDE: c->elide_constants = v; break;
   case A_DEBUGINFO: c->print_debuginfo = v; break;
+  case A_PRINT_OPS: c->print_ops = v; break;
   case A_HELP: c->help = v; break;
   case A_VERSION: c->version = v; break;
   default: qir_die("option %d is not a flag", (int)id);
@@ -369,4 +373,23 @@ void opt_print_passes(qir_context *ctx, FILE *out, bool markdown) {
   text_list t = {out, 0};
   qir_foreach_pass_def(ctx, measure_name, &t.width);
   qir_foreach_pass_def(ctx, print_pass_line, &t);
+}
+
+static void measure_op_name(const qir_op_def *d, void *user) {
+  int *w = user;
+  int n = (int)strlen(d->name);
+  if (n > *w)
+    *w = n;
+}
+
+static void print_op_line(const qir_op_def *d, void *user) {
+  text_list *t = user;
+  fprintf(t->out, "%-*s  %s\n", t->width, d->name,
+          d->summary ? d->summary : "");
+}
+
+void opt_print_ops(qir_context *ctx, FILE *out) {
+  text_list t = {out, 0};
+  qir_foreach_op_def(ctx, measure_op_name, &t.width);
+  qir_foreach_op_def(ctx, print_op_line, &t);
 }

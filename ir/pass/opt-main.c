@@ -252,6 +252,10 @@ static int run_info_options(opt_config *c, qir_context *ctx) {
     opt_print_passes(ctx, stdout, c->print_passes == 2);
     return 0;
   }
+  if (c->print_ops) {
+    opt_print_ops(ctx, stdout);
+    return 0;
+  }
   return -1;
 }
 

@@ -19,6 +19,7 @@ typedef struct opt_config {
   bool elide_constants, print_debuginfo;
   long inline_limit;     /* -1: the default */
   int print_passes;      /* 0 no, 1 text, 2 markdown */
+  bool print_ops;
   bool help, version;
 } opt_config;
 
@@ -28,5 +29,6 @@ void opt_config_free(opt_config *c);
 bool opt_parse_args(opt_config *c, int argc, char **argv);
 void opt_print_help(qir_context *ctx, FILE *out);
 void opt_print_passes(qir_context *ctx, FILE *out, bool markdown);
+void opt_print_ops(qir_context *ctx, FILE *out);
 
 #endif
