@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/text_test.h"
 
@@ -246,6 +247,37 @@ START_TEST(test_print_every_op) {
 }
 END_TEST
 
+/* qir_write_module writes a file that qir_parse_file reads back. */
+START_TEST(test_print_write_and_parse_file) {
+  text_diags d;
+  qir_context *ctx = text_context(&d);
+  qir_module *m = text_parse(ctx, canonical);
+  char path[] = "/tmp/qir-text-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert(qir_write_module(ctx, path, m, NULL));
+  qir_module *m2 = qir_parse_file(ctx, path);
+  ck_assert_ptr_nonnull(m2);
+  char *s = text_print(m2);
+  ck_assert_str_eq(s, canonical);
+  free(s);
+  /* Errors in files name the file. */
+  FILE *f = fopen(path, "w");
+  fputs("func @f() {\n  %0 = nope()\n}\n", f);
+  fclose(f);
+  d.count = 0;
+  ck_assert_ptr_null(qir_parse_file(ctx, path));
+  ck_assert_str_eq(d.msg[0], "unknown op 'nope'");
+  ck_assert_uint_eq(d.line[0], 2);
+  ck_assert_ptr_null(qir_parse_file(ctx, "/nonexistent/dir/x.qir"));
+  unlink(path);
+  qir_module_destroy(m);
+  qir_module_destroy(m2);
+  qir_context_destroy(ctx);
+}
+END_TEST
+
 Suite *text_print_suite(void) {
   Suite *s = suite_create("text_print");
   TCase *tc = tcase_create("print");
@@ -256,6 +288,7 @@ Suite *text_print_suite(void) {
   tcase_add_test(tc, test_print_options);
   tcase_add_test(tc, test_print_op_line);
   tcase_add_test(tc, test_print_every_op);
+  tcase_add_test(tc, test_print_write_and_parse_file);
   suite_add_tcase(s, tc);
   return s;
 }
