@@ -237,13 +237,8 @@ static bool parse_one(opt_config *c, int argc, char **argv, int *i) {
       return false;
     return set_flag(c, d->id, v);
   }
-  if (d->kind == ARG_OPTIONAL) {
-    if (!eq) {
-      c->print_passes = 1;
-      return true;
-    }
-    return set_value(c, shown, d->id, eq + 1);
-  }
+  if (d->kind == ARG_OPTIONAL) /* the only one: -print-passes[=markdown] */
+    return set_value(c, shown, d->id, eq ? eq + 1 : "text");
   if (eq)
     return set_value(c, shown, d->id, eq + 1);
   if (*i + 1 >= argc)
