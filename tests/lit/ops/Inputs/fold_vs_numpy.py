@@ -83,9 +83,17 @@ def movement_cases():
                np.take(a, np.where(idx < 0, idx + d, idx), axis=ax))
 
 
-def folded(src):
-    out = subprocess.run([QIR_OPT, '-', '-pass=fold'], input=src,
+def fold_all(sources):
+    """Runs qir-opt once over every case; the folded output of each."""
+    out = subprocess.run([QIR_OPT, '-', '-split-input-file', '-pass=fold'],
+                         input='// -----\n'.join(sources),
                          capture_output=True, text=True, check=True).stdout
+    chunks = re.split(r'^// -----$', out, flags=re.M)
+    assert len(chunks) == len(sources), 'qir-opt printed %d chunks' % len(chunks)
+    return chunks
+
+
+def folded(out):
     m = re.search(r'%r = constant \{value = (dense|dense_resource)<(.*?)> : '
                   r'tensor<([^>]*)>', out)
     if not m:
@@ -106,28 +114,30 @@ def folded(src):
 
 
 def main():
-    checked = bad = 0
+    cases = []
     for gen in (binary_cases, reduce_cases, movement_cases):
         for op, ins, attr, want in gen():
-            want = np.asarray(want)
             lines = ['  %%c%d = constant {value = %s} : %s'
                      % (i, dense(a, el), tensor_type(a.shape, el))
                      for i, (a, el) in enumerate(ins)]
             lines.append('  %%r = %s(%s)%s' % (
                 op, ', '.join('%%c%d' % i for i in range(len(ins))), attr))
             src = 'func @f() -> () {\n%s\n  return()\n}\n' % '\n'.join(lines)
-            shape, vals = folded(src)
-            checked += 1
-            if shape is None:
-                print('not folded: %s%s' % (op, attr))
-                bad += 1
-            elif shape != list(want.shape) or not np.allclose(
-                    vals, want.reshape(-1).astype(np.float64), rtol=1e-6):
-                print('mismatch: %s%s: got %s %s, want %s %s' % (
-                    op, attr, shape, vals[:6], list(want.shape),
-                    want.reshape(-1)[:6]))
-                bad += 1
-    print('checked %d cases, %d mismatches' % (checked, bad))
+            cases.append((op, attr, np.asarray(want), src))
+    bad = 0
+    for (op, attr, want, _), out in zip(cases,
+                                        fold_all([c[3] for c in cases])):
+        shape, vals = folded(out)
+        if shape is None:
+            print('not folded: %s%s' % (op, attr))
+            bad += 1
+        elif shape != list(want.shape) or not np.allclose(
+                vals, want.reshape(-1).astype(np.float64), rtol=1e-6):
+            print('mismatch: %s%s: got %s %s, want %s %s' % (
+                op, attr, shape, vals[:6], list(want.shape),
+                want.reshape(-1)[:6]))
+            bad += 1
+    print('checked %d cases, %d mismatches' % (len(cases), bad))
     return 1 if bad else 0
 
 
