@@ -121,6 +121,9 @@ bool qir_load_plugin(qir_context *ctx, const char *path) {
   }
   /* Closed when the context goes, after everything registered is unused. */
   qir_context_add_cleanup(ctx, close_plugin, remember_loaded(ctx, handle));
+  QIR_DEBUG(ctx, "plugin", "loaded '%s' %s from %s\n",
+            info->name ? info->name : "?",
+            info->version ? info->version : "?", path);
   info->register_fn(ctx);
   return true;
 }
