@@ -62,6 +62,68 @@ START_TEST(fold_leaves_non_constants) {
 }
 END_TEST
 
+/* A folder that answers with a value of another type than its result's
+ * (here always f16 data for an f32 result). */
+static bool fold_to_wrong_type(qir_op *op, const qir_attr *const *operands,
+                               const qir_attr **out) {
+  (void)operands;
+  const qir_type *t = op->results[0].type;
+  const qir_type *f16 = qir_tensor_of(op->ctx, QIR_F16, t->rank, t->dims);
+  double zero = 0;
+  out[0] = qir_attr_dense_from_f64(op->ctx, f16, &zero);
+  return true;
+}
+
+static bool fold_to_zero(qir_op *op, const qir_attr *const *operands,
+                         const qir_attr **out) {
+  (void)operands;
+  double zero = 0;
+  out[0] = qir_attr_dense_from_f64(op->ctx, op->results[0].type, &zero);
+  return true;
+}
+
+static qir_op_def wrong_fold_def = {
+    "test.wrong_fold", 0, 1, 1, 1, QIR_TRAIT_PURE, "folds to another type",
+    NULL, NULL, fold_to_wrong_type, NULL};
+static qir_op_def zero_fold_def = {
+    "test.zero_fold", 0, 1, 1, 1, QIR_TRAIT_PURE, "folds to zero",
+    NULL, NULL, fold_to_zero, NULL};
+static qir_op_def impure_fold_def = {
+    "test.impure_fold", 0, 1, 1, 1, 0, "folds to zero, has side effects",
+    NULL, NULL, fold_to_zero, NULL};
+
+static qir_value *plugin_op(pt *t, qir_op_def *def, qir_value *x) {
+  qir_op *op = qir_build_typed(&t->b, def, 1, &x, 1, &x->type, 0, NULL);
+  ck_assert_ptr_nonnull(op);
+  return qir_op_result(op, 0);
+}
+
+/* fold keeps ops whose folder gives a value of the wrong type, and ops
+ * that are not pure; it folds a plugin op whose folder needs no constant
+ * operand. */
+START_TEST(fold_checks_folder_results) {
+  pt t;
+  pt_init(&t);
+  ck_assert(qir_register_op(t.ctx, &wrong_fold_def));
+  ck_assert(qir_register_op(t.ctx, &zero_fold_def));
+  ck_assert(qir_register_op(t.ctx, &impure_fold_def));
+  const qir_type *ty = PT_TENSOR(&t, QIR_F32, 1);
+  qir_func *f = pt_func(&t, "main", 1, ty, ty);
+  qir_value *x = pt_arg(f, 0);
+  qir_value *vals[3] = {plugin_op(&t, &wrong_fold_def, x),
+                        plugin_op(&t, &zero_fold_def, x),
+                        plugin_op(&t, &impure_fold_def, x)};
+  const qir_type *types[3] = {ty, ty, ty};
+  qir_func_set_result_types(f, 3, types);
+  pt_return(&t, 3, vals);
+  ck_assert_msg(pt_run(&t, "fold"), "%s", t.last_error);
+  ck_assert_ptr_eq(pt_returned(f, 0), vals[0]);
+  ck_assert_ptr_nonnull(qir_value_constant(pt_returned(f, 1)));
+  ck_assert_ptr_eq(pt_returned(f, 2), vals[2]);
+  pt_fini(&t);
+}
+END_TEST
+
 START_TEST(shape_infer_refines_types) {
   pt t;
   pt_init(&t);
@@ -162,6 +224,7 @@ Suite *passes_fold_shape_suite(void) {
   tcase_add_test(tc, fold_adds_constants_keeping_name);
   tcase_add_test(tc, fold_shape_of_static_argument);
   tcase_add_test(tc, fold_leaves_non_constants);
+  tcase_add_test(tc, fold_checks_folder_results);
   tcase_add_test(tc, shape_infer_refines_types);
   tcase_add_test(tc, shape_infer_follows_changed_input);
   tcase_add_test(tc, shape_infer_reports_element_clash);
