@@ -190,6 +190,22 @@ static bool load_plugins(opt_config *c, qir_context *ctx) {
   return true;
 }
 
+static void offer_pass_name(const qir_pass_def *d, void *user) {
+  qir_close_match_offer(user, d->name);
+}
+
+static bool unknown_pass_in_list(qir_context *ctx, const char *name,
+                                 const char *flag) {
+  qir_close_match m;
+  qir_close_match_init(&m, name, strlen(name));
+  qir_foreach_pass_def(ctx, offer_pass_name, &m);
+  fprintf(stderr, "qir-opt: error: unknown pass '%s' in -%s", name, flag);
+  if (m.best)
+    fprintf(stderr, "; did you mean '%s'?", m.best);
+  fputc('\n', stderr);
+  return false;
+}
+
 /* Every name of a -print-after/-print-before list must be a pass. */
 static bool check_pass_list(qir_context *ctx, const char *list,
                             const char *flag) {
@@ -199,10 +215,8 @@ static bool check_pass_list(qir_context *ctx, const char *list,
   bool ok = true;
   for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && ok;
        t = strtok_r(NULL, ",", &save))
-    if (!qir_lookup_pass(ctx, t)) {
-      fprintf(stderr, "qir-opt: error: unknown pass '%s' in -%s\n", t, flag);
-      ok = false;
-    }
+    if (!qir_lookup_pass(ctx, t))
+      ok = unknown_pass_in_list(ctx, t, flag);
   free(copy);
   return ok;
 }
