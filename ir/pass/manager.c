@@ -53,6 +53,8 @@ static void dump_module(const qir_pm_options *o, const char *when,
 }
 
 static bool run_pass_once(qir_pass *p, qir_module *m) {
+  if (!p->def->run)
+    qir_die("pass '%s' has no run function", p->def->name);
   if (p->def->unit == QIR_PASS_ON_MODULE)
     return p->def->run(p, m);
   qir_func *f = m->first;
