@@ -79,15 +79,12 @@ double onnx_attr_float(const onnx_node *n, const char *name, double dflt) {
   return a && a->has_f ? a->f : dflt;
 }
 
-const char *onnx_attr_string(const onnx_node *n, const char *name) {
-  static char buf[256];
+const char *onnx_attr_string(onnx_importer *imp, const onnx_node *n,
+                             const char *name) {
   const onnx_attr *a = onnx_find_attr(n, name);
   if (!a || !a->has_s)
     return NULL;
-  size_t len = a->s.len < sizeof buf - 1 ? a->s.len : sizeof buf - 1;
-  memcpy(buf, a->s.data, len);
-  buf[len] = 0;
-  return buf;
+  return qir_intern(imp->ctx, (const char *)a->s.data, a->s.len);
 }
 
 int onnx_attr_ints(onnx_importer *imp, const onnx_node *n, const char *name,
@@ -450,6 +447,15 @@ int onnx_const_floats(onnx_importer *imp, qir_value *v, const char *what,
   for (int64_t i = 0; i < n; i++)
     out[i] = qir_dense_get_f64(a, i);
   return (int)n;
+}
+
+bool onnx_check_dims(onnx_importer *imp, const char *what, int n,
+                     const int64_t *v) {
+  for (int i = 0; i < n; i++)
+    if (v[i] < 0 || v[i] > ONNX_MAX_TENSOR_ELEMENTS)
+      return onnx_error(imp, "%s has an absurd value %lld", what,
+                        (long long)v[i]);
+  return true;
 }
 
 bool onnx_norm_axis(onnx_importer *imp, int64_t axis, unsigned rank,

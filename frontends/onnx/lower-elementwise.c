@@ -209,7 +209,7 @@ bool onnx_lower_softsign(onnx_importer *imp, const onnx_node *node,
 
 bool onnx_lower_gelu(onnx_importer *imp, const onnx_node *node,
                      qir_value *const *in, unsigned nin, qir_value **out) {
-  const char *approx = onnx_attr_string(node, "approximate");
+  const char *approx = onnx_attr_string(imp, node, "approximate");
   if (approx && strcmp(approx, "none") != 0 && strcmp(approx, "tanh") != 0)
     return onnx_error(imp, "unknown approximate '%s'", approx);
   qir_named_attr a = onnx_named(imp, "approximate",

@@ -31,7 +31,7 @@ static bool read_pair(onnx_importer *imp, const onnx_node *node,
     return onnx_error(imp, "attribute '%s' has %d values; expected %u", name,
                       n, nsp);
   for (unsigned i = 0; i < nsp; i++)
-    if (out[i] < 1)
+    if (out[i] < 1 || out[i] > ONNX_MAX_TENSOR_ELEMENTS)
       return onnx_error(imp, "attribute '%s' must be positive", name);
   return true;
 }
@@ -68,9 +68,11 @@ static bool read_window(onnx_importer *imp, const onnx_node *node,
   for (int i = 0; i < n; i++) {
     if (pads[i] < 0)
       return onnx_error(imp, "negative pads are not supported");
+    if (pads[i] > ONNX_MAX_TENSOR_ELEMENTS)
+      return onnx_error(imp, "absurd pad %lld", (long long)pads[i]);
     w->pads[i] = pads[i];
   }
-  w->auto_pad = onnx_attr_string(node, "auto_pad");
+  w->auto_pad = onnx_attr_string(imp, node, "auto_pad");
   if (w->auto_pad && (!*w->auto_pad || strcmp(w->auto_pad, "NOTSET") == 0))
     w->auto_pad = NULL;
   if (w->auto_pad && strcmp(w->auto_pad, "VALID") != 0 &&

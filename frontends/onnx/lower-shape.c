@@ -200,8 +200,8 @@ bool onnx_lower_split(onnx_importer *imp, const onnx_node *node,
   int64_t sum = 0;
   const qir_type *types[64];
   for (unsigned i = 0; i < nout; i++) {
-    if (sizes[i] < 0)
-      return onnx_error(imp, "negative split size");
+    if (sizes[i] < 0 || sizes[i] > ONNX_MAX_TENSOR_ELEMENTS)
+      return onnx_error(imp, "invalid split size %lld", (long long)sizes[i]);
     sum += sizes[i];
     int64_t dims[QIR_MAX_RANK];
     memcpy(dims, t->dims, t->rank * sizeof *dims);
@@ -462,7 +462,9 @@ bool onnx_lower_pad(onnx_importer *imp, const onnx_node *node,
   for (unsigned i = 0; i < 2 * rank; i++)
     if (pads[i] < 0)
       return onnx_error(imp, "negative pads are not supported");
-  const char *mode = onnx_attr_string(node, "mode");
+  if (!onnx_check_dims(imp, "pads", (int)(2 * rank), pads))
+    return false;
+  const char *mode = onnx_attr_string(imp, node, "mode");
   if (mode && strcmp(mode, "constant") != 0 && strcmp(mode, "reflect") != 0 &&
       strcmp(mode, "edge") != 0)
     return onnx_error(imp, "pad mode '%s' is not supported", mode);
@@ -525,9 +527,8 @@ bool onnx_lower_resize(onnx_importer *imp, const onnx_node *node,
     return false;
   qir_value *x = in[0];
   unsigned rank = x->type->rank;
-  const char *mode = onnx_attr_string(node, "mode");
-  char mode_buf[32];
-  snprintf(mode_buf, sizeof mode_buf, "%s", mode ? mode : "nearest");
+  const char *mode = onnx_attr_string(imp, node, "mode");
+  const char *mode_buf = mode ? mode : "nearest";
   int64_t sizes[QIR_MAX_RANK];
   double scales[QIR_MAX_RANK];
   if (imp->opset < 11) {
@@ -541,16 +542,13 @@ bool onnx_lower_resize(onnx_importer *imp, const onnx_node *node,
     return emit_resize(imp, x, sizes, mode_buf, "asymmetric", "floor", -0.75,
                        out);
   }
-  const char *coord = onnx_attr_string(node, "coordinate_transformation_mode");
-  char coord_buf[32];
-  snprintf(coord_buf, sizeof coord_buf, "%s", coord ? coord : "half_pixel");
+  const char *coord = onnx_attr_string(imp, node, "coordinate_transformation_mode");
+  const char *coord_buf = coord ? coord : "half_pixel";
   if (strcmp(coord_buf, "tf_crop_and_resize") == 0)
     return onnx_error(imp, "coordinate_transformation_mode "
                            "'tf_crop_and_resize' is not supported");
-  const char *nearest = onnx_attr_string(node, "nearest_mode");
-  char nearest_buf[32];
-  snprintf(nearest_buf, sizeof nearest_buf, "%s",
-           nearest ? nearest : "round_prefer_floor");
+  const char *nearest = onnx_attr_string(imp, node, "nearest_mode");
+  const char *nearest_buf = nearest ? nearest : "round_prefer_floor";
   if (onnx_attr_int(node, "exclude_outside", 0))
     return onnx_error(imp, "exclude_outside = 1 is not supported");
   if (onnx_find_attr(node, "axes") ||
@@ -563,6 +561,8 @@ bool onnx_lower_resize(onnx_importer *imp, const onnx_node *node,
     return false;
   if (ns > 0 && (unsigned)ns != rank)
     return onnx_error(imp, "%d sizes for rank %u", ns, rank);
+  if (ns > 0 && !onnx_check_dims(imp, "sizes", ns, sizes))
+    return false;
   if (ns <= 0) {
     int nsc = -1;
     if (nin > 2 && in[2] &&
@@ -593,9 +593,8 @@ bool onnx_lower_upsample(onnx_importer *imp, const onnx_node *node,
   int64_t sizes[QIR_MAX_RANK];
   if (!sizes_from_scales(imp, in[0], scales, n, sizes))
     return false;
-  const char *mode = onnx_attr_string(node, "mode");
-  char mode_buf[32];
-  snprintf(mode_buf, sizeof mode_buf, "%s", mode ? mode : "nearest");
+  const char *mode = onnx_attr_string(imp, node, "mode");
+  const char *mode_buf = mode ? mode : "nearest";
   return emit_resize(imp, in[0], sizes, mode_buf, "asymmetric", "floor",
                      -0.75, out);
 }
@@ -621,7 +620,7 @@ bool onnx_lower_expand(onnx_importer *imp, const onnx_node *node,
     return onnx_error(imp, "expected 2 inputs");
   int64_t shape[QIR_MAX_RANK];
   int n = onnx_const_ints(imp, in[1], "shape", shape, QIR_MAX_RANK);
-  if (n < 0)
+  if (n < 0 || !onnx_check_dims(imp, "shape", n, shape))
     return false;
   const qir_type *t = in[0]->type;
   unsigned r = t->rank > (unsigned)n ? t->rank : (unsigned)n;
@@ -644,7 +643,7 @@ bool onnx_lower_tile(onnx_importer *imp, const onnx_node *node,
     return onnx_error(imp, "expected 2 inputs");
   int64_t reps[QIR_MAX_RANK];
   int n = onnx_const_ints(imp, in[1], "repeats", reps, QIR_MAX_RANK);
-  if (n < 0)
+  if (n < 0 || !onnx_check_dims(imp, "repeats", n, reps))
     return false;
   if ((unsigned)n != in[0]->type->rank)
     return onnx_error(imp, "repeats has %d values for rank %u", n,
@@ -664,7 +663,7 @@ static bool lower_depth_space(onnx_importer *imp, const onnx_node *node,
   qir_named_attr attrs[2];
   unsigned n = 0;
   attrs[n++] = onnx_named(imp, "blocksize", qir_attr_int(imp->ctx, bs));
-  const char *mode = onnx_attr_string(node, "mode");
+  const char *mode = onnx_attr_string(imp, node, "mode");
   if (op_id == QIR_OP_DEPTH_TO_SPACE)
     attrs[n++] = onnx_named(imp, "mode",
                             qir_attr_cstr(imp->ctx, mode ? mode : "DCR"));

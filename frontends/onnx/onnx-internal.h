@@ -66,8 +66,9 @@ bool onnx_error(onnx_importer *imp, const char *fmt, ...) QIR_PRINTF(2, 3);
 const onnx_attr *onnx_find_attr(const onnx_node *n, const char *name);
 int64_t onnx_attr_int(const onnx_node *n, const char *name, int64_t dflt);
 double onnx_attr_float(const onnx_node *n, const char *name, double dflt);
-/* NULL when absent. */
-const char *onnx_attr_string(const onnx_node *n, const char *name);
+/* The string attribute (interned), NULL when absent. */
+const char *onnx_attr_string(onnx_importer *imp, const onnx_node *n,
+                             const char *name);
 /* Count, or -1 when absent; fails (error) when more than max. */
 int onnx_attr_ints(onnx_importer *imp, const onnx_node *n, const char *name,
                    int64_t *out, unsigned max);
@@ -103,6 +104,9 @@ int onnx_const_ints(onnx_importer *imp, qir_value *v, const char *what,
                     int64_t *out, unsigned max);
 int onnx_const_floats(onnx_importer *imp, qir_value *v, const char *what,
                       double *out, unsigned max);
+/* Checks that n dims/sizes read from the model lie in [0, 2^31]. */
+bool onnx_check_dims(onnx_importer *imp, const char *what, int n,
+                     const int64_t *v);
 /* Normalizes a possibly negative axis; false (error) when out of range. */
 bool onnx_norm_axis(onnx_importer *imp, int64_t axis, unsigned rank,
                     int64_t *out);
