@@ -40,6 +40,15 @@ static bool run_break_ir(qir_pass *p, void *unit) {
   return true;
 }
 
+/* A remark located in another file, at the function's line. */
+static bool run_other_file(qir_pass *p, void *unit) {
+  qir_func *f = unit;
+  qir_context *ctx = qir_pass_context(p);
+  qir_emit_remark(ctx, qir_loc_make(ctx, "other.qir", f->loc.line, 1),
+                  "in another file");
+  return true;
+}
+
 static bool run_stats(qir_pass *p, void *unit) {
   qir_func *f = unit;
   qir_pass_stat(p, "functions", 1);
@@ -91,6 +100,8 @@ static const qir_pass_def passes[] = {
      run_break_ir},
     {"test-stats", "Counts functions and ops", QIR_PASS_ON_FUNC, 0, NULL,
      run_stats},
+    {"test-other-file", "Remarks in another file", QIR_PASS_ON_FUNC, 0, NULL,
+     run_other_file},
     {"test-module", "Counts the functions of the module", QIR_PASS_ON_MODULE,
      0, NULL, run_module},
     {"test-rename", "Names the first result of each function",
