@@ -358,6 +358,9 @@ tensor_type:
   | TENSOR_OPEN quant_type '>'            { FAIL_UNLESS($$ = qir_text_tensor_type(p, $1, @1, $2)); }
   | TENSOR_OPEN IDENT
         { qir_text_error(p, @2, "unknown element type '%.*s'", (int)$2.n, $2.s); YYABORT; }
+  | TENSOR_OPEN INT
+        { qir_text_error(p, @2, "expected 'x' and an element type after dimension '%.*s'",
+                         (int)$2.n, $2.s); YYABORT; }
   ;
 
 quant_type:
