@@ -268,6 +268,7 @@ END_TEST
 Suite *core_attrs_suite(void) {
   Suite *s = suite_create("core_attrs");
   TCase *tc = tcase_create("attrs");
+  tcase_set_timeout(tc, 60); /* slow under sanitizers on a busy machine */
   tcase_add_test(tc, scalar_attrs_uniqued);
   tcase_add_test(tc, array_equality_and_hash);
   tcase_add_test(tc, get_ints_and_floats);

@@ -244,6 +244,7 @@ END_TEST
 Suite *core_context_suite(void) {
   Suite *s = suite_create("core_context");
   TCase *tc = tcase_create("context");
+  tcase_set_timeout(tc, 60); /* slow under sanitizers on a busy machine */
   tcase_add_test(tc, intern_same_pointer);
   tcase_add_test(tc, intern_embedded_nul_and_empty);
   tcase_add_test(tc, intern_many_strings);

@@ -221,6 +221,7 @@ END_TEST
 Suite *core_diag_suite(void) {
   Suite *s = suite_create("core_diag");
   TCase *tc = tcase_create("diag");
+  tcase_set_timeout(tc, 60); /* slow under sanitizers on a busy machine */
   tcase_add_test(tc, print_with_caret);
   tcase_add_test(tc, print_caret_keeps_tabs_and_strips_cr);
   tcase_add_test(tc, print_without_source_or_location);

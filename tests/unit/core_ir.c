@@ -471,6 +471,7 @@ END_TEST
 Suite *core_ir_suite(void) {
   Suite *s = suite_create("core_ir");
   TCase *tc = tcase_create("ir");
+  tcase_set_timeout(tc, 60); /* slow under sanitizers on a busy machine */
   tcase_add_test(tc, use_lists_add_and_remove);
   tcase_add_test(tc, replace_all_uses);
   tcase_add_test(tc, set_operands_changes_count);

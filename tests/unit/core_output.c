@@ -209,6 +209,7 @@ END_TEST
 Suite *core_output_suite(void) {
   Suite *s = suite_create("core_output");
   TCase *tc = tcase_create("output");
+  tcase_set_timeout(tc, 60); /* slow under sanitizers on a busy machine */
   tcase_add_test(tc, output_commit_replaces_destination);
   tcase_add_test(tc, output_abort_leaves_nothing);
   tcase_add_test(tc, output_open_error);
