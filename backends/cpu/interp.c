@@ -563,12 +563,27 @@ static void input_name(const qir_interp *it, unsigned i, char *buf,
     snprintf(buf, size, "%u", i);
 }
 
+/* The input's type, or a one-element tensor for a one-element input
+ * (scalars stored as [1] and the like), or u16 bits for a bf16 input. */
+static bool input_compatible(const qir_tensor *t, const qir_type *type) {
+  if (qir_tensor_matches_type(t, type))
+    return true;
+  qir_tensor u = *t;
+  if (t->scalar == QIR_U16 && type->scalar == QIR_BF16) {
+    u.scalar = QIR_BF16;
+    if (qir_tensor_matches_type(&u, type))
+      return true;
+  }
+  return u.scalar == type->scalar && qir_tensor_numel(&u) == 1 &&
+         qir_tensor_num_elements(type) == 1;
+}
+
 bool qir_interp_set_input(qir_interp *it, unsigned i, const qir_tensor *t) {
   QIR_ASSERT(i < it->num_inputs);
   slot *s = &it->slots[it->input_slots[i]];
   char name[128], want[256], got[256];
   input_name(it, i, name, sizeof name);
-  if (!qir_tensor_matches_type(t, s->value->type)) {
+  if (!input_compatible(t, s->value->type)) {
     qir_tensor_format_shape(&s->t, want, sizeof want);
     qir_tensor_format_shape(t, got, sizeof got);
     qir_emit_error(it->ctx, qir_loc_unknown(),
@@ -593,9 +608,11 @@ static qir_scalar staged_scalar(int conv, const qir_tensor *t) {
     return t->scalar;
   if (qir_scalar_is_float(t->scalar))
     return QIR_F32;
-  if (conv == QK_NUM && t->scalar != QIR_I1)
-    return QIR_I64;
-  return t->scalar;
+  if (t->scalar == QIR_I1)
+    return t->scalar;
+  /* Integers: i64 for NUM kernels; float kernels (pooling, resize...)
+   * compute in f32, exact for 8- and 16-bit storage. */
+  return conv == QK_NUM ? QIR_I64 : QIR_F32;
 }
 
 static void stage(staged *st, const qir_tensor *t, qir_scalar to, bool copy) {

@@ -218,6 +218,47 @@ static int64_t pad_index(const void *ctx, unsigned d, int64_t i,
   return s < dim ? s : period - s;
 }
 
+/* Pads row by row: a row of the output (all dims but the last) maps to
+ * one input row or to the fill; inside a row the middle is one memcpy. */
+static void pad_rows(const qir_kargs *k, const pad_ctx *c, const uint8_t *fill) {
+  const qir_tensor *x = k->in[0], *y = k->out[0];
+  size_t es = esize(x);
+  unsigned r = y->rank;
+  if (r == 0) {
+    memcpy(y->data, x->data, es);
+    return;
+  }
+  int64_t xst[QIR_MAX_RANK], idx[QIR_MAX_RANK] = {0};
+  strides_of(x, xst);
+  int64_t ow = y->dims[r - 1], iw = x->dims[r - 1], left = c->pads[r - 1];
+  int64_t rows = ow ? qk_numel(y) / ow : 0;
+  uint8_t *dst = y->data;
+  const uint8_t *src = x->data;
+  for (int64_t row = 0; row < rows; row++, dst += (size_t)ow * es) {
+    int64_t off = 0;
+    bool inside = true;
+    for (unsigned d = 0; d + 1 < r && inside; d++) {
+      int64_t s = pad_index(c, d, idx[d], x->dims[d]);
+      inside = s >= 0;
+      off += s * xst[d];
+    }
+    for (int64_t j = 0; j < ow; j++) {
+      if (inside && j == left && iw > 0 && left >= 0 && left + iw <= ow) {
+        memcpy(dst + (size_t)j * es, src + (size_t)off * es, (size_t)iw * es);
+        j += iw - 1;
+        continue;
+      }
+      int64_t s = inside ? pad_index(c, r - 1, j, iw) : -1;
+      memcpy(dst + (size_t)j * es, s >= 0 ? src + (size_t)(off + s) * es : fill, es);
+    }
+    for (int d = (int)r - 2; d >= 0; d--) {
+      if (++idx[d] < y->dims[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
 bool qir_cpu_k_pad(const qir_kargs *k) {
   const qir_tensor *x = k->in[0];
   pad_ctx c;
@@ -239,7 +280,7 @@ bool qir_cpu_k_pad(const qir_kargs *k) {
   } else {
     qir_convert(QIR_F64, &v, x->scalar, fill, 1);
   }
-  map_copy(k, pad_index, &c, fill);
+  pad_rows(k, &c, fill);
   return true;
 }
 
