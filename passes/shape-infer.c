@@ -69,7 +69,10 @@ static const qir_type *merge_types(qir_op *op, unsigned i,
   }
   int64_t dims[QIR_MAX_RANK];
   merge_dims(declared, inferred, dims);
-  return qir_tensor_type(op->ctx, declared->elem, inferred->rank, dims);
+  const qir_type *merged =
+      qir_tensor_type(op->ctx, declared->elem, inferred->rank, dims);
+  QIR_ASSERT(merged); /* dims and element come from valid types */
+  return merged;
 }
 
 /* Computes the inferred result types into out; false when the op has no
