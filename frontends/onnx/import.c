@@ -161,19 +161,38 @@ static onnx_binding *binding_find(onnx_importer *imp, const char *name) {
 
 /* ---- Value names -------------------------------------------------------- */
 
+/* The taken value names: a set of interned pointers (open addressing). */
 static bool name_taken(onnx_importer *imp, const char *name) {
-  for (size_t i = 0; i < imp->taken_len; i++)
+  if (!imp->taken_cap)
+    return false;
+  size_t mask = imp->taken_cap - 1;
+  for (size_t i = hash_ptr(name) & mask; imp->taken[i]; i = (i + 1) & mask)
     if (imp->taken[i] == name)
       return true;
   return false;
 }
 
+static void taken_insert(const char **set, size_t cap, const char *name) {
+  size_t mask = cap - 1;
+  size_t i = hash_ptr(name) & mask;
+  while (set[i])
+    i = (i + 1) & mask;
+  set[i] = name;
+}
+
 static void take_name(onnx_importer *imp, const char *name) {
-  if (imp->taken_len == imp->taken_cap) {
-    imp->taken_cap = imp->taken_cap ? 2 * imp->taken_cap : 64;
-    imp->taken = qir_xrealloc(imp->taken, imp->taken_cap * sizeof *imp->taken);
+  if (2 * (imp->taken_len + 1) > imp->taken_cap) {
+    size_t cap = imp->taken_cap ? 2 * imp->taken_cap : 64;
+    const char **set = qir_xcalloc(cap, sizeof *set);
+    for (size_t i = 0; i < imp->taken_cap; i++)
+      if (imp->taken[i])
+        taken_insert(set, cap, imp->taken[i]);
+    free(imp->taken);
+    imp->taken = set;
+    imp->taken_cap = cap;
   }
-  imp->taken[imp->taken_len++] = name;
+  taken_insert(imp->taken, imp->taken_cap, name);
+  imp->taken_len++;
 }
 
 static bool valid_name_char(char c) {
