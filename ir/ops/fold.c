@@ -79,6 +79,66 @@ static bool ewise_init(qir_context *ctx, ewise *e,
   return true;
 }
 
+/* ---- Computed values --------------------------------------------------- */
+
+/* float -> integer: truncate toward zero and saturate; NaN gives 0. */
+static int64_t float_to_int(double v, qir_scalar s) {
+  if (isnan(v))
+    return 0;
+  if (s == QIR_I1)
+    return v != 0;
+  double lo = (double)qir_scalar_min(s), hi = (double)qir_scalar_max(s);
+  v = trunc(v);
+  if (v <= lo)
+    return qir_scalar_min(s);
+  if (v >= hi)
+    return qir_scalar_max(s);
+  return (int64_t)v;
+}
+
+/* Values being computed, as doubles (floats) or as int64s. */
+typedef struct values {
+  int64_t n;
+  bool is_float;
+  double *f;
+  int64_t *i;
+} values;
+
+static void values_init(values *v, int64_t n, bool is_float) {
+  v->n = n;
+  v->is_float = is_float;
+  v->f = is_float ? qir_xcalloc((size_t)n + 1, sizeof *v->f) : NULL;
+  v->i = is_float ? NULL : qir_xcalloc((size_t)n + 1, sizeof *v->i);
+}
+
+static void values_free(values *v) {
+  free(v->f);
+  free(v->i);
+}
+
+/* A dense of type t holding the values converted to t's element type
+ * (floats round to nearest even, doubles into integers truncate and
+ * saturate, integers wrap).  With `splat`, the one value fills t. */
+static const qir_attr *values_dense(qir_context *ctx, const qir_type *t,
+                                    bool splat, values *v) {
+  const qir_type *dt = splat ? qir_tensor_type(ctx, t->elem, 0, NULL) : t;
+  bool to_float = qir_scalar_is_float(t->scalar);
+  if (to_float && !v->is_float) {
+    v->f = qir_xcalloc((size_t)v->n + 1, sizeof *v->f);
+    for (int64_t k = 0; k < v->n; k++)
+      v->f[k] = (double)v->i[k];
+  } else if (!to_float && v->is_float) {
+    v->i = qir_xcalloc((size_t)v->n + 1, sizeof *v->i);
+    for (int64_t k = 0; k < v->n; k++)
+      v->i[k] = float_to_int(v->f[k], QIR_I64);
+  }
+  const qir_attr *a = to_float ? qir_attr_dense_from_f64(ctx, dt, v->f)
+                               : qir_attr_dense_from_i64(ctx, dt, v->i);
+  if (a && splat)
+    a = qir_attr_dense_splat(ctx, t, qir_fold_elem(a, 0));
+  return a;
+}
+
 /* ---- Elementwise binary ---------------------------------------------- */
 
 static double max_f(double a, double b) {
@@ -169,6 +229,19 @@ static const qir_type *ewise_type(qir_context *ctx, const ewise *e,
   return qir_tensor_type(ctx, elem, e->rank, e->dims);
 }
 
+/* Element i of the broadcast result from the operands' elements. */
+static bool binary_at(unsigned id, const ewise *e, int64_t i, bool fmod_flag,
+                      values *v) {
+  const qir_type *ta = e->in[0]->u.dense.type, *tb = e->in[1]->u.dense.type;
+  int64_t oa = e->splat ? 0 : bcast_offset(e->dims, e->rank, i, ta);
+  int64_t ob = e->splat ? 0 : bcast_offset(e->dims, e->rank, i, tb);
+  if (v->is_float)
+    return binary_f64(id, qir_dense_get_f64(e->in[0], oa),
+                      qir_dense_get_f64(e->in[1], ob), fmod_flag, &v->f[i]);
+  return binary_i64(id, qir_dense_get_i64(e->in[0], oa),
+                    qir_dense_get_i64(e->in[1], ob), fmod_flag, &v->i[i]);
+}
+
 bool qir_fold_binary(qir_op *op, const qir_attr *const *operands,
                      const qir_attr **out) {
   ewise e;
@@ -183,46 +256,19 @@ bool qir_fold_binary(qir_op *op, const qir_attr *const *operands,
                                         : ta->elem;
   const qir_type *t = ewise_type(op->ctx, &e, elem);
   int64_t n = e.splat ? 1 : qir_tensor_num_elements(t);
-  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
-    return false;
   bool as_float = qir_scalar_is_float(ta->scalar) ||
                   qir_scalar_is_float(tb->scalar);
-  if (as_float && !is_compare(id) && !qir_scalar_is_float(elem->scalar))
-    return false; /* pow(int, float): not worth a rule of its own */
-  int64_t *iv = as_float ? NULL : qir_xcalloc((size_t)n + 1, sizeof *iv);
-  double *fv = as_float ? qir_xcalloc((size_t)n + 1, sizeof *fv) : NULL;
+  if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS ||
+      (as_float && !is_compare(id) && !qir_scalar_is_float(elem->scalar)))
+    return false; /* (pow(int, float) is not worth a rule of its own) */
+  values v;
+  values_init(&v, n, as_float);
   bool ok = true;
-  for (int64_t i = 0; ok && i < n; i++) {
-    int64_t oa = e.splat ? 0 : bcast_offset(e.dims, e.rank, i, ta);
-    int64_t ob = e.splat ? 0 : bcast_offset(e.dims, e.rank, i, tb);
-    if (as_float)
-      ok = binary_f64(id, qir_dense_get_f64(e.in[0], oa),
-                      qir_dense_get_f64(e.in[1], ob), fmod_flag, &fv[i]);
-    else
-      ok = binary_i64(id, qir_dense_get_i64(e.in[0], oa),
-                      qir_dense_get_i64(e.in[1], ob), fmod_flag, &iv[i]);
-  }
-  if (ok) {
-    const qir_type *dt = e.splat ? qir_tensor_type(op->ctx, elem, 0, NULL) : t;
-    const qir_attr *a;
-    if (qir_scalar_is_float(elem->scalar)) {
-      a = qir_attr_dense_from_f64(op->ctx, dt, fv);
-    } else {
-      if (as_float) { /* comparisons of floats give i1 */
-        iv = qir_xcalloc((size_t)n + 1, sizeof *iv);
-        for (int64_t i = 0; i < n; i++)
-          iv[i] = fv[i] != 0;
-      }
-      a = qir_attr_dense_from_i64(op->ctx, dt, iv);
-    }
-    if (a && e.splat)
-      a = qir_attr_dense_splat(op->ctx, t, qir_fold_elem(a, 0));
-    out[0] = a;
-    ok = a != NULL;
-  }
-  free(iv);
-  free(fv);
-  return ok;
+  for (int64_t i = 0; ok && i < n; i++)
+    ok = binary_at(id, &e, i, fmod_flag, &v);
+  out[0] = ok ? values_dense(op->ctx, t, e.splat, &v) : NULL;
+  values_free(&v);
+  return out[0] != NULL;
 }
 
 /* ---- Elementwise unary ------------------------------------------------ */
@@ -335,30 +381,20 @@ bool qir_fold_unary(qir_op *op, const qir_attr *const *operands,
   unary_params p;
   read_unary_params(op, &p);
   unsigned id = op->def->id;
-  const qir_type *dt = x->u.dense.splat ? qir_tensor_type(op->ctx, t->elem, 0, NULL) : t;
-  const qir_attr *a = NULL;
   bool ok = true;
-  if (qir_scalar_is_float(t->scalar)) {
-    double *v = qir_xcalloc((size_t)n + 1, sizeof *v);
-    for (int64_t i = 0; i < n; i++) {
-      double xi = qir_dense_get_f64(x, i);
-      v[i] = t->scalar == QIR_F64 ? unary_f64(id, xi, &p)
-                                  : (double)unary_f32(id, (float)xi, &p);
-    }
-    a = qir_attr_dense_from_f64(op->ctx, dt, v);
-    free(v);
-  } else {
-    int64_t *v = qir_xcalloc((size_t)n + 1, sizeof *v);
-    for (int64_t i = 0; ok && i < n; i++)
-      ok = unary_i64(id, qir_dense_get_i64(x, i), &p, &v[i]);
-    if (ok)
-      a = qir_attr_dense_from_i64(op->ctx, dt, v);
-    free(v);
+  values v;
+  values_init(&v, n, qir_scalar_is_float(t->scalar));
+  for (int64_t i = 0; ok && i < n; i++) {
+    if (!v.is_float)
+      ok = unary_i64(id, qir_dense_get_i64(x, i), &p, &v.i[i]);
+    else if (t->scalar == QIR_F64)
+      v.f[i] = unary_f64(id, qir_dense_get_f64(x, i), &p);
+    else
+      v.f[i] = (double)unary_f32(id, (float)qir_dense_get_f64(x, i), &p);
   }
-  if (a && x->u.dense.splat)
-    a = qir_attr_dense_splat(op->ctx, t, qir_fold_elem(a, 0));
-  out[0] = a;
-  return a != NULL;
+  out[0] = ok ? values_dense(op->ctx, t, x->u.dense.splat, &v) : NULL;
+  values_free(&v);
+  return out[0] != NULL;
 }
 
 /* ---- where ----------------------------------------------------------- */
@@ -393,21 +429,6 @@ bool qir_fold_where(qir_op *op, const qir_attr *const *operands,
 
 /* ---- cast -------------------------------------------------------------- */
 
-/* float -> integer: truncate toward zero and saturate; NaN gives 0. */
-static int64_t float_to_int(double v, qir_scalar s) {
-  if (isnan(v))
-    return 0;
-  if (s == QIR_I1)
-    return v != 0;
-  double lo = (double)qir_scalar_min(s), hi = (double)qir_scalar_max(s);
-  v = trunc(v);
-  if (v <= lo)
-    return qir_scalar_min(s);
-  if (v >= hi)
-    return qir_scalar_max(s);
-  return (int64_t)v;
-}
-
 bool qir_fold_cast(qir_op *op, const qir_attr *const *operands,
                    const qir_attr **out) {
   const qir_attr *x = operands[0];
@@ -416,40 +437,26 @@ bool qir_fold_cast(qir_op *op, const qir_attr *const *operands,
       qir_tensor_is_quant(rt))
     return false;
   const qir_type *src = x->u.dense.type;
-  qir_scalar to = rt->scalar;
   int64_t n = x->u.dense.splat ? 1 : qir_dense_num_elements(x);
   if (n < 0 || n > QIR_FOLD_MAX_ELEMENTS)
     return false;
-  const qir_type *dt = qir_tensor_type(op->ctx, rt->elem,
-                                       x->u.dense.splat ? 0 : src->rank,
-                                       src->dims);
-  const qir_attr *a;
-  if (qir_scalar_is_float(to)) {
-    double *v = qir_xcalloc((size_t)n + 1, sizeof *v);
-    for (int64_t i = 0; i < n; i++)
-      v[i] = qir_scalar_is_float(src->scalar)
-                 ? qir_dense_get_f64(x, i)
-                 : (double)qir_dense_get_i64(x, i);
-    a = qir_attr_dense_from_f64(op->ctx, dt, v);
-    free(v);
-  } else {
-    int64_t *v = qir_xcalloc((size_t)n + 1, sizeof *v);
-    for (int64_t i = 0; i < n; i++) {
-      if (qir_scalar_is_float(src->scalar))
-        v[i] = float_to_int(qir_dense_get_f64(x, i), to);
-      else
-        v[i] = to == QIR_I1 ? qir_dense_get_i64(x, i) != 0
+  bool from_float = qir_scalar_is_float(src->scalar);
+  qir_scalar to = rt->scalar;
+  values v;
+  values_init(&v, n, from_float && qir_scalar_is_float(to));
+  for (int64_t i = 0; i < n; i++) {
+    if (v.is_float)
+      v.f[i] = qir_dense_get_f64(x, i);
+    else if (from_float) /* saturates here: values_dense would wrap */
+      v.i[i] = float_to_int(qir_dense_get_f64(x, i), to);
+    else
+      v.i[i] = to == QIR_I1 ? qir_dense_get_i64(x, i) != 0
                             : qir_dense_get_i64(x, i);
-    }
-    a = qir_attr_dense_from_i64(op->ctx, dt, v);
-    free(v);
   }
-  if (a && x->u.dense.splat)
-    a = qir_attr_dense_splat(op->ctx,
-                             qir_tensor_with_elem(op->ctx, src, rt->elem),
-                             qir_fold_elem(a, 0));
-  out[0] = a;
-  return a != NULL;
+  const qir_type *t = qir_tensor_with_elem(op->ctx, src, rt->elem);
+  out[0] = values_dense(op->ctx, t, x->u.dense.splat, &v);
+  values_free(&v);
+  return out[0] != NULL;
 }
 
 /* ---- Reductions ------------------------------------------------------- */
@@ -480,7 +487,7 @@ static int64_t reduce_target(const qir_type *t, const bool *mask, int64_t lin) {
   return off;
 }
 
-static double reduce_init(unsigned id) {
+static double reduce_init_f(unsigned id) {
   switch (id) {
   case QIR_OP_REDUCE_MAX: return -INFINITY;
   case QIR_OP_REDUCE_MIN: return INFINITY;
@@ -489,14 +496,62 @@ static double reduce_init(unsigned id) {
   return 0;
 }
 
-static double reduce_step(unsigned id, double acc, double v) {
+static int64_t reduce_init_i(unsigned id) {
   switch (id) {
-  case QIR_OP_REDUCE_MAX: return max_f(acc, v);
-  case QIR_OP_REDUCE_MIN: return min_f(acc, v);
-  case QIR_OP_REDUCE_PROD: return acc * v;
-  case QIR_OP_REDUCE_L2: return acc + v * v;
+  case QIR_OP_REDUCE_MAX: return INT64_MIN;
+  case QIR_OP_REDUCE_MIN: return INT64_MAX;
+  case QIR_OP_REDUCE_PROD: return 1;
   }
-  return acc + v;
+  return 0;
+}
+
+/* Accumulates x into *acc (reduce_l2 and reduce_mean finish later). */
+static void reduce_step(unsigned id, values *v, int64_t o, const qir_attr *x,
+                        int64_t i) {
+  if (v->is_float) {
+    double a = v->f[o], e = qir_dense_get_f64(x, i);
+    v->f[o] = id == QIR_OP_REDUCE_MAX    ? max_f(a, e)
+              : id == QIR_OP_REDUCE_MIN  ? min_f(a, e)
+              : id == QIR_OP_REDUCE_PROD ? a * e
+              : id == QIR_OP_REDUCE_L2   ? a + e * e
+                                         : a + e;
+    return;
+  }
+  uint64_t a = (uint64_t)v->i[o], e = (uint64_t)qir_dense_get_i64(x, i);
+  int64_t sa = v->i[o], se = (int64_t)e;
+  v->i[o] = id == QIR_OP_REDUCE_MAX    ? (sa > se ? sa : se)
+            : id == QIR_OP_REDUCE_MIN  ? (sa < se ? sa : se)
+            : id == QIR_OP_REDUCE_PROD ? (int64_t)(a * e)
+            : id == QIR_OP_REDUCE_L2   ? (int64_t)(a + e * e)
+                                       : (int64_t)(a + e);
+}
+
+/* The result of reducing `count` elements into each accumulator. */
+static void reduce_finish(unsigned id, values *v, int64_t count) {
+  for (int64_t k = 0; k < v->n; k++) {
+    if (id == QIR_OP_REDUCE_MEAN && v->is_float)
+      v->f[k] = count ? v->f[k] / (double)count : NAN;
+    else if (id == QIR_OP_REDUCE_MEAN)
+      v->i[k] = count ? v->i[k] / count : 0; /* truncating */
+    else if (id == QIR_OP_REDUCE_L2 && v->is_float)
+      v->f[k] = sqrt(v->f[k]);
+    else if (id == QIR_OP_REDUCE_L2)
+      v->i[k] = (int64_t)sqrt((double)v->i[k]);
+  }
+}
+
+/* The reduced type of t, keeping reduced dims as 1 with keepdims. */
+static const qir_type *reduced(qir_context *ctx, const qir_type *t,
+                               const bool *mask, bool keepdims) {
+  int64_t dims[QIR_MAX_RANK];
+  unsigned rank = 0;
+  for (unsigned i = 0; i < t->rank; i++) {
+    if (!mask[i])
+      dims[rank++] = t->dims[i];
+    else if (keepdims)
+      dims[rank++] = 1;
+  }
+  return qir_tensor_with_dims(ctx, t, rank, dims);
 }
 
 bool qir_fold_reduce(qir_op *op, const qir_attr *const *operands,
@@ -512,48 +567,48 @@ bool qir_fold_reduce(qir_op *op, const qir_attr *const *operands,
   reduce_mask(op, t->rank, mask);
   bool keepdims = qir_op_get_int(op, "keepdims", 1) != 0 &&
                   qir_op_get_bool(op, "keepdims", true);
-  int64_t dims[QIR_MAX_RANK], m = 1;
-  unsigned rank = 0;
-  for (unsigned i = 0; i < t->rank; i++) {
-    if (!mask[i])
-      m *= dims[rank++] = t->dims[i];
-    else if (keepdims)
-      dims[rank++] = 1;
-  }
+  const qir_type *rt = reduced(op->ctx, t, mask, keepdims);
+  int64_t m = qir_tensor_num_elements(rt);
+  if (m < 0 || m > QIR_FOLD_MAX_ELEMENTS)
+    return false;
   unsigned id = op->def->id;
-  double *acc = qir_xcalloc((size_t)m + 1, sizeof *acc);
-  for (int64_t i = 0; i < m; i++)
-    acc[i] = reduce_init(id);
-  for (int64_t i = 0; i < n; i++) {
-    int64_t o = reduce_target(t, mask, i);
-    acc[o] = reduce_step(id, acc[o], qir_dense_get_f64(x, i));
+  values v;
+  values_init(&v, m, qir_scalar_is_float(t->scalar));
+  for (int64_t k = 0; k < m; k++) {
+    if (v.is_float)
+      v.f[k] = reduce_init_f(id);
+    else
+      v.i[k] = reduce_init_i(id);
   }
-  int64_t count = m ? n / m : 0;
-  for (int64_t i = 0; i < m; i++) {
-    if (id == QIR_OP_REDUCE_MEAN)
-      acc[i] = count ? acc[i] / (double)count : NAN;
-    else if (id == QIR_OP_REDUCE_L2)
-      acc[i] = sqrt(acc[i]);
-  }
-  const qir_type *rt = qir_tensor_type(op->ctx, t->elem, rank, dims);
-  const qir_attr *a;
-  if (qir_scalar_is_float(t->scalar)) {
-    a = qir_attr_dense_from_f64(op->ctx, rt, acc);
-  } else {
-    int64_t *iv = qir_xcalloc((size_t)m + 1, sizeof *iv);
-    for (int64_t i = 0; i < m; i++)
-      iv[i] = float_to_int(acc[i], QIR_I64);
-    a = qir_attr_dense_from_i64(op->ctx, rt, iv);
-    free(iv);
-  }
-  free(acc);
-  out[0] = a;
-  return a != NULL;
+  for (int64_t i = 0; i < n; i++)
+    reduce_step(id, &v, reduce_target(t, mask, i), x, i);
+  reduce_finish(id, &v, m ? n / m : 0);
+  out[0] = values_dense(op->ctx, rt, false, &v);
+  values_free(&v);
+  return out[0] != NULL;
 }
 
 /* ---- matmul (small 1-D and 2-D products) ------------------------------ */
 
 #define MATMUL_FOLD_MAX_MACS (1 << 20)
+
+/* Element (i, j) of a (m x k) x (k x n) product. */
+static void matmul_at(const qir_attr *a, const qir_attr *b, int64_t i,
+                      int64_t j, int64_t k, int64_t n, values *v) {
+  double fs = 0;
+  uint64_t is = 0;
+  for (int64_t l = 0; l < k; l++) {
+    if (v->is_float)
+      fs += qir_dense_get_f64(a, i * k + l) * qir_dense_get_f64(b, l * n + j);
+    else
+      is += (uint64_t)qir_dense_get_i64(a, i * k + l) *
+            (uint64_t)qir_dense_get_i64(b, l * n + j);
+  }
+  if (v->is_float)
+    v->f[i * n + j] = fs;
+  else
+    v->i[i * n + j] = (int64_t)is;
+}
 
 bool qir_fold_matmul(qir_op *op, const qir_attr *const *operands,
                      const qir_attr **out) {
@@ -566,10 +621,9 @@ bool qir_fold_matmul(qir_op *op, const qir_attr *const *operands,
       ta->elem != tb->elem)
     return false;
   int64_t m = ta->rank == 2 ? ta->dims[0] : 1, k = ta->dims[ta->rank - 1];
-  int64_t kb = tb->rank == 2 ? tb->dims[0] : tb->dims[0];
   int64_t n = tb->rank == 2 ? tb->dims[1] : 1;
-  if (k != kb || (double)m * (double)n * (double)(k ? k : 1) >
-                     (double)MATMUL_FOLD_MAX_MACS)
+  if (k != tb->dims[0] || (double)m * (double)n * (double)(k ? k : 1) >
+                              (double)MATMUL_FOLD_MAX_MACS)
     return false;
   int64_t dims[2];
   unsigned rank = 0;
@@ -577,27 +631,13 @@ bool qir_fold_matmul(qir_op *op, const qir_attr *const *operands,
     dims[rank++] = m;
   if (tb->rank == 2)
     dims[rank++] = n;
-  const qir_type *rt = qir_tensor_type(op->ctx, ta->elem, rank, dims);
-  bool is_float = qir_scalar_is_float(ta->scalar);
-  double *fv = qir_xcalloc((size_t)(m * n) + 1, sizeof *fv);
-  int64_t *iv = qir_xcalloc((size_t)(m * n) + 1, sizeof *iv);
+  values v;
+  values_init(&v, m * n, qir_scalar_is_float(ta->scalar));
   for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      double fs = 0;
-      uint64_t is = 0;
-      for (int64_t l = 0; l < k; l++) {
-        if (is_float)
-          fs += qir_dense_get_f64(a, i * k + l) * qir_dense_get_f64(b, l * n + j);
-        else
-          is += (uint64_t)qir_dense_get_i64(a, i * k + l) *
-                (uint64_t)qir_dense_get_i64(b, l * n + j);
-      }
-      fv[i * n + j] = fs;
-      iv[i * n + j] = (int64_t)is;
-    }
-  out[0] = is_float ? qir_attr_dense_from_f64(op->ctx, rt, fv)
-                    : qir_attr_dense_from_i64(op->ctx, rt, iv);
-  free(fv);
-  free(iv);
+    for (int64_t j = 0; j < n; j++)
+      matmul_at(a, b, i, j, k, n, &v);
+  out[0] = values_dense(op->ctx, qir_tensor_with_dims(op->ctx, ta, rank, dims),
+                        false, &v);
+  values_free(&v);
   return out[0] != NULL;
 }

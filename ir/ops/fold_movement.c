@@ -234,6 +234,42 @@ bool qir_fold_concat(qir_op *op, const qir_attr *const *operands,
   return out[0] != NULL;
 }
 
+/* The n part sizes of dim `dim` (sizes has n + 1 entries); false when
+ * the attribute does not describe a split of dim. */
+static bool split_sizes(qir_op *op, int64_t dim, unsigned n, int64_t *sizes) {
+  int got = qir_op_get_ints(op, "sizes", sizes, n + 1);
+  if (got == 0) { /* absent: equal parts */
+    for (unsigned i = 0; i < n; i++)
+      sizes[i] = dim / n;
+    return dim % n == 0;
+  }
+  int64_t sum = 0;
+  for (unsigned i = 0; i < n; i++)
+    if (sizes[i] < 0 || sizes[i] > dim || !qir_ops_add(sum, sizes[i], &sum))
+      return false;
+  return (unsigned)got == n && sum == dim;
+}
+
+/* Part [at, at + size) of x along axis. */
+static const qir_attr *split_part(qir_context *ctx, const qir_attr *x,
+                                  unsigned axis, int64_t at, int64_t size) {
+  const qir_type *t = x->u.dense.type;
+  int64_t dims[QIR_MAX_RANK];
+  for (unsigned k = 0; k < t->rank; k++)
+    dims[k] = k == axis ? size : t->dims[k];
+  const qir_type *rt = qir_tensor_with_dims(ctx, t, t->rank, dims);
+  int64_t m = qir_tensor_num_elements(rt);
+  if (m < 0 || m > QIR_FOLD_MAX_ELEMENTS)
+    return NULL;
+  if (x->u.dense.splat)
+    return qir_attr_dense_splat(ctx, rt, qir_fold_elem(x, 0));
+  unsigned char *buf = qir_xcalloc((size_t)m + 1, elem_size(x));
+  copy_blocks(buf, size, 0, x, at, at + size, axis);
+  const qir_attr *a = qir_fold_make(ctx, rt, buf);
+  free(buf);
+  return a;
+}
+
 bool qir_fold_split(qir_op *op, const qir_attr *const *operands,
                     const qir_attr **out) {
   const qir_attr *x = operands[0];
@@ -247,41 +283,11 @@ bool qir_fold_split(qir_op *op, const qir_attr *const *operands,
   if (axis < 0 || axis >= (int64_t)t->rank)
     return false;
   int64_t *sizes = qir_xcalloc(n + 1, sizeof *sizes);
-  int got = qir_op_get_ints(op, "sizes", sizes, n + 1);
-  bool ok = true;
-  if (got == 0) { /* absent: equal parts */
-    ok = t->dims[axis] % n == 0;
-    for (unsigned i = 0; i < n; i++)
-      sizes[i] = t->dims[axis] / n;
-  } else {
-    int64_t sum = 0;
-    for (unsigned i = 0; ok && i < n; i++) {
-      ok = sizes[i] >= 0 && sizes[i] <= t->dims[axis] &&
-           qir_ops_add(sum, sizes[i], &sum);
-    }
-    ok = ok && (unsigned)got == n && sum == t->dims[axis];
-  }
+  bool ok = split_sizes(op, t->dims[axis], n, sizes);
   int64_t at = 0;
-  for (unsigned i = 0; ok && i < n; i++) {
-    int64_t dims[QIR_MAX_RANK];
-    for (unsigned k = 0; k < t->rank; k++)
-      dims[k] = k == axis ? sizes[i] : t->dims[k];
-    const qir_type *rt = qir_tensor_with_dims(op->ctx, t, t->rank, dims);
-    int64_t m = qir_tensor_num_elements(rt);
-    if (m < 0 || m > QIR_FOLD_MAX_ELEMENTS) {
-      ok = false;
-      break;
-    }
-    if (x->u.dense.splat) {
-      out[i] = qir_attr_dense_splat(op->ctx, rt, qir_fold_elem(x, 0));
-    } else {
-      unsigned char *buf = qir_xcalloc((size_t)m + 1, elem_size(x));
-      copy_blocks(buf, sizes[i], 0, x, at, at + sizes[i], (unsigned)axis);
-      out[i] = qir_fold_make(op->ctx, rt, buf);
-      free(buf);
-    }
+  for (unsigned i = 0; ok && i < n; at += sizes[i], i++) {
+    out[i] = split_part(op->ctx, x, (unsigned)axis, at, sizes[i]);
     ok = out[i] != NULL;
-    at += sizes[i];
   }
   free(sizes);
   return ok;
