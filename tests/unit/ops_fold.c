@@ -216,6 +216,13 @@ START_TEST(test_fold_reduce) {
   qir_value *i = ops_const_i64(&fx, "3:i64", (int64_t[]){2, 3, 4});
   check_i64(&fx, ops_fold(op1(&fx, QIR_OP_REDUCE_PROD, i, 0, NULL)),
             "tensor<1xi64>", (int64_t[]){24});
+  /* integer reductions stay exact in 64 bits; the mean truncates */
+  qir_value *big = ops_const_i64(&fx, "2:i64",
+                                 (int64_t[]){(1LL << 53) + 1, 2});
+  check_i64(&fx, ops_fold(op1(&fx, QIR_OP_REDUCE_SUM, big, 0, NULL)),
+            "tensor<1xi64>", (int64_t[]){(1LL << 53) + 3});
+  check_i64(&fx, ops_fold(op1(&fx, QIR_OP_REDUCE_MEAN, i, 0, NULL)),
+            "tensor<1xi64>", (int64_t[]){3});
   ops_fx_fini(&fx);
 }
 END_TEST
