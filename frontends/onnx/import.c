@@ -904,6 +904,15 @@ static bool lower_node(onnx_importer *imp, const onnx_node *node) {
       continue;
     if (!out[i])
       return onnx_error(imp, "output %zu ('%s') is not supported", i, name);
+    if (!qir_tensor_is_static(out[i]->type)) {
+      char buf[256];
+      qir_type_format(out[i]->type, buf, sizeof buf);
+      return onnx_error(imp,
+                        "the shape of output '%s' must be a constant but is "
+                        "%s (fix the input shapes with --input-shapes so that "
+                        "shape computations fold)",
+                        name, buf);
+    }
     if (!bind_value(imp, name, out[i]))
       return false;
   }

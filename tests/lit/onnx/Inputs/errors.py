@@ -133,7 +133,14 @@ def external_out_of_bounds(out):
         f.truncate(100)
 
 
+def dynamic_output(out):
+    return model([node('ConstantOfShape', ['s'], ['z'], name='cos_0')],
+                 [vi('s', [2], TensorProto.INT64)], [vi('z', [None, None])],
+                 opset=9)
+
+
 CASES = {
+    'dynamic-output': dynamic_output,
     'truncated': truncated, 'random-bytes': random_bytes,
     'custom-domain': custom_domain, 'opset-too-new': opset_too_new,
     'opset-too-old': opset_too_old, 'unsupported': unsupported,
