@@ -204,6 +204,58 @@ static bool rule_neutral(canon *c, qir_op *op, double neutral,
   return commutative && try_neutral_operand(c, op, 1, neutral, zs);
 }
 
+/* where(true, x, y) -> x and where(false, x, y) -> y, when the chosen
+ * operand already has the result's type (no broadcasting). */
+static bool rule_where(canon *c, qir_op *op) {
+  const qir_attr *cond = qir_value_constant(qir_op_operand(op, 0));
+  if (!cond || op->num_operands != 3)
+    return false;
+  if (dense_all_equal(cond, 1.0, ANY_ZERO))
+    return forward_operand(c, op, 1, "constant-condition wheres removed");
+  if (dense_all_equal(cond, 0.0, ANY_ZERO))
+    return forward_operand(c, op, 2, "constant-condition wheres removed");
+  return false;
+}
+
+/* True when every value of scalar type `from` converts to `to` and back
+ * unchanged. */
+static bool cast_is_lossless(qir_scalar from, qir_scalar to) {
+  if (from == to)
+    return true;
+  size_t fs = qir_scalar_size(from), ts = qir_scalar_size(to);
+  bool ff = qir_scalar_is_float(from), tf = qir_scalar_is_float(to);
+  if (ff && tf) /* f16 and bf16 fit f32; everything fits f64 */
+    return to == QIR_F64 || (to == QIR_F32 && fs == 2);
+  if (ff)
+    return false;
+  if (from == QIR_I1)
+    return true;
+  bool fsigned = qir_scalar_is_signed(from), tsigned = qir_scalar_is_signed(to);
+  if (!tf) /* to a wider integer that holds the sign, if any */
+    return ts > fs ? (tsigned || !fsigned) : false;
+  /* Integers are exact in a float whose significand holds them. */
+  unsigned bits = to == QIR_F64 ? 53 : to == QIR_F32 ? 24 : to == QIR_F16 ? 11 : 8;
+  return fs * 8 - (fsigned ? 1 : 0) <= bits;
+}
+
+/* cast(cast(x)) -> x when the inner conversion loses nothing and the outer
+ * one comes back to x's type. */
+static bool rule_cast(canon *c, qir_op *op) {
+  if (forward_operand(c, op, 0, "no-op casts removed"))
+    return true;
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || !qir_op_is(inner, QIR_OP_CAST))
+    return false;
+  qir_value *x = qir_op_operand(inner, 0);
+  const qir_type *mid = qir_op_result(inner, 0)->type;
+  if (op->results[0].type != x->type || !qir_type_is_tensor(x->type) ||
+      !qir_type_is_tensor(mid) || qir_tensor_is_quant(x->type) ||
+      qir_tensor_is_quant(mid) ||
+      !cast_is_lossless(x->type->scalar, mid->scalar))
+    return false;
+  return replace_by(c, op, x, "round-trip casts removed");
+}
+
 /* max(x, x), min(x, x), and(x, x), or(x, x) -> x */
 static bool rule_same_operands(canon *c, qir_op *op) {
   if (op->num_operands != 2 || qir_op_operand(op, 0) != qir_op_operand(op, 1))
@@ -344,7 +396,9 @@ static bool apply_rules(canon *c, qir_op *op) {
   case QIR_OP_TRANSPOSE:
     return rule_transpose(c, op);
   case QIR_OP_CAST:
-    return forward_operand(c, op, 0, "no-op casts removed");
+    return rule_cast(c, op);
+  case QIR_OP_WHERE:
+    return rule_where(c, op);
   case QIR_OP_CONCAT:
     return rule_single_operand(c, op, "single-operand concats removed");
   case QIR_OP_SPLIT:
