@@ -46,6 +46,9 @@ typedef struct qir_kargs {
   const qir_tensor *const *in;
   qir_tensor *const *out;
   qir_pool *pool;
+  /* A relu/clip the interpreter fused into this conv2d (0: none). */
+  int fused_act;
+  float act_lo, act_hi;
 } qir_kargs;
 
 typedef bool (*qir_kernel_fn)(const qir_kargs *k);
@@ -153,6 +156,10 @@ typedef struct qir_conv_params {
   int64_t sh, sw, dh, dw;
   int64_t pt, pl, pb, pr;
   int64_t group;
+  /* Epilogue applied with the bias while the output is in cache:
+   * 0 none, 1 clamp to [act_lo, act_hi] (relu, relu6, clip). */
+  int act;
+  float act_lo, act_hi;
 } qir_conv_params;
 
 /* y[n, o, oh, ow] = b[o] + sum x * w; b may be NULL. */

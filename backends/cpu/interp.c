@@ -38,6 +38,8 @@ typedef struct value_map {
 typedef struct exec_step {
   unsigned first, count;
   qir_ew_region *region;
+  bool conv_clamp; /* conv2d + relu/clip: the clamp runs in the conv */
+  float lo, hi;
 } exec_step;
 
 struct qir_interp {
@@ -434,6 +436,40 @@ static qir_ew_region *build_region(qir_interp *it, unsigned first,
   return r;
 }
 
+static bool is_f32_tensor(const qir_type *t) {
+  return qir_type_is_tensor(t) && t->elem->kind == QIR_TYPE_SCALAR &&
+         t->scalar == QIR_F32;
+}
+
+/* conv2d (f32, no fused activation or sum) whose only use is the next
+ * op, a relu or clip: the clamp becomes the conv's epilogue. */
+static bool conv_clamp_pair(qir_interp *it, unsigned i, exec_step *st) {
+  const qir_op *conv = it->ops[i];
+  if (!qir_op_is(conv, QIR_OP_CONV2D) || i + 1 >= it->num_ops)
+    return false;
+  const qir_op *act = it->ops[i + 1];
+  const char *a = qir_op_get_string(conv, "activation");
+  if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false))
+    return false;
+  if (!qir_op_is(act, QIR_OP_RELU) && !qir_op_is(act, QIR_OP_CLIP))
+    return false;
+  const qir_value *v = &conv->results[0];
+  if (act->operands[0].value != v || !qir_value_has_one_use(v) ||
+      !is_f32_tensor(v->type) || !is_f32_tensor(act->results[0].type))
+    return false;
+  for (unsigned k = 0; k < conv->num_operands; k++)
+    if (!is_f32_tensor(conv->operands[k].value->type))
+      return false;
+  st->conv_clamp = true;
+  st->lo = qir_op_is(act, QIR_OP_RELU)
+               ? 0.0f
+               : (float)qir_op_get_float(act, "min", -INFINITY);
+  st->hi = qir_op_is(act, QIR_OP_RELU)
+               ? INFINITY
+               : (float)qir_op_get_float(act, "max", INFINITY);
+  return true;
+}
+
 static void build_steps(qir_interp *it) {
   it->steps = qir_xcalloc(it->num_ops + 1, sizeof *it->steps);
   unsigned i = 0;
@@ -442,7 +478,9 @@ static void build_steps(qir_interp *it) {
     st->first = i;
     st->count = 1;
     const qir_op *op = it->ops[i];
-    if (qir_cpu_ew_fusable(op)) {
+    if (conv_clamp_pair(it, i, st)) {
+      st->count = 2;
+    } else if (qir_cpu_ew_fusable(op)) {
       const qir_tensor *t = &slot_of(it, &op->results[0])->t;
       unsigned end = i + 1;
       if (joins_region(it, i, i, t->rank, t->dims))
@@ -725,7 +763,7 @@ static bool run_op(qir_interp *it, const qir_op *op) {
     out[i] = &it->slots[map_get(&it->map, &op->results[i])].t;
     any_quant |= is_quant(out[i]);
   }
-  qir_kargs k = {op, nin, nout, in, out, it->pool};
+  qir_kargs k = {op, nin, nout, in, out, it->pool, 0, 0.0f, 0.0f};
   unsigned id = op->def->id;
   if (id == QIR_OP_CONSTANT)
     return true;
@@ -743,6 +781,18 @@ static bool run_op(qir_interp *it, const qir_op *op) {
   if (!needs_staging)
     return kern->fn(&k);
   return qir_cpu_float_round_trip(&k, kern);
+}
+
+/* conv2d written straight into the relu/clip's result, clamped. */
+static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
+  const qir_op *conv = it->ops[st->first], *act = it->ops[st->first + 1];
+  unsigned nin = conv->num_operands;
+  const qir_tensor *in[nin];
+  for (unsigned i = 0; i < nin; i++)
+    in[i] = &slot_of(it, conv->operands[i].value)->t;
+  qir_tensor *out[1] = {&slot_of(it, &act->results[0])->t};
+  qir_kargs k = {conv, nin, 1, in, out, it->pool, 1, st->lo, st->hi};
+  return qir_cpu_k_conv2d(&k);
 }
 
 static double now_ms(void) {
@@ -771,6 +821,9 @@ bool qir_interp_run(qir_interp *it) {
     double t0 = it->profile ? now_ms() : 0;
     if (st->region && !it->observer) {
       qir_cpu_ew_run(it->pool, st->region);
+    } else if (st->conv_clamp && !it->observer) {
+      if (!run_conv_clamp(it, st))
+        return false;
     } else {
       for (unsigned k = st->first; k < st->first + st->count; k++) {
         if (!run_op(it, it->ops[k]))
@@ -812,8 +865,9 @@ void qir_interp_print_profile(const qir_interp *it, FILE *out) {
   double total = 0;
   for (unsigned i = 0; i < it->num_steps; i++) {
     const exec_step *st = &it->steps[i];
-    const char *name =
-        st->region ? "(fused elementwise)" : it->ops[st->first]->def->name;
+    const char *name = st->region       ? "(fused elementwise)"
+                       : st->conv_clamp ? "conv2d+clamp"
+                                        : it->ops[st->first]->def->name;
     unsigned j = 0;
     while (j < n && strcmp(rows[j].name, name))
       j++;

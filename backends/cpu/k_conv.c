@@ -4,6 +4,7 @@
  * other regular and grouped convolutions use im2col (in column tiles that
  * bound the scratch memory) and sgemm; depthwise convolutions use a direct
  * kernel over (image, channel) planes, split across threads. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,23 @@
 
 /* Bytes of im2col scratch per tile. */
 #define COL_TILE_BYTES (8u << 20)
+
+/* ---- Epilogue: bias and a clamp ------------------------------------------ */
+
+static void epilogue_row(const qir_conv_params *p, float *restrict y, int64_t n,
+                         float bias) {
+  if (p->act) {
+    float lo = p->act_lo, hi = p->act_hi;
+    for (int64_t i = 0; i < n; i++) {
+      float v = y[i] + bias;
+      v = v < lo ? lo : v;
+      y[i] = v > hi ? hi : v;
+    }
+  } else if (bias != 0.0f) {
+    for (int64_t i = 0; i < n; i++)
+      y[i] += bias;
+  }
+}
 
 /* ---- im2col + sgemm --------------------------------------------------------- */
 
@@ -59,7 +77,8 @@ static void im2col_range(void *arg, int64_t begin, int64_t end) {
 }
 
 static void conv_gemm(qir_pool *pool, const qir_conv_params *p,
-                      const float *x, const float *w, float *y) {
+                      const float *x, const float *w, const float *b,
+                      float *y) {
   int64_t cg = p->c / p->group, og = p->o / p->group;
   int64_t kdim = cg * p->kh * p->kw, npix = p->oh * p->ow;
   bool pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 &&
@@ -81,6 +100,8 @@ static void conv_gemm(qir_pool *pool, const qir_conv_params *p,
       if (pointwise) {
         qir_sgemm(false, false, og, npix, kdim, 1.0f, wg, kdim, xg, npix, 0.0f,
                   yg, npix);
+        for (int64_t o = 0; o < og; o++)
+          epilogue_row(p, yg + o * npix, npix, b ? b[g * og + o] : 0.0f);
         continue;
       }
       for (int64_t p0 = 0; p0 < npix; p0 += tile) {
@@ -89,6 +110,8 @@ static void conv_gemm(qir_pool *pool, const qir_conv_params *p,
         qir_parallel_for(pool, kdim, 4, im2col_range, &j);
         qir_sgemm(false, false, og, nc, kdim, 1.0f, wg, kdim, col, nc, 0.0f,
                   yg + p0, npix);
+        for (int64_t o = 0; o < og; o++)
+          epilogue_row(p, yg + o * npix + p0, nc, b ? b[g * og + o] : 0.0f);
       }
     }
   free(col);
@@ -98,7 +121,7 @@ static void conv_gemm(qir_pool *pool, const qir_conv_params *p,
 
 typedef struct dw_job {
   const qir_conv_params *p;
-  const float *x, *w;
+  const float *x, *w, *b;
   float *y;
   int64_t mult; /* output channels per input channel */
 } dw_job;
@@ -121,19 +144,20 @@ static void dw_plane(const dw_job *j, int64_t n, int64_t oc) {
   const float *wk = j->w + oc * p->kh * p->kw;
   float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
   memset(yp, 0, (size_t)(p->oh * p->ow) * sizeof(float));
+  float *restrict yq = yp;
   for (int64_t kj = 0; kj < p->kw; kj++) {
     int64_t off = kj * p->dw, lo, hi;
     valid_cols(p, off, &lo, &hi);
     if (lo > hi)
       continue;
     for (int64_t oh = 0; oh < p->oh; oh++) {
-      float *yr = yp + oh * p->ow;
+      float *restrict yr = yq + oh * p->ow;
       for (int64_t ki = 0; ki < p->kh; ki++) {
         int64_t ih = oh * p->sh - p->pt + ki * p->dh;
         if (ih < 0 || ih >= p->h)
           continue;
         float wv = wk[ki * p->kw + kj];
-        const float *xr = xp + ih * p->w + off - p->pl;
+        const float *restrict xr = xp + ih * p->w + off - p->pl;
         if (p->sw == 1)
           for (int64_t ow = lo; ow <= hi; ow++)
             yr[ow] += wv * xr[ow];
@@ -148,10 +172,18 @@ static void dw_plane(const dw_job *j, int64_t n, int64_t oc) {
   }
 }
 
+static void dw_plane_epilogue(const dw_job *j, int64_t n, int64_t oc) {
+  const qir_conv_params *p = j->p;
+  epilogue_row(p, j->y + (n * p->o + oc) * p->oh * p->ow, p->oh * p->ow,
+               j->b ? j->b[oc] : 0.0f);
+}
+
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
-  for (int64_t i = begin; i < end; i++)
+  for (int64_t i = begin; i < end; i++) {
     dw_plane(j, i / j->p->o, i % j->p->o);
+    dw_plane_epilogue(j, i / j->p->o, i % j->p->o);
+  }
 }
 
 static void add_bias(const qir_conv_params *p, const float *b, float *y) {
@@ -167,13 +199,11 @@ static void add_bias(const qir_conv_params *p, const float *b, float *y) {
 void qir_conv2d_f32(qir_pool *pool, const qir_conv_params *p, const float *x,
                     const float *w, const float *b, float *y) {
   if (p->group == p->c && p->group > 1 && p->o % p->c == 0) {
-    dw_job j = {p, x, w, y, p->o / p->c};
+    dw_job j = {p, x, w, b, y, p->o / p->c};
     qir_parallel_for(pool, p->n * p->o, 1, dw_range, &j);
   } else {
-    conv_gemm(pool, p, x, w, y);
+    conv_gemm(pool, p, x, w, b, y);
   }
-  if (b)
-    add_bias(p, b, y);
 }
 
 /* ---- Transposed convolution: gemm then col2im -------------------------------- */
@@ -298,8 +328,23 @@ bool qir_cpu_k_conv2d(const qir_kargs *k) {
     return false;
   const qir_tensor *bias, *sum;
   conv_extra_operands(k, &bias, &sum);
+  const char *act = qir_op_get_string(k->op, "activation");
+  if (k->fused_act) {
+    p.act = 1;
+    p.act_lo = k->act_lo;
+    p.act_hi = k->act_hi;
+  } else if (!sum && act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
+                             !strcmp(act, "clip"))) {
+    p.act = 1;
+    p.act_lo = (float)qir_op_get_float(k->op, "act_min",
+                                       strcmp(act, "clip") ? 0.0 : -INFINITY);
+    p.act_hi = (float)qir_op_get_float(k->op, "act_max",
+                                       !strcmp(act, "relu6") ? 6.0 : INFINITY);
+  }
   qir_conv2d_f32(k->pool, &p, k->in[0]->data, k->in[1]->data,
                  bias ? bias->data : NULL, k->out[0]->data);
+  if (p.act)
+    return true;
   return epilogue(k, sum, k->out[0]->data, qk_numel(k->out[0]));
 }
 
