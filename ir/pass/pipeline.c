@@ -140,7 +140,7 @@ static const qir_opt_value *option_value(const qir_pass *p, const char *name,
   if (i < 0)
     qir_die("pass '%s' has no option '%s'", p->def->name, name);
   if (p->def->options[i].type != type)
-    qir_die("option '%s' of pass '%s' is a %s, not a %s", name, p->def->name,
+    qir_die("option '%s' of pass '%s' has type %s, not %s", name, p->def->name,
             qir_opt_type_name(p->def->options[i].type),
             qir_opt_type_name(type));
   return &p->values[i];

@@ -3,5 +3,6 @@
 
 Suite *pass_pipeline_suite(void);
 Suite *pass_manager_suite(void);
+Suite *pass_opt_suite(void);
 
-QIR_UNIT_MAIN(pass_pipeline_suite, pass_manager_suite)
+QIR_UNIT_MAIN(pass_pipeline_suite, pass_manager_suite, pass_opt_suite)
