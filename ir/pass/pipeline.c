@@ -485,7 +485,7 @@ bool qir_pipeline_add(qir_pipeline *pl, const char *pass_name) {
   return true;
 }
 
-/* ---- Printing (the form qir_pipeline_parse reads back) -------------------- */
+/* ---- Printing (the form qir_pipeline_parse reads back) ------------------ */
 
 static bool needs_quotes(const char *s) {
   if (!*s)
