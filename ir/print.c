@@ -63,30 +63,36 @@ static inline void ob_char(outbuf *o, char c) {
   o->len++;
 }
 
-static void ob_u64(outbuf *o, uint64_t v) {
-  if (v < 10) {
-    ob_char(o, (char)('0' + v));
-    return;
+static unsigned count_digits(uint64_t v) {
+  unsigned n = 1;
+  while (v >= 100) {
+    v /= 100;
+    n += 2;
   }
+  return n + (v >= 10);
+}
+
+/* Decimal digits straight into the buffer, two at a time. */
+static void ob_u64(outbuf *o, uint64_t v) {
   static const char pairs[] = "00010203040506070809101112131415161718192021222324"
                               "25262728293031323334353637383940414243444546474849"
                               "50515253545556575859606162636465666768697071727374"
                               "75767778798081828384858687888990919293949596979899";
-  char tmp[24];
-  int i = sizeof tmp;
+  unsigned n = count_digits(v);
+  char *w = ob_room(o, n) + n;
+  o->len += n;
   while (v >= 100) {
     unsigned r = (unsigned)(v % 100);
     v /= 100;
-    tmp[--i] = pairs[2 * r + 1];
-    tmp[--i] = pairs[2 * r];
+    *--w = pairs[2 * r + 1];
+    *--w = pairs[2 * r];
   }
   if (v >= 10) {
-    tmp[--i] = pairs[2 * v + 1];
-    tmp[--i] = pairs[2 * v];
+    *--w = pairs[2 * v + 1];
+    *--w = pairs[2 * v];
   } else {
-    tmp[--i] = (char)('0' + v);
+    *--w = (char)('0' + v);
   }
-  ob_put(o, tmp + i, sizeof tmp - (size_t)i);
 }
 
 static void ob_i64(outbuf *o, int64_t v) {
