@@ -273,12 +273,19 @@ START_TEST(test_verify_foreign_and_missing_operands) {
   qir_op *bad = raw_op(&fx, QIR_OP_ABS, 1, &x, 1, (const char *[]){"4:f32"},
                        0, NULL);
   bad->results[0].type = qir_scalar_type(fx.ctx, QIR_F32);
+  qir_op *untyped = raw_op(&fx, QIR_OP_SIGN, 1, &x, 1,
+                           (const char *[]){"4:f32"}, 0, NULL);
+  untyped->results[0].type = NULL;
+  qir_op *split = raw_op(&fx, QIR_OP_SPLIT, 1, &x, 0, NULL, 0, NULL);
+  (void)split;
   ops_return(&fx, 0, NULL);
   ck_assert(!qir_verify_func(fx.f));
   ck_assert_str_eq(fx.diags,
                    "operand #0 of 'relu' op is not defined in this function\n"
                    "'neg' op operand #0 is missing\n"
-                   "'abs' op result #0 must be a tensor, got f32\n");
+                   "'abs' op result #0 must be a tensor, got f32\n"
+                   "'sign' op result #0 has no type\n"
+                   "'split' op must have at least one result\n");
   ops_fx_fini(&fx);
 }
 END_TEST
