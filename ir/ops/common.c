@@ -233,24 +233,20 @@ int qir_ops_attr_ints(qir_op *op, const char *name, int64_t *out,
 
 bool qir_ops_attr_ints_n(qir_op *op, const char *name, unsigned n,
                          bool required, int64_t dflt, int64_t *out) {
-  int64_t buf[2 * QIR_MAX_RANK];
-  int got = qir_ops_attr_ints(op, name, buf, 2 * QIR_MAX_RANK);
-  if (got == -2)
-    return false;
-  if (got == -1) {
+  const qir_attr *a = qir_op_get_attr(op, name);
+  if (!a) {
     if (required)
       return qir_ops_require_attr(op, name);
     for (unsigned i = 0; i < n; i++)
       out[i] = dflt;
     return true;
   }
-  if ((unsigned)got != n) {
-    qir_op_emit_error(op, "attribute '%s' must have %u elements, got %d",
-                      name, n, got);
+  if (a->kind == QIR_ATTR_ARRAY && a->u.array.n != n) {
+    qir_op_emit_error(op, "attribute '%s' must have %u elements, got %u",
+                      name, n, a->u.array.n);
     return false;
   }
-  memcpy(out, buf, n * sizeof *out);
-  return true;
+  return qir_ops_attr_ints(op, name, out, n) == (int)n;
 }
 
 bool qir_ops_check_positive(qir_op *op, const char *name, const int64_t *v,
