@@ -193,6 +193,9 @@ typedef struct qir_resize_params {
   int coord;  /* QIR_RESIZE_* below */
   int nearest;/* 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil */
   double cubic_a;
+  /* ONNX `scales` of the last two dims when the model gave scales (the
+   * coordinate transformation uses them); 0: out / in. */
+  double scale_h, scale_w;
 } qir_resize_params;
 enum {
   QIR_RESIZE_HALF_PIXEL,

@@ -15,6 +15,8 @@ typedef enum slot_kind {
   SLOT_ARENA,    /* an op result, planned in the activation arena */
   SLOT_INPUT,    /* a function argument (own buffer) */
   SLOT_CONSTANT, /* a constant (own aligned copy of the dense data) */
+  SLOT_DYNAMIC,  /* a result whose shape depends on values (own buffer,
+                    sized at run time: constant_of_shape, range) */
 } slot_kind;
 
 typedef struct slot {
@@ -126,6 +128,49 @@ static bool check_static(qir_interp *it, const qir_op *op, const qir_type *t) {
   return false;
 }
 
+/* A result whose shape comes from operand values at run time. */
+static bool is_value_shaped(const qir_op *op, const qir_type *t) {
+  return (qir_op_is(op, QIR_OP_CONSTANT_OF_SHAPE) ||
+          qir_op_is(op, QIR_OP_RANGE)) &&
+         qir_type_is_tensor(t) && !qir_tensor_is_static(t);
+}
+
+/* Sizes a SLOT_DYNAMIC result from its op's operand values. */
+static bool size_dynamic(const qir_op *op, const qir_tensor *const *in,
+                         qir_tensor *out) {
+  if (qir_op_is(op, QIR_OP_CONSTANT_OF_SHAPE)) {
+    const qir_tensor *sh = in[0];
+    if (qir_tensor_numel(sh) != (int64_t)out->rank) {
+      qir_op_emit_error(op, "shape operand has %lld elements for a result of "
+                            "rank %u", (long long)qir_tensor_numel(sh), out->rank);
+      return false;
+    }
+    for (unsigned d = 0; d < out->rank; d++) {
+      out->dims[d] = qir_load_int(sh->scalar, sh->data, d);
+      if (out->dims[d] < 0) {
+        qir_op_emit_error(op, "negative dimension %lld", (long long)out->dims[d]);
+        return false;
+      }
+    }
+  } else {
+    double start = qir_load_f64(in[0]->scalar, in[0]->data, 0);
+    double limit = qir_load_f64(in[1]->scalar, in[1]->data, 0);
+    double delta = qir_load_f64(in[2]->scalar, in[2]->data, 0);
+    double n = delta != 0 ? ceil((limit - start) / delta) : -1;
+    if (delta == 0 || !(n < 1e9)) {
+      qir_op_emit_error(op, "range of a zero delta or too many elements");
+      return false;
+    }
+    out->dims[0] = n > 0 ? (int64_t)n : 0;
+  }
+  qir_tensor_free_data(out);
+  if (!qir_tensor_alloc(out)) {
+    qir_op_emit_error(op, "result too large");
+    return false;
+  }
+  return true;
+}
+
 static bool add_constant(qir_interp *it, slot *s, const qir_op *op) {
   const qir_attr *a = qir_op_get_attr(op, "value");
   if (!a || a->kind != QIR_ATTR_DENSE) {
@@ -192,6 +237,12 @@ static bool create_slots(qir_interp *it) {
       slot *s = &it->slots[it->num_slots];
       s->value = &op->results[r];
       s->first = s->last = index;
+      if (is_value_shaped(op, s->value->type)) {
+        qir_tensor_init_from_type(&s->t, s->value->type);
+        s->kind = SLOT_DYNAMIC;
+        map_put(&it->map, s->value, it->num_slots++);
+        continue;
+      }
       if (!check_static(it, op, s->value->type))
         return false;
       if (qir_op_is(op, QIR_OP_CONSTANT)) {
@@ -767,6 +818,9 @@ static bool run_op(qir_interp *it, const qir_op *op) {
   unsigned id = op->def->id;
   if (id == QIR_OP_CONSTANT)
     return true;
+  if (nout == 1 && slot_of(it, &op->results[0])->kind == SLOT_DYNAMIC &&
+      !size_dynamic(op, in, out[0]))
+    return false;
   if (any_quant) {
     qir_kernel_fn q = qir_cpu_qkernel(id);
     if (q)

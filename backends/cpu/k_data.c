@@ -391,8 +391,8 @@ bool qir_cpu_k_range(const qir_kargs *k) {
 /* ---- Resize ------------------------------------------------------------------- */
 
 static double src_coord(const qir_resize_params *p, int64_t o, int64_t in,
-                        int64_t out) {
-  double scale = (double)out / (double)in;
+                        int64_t out, double given) {
+  double scale = given > 0 ? given : (double)out / (double)in;
   switch (p->coord) {
   case QIR_RESIZE_ASYMMETRIC: return o / scale;
   case QIR_RESIZE_ALIGN_CORNERS:
@@ -426,8 +426,9 @@ static void cubic_weights(double t, double a, double *w) {
 
 /* Per output coordinate: taps and weights along one axis. */
 static void axis_taps(const qir_resize_params *p, int64_t o, int64_t in,
-                      int64_t out, int64_t *idx, double *w, int *ntaps) {
-  double c = src_coord(p, o, in, out);
+                      int64_t out, double scale, int64_t *idx, double *w,
+                      int *ntaps) {
+  double c = src_coord(p, o, in, out, scale);
   if (p->mode == 0) {
     idx[0] = nearest_index(p, c, in);
     w[0] = 1;
@@ -462,14 +463,14 @@ typedef struct axis_table {
 } axis_table;
 
 static void axis_table_init(axis_table *t, const qir_resize_params *p,
-                            int64_t in, int64_t out) {
+                            int64_t in, int64_t out, double scale) {
   t->ntaps = p->mode == 0 ? 1 : p->mode == 1 ? 2 : 4;
   t->idx = qir_xmalloc((size_t)(out * t->ntaps + 1) * sizeof(int64_t));
   t->w = qir_xmalloc((size_t)(out * t->ntaps + 1) * sizeof(float));
   for (int64_t o = 0; o < out; o++) {
     double w[4];
     int n;
-    axis_taps(p, o, in, out, t->idx + o * t->ntaps, w, &n);
+    axis_taps(p, o, in, out, scale, t->idx + o * t->ntaps, w, &n);
     for (int k = 0; k < n; k++)
       t->w[o * t->ntaps + k] = (float)w[k];
   }
@@ -524,8 +525,8 @@ static void resize_range(void *arg, int64_t begin, int64_t end) {
 void qir_resize2d_f32(qir_pool *pool, const qir_resize_params *p,
                       const float *x, float *y) {
   resize_job j = {p, x, y, {0}, {0}};
-  axis_table_init(&j.th, p, p->h, p->oh);
-  axis_table_init(&j.tw, p, p->w, p->ow);
+  axis_table_init(&j.th, p, p->h, p->oh, p->scale_h);
+  axis_table_init(&j.tw, p, p->w, p->ow, p->scale_w);
   qir_parallel_for(pool, p->nc, 1, resize_range, &j);
   axis_table_free(&j.th);
   axis_table_free(&j.tw);
@@ -567,13 +568,20 @@ bool qir_cpu_k_resize(const qir_kargs *k) {
   p.oh = y->dims[y->rank - 2];
   p.ow = y->dims[y->rank - 1];
   p.nc = qk_numel(x) / qk_nz(p.h * p.w);
+  double scales[QIR_MAX_RANK];
+  if (qir_op_get_attr(k->op, "scales") &&
+      qir_attr_get_floats(qir_op_get_attr(k->op, "scales"), scales,
+                          QIR_MAX_RANK) == (int)x->rank) {
+    p.scale_h = scales[x->rank - 2];
+    p.scale_w = scales[x->rank - 1];
+  }
   if (p.mode == 0 && x->scalar != QIR_F32) { /* any scalar: move bytes */
     size_t es = esize(x);
     for (int64_t pl = 0; pl < p.nc; pl++)
       for (int64_t oh = 0; oh < p.oh; oh++) {
-        int64_t ih = nearest_index(&p, src_coord(&p, oh, p.h, p.oh), p.h);
+        int64_t ih = nearest_index(&p, src_coord(&p, oh, p.h, p.oh, p.scale_h), p.h);
         for (int64_t ow = 0; ow < p.ow; ow++) {
-          int64_t iw = nearest_index(&p, src_coord(&p, ow, p.w, p.ow), p.w);
+          int64_t iw = nearest_index(&p, src_coord(&p, ow, p.w, p.ow, p.scale_w), p.w);
           memcpy((uint8_t *)y->data + ((pl * p.oh + oh) * p.ow + ow) * es,
                  (const uint8_t *)x->data + ((pl * p.h + ih) * p.w + iw) * es,
                  es);
