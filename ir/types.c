@@ -381,45 +381,116 @@ static int format_special(double v, char *buf, size_t n) {
   return snprintf(buf, n, v < 0 ? "-inf" : "inf");
 }
 
-/* Appends ".0" when the digits have neither '.' nor an exponent. */
-static int add_point(char *tmp, int len) {
-  if (strpbrk(tmp, ".e"))
-    return len;
-  memcpy(tmp + len, ".0", 3);
-  return len + 2;
+/* Whether `text` reads back as exactly v (as a double, or as a float when
+ * is_float). */
+static bool reads_back(const char *text, double v, bool is_float) {
+  if (is_float)
+    return strtof(text, NULL) == (float)v;
+  return strtod(text, NULL) == v;
+}
+
+/* Writes v in %e form with the fewest significant digits that read back
+ * (at most max_digits, which always do) into tmp; returns that count.
+ * More digits never read back worse (the shorter string is one of the
+ * longer candidates), so after the common short forms a binary search
+ * finds the shortest. */
+static int shortest_e_form(double v, bool is_float, int max_digits, char *tmp,
+                           size_t size) {
+  for (int d = 1; d <= 3; d++) {
+    snprintf(tmp, size, "%.*e", d - 1, v);
+    if (reads_back(tmp, v, is_float))
+      return d;
+  }
+  int lo = 4, hi = max_digits;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    snprintf(tmp, size, "%.*e", mid - 1, v);
+    if (reads_back(tmp, v, is_float))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  snprintf(tmp, size, "%.*e", lo - 1, v);
+  return lo;
+}
+
+/* Lays out sign, significant digits and decimal exponent like Python's
+ * repr: positional when -4 <= exp < ndigits (no invented zeros), else
+ * d.ddde+XX. */
+static int layout_digits(bool neg, const char *dig, int nd, int exp,
+                         char *out) {
+  char *p = out;
+  if (neg)
+    *p++ = '-';
+  if (exp < -4 || exp >= nd) {
+    *p++ = dig[0];
+    if (nd > 1) {
+      *p++ = '.';
+      memcpy(p, dig + 1, (size_t)nd - 1);
+      p += nd - 1;
+    }
+    p += sprintf(p, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+  } else if (exp < 0) {
+    memcpy(p, "0.", 2);
+    p += 2;
+    memset(p, '0', (size_t)(-exp - 1));
+    p += -exp - 1;
+    memcpy(p, dig, (size_t)nd);
+    p += nd;
+  } else {
+    memcpy(p, dig, (size_t)exp + 1);
+    p += exp + 1;
+    *p++ = '.';
+    if (nd > exp + 1) {
+      memcpy(p, dig + exp + 1, (size_t)(nd - exp - 1));
+      p += nd - exp - 1;
+    } else {
+      *p++ = '0';
+    }
+  }
+  *p = '\0';
+  return (int)(p - out);
+}
+
+/* Integers small enough that every one is exact: digits and ".0", with no
+ * conversion round trips (the common 0.0, 1.0, 6.0 of attributes). */
+static bool is_small_integer(double v, bool is_float) {
+  double limit = is_float ? 16777216.0 : 9007199254740992.0;
+  return v > -limit && v < limit && v == (double)(int64_t)v;
+}
+
+static int format_finite(double v, bool is_float, char *out) {
+  if (is_small_integer(v, is_float))
+    return sprintf(out, "%s%" PRId64 ".0", signbit(v) && v == 0 ? "-" : "",
+                   (int64_t)v);
+  char tmp[64];
+  int nd = shortest_e_form(v, is_float, is_float ? 9 : 17, tmp, sizeof tmp);
+  /* tmp is [-]d[.ddd]e(+|-)XX */
+  const char *t = tmp;
+  bool neg = *t == '-';
+  t += neg;
+  char dig[24];
+  int k = 0;
+  for (; *t != 'e'; t++)
+    if (*t != '.')
+      dig[k++] = *t;
+  return layout_digits(neg, dig, nd, atoi(t + 1), out);
+}
+
+static int format_shortest(double v, bool is_float, char *buf, size_t n) {
+  if (!isfinite(v))
+    return format_special(v, buf, n);
+  char out[64];
+  int len = format_finite(v, is_float, out);
+  return snprintf(buf, n, "%s", out) < 0 ? -1 : len;
 }
 
 int qir_format_double(double v, char *buf, size_t n) {
-  if (!isfinite(v))
-    return format_special(v, buf, n);
-  char tmp[40];
-  int len = 0;
-  for (int prec = 1; prec <= 17; prec++) {
-    len = snprintf(tmp, sizeof tmp - 3, "%.*g", prec, v);
-    if (strtod(tmp, NULL) == v)
-      break;
-  }
-  /* -0.0 == 0.0, so check the sign the loop cannot see. */
-  if (v == 0 && signbit(v))
-    len = snprintf(tmp, sizeof tmp - 3, "-0");
-  len = add_point(tmp, len);
-  return snprintf(buf, n, "%s", tmp) < 0 ? -1 : len;
+  return format_shortest(v, false, buf, n);
 }
 
 int qir_format_float(float v, char *buf, size_t n) {
-  if (!isfinite(v))
-    return format_special(v, buf, n);
-  char tmp[40];
-  int len = 0;
-  for (int prec = 1; prec <= 9; prec++) {
-    len = snprintf(tmp, sizeof tmp - 3, "%.*g", prec, (double)v);
-    if (strtof(tmp, NULL) == v)
-      break;
-  }
-  if (v == 0 && signbit(v))
-    len = snprintf(tmp, sizeof tmp - 3, "-0");
-  len = add_point(tmp, len);
-  return snprintf(buf, n, "%s", tmp) < 0 ? -1 : len;
+  return format_shortest(v, true, buf, n);
 }
 
 /* ---- Printing types -------------------------------------------------------

@@ -344,6 +344,19 @@ START_TEST(format_double_shortest) {
   check_double(DBL_MAX, "1.7976931348623157e+308");
   check_double(DBL_TRUE_MIN, "5e-324");
   check_double(123456789.0, "123456789.0");
+  check_double(10.0, "10.0");
+  check_double(100000.0, "100000.0");
+  check_double(1e15, "1000000000000000.0");
+  check_double(1e16, "1e+16");
+  check_double(9007199254740994.0, "9007199254740994.0");
+  check_double(0.0001, "0.0001");
+  check_double(0.00012, "0.00012");
+  check_double(123.456, "123.456");
+  check_double(-1234.5, "-1234.5");
+  check_double(6.0, "6.0");
+  check_double(-7.0, "-7.0");
+  check_double(2.5e-300, "2.5e-300");
+  check_double(1.25e100, "1.25e+100");
   check_double(-2.5, "-2.5");
   check_double(INFINITY, "inf");
   check_double(-INFINITY, "-inf");
@@ -369,6 +382,10 @@ START_TEST(format_float_shortest) {
   check_float(1e-45f, "1e-45");
   check_float(-0.0f, "-0.0");
   check_float(16777216.0f, "16777216.0");
+  check_float(1073741824.0f, "1.0737418e+09"); /* 8 digits suffice */
+  check_float(0.3f, "0.3");
+  check_float(-2.5e-20f, "-2.5e-20");
+  check_float(65504.0f, "65504.0");
   check_float(INFINITY, "inf");
   check_float(NAN, "nan");
   /* As a double, a float needs more digits. */
