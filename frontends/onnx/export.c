@@ -223,8 +223,10 @@ static void copy_string(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
 static Onnx__TensorProto *dense_to_tensor(exporter *ex, const qir_attr *d,
                                           const char *name) {
   const qir_type *t = d->u.dense.type;
+  /* Quantized constants are stored as their integers (the scale and zero
+   * point go to the DequantizeLinear that uses them). */
   int32_t et = onnx_elem_type_from_scalar(t->scalar);
-  if (qir_tensor_is_quant(t) || et == ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
+  if (et == ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
     char buf[128];
     qir_type_format(t, buf, sizeof buf);
     qir_emit_error(ex->ctx, qir_loc_unknown(),
@@ -485,6 +487,40 @@ static bool export_resize(op_ctx *c) {
   return true;
 }
 
+/* QuantizeLinear / DequantizeLinear with the scale and zero point of the
+ * quantized side `qt` as initializers (per tensor: scalars; per axis: 1-D
+ * with the axis attribute). */
+static bool export_quant(op_ctx *c, const char *type, const qir_type *qt) {
+  exporter *ex = c->ex;
+  const qir_type *q = qt->elem;
+  if (q->qmin != qir_scalar_min(q->scalar) ||
+      q->qmax != qir_scalar_max(q->scalar)) {
+    qir_op_emit_error(c->op, "narrow quantized ranges have no ONNX form");
+    ex->failed = true;
+    return false;
+  }
+  int64_t n = q->nparams;
+  unsigned rank = q->axis < 0 ? 0 : 1;
+  double *scales = qir_xcalloc(q->nparams, sizeof *scales);
+  int64_t *zps = qir_xcalloc(q->nparams, sizeof *zps);
+  for (unsigned i = 0; i < q->nparams; i++) {
+    scales[i] = q->scales[i];
+    zps[i] = q->zero_points ? q->zero_points[i] : 0;
+  }
+  const qir_type *st = qir_tensor_of(ex->ctx, QIR_F32, rank, &n);
+  const qir_type *zt = qir_tensor_of(ex->ctx, q->scalar, rank, &n);
+  c->in[1] = add_init(ex, qir_attr_dense_from_f64(ex->ctx, st, scales),
+                      tmp_name(ex));
+  c->in[2] = add_init(ex, qir_attr_dense_from_i64(ex->ctx, zt, zps),
+                      tmp_name(ex));
+  free(scales);
+  free(zps);
+  Onnx__NodeProto *node = add_node(ex, type, 3, c->in, 1, c->out);
+  if (q->axis >= 0)
+    attr_int(ex, node, "axis", q->axis);
+  return !ex->failed;
+}
+
 /* gelu: 0.5 * x * (1 + erf(x / sqrt(2))), or the tanh form. */
 static bool export_gelu(op_ctx *c) {
   exporter *ex = c->ex;
@@ -680,6 +716,11 @@ static bool export_op(exporter *ex, qir_op *op) {
   case QIR_OP_SILU:
   case QIR_OP_MISH:
   case QIR_OP_GELU: return export_expansion(&c);
+  case QIR_OP_QUANTIZE:
+    return export_quant(&c, "QuantizeLinear", qir_op_result(op, 0)->type);
+  case QIR_OP_DEQUANTIZE:
+    return export_quant(&c, "DequantizeLinear",
+                        qir_op_operand(op, 0)->type);
   case QIR_OP_CONSTANT_OF_SHAPE: {
     Onnx__NodeProto *n = simple(&c, "ConstantOfShape");
     const qir_attr *v = qir_op_get_attr(op, "value");
@@ -708,8 +749,7 @@ static Onnx__ValueInfoProto *value_info(exporter *ex, const char *name,
   Onnx__TensorShapeProto *sp =
       NEW(ex, Onnx__TensorShapeProto, ONNX__TENSOR_SHAPE_PROTO__INIT);
   int32_t et = onnx_elem_type_from_scalar(t->scalar);
-  if (!qir_type_is_tensor(t) || qir_tensor_is_quant(t) ||
-      et == ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
+  if (!qir_type_is_tensor(t) || et == ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
     char buf[128];
     qir_type_format(t, buf, sizeof buf);
     qir_emit_error(ex->ctx, qir_loc_unknown(),

@@ -482,7 +482,27 @@ def dynamic(out):
                  [vi('y', ['batch', 3, None, 4]), vi('t', [1, 16])])
 
 
+def qdq(out):
+    # A QDQ model: activations quantized per tensor (u8), conv weights
+    # per output channel (i8), the bias as i32.
+    w = np.random.RandomState(0).randint(-127, 128, [4, 3, 3, 3])
+    return model([
+        node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']),
+        node('DequantizeLinear', ['xq', 'xs', 'xz'], ['xd']),
+        node('DequantizeLinear', ['w', 'ws', 'wz'], ['wd'], axis=0),
+        node('DequantizeLinear', ['b', 'bs'], ['bd']),
+        node('Conv', ['xd', 'wd', 'bd'], ['y'], pads=[1, 1, 1, 1]),
+    ], [vi('x', [1, 3, 4, 4])], [vi('y', [1, 4, 4, 4])],
+        [floats('xs', 0.25), tensor('xz', np.uint8(128)),
+         tensor('w', w.astype(np.int8)),
+         floats('ws', [0.5, 0.25, 0.125, 0.0625]),
+         tensor('wz', np.zeros([4], np.int8)),
+         tensor('b', np.array([1, -2, 3, -4], np.int32)),
+         floats('bs', 0.125)])
+
+
 CASES = {
+    'QDQ': qdq,
     'Conv': conv, 'Conv1D': conv1d, 'ConvTranspose': conv_transpose,
     'Gemm': gemm, 'MatMul': matmul, 'BatchNormalization': batch_norm,
     'InstanceNormalization': instance_norm, 'LayerNormalization': layer_norm,
