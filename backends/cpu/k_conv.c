@@ -172,6 +172,62 @@ static void dw_plane(const dw_job *j, int64_t n, int64_t oc) {
   }
 }
 
+/* 3x3 undilated depthwise planes (the common case): one pass per output
+ * row; rows outside the input read a zero row, columns whose taps are all
+ * inside the input run branch-free, the border columns check bounds. */
+static float dw3_border(const qir_conv_params *p, const float *const *r,
+                        const float *wk, int64_t ow) {
+  float s = 0;
+  for (int ki = 0; ki < 3; ki++)
+    for (int kj = 0; kj < 3; kj++) {
+      int64_t iw = ow * p->sw - p->pl + kj;
+      if (iw >= 0 && iw < p->w)
+        s += wk[ki * 3 + kj] * r[ki][iw];
+    }
+  return s;
+}
+
+static void dw_plane_3x3(const dw_job *j, int64_t n, int64_t oc,
+                         const float *zero) {
+  const qir_conv_params *p = j->p;
+  const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
+  const float *wk = j->w + oc * 9;
+  float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
+  int64_t sw = p->sw, lo = (p->pl + sw - 1) / sw;
+  int64_t hi = p->w - 3 + p->pl >= 0 ? (p->w - 3 + p->pl) / sw : -1;
+  if (hi > p->ow - 1)
+    hi = p->ow - 1;
+  float w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4];
+  float w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8];
+  for (int64_t oh = 0; oh < p->oh; oh++) {
+    const float *r[3];
+    for (int ki = 0; ki < 3; ki++) {
+      int64_t ih = oh * p->sh - p->pt + ki;
+      r[ki] = ih >= 0 && ih < p->h ? xp + ih * p->w : zero;
+    }
+    float *restrict yr = yp + oh * p->ow;
+    for (int64_t ow = 0; ow < p->ow && ow < lo; ow++)
+      yr[ow] = dw3_border(p, r, wk, ow);
+    const float *restrict a = r[0] - p->pl, *restrict b = r[1] - p->pl,
+                          *restrict c = r[2] - p->pl;
+    if (sw == 1) {
+      for (int64_t ow = lo; ow <= hi; ow++)
+        yr[ow] = w0 * a[ow] + w1 * a[ow + 1] + w2 * a[ow + 2] +
+                 w3 * b[ow] + w4 * b[ow + 1] + w5 * b[ow + 2] +
+                 w6 * c[ow] + w7 * c[ow + 1] + w8 * c[ow + 2];
+    } else {
+      for (int64_t ow = lo; ow <= hi; ow++) {
+        int64_t i = ow * sw;
+        yr[ow] = w0 * a[i] + w1 * a[i + 1] + w2 * a[i + 2] +
+                 w3 * b[i] + w4 * b[i + 1] + w5 * b[i + 2] +
+                 w6 * c[i] + w7 * c[i + 1] + w8 * c[i + 2];
+      }
+    }
+    for (int64_t ow = hi + 1 > lo ? hi + 1 : lo; ow < p->ow; ow++)
+      yr[ow] = dw3_border(p, r, wk, ow);
+  }
+}
+
 static void dw_plane_epilogue(const dw_job *j, int64_t n, int64_t oc) {
   const qir_conv_params *p = j->p;
   epilogue_row(p, j->y + (n * p->o + oc) * p->oh * p->ow, p->oh * p->ow,
@@ -180,10 +236,17 @@ static void dw_plane_epilogue(const dw_job *j, int64_t n, int64_t oc) {
 
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
+  const qir_conv_params *p = j->p;
+  bool k3 = p->kh == 3 && p->kw == 3 && p->dh == 1 && p->dw == 1;
+  float *zero = k3 ? qir_xcalloc((size_t)p->w + 1, sizeof(float)) : NULL;
   for (int64_t i = begin; i < end; i++) {
-    dw_plane(j, i / j->p->o, i % j->p->o);
-    dw_plane_epilogue(j, i / j->p->o, i % j->p->o);
+    if (k3)
+      dw_plane_3x3(j, i / p->o, i % p->o, zero);
+    else
+      dw_plane(j, i / p->o, i % p->o);
+    dw_plane_epilogue(j, i / p->o, i % p->o);
   }
+  free(zero);
 }
 
 static void add_bias(const qir_conv_params *p, const float *b, float *y) {
