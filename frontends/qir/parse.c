@@ -1053,6 +1053,10 @@ qir_module *qir_parse_buffer(qir_context *ctx, const char *filename,
                              const char *buf, size_t len, unsigned first_line) {
   if (!filename)
     filename = "<input>";
+  if (!buf) {
+    buf = "";
+    len = 0;
+  }
   register_source(ctx, filename, buf, len, first_line);
   char *copy = qir_xmalloc(len + 2);
   memcpy(copy, buf, len);

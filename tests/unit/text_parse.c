@@ -1,6 +1,7 @@
 /* tests/unit/text_parse.c - qir_parse_buffer: structure, names, types,
  * dense data, resources, inference and errors. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/text_test.h"
@@ -83,6 +84,24 @@ START_TEST(test_parse_errors) {
   expect_error("func @f() { %0 = constant {value = dense<1> : tensor<99999999999x"
                "99999999999xf32>} : tensor<1xf32> }",
                1, 47, "tensor has more than 2^40 elements");
+}
+END_TEST
+
+START_TEST(test_parse_empty_input) {
+  text_diags d;
+  qir_context *ctx = text_context(&d);
+  qir_module *m = qir_parse_buffer(ctx, NULL, NULL, 0, 1);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_uint_eq(m->num_funcs, 0);
+  char *s = text_print(m);
+  ck_assert_str_eq(s, "");
+  free(s);
+  qir_module_destroy(m);
+  m = qir_parse_buffer(ctx, "c.qir", "// only a comment", 17, 1);
+  ck_assert_ptr_nonnull(m);
+  qir_module_destroy(m);
+  ck_assert_uint_eq(d.count, 0);
+  qir_context_destroy(ctx);
 }
 END_TEST
 
@@ -196,6 +215,7 @@ Suite *text_parse_suite(void) {
   TCase *tc = tcase_create("parse");
   tcase_add_test(tc, test_parse_structure);
   tcase_add_test(tc, test_parse_errors);
+  tcase_add_test(tc, test_parse_empty_input);
   tcase_add_test(tc, test_parse_first_line);
   tcase_add_test(tc, test_parse_dense_values);
   tcase_add_test(tc, test_parse_resources);
