@@ -64,10 +64,21 @@ def save(m, path):
 
 
 def main(cases):
-    """usage: script.py CASE OUT.onnx"""
-    if len(sys.argv) != 3 or sys.argv[1] not in cases:
+    """usage: script.py CASE OUT.onnx
+       script.py --dir DIR CASE... (writes DIR/CASE.onnx for each case)"""
+    args = sys.argv[1:]
+    if len(args) >= 2 and args[0] == '--dir':
+        jobs = [(c, '%s/%s.onnx' % (args[1], c)) for c in args[2:]]
+        import os
+        os.makedirs(args[1], exist_ok=True)
+    elif len(args) == 2:
+        jobs = [(args[0], args[1])]
+    else:
+        jobs = []
+    if not jobs or any(c not in cases for c, _ in jobs):
         sys.exit('usage: %s {%s} OUT.onnx' % (sys.argv[0],
                                              '|'.join(sorted(cases))))
-    result = cases[sys.argv[1]](sys.argv[2])
-    if result is not None:
-        save(result, sys.argv[2])
+    for case, path in jobs:
+        result = cases[case](path)
+        if result is not None:
+            save(result, path)
