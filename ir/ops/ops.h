@@ -132,7 +132,6 @@ static inline const qir_type *qir_ops_type(const qir_op *op, unsigned i) {
   qir_value *v = op->operands[i].value;
   return v ? v->type : NULL;
 }
-static inline bool qir_ops_dim_known(int64_t d) { return d != QIR_DYN; }
 
 /* Dim arithmetic that reports int64 overflow (huge attributes or dims):
  * false when the result does not fit. */
@@ -161,7 +160,7 @@ const qir_type *qir_ops_tensor(qir_op *op, const qir_type *elem,
                                unsigned rank, const int64_t *dims);
 
 typedef enum qir_ops_elem_rule {
-  QIR_ELEM_ANY,     /* anything */
+  QIR_ELEM_ANY,     /* any non-quantized element type */
   QIR_ELEM_FLOAT,   /* f64 f32 f16 bf16 */
   QIR_ELEM_INT,     /* integers other than i1 */
   QIR_ELEM_INDEX,   /* i32 or i64 */
@@ -170,7 +169,7 @@ typedef enum qir_ops_elem_rule {
   QIR_ELEM_NUMERIC  /* float or integer, not i1 */
 } qir_ops_elem_rule;
 /* Operand i's element type follows the rule; a quantized element type is
- * accepted (for FLOAT and NUMERIC) when the op is QUANTIZABLE. */
+ * accepted (for ANY, FLOAT and NUMERIC) when the op is QUANTIZABLE. */
 bool qir_ops_check_elem(qir_op *op, unsigned i, qir_ops_elem_rule rule);
 /* Operand i's element type equals operand j's (two quantized types of a
  * QUANTIZABLE op count as equal, so do a quantized and a float one). */
