@@ -37,6 +37,18 @@ def measure(cmd, runs):
     return statistics.median(times), statistics.median(rss)
 
 
+def real_binary(tool):
+    """The executable behind a libtool wrapper script in a build folder, so
+    that the shell wrapper's start-up is not timed."""
+    path = shutil.which(tool) or tool
+    real = os.path.join(os.path.dirname(path), ".libs", os.path.basename(path))
+    if os.path.isfile(real) and os.access(real, os.X_OK):
+        libs = os.path.dirname(real)
+        os.environ["LD_LIBRARY_PATH"] = libs + os.pathsep + os.environ.get("LD_LIBRARY_PATH", "")
+        return real
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qir-opt", default=os.environ.get("QIR_OPT", "qir-opt"))
@@ -45,6 +57,7 @@ def main():
     ap.add_argument("--sizes", default="10000,100000")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    args.qir_opt = real_binary(args.qir_opt)
     tmp = tempfile.mkdtemp(prefix="qir-bench-")
     rows = {}
     try:
