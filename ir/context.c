@@ -142,6 +142,9 @@ typedef struct arena_chunk {
   alignas(max_align_t) unsigned char data[];
 } arena_chunk;
 
+#define QIR_BLOCK_GRAIN 16
+#define QIR_BLOCK_CLASSES 128 /* blocks up to 2 KiB */
+
 typedef struct cleanup {
   void (*fn)(void *arg);
   void *arg;
@@ -167,6 +170,8 @@ struct qir_context {
 
   cleanup *cleanups;
   unsigned num_cleanups, cap_cleanups;
+
+  void *free_blocks[QIR_BLOCK_CLASSES]; /* recycled small blocks per class */
 
   qir_diag_state diag;
 };
@@ -269,6 +274,50 @@ void *qir_arena_dup(qir_context *ctx, const void *p, size_t size) {
   if (size)
     memcpy(q, p, size);
   return q;
+}
+
+/* ---- Small blocks ----------------------------------------------------- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define QIR_BLOCKS_USE_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QIR_BLOCKS_USE_MALLOC 1
+#endif
+#endif
+
+/* The size class of a block: its size in grains (at least one, to hold the
+ * free-list link). */
+static size_t block_class(size_t size) {
+  size_t cls = (size + QIR_BLOCK_GRAIN - 1) / QIR_BLOCK_GRAIN;
+  return cls ? cls : 1;
+}
+
+void *qir_block_alloc(qir_context *ctx, size_t size) {
+  size_t cls = block_class(size);
+#ifdef QIR_BLOCKS_USE_MALLOC
+  cls = QIR_BLOCK_CLASSES;
+#endif
+  if (cls >= QIR_BLOCK_CLASSES)
+    return qir_xcalloc(1, size);
+  void *p = ctx->free_blocks[cls];
+  if (!p)
+    return qir_arena_alloc(ctx, cls * QIR_BLOCK_GRAIN);
+  memcpy(&ctx->free_blocks[cls], p, sizeof(void *));
+  return memset(p, 0, cls * QIR_BLOCK_GRAIN);
+}
+
+void qir_block_free(qir_context *ctx, void *p, size_t size) {
+  size_t cls = block_class(size);
+#ifdef QIR_BLOCKS_USE_MALLOC
+  cls = QIR_BLOCK_CLASSES;
+#endif
+  if (cls >= QIR_BLOCK_CLASSES) {
+    free(p);
+    return;
+  }
+  memcpy(p, &ctx->free_blocks[cls], sizeof(void *));
+  ctx->free_blocks[cls] = p;
 }
 
 /* ---- Interned strings ------------------------------------------------------

@@ -70,6 +70,15 @@ qir_diag_state *qir_context_diag(qir_context *ctx);
 const qir_diag_state *qir_context_diag_const(const qir_context *ctx);
 void qir_diag_state_free(qir_diag_state *d);
 
+/* ---- Small blocks ----------------------------------------------------------
+ * Zeroed blocks that can be freed one by one, carved from the arena and
+ * recycled through per-size free lists (ops are allocated this way: no
+ * malloc header, no malloc call per op).  The caller gives the size again
+ * on free.  Builds with AddressSanitizer use calloc/free instead, so
+ * use-after-free of IR is still caught. */
+void *qir_block_alloc(qir_context *ctx, size_t size);
+void qir_block_free(qir_context *ctx, void *p, size_t size);
+
 /* ---- Growable arrays ------------------------------------------------------ */
 
 /* Ensures *arr has room for `need` elements of `elem` bytes, doubling. */

@@ -76,6 +76,14 @@ typedef struct op_impl {
   unsigned inline_attrs;    /* size of the attribute array inside the op */
 } op_impl;
 
+/* Bytes of the op's own allocation. */
+static size_t op_alloc_size(unsigned num_results, unsigned num_operands,
+                            unsigned num_attrs) {
+  return sizeof(op_impl) + (size_t)num_results * sizeof(qir_value) +
+         (size_t)num_operands * sizeof(qir_use) +
+         (size_t)num_attrs * sizeof(qir_named_attr);
+}
+
 static qir_use *inline_operands(qir_op *op) {
   return (qir_use *)(op->results + op->num_results);
 }
@@ -119,10 +127,8 @@ qir_op *qir_op_create(qir_context *ctx, const qir_op_def *def, qir_loc loc,
                       unsigned num_results, const qir_type *const *result_types,
                       unsigned num_attrs, const qir_named_attr *attrs) {
   QIR_ASSERT(def);
-  size_t size = sizeof(op_impl) + (size_t)num_results * sizeof(qir_value) +
-                (size_t)num_operands * sizeof(qir_use) +
-                (size_t)num_attrs * sizeof(qir_named_attr);
-  op_impl *impl = qir_xcalloc(1, size);
+  op_impl *impl = qir_block_alloc(
+      ctx, op_alloc_size(num_results, num_operands, num_attrs));
   impl->inline_operands = num_operands;
   impl->inline_attrs = num_attrs;
   qir_op *op = &impl->op;
@@ -171,7 +177,10 @@ static void op_free(qir_op *op) {
     free(op->operands);
   if (op->attrs != inline_attrs(op))
     free(op->attrs);
-  free((op_impl *)op);
+  op_impl *impl = (op_impl *)op;
+  qir_block_free(op->ctx, impl,
+                 op_alloc_size(op->num_results, impl->inline_operands,
+                               impl->inline_attrs));
 }
 
 /* ---- Attributes ----------------------------------------------------------- */
