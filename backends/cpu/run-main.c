@@ -499,14 +499,27 @@ static qir_func *pick_func(qir_module *m, const char *name) {
   return f ? f : m->first;
 }
 
+static int run_func(qir_context *ctx, qir_func *f, const run_opts *o);
+
 static int run_model(qir_context *ctx, const run_opts *o) {
   qir_module *m = qir_parse_file(ctx, o->model);
-  if (!m || !qir_verify_module(m))
+  if (!m)
     return 1;
-  qir_func *f = pick_func(m, o->func);
-  if (!f)
-    return fail(o->func ? "no function @%s in '%s'" : "no function in '%s'",
-                o->func ? o->func : o->model, o->model);
+  int rc = 1;
+  qir_func *f = NULL;
+  if (qir_verify_module(m)) {
+    f = pick_func(m, o->func);
+    if (!f)
+      fail(o->func ? "no function @%s in '%s'" : "no function in '%s'",
+           o->func ? o->func : o->model, o->model);
+    else
+      rc = run_func(ctx, f, o);
+  }
+  qir_module_destroy(m);
+  return rc;
+}
+
+static int run_func(qir_context *ctx, qir_func *f, const run_opts *o) {
   qir_interp_options io;
   qir_interp_options_init(&io);
   io.threads = (unsigned)o->threads;
