@@ -85,6 +85,30 @@ START_TEST(arena_zeroed_aligned_and_big) {
 }
 END_TEST
 
+START_TEST(small_blocks_recycled_zeroed) {
+  qir_context *ctx = qir_context_create();
+  unsigned char *a = qir_block_alloc(ctx, 200);
+  unsigned char *b = qir_block_alloc(ctx, 200);
+  ck_assert_ptr_ne(a, b);
+  ck_assert_uint_eq((uintptr_t)a % 16, 0);
+  memset(a, 0xff, 200);
+  memset(b, 0xff, 200);
+  qir_block_free(ctx, a, 200);
+  unsigned char *c = qir_block_alloc(ctx, 193); /* same size class */
+  for (int i = 0; i < 193; i++)
+    ck_assert_uint_eq(c[i], 0);
+  unsigned char *big = qir_block_alloc(ctx, 10000);
+  ck_assert_uint_eq(big[9999], 0);
+  memset(big, 1, 10000);
+  qir_block_free(ctx, big, 10000);
+  qir_block_free(ctx, b, 200);
+  qir_block_free(ctx, c, 193);
+  unsigned char *tiny = qir_block_alloc(ctx, 0);
+  qir_block_free(ctx, tiny, 0);
+  qir_context_destroy(ctx);
+}
+END_TEST
+
 static char order[8];
 static int norder;
 static void record(void *arg) { order[norder++] = *(const char *)arg; }
@@ -249,6 +273,7 @@ Suite *core_context_suite(void) {
   tcase_add_test(tc, intern_embedded_nul_and_empty);
   tcase_add_test(tc, intern_many_strings);
   tcase_add_test(tc, arena_zeroed_aligned_and_big);
+  tcase_add_test(tc, small_blocks_recycled_zeroed);
   tcase_add_test(tc, cleanup_hooks_latest_first);
   tcase_add_test(tc, builtin_ops_registered);
   tcase_add_test(tc, register_plugin_op);
