@@ -121,7 +121,8 @@ const char *qir_diag_source_line(qir_context *ctx, const char *file,
 
 /* ---- Debug channels (-debug-only=NAME) -------------------------------- */
 
-void qir_debug_enable(qir_context *ctx, const char *channel); /* "all" too */
+/* Enables a channel, a comma-separated list of them, or "all". */
+void qir_debug_enable(qir_context *ctx, const char *channel);
 bool qir_debug_enabled(const qir_context *ctx, const char *channel);
 void qir_debug_printf(const char *channel, const char *fmt, ...)
     QIR_PRINTF(2, 3);
