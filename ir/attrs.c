@@ -1,5 +1,6 @@
 /* ir/attrs.c - attributes: uniqued scalars, strings, symbols and types;
  * arrays and dense tensors in the arena; half-float conversions. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,10 +76,26 @@ uint16_t qir_f32_to_bf16(float f) {
   return (uint16_t)(u >> 16);
 }
 
+/* double -> float, rounding to nearest even, overflowing to inf without
+ * the undefined out-of-range conversion. */
+static float f64_to_f32(double v) {
+  const double inf_from = 0x1.ffffffp127; /* FLT_MAX + half an ulp: a tie
+                                             that rounds to even, inf */
+  if (v >= inf_from)
+    return INFINITY;
+  if (v <= -inf_from)
+    return -INFINITY;
+  if (v > FLT_MAX)
+    return FLT_MAX;
+  if (v < -FLT_MAX)
+    return -FLT_MAX;
+  return (float)v;
+}
+
 /* double -> float rounding to odd, so a second rounding to f16/bf16 gives
  * the correctly rounded result of the double. */
 static float f64_to_f32_odd(double v) {
-  float f = (float)v;
+  float f = f64_to_f32(v);
   if (!isfinite(f) || (double)f == v)
     return f;
   if (fabs((double)f) > fabs(v))
@@ -364,7 +381,7 @@ static void store_elem(qir_scalar s, void *p, double f, uint64_t i,
     memcpy(p, &f, 8);
     break;
   case QIR_F32: {
-    float v = (float)f;
+    float v = f64_to_f32(f);
     memcpy(p, &v, 4);
     break;
   }

@@ -1,5 +1,6 @@
 /* tests/unit/core_attrs.c - attribute uniquing, equality and hashing, dense
  * tensors, f16/bf16 conversions. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -198,6 +199,13 @@ START_TEST(dense_from_f64_and_i64_convert) {
   const qir_attr *bf = qir_attr_dense_from_f64(
       ctx, qir_tensor_of(ctx, QIR_BF16, 1, d), fv);
   ck_assert(qir_dense_get_f64(bf, 1) == -2.0);
+  double big[] = {3.4028235677973366e38, 3.40282356e38, -1e300, 1e-50};
+  const qir_attr *f32 = qir_attr_dense_from_f64(
+      ctx, qir_tensor_of(ctx, QIR_F32, 1, d), big);
+  ck_assert(isinf(qir_dense_get_f64(f32, 0)));  /* the tie rounds to inf */
+  ck_assert(qir_dense_get_f64(f32, 1) == (double)FLT_MAX);
+  ck_assert(isinf(qir_dense_get_f64(f32, 2)) && qir_dense_get_f64(f32, 2) < 0);
+  ck_assert(qir_dense_get_f64(f32, 3) == 0.0);
   const qir_attr *i64 = qir_attr_dense_from_f64(
       ctx, qir_tensor_of(ctx, QIR_I64, 1, d), fv);
   ck_assert_int_eq(qir_dense_get_i64(i64, 3), 10000000000);
