@@ -40,6 +40,7 @@ typedef struct value_map {
 typedef struct exec_step {
   unsigned first, count;
   qir_ew_region *region;
+  bool is_region;
   bool conv_clamp; /* conv2d + relu/clip: the clamp runs in the conv */
   float lo, hi;
 } exec_step;
@@ -472,12 +473,14 @@ static qir_ew_region *build_region(qir_interp *it, unsigned first,
     }
     for (unsigned i = 0; i < op->num_operands; i++) {
       const qir_value *v = op->operands[i].value;
-      slot *s = slot_of(it, v);
-      bool inside = s->kind == SLOT_ARENA && s->first >= (int)first &&
-                    s->first < (int)k;
-      if (inside) {
-        const qir_ew_step *def = &r->steps[step_of[s->first - (int)first]];
-        st->in[i] = def->out;
+      /* Live ranges were widened to the region: find the definition by op. */
+      int def = -1;
+      for (unsigned d = first; d < k && def < 0; d++)
+        if (it->ops[d] == qir_value_def(v) &&
+            !qir_op_is(it->ops[d], QIR_OP_CONSTANT))
+          def = (int)d;
+      if (def >= 0) {
+        st->in[i] = r->steps[step_of[def - (int)first]].out;
       } else {
         st->in[i] = region_input(it, r, v);
       }
@@ -521,7 +524,33 @@ static bool conv_clamp_pair(qir_interp *it, unsigned i, exec_step *st) {
   return true;
 }
 
-static void build_steps(qir_interp *it) {
+/* Kernels of a fused step write results while the step's operands are
+ * still being read, so their buffers must not share memory: every result
+ * of the step lives from the step's first op, every operand to its last. */
+static void extend_live_ranges(qir_interp *it, const exec_step *st) {
+  unsigned end = st->first + st->count;
+  for (unsigned k = st->first; k < end; k++) {
+    const qir_op *op = it->ops[k];
+    for (unsigned r = 0; r < op->num_results; r++) {
+      slot *s = slot_of(it, &op->results[r]);
+      if (s->kind == SLOT_ARENA)
+        s->first = (int)st->first;
+    }
+    for (unsigned i = 0; i < op->num_operands; i++) {
+      slot *s = slot_of(it, op->operands[i].value);
+      if (s->last < (int)end - 1)
+        s->last = (int)end - 1;
+    }
+  }
+}
+
+/* Groups the ops into steps (before memory planning). */
+static void find_steps(qir_interp *it) {
+  /* QIR_INTERP_NO_FUSE: "conv", "ew" or anything else (all) turns fused
+   * steps off, to tell a kernel bug from a fusion bug. */
+  const char *nf = getenv("QIR_INTERP_NO_FUSE");
+  bool no_conv = nf && *nf && strcmp(nf, "ew");
+  bool no_ew = nf && *nf && strcmp(nf, "conv");
   it->steps = qir_xcalloc(it->num_ops + 1, sizeof *it->steps);
   unsigned i = 0;
   while (i < it->num_ops) {
@@ -529,9 +558,9 @@ static void build_steps(qir_interp *it) {
     st->first = i;
     st->count = 1;
     const qir_op *op = it->ops[i];
-    if (conv_clamp_pair(it, i, st)) {
+    if (!no_conv && conv_clamp_pair(it, i, st)) {
       st->count = 2;
-    } else if (qir_cpu_ew_fusable(op)) {
+    } else if (!no_ew && qir_cpu_ew_fusable(op)) {
       const qir_tensor *t = &slot_of(it, &op->results[0])->t;
       unsigned end = i + 1;
       if (joins_region(it, i, i, t->rank, t->dims))
@@ -541,10 +570,21 @@ static void build_steps(qir_interp *it) {
         end--; /* trailing constants stay outside */
       if (end - i >= 2 && qir_tensor_numel(t) >= 4096) {
         st->count = end - i;
-        st->region = build_region(it, i, end);
+        st->is_region = true;
       }
     }
+    if (st->count > 1)
+      extend_live_ranges(it, st);
     i += st->count;
+  }
+}
+
+/* Builds the fused regions (after memory planning: they keep pointers). */
+static void build_regions(qir_interp *it) {
+  for (unsigned i = 0; i < it->num_steps; i++) {
+    exec_step *st = &it->steps[i];
+    if (st->is_region)
+      st->region = build_region(it, st->first, st->first + st->count);
   }
 }
 
@@ -570,8 +610,9 @@ qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
     qir_interp_destroy(it);
     return NULL;
   }
+  find_steps(it);
   plan_memory(it);
-  build_steps(it);
+  build_regions(it);
   it->pool = qir_pool_create(it->threads);
   it->threads = qir_pool_threads(it->pool);
   return it;

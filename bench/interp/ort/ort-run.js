@@ -1,0 +1,58 @@
+// Runs ONNX Runtime on .npy inputs and writes each output as <name>.npy
+// (float32, C order), for the differential tests of qir-run.
+//   node ort-run.js MODEL.onnx OUT-DIR IN0.npy [IN1.npy ...]
+// (one .npy per model input, in the model's input order; float32 only)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ort = require('onnxruntime-node');
+
+function readNpy(file) {
+  const buf = fs.readFileSync(file);
+  if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw new Error(file + ': not .npy');
+  const major = buf[6];
+  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const start = major === 1 ? 10 : 12;
+  const header = buf.toString('latin1', start, start + hlen);
+  if (!header.includes("'<f4'")) throw new Error(file + ': float32 only');
+  if (header.includes('True')) throw new Error(file + ': C order only');
+  const m = header.match(/'shape': \(([^)]*)\)/);
+  const shape = m[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
+  const off = start + hlen;
+  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + buf.length));
+  return new ort.Tensor('float32', data, shape);
+}
+
+function writeNpy(file, tensor) {
+  const shape = tensor.dims.length === 1 ? `(${tensor.dims[0]},)` : `(${tensor.dims.join(', ')})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1;
+  pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  const data = Buffer.from(Float32Array.from(tensor.data).buffer);
+  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'), data]));
+}
+
+async function main() {
+  const [model, outDir, ...inputs] = process.argv.slice(2);
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const feeds = {};
+  inputs.forEach((f, k) => { feeds[session.inputNames[k]] = readNpy(f); });
+  const results = await session.run(feeds);
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const name of session.outputNames) {
+    if (results[name].type !== 'float32') continue; // compared: float outputs
+    const file = path.join(outDir, name.replace(/[/:\\]/g, '_') + '.npy');
+    writeNpy(file, results[name]);
+    console.log(name + ' -> ' + file);
+  }
+}
+
+main().catch((e) => {
+  console.error('ort-run: ' + e.message);
+  process.exit(1);
+});
