@@ -364,11 +364,20 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
 
 /* ---- Outputs -------------------------------------------------------------------- */
 
+/* File names: '/', ':' and '\\' become '_'; names over 200 bytes keep
+ * their first 180 bytes and get '-' and the FNV-1a hash (8 hex digits) of
+ * the whole name, so they stay unique and within file-system limits. */
 static void sanitize(const char *name, char *out, size_t size) {
-  size_t n = 0;
-  for (; *name && n + 1 < size; name++)
-    out[n++] = *name == '/' || *name == ':' || *name == '\\' ? '_' : *name;
+  size_t n = 0, len = strlen(name);
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (uint8_t)name[i]) * 16777619u;
+  size_t keep = len > 200 ? 180 : len;
+  for (size_t i = 0; i < keep && n + 1 < size; i++)
+    out[n++] = name[i] == '/' || name[i] == ':' || name[i] == '\\' ? '_' : name[i];
   out[n] = 0;
+  if (len > 200 && n + 10 < size)
+    n += (size_t)snprintf(out + n, size - n, "-%08x", h);
   if (!strcmp(out, ".") || !strcmp(out, "..") || !n)
     snprintf(out, size, "_%s", n ? out : "");
 }

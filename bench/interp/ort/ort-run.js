@@ -37,6 +37,18 @@ function writeNpy(file, tensor) {
   fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'), data]));
 }
 
+// qir-run's file names: '/', ':', '\\' -> '_'; over 200 bytes, the first 180
+// and '-' + the FNV-1a hash of the whole name.
+function fileName(name) {
+  let h = 2166136261;
+  const bytes = Buffer.from(name, 'utf8');
+  for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
+  let base = bytes.length > 200 ? bytes.subarray(0, 180).toString('latin1') : name;
+  base = base.replace(/[/:\\]/g, '_');
+  if (bytes.length > 200) base += '-' + h.toString(16).padStart(8, '0');
+  return base + '.npy';
+}
+
 async function main() {
   const [model, outDir, ...inputs] = process.argv.slice(2);
   const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
@@ -46,7 +58,7 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames) {
     if (results[name].type !== 'float32') continue; // compared: float outputs
-    const file = path.join(outDir, name.replace(/[/:\\]/g, '_') + '.npy');
+    const file = path.join(outDir, fileName(name));
     writeNpy(file, results[name]);
     console.log(name + ' -> ' + file);
   }
