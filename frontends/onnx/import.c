@@ -43,6 +43,10 @@ static const char *node_label(const onnx_node *n, unsigned index, char *buf,
   return buf;
 }
 
+const char *onnx_node_label(onnx_importer *imp, char *buf, size_t size) {
+  return imp->node ? node_label(imp->node, imp->node_index, buf, size) : "";
+}
+
 bool onnx_error(onnx_importer *imp, const char *fmt, ...) {
   char msg[1024];
   va_list ap;

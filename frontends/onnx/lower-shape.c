@@ -517,6 +517,20 @@ static bool sizes_from_scales(onnx_importer *imp, qir_value *x,
     if (!(scales[i] > 0) || s > (double)ONNX_MAX_TENSOR_ELEMENTS)
       return onnx_error(imp, "invalid scale %g", scales[i]);
     sizes[i] = (int64_t)s;
+    /* qir resizes to sizes, mapping coordinates by output / input; ONNX
+     * maps them by the scale itself.  Those differ when the scale does not
+     * divide evenly. */
+    if (t->dims[i] && (double)sizes[i] / (double)t->dims[i] != scales[i]) {
+      char buf[32];
+      qir_emit_warning(imp->ctx, qir_loc_unknown(),
+                       "ONNX node '%s' (%s): scale %g of dim %u is not output "
+                       "/ input (%lld / %lld); qir resizes by sizes, so "
+                       "results may differ from ONNX Runtime",
+                       onnx_node_label(imp, buf, sizeof buf),
+                       onnx_str(imp->node->op_type), scales[i], i,
+                       (long long)sizes[i],
+                       (long long)t->dims[i]);
+    }
   }
   return true;
 }

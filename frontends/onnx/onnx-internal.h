@@ -63,6 +63,8 @@ const qir_attr *onnx_tensor_to_dense(onnx_importer *imp, const onnx_tensor *t);
 
 /* ---- import.c: helpers for the lowering functions ---------------------- */
 bool onnx_error(onnx_importer *imp, const char *fmt, ...) QIR_PRINTF(2, 3);
+/* The current node's name, or #index when it has none. */
+const char *onnx_node_label(onnx_importer *imp, char *buf, size_t size);
 const onnx_attr *onnx_find_attr(const onnx_node *n, const char *name);
 int64_t onnx_attr_int(const onnx_node *n, const char *name, int64_t dflt);
 double onnx_attr_float(const onnx_node *n, const char *name, double dflt);

@@ -501,7 +501,14 @@ def qdq(out):
          floats('bs', 0.125)])
 
 
+def resize_downscale(out):
+    return model([node('Resize', ['x', '', 's'], ['y'], mode='linear')],
+                 [vi('x', [1, 1, 2, 4])], [vi('y', [1, 1, 1, 2])],
+                 [floats('s', [1, 1, 0.6, 0.6])], opset=13)
+
+
 CASES = {
+    'Resize-downscale': resize_downscale,
     'QDQ': qdq,
     'Conv': conv, 'Conv1D': conv1d, 'ConvTranspose': conv_transpose,
     'Gemm': gemm, 'MatMul': matmul, 'BatchNormalization': batch_norm,
