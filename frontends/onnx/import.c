@@ -328,7 +328,13 @@ static void note_node(onnx_importer *imp) {
  * shapes); replaces it by constants in res[]. */
 static bool try_fold(onnx_importer *imp, qir_op *op, qir_value **res) {
   const qir_op_def *def = op->def;
-  if (!imp->fold || !def->fold || (def->traits & QIR_TRAIT_CONSTANT))
+  if (!def->fold || (def->traits & QIR_TRAIT_CONSTANT))
+    return false;
+  /* Without general folding, integer (shape) computations still fold. */
+  bool integer = true;
+  for (unsigned i = 0; i < op->num_results; i++)
+    integer = integer && !qir_scalar_is_float(op->results[i].type->scalar);
+  if (!imp->fold && !integer && !(def->traits & QIR_TRAIT_SHAPE))
     return false;
   bool all_const = true;
   const qir_attr *stack_ops[8];

@@ -21,8 +21,8 @@ typedef struct qir_onnx_import_options {
    * --input-shapes option); NULL for none.  Every dynamic input dimension
    * must be fixed here. */
   const char *input_shapes;
-  /* Fold ops whose operands are all constants while importing (shape
-   * sub-graphs always fold).  Default true. */
+  /* Fold ops whose operands are all constants while importing.  Integer
+   * (shape) computations fold even when this is false.  Default true. */
   bool fold_constants;
 } qir_onnx_import_options;
 
