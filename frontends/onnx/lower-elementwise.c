@@ -207,6 +207,33 @@ bool onnx_lower_softsign(onnx_importer *imp, const onnx_node *node,
   return out[0] != NULL;
 }
 
+/* ThresholdedRelu: x > alpha ? x : 0. */
+bool onnx_lower_thresholded_relu(onnx_importer *imp, const onnx_node *node,
+                                 qir_value *const *in, unsigned nin,
+                                 qir_value **out) {
+  if (nin < 1 || !in[0])
+    return onnx_error(imp, "expected 1 input");
+  qir_scalar s = in[0]->type->scalar;
+  qir_value *alpha =
+      onnx_const_scalar(imp, s, onnx_attr_float(node, "alpha", 1.0));
+  qir_value *cond = onnx_emit_binary(imp, QIR_OP_GREATER, in[0], alpha);
+  qir_value *zero = onnx_const_scalar(imp, s, 0.0);
+  qir_value *ops[3] = {cond, in[0], zero};
+  out[0] = cond ? onnx_emit(imp, QIR_OP_WHERE, 3, ops, 0, NULL) : NULL;
+  return out[0] != NULL;
+}
+
+/* Tan: sin(x) / cos(x). */
+bool onnx_lower_tan(onnx_importer *imp, const onnx_node *node,
+                    qir_value *const *in, unsigned nin, qir_value **out) {
+  if (nin < 1 || !in[0])
+    return onnx_error(imp, "expected 1 input");
+  qir_value *s = onnx_emit_unary(imp, QIR_OP_SIN, in[0]);
+  qir_value *c = s ? onnx_emit_unary(imp, QIR_OP_COS, in[0]) : NULL;
+  out[0] = c ? onnx_emit_binary(imp, QIR_OP_DIV, s, c) : NULL;
+  return out[0] != NULL;
+}
+
 bool onnx_lower_gelu(onnx_importer *imp, const onnx_node *node,
                      qir_value *const *in, unsigned nin, qir_value **out) {
   const char *approx = onnx_attr_string(imp, node, "approximate");

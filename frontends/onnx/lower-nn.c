@@ -453,12 +453,25 @@ bool onnx_lower_log_softmax(onnx_importer *imp, const onnx_node *node,
 
 /* Axes are an attribute up to opset 12 (ReduceSum) or 17 (the others),
  * then an optional constant input. */
+static qir_value *reduce_value(onnx_importer *imp, const onnx_node *node,
+                               qir_value *const *in, unsigned nin,
+                               qir_value *x, unsigned op_id,
+                               int64_t input_opset);
+
 static bool lower_reduce(onnx_importer *imp, const onnx_node *node,
                          qir_value *const *in, unsigned nin, qir_value **out,
                          unsigned op_id, int64_t input_opset) {
   if (nin < 1 || !in[0])
     return onnx_error(imp, "expected the input");
-  qir_value *x = in[0];
+  out[0] = reduce_value(imp, node, in, nin, in[0], op_id, input_opset);
+  return out[0] != NULL;
+}
+
+/* Reduces x (in[0] or a function of it) over the node's axes. */
+static qir_value *reduce_value(onnx_importer *imp, const onnx_node *node,
+                               qir_value *const *in, unsigned nin,
+                               qir_value *x, unsigned op_id,
+                               int64_t input_opset) {
   unsigned rank = x->type->rank;
   int64_t axes[QIR_MAX_RANK];
   int n;
@@ -467,22 +480,24 @@ static bool lower_reduce(onnx_importer *imp, const onnx_node *node,
                                            QIR_MAX_RANK)
                          : 0;
     if (n < 0)
-      return false;
+      return NULL;
   } else {
     n = onnx_attr_ints(imp, node, "axes", axes, QIR_MAX_RANK);
     if (n == -2)
-      return false;
+      return NULL;
     if (n < 0)
       n = 0;
-    if (nin > 1)
-      return onnx_error(imp, "axes is an attribute before opset %lld",
-                        (long long)input_opset);
+    if (nin > 1) {
+      onnx_error(imp, "axes is an attribute before opset %lld",
+                 (long long)input_opset);
+      return NULL;
+    }
   }
   if (n == 0 && onnx_attr_int(node, "noop_with_empty_axes", 0))
-    return (out[0] = x) != NULL;
+    return x;
   for (int i = 0; i < n; i++)
     if (!onnx_norm_axis(imp, axes[i], rank, &axes[i]))
-      return false;
+      return NULL;
   qir_named_attr attrs[2];
   unsigned na = 0;
   if (n > 0)
@@ -491,7 +506,7 @@ static bool lower_reduce(onnx_importer *imp, const onnx_node *node,
   attrs[na++] = onnx_named(imp, "keepdims",
                            qir_attr_int(imp->ctx,
                                         onnx_attr_int(node, "keepdims", 1)));
-  return (out[0] = onnx_emit(imp, op_id, 1, &x, na, attrs)) != NULL;
+  return onnx_emit(imp, op_id, 1, &x, na, attrs);
 }
 
 #define REDUCE(fn, id, input_opset)                                           \
@@ -506,6 +521,49 @@ REDUCE(onnx_lower_reduce_min, QIR_OP_REDUCE_MIN, 18)
 REDUCE(onnx_lower_reduce_prod, QIR_OP_REDUCE_PROD, 18)
 REDUCE(onnx_lower_reduce_l2, QIR_OP_REDUCE_L2, 18)
 #undef REDUCE
+
+/* Reductions qir composes: ReduceSumSquare = sum(x * x), ReduceL1 =
+ * sum(|x|), ReduceLogSum = log(sum(x)), ReduceLogSumExp = log(sum(exp(x))).
+ * Their axes are an input from opset 18. */
+static bool lower_composed_reduce(onnx_importer *imp, const onnx_node *node,
+                                  qir_value *const *in, unsigned nin,
+                                  qir_value **out, int pre, bool log_after) {
+  if (nin < 1 || !in[0])
+    return onnx_error(imp, "expected the input");
+  qir_value *x = in[0];
+  if (pre == QIR_OP_MUL)
+    x = onnx_emit_binary(imp, QIR_OP_MUL, x, x);
+  else if (pre >= 0)
+    x = onnx_emit_unary(imp, (unsigned)pre, x);
+  qir_value *r = x ? reduce_value(imp, node, in, nin, x, QIR_OP_REDUCE_SUM, 18)
+                   : NULL;
+  out[0] = r && log_after ? onnx_emit_unary(imp, QIR_OP_LOG, r) : r;
+  return out[0] != NULL;
+}
+
+bool onnx_lower_reduce_sum_square(onnx_importer *imp, const onnx_node *node,
+                                  qir_value *const *in, unsigned nin,
+                                  qir_value **out) {
+  return lower_composed_reduce(imp, node, in, nin, out, QIR_OP_MUL, false);
+}
+
+bool onnx_lower_reduce_l1(onnx_importer *imp, const onnx_node *node,
+                          qir_value *const *in, unsigned nin,
+                          qir_value **out) {
+  return lower_composed_reduce(imp, node, in, nin, out, QIR_OP_ABS, false);
+}
+
+bool onnx_lower_reduce_log_sum(onnx_importer *imp, const onnx_node *node,
+                               qir_value *const *in, unsigned nin,
+                               qir_value **out) {
+  return lower_composed_reduce(imp, node, in, nin, out, -1, true);
+}
+
+bool onnx_lower_reduce_log_sum_exp(onnx_importer *imp, const onnx_node *node,
+                                   qir_value *const *in, unsigned nin,
+                                   qir_value **out) {
+  return lower_composed_reduce(imp, node, in, nin, out, QIR_OP_EXP, true);
+}
 
 static bool lower_arg_reduce(onnx_importer *imp, const onnx_node *node,
                              qir_value *const *in, unsigned nin,

@@ -507,7 +507,21 @@ def resize_downscale(out):
                  [floats('s', [1, 1, 0.6, 0.6])], opset=13)
 
 
+def composed(out):
+    return model([
+        node('ReduceL1', ['x'], ['l1'], axes=[1]),
+        node('ReduceSumSquare', ['x'], ['ss'], axes=[1], keepdims=0),
+        node('ReduceLogSum', ['x'], ['ls'], axes=[2]),
+        node('ReduceLogSumExp', ['x'], ['lse'], axes=[2]),
+        node('ThresholdedRelu', ['x'], ['tr'], alpha=0.5),
+        node('Tan', ['x'], ['tan']),
+    ], [vi('x', [2, 3, 4])],
+        [vi('l1', [2, 1, 4]), vi('ss', [2, 4]), vi('ls', [2, 3, 1]),
+         vi('lse', [2, 3, 1]), vi('tr', [2, 3, 4]), vi('tan', [2, 3, 4])])
+
+
 CASES = {
+    'Composed': composed,
     'Resize-downscale': resize_downscale,
     'QDQ': qdq,
     'Conv': conv, 'Conv1D': conv1d, 'ConvTranspose': conv_transpose,
