@@ -223,6 +223,21 @@ bool onnx_lower_thresholded_relu(onnx_importer *imp, const onnx_node *node,
   return out[0] != NULL;
 }
 
+/* Celu: alpha * elu(x / alpha) (elu with alpha 1). */
+bool onnx_lower_celu(onnx_importer *imp, const onnx_node *node,
+                     qir_value *const *in, unsigned nin, qir_value **out) {
+  if (nin < 1 || !in[0])
+    return onnx_error(imp, "expected 1 input");
+  double a = onnx_attr_float(node, "alpha", 1.0);
+  if (a == 0.0)
+    return onnx_error(imp, "alpha must not be 0");
+  qir_value *alpha = onnx_const_scalar(imp, in[0]->type->scalar, a);
+  qir_value *d = onnx_emit_binary(imp, QIR_OP_DIV, in[0], alpha);
+  qir_value *e = d ? onnx_emit_unary(imp, QIR_OP_ELU, d) : NULL;
+  out[0] = e ? onnx_emit_binary(imp, QIR_OP_MUL, e, alpha) : NULL;
+  return out[0] != NULL;
+}
+
 /* Tan: sin(x) / cos(x). */
 bool onnx_lower_tan(onnx_importer *imp, const onnx_node *node,
                     qir_value *const *in, unsigned nin, qir_value **out) {

@@ -515,9 +515,11 @@ def composed(out):
         node('ReduceLogSumExp', ['x'], ['lse'], axes=[2]),
         node('ThresholdedRelu', ['x'], ['tr'], alpha=0.5),
         node('Tan', ['x'], ['tan']),
+        node('Celu', ['x'], ['celu'], alpha=2.0),
     ], [vi('x', [2, 3, 4])],
         [vi('l1', [2, 1, 4]), vi('ss', [2, 4]), vi('ls', [2, 3, 1]),
-         vi('lse', [2, 3, 1]), vi('tr', [2, 3, 4]), vi('tan', [2, 3, 4])])
+         vi('lse', [2, 3, 1]), vi('tr', [2, 3, 4]), vi('tan', [2, 3, 4]),
+         vi('celu', [2, 3, 4])])
 
 
 CASES = {
