@@ -228,6 +228,55 @@ static void dw_plane_3x3(const dw_job *j, int64_t n, int64_t oc,
   }
 }
 
+/* 5x5 undilated depthwise planes: as the 3x3 kernel, the taps unrolled
+ * by the compiler (K is a constant). */
+#define DW_K 5
+static float dw5_border(const qir_conv_params *p, const float *const *r,
+                        const float *wk, int64_t ow) {
+  float s = 0;
+  for (int ki = 0; ki < DW_K; ki++)
+    for (int kj = 0; kj < DW_K; kj++) {
+      int64_t iw = ow * p->sw - p->pl + kj;
+      if (iw >= 0 && iw < p->w)
+        s += wk[ki * DW_K + kj] * r[ki][iw];
+    }
+  return s;
+}
+
+static void dw_plane_5x5(const dw_job *j, int64_t n, int64_t oc,
+                         const float *zero) {
+  const qir_conv_params *p = j->p;
+  const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
+  const float *wk = j->w + oc * DW_K * DW_K;
+  float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
+  int64_t sw = p->sw, lo = (p->pl + sw - 1) / sw;
+  int64_t hi = p->w - DW_K + p->pl >= 0 ? (p->w - DW_K + p->pl) / sw : -1;
+  if (hi > p->ow - 1)
+    hi = p->ow - 1;
+  for (int64_t oh = 0; oh < p->oh; oh++) {
+    const float *r[DW_K];
+    for (int ki = 0; ki < DW_K; ki++) {
+      int64_t ih = oh * p->sh - p->pt + ki;
+      r[ki] = ih >= 0 && ih < p->h ? xp + ih * p->w : zero;
+    }
+    float *restrict yr = yp + oh * p->ow;
+    for (int64_t ow = 0; ow < p->ow && ow < lo; ow++)
+      yr[ow] = dw5_border(p, r, wk, ow);
+    for (int64_t ow = lo; ow <= hi; ow++) {
+      float s = 0;
+      for (int ki = 0; ki < DW_K; ki++) {
+        const float *row = r[ki] + ow * sw - p->pl;
+        for (int kj = 0; kj < DW_K; kj++)
+          s += wk[ki * DW_K + kj] * row[kj];
+      }
+      yr[ow] = s;
+    }
+    for (int64_t ow = hi + 1 > lo ? hi + 1 : lo; ow < p->ow; ow++)
+      yr[ow] = dw5_border(p, r, wk, ow);
+  }
+}
+#undef DW_K
+
 static void dw_plane_epilogue(const dw_job *j, int64_t n, int64_t oc) {
   const qir_conv_params *p = j->p;
   epilogue_row(p, j->y + (n * p->o + oc) * p->oh * p->ow, p->oh * p->ow,
@@ -237,11 +286,15 @@ static void dw_plane_epilogue(const dw_job *j, int64_t n, int64_t oc) {
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
   const qir_conv_params *p = j->p;
-  bool k3 = p->kh == 3 && p->kw == 3 && p->dh == 1 && p->dw == 1;
-  float *zero = k3 ? qir_xcalloc((size_t)p->w + 1, sizeof(float)) : NULL;
+  bool undilated = p->dh == 1 && p->dw == 1;
+  bool k3 = undilated && p->kh == 3 && p->kw == 3;
+  bool k5 = undilated && p->kh == 5 && p->kw == 5;
+  float *zero = k3 || k5 ? qir_xcalloc((size_t)p->w + 1, sizeof(float)) : NULL;
   for (int64_t i = begin; i < end; i++) {
     if (k3)
       dw_plane_3x3(j, i / p->o, i % p->o, zero);
+    else if (k5)
+      dw_plane_5x5(j, i / p->o, i % p->o, zero);
     else
       dw_plane(j, i / p->o, i % p->o);
     dw_plane_epilogue(j, i / p->o, i % p->o);

@@ -92,6 +92,13 @@ START_TEST(t_conv_depthwise) {
   check_conv(CONV(.n = 2, .c = 8, .h = 10, .w = 9, .o = 8, .kh = 3, .kw = 3,
                   .sh = 2, .sw = 2, .dh = 1, .dw = 1, .pt = 1, .pl = 0,
                   .pb = 1, .pr = 2, .group = 8), 2);
+  /* 5x5, stride (2, 1), pads wider than the border columns. */
+  check_conv(CONV(.n = 1, .c = 6, .h = 9, .w = 11, .o = 6, .kh = 5, .kw = 5,
+                  .sh = 2, .sw = 1, .dh = 1, .dw = 1, .pt = 2, .pl = 2,
+                  .pb = 2, .pr = 3, .group = 6), 2);
+  check_conv(CONV(.n = 1, .c = 4, .h = 4, .w = 3, .o = 4, .kh = 5, .kw = 5,
+                  .sh = 1, .sw = 2, .dh = 1, .dw = 1, .pt = 2, .pl = 2,
+                  .pb = 2, .pr = 2, .group = 4), 1);
   /* Channel multiplier 2, dilated, stride 3. */
   check_conv(CONV(.n = 1, .c = 3, .h = 13, .w = 14, .o = 6, .kh = 5, .kw = 3,
                   .sh = 1, .sw = 3, .dh = 2, .dw = 1, .pt = 4, .pl = 1,
