@@ -16,25 +16,34 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import genmodule  # noqa: E402
 
 
+def run_once(cmd):
+    """Wall seconds and peak RSS (KiB) of one run of cmd."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit("bench: command failed: {}\n{}".format(" ".join(cmd), err))
+    return wall, usage.ru_maxrss
+
+
 def measure(cmd, runs):
-    """Median wall seconds and median peak RSS (KiB) over runs."""
-    times, rss = [], []
-    for _ in range(runs):
-        out = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
-        if out.returncode != 0:
-            sys.exit("bench: command failed: {}\n{}".format(" ".join(cmd), out.stderr))
-        wall, kib = out.stderr.strip().splitlines()[-1].split()
-        times.append(float(wall))
-        rss.append(int(kib))
-    return statistics.median(times), statistics.median(rss)
+    """Median wall seconds and median peak RSS (KiB) over runs, after one
+    warm-up run (so every run reads the input from the page cache)."""
+    run_once(cmd)
+    samples = [run_once(cmd) for _ in range(runs)]
+    return (statistics.median(s[0] for s in samples),
+            statistics.median(s[1] for s in samples))
 
 
 def real_binary(tool):
@@ -81,10 +90,10 @@ def main():
         "speed x", "mem x"))
     for n, (qt, qr, mt, mr) in rows.items():
         qops = n / qt if qt > 0 else float("inf")
-        line = "{:>8} | {:>10.3f} {:>12.0f} {:>9.1f} |".format(n, qt, qops, qr / 1024)
+        line = "{:>8} | {:>10.4f} {:>12.0f} {:>9.1f} |".format(n, qt, qops, qr / 1024)
         if mt is not None:
             mops = n / mt if mt > 0 else float("inf")
-            line += " {:>10.3f} {:>12.0f} {:>9.1f} | {:>7.2f} {:>7.2f}".format(
+            line += " {:>10.4f} {:>12.0f} {:>9.1f} | {:>7.2f} {:>7.2f}".format(
                 mt, mops, mr / 1024, qops / mops, qr / mr)
         else:
             line += " (mlir-opt-14 not found: install mlir-14-tools)"
