@@ -43,6 +43,10 @@ typedef struct exec_step {
   bool is_region;
   bool conv_clamp; /* conv2d + relu/clip: the clamp runs in the conv */
   float lo, hi;
+  /* conv2d + batch_norm [+ relu/clip]: the norm folded into copies of the
+   * conv's constant weights and bias (as ONNX Runtime does). */
+  bool conv_bn;
+  qir_tensor fw, fb;
 } exec_step;
 
 struct qir_interp {
@@ -495,13 +499,16 @@ static bool is_f32_tensor(const qir_type *t) {
          t->scalar == QIR_F32;
 }
 
+static unsigned next_runnable(const qir_interp *it, unsigned i);
+
 /* conv2d (f32, no fused activation or sum) whose only use is the next
  * op, a relu or clip: the clamp becomes the conv's epilogue. */
 static bool conv_clamp_pair(qir_interp *it, unsigned i, exec_step *st) {
   const qir_op *conv = it->ops[i];
-  if (!qir_op_is(conv, QIR_OP_CONV2D) || i + 1 >= it->num_ops)
+  unsigned ia = next_runnable(it, i);
+  if (!qir_op_is(conv, QIR_OP_CONV2D) || ia >= it->num_ops)
     return false;
-  const qir_op *act = it->ops[i + 1];
+  const qir_op *act = it->ops[ia];
   const char *a = qir_op_get_string(conv, "activation");
   if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false))
     return false;
@@ -544,6 +551,90 @@ static void extend_live_ranges(qir_interp *it, const exec_step *st) {
   }
 }
 
+/* The next op after i that is not a constant (num_ops when none). */
+static unsigned next_runnable(const qir_interp *it, unsigned i) {
+  unsigned k = i + 1;
+  while (k < it->num_ops && qir_op_is(it->ops[k], QIR_OP_CONSTANT))
+    k++;
+  return k;
+}
+
+static const qir_tensor *constant_operand(qir_interp *it, const qir_op *op,
+                                          unsigned i) {
+  slot *s = slot_of(it, op->operands[i].value);
+  return s->kind == SLOT_CONSTANT && s->t.scalar == QIR_F32 &&
+                 (!s->t.elem || s->t.elem->kind == QIR_TYPE_SCALAR)
+             ? &s->t
+             : NULL;
+}
+
+/* conv2d with constant weights (and bias), then batch_norm of its result
+ * (its only use) with constant parameters, then optionally relu/clip of
+ * the norm (its only use). */
+static bool conv_bn_group(qir_interp *it, unsigned i, exec_step *st) {
+  const qir_op *conv = it->ops[i];
+  unsigned ib = next_runnable(it, i);
+  if (!qir_op_is(conv, QIR_OP_CONV2D) || ib >= it->num_ops)
+    return false;
+  const char *a = qir_op_get_string(conv, "activation");
+  if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false) ||
+      conv->num_operands > 3)
+    return false;
+  const qir_op *bn = it->ops[ib];
+  const qir_value *v = &conv->results[0];
+  if (!qir_op_is(bn, QIR_OP_BATCH_NORM) || bn->operands[0].value != v ||
+      !qir_value_has_one_use(v) || !is_f32_tensor(v->type) ||
+      !is_f32_tensor(conv->operands[0].value->type) ||
+      !is_f32_tensor(bn->results[0].type))
+    return false;
+  const qir_tensor *w = constant_operand(it, conv, 1);
+  const qir_tensor *b = conv->num_operands > 2 ? constant_operand(it, conv, 2) : NULL;
+  if (!w || (conv->num_operands > 2 && !b) || w->rank != 4)
+    return false;
+  const qir_tensor *prm[4];
+  int64_t o = w->dims[0];
+  for (unsigned k = 0; k < 4; k++)
+    if (!(prm[k] = constant_operand(it, bn, k + 1)) || qir_tensor_numel(prm[k]) != o)
+      return false;
+  if (b && qir_tensor_numel(b) != o)
+    return false;
+  double eps = qir_op_get_float(bn, "epsilon", 1e-5);
+  st->fw = *w;
+  qir_tensor_alloc(&st->fw);
+  st->fb = *prm[0];
+  st->fb.rank = 1;
+  st->fb.dims[0] = o;
+  qir_tensor_alloc(&st->fb);
+  const float *sc = prm[0]->data, *bi = prm[1]->data, *mean = prm[2]->data,
+              *var = prm[3]->data, *wd = w->data, *bd = b ? b->data : NULL;
+  int64_t per = qir_tensor_numel(w) / (o ? o : 1);
+  for (int64_t c = 0; c < o; c++) {
+    double k = sc[c] / sqrt((double)var[c] + eps);
+    for (int64_t j = 0; j < per; j++)
+      ((float *)st->fw.data)[c * per + j] = (float)(wd[c * per + j] * k);
+    ((float *)st->fb.data)[c] =
+        (float)(((bd ? bd[c] : 0.0) - mean[c]) * k + bi[c]);
+  }
+  st->conv_bn = true;
+  st->count = ib - i + 1;
+  unsigned ia = next_runnable(it, ib);
+  if (ia < it->num_ops) {
+    const qir_op *act = it->ops[ia];
+    const qir_value *n = &bn->results[0];
+    if ((qir_op_is(act, QIR_OP_RELU) || qir_op_is(act, QIR_OP_CLIP)) &&
+        act->operands[0].value == n && qir_value_has_one_use(n) &&
+        is_f32_tensor(act->results[0].type)) {
+      st->conv_clamp = true;
+      st->lo = qir_op_is(act, QIR_OP_RELU) ? 0.0f
+               : (float)qir_op_get_float(act, "min", -INFINITY);
+      st->hi = qir_op_is(act, QIR_OP_RELU) ? INFINITY
+               : (float)qir_op_get_float(act, "max", INFINITY);
+      st->count = ia - i + 1;
+    }
+  }
+  return true;
+}
+
 /* Groups the ops into steps (before memory planning). */
 static void find_steps(qir_interp *it) {
   /* QIR_INTERP_NO_FUSE: "conv", "ew" or anything else (all) turns fused
@@ -558,8 +649,10 @@ static void find_steps(qir_interp *it) {
     st->first = i;
     st->count = 1;
     const qir_op *op = it->ops[i];
-    if (!no_conv && conv_clamp_pair(it, i, st)) {
-      st->count = 2;
+    if (!no_conv && conv_bn_group(it, i, st)) {
+      /* count set by conv_bn_group */
+    } else if (!no_conv && conv_clamp_pair(it, i, st)) {
+      st->count = next_runnable(it, i) - i + 1;
     } else if (!no_ew && qir_cpu_ew_fusable(op)) {
       const qir_tensor *t = &slot_of(it, &op->results[0])->t;
       unsigned end = i + 1;
@@ -589,6 +682,10 @@ static void build_regions(qir_interp *it) {
 }
 
 static void free_steps(qir_interp *it) {
+  for (unsigned i = 0; i < it->num_steps; i++) {
+    free(it->steps[i].fw.data);
+    free(it->steps[i].fb.data);
+  }
   for (unsigned i = 0; i < it->num_steps; i++)
     if (it->steps[i].region) {
       free(it->steps[i].region->steps);
@@ -878,15 +975,22 @@ static bool run_op(qir_interp *it, const qir_op *op) {
   return qir_cpu_float_round_trip(&k, kern);
 }
 
-/* conv2d written straight into the relu/clip's result, clamped. */
+/* conv2d written straight into the last op of the step (relu/clip or
+ * batch_norm), with folded batch-norm weights and the clamp when fused. */
 static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
-  const qir_op *conv = it->ops[st->first], *act = it->ops[st->first + 1];
-  unsigned nin = conv->num_operands;
-  const qir_tensor *in[nin];
-  for (unsigned i = 0; i < nin; i++)
+  const qir_op *conv = it->ops[st->first];
+  const qir_op *last = it->ops[st->first + st->count - 1];
+  unsigned nin = st->conv_bn ? 3 : conv->num_operands;
+  const qir_tensor *in[3];
+  for (unsigned i = 0; i < nin && i < conv->num_operands; i++)
     in[i] = &slot_of(it, conv->operands[i].value)->t;
-  qir_tensor *out[1] = {&slot_of(it, &act->results[0])->t};
-  qir_kargs k = {conv, nin, 1, in, out, it->pool, 1, st->lo, st->hi};
+  if (st->conv_bn) {
+    in[1] = &st->fw;
+    in[2] = &st->fb;
+  }
+  qir_tensor *out[1] = {&slot_of(it, &last->results[0])->t};
+  qir_kargs k = {conv, nin, 1, in, out, it->pool, st->conv_clamp ? 1 : 0,
+                 st->lo, st->hi};
   return qir_cpu_k_conv2d(&k);
 }
 
@@ -916,7 +1020,7 @@ bool qir_interp_run(qir_interp *it) {
     double t0 = it->profile ? now_ms() : 0;
     if (st->region && !it->observer) {
       qir_cpu_ew_run(it->pool, st->region);
-    } else if (st->conv_clamp && !it->observer) {
+    } else if ((st->conv_clamp || st->conv_bn) && !it->observer) {
       if (!run_conv_clamp(it, st))
         return false;
     } else {
@@ -961,6 +1065,7 @@ void qir_interp_print_profile(const qir_interp *it, FILE *out) {
   for (unsigned i = 0; i < it->num_steps; i++) {
     const exec_step *st = &it->steps[i];
     const char *name = st->region       ? "(fused elementwise)"
+                       : st->conv_bn    ? "conv2d+batch_norm"
                        : st->conv_clamp ? "conv2d+clamp"
                                         : it->ops[st->first]->def->name;
     unsigned j = 0;
