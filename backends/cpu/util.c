@@ -1,7 +1,9 @@
 /* backends/cpu/util.c - tensors, scalar conversions and the thread pool of
  * the CPU kernels. */
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <cblas.h>
 
 #include "backends/cpu/cpu.h"
+#include "config.h"
 
 /* ---- Tensors ------------------------------------------------------------ */
 
@@ -315,8 +318,57 @@ void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
   pthread_mutex_unlock(&p->mu);
 }
 
+/* ---- BLAS ----------------------------------------------------------------
+ * OpenBLAS is loaded on the first matrix product, not when libqir loads: its
+ * thread pool would otherwise start (and spin) in every tool, also in those
+ * that never run a kernel, such as qir-opt parsing and printing. */
+
+typedef void (*sgemm_fn)(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE,
+                         const enum CBLAS_TRANSPOSE, const blasint,
+                         const blasint, const blasint, const float,
+                         const float *, const blasint, const float *,
+                         const blasint, const float, float *, const blasint);
+typedef void (*set_threads_fn)(int);
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static sgemm_fn blas_sgemm;
+static set_threads_fn blas_set_threads;
+static unsigned blas_threads; /* asked for before loading; 0 = all cores */
+
+static void blas_load(void) {
+  void *h = dlopen(QIR_OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (h) {
+    blas_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+    blas_set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
+  }
+  if (!blas_sgemm)
+    fprintf(stderr,
+            "qir: warning: cannot load %s (%s); matrix products use the "
+            "slow built-in kernel\n",
+            QIR_OPENBLAS_SONAME, h ? "no cblas_sgemm" : dlerror());
+  if (blas_set_threads)
+    blas_set_threads((int)(blas_threads ? blas_threads : qir_num_cores()));
+}
+
 void qir_blas_set_threads(unsigned n) {
-  openblas_set_num_threads((int)(n ? n : qir_num_cores()));
+  blas_threads = n;
+  if (blas_set_threads)
+    blas_set_threads((int)(n ? n : qir_num_cores()));
+}
+
+/* c = alpha * op(a) x op(b) + beta * c, row-major, without BLAS. */
+static void sgemm_builtin(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                          float alpha, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float beta, float *c,
+                          int64_t ldc) {
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      float acc = 0;
+      for (int64_t p = 0; p < k; p++)
+        acc += (ta ? a[p * lda + i] : a[i * lda + p]) *
+               (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * c[i * ldc + j]);
+    }
 }
 
 void qir_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
@@ -330,7 +382,12 @@ void qir_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
         c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
     return;
   }
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+  pthread_once(&blas_once, blas_load);
+  if (!blas_sgemm) {
+    sgemm_builtin(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  blas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
               tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
               (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c,
               (blasint)ldc);
