@@ -702,11 +702,11 @@ static input_shape *parse_input_shapes(onnx_importer *imp, const char *spec,
 }
 
 static void format_dims(char *buf, size_t size, unsigned rank,
-                        const int64_t *dims, bool dyn_as_one) {
+                        const int64_t *dims) {
   size_t n = 0;
   buf[0] = 0;
   for (unsigned i = 0; i < rank && n < size; i++) {
-    int64_t d = dims[i] == QIR_DYN && dyn_as_one ? 1 : dims[i];
+    int64_t d = dims[i];
     if (d == QIR_DYN)
       n += (size_t)snprintf(buf + n, size - n, "%s?", i ? "x" : "");
     else
@@ -767,7 +767,7 @@ static const qir_type *input_type(onnx_importer *imp,
       ok = dims[i] == QIR_DYN || dims[i] == is->dims[i];
     if (!ok) {
       char gbuf[256];
-      format_dims(gbuf, sizeof gbuf, is->rank, is->dims, false);
+      format_dims(gbuf, sizeof gbuf, is->rank, is->dims);
       qir_emit_error(imp->ctx, qir_loc_unknown(),
                      "--input-shapes gives input '%s' the shape %s, which "
                      "contradicts the model (%s)",
@@ -778,7 +778,7 @@ static const qir_type *input_type(onnx_importer *imp,
   }
   if (!has_shape || !qir_tensor_is_static(model_t)) {
     char sbuf[256];
-    format_dims(sbuf, sizeof sbuf, rank, dims, true);
+    format_dims(sbuf, sizeof sbuf, rank, dims);
     if (!has_shape)
       qir_emit_error(imp->ctx, qir_loc_unknown(),
                      "input '%s' has no shape; give it with "
@@ -787,7 +787,7 @@ static const qir_type *input_type(onnx_importer *imp,
     else
       qir_emit_error(imp->ctx, qir_loc_unknown(),
                      "input '%s' has a dynamic dimension (%s); fix it with "
-                     "--input-shapes='%s:%s'",
+                     "--input-shapes='%s:%s', each ? replaced by a size",
                      name, mbuf, name, sbuf);
     return NULL;
   }
