@@ -184,7 +184,8 @@ static void set_source(qir_context *ctx, const char *file, char *text,
 void qir_diag_register_source(qir_context *ctx, const char *file,
                               const char *buf, size_t len) {
   qir_diag_source *s = find_source(qir_context_diag(ctx), file);
-  if (s && s->len == len && (len == 0 || memcmp(s->text, buf, len) == 0))
+  if (s && s->len == len &&
+      (len == 0 || s->text == buf || memcmp(s->text, buf, len) == 0))
     return; /* the same text again (tools register it more than once) */
   char *text = qir_xmalloc(len + 1);
   if (len)

@@ -24,26 +24,31 @@ import genmodule  # noqa: E402
 
 
 def run_once(cmd):
-    """Wall seconds and peak RSS (KiB) of one run of cmd."""
+    """Wall seconds and peak RSS (KiB) of one run of cmd.  The RSS comes
+    from /usr/bin/time, which reports the measured program alone (the
+    rusage of a child forked from this Python would include Python's)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit("bench: command failed: {}\n{}".format(" ".join(cmd), err))
-    return wall, usage.ru_maxrss
+    if out.returncode != 0:
+        sys.exit("bench: command failed: {}\n{}".format(" ".join(cmd), out.stderr))
+    return wall, int(out.stderr.strip().splitlines()[-1])
 
 
-def measure(cmd, runs):
-    """Median wall seconds and median peak RSS (KiB) over runs, after one
-    warm-up run (so every run reads the input from the page cache)."""
-    run_once(cmd)
-    samples = [run_once(cmd) for _ in range(runs)]
-    return (statistics.median(s[0] for s in samples),
-            statistics.median(s[1] for s in samples))
+def measure(cmds, runs):
+    """For each command, the median wall seconds and median peak RSS (KiB)
+    over runs, after one warm-up run each (so every run reads its input
+    from the page cache).  The commands take turns, so that a slow spell of
+    the machine falls on all of them alike."""
+    for cmd in cmds:
+        run_once(cmd)
+    samples = [[] for _ in cmds]
+    for _ in range(runs):
+        for i, cmd in enumerate(cmds):
+            samples[i].append(run_once(cmd))
+    return [(statistics.median(s[0] for s in smp), statistics.median(s[1] for s in smp))
+            for smp in samples]
 
 
 def real_binary(tool):
@@ -62,7 +67,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qir-opt", default=os.environ.get("QIR_OPT", "qir-opt"))
     ap.add_argument("--mlir-opt", default=shutil.which("mlir-opt-14") or "")
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--sizes", default="10000,100000")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -74,12 +79,12 @@ def main():
             q, m = os.path.join(tmp, "g.qir"), os.path.join(tmp, "g.mlir")
             with open(q, "w") as fq, open(m, "w") as fm:
                 genmodule.generate(n, fq, fm)
-            qt, qr = measure([args.qir_opt, q, "-o", os.path.join(tmp, "o.qir")], args.runs)
-            mt = mr = None
+            cmds = [[args.qir_opt, q, "-o", os.path.join(tmp, "o.qir")]]
             if args.mlir_opt:
-                mt, mr = measure([args.mlir_opt, "-allow-unregistered-dialect",
-                                  "-mlir-print-op-generic", m,
-                                  "-o", os.path.join(tmp, "o.mlir")], args.runs)
+                cmds.append([args.mlir_opt, "-allow-unregistered-dialect",
+                             "-mlir-print-op-generic", m, "-o", os.path.join(tmp, "o.mlir")])
+            res = measure(cmds, args.runs)
+            (qt, qr), (mt, mr) = res[0], (res[1] if len(res) > 1 else (None, None))
             rows[n] = (qt, qr, mt, mr)
     finally:
         shutil.rmtree(tmp)

@@ -339,14 +339,21 @@ static bool run_input(opt_state *st) {
     return false;
   st->text = text;
   st->filename = strcmp(in, "-") ? in : "<stdin>";
-  qir_diag_register_source(st->ctx, st->filename, text, st->text_len);
+  /* The diagnostics engine keeps the text for carets.  A whole input is
+   * handed over rather than copied; the chunks of -split-input-file are
+   * registered under the same name in turn, which would free it. */
+  if (c->split)
+    qir_diag_register_source(st->ctx, st->filename, text, st->text_len);
+  else
+    qir_diag_adopt_source(st->ctx, st->filename, text, st->text_len);
   bool ok = open_output(st);
   if (ok) {
     ok = c->split ? process_split(st)
                   : process_checked(st, text, st->text_len, 1);
     ok = close_output(st, ok);
   }
-  free(text);
+  if (c->split)
+    free(text);
   return ok;
 }
 
