@@ -132,7 +132,8 @@ START_TEST(test_import_input_shapes) {
   ck_assert_ptr_null(import(ctx, &m, NULL));
   ck_assert_str_eq(log.text,
                    "input 'in:0' has a dynamic dimension (tensor<?x3x?xf32>); "
-                   "fix it with --input-shapes='in:0:1x3x1'\n");
+                   "fix it with --input-shapes='in:0:?x3x?', each ? "
+                   "replaced by a size\n");
   /* Names may contain ':'; the last one separates the dims. */
   qir_module *mod = import(ctx, &m, "in:0:2x3x5");
   ck_assert_ptr_nonnull(mod);
