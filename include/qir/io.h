@@ -45,7 +45,7 @@ char *qir_print_module_to_string(qir_module *m, const qir_print_options *o,
 typedef struct qir_output {
   FILE *fp;
   char *path;     /* final path; NULL for stdout */
-  char *tmp_path; /* temporary path */
+  char *tmp_path; /* temporary path; NULL when writing a device or pipe */
 } qir_output;
 
 /* Opens `path` ("-" is stdout).  On failure emits an error and returns
