@@ -1,0 +1,161 @@
+/* backends/npu/npu.h - private declarations of the shared NPU model: the
+ * target table, legalization, the ISA (docs/NPU.md), programs, lowering,
+ * the artifact (docs/Artifact.md) and the emulator. */
+#ifndef QIR_BACKENDS_NPU_H
+#define QIR_BACKENDS_NPU_H
+
+#include "qir/npu.h"
+#include "qir/quant.h"
+
+/* ---- Targets (backends/bpu, backends/ax) ------------------------------------ */
+
+extern const qir_target qir_target_bpu_bernoulli2;
+extern const qir_target qir_target_bpu_bayes;
+extern const qir_target qir_target_ax650;
+extern const qir_target qir_target_ax620e;
+extern const qir_target qir_target_ax615;
+
+/* ---- Legalization ------------------------------------------------------------ */
+
+/* True when `op` can run on the NPU of `t`; else the reason goes to
+ * reason[0..size). */
+bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
+                     size_t size);
+
+/* ---- The ISA ----------------------------------------------------------------
+ * A program has a table of tensor descriptors (views of memory) and a list
+ * of instructions whose arguments are int64 fields.  NPU_INSN(ID, mnemonic,
+ * field names...) is the single list: encoder, decoder, printer and
+ * emulator use it.  Tensor fields are indices into the tensor table;
+ * `params` fields are byte offsets into the weight space. */
+#define NPU_INSN_LIST(X)                                                      \
+  X(CONV, "conv", "out", "in", "w", "params", "zx", "zy", "lo", "hi", "sh",   \
+    "sw", "dh", "dw", "pt", "pl", "group", "wide")                            \
+  X(MATMUL, "matmul", "out", "a", "b", "params", "za", "zy", "lo", "hi",      \
+    "batch", "m", "k", "n", "a_batched", "trans_a", "trans_b", "wide")        \
+  X(ADD, "add", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "ma", "ea",    \
+    "mb", "eb", "my", "ey", "sub", "wide")                                    \
+  X(MUL, "mul", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "m", "e",      \
+    "wide")                                                                   \
+  X(LUT, "lut", "out", "in", "table", "in_min", "entries")                    \
+  X(MAXPOOL, "maxpool", "out", "in", "kh", "kw", "sh", "sw", "dh", "dw",      \
+    "pt", "pl", "rescale", "m", "e", "zx", "zy", "lo", "hi")                  \
+  X(AVGPOOL, "avgpool", "out", "in", "kh", "kw", "sh", "sw", "pt", "pl",      \
+    "pb", "pr", "count_pad", "zx", "zy", "lo", "hi", "sx", "sy")              \
+  X(GPOOL, "gpool", "out", "in", "avg", "rescale", "m", "e", "zx", "zy",      \
+    "lo", "hi", "sx", "sy")                                                   \
+  X(COPY, "copy", "out", "in", "s0", "s1", "s2", "s3", "d0", "d1", "d2",      \
+    "d3", "n0", "n1", "n2", "n3", "rescale", "m", "e", "zx", "zy", "lo",      \
+    "hi", "wide")                                                             \
+  X(DMA, "dma", "dst", "src", "bytes")
+
+enum npu_opcode {
+#define X(id, mn, ...) NPU_##id,
+  NPU_INSN_LIST(X)
+#undef X
+  NPU_NUM_OPCODES
+};
+
+#define NPU_MAX_FIELDS 32
+
+typedef struct npu_insn_info {
+  const char *mnemonic;
+  unsigned num_fields;
+  const char *fields[NPU_MAX_FIELDS];
+} npu_insn_info;
+
+const npu_insn_info *npu_insn_info_of(unsigned opcode);
+/* Index of field `name` of an opcode (internal error when absent). */
+unsigned npu_field(unsigned opcode, const char *name);
+
+typedef struct npu_insn {
+  unsigned opcode;
+  int64_t f[NPU_MAX_FIELDS];
+  const char *comment; /* the qir op it came from (printed; not encoded) */
+} npu_insn;
+
+/* Memory spaces of the machine model. */
+enum npu_space { NPU_SPACE_DDR, NPU_SPACE_WGT, NPU_SPACE_SRAM, NPU_NUM_SPACES };
+
+#define NPU_RANK 4
+typedef struct npu_tensor {
+  unsigned space;           /* enum npu_space */
+  qir_scalar dtype;         /* storage: i8 u8 i16 u16 i32 */
+  uint64_t offset;          /* bytes from the start of the space */
+  int64_t dims[NPU_RANK];   /* NCHW (lower ranks padded with leading 1s) */
+} npu_tensor;
+
+typedef struct npu_program {
+  char *name;
+  uint64_t ddr_size;        /* activation bytes the program needs */
+  unsigned num_tensors, cap_tensors;
+  npu_tensor *tensors;
+  unsigned num_inputs, num_outputs;
+  unsigned *inputs, *outputs; /* tensor indices, in argument/result order */
+  unsigned num_insns, cap_insns;
+  npu_insn *insns;
+} npu_program;
+
+void npu_program_free(npu_program *p);
+int64_t npu_tensor_numel(const npu_tensor *t);
+/* Prints one program as assembly. */
+void npu_print_program(FILE *out, const npu_program *p);
+
+/* ---- Graph of the compiled model ----------------------------------------------- */
+
+enum npu_step_kind { NPU_STEP_NPU, NPU_STEP_CPU };
+
+typedef struct npu_step {
+  unsigned kind;
+  unsigned index;           /* NPU: program index */
+  char *func;               /* CPU: function name in the CPU module */
+  unsigned num_in, num_out;
+  unsigned *in, *out;       /* value indices */
+} npu_step;
+
+typedef struct npu_value {
+  char *name;
+  const qir_type *type;     /* a static tensor type */
+} npu_value;
+
+struct qir_artifact {
+  qir_context *ctx;
+  char *target;
+  unsigned npu_cores;
+  unsigned num_values;
+  npu_value *values;
+  unsigned num_inputs, num_outputs;
+  unsigned *inputs, *outputs; /* value indices */
+  unsigned num_steps;
+  npu_step *steps;
+  unsigned num_programs;
+  npu_program *programs;
+  uint8_t *weights;
+  uint64_t weights_size;
+  char *cpu_text;           /* the CPU functions as .qir text */
+  size_t cpu_text_len;
+};
+
+/* Lowers the NPU function `f` (already legal) into `p`, appending its
+ * constants to the weight blob.  False after an error. */
+typedef struct npu_blob {
+  uint8_t *data;
+  uint64_t size, cap;
+} npu_blob;
+
+uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n);
+bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p,
+                    npu_blob *weights);
+
+/* Serializes an artifact into a malloc'd buffer. */
+uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size);
+/* Checks that every instruction of `p` is well formed against its tensor
+ * table and the weight size (the reader and the compiler both call it).
+ * Writes the problem into why[0..n) and returns false otherwise. */
+bool npu_program_validate(const npu_program *p, uint64_t weights_size,
+                          char *why, size_t n);
+
+/* Runs one program on memory: ddr (p->ddr_size bytes) and the weights. */
+void npu_execute(const npu_program *p, uint8_t *ddr, const uint8_t *weights);
+
+#endif

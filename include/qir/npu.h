@@ -1,0 +1,100 @@
+/* qir/npu.h - NPU code generation: legalization and partitioning,
+ * compilation to the NPU ISA (docs/NPU.md), the artifact file
+ * (docs/Artifact.md) and the emulator that executes it.
+ *
+ *   qir_compile_options o;
+ *   qir_compile_options_init(&o);
+ *   o.target = "ax650";
+ *   if (qir_npu_compile(module, &o, "model.qbin")) ...
+ *
+ *   qir_artifact *a = qir_artifact_read_file(ctx, "model.qbin");
+ *   qir_emu *e = qir_emu_create(ctx, a);
+ *   qir_emu_set_input(e, 0, &x);
+ *   if (qir_emu_run(e)) use(qir_emu_output(e, 0));
+ *   qir_emu_destroy(e);
+ *   qir_artifact_free(a);
+ */
+#ifndef QIR_NPU_H
+#define QIR_NPU_H
+
+#include "qir/interp.h"
+#include "qir/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Compilation ---------------------------------------------------------- */
+
+typedef struct qir_compile_options {
+  const char *target;     /* target name (required) */
+  unsigned npu_cores;     /* 0: all of the target's cores */
+  const char *run_on_cpu; /* comma list of op names (an op's name is the name
+                             of its first result) forced to the CPU */
+  const char *run_on_npu; /* comma list of op names that must run on the NPU
+                             (an error when one cannot) */
+  FILE *placement_out;    /* when set, the placement table goes here */
+  FILE *asm_out;          /* when set, the NPU program as assembly text */
+} qir_compile_options;
+
+void qir_compile_options_init(qir_compile_options *o);
+
+/* Legalizes and partitions `m` in place: the entry function (`@main`, else
+ * the first function) becomes a sequence of `call`s of NPU functions
+ * (attribute `npu.placement = "npu"`) and CPU functions ("cpu").  Errors
+ * (unknown target or op name, an op forced onto the NPU that cannot run
+ * there, no NPU op at all, too many outputs) are emitted through the
+ * module's context and give false. */
+bool qir_npu_partition(qir_module *m, const qir_compile_options *o);
+
+/* Partitions, lowers the NPU functions to the ISA and writes the artifact
+ * to `artifact_path` (atomically; NULL writes none). */
+bool qir_npu_compile(qir_module *m, const qir_compile_options *o,
+                     const char *artifact_path);
+
+/* ---- Artifacts --------------------------------------------------------------- */
+
+typedef struct qir_artifact qir_artifact;
+
+/* Parses an artifact from memory (copied).  Every offset, size and count is
+ * checked before use; a malformed file gives `error: 'name': reason` through
+ * ctx and NULL. */
+qir_artifact *qir_artifact_read_buffer(qir_context *ctx, const void *data,
+                                       size_t size, const char *name);
+qir_artifact *qir_artifact_read_file(qir_context *ctx, const char *path);
+void qir_artifact_free(qir_artifact *a);
+/* The target the artifact was compiled for. */
+const char *qir_artifact_target(const qir_artifact *a);
+/* Prints the NPU programs of the artifact as assembly. */
+void qir_artifact_print_asm(const qir_artifact *a, FILE *out);
+
+/* ---- Emulator ---------------------------------------------------------------- */
+
+typedef struct qir_emu qir_emu;
+
+/* Prepares to run an artifact (parses its CPU functions).  The artifact
+ * must outlive the emulator.  NULL after an error. */
+qir_emu *qir_emu_create(qir_context *ctx, const qir_artifact *a);
+void qir_emu_destroy(qir_emu *e);
+unsigned qir_emu_num_inputs(const qir_emu *e);
+unsigned qir_emu_num_outputs(const qir_emu *e);
+const char *qir_emu_input_name(const qir_emu *e, unsigned i);
+const char *qir_emu_output_name(const qir_emu *e, unsigned i);
+const qir_type *qir_emu_input_type(const qir_emu *e, unsigned i);
+/* Copies `t` into input i; an error when its type does not match. */
+bool qir_emu_set_input(qir_emu *e, unsigned i, const qir_tensor *t);
+/* Runs the NPU programs in the emulator and the CPU functions with the
+ * reference interpreter, in the artifact's order. */
+bool qir_emu_run(qir_emu *e);
+/* Output i of the last run; valid until the next run or destroy. */
+const qir_tensor *qir_emu_output(const qir_emu *e, unsigned i);
+
+/* ---- Tools ------------------------------------------------------------------- */
+
+/* The qir-llc command line; returns the exit status. */
+int qir_llc_main(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
