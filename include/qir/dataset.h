@@ -77,6 +77,23 @@ const char *qir_dataset_sample_name(const qir_dataset *ds, size_t i);
 bool qir_dataset_load(qir_dataset *ds, size_t i, qir_tensor *inputs);
 void qir_dataset_close(qir_dataset *ds);
 
+/* Limits checked before anything is allocated; exceeding one is an error
+ * that names the limit.  qir_data_limits_init sets the defaults below. */
+typedef struct qir_data_limits {
+  size_t max_samples;        /* samples in a dataset: 1048576 */
+  size_t max_entries;        /* files or archive entries under one path:
+                                4194304 */
+  uint64_t max_file_bytes;   /* one file or archive member: 1 GiB */
+  unsigned max_image_side;   /* image width or height: 16384 */
+  uint64_t max_image_pixels; /* image width x height: 2^28 */
+} qir_data_limits;
+void qir_data_limits_init(qir_data_limits *l);
+/* qir_dataset_open with explicit limits (NULL: the defaults). */
+qir_dataset *qir_dataset_open_limits(qir_func *f,
+                                     const qir_input_config *configs,
+                                     unsigned n, size_t limit,
+                                     const qir_data_limits *limits);
+
 /* Decodes a PNG or JPEG from memory to 8-bit interleaved pixels (also the
  * fuzzing entry point).  `name` is used in messages. */
 typedef struct qir_image {
@@ -85,6 +102,10 @@ typedef struct qir_image {
 } qir_image;
 bool qir_image_decode(qir_context *ctx, const char *name, const void *data,
                       size_t size, qir_image *out);
+/* qir_image_decode with explicit limits (NULL: the defaults). */
+bool qir_image_decode_limits(qir_context *ctx, const char *name,
+                             const void *data, size_t size,
+                             const qir_data_limits *limits, qir_image *out);
 void qir_image_free(qir_image *img);
 
 #ifdef __cplusplus
