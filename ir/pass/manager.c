@@ -223,6 +223,8 @@ bool qir_pipeline_run(qir_pipeline *pl, qir_module *m,
       ok = verify_after(p, m);
       pl->verify_seconds += qir_now_seconds() - v0;
     }
+    if (ok && pl->after_pass)
+      ok = pl->after_pass(p, m, pl->after_pass_user);
   }
   if (o->time_passes)
     qir_pipeline_report_times(pl, NULL, 0, NULL, 0, stderr);

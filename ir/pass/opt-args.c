@@ -1,6 +1,7 @@
 /* ir/pass/opt-args.c - qir-opt's command line: the option table, parsing
  * (`-flag`, `--flag`, `-flag=value`, `-flag value`) and --help. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "ir/pass/opt.h"
@@ -35,6 +36,11 @@ typedef enum arg_id {
   A_PRINT_OPS,
   A_HELP,
   A_VERSION,
+  A_CHECK_EQUIV,
+  A_CHECK_EACH,
+  A_CHECK_SEED,
+  A_CHECK_COSINE,
+  A_CHECK_REL,
 } arg_id;
 
 typedef struct arg_def {
@@ -84,6 +90,18 @@ static const arg_def arg_defs[] = {
      "Print the location of each op"},
     {"inline-limit", ARG_VALUE, A_INLINE_LIMIT, "=<bytes>",
      "Print dense data larger than this out of line (default 64, 0: never)"},
+    {"check-equivalence", ARG_VALUE, A_CHECK_EQUIV, "=<random|dir>",
+     "Run the input and the output of the pipeline on the same inputs "
+     "(random, or <dir>/<input>.npy) and compare every output"},
+    {"check-each", ARG_FLAG, A_CHECK_EACH, "",
+     "Check equivalence after every pass; name the first pass that breaks "
+     "it (random inputs unless -check-equivalence=<dir>)"},
+    {"check-seed", ARG_VALUE, A_CHECK_SEED, "=<n>",
+     "Seed of the random inputs of the equivalence check (default 1)"},
+    {"check-min-cosine", ARG_VALUE, A_CHECK_COSINE, "=<x>",
+     "Lowest cosine an output may have (default 0.999999)"},
+    {"check-max-rel-error", ARG_VALUE, A_CHECK_REL, "=<x>",
+     "Largest max |a - b| / max |a| an output may have (default 1e-5)"},
     {"print-passes", ARG_OPTIONAL, A_PRINT_PASSES, "[=markdown]",
      "List the registered passes and exit"},
     {"print-ops", ARG_FLAG, A_PRINT_OPS, "",
@@ -155,6 +173,7 @@ static bool set_flag(opt_config *c, arg_id id, bool v) {
   case A_PRINT_OPS: c->print_ops = v; break;
   case A_HELP: c->help = v; break;
   case A_VERSION: c->version = v; break;
+  case A_CHECK_EACH: c->check_each = v; break;
   default: qir_die("option %d is not a flag", (int)id);
   }
   return true;
@@ -186,6 +205,17 @@ static bool parse_inline_limit(const char *arg, const char *v, long *out) {
   return true;
 }
 
+static bool parse_double_value(const char *arg, const char *v, double *out) {
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (!*v || *end || errno == ERANGE || !isfinite(d) || d < 0)
+    return usage_error("option '%s' expects a non-negative number, got '%s'",
+                       arg, v);
+  *out = d;
+  return true;
+}
+
 static bool set_value(opt_config *c, const char *arg, arg_id id,
                       const char *v) {
   switch (id) {
@@ -201,6 +231,14 @@ static bool set_value(opt_config *c, const char *arg, arg_id id,
   case A_DEBUG_ONLY: append_list(&c->debug_only, v); return true;
   case A_LOAD: push_plugin(c, v); return true;
   case A_INLINE_LIMIT: return parse_inline_limit(arg, v, &c->inline_limit);
+  case A_CHECK_EQUIV:
+    if (!*v)
+      return usage_error("option '%s' expects 'random' or a folder", arg);
+    c->check_inputs = v;
+    return true;
+  case A_CHECK_SEED: return parse_inline_limit(arg, v, &c->check_seed);
+  case A_CHECK_COSINE: return parse_double_value(arg, v, &c->check_min_cosine);
+  case A_CHECK_REL: return parse_double_value(arg, v, &c->check_max_rel_error);
   case A_PRINT_PASSES:
     if (strcmp(v, "markdown") && strcmp(v, "text"))
       return usage_error("option '%s' expects 'text' or 'markdown', got '%s'",
@@ -250,6 +288,9 @@ void opt_config_init(opt_config *c) {
   memset(c, 0, sizeof *c);
   c->verify_each = true;
   c->inline_limit = -1;
+  c->check_seed = 1;
+  c->check_min_cosine = 0.999999;
+  c->check_max_rel_error = 1e-5;
 }
 
 void opt_config_free(opt_config *c) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ir/pass/equiv.h"
 #include "ir/pass/opt.h"
 #include "qir/opt.h"
 
@@ -79,6 +80,53 @@ static bool check_roundtrip(opt_state *st, qir_module *m) {
   return same;
 }
 
+/* ---- Equivalence ------------------------------------------------------ */
+
+static bool check_after_pass(qir_pass *p, qir_module *m, void *user) {
+  return qir_equiv_check(user, m, p->def->name, true);
+}
+
+/* Runs the reference for -check-equivalence / -check-each; NULL when
+ * there is no check, *failed when the reference could not run. */
+static qir_equiv *start_check(opt_state *st, qir_module *m, bool *failed) {
+  opt_config *c = st->cfg;
+  *failed = false;
+  if (!c->check_inputs && !c->check_each)
+    return NULL;
+  qir_equiv_options o;
+  qir_equiv_options_init(&o);
+  if (c->check_inputs)
+    o.inputs = c->check_inputs;
+  o.seed = (uint64_t)c->check_seed;
+  o.min_cosine = c->check_min_cosine;
+  o.max_rel_error = c->check_max_rel_error;
+  o.report = stderr;
+  qir_equiv *e = qir_equiv_create(m, &o);
+  *failed = e == NULL;
+  if (e && st->pl && c->check_each) {
+    st->pl->after_pass = check_after_pass;
+    st->pl->after_pass_user = e;
+  }
+  return e;
+}
+
+/* Runs the pipeline, with the equivalence checks that were asked for. */
+static bool transform(opt_state *st, qir_module *m) {
+  bool failed;
+  qir_equiv *e = start_check(st, m, &failed);
+  bool ok = !failed;
+  if (ok && st->pl)
+    ok = qir_pipeline_run(st->pl, m, &st->pm);
+  if (ok && e && !(st->cfg->check_each && st->pl))
+    ok = qir_equiv_check(e, m, NULL, true);
+  if (st->pl) {
+    st->pl->after_pass = NULL;
+    st->pl->after_pass_user = NULL;
+  }
+  qir_equiv_destroy(e);
+  return ok;
+}
+
 /* ---- One module ------------------------------------------------------- */
 
 /* -time-passes: the driver's own rows around the passes'. */
@@ -103,8 +151,8 @@ static bool process_part(opt_state *st, const char *buf, size_t len,
   bool ok = qir_verify_module(m);
   bool timed = ok && st->cfg->time_passes; /* the pipeline runs */
   double t1 = qir_now_seconds();
-  if (ok && st->pl)
-    ok = qir_pipeline_run(st->pl, m, &st->pm);
+  if (ok)
+    ok = transform(st, m);
   double t2 = qir_now_seconds();
   if (ok && st->cfg->verify_roundtrip)
     ok = check_roundtrip(st, m);

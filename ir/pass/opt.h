@@ -21,6 +21,11 @@ typedef struct opt_config {
   int print_passes;      /* 0 no, 1 text, 2 markdown */
   bool print_ops;
   bool help, version;
+  /* -check-equivalence=random|DIR, -check-each and their thresholds. */
+  const char *check_inputs; /* NULL: no check */
+  bool check_each;
+  long check_seed;
+  double check_min_cosine, check_max_rel_error;
 } opt_config;
 
 void opt_config_init(opt_config *c);

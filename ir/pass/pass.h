@@ -27,12 +27,19 @@ struct qir_pass {
   double seconds; /* wall time of the last run */
 };
 
+/* Called after each pass (and its verification) of a pipeline run;
+ * returning false stops the pipeline as a failing pass would (the hook has
+ * reported why).  qir-opt's -check-each uses it. */
+typedef bool (*qir_pass_hook)(qir_pass *p, qir_module *m, void *user);
+
 struct qir_pipeline {
   qir_context *ctx;
   qir_pass **passes;
   unsigned num_passes, cap_passes;
   double verify_seconds; /* of the last run */
   bool verified;         /* the last run verified after each pass */
+  qir_pass_hook after_pass; /* NULL: none */
+  void *after_pass_user;
 };
 
 /* Monotonic wall clock, in seconds. */

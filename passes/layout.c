@@ -1,0 +1,74 @@
+/* passes/layout.c - layout helpers: NCHW is the canonical layout of qir
+ * (ir/ops.def).  Models exported from NHWC frameworks take NHWC inputs and
+ * transpose them to NCHW first; with fuse{nchw-inputs=true} such an input
+ * takes NCHW itself, the transposes go, and the function records the
+ * original layout of each input in its `input_layouts` attribute ("NHWC"
+ * for a changed input, "" for the others), for the runtime and for the
+ * equivalence check, which feed NHWC data through the same permutation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/fuse.h"
+
+static const int64_t nhwc_to_nchw[4] = {0, 3, 1, 2};
+
+static bool is_nhwc_to_nchw(const qir_op *op) {
+  int64_t perm[4];
+  return qir_op_is(op, QIR_OP_TRANSPOSE) &&
+         qir_op_get_ints(op, "perm", perm, 4) == 4 &&
+         memcmp(perm, nhwc_to_nchw, sizeof perm) == 0;
+}
+
+/* True when every use of arg is a transpose from NHWC to NCHW. */
+static bool only_transposed_to_nchw(const qir_value *arg) {
+  if (!arg->uses || !qir_type_is_tensor(arg->type) || arg->type->rank != 4)
+    return false;
+  for (const qir_use *u = arg->uses; u; u = u->next)
+    if (!is_nhwc_to_nchw(u->owner))
+      return false;
+  return true;
+}
+
+static void make_input_nchw(fuser *fu, qir_value *arg) {
+  const qir_type *t = arg->type;
+  int64_t dims[4];
+  for (unsigned i = 0; i < 4; i++)
+    dims[i] = t->dims[nhwc_to_nchw[i]];
+  qir_value_set_type(arg, qir_tensor_with_dims(fu->ctx, t, 4, dims));
+  while (arg->uses) {
+    qir_op *tr = arg->uses->owner;
+    QIR_ASSERT(qir_op_result(tr, 0)->type == arg->type);
+    fuse_note(fu, tr, "inputs made NCHW");
+    qir_passes_replace_op(NULL, tr, &arg, false);
+  }
+}
+
+/* The existing input_layouts entry of input i, "" when none. */
+static const char *old_layout(const qir_func *f, unsigned i) {
+  const qir_attr *a = qir_func_get_attr(f, "input_layouts");
+  if (!a || a->kind != QIR_ATTR_ARRAY || i >= a->u.array.n ||
+      a->u.array.elems[i]->kind != QIR_ATTR_STRING)
+    return "";
+  return a->u.array.elems[i]->u.str.data;
+}
+
+void fuse_nchw_inputs(fuser *fu, qir_func *f) {
+  unsigned n = f->body.num_args;
+  if (n == 0)
+    return;
+  const qir_attr **layouts = qir_xcalloc(n, sizeof *layouts);
+  bool changed = false;
+  for (unsigned i = 0; i < n; i++) {
+    qir_value *arg = f->body.args[i];
+    const char *layout = old_layout(f, i);
+    if (only_transposed_to_nchw(arg) && !*layout) {
+      make_input_nchw(fu, arg);
+      layout = "NHWC";
+      changed = true;
+    }
+    layouts[i] = qir_attr_cstr(fu->ctx, layout);
+  }
+  if (changed)
+    qir_func_set_attr(f, "input_layouts", qir_attr_array(fu->ctx, n, layouts));
+  free(layouts);
+}
