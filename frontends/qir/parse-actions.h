@@ -40,7 +40,10 @@ const qir_attr *qir_text_string_attr(qir_parser *p, qir_slice tok,
                                      qir_pos pos);
 bool qir_text_enter(qir_parser *p, qir_pos pos); /* one more bracket level */
 void qir_text_push_elem(qir_parser *p, const qir_attr *a);
-const qir_attr *qir_text_make_array(qir_parser *p, size_t start);
+/* The array of the elements pushed since `start` (NULL, with an error at
+ * pos, over QIR_MAX_ARRAY_LEN). */
+const qir_attr *qir_text_make_array(qir_parser *p, size_t start,
+                                    qir_pos pos);
 
 /* Dense tensors and resources. */
 typedef enum { QIR_TEXT_DENSE_SPLAT, QIR_TEXT_DENSE_LIST } qir_text_dense_kind;

@@ -37,6 +37,11 @@ static bool check_dense_type(qir_parser *p, const qir_type *t, qir_pos pos) {
                    type_str(t, buf, sizeof buf));
     return false;
   }
+  if (!qir_check_tensor_bytes(p->ctx, qir_text_loc(p, pos), "dense attribute",
+                              t)) {
+    p->failed = true;
+    return false;
+  }
   return true;
 }
 

@@ -114,6 +114,22 @@ void qir_text_error(qir_parser *p, qir_pos pos, const char *fmt, ...) {
 
 /* Appends the token text to buf for a message: at most 32 bytes, with
  * unprintable bytes escaped. */
+/* Names the limit an error just reported went over. */
+static void limit_note(qir_parser *p, qir_pos pos, const char *limit) {
+  qir_emit_note(p->ctx, qir_text_loc(p, pos),
+                "the limit is %s (see docs/Limits.md)", limit);
+}
+
+/* Reports that a count went over a limit of qir/limits.h:
+ * `<what> has more than <N> <units>; the limit is <N> (<name>)`. */
+static void over_limit(qir_parser *p, qir_pos pos, const char *what,
+                       int64_t limit, const char *units, const char *name) {
+  char buf[32];
+  qir_format_limit(limit, buf, sizeof buf);
+  qir_text_error(p, pos, "%s has more than %" PRId64 " %s; the limit is %s (%s)",
+                 what, limit, units, buf, name);
+}
+
 static void describe_token(qir_slice t, char *buf, size_t size) {
   size_t o = 0;
   while (t.n && (t.s[t.n - 1] == ' ' || t.s[t.n - 1] == '\t'))
@@ -320,6 +336,11 @@ static const char *unescape(qir_parser *p, qir_slice tok, qir_pos pos,
     }
   }
   out[o] = '\0';
+  if ((int64_t)o > QIR_MAX_STRING_LEN) {
+    over_limit(p, pos, "string", QIR_MAX_STRING_LEN, "bytes",
+               "QIR_MAX_STRING_LEN");
+    return NULL;
+  }
   *len = o;
   return out;
 }
@@ -360,6 +381,12 @@ const qir_attr *qir_text_float_attr(qir_parser *p, qir_slice tok,
 
 bool qir_text_push_attr(qir_parser *p, const char *name, qir_pos pos,
                         const qir_attr *a) {
+  /* Checked first: the duplicate search below is linear. */
+  if (p->attrs.len >= QIR_MAX_ATTRS) {
+    over_limit(p, pos, "attribute dictionary", QIR_MAX_ATTRS, "entries",
+               "QIR_MAX_ATTRS");
+    return false;
+  }
   for (size_t i = 0; i < p->attrs.len; i++)
     if (QIR_VEC_AT(&p->attrs, qir_named_attr, i).name == name) {
       qir_text_error(p, pos, "duplicate attribute '%s'", name);
@@ -375,6 +402,7 @@ bool qir_text_enter(qir_parser *p, qir_pos pos) {
   if (p->depth >= QIR_TEXT_MAX_NESTING) {
     qir_text_error(p, pos, "brackets nested deeper than %d levels",
                    QIR_TEXT_MAX_NESTING);
+    limit_note(p, pos, "QIR_MAX_NESTING");
     return false;
   }
   p->depth++;
@@ -385,7 +413,13 @@ void qir_text_push_elem(qir_parser *p, const qir_attr *a) {
   *(const qir_attr **)qir_vec_push(&p->elems) = a;
 }
 
-const qir_attr *qir_text_make_array(qir_parser *p, size_t start) {
+const qir_attr *qir_text_make_array(qir_parser *p, size_t start,
+                                     qir_pos pos) {
+  if ((int64_t)(p->elems.len - start) > QIR_MAX_ARRAY_LEN) {
+    over_limit(p, pos, "array attribute", QIR_MAX_ARRAY_LEN, "elements",
+               "QIR_MAX_ARRAY_LEN");
+    return NULL;
+  }
   const qir_attr **e = &QIR_VEC_AT(&p->elems, const qir_attr *, start);
   const qir_attr *a =
       qir_attr_array(p->ctx, (unsigned)(p->elems.len - start), e);
@@ -485,8 +519,8 @@ static const qir_type *make_tensor_type(qir_parser *p, qir_slice open,
   while (i < open.n) {
     qir_pos dpos = {pos.line, pos.col + (unsigned)i};
     if (rank == QIR_MAX_RANK) {
-      qir_text_error(p, dpos, "tensor rank exceeds the maximum of %d",
-                     QIR_MAX_RANK);
+      qir_text_error(p, dpos, "tensor rank exceeds the maximum of %d "
+                     "(QIR_MAX_RANK)", QIR_MAX_RANK);
       return NULL;
     }
     size_t j = i;
@@ -503,6 +537,7 @@ static const qir_type *make_tensor_type(qir_parser *p, qir_slice open,
       elements *= (uint64_t)d;
       if (elements > (uint64_t)QIR_TEXT_MAX_ELEMENTS) {
         qir_text_error(p, pos, "tensor has more than 2^40 elements");
+        limit_note(p, pos, "QIR_MAX_ELEMENTS");
         return NULL;
       }
     }
@@ -729,6 +764,7 @@ bool qir_text_begin_func(qir_parser *p, const char *name, qir_pos pos) {
     define_value(p, tn->name, k, f->body.args[i], tn->pos);
   }
   reset_op_lists(p);
+  p->func_ops = 0;
   return true;
 }
 
@@ -944,6 +980,12 @@ const char *qir_text_intern_ident(qir_parser *p, qir_slice id) {
 
 bool qir_text_build_op(qir_parser *p, qir_slice name, qir_pos name_pos,
                        qir_pos op_pos, bool has_types, bool has_loc) {
+  if (++p->func_ops > QIR_MAX_OPS) {
+    char what[64];
+    snprintf(what, sizeof what, "function '@%s'", p->func->name);
+    over_limit(p, name_pos, what, QIR_MAX_OPS, "ops", "QIR_MAX_OPS");
+    return false;
+  }
   const qir_op_def *def = lookup_op(p, name);
   if (!def) {
     qir_text_error(p, name_pos, "unknown op '%.*s'", (int)name.n, name.s);

@@ -105,6 +105,7 @@ typedef struct qir_parser {
 
   qir_module *module;
   qir_func *func;
+  int64_t func_ops; /* ops of func so far (QIR_MAX_OPS) */
   qir_symtab values;
   /* Values named by canonical numbers (%0, %17): index = the number. */
   qir_vec numbered; /* qir_numbered_value */

@@ -261,7 +261,7 @@ attr_value:
 
 array:
     '[' <n>{ FAIL_UNLESS(qir_text_enter(p, @1)); $$ = p->elems.len; } array_elems_opt ']'
-        { $$ = qir_text_make_array(p, $2); p->depth--; }
+        { FAIL_UNLESS($$ = qir_text_make_array(p, $2, @1)); p->depth--; }
   ;
 
 array_elems_opt:

@@ -3,6 +3,7 @@
 #ifndef QIR_FRONTENDS_QIR_TEXT_H
 #define QIR_FRONTENDS_QIR_TEXT_H
 
+#include "qir/limits.h"
 #include "qir/qir.h"
 
 /* A piece of the source text (not NUL-terminated). */
@@ -16,9 +17,10 @@ typedef struct qir_pos {
   unsigned line, col;
 } qir_pos;
 
-/* Limits that keep hostile input from exhausting the stack or memory. */
-#define QIR_TEXT_MAX_NESTING 64
-#define QIR_TEXT_MAX_ELEMENTS ((int64_t)1 << 40)
+/* Limits that keep hostile input from exhausting the stack or memory
+ * (qir/limits.h). */
+#define QIR_TEXT_MAX_NESTING QIR_MAX_NESTING
+#define QIR_TEXT_MAX_ELEMENTS QIR_MAX_ELEMENTS
 
 /* Name characters of %values and @symbols: [A-Za-z0-9_.$-]. */
 extern const bool qir_text_name_chars[256];
