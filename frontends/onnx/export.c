@@ -11,16 +11,23 @@
 
 #include "frontends/onnx/onnx-internal.h"
 
+/* value -> ONNX tensor name (open addressing on the pointer) */
+typedef struct name_map {
+  const void **keys;
+  const char **vals;
+  size_t cap, len;
+} name_map;
+
 typedef struct exporter {
   qir_context *ctx;
   Onnx__NodeProto **nodes;
   size_t nnodes, nodes_cap;
   Onnx__TensorProto **inits;
   size_t ninits, inits_cap;
-  /* value -> ONNX tensor name (open addressing on the pointer) */
-  const qir_value **keys;
-  const char **vals;
-  size_t map_cap, map_len;
+  name_map names;       /* value -> ONNX tensor name */
+  name_map float_names; /* quantized value -> its DequantizeLinear output */
+  name_map qparams;     /* quantized element type -> scale initializer */
+  bool uses_ms_domain;  /* 16-bit QDQ nodes of the com.microsoft domain */
   unsigned tmp_counter;
   bool failed;
 } exporter;
@@ -44,43 +51,54 @@ static char *dupstr(exporter *ex, const char *s) {
 
 /* ---- Value names -------------------------------------------------------- */
 
-static size_t map_slot(exporter *ex, const qir_value *v) {
-  size_t mask = ex->map_cap - 1;
+static size_t map_slot(const name_map *m, const void *v) {
+  size_t mask = m->cap - 1;
   size_t i = ((uintptr_t)v >> 4) * 0x9E3779B97F4A7C15ULL & mask;
-  while (ex->keys[i] && ex->keys[i] != v)
+  while (m->keys[i] && m->keys[i] != v)
     i = (i + 1) & mask;
   return i;
 }
 
-static void map_put(exporter *ex, const qir_value *v, const char *name) {
-  if (2 * (ex->map_len + 1) > ex->map_cap) {
-    const qir_value **ok = ex->keys;
-    const char **ov = ex->vals;
-    size_t oc = ex->map_cap;
-    ex->map_cap = oc ? 2 * oc : 256;
-    ex->keys = qir_xcalloc(ex->map_cap, sizeof *ex->keys);
-    ex->vals = qir_xcalloc(ex->map_cap, sizeof *ex->vals);
-    for (size_t i = 0; i < oc; i++)
-      if (ok[i]) {
-        size_t s = map_slot(ex, ok[i]);
-        ex->keys[s] = ok[i];
-        ex->vals[s] = ov[i];
+static void map_put_in(name_map *m, const void *v, const char *name) {
+  if (2 * (m->len + 1) > m->cap) {
+    name_map old = *m;
+    m->cap = old.cap ? 2 * old.cap : 256;
+    m->keys = qir_xcalloc(m->cap, sizeof *m->keys);
+    m->vals = qir_xcalloc(m->cap, sizeof *m->vals);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.keys[i]) {
+        size_t s = map_slot(m, old.keys[i]);
+        m->keys[s] = old.keys[i];
+        m->vals[s] = old.vals[i];
       }
-    free(ok);
-    free(ov);
+    free(old.keys);
+    free(old.vals);
   }
-  size_t s = map_slot(ex, v);
-  if (!ex->keys[s])
-    ex->map_len++;
-  ex->keys[s] = v;
-  ex->vals[s] = name;
+  size_t s = map_slot(m, v);
+  if (!m->keys[s])
+    m->len++;
+  m->keys[s] = v;
+  m->vals[s] = name;
+}
+
+static const char *map_get_in(const name_map *m, const void *v) {
+  if (!m->cap)
+    return NULL;
+  size_t s = map_slot(m, v);
+  return m->keys[s] ? m->vals[s] : NULL;
+}
+
+static void map_free(name_map *m) {
+  free(m->keys);
+  free(m->vals);
+}
+
+static void map_put(exporter *ex, const qir_value *v, const char *name) {
+  map_put_in(&ex->names, v, name);
 }
 
 static const char *map_get(exporter *ex, const qir_value *v) {
-  if (!ex->map_cap)
-    return NULL;
-  size_t s = map_slot(ex, v);
-  return ex->keys[s] ? ex->vals[s] : NULL;
+  return map_get_in(&ex->names, v);
 }
 
 static const char *tmp_name(exporter *ex) {
@@ -276,16 +294,19 @@ static const char *init_scalar(exporter *ex, qir_scalar s, double v) {
 
 /* ---- Per-op export ---------------------------------------------------------- */
 
+/* ONNX input names (at least OP_CTX_MIN_INPUTS slots, for the inputs that
+ * attributes become) and output names of the op being exported. */
+#define OP_CTX_MIN_INPUTS 8
 typedef struct op_ctx {
   exporter *ex;
   qir_op *op;
-  const char *in[8];
-  const char *out[64];
+  const char **in;
+  const char **out;
 } op_ctx;
 
 static Onnx__NodeProto *simple(op_ctx *c, const char *type) {
-  unsigned nin = c->op->num_operands < 8 ? c->op->num_operands : 8;
-  return add_node(c->ex, type, nin, c->in, c->op->num_results, c->out);
+  return add_node(c->ex, type, c->op->num_operands, c->in, c->op->num_results,
+                  c->out);
 }
 
 static const char *unary_to(op_ctx *c, const char *type, const char *x,
@@ -303,8 +324,11 @@ static const char *binary_to(op_ctx *c, const char *type, const char *a,
   return o;
 }
 
+/* The element type of operand 0 in ONNX: f32 for a quantized operand,
+ * which the float node sees dequantized. */
 static qir_scalar elem0(const op_ctx *c) {
-  return qir_op_operand(c->op, 0)->type->scalar;
+  const qir_type *t = qir_op_operand(c->op, 0)->type;
+  return qir_tensor_is_quant(t) ? QIR_F32 : t->scalar;
 }
 
 static const char *simple_type(unsigned id) {
@@ -362,14 +386,48 @@ static void export_window(op_ctx *c, Onnx__NodeProto *n, bool kernel_attr) {
   copy_ints(c->ex, n, c->op, "dilations", "dilations");
 }
 
-static bool export_conv(op_ctx *c, bool transpose) {
-  if (qir_op_get_attr(c->op, "activation") ||
-      qir_op_get_attr(c->op, "sum_in")) {
-    qir_op_emit_error(c->op, "fused activations have no ONNX form; export "
-                             "before fusing");
-    return false;
+/* The fused activation `act` of a conv2d as ONNX nodes x -> out. */
+static void export_activation(op_ctx *c, const char *act, const char *x,
+                              const char *out) {
+  exporter *ex = c->ex;
+  qir_op *op = c->op;
+  Onnx__NodeProto *n;
+  if (strcmp(act, "relu") == 0 || strcmp(act, "sigmoid") == 0 ||
+      strcmp(act, "hard_swish") == 0) {
+    unary_to(c, act[0] == 'r' ? "Relu" : act[0] == 's' ? "Sigmoid"
+                                                       : "HardSwish",
+             x, out);
+  } else if (strcmp(act, "relu6") == 0 || strcmp(act, "clip") == 0) {
+    bool six = act[4] == '6';
+    double lo = six ? 0.0 : qir_op_get_float(op, "act_min", -INFINITY);
+    double hi = six ? 6.0 : qir_op_get_float(op, "act_max", INFINITY);
+    const char *in[3] = {x, isinf(lo) ? "" : init_scalar(ex, QIR_F32, lo),
+                         isinf(hi) ? "" : init_scalar(ex, QIR_F32, hi)};
+    add_node(ex, "Clip", 3, in, 1, &out);
+  } else if (strcmp(act, "leaky_relu") == 0) {
+    n = add_node(ex, "LeakyRelu", 1, &x, 1, &out);
+    attr_float(ex, n, "alpha", qir_op_get_float(op, "act_alpha", 0.01));
+  } else if (strcmp(act, "hard_sigmoid") == 0) {
+    n = add_node(ex, "HardSigmoid", 1, &x, 1, &out);
+    attr_float(ex, n, "alpha", qir_op_get_float(op, "act_alpha", 0.2));
+    attr_float(ex, n, "beta", qir_op_get_float(op, "act_beta", 0.5));
+  } else { /* the conv2d verifier accepts no other activation */
+    qir_die("export_activation: unknown activation '%s'", act);
   }
-  Onnx__NodeProto *n = simple(c, transpose ? "ConvTranspose" : "Conv");
+}
+
+/* Conv / ConvTranspose; a fused `sum` operand becomes an Add and a fused
+ * activation its own node after the convolution. */
+static bool export_conv(op_ctx *c, bool transpose) {
+  const char *act = qir_op_get_string(c->op, "activation");
+  bool sum = qir_op_get_int(c->op, "sum_in", 0) && c->op->num_operands > 3;
+  const char *y = c->out[0];
+  if (act || sum)
+    c->out[0] = tmp_name(c->ex);
+  Onnx__NodeProto *n = add_node(c->ex, transpose ? "ConvTranspose" : "Conv",
+                                c->op->num_operands < 3 ? c->op->num_operands
+                                                        : 3,
+                                c->in, 1, c->out);
   const qir_type *w = qir_op_operand(c->op, 1)->type;
   if (w->rank == 4)
     attr_ints(c->ex, n, "kernel_shape", 2, w->dims + 2);
@@ -377,6 +435,12 @@ static bool export_conv(op_ctx *c, bool transpose) {
   copy_int(c->ex, n, c->op, "group", "group");
   if (transpose)
     copy_ints(c->ex, n, c->op, "output_padding", "output_padding");
+  const char *r = c->out[0];
+  if (sum)
+    r = binary_to(c, "Add", r, c->in[3], act ? NULL : y);
+  if (act)
+    export_activation(c, act, r, y);
+  c->out[0] = y;
   return true;
 }
 
@@ -474,11 +538,24 @@ static bool export_clip(op_ctx *c) {
   return true;
 }
 
+/* Resize by `sizes`, or by `scales` when the op keeps them (ONNX takes
+ * one or the other). */
 static bool export_resize(op_ctx *c) {
+  double scales[QIR_MAX_RANK];
+  const qir_attr *sa = qir_op_get_attr(c->op, "scales");
+  int ns = sa ? qir_attr_get_floats(sa, scales, QIR_MAX_RANK) : -1;
   c->in[1] = "";
-  c->in[2] = "";
-  c->in[3] = ints_input(c, "sizes");
-  Onnx__NodeProto *n = add_node(c->ex, "Resize", 4, c->in, 1, c->out);
+  if (ns > 0) {
+    int64_t n = ns;
+    const qir_type *t = qir_tensor_of(c->ex->ctx, QIR_F32, 1, &n);
+    c->in[2] = add_init(c->ex, qir_attr_dense_from_f64(c->ex->ctx, t, scales),
+                        tmp_name(c->ex));
+  } else {
+    c->in[2] = "";
+    c->in[3] = ints_input(c, "sizes");
+  }
+  Onnx__NodeProto *n = add_node(c->ex, "Resize", ns > 0 ? 3 : 4, c->in, 1,
+                                c->out);
   copy_string(c->ex, n, c->op, "mode", "mode");
   copy_string(c->ex, n, c->op, "coordinate_transformation_mode",
               "coordinate_transformation_mode");
@@ -487,17 +564,21 @@ static bool export_resize(op_ctx *c) {
   return true;
 }
 
-/* QuantizeLinear / DequantizeLinear with the scale and zero point of the
- * quantized side `qt` as initializers (per tensor: scalars; per axis: 1-D
- * with the axis attribute). */
-static bool export_quant(op_ctx *c, const char *type, const qir_type *qt) {
-  exporter *ex = c->ex;
-  const qir_type *q = qt->elem;
-  if (q->qmin != qir_scalar_min(q->scalar) ||
-      q->qmax != qir_scalar_max(q->scalar)) {
-    qir_op_emit_error(c->op, "narrow quantized ranges have no ONNX form");
-    ex->failed = true;
-    return false;
+/* The scale and zero-point initializers of quantized element type q (per
+ * tensor: scalars; per axis: 1-D), made once per type.  The zero point's
+ * name is the scale's with "_zp" appended. */
+static const char *zp_name(exporter *ex, const char *scale) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%s_zp", scale);
+  return dupstr(ex, buf);
+}
+
+static void qparam_inits(exporter *ex, const qir_type *q, const char **names) {
+  const char *s = map_get_in(&ex->qparams, q);
+  if (s) {
+    names[0] = s;
+    names[1] = zp_name(ex, s);
+    return;
   }
   int64_t n = q->nparams;
   unsigned rank = q->axis < 0 ? 0 : 1;
@@ -509,16 +590,74 @@ static bool export_quant(op_ctx *c, const char *type, const qir_type *qt) {
   }
   const qir_type *st = qir_tensor_of(ex->ctx, QIR_F32, rank, &n);
   const qir_type *zt = qir_tensor_of(ex->ctx, q->scalar, rank, &n);
-  c->in[1] = add_init(ex, qir_attr_dense_from_f64(ex->ctx, st, scales),
+  names[0] = add_init(ex, qir_attr_dense_from_f64(ex->ctx, st, scales),
                       tmp_name(ex));
-  c->in[2] = add_init(ex, qir_attr_dense_from_i64(ex->ctx, zt, zps),
-                      tmp_name(ex));
+  names[1] = add_init(ex, qir_attr_dense_from_i64(ex->ctx, zt, zps),
+                      zp_name(ex, names[0]));
   free(scales);
   free(zps);
-  Onnx__NodeProto *node = add_node(ex, type, 3, c->in, 1, c->out);
+  map_put_in(&ex->qparams, q, names[0]);
+}
+
+/* QuantizeLinear / DequantizeLinear `x` -> `out` with the scale and zero
+ * point of the quantized side `qt` (the axis attribute when per axis).
+ * 16-bit storage needs the
+ * com.microsoft operators (the default domain has it from opset 21 only);
+ * a narrow range (4-bit) is a QuantizeLinear followed by a Clip to
+ * qmin..qmax, the form the importer reads back. */
+static bool quant_node(exporter *ex, qir_op *at, bool quantize,
+                       const qir_type *qt, const char *x, const char *out) {
+  const qir_type *q = qt->elem;
+  if (q->scalar == QIR_I32 && quantize) {
+    qir_op_emit_error(at, "quantizing to i32 has no ONNX form");
+    ex->failed = true;
+    return false;
+  }
+  bool narrow = q->qmin != qir_scalar_min(q->scalar) ||
+                q->qmax != qir_scalar_max(q->scalar);
+  const char *in[3] = {x, NULL, NULL};
+  qparam_inits(ex, q, in + 1);
+  const char *qout = quantize && narrow ? tmp_name(ex) : out;
+  Onnx__NodeProto *node = add_node(
+      ex, quantize ? "QuantizeLinear" : "DequantizeLinear", 3, in, 1, &qout);
   if (q->axis >= 0)
     attr_int(ex, node, "axis", q->axis);
+  if (q->scalar == QIR_I16 || q->scalar == QIR_U16) {
+    node->domain = dupstr(ex, QIR_ONNX_MS_DOMAIN);
+    ex->uses_ms_domain = true;
+  }
+  if (quantize && narrow) {
+    const char *cin[3] = {qout, init_scalar(ex, q->scalar, (double)q->qmin),
+                          init_scalar(ex, q->scalar, (double)q->qmax)};
+    add_node(ex, "Clip", 3, cin, 1, &out);
+  }
   return !ex->failed;
+}
+
+/* The float form of a quantized value: its DequantizeLinear output, made
+ * once per value. */
+static const char *dequantized_name(exporter *ex, qir_op *at, qir_value *v) {
+  const char *n = map_get_in(&ex->float_names, v);
+  if (n)
+    return n;
+  n = tmp_name(ex);
+  quant_node(ex, at, false, v->type, value_name(ex, v), n);
+  map_put_in(&ex->float_names, v, n);
+  return n;
+}
+
+/* quantize (of a float, or requantizing a quantized operand), dequantize
+ * and requantize. */
+static bool export_quant(op_ctx *c) {
+  exporter *ex = c->ex;
+  qir_value *x = qir_op_operand(c->op, 0);
+  const qir_type *rt = qir_op_result(c->op, 0)->type;
+  if (qir_op_is(c->op, QIR_OP_DEQUANTIZE))
+    return quant_node(ex, c->op, false, x->type, c->in[0], c->out[0]);
+  const char *f = qir_tensor_is_quant(x->type)
+                      ? dequantized_name(ex, c->op, x)
+                      : c->in[0];
+  return quant_node(ex, c->op, true, rt, f, c->out[0]);
 }
 
 /* gelu: 0.5 * x * (1 + erf(x / sqrt(2))), or the tanh form. */
@@ -639,16 +778,10 @@ static bool export_with_attrs(op_ctx *c) {
     copy_int(ex, n, op, "select_last_index", "select_last_index");
     return true;
   case QIR_OP_CONCAT:
-  case QIR_OP_GATHER: {
-    unsigned nin = op->num_operands;
-    const char **in = qir_arena_alloc(ex->ctx, (nin + 1) * sizeof *in);
-    for (unsigned i = 0; i < nin; i++)
-      in[i] = value_name(ex, qir_op_operand(op, i));
-    n = add_node(ex, op->def->id == QIR_OP_CONCAT ? "Concat" : "Gather", nin,
-                 in, 1, c->out);
+  case QIR_OP_GATHER:
+    n = simple(c, op->def->id == QIR_OP_CONCAT ? "Concat" : "Gather");
     attr_int(ex, n, "axis", qir_op_get_int(op, "axis", 0));
     return true;
-  }
   case QIR_OP_TRANSPOSE:
     n = simple(c, "Transpose");
     copy_ints(ex, n, op, "perm", "perm");
@@ -678,16 +811,14 @@ static bool export_with_attrs(op_ctx *c) {
   }
 }
 
-static bool export_op(exporter *ex, qir_op *op) {
-  op_ctx c = {.ex = ex, .op = op};
-  for (unsigned i = 0; i < op->num_operands && i < 8; i++)
-    c.in[i] = value_name(ex, qir_op_operand(op, i));
-  for (unsigned i = 0; i < op->num_results && i < 64; i++)
-    c.out[i] = value_name(ex, qir_op_result(op, i));
+/* Exports an op whose operands and results have ONNX types. */
+static bool export_plain_op(op_ctx *c) {
+  exporter *ex = c->ex;
+  qir_op *op = c->op;
   unsigned id = op->def->id;
   const char *type = simple_type(id);
   if (type && op->num_results == 1) {
-    simple(&c, type);
+    simple(c, type);
     return true;
   }
   switch (id) {
@@ -695,34 +826,33 @@ static bool export_op(exporter *ex, qir_op *op) {
     const qir_attr *d = qir_op_get_attr(op, "value");
     if (!d || d->kind != QIR_ATTR_DENSE)
       return false;
-    add_init(ex, d, c.out[0]);
+    add_init(ex, d, c->out[0]);
     return !ex->failed;
   }
-  case QIR_OP_CONV2D: return export_conv(&c, false);
-  case QIR_OP_CONV_TRANSPOSE2D: return export_conv(&c, true);
-  case QIR_OP_REDUCE_MEAN: return export_reduce(&c, "ReduceMean");
-  case QIR_OP_REDUCE_SUM: return export_reduce(&c, "ReduceSum");
-  case QIR_OP_REDUCE_MAX: return export_reduce(&c, "ReduceMax");
-  case QIR_OP_REDUCE_MIN: return export_reduce(&c, "ReduceMin");
-  case QIR_OP_REDUCE_PROD: return export_reduce(&c, "ReduceProd");
-  case QIR_OP_REDUCE_L2: return export_reduce(&c, "ReduceL2");
-  case QIR_OP_SLICE: return export_slice(&c);
-  case QIR_OP_RESHAPE: return export_reshape(&c);
-  case QIR_OP_SPLIT: return export_split(&c);
-  case QIR_OP_PAD: return export_pad(&c);
-  case QIR_OP_CLIP: return export_clip(&c);
-  case QIR_OP_RESIZE: return export_resize(&c);
+  case QIR_OP_CONV2D: return export_conv(c, false);
+  case QIR_OP_CONV_TRANSPOSE2D: return export_conv(c, true);
+  case QIR_OP_REDUCE_MEAN: return export_reduce(c, "ReduceMean");
+  case QIR_OP_REDUCE_SUM: return export_reduce(c, "ReduceSum");
+  case QIR_OP_REDUCE_MAX: return export_reduce(c, "ReduceMax");
+  case QIR_OP_REDUCE_MIN: return export_reduce(c, "ReduceMin");
+  case QIR_OP_REDUCE_PROD: return export_reduce(c, "ReduceProd");
+  case QIR_OP_REDUCE_L2: return export_reduce(c, "ReduceL2");
+  case QIR_OP_SLICE: return export_slice(c);
+  case QIR_OP_RESHAPE: return export_reshape(c);
+  case QIR_OP_SPLIT: return export_split(c);
+  case QIR_OP_PAD: return export_pad(c);
+  case QIR_OP_CLIP: return export_clip(c);
+  case QIR_OP_RESIZE: return export_resize(c);
   case QIR_OP_RSQRT:
   case QIR_OP_SILU:
   case QIR_OP_MISH:
-  case QIR_OP_GELU: return export_expansion(&c);
+  case QIR_OP_GELU: return export_expansion(c);
   case QIR_OP_QUANTIZE:
-    return export_quant(&c, "QuantizeLinear", qir_op_result(op, 0)->type);
   case QIR_OP_DEQUANTIZE:
-    return export_quant(&c, "DequantizeLinear",
-                        qir_op_operand(op, 0)->type);
+  case QIR_OP_REQUANTIZE:
+    return export_quant(c);
   case QIR_OP_CONSTANT_OF_SHAPE: {
-    Onnx__NodeProto *n = simple(&c, "ConstantOfShape");
+    Onnx__NodeProto *n = simple(c, "ConstantOfShape");
     const qir_attr *v = qir_op_get_attr(op, "value");
     if (v && v->kind == QIR_ATTR_DENSE) {
       Onnx__AttributeProto *a = add_attr(
@@ -732,7 +862,67 @@ static bool export_op(exporter *ex, qir_op *op) {
     return !ex->failed;
   }
   default:
-    return export_with_attrs(&c);
+    return export_with_attrs(c);
+  }
+}
+
+static bool has_quant_types(qir_op *op) {
+  for (unsigned i = 0; i < op->num_operands; i++)
+    if (qir_tensor_is_quant(qir_op_operand(op, i)->type))
+      return true;
+  for (unsigned i = 0; i < op->num_results; i++)
+    if (qir_tensor_is_quant(qir_op_result(op, i)->type))
+      return true;
+  return false;
+}
+
+/* QDQ form of an op on quantized types: DequantizeLinear of each quantized
+ * operand, the float node, QuantizeLinear of each quantized result.  ONNX
+ * Runtime runs that in float or fuses it into its integer kernels; either
+ * agrees with qir's integer semantics to within one quantization step. */
+static bool export_qdq_op(op_ctx *c) {
+  exporter *ex = c->ex;
+  qir_op *op = c->op;
+  for (unsigned i = 0; i < op->num_operands; i++) {
+    qir_value *v = qir_op_operand(op, i);
+    if (qir_tensor_is_quant(v->type))
+      c->in[i] = dequantized_name(ex, op, v);
+  }
+  const char **qout = qir_arena_alloc(ex->ctx, (op->num_results + 1) *
+                                                   sizeof *qout);
+  for (unsigned i = 0; i < op->num_results; i++) {
+    qout[i] = c->out[i];
+    if (qir_tensor_is_quant(qir_op_result(op, i)->type))
+      c->out[i] = tmp_name(ex);
+  }
+  if (!export_plain_op(c))
+    return false;
+  for (unsigned i = 0; i < op->num_results; i++)
+    if (qout[i] != c->out[i] &&
+        !quant_node(ex, op, true, qir_op_result(op, i)->type, c->out[i],
+                    qout[i]))
+      return false;
+  return !ex->failed;
+}
+
+static bool export_op(exporter *ex, qir_op *op) {
+  unsigned nin = op->num_operands > OP_CTX_MIN_INPUTS ? op->num_operands
+                                                      : OP_CTX_MIN_INPUTS;
+  op_ctx c = {.ex = ex, .op = op};
+  c.in = qir_arena_alloc(ex->ctx, (nin + 1) * sizeof *c.in);
+  c.out = qir_arena_alloc(ex->ctx, (op->num_results + 1) * sizeof *c.out);
+  for (unsigned i = 0; i < op->num_operands; i++)
+    c.in[i] = value_name(ex, qir_op_operand(op, i));
+  for (unsigned i = 0; i < op->num_results; i++)
+    c.out[i] = value_name(ex, qir_op_result(op, i));
+  switch (op->def->id) {
+  case QIR_OP_CONSTANT:
+  case QIR_OP_QUANTIZE:
+  case QIR_OP_DEQUANTIZE:
+  case QIR_OP_REQUANTIZE:
+    return export_plain_op(&c);
+  default:
+    return has_quant_types(op) ? export_qdq_op(&c) : export_plain_op(&c);
   }
 }
 
@@ -893,8 +1083,17 @@ static Onnx__ModelProto *build_model(exporter *ex, qir_module *m) {
   os->has_version = 1;
   os->version = QIR_ONNX_EXPORT_OPSET;
   model->n_opset_import = 1;
-  model->opset_import = qir_arena_alloc(ex->ctx, sizeof *model->opset_import);
+  model->opset_import =
+      qir_arena_alloc(ex->ctx, 2 * sizeof *model->opset_import);
   model->opset_import[0] = os;
+  if (ex->uses_ms_domain) {
+    Onnx__OperatorSetIdProto *ms =
+        NEW(ex, Onnx__OperatorSetIdProto, ONNX__OPERATOR_SET_ID_PROTO__INIT);
+    ms->domain = dupstr(ex, QIR_ONNX_MS_DOMAIN);
+    ms->has_version = 1;
+    ms->version = 1;
+    model->opset_import[model->n_opset_import++] = ms;
+  }
   model->graph = g;
   return model;
 }
@@ -911,8 +1110,9 @@ void *qir_onnx_export_buffer(qir_context *ctx, qir_module *m, size_t *len) {
   }
   free(ex.nodes);
   free(ex.inits);
-  free(ex.keys);
-  free(ex.vals);
+  map_free(&ex.names);
+  map_free(&ex.float_names);
+  map_free(&ex.qparams);
   return buf;
 }
 

@@ -480,19 +480,26 @@ bool onnx_lower_pad(onnx_importer *imp, const onnx_node *node,
 
 /* ---- Resize and Upsample ------------------------------------------------ */
 
+/* `scales` (NULL: none) are the ONNX scales when one of them is not
+ * exactly output / input: the resize op then keeps them as its `scales`
+ * attribute and maps coordinates by them, as ONNX does. */
 static bool emit_resize(onnx_importer *imp, qir_value *x, const int64_t *sizes,
-                        const char *mode, const char *coord,
-                        const char *nearest, double cubic_a, qir_value **out) {
+                        const double *scales, const char *mode,
+                        const char *coord, const char *nearest, double cubic_a,
+                        qir_value **out) {
   if (strcmp(mode, "bilinear") == 0)
     mode = "linear";
   if (strcmp(mode, "nearest") != 0 && strcmp(mode, "linear") != 0 &&
       strcmp(mode, "cubic") != 0)
     return onnx_error(imp, "resize mode '%s' is not supported", mode);
-  qir_named_attr attrs[5];
+  qir_named_attr attrs[6];
   unsigned n = 0;
   unsigned rank = x->type->rank;
   attrs[n++] = onnx_named(imp, "mode", qir_attr_cstr(imp->ctx, mode));
   attrs[n++] = ints_attr(imp, "sizes", rank, sizes);
+  if (scales)
+    attrs[n++] = onnx_named(imp, "scales",
+                            qir_attr_floats(imp->ctx, rank, scales));
   attrs[n++] = onnx_named(imp, "coordinate_transformation_mode",
                           qir_attr_cstr(imp->ctx, coord));
   if (strcmp(mode, "nearest") == 0)
@@ -504,33 +511,25 @@ static bool emit_resize(onnx_importer *imp, qir_value *x, const int64_t *sizes,
   return (out[0] = onnx_emit(imp, QIR_OP_RESIZE, 1, &x, n, attrs)) != NULL;
 }
 
-/* Output sizes from scales: floor(dim * scale). */
+/* Output sizes from scales: floor(dim * scale).  *exact is cleared when
+ * a scale is not exactly output / input (0.6 on a dim of 2): ONNX maps
+ * coordinates by the scale itself, so the resize must keep the scales. */
 static bool sizes_from_scales(onnx_importer *imp, qir_value *x,
-                              const double *scales, int n, int64_t *sizes) {
+                              const double *scales, int n, int64_t *sizes,
+                              bool *exact) {
   const qir_type *t = x->type;
   if ((unsigned)n != t->rank)
     return onnx_error(imp, "%d scales for rank %u", n, t->rank);
   if (!onnx_static_shape(imp, x, "the input"))
     return false;
+  *exact = true;
   for (unsigned i = 0; i < t->rank; i++) {
     double s = floor((double)t->dims[i] * scales[i]);
     if (!(scales[i] > 0) || s > (double)ONNX_MAX_TENSOR_ELEMENTS)
       return onnx_error(imp, "invalid scale %g", scales[i]);
     sizes[i] = (int64_t)s;
-    /* qir resizes to sizes, mapping coordinates by output / input; ONNX
-     * maps them by the scale itself.  Those differ when the scale does not
-     * divide evenly. */
-    if (t->dims[i] && (double)sizes[i] / (double)t->dims[i] != scales[i]) {
-      char buf[32];
-      qir_emit_warning(imp->ctx, qir_loc_unknown(),
-                       "ONNX node '%s' (%s): scale %g of dim %u is not output "
-                       "/ input (%lld / %lld); qir resizes by sizes, so "
-                       "results may differ from ONNX Runtime",
-                       onnx_node_label(imp, buf, sizeof buf),
-                       onnx_str(imp->node->op_type), scales[i], i,
-                       (long long)sizes[i],
-                       (long long)t->dims[i]);
-    }
+    if (t->dims[i] && (double)sizes[i] / (double)t->dims[i] != scales[i])
+      *exact = false;
   }
   return true;
 }
@@ -549,12 +548,13 @@ bool onnx_lower_resize(onnx_importer *imp, const onnx_node *node,
     int n = nin > 1 && in[1] ? onnx_const_floats(imp, in[1], "scales", scales,
                                                  QIR_MAX_RANK)
                              : -1;
-    if (n < 0 || !sizes_from_scales(imp, x, scales, n, sizes))
+    bool exact;
+    if (n < 0 || !sizes_from_scales(imp, x, scales, n, sizes, &exact))
       return n == -1 && !(nin > 1 && in[1])
                  ? onnx_error(imp, "input 'scales' is required")
                  : false;
-    return emit_resize(imp, x, sizes, mode_buf, "asymmetric", "floor", -0.75,
-                       out);
+    return emit_resize(imp, x, sizes, exact ? NULL : scales, mode_buf,
+                       "asymmetric", "floor", -0.75, out);
   }
   const char *coord = onnx_attr_string(imp, node, "coordinate_transformation_mode");
   const char *coord_buf = coord ? coord : "half_pixel";
@@ -577,6 +577,7 @@ bool onnx_lower_resize(onnx_importer *imp, const onnx_node *node,
     return onnx_error(imp, "%d sizes for rank %u", ns, rank);
   if (ns > 0 && !onnx_check_dims(imp, "sizes", ns, sizes))
     return false;
+  bool exact = true;
   if (ns <= 0) {
     int nsc = -1;
     if (nin > 2 && in[2] &&
@@ -585,10 +586,11 @@ bool onnx_lower_resize(onnx_importer *imp, const onnx_node *node,
       return false;
     if (nsc <= 0)
       return onnx_error(imp, "either 'scales' or 'sizes' must be given");
-    if (!sizes_from_scales(imp, x, scales, nsc, sizes))
+    if (!sizes_from_scales(imp, x, scales, nsc, sizes, &exact))
       return false;
   }
-  return emit_resize(imp, x, sizes, mode_buf, coord_buf, nearest_buf,
+  return emit_resize(imp, x, sizes, exact ? NULL : scales, mode_buf, coord_buf,
+                     nearest_buf,
                      onnx_attr_float(node, "cubic_coeff_a", -0.75), out);
 }
 
@@ -605,12 +607,13 @@ bool onnx_lower_upsample(onnx_importer *imp, const onnx_node *node,
   if (n < 0)
     return n == -1 ? onnx_error(imp, "scales are required") : false;
   int64_t sizes[QIR_MAX_RANK];
-  if (!sizes_from_scales(imp, in[0], scales, n, sizes))
+  bool exact;
+  if (!sizes_from_scales(imp, in[0], scales, n, sizes, &exact))
     return false;
   const char *mode = onnx_attr_string(imp, node, "mode");
   const char *mode_buf = mode ? mode : "nearest";
-  return emit_resize(imp, in[0], sizes, mode_buf, "asymmetric", "floor",
-                     -0.75, out);
+  return emit_resize(imp, in[0], sizes, exact ? NULL : scales, mode_buf,
+                     "asymmetric", "floor", -0.75, out);
 }
 
 /* ---- Gather, Expand, Tile, depth/space ---------------------------------- */

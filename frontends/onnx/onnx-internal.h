@@ -19,6 +19,10 @@ typedef Onnx__AttributeProto onnx_attr;
  * values of such names anonymous. */
 #define QIR_ONNX_ANON_PREFIX "qir_anon_"
 
+/* The domain of ONNX Runtime's operators, whose QuantizeLinear and
+ * DequantizeLinear take 16-bit types (the default domain: opset 21). */
+#define QIR_ONNX_MS_DOMAIN "com.microsoft"
+
 /* One entry of the tensor-name table. */
 typedef struct onnx_binding {
   const char *name;          /* ONNX tensor name (interned) */

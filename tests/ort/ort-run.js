@@ -1,11 +1,21 @@
 // Runs ONNX Runtime on .npy inputs and writes each output as <name>.npy
 // (float32, C order), for the differential tests of qir-run.
 //   node ort-run.js MODEL.onnx OUT-DIR IN0.npy [IN1.npy ...]
-// (one .npy per model input, in the model's input order; float32 only)
+// (one .npy per model input, in the model's input order; float32, or the
+// int8/uint8/int16/uint16 storage of quantized inputs and outputs)
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
+
+// .npy descr <-> ONNX Runtime tensor type and typed array.
+const DTYPES = [
+  { descr: '<f4', type: 'float32', Array: Float32Array },
+  { descr: '|i1', type: 'int8', Array: Int8Array },
+  { descr: '|u1', type: 'uint8', Array: Uint8Array },
+  { descr: '<i2', type: 'int16', Array: Int16Array },
+  { descr: '<u2', type: 'uint16', Array: Uint16Array },
+];
 
 function readNpy(file) {
   const buf = fs.readFileSync(file);
@@ -14,18 +24,20 @@ function readNpy(file) {
   const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const start = major === 1 ? 10 : 12;
   const header = buf.toString('latin1', start, start + hlen);
-  if (!header.includes("'<f4'")) throw new Error(file + ': float32 only');
+  const dt = DTYPES.find((d) => header.includes(`'${d.descr}'`));
+  if (!dt) throw new Error(file + ': float32 or 8/16-bit integers only');
   if (header.includes('True')) throw new Error(file + ': C order only');
   const m = header.match(/'shape': \(([^)]*)\)/);
   const shape = m[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
   const off = start + hlen;
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + buf.length));
-  return new ort.Tensor('float32', data, shape);
+  const data = new dt.Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + buf.length));
+  return new ort.Tensor(dt.type, data, shape);
 }
 
 function writeNpy(file, tensor) {
+  const dt = DTYPES.find((d) => d.type === tensor.type);
   const shape = tensor.dims.length === 1 ? `(${tensor.dims[0]},)` : `(${tensor.dims.join(', ')})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
+  let header = `{'descr': '${dt.descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const pre = Buffer.alloc(10);
@@ -33,7 +45,7 @@ function writeNpy(file, tensor) {
   pre[6] = 1;
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
-  const data = Buffer.from(Float32Array.from(tensor.data).buffer);
+  const data = Buffer.from(dt.Array.from(tensor.data).buffer);
   fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'), data]));
 }
 
@@ -57,7 +69,7 @@ async function main() {
   const results = await session.run(feeds);
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames) {
-    if (results[name].type !== 'float32') continue; // compared: float outputs
+    if (!DTYPES.some((d) => d.type === results[name].type)) continue;
     const file = path.join(outDir, fileName(name));
     writeNpy(file, results[name]);
     console.log(name + ' -> ' + file);
