@@ -1,15 +1,448 @@
 /* backends/npu/llc-main.c - the qir-llc command line (tools/qir-llc/main.c
- * calls qir_llc_main). */
+ * calls qir_llc_main).
+ *
+ *   qir-llc model.q.qir -target=ax650 -o model.qbin     the artifact
+ *   qir-llc model.q.qir -target=bpu-bayes -emit=asm     the NPU program
+ *   qir-llc model.q.qir -target=ax615 -emit=qir         the partitioned IR
+ *   qir-llc model.q.qir -target=ax650 -check=equal      compile, emulate and
+ *                                                       compare bit for bit
+ *   qir-llc -emulate model.qbin --input x=x.npy --output-dir out/ */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backends/npu/npu.h"
+#include "qir/io.h"
+#include "qir/npy.h"
 
-int qir_llc_main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--print-targets") || !strcmp(argv[i], "-print-targets")) {
+#define MAX_INPUTS 64
+
+typedef struct llc_opts {
+  const char *input, *output, *emit, *check, *save_inputs, *output_dir;
+  const char *inputs[MAX_INPUTS];
+  unsigned num_inputs;
+  bool emulate, random_inputs, print_placement;
+  long samples, seed;
+  qir_compile_options co;
+} llc_opts;
+
+static void usage(FILE *out) {
+  fputs("usage: qir-llc MODEL.q.qir -target=NAME [options]\n"
+        "       qir-llc -emulate MODEL.qbin [emulation options]\n"
+        "       qir-llc --print-targets\n"
+        "  -target=NAME (-march=NAME)  the NPU target (see --print-targets)\n"
+        "  -npu-cores=N                cores to compile for (AX650: 1, 2 or 3)\n"
+        "  -o FILE                     the artifact (or the -emit output)\n"
+        "  -emit=artifact|asm|qir|null what to write (default artifact);\n"
+        "                              -filetype=obj|asm|null is a synonym\n"
+        "  -print-placement            the table of ops, NPU or CPU, and why\n"
+        "  -run-on-cpu=NAME,...        force ops (named by their result) to the CPU\n"
+        "  -run-on-npu=NAME,...        require ops on the NPU (error if illegal)\n"
+        "  -check=none|equal           emulate the artifact on random inputs and\n"
+        "                              compare with the interpreter bit for bit\n"
+        "  -check-samples=N            random inputs for -check (default 16)\n"
+        "  -seed=N                     seed of the random inputs (default 1)\n"
+        "emulation (-emulate MODEL.qbin):\n"
+        "  --input NAME=FILE.npy       an input (NAME= may be left out)\n"
+        "  --random-inputs             random data for inputs not given\n"
+        "  --save-inputs DIR           write the inputs used as DIR/<name>.npy\n"
+        "  --output-dir DIR            write DIR/<output-name>.npy per output\n",
+        out);
+}
+
+static int fail(const char *fmt, ...) QIR_PRINTF(1, 2);
+static int fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("qir-llc: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
+}
+
+static void llc_diag_handler(qir_context *ctx, const qir_diag *d, void *user) {
+  (void)user;
+  if (d->loc.file) {
+    qir_diag_print(ctx, d, stderr);
+    return;
+  }
+  const char *sev = d->severity == QIR_SEV_ERROR     ? "error"
+                    : d->severity == QIR_SEV_WARNING ? "warning"
+                    : d->severity == QIR_SEV_NOTE    ? "note"
+                                                     : "remark";
+  fprintf(stderr, "qir-llc: %s: %s\n", sev, d->message);
+}
+
+/* `-name=value`, `--name=value` or `-name value`. */
+static bool opt_value(int argc, char **argv, int *i, const char *name,
+                      const char **value) {
+  const char *a = argv[*i];
+  if (a[0] != '-')
+    return false;
+  a += a[1] == '-' ? 2 : 1;
+  size_t n = strlen(name);
+  if (strncmp(a, name, n))
+    return false;
+  if (a[n] == '=') {
+    *value = a + n + 1;
+    return true;
+  }
+  if (a[n] || *i + 1 >= argc)
+    return false;
+  *value = argv[++*i];
+  return true;
+}
+
+static bool opt_flag(const char *arg, const char *name) {
+  if (arg[0] != '-')
+    return false;
+  arg += arg[1] == '-' ? 2 : 1;
+  return !strcmp(arg, name);
+}
+
+static bool parse_long(const char *s, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || !*s || *end || v < min || v > max)
+    return false;
+  *out = v;
+  return true;
+}
+
+static const char *filetype_to_emit(const char *v) {
+  return !strcmp(v, "obj") ? "artifact" : v;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, llc_opts *o) {
+  memset(o, 0, sizeof *o);
+  qir_compile_options_init(&o->co);
+  o->emit = "artifact";
+  o->check = "none";
+  o->samples = 16;
+  o->seed = 1;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v;
+    long n;
+    if (opt_flag(a, "help") || opt_flag(a, "h")) {
+      usage(stdout);
+      return 0;
+    } else if (opt_flag(a, "print-targets")) {
       qir_target_print_all(stdout);
       return 0;
+    } else if (opt_flag(a, "print-placement")) {
+      o->print_placement = true;
+    } else if (opt_flag(a, "emulate")) {
+      o->emulate = true;
+    } else if (opt_flag(a, "random-inputs")) {
+      o->random_inputs = true;
+    } else if (opt_value(argc, argv, &i, "target", &v) ||
+               opt_value(argc, argv, &i, "march", &v)) {
+      o->co.target = v;
+    } else if (opt_value(argc, argv, &i, "npu-cores", &v)) {
+      if (!parse_long(v, 1, 64, &n))
+        return fail("bad -npu-cores value '%s'", v);
+      o->co.npu_cores = (unsigned)n;
+    } else if (opt_value(argc, argv, &i, "run-on-cpu", &v)) {
+      o->co.run_on_cpu = v;
+    } else if (opt_value(argc, argv, &i, "run-on-npu", &v)) {
+      o->co.run_on_npu = v;
+    } else if (opt_value(argc, argv, &i, "emit", &v) ||
+               opt_value(argc, argv, &i, "filetype", &v)) {
+      o->emit = filetype_to_emit(v);
+      if (strcmp(o->emit, "artifact") && strcmp(o->emit, "asm") &&
+          strcmp(o->emit, "qir") && strcmp(o->emit, "null"))
+        return fail("unknown -emit value '%s' (artifact, asm, qir or null)", v);
+    } else if (opt_value(argc, argv, &i, "check-samples", &v)) {
+      if (!parse_long(v, 1, 1000000, &o->samples))
+        return fail("bad -check-samples value '%s'", v);
+    } else if (opt_value(argc, argv, &i, "check", &v)) {
+      if (strcmp(v, "none") && strcmp(v, "equal"))
+        return fail("unknown -check value '%s' (none or equal)", v);
+      o->check = v;
+    } else if (opt_value(argc, argv, &i, "seed", &v)) {
+      if (!parse_long(v, 0, 0x7fffffffL, &o->seed))
+        return fail("bad -seed value '%s'", v);
+    } else if (opt_value(argc, argv, &i, "input", &v)) {
+      if (o->num_inputs == MAX_INPUTS)
+        return fail("too many --input options");
+      o->inputs[o->num_inputs++] = v;
+    } else if (opt_value(argc, argv, &i, "save-inputs", &v)) {
+      o->save_inputs = v;
+    } else if (opt_value(argc, argv, &i, "output-dir", &v)) {
+      o->output_dir = v;
+    } else if (!strcmp(a, "-o") && i + 1 < argc) {
+      o->output = argv[++i];
+    } else if (a[0] == '-' && a[1]) {
+      return fail("unknown option '%s' (see --help)", a);
+    } else if (o->input) {
+      return fail("more than one input file");
+    } else {
+      o->input = a;
     }
-  fputs("qir-llc: error: compilation is not supported yet\n", stderr);
-  return 1;
+  }
+  if (!o->input)
+    return fail("no input file (see --help)");
+  return -1;
+}
+
+/* ---- Random inputs ------------------------------------------------------------- */
+
+static uint64_t next_random(uint64_t *s) {
+  uint64_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *s = x;
+}
+
+/* Floats uniform in [-1, 1); integers uniform over their (quantized)
+ * range. */
+static void fill_random(qir_tensor *t, uint64_t *state) {
+  int64_t n = qir_tensor_numel(t);
+  const qir_type *e = t->elem;
+  bool q = e && e->kind == QIR_TYPE_QUANT;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t r = next_random(state);
+    if (qir_scalar_is_float(t->scalar)) {
+      double v = (double)(r >> 11) / (double)(1ull << 53) * 2.0 - 1.0;
+      if (t->scalar == QIR_F32)
+        ((float *)t->data)[i] = (float)v;
+      else if (t->scalar == QIR_F64)
+        ((double *)t->data)[i] = v;
+      else
+        ((uint16_t *)t->data)[i] = t->scalar == QIR_F16 ? qir_f32_to_f16((float)v)
+                                                        : qir_f32_to_bf16((float)v);
+    } else {
+      int64_t lo = q ? e->qmin : qir_scalar_min(t->scalar);
+      int64_t hi = q ? e->qmax : qir_scalar_max(t->scalar);
+      if (t->scalar == QIR_I64)
+        lo = -1000, hi = 1000;
+      qir_store_int(t->scalar, t->data, i,
+                    lo + (int64_t)(r % (uint64_t)(hi - lo + 1)));
+    }
+  }
+}
+
+static bool random_input(qir_tensor *t, const qir_type *type, uint64_t *state) {
+  qir_tensor_init_from_type(t, type);
+  if (!qir_tensor_is_static(type) || !qir_tensor_alloc(t))
+    return false;
+  fill_random(t, state);
+  return true;
+}
+
+/* ---- Emulation of an artifact ----------------------------------------------------- */
+
+static const char *input_file(const llc_opts *o, const char *name, unsigned i) {
+  size_t n = strlen(name);
+  for (unsigned k = 0; k < o->num_inputs; k++)
+    if (!strncmp(o->inputs[k], name, n) && o->inputs[k][n] == '=')
+      return o->inputs[k] + n + 1;
+  if (i < o->num_inputs && !strchr(o->inputs[i], '='))
+    return o->inputs[i];
+  return NULL;
+}
+
+/* The tensor in the input's element type: quantized inputs read their
+ * integer storage from the .npy file. */
+static bool load_input(qir_context *ctx, const char *path, const qir_type *type,
+                       qir_tensor *t) {
+  if (!qir_npy_read(ctx, path, t))
+    return false;
+  if (t->scalar != type->scalar) {
+    qir_emit_error(ctx, qir_loc_unknown(), "'%s': element type %s, expected %s",
+                   path, qir_scalar_name(t->scalar), qir_scalar_name(type->scalar));
+    return false;
+  }
+  t->elem = type->elem;
+  return true;
+}
+
+static bool write_npy(qir_context *ctx, const char *dir, const char *name,
+                      const qir_tensor *t) {
+  char path[4096];
+  mkdir(dir, 0777);
+  snprintf(path, sizeof path, "%s/%s.npy", dir, name);
+  for (char *p = path + strlen(dir) + 1; *p; p++)
+    if (*p == '/')
+      *p = '_';
+  return qir_npy_write(ctx, path, t);
+}
+
+static bool set_inputs(qir_context *ctx, const llc_opts *o, qir_emu *e) {
+  uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t)o->seed;
+  for (unsigned i = 0; i < qir_emu_num_inputs(e); i++) {
+    const char *name = qir_emu_input_name(e, i), *path = input_file(o, name, i);
+    qir_tensor t = {0};
+    bool ok;
+    if (path)
+      ok = load_input(ctx, path, qir_emu_input_type(e, i), &t);
+    else if (o->random_inputs)
+      ok = random_input(&t, qir_emu_input_type(e, i), &state);
+    else {
+      qir_emit_error(ctx, qir_loc_unknown(),
+                     "no data for input '%s' (--input or --random-inputs)", name);
+      ok = false;
+    }
+    ok = ok && qir_emu_set_input(e, i, &t) &&
+         (!o->save_inputs || write_npy(ctx, o->save_inputs, name, &t));
+    qir_tensor_free_data(&t);
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+static int emulate(qir_context *ctx, const llc_opts *o) {
+  qir_artifact *a = qir_artifact_read_file(ctx, o->input);
+  if (!a)
+    return 1;
+  int rc = 1;
+  qir_emu *e = NULL;
+  if (!strcmp(o->emit, "asm")) {
+    qir_artifact_print_asm(a, stdout);
+    rc = 0;
+  } else if ((e = qir_emu_create(ctx, a)) && set_inputs(ctx, o, e) &&
+             qir_emu_run(e)) {
+    rc = 0;
+    for (unsigned i = 0; i < qir_emu_num_outputs(e) && o->output_dir; i++)
+      if (!write_npy(ctx, o->output_dir, qir_emu_output_name(e, i),
+                     qir_emu_output(e, i)))
+        rc = 1;
+  }
+  qir_emu_destroy(e);
+  qir_artifact_free(a);
+  return rc;
+}
+
+/* ---- -check=equal ------------------------------------------------------------------ */
+
+static qir_func *entry_func(qir_module *m) {
+  qir_func *f = qir_module_lookup(m, "main");
+  return f ? f : m->first;
+}
+
+static unsigned count_diffs(const qir_tensor *x, const qir_tensor *y) {
+  size_t es = qir_scalar_size(x->scalar);
+  unsigned n = 0;
+  for (int64_t i = 0, e = qir_tensor_numel(x); i < e; i++)
+    n += memcmp((const uint8_t *)x->data + i * es, (const uint8_t *)y->data + i * es, es) != 0;
+  return n;
+}
+
+/* Runs one random sample through both; returns the number of outputs
+ * that differ, -1 on an error. */
+static int check_sample(qir_interp *it, qir_emu *e, uint64_t *state) {
+  for (unsigned i = 0; i < qir_emu_num_inputs(e); i++) {
+    qir_tensor t;
+    if (!random_input(&t, qir_emu_input_type(e, i), state))
+      return -1;
+    bool ok = qir_interp_set_input(it, i, &t) && qir_emu_set_input(e, i, &t);
+    qir_tensor_free_data(&t);
+    if (!ok)
+      return -1;
+  }
+  if (!qir_interp_run(it) || !qir_emu_run(e))
+    return -1;
+  int bad = 0;
+  for (unsigned i = 0; i < qir_emu_num_outputs(e); i++) {
+    unsigned d = count_diffs(qir_interp_output(it, i), qir_emu_output(e, i));
+    if (d)
+      fprintf(stderr, "qir-llc: check: output '%s': %u of %lld elements differ\n",
+              qir_emu_output_name(e, i), d,
+              (long long)qir_tensor_numel(qir_emu_output(e, i)));
+    bad += d != 0;
+  }
+  return bad;
+}
+
+static int check_equal(qir_context *ctx, const llc_opts *o, qir_artifact *a) {
+  qir_module *ref = qir_parse_file(ctx, o->input);
+  if (!ref || !qir_verify_module(ref))
+    return 1;
+  qir_interp *it = qir_interp_create(entry_func(ref), NULL);
+  qir_emu *e = it ? qir_emu_create(ctx, a) : NULL;
+  int rc = 1;
+  if (e) {
+    uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t)o->seed;
+    long bad_samples = 0, s;
+    for (s = 0; s < o->samples; s++) {
+      int bad = check_sample(it, e, &state);
+      if (bad < 0)
+        break;
+      bad_samples += bad > 0;
+    }
+    if (s == o->samples) {
+      printf("check=equal: %ld of %ld samples bit-exact (%u outputs, target %s)\n",
+             o->samples - bad_samples, o->samples, qir_emu_num_outputs(e),
+             a->target);
+      rc = bad_samples ? 1 : 0;
+      if (bad_samples)
+        fail("the emulated artifact differs from the interpreter");
+    }
+  }
+  qir_emu_destroy(e);
+  qir_interp_destroy(it);
+  qir_module_destroy(ref);
+  return rc;
+}
+
+/* ---- Compilation ------------------------------------------------------------------- */
+
+static bool write_text(qir_context *ctx, const char *path, qir_module *m,
+                       const qir_artifact *a) {
+  qir_output out;
+  if (!qir_output_open(ctx, &out, path ? path : "-", false))
+    return false;
+  if (m) {
+    qir_print_options po;
+    qir_print_options_init(&po);
+    qir_print_module(out.fp, m, &po);
+  } else {
+    qir_artifact_print_asm(a, out.fp);
+  }
+  return qir_output_commit(ctx, &out);
+}
+
+static int compile(qir_context *ctx, llc_opts *o) {
+  bool artifact = !strcmp(o->emit, "artifact");
+  if (artifact && !o->output && !strcmp(o->check, "none"))
+    return fail("-o FILE is required to write an artifact (or -emit=asm|qir|null)");
+  qir_module *m = qir_parse_file(ctx, o->input);
+  if (!m || !qir_verify_module(m))
+    return 1;
+  o->co.placement_out = o->print_placement ? stdout : NULL;
+  qir_artifact *a = npu_compile_to_artifact(m, &o->co);
+  int rc = 1;
+  if (a) {
+    bool ok = true;
+    if (!strcmp(o->emit, "qir"))
+      ok = write_text(ctx, o->output, m, NULL);
+    else if (!strcmp(o->emit, "asm"))
+      ok = write_text(ctx, o->output, NULL, a);
+    else if (artifact && o->output)
+      ok = npu_artifact_write(ctx, a, o->output);
+    rc = ok ? 0 : 1;
+    if (ok && strcmp(o->check, "none"))
+      rc = check_equal(ctx, o, a);
+  }
+  qir_artifact_free(a);
+  qir_module_destroy(m);
+  return rc;
+}
+
+int qir_llc_main(int argc, char **argv) {
+  llc_opts o;
+  int rc = parse_args(argc, argv, &o);
+  if (rc >= 0)
+    return rc;
+  qir_context *ctx = qir_context_create();
+  qir_diag_set_handler(ctx, llc_diag_handler, NULL, NULL, NULL);
+  rc = o.emulate ? emulate(ctx, &o) : compile(ctx, &o);
+  qir_context_destroy(ctx);
+  return rc;
 }

@@ -15,6 +15,10 @@ extern const qir_target qir_target_ax650;
 extern const qir_target qir_target_ax620e;
 extern const qir_target qir_target_ax615;
 
+/* The target of the options, checked (with the core count); NULL after an
+ * error. */
+const qir_target *npu_target_of(qir_context *ctx, const qir_compile_options *o);
+
 /* ---- Legalization ------------------------------------------------------------ */
 
 /* True when `op` can run on the NPU of `t`; else the reason goes to
@@ -39,7 +43,7 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
     "wide")                                                                   \
   X(LUT, "lut", "out", "in", "table", "in_min", "entries")                    \
   X(MAXPOOL, "maxpool", "out", "in", "kh", "kw", "sh", "sw", "dh", "dw",      \
-    "pt", "pl", "rescale", "m", "e", "zx", "zy", "lo", "hi")                  \
+    "pt", "pl", "rescale", "m", "e", "zx", "zy", "lo", "hi", "xmin")                  \
   X(AVGPOOL, "avgpool", "out", "in", "kh", "kw", "sh", "sw", "pt", "pl",      \
     "pb", "pr", "count_pad", "zx", "zy", "lo", "hi", "sx", "sy")              \
   X(GPOOL, "gpool", "out", "in", "avg", "rescale", "m", "e", "zx", "zy",      \
@@ -88,6 +92,7 @@ typedef struct npu_tensor {
 typedef struct npu_program {
   char *name;
   uint64_t ddr_size;        /* activation bytes the program needs */
+  uint64_t sram_size;       /* SRAM bytes it uses (tiling, issue-8 work) */
   unsigned num_tensors, cap_tensors;
   npu_tensor *tensors;
   unsigned num_inputs, num_outputs;
@@ -147,15 +152,27 @@ uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n);
 bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p,
                     npu_blob *weights);
 
+/* Partitions and lowers `m` into an artifact in memory (NULL after an
+ * error). */
+qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *o);
+
 /* Serializes an artifact into a malloc'd buffer. */
 uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size);
+/* Writes the encoded artifact atomically (through qir_output). */
+bool npu_artifact_write(qir_context *ctx, const qir_artifact *a, const char *path);
 /* Checks that every instruction of `p` is well formed against its tensor
  * table and the weight size (the reader and the compiler both call it).
  * Writes the problem into why[0..n) and returns false otherwise. */
-bool npu_program_validate(const npu_program *p, uint64_t weights_size,
-                          char *why, size_t n);
+bool npu_program_validate(const npu_program *p, const uint8_t *weights,
+                          uint64_t weights_size, char *why, size_t n);
 
 /* Runs one program on memory: ddr (p->ddr_size bytes) and the weights. */
-void npu_execute(const npu_program *p, uint8_t *ddr, const uint8_t *weights);
+void npu_execute(const npu_program *p, uint8_t *ddr, uint8_t *sram,
+                 const uint8_t *weights);
+
+/* Per-output-channel parameters of conv and matmul in the weight space:
+ * four little-endian int32 per channel. */
+enum { NPU_PARAM_BIAS, NPU_PARAM_MULT, NPU_PARAM_SHIFT, NPU_PARAM_ZW,
+       NPU_PARAM_WORDS };
 
 #endif

@@ -18,6 +18,7 @@
 #define QIR_NPU_H
 
 #include "qir/interp.h"
+#include "qir/builder.h"
 #include "qir/target.h"
 
 #ifdef __cplusplus

@@ -1,0 +1,197 @@
+/* backends/npu/compile.c - qir_npu_compile: partition, lower the NPU
+ * functions, gather the graph of calls and write the artifact. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/npu/npu.h"
+#include "qir/io.h"
+
+void qir_compile_options_init(qir_compile_options *o) {
+  memset(o, 0, sizeof *o);
+}
+
+static qir_func *entry_func(qir_module *m) {
+  qir_func *f = qir_module_lookup(m, "main");
+  return f ? f : m->first;
+}
+
+/* ---- The graph of the entry function -------------------------------------------- */
+
+typedef struct builder {
+  qir_artifact *a;
+  unsigned cap_values;
+} builder;
+
+static unsigned add_value(builder *b, qir_value *v) {
+  qir_artifact *a = b->a;
+  if (a->num_values == b->cap_values) {
+    b->cap_values = b->cap_values ? 2 * b->cap_values : 16;
+    a->values = qir_xrealloc(a->values, b->cap_values * sizeof *a->values);
+  }
+  char name[32];
+  if (!v->name)
+    snprintf(name, sizeof name, "v%u", a->num_values);
+  a->values[a->num_values] = (npu_value){qir_xstrdup(v->name ? v->name : name), v->type};
+  v->aux = a->num_values + 1;
+  return a->num_values++;
+}
+
+static unsigned *value_ids(qir_op *op, bool results, unsigned *n) {
+  *n = results ? op->num_results : op->num_operands;
+  unsigned *ids = qir_xcalloc(*n + 1, sizeof *ids);
+  for (unsigned i = 0; i < *n; i++) {
+    qir_value *v = results ? qir_op_result(op, i) : qir_op_operand(op, i);
+    ids[i] = (unsigned)(v->aux - 1);
+  }
+  return ids;
+}
+
+static bool add_npu_program(qir_artifact *a, qir_func *f, const qir_target *t,
+                            npu_blob *w) {
+  a->programs = qir_xrealloc(a->programs, (a->num_programs + 1) * sizeof *a->programs);
+  npu_program *p = &a->programs[a->num_programs];
+  if (!npu_lower_func(f, t, p, w)) {
+    npu_program_free(p);
+    return false;
+  }
+  a->num_programs++;
+  return true;
+}
+
+static bool add_step(qir_artifact *a, builder *b, qir_op *call,
+                     const qir_target *t, npu_blob *w) {
+  const qir_attr *callee = qir_op_get_attr(call, "callee");
+  qir_func *f = qir_module_lookup(call->block->func->module, callee->u.symbol);
+  const char *pl = qir_func_get_attr(f, "npu.placement")
+                       ? qir_func_get_attr(f, "npu.placement")->u.str.data
+                       : "cpu";
+  npu_step s = {0};
+  s.kind = strcmp(pl, "npu") ? NPU_STEP_CPU : NPU_STEP_NPU;
+  if (s.kind == NPU_STEP_NPU) {
+    s.index = a->num_programs;
+    if (!add_npu_program(a, f, t, w))
+      return false;
+  }
+  s.func = qir_xstrdup(s.kind == NPU_STEP_CPU ? f->name : "");
+  s.in = value_ids(call, false, &s.num_in);
+  for (unsigned i = 0; i < call->num_results; i++)
+    add_value(b, qir_op_result(call, i));
+  s.out = value_ids(call, true, &s.num_out);
+  a->steps = qir_xrealloc(a->steps, (a->num_steps + 1) * sizeof *a->steps);
+  a->steps[a->num_steps++] = s;
+  return true;
+}
+
+static bool build_graph(qir_artifact *a, qir_func *main, const qir_target *t,
+                        npu_blob *w) {
+  builder b = {a, 0};
+  qir_block *body = &main->body;
+  for (unsigned i = 0; i < body->num_args; i++)
+    add_value(&b, body->args[i]);
+  a->num_inputs = body->num_args;
+  a->inputs = qir_xcalloc(a->num_inputs + 1, sizeof *a->inputs);
+  for (unsigned i = 0; i < a->num_inputs; i++)
+    a->inputs[i] = i;
+  qir_foreach_op(op, body) {
+    if (qir_op_is(op, QIR_OP_CALL)) {
+      if (!add_step(a, &b, op, t, w))
+        return false;
+    } else if (qir_op_is(op, QIR_OP_RETURN)) {
+      for (unsigned i = 0; i < op->num_operands; i++)
+        if (!qir_op_operand(op, i)->aux) {
+          qir_op_emit_error(op, "a constant model output is not supported");
+          return false;
+        }
+      a->outputs = value_ids(op, false, &a->num_outputs);
+    } else {
+      qir_op_emit_error(op, "op left in @%s after partitioning", main->name);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The CPU functions alone, as .qir text: the partitioned module printed,
+ * parsed back and stripped of everything else. */
+static char *cpu_module_text(qir_module *m, size_t *len) {
+  qir_print_options po;
+  qir_print_options_init(&po);
+  size_t n;
+  char *text = qir_print_module_to_string(m, &po, &n);
+  qir_module *copy = qir_parse_buffer(m->ctx, "<cpu>", text, n, 1);
+  free(text);
+  QIR_ASSERT(copy);
+  for (qir_func *f = copy->first, *next; f; f = next) {
+    next = f->next;
+    const qir_attr *pl = qir_func_get_attr(f, "npu.placement");
+    if (!pl || strcmp(pl->u.str.data, "cpu"))
+      qir_func_erase(f);
+  }
+  text = copy->num_funcs ? qir_print_module_to_string(copy, &po, len) : qir_xstrdup("");
+  if (!copy->num_funcs)
+    *len = 0;
+  qir_module_destroy(copy);
+  return text;
+}
+
+static void clear_aux(qir_func *f) {
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 0;
+  qir_foreach_op(op, &f->body)
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+}
+
+bool npu_artifact_write(qir_context *ctx, const qir_artifact *a,
+                        const char *path) {
+  size_t size;
+  uint8_t *data = npu_artifact_encode(a, &size);
+  qir_output out;
+  bool ok = qir_output_open(ctx, &out, path, true);
+  if (ok && fwrite(data, 1, size, out.fp) != size) {
+    qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s'", path);
+    qir_output_abort(&out);
+    ok = false;
+  } else if (ok) {
+    ok = qir_output_commit(ctx, &out);
+  }
+  free(data);
+  return ok;
+}
+
+qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *o) {
+  const qir_target *t = npu_target_of(m->ctx, o);
+  if (!t || !qir_npu_partition(m, o))
+    return NULL;
+  if (!qir_verify_module(m))
+    qir_die("the partitioned module does not verify");
+  qir_artifact *a = qir_xcalloc(1, sizeof *a);
+  a->ctx = m->ctx;
+  a->target = qir_xstrdup(t->name);
+  a->npu_cores = o->npu_cores ? o->npu_cores : t->cores;
+  npu_blob w = {0};
+  qir_func *main = entry_func(m);
+  bool ok = build_graph(a, main, t, &w);
+  clear_aux(main);
+  a->weights = w.data;
+  a->weights_size = w.size;
+  if (ok)
+    a->cpu_text = cpu_module_text(m, &a->cpu_text_len);
+  if (!ok) {
+    qir_artifact_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+bool qir_npu_compile(qir_module *m, const qir_compile_options *o,
+                     const char *artifact_path) {
+  qir_artifact *a = npu_compile_to_artifact(m, o);
+  if (!a)
+    return false;
+  if (o->asm_out)
+    qir_artifact_print_asm(a, o->asm_out);
+  bool ok = !artifact_path || npu_artifact_write(m->ctx, a, artifact_path);
+  qir_artifact_free(a);
+  return ok;
+}

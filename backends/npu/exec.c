@@ -1,0 +1,345 @@
+/* backends/npu/exec.c - the emulator of the NPU compute engines: executes
+ * the instructions of a validated program (npu_program_validate) on the
+ * machine's memories.  Every rescaling is the one of docs/Quantization.md,
+ * computed by qir/quant.h, so results equal the reference interpreter's
+ * bit for bit; docs/NPU.md states each instruction's semantics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/npu/npu.h"
+
+typedef struct machine {
+  const npu_program *p;
+  uint8_t *mem[NPU_NUM_SPACES];
+} machine;
+
+typedef struct view {
+  const npu_tensor *t;
+  uint8_t *base;
+} view;
+
+static view tensor(const machine *mc, const npu_insn *in, const char *f) {
+  const npu_tensor *t = &mc->p->tensors[in->f[npu_field(in->opcode, f)]];
+  view v = {t, mc->mem[t->space] + t->offset};
+  return v;
+}
+
+static int64_t fld(const npu_insn *in, const char *f) {
+  return in->f[npu_field(in->opcode, f)];
+}
+
+static inline int64_t ld(const view *v, int64_t i) {
+  return qir_load_int(v->t->dtype, v->base, i);
+}
+
+static inline void st(const view *v, int64_t i, int64_t x) {
+  qir_store_int(v->t->dtype, v->base, i, x);
+}
+
+static qir_multiplier mult(int64_t m, int64_t e) {
+  qir_multiplier r = {(int32_t)m, (int)e};
+  return r;
+}
+
+/* The accumulator rescale of docs/Quantization.md: the 32-bit rule unless
+ * the operands are wide or the value does not fit. */
+static int64_t requant(int64_t acc, qir_multiplier m, int64_t zp, int64_t lo,
+                       int64_t hi, bool wide) {
+  if (!wide && acc >= INT32_MIN && acc <= INT32_MAX)
+    return qir_requantize32((int32_t)acc, m, zp, lo, hi);
+  return qir_requantize64(acc, m, zp, lo, hi);
+}
+
+static void load_params(const uint8_t *w, int64_t off, int64_t c,
+                        int32_t out[NPU_PARAM_WORDS]) {
+  memcpy(out, w + off + c * NPU_PARAM_WORDS * 4, NPU_PARAM_WORDS * 4);
+}
+
+/* ---- conv ----------------------------------------------------------------------- */
+
+static void exec_conv(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), w = tensor(mc, in, "w"), y = tensor(mc, in, "out");
+  const int64_t *xd = x.t->dims, *wd = w.t->dims, *yd = y.t->dims;
+  int64_t N = xd[0], C = xd[1], H = xd[2], W = xd[3];
+  int64_t O = yd[1], OH = yd[2], OW = yd[3], KH = wd[2], KW = wd[3];
+  int64_t G = fld(in, "group"), cg = C / G, og = O / G, kdim = cg * KH * KW;
+  int64_t sh = fld(in, "sh"), sw = fld(in, "sw"), dh = fld(in, "dh"),
+          dw = fld(in, "dw"), pt = fld(in, "pt"), pl = fld(in, "pl");
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"),
+          hi = fld(in, "hi");
+  bool wide = fld(in, "wide") != 0;
+  int64_t *wrow = qir_xmalloc((size_t)(kdim + 1) * sizeof *wrow);
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t oc = 0; oc < O; oc++) {
+      int32_t prm[NPU_PARAM_WORDS];
+      load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), oc, prm);
+      for (int64_t r = 0; r < kdim; r++)
+        wrow[r] = ld(&w, oc * kdim + r) - prm[NPU_PARAM_ZW];
+      qir_multiplier m = mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]);
+      int64_t c0 = (oc / og) * cg;
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++) {
+          int64_t acc = prm[NPU_PARAM_BIAS];
+          for (int64_t c = 0; c < cg; c++)
+            for (int64_t ki = 0; ki < KH; ki++) {
+              int64_t ih = oh * sh - pt + ki * dh;
+              if (ih < 0 || ih >= H)
+                continue;
+              const int64_t *wr = wrow + (c * KH + ki) * KW;
+              int64_t rowoff = ((n * C + c0 + c) * H + ih) * W;
+              for (int64_t kj = 0; kj < KW; kj++) {
+                int64_t iw = ow * sw - pl + kj * dw;
+                if (iw >= 0 && iw < W)
+                  acc += wr[kj] * (ld(&x, rowoff + iw) - zx);
+              }
+            }
+          st(&y, ((n * O + oc) * OH + oh) * OW + ow,
+             requant(acc, m, zy, lo, hi, wide));
+        }
+    }
+  free(wrow);
+}
+
+/* ---- matmul --------------------------------------------------------------------- */
+
+static void exec_matmul(const machine *mc, const npu_insn *in) {
+  view a = tensor(mc, in, "a"), b = tensor(mc, in, "b"), y = tensor(mc, in, "out");
+  int64_t B = fld(in, "batch"), M = fld(in, "m"), K = fld(in, "k"), N = fld(in, "n");
+  bool ta = fld(in, "trans_a") != 0, tb = fld(in, "trans_b") != 0;
+  bool ab = fld(in, "a_batched") != 0, wide = fld(in, "wide") != 0;
+  int64_t za = fld(in, "za"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  int64_t *bcol = qir_xmalloc((size_t)(K + 1) * sizeof *bcol);
+  for (int64_t j = 0; j < N; j++) {
+    int32_t prm[NPU_PARAM_WORDS];
+    load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), j, prm);
+    for (int64_t k = 0; k < K; k++)
+      bcol[k] = ld(&b, tb ? j * K + k : k * N + j) - prm[NPU_PARAM_ZW];
+    qir_multiplier m = mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]);
+    for (int64_t bt = 0; bt < B; bt++) {
+      int64_t ao = (ab ? bt : 0) * M * K;
+      for (int64_t i = 0; i < M; i++) {
+        int64_t acc = prm[NPU_PARAM_BIAS];
+        for (int64_t k = 0; k < K; k++)
+          acc += (ld(&a, ao + (ta ? k * M + i : i * K + k)) - za) * bcol[k];
+        st(&y, (bt * M + i) * N + j, requant(acc, m, zy, lo, hi, wide));
+      }
+    }
+  }
+  free(bcol);
+}
+
+/* ---- elementwise ------------------------------------------------------------------ */
+
+/* Offset in `a` of element i of `y` (numpy broadcasting on 4-D shapes). */
+static int64_t bcast(const npu_tensor *y, const npu_tensor *a, int64_t i) {
+  int64_t off = 0, stride = 1;
+  for (int d = NPU_RANK - 1; d >= 0; d--) {
+    int64_t idx = i % y->dims[d];
+    i /= y->dims[d];
+    if (a->dims[d] != 1)
+      off += idx * stride;
+    stride *= a->dims[d];
+  }
+  return off;
+}
+
+static void exec_add(const machine *mc, const npu_insn *in) {
+  view a = tensor(mc, in, "a"), b = tensor(mc, in, "b"), y = tensor(mc, in, "out");
+  bool wide = fld(in, "wide") != 0, sub = fld(in, "sub") != 0;
+  int shift = wide ? 15 : 20;
+  qir_multiplier ma = mult(fld(in, "ma"), fld(in, "ea"));
+  qir_multiplier mb = mult(fld(in, "mb"), fld(in, "eb"));
+  qir_multiplier my = mult(fld(in, "my"), fld(in, "ey"));
+  int64_t za = fld(in, "za"), zb = fld(in, "zb"), zy = fld(in, "zy");
+  int64_t lo = fld(in, "lo"), hi = fld(in, "hi");
+  for (int64_t i = 0, n = npu_tensor_numel(y.t); i < n; i++) {
+    int64_t va = ld(&a, bcast(y.t, a.t, i)) - za;
+    int64_t vb = ld(&b, bcast(y.t, b.t, i)) - zb;
+    int64_t r;
+    if (!wide) {
+      int32_t xa = qir_mul_by_multiplier((int32_t)(va * (1 << shift)), ma);
+      int32_t xb = qir_mul_by_multiplier((int32_t)(vb * (1 << shift)), mb);
+      r = requant(sub ? (int64_t)xa - xb : (int64_t)xa + xb, my, zy, lo, hi, false);
+    } else {
+      int64_t xa = qir_mul_by_multiplier64(va * ((int64_t)1 << shift), ma);
+      int64_t xb = qir_mul_by_multiplier64(vb * ((int64_t)1 << shift), mb);
+      r = qir_requantize64(sub ? xa - xb : xa + xb, my, zy, lo, hi);
+    }
+    st(&y, i, r);
+  }
+}
+
+static void exec_mul(const machine *mc, const npu_insn *in) {
+  view a = tensor(mc, in, "a"), b = tensor(mc, in, "b"), y = tensor(mc, in, "out");
+  qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
+  int64_t za = fld(in, "za"), zb = fld(in, "zb"), zy = fld(in, "zy");
+  int64_t lo = fld(in, "lo"), hi = fld(in, "hi");
+  bool wide = fld(in, "wide") != 0;
+  for (int64_t i = 0, n = npu_tensor_numel(y.t); i < n; i++) {
+    int64_t va = ld(&a, bcast(y.t, a.t, i)) - za;
+    int64_t vb = ld(&b, bcast(y.t, b.t, i)) - zb;
+    st(&y, i, requant(va * vb, m, zy, lo, hi, wide));
+  }
+}
+
+static void exec_lut(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  const uint8_t *table = mc->mem[NPU_SPACE_WGT] + fld(in, "table");
+  int64_t min = fld(in, "in_min");
+  for (int64_t i = 0, n = npu_tensor_numel(y.t); i < n; i++) {
+    int32_t v;
+    memcpy(&v, table + (ld(&x, i) - min) * 4, sizeof v);
+    st(&y, i, v);
+  }
+}
+
+/* ---- pooling -------------------------------------------------------------------- */
+
+static void exec_maxpool(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  int64_t planes = x.t->dims[0] * x.t->dims[1], H = x.t->dims[2], W = x.t->dims[3];
+  int64_t OH = y.t->dims[2], OW = y.t->dims[3];
+  int64_t kh = fld(in, "kh"), kw = fld(in, "kw"), sh = fld(in, "sh"), sw = fld(in, "sw");
+  int64_t dh = fld(in, "dh"), dw = fld(in, "dw"), pt = fld(in, "pt"), pl = fld(in, "pl");
+  bool rescale = fld(in, "rescale") != 0;
+  qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"),
+          hi = fld(in, "hi"), xmin = fld(in, "xmin");
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t best = INT64_MIN;
+        for (int64_t ki = 0; ki < kh; ki++)
+          for (int64_t kj = 0; kj < kw; kj++) {
+            int64_t ih = oh * sh - pt + ki * dh, iw = ow * sw - pl + kj * dw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+              continue;
+            int64_t v = ld(&x, (p * H + ih) * W + iw);
+            best = v > best ? v : best;
+          }
+        if (best == INT64_MIN)
+          best = xmin;
+        if (rescale)
+          best = qir_requantize64(best - zx, m, zy, lo, hi);
+        st(&y, (p * OH + oh) * OW + ow, best);
+      }
+}
+
+static double fld_f64(const npu_insn *in, const char *f) {
+  double d;
+  int64_t v = fld(in, f);
+  memcpy(&d, &v, sizeof d);
+  return d;
+}
+
+/* avg = requantize64(sum, s_x / (s_y * count)): one rounding. */
+static void avg_write(const view *y, int64_t idx, int64_t sum, int64_t count,
+                      double sx, double sy, int64_t zy, int64_t lo, int64_t hi) {
+  qir_multiplier m = {0, 0};
+  if (count && !qir_multiplier_from_real(sx / (sy * (double)count), &m))
+    m = (qir_multiplier){0, 0};
+  st(y, idx, qir_requantize64(sum, m, zy, lo, hi));
+}
+
+static void exec_avgpool(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  int64_t planes = x.t->dims[0] * x.t->dims[1], H = x.t->dims[2], W = x.t->dims[3];
+  int64_t OH = y.t->dims[2], OW = y.t->dims[3];
+  int64_t kh = fld(in, "kh"), kw = fld(in, "kw"), sh = fld(in, "sh"), sw = fld(in, "sw");
+  int64_t pt = fld(in, "pt"), pl = fld(in, "pl"), pb = fld(in, "pb"), pr = fld(in, "pr");
+  bool count_pad = fld(in, "count_pad") != 0;
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  double sx = fld_f64(in, "sx"), sy = fld_f64(in, "sy");
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t h0 = oh * sh - pt, h1 = h0 + kh, w0 = ow * sw - pl, w1 = w0 + kw;
+        if (h1 > H + pb) h1 = H + pb;
+        if (w1 > W + pr) w1 = W + pr;
+        int64_t padded = (h1 - h0) * (w1 - w0);
+        if (h0 < 0) h0 = 0;
+        if (w0 < 0) w0 = 0;
+        if (h1 > H) h1 = H;
+        if (w1 > W) w1 = W;
+        int64_t sum = 0;
+        for (int64_t ih = h0; ih < h1; ih++)
+          for (int64_t iw = w0; iw < w1; iw++)
+            sum += ld(&x, (p * H + ih) * W + iw) - zx;
+        int64_t cnt = count_pad ? padded : (h1 - h0) * (w1 - w0);
+        avg_write(&y, (p * OH + oh) * OW + ow, sum, cnt, sx, sy, zy, lo, hi);
+      }
+}
+
+static void exec_gpool(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  int64_t planes = x.t->dims[0] * x.t->dims[1], size = x.t->dims[2] * x.t->dims[3];
+  bool avg = fld(in, "avg") != 0, rescale = fld(in, "rescale") != 0;
+  qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  double sx = fld_f64(in, "sx"), sy = fld_f64(in, "sy");
+  for (int64_t p = 0; p < planes; p++) {
+    int64_t acc = avg ? 0 : INT64_MIN;
+    for (int64_t j = 0; j < size; j++) {
+      int64_t v = ld(&x, p * size + j);
+      if (avg)
+        acc += v - zx;
+      else if (v > acc)
+        acc = v;
+    }
+    if (avg)
+      avg_write(&y, p, acc, size, sx, sy, zy, lo, hi);
+    else
+      st(&y, p, rescale ? qir_requantize64(acc - zx, m, zy, lo, hi) : acc);
+  }
+}
+
+/* ---- data movement ----------------------------------------------------------------- */
+
+static void exec_copy(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  const int64_t *xd = x.t->dims, *yd = y.t->dims;
+  int64_t s[4] = {fld(in, "s0"), fld(in, "s1"), fld(in, "s2"), fld(in, "s3")};
+  int64_t d[4] = {fld(in, "d0"), fld(in, "d1"), fld(in, "d2"), fld(in, "d3")};
+  int64_t n[4] = {fld(in, "n0"), fld(in, "n1"), fld(in, "n2"), fld(in, "n3")};
+  bool rescale = fld(in, "rescale") != 0, wide = fld(in, "wide") != 0;
+  qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  for (int64_t i0 = 0; i0 < n[0]; i0++)
+    for (int64_t i1 = 0; i1 < n[1]; i1++)
+      for (int64_t i2 = 0; i2 < n[2]; i2++) {
+        int64_t so = (((s[0] + i0) * xd[1] + s[1] + i1) * xd[2] + s[2] + i2) * xd[3] + s[3];
+        int64_t dof = (((d[0] + i0) * yd[1] + d[1] + i1) * yd[2] + d[2] + i2) * yd[3] + d[3];
+        for (int64_t i3 = 0; i3 < n[3]; i3++) {
+          int64_t v = ld(&x, so + i3);
+          if (rescale)
+            v = requant(v - zx, m, zy, lo, hi, wide);
+          st(&y, dof + i3, v);
+        }
+      }
+}
+
+static void exec_dma(const machine *mc, const npu_insn *in) {
+  view s = tensor(mc, in, "src"), d = tensor(mc, in, "dst");
+  memmove(d.base, s.base, (size_t)fld(in, "bytes"));
+}
+
+void npu_execute(const npu_program *p, uint8_t *ddr, uint8_t *sram,
+                 const uint8_t *weights) {
+  machine mc = {p, {ddr, (uint8_t *)weights, sram}};
+  for (unsigned i = 0; i < p->num_insns; i++) {
+    const npu_insn *in = &p->insns[i];
+    switch (in->opcode) {
+    case NPU_CONV: exec_conv(&mc, in); break;
+    case NPU_MATMUL: exec_matmul(&mc, in); break;
+    case NPU_ADD: exec_add(&mc, in); break;
+    case NPU_MUL: exec_mul(&mc, in); break;
+    case NPU_LUT: exec_lut(&mc, in); break;
+    case NPU_MAXPOOL: exec_maxpool(&mc, in); break;
+    case NPU_AVGPOOL: exec_avgpool(&mc, in); break;
+    case NPU_GPOOL: exec_gpool(&mc, in); break;
+    case NPU_COPY: exec_copy(&mc, in); break;
+    case NPU_DMA: exec_dma(&mc, in); break;
+    default: qir_die("unvalidated opcode %u", in->opcode);
+    }
+  }
+}

@@ -1,0 +1,389 @@
+/* backends/npu/isa.c - the instruction table, programs, the assembly
+ * printer and the validator every program passes before it runs. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/npu/npu.h"
+
+#define COUNT_ARGS(...) (sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *))
+
+static const npu_insn_info infos[NPU_NUM_OPCODES] = {
+#define X(id, mn, ...) {mn, COUNT_ARGS(__VA_ARGS__), {__VA_ARGS__}},
+    NPU_INSN_LIST(X)
+#undef X
+};
+
+const npu_insn_info *npu_insn_info_of(unsigned opcode) {
+  return opcode < NPU_NUM_OPCODES ? &infos[opcode] : NULL;
+}
+
+unsigned npu_field(unsigned opcode, const char *name) {
+  const npu_insn_info *in = npu_insn_info_of(opcode);
+  QIR_ASSERT(in);
+  for (unsigned i = 0; i < in->num_fields; i++)
+    if (!strcmp(in->fields[i], name))
+      return i;
+  qir_die("instruction %s has no field '%s'", in->mnemonic, name);
+}
+
+int64_t npu_tensor_numel(const npu_tensor *t) {
+  int64_t n = 1;
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    n *= t->dims[d];
+  return n;
+}
+
+void npu_program_free(npu_program *p) {
+  free(p->name);
+  free(p->tensors);
+  free(p->inputs);
+  free(p->outputs);
+  free(p->insns);
+  memset(p, 0, sizeof *p);
+}
+
+/* ---- Assembly ----------------------------------------------------------------- */
+
+static const char *space_names[NPU_NUM_SPACES] = {"ddr", "wgt", "sram"};
+
+/* Fields that name tensors (printed %tN). */
+static bool is_tensor_field(const char *f) {
+  static const char *const names[] = {"out", "in", "w", "a", "b", "dst", "src"};
+  for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
+    if (!strcmp(f, names[i]))
+      return true;
+  return false;
+}
+
+static void print_tensor(FILE *out, unsigned i, const npu_tensor *t) {
+  fprintf(out, "  .tensor %%t%u %s+0x%" PRIx64 " %" PRId64 "x%" PRId64
+               "x%" PRId64 "x%" PRId64 "x%s\n",
+          i, t->space < NPU_NUM_SPACES ? space_names[t->space] : "?", t->offset,
+          t->dims[0], t->dims[1], t->dims[2], t->dims[3],
+          qir_scalar_name(t->dtype));
+}
+
+static void print_insn(FILE *out, const npu_insn *in) {
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  fprintf(out, "  %-8s", info->mnemonic);
+  for (unsigned i = 0; i < info->num_fields; i++) {
+    const char *f = info->fields[i];
+    if (is_tensor_field(f))
+      fprintf(out, "%s %%t%" PRId64, i ? "," : "", in->f[i]);
+    else if (!strcmp(f, "sx") || !strcmp(f, "sy")) {
+      double d;
+      memcpy(&d, &in->f[i], sizeof d);
+      fprintf(out, "%s %s=%.17g", i ? "," : "", f, d);
+    } else
+      fprintf(out, "%s %s=%" PRId64, i ? "," : "", f, in->f[i]);
+  }
+  if (in->comment)
+    fprintf(out, "  ; %s", in->comment);
+  fputc('\n', out);
+}
+
+void npu_print_program(FILE *out, const npu_program *p) {
+  fprintf(out, "npu.program @%s {  ; ddr %" PRIu64 " bytes, %u instructions\n",
+          p->name, p->ddr_size, p->num_insns);
+  for (unsigned i = 0; i < p->num_tensors; i++)
+    print_tensor(out, i, &p->tensors[i]);
+  fputs("  .inputs", out);
+  for (unsigned i = 0; i < p->num_inputs; i++)
+    fprintf(out, " %%t%u", p->inputs[i]);
+  fputs("\n  .outputs", out);
+  for (unsigned i = 0; i < p->num_outputs; i++)
+    fprintf(out, " %%t%u", p->outputs[i]);
+  fputc('\n', out);
+  for (unsigned i = 0; i < p->num_insns; i++)
+    print_insn(out, &p->insns[i]);
+  fputs("}\n", out);
+}
+
+/* ---- Validation ------------------------------------------------------------------ */
+
+typedef struct vctx {
+  const npu_program *p;
+  const uint8_t *weights;
+  uint64_t wsize;
+  char *why;
+  size_t n;
+} vctx;
+
+static bool bad(vctx *v, const char *fmt, ...) QIR_PRINTF(2, 3);
+static bool bad(vctx *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->why, v->n, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+#define MAX_DIM ((int64_t)1 << 31)
+#define MAX_ELEMS ((int64_t)1 << 36)
+#define MAX_ZP 65536
+#define MAX_WINDOW 65536
+
+static uint64_t space_size(const vctx *v, unsigned space) {
+  return space == NPU_SPACE_DDR    ? v->p->ddr_size
+         : space == NPU_SPACE_WGT  ? v->wsize
+                                   : v->p->sram_size;
+}
+
+static bool valid_dtype(qir_scalar s) {
+  return s == QIR_I8 || s == QIR_U8 || s == QIR_I16 || s == QIR_U16;
+}
+
+static bool check_tensor(vctx *v, unsigned i) {
+  const npu_tensor *t = &v->p->tensors[i];
+  if (t->space >= NPU_NUM_SPACES || !valid_dtype(t->dtype))
+    return bad(v, "tensor %u: bad space or element type", i);
+  int64_t n = 1;
+  for (unsigned d = 0; d < NPU_RANK; d++) {
+    if (t->dims[d] < 1 || t->dims[d] > MAX_DIM)
+      return bad(v, "tensor %u: bad dimension", i);
+    n *= t->dims[d];
+    if (n > MAX_ELEMS)
+      return bad(v, "tensor %u: too large", i);
+  }
+  uint64_t bytes = (uint64_t)n * qir_scalar_size(t->dtype);
+  uint64_t size = space_size(v, t->space);
+  if (t->offset > size || bytes > size - t->offset)
+    return bad(v, "tensor %u: outside its memory space", i);
+  return true;
+}
+
+static const npu_tensor *tfield(vctx *v, const npu_insn *in, const char *f) {
+  int64_t i = in->f[npu_field(in->opcode, f)];
+  if (i < 0 || i >= v->p->num_tensors) {
+    bad(v, "%s: tensor operand '%s' out of range",
+        npu_insn_info_of(in->opcode)->mnemonic, f);
+    return NULL;
+  }
+  return &v->p->tensors[i];
+}
+
+static int64_t fld(const npu_insn *in, const char *f) {
+  return in->f[npu_field(in->opcode, f)];
+}
+
+static bool in_range(int64_t x, int64_t lo, int64_t hi) { return x >= lo && x <= hi; }
+
+/* A multiplier/exponent pair as qir_multiplier accepts it. */
+static bool check_mult(vctx *v, int64_t m, int64_t e) {
+  if (!in_range(m, 0, INT32_MAX) || !in_range(e, -62, 30))
+    return bad(v, "multiplier out of range");
+  return true;
+}
+
+static bool check_fields(vctx *v, const npu_insn *in, const char *const *names,
+                         int64_t lo, int64_t hi) {
+  for (; *names; names++)
+    if (!in_range(fld(in, *names), lo, hi))
+      return bad(v, "%s: field '%s' out of range",
+                 npu_insn_info_of(in->opcode)->mnemonic, *names);
+  return true;
+}
+
+static bool check_params(vctx *v, int64_t off, int64_t channels) {
+  uint64_t bytes = (uint64_t)channels * NPU_PARAM_WORDS * 4;
+  if (off < 0 || (uint64_t)off > v->wsize || bytes > v->wsize - (uint64_t)off)
+    return bad(v, "parameter table outside the weights");
+  for (int64_t c = 0; c < channels; c++) {
+    int32_t w[NPU_PARAM_WORDS];
+    memcpy(w, v->weights + off + c * sizeof w, sizeof w);
+    if (!check_mult(v, w[NPU_PARAM_MULT], w[NPU_PARAM_SHIFT]) ||
+        !in_range(w[NPU_PARAM_ZW], -MAX_ZP, MAX_ZP))
+      return bad(v, "bad parameters of channel %lld", (long long)c);
+  }
+  return true;
+}
+
+static bool check_conv(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *w = tfield(v, in, "w"),
+                   *y = tfield(v, in, "out");
+  if (!x || !w || !y)
+    return false;
+  static const char *const win[] = {"sh", "sw", "dh", "dw", "group", NULL};
+  static const char *const pads[] = {"pt", "pl", NULL};
+  static const char *const zps[] = {"zx", "zy", NULL};
+  if (!check_fields(v, in, win, 1, MAX_WINDOW) ||
+      !check_fields(v, in, pads, 0, MAX_WINDOW) ||
+      !check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
+    return false;
+  int64_t g = fld(in, "group");
+  if (x->dims[0] != y->dims[0] || x->dims[1] % g || y->dims[1] % g ||
+      w->dims[0] != y->dims[1] || w->dims[1] * g != x->dims[1])
+    return bad(v, "conv: shapes do not agree");
+  if (w->dims[1] * w->dims[2] * w->dims[3] > ((int64_t)1 << 26))
+    return bad(v, "conv: reduction too long");
+  return check_params(v, fld(in, "params"), y->dims[1]);
+}
+
+static bool check_matmul(vctx *v, const npu_insn *in) {
+  const npu_tensor *a = tfield(v, in, "a"), *b = tfield(v, in, "b"),
+                   *y = tfield(v, in, "out");
+  if (!a || !b || !y)
+    return false;
+  static const char *const dims[] = {"batch", "m", "k", "n", NULL};
+  static const char *const zps[] = {"za", "zy", NULL};
+  if (!check_fields(v, in, dims, 1, MAX_DIM) ||
+      !check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
+    return false;
+  int64_t bt = fld(in, "batch"), m = fld(in, "m"), k = fld(in, "k"), n = fld(in, "n");
+  if (k > ((int64_t)1 << 26) || (double)bt * m * n > (double)MAX_ELEMS ||
+      npu_tensor_numel(a) != (fld(in, "a_batched") ? bt : 1) * m * k ||
+      npu_tensor_numel(b) != k * n || npu_tensor_numel(y) != bt * m * n)
+    return bad(v, "matmul: shapes do not agree");
+  return check_params(v, fld(in, "params"), n);
+}
+
+static bool broadcasts(const npu_tensor *a, const npu_tensor *y) {
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    if (a->dims[d] != y->dims[d] && a->dims[d] != 1)
+      return false;
+  return true;
+}
+
+static bool check_binary(vctx *v, const npu_insn *in) {
+  const npu_tensor *a = tfield(v, in, "a"), *b = tfield(v, in, "b"),
+                   *y = tfield(v, in, "out");
+  if (!a || !b || !y)
+    return false;
+  if (!broadcasts(a, y) || !broadcasts(b, y))
+    return bad(v, "%s: operands do not broadcast to the result",
+               npu_insn_info_of(in->opcode)->mnemonic);
+  static const char *const zps[] = {"za", "zb", "zy", NULL};
+  if (!check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
+    return false;
+  if (in->opcode == NPU_MUL)
+    return check_mult(v, fld(in, "m"), fld(in, "e"));
+  return check_mult(v, fld(in, "ma"), fld(in, "ea")) &&
+         check_mult(v, fld(in, "mb"), fld(in, "eb")) &&
+         check_mult(v, fld(in, "my"), fld(in, "ey"));
+}
+
+static bool check_lut(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  int64_t min = fld(in, "in_min"), n = fld(in, "entries"), off = fld(in, "table");
+  if (npu_tensor_numel(x) != npu_tensor_numel(y) || !in_range(n, 1, 65536) ||
+      min > qir_scalar_min(x->dtype) || qir_scalar_max(x->dtype) >= min + n)
+    return bad(v, "lut: table does not cover the input");
+  if (off < 0 || (uint64_t)off > v->wsize || (uint64_t)n * 4 > v->wsize - (uint64_t)off)
+    return bad(v, "lut: table outside the weights");
+  return true;
+}
+
+static bool same_planes(const npu_tensor *x, const npu_tensor *y) {
+  return x->dims[0] == y->dims[0] && x->dims[1] == y->dims[1];
+}
+
+static bool check_pool(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  if (!same_planes(x, y))
+    return bad(v, "pool: shapes do not agree");
+  static const char *const win[] = {"kh", "kw", "sh", "sw", NULL};
+  static const char *const pads[] = {"pt", "pl", NULL};
+  static const char *const zps[] = {"zx", "zy", NULL};
+  if (!check_fields(v, in, win, 1, MAX_WINDOW) ||
+      !check_fields(v, in, pads, 0, MAX_WINDOW) ||
+      !check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
+    return false;
+  if (in->opcode == NPU_MAXPOOL) {
+    static const char *const dil[] = {"dh", "dw", NULL};
+    return check_fields(v, in, dil, 1, MAX_WINDOW) &&
+           check_mult(v, fld(in, "m"), fld(in, "e"));
+  }
+  static const char *const pads2[] = {"pb", "pr", NULL};
+  return check_fields(v, in, pads2, 0, MAX_WINDOW);
+}
+
+static bool check_gpool(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  static const char *const zps[] = {"zx", "zy", NULL};
+  if (npu_tensor_numel(y) != x->dims[0] * x->dims[1] ||
+      !check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
+    return bad(v, "gpool: shapes do not agree");
+  return check_mult(v, fld(in, "m"), fld(in, "e"));
+}
+
+static bool check_copy(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  static const char *const s[] = {"s0", "s1", "s2", "s3"};
+  static const char *const d[] = {"d0", "d1", "d2", "d3"};
+  static const char *const n[] = {"n0", "n1", "n2", "n3"};
+  for (unsigned i = 0; i < NPU_RANK; i++) {
+    int64_t si = fld(in, s[i]), di = fld(in, d[i]), ni = fld(in, n[i]);
+    if (!in_range(ni, 0, MAX_DIM) || !in_range(si, 0, x->dims[i] - ni) ||
+        !in_range(di, 0, y->dims[i] - ni))
+      return bad(v, "copy: region outside its tensors");
+  }
+  static const char *const zps[] = {"zx", "zy", NULL};
+  return check_fields(v, in, zps, -MAX_ZP, MAX_ZP) &&
+         check_mult(v, fld(in, "m"), fld(in, "e"));
+}
+
+static bool check_dma(vctx *v, const npu_insn *in) {
+  const npu_tensor *s = tfield(v, in, "src"), *d = tfield(v, in, "dst");
+  if (!s || !d)
+    return false;
+  int64_t n = fld(in, "bytes");
+  if (n < 0 || n > npu_tensor_numel(s) * (int64_t)qir_scalar_size(s->dtype) ||
+      n > npu_tensor_numel(d) * (int64_t)qir_scalar_size(d->dtype))
+    return bad(v, "dma: size larger than its tensors");
+  return true;
+}
+
+static bool check_insn(vctx *v, const npu_insn *in) {
+  if (in->opcode >= NPU_NUM_OPCODES)
+    return bad(v, "unknown opcode %u", in->opcode);
+  const npu_tensor *out = tfield(v, in, in->opcode == NPU_DMA ? "dst" : "out");
+  if (!out)
+    return false;
+  if (out->space == NPU_SPACE_WGT)
+    return bad(v, "%s: writes to the weights", npu_insn_info_of(in->opcode)->mnemonic);
+  switch (in->opcode) {
+  case NPU_CONV: return check_conv(v, in);
+  case NPU_MATMUL: return check_matmul(v, in);
+  case NPU_ADD:
+  case NPU_MUL: return check_binary(v, in);
+  case NPU_LUT: return check_lut(v, in);
+  case NPU_MAXPOOL:
+  case NPU_AVGPOOL: return check_pool(v, in);
+  case NPU_GPOOL: return check_gpool(v, in);
+  case NPU_COPY: return check_copy(v, in);
+  case NPU_DMA: return check_dma(v, in);
+  default: return bad(v, "unknown opcode %u", in->opcode);
+  }
+}
+
+bool npu_program_validate(const npu_program *p, const uint8_t *weights,
+                          uint64_t weights_size, char *why, size_t n) {
+  vctx v = {p, weights, weights_size, why, n};
+  for (unsigned i = 0; i < p->num_tensors; i++)
+    if (!check_tensor(&v, i))
+      return false;
+  for (unsigned i = 0; i < p->num_inputs; i++)
+    if (p->inputs[i] >= p->num_tensors || p->tensors[p->inputs[i]].space != NPU_SPACE_DDR)
+      return bad(&v, "input %u is not a DDR tensor", i);
+  for (unsigned i = 0; i < p->num_outputs; i++)
+    if (p->outputs[i] >= p->num_tensors)
+      return bad(&v, "output %u is not a tensor", i);
+  for (unsigned i = 0; i < p->num_insns; i++)
+    if (!check_insn(&v, &p->insns[i])) {
+      size_t len = strlen(why);
+      snprintf(why + len, n > len ? n - len : 0, " (instruction %u)", i);
+      return false;
+    }
+  return true;
+}

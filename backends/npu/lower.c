@@ -1,0 +1,646 @@
+/* backends/npu/lower.c - lowers a legal NPU function to a program of the
+ * NPU ISA (docs/NPU.md).
+ *
+ * Every activation gets a DDR tensor (bump allocation, 64-byte aligned;
+ * reuse and SRAM tiling are the scheduler's job), constants go to the
+ * weight space, and each op becomes one or a few instructions whose
+ * integer parameters (multipliers, shifts, zero points, clamps, lookup
+ * tables) are computed here, once, with the formulas of
+ * docs/Quantization.md.  Unary elementwise ops become 256- or
+ * 65536-entry lookup tables computed by the reference interpreter itself,
+ * so they agree with it by construction. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/npu/npu.h"
+
+#define ALIGN 64
+
+typedef struct lower {
+  qir_context *ctx;
+  const qir_target *t;
+  npu_program *p;
+  npu_blob *w;
+  qir_op *op;         /* the op being lowered (for messages) */
+} lower;
+
+uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n) {
+  uint64_t off = (b->size + ALIGN - 1) / ALIGN * ALIGN;
+  if (off + n > b->cap) {
+    b->cap = (off + n) * 2 + ALIGN;
+    b->data = qir_xrealloc(b->data, b->cap);
+  }
+  memset(b->data + b->size, 0, off - b->size);
+  if (n)
+    memcpy(b->data + off, data, n);
+  b->size = off + n;
+  return off;
+}
+
+/* ---- Tensors ------------------------------------------------------------------ */
+
+static unsigned add_tensor(npu_program *p, npu_tensor t) {
+  if (p->num_tensors == p->cap_tensors) {
+    p->cap_tensors = p->cap_tensors ? 2 * p->cap_tensors : 16;
+    p->tensors = qir_xrealloc(p->tensors, p->cap_tensors * sizeof *p->tensors);
+  }
+  p->tensors[p->num_tensors] = t;
+  return p->num_tensors++;
+}
+
+static void dims4(const qir_type *ty, int64_t out[NPU_RANK]) {
+  unsigned pad = NPU_RANK - ty->rank;
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    out[d] = d < pad ? 1 : ty->dims[d - pad];
+}
+
+static unsigned new_ddr(lower *L, const qir_type *ty) {
+  npu_tensor t = {NPU_SPACE_DDR, ty->scalar, 0, {0}};
+  dims4(ty, t.dims);
+  t.offset = (L->p->ddr_size + ALIGN - 1) / ALIGN * ALIGN;
+  L->p->ddr_size = t.offset + (uint64_t)qir_tensor_num_bytes(ty);
+  return add_tensor(L->p, t);
+}
+
+/* The dense data of a constant in storage layout (splats expanded). */
+static unsigned new_wgt(lower *L, const qir_attr *d) {
+  const qir_type *ty = d->u.dense.type;
+  npu_tensor t = {NPU_SPACE_WGT, ty->scalar, 0, {0}};
+  dims4(ty, t.dims);
+  int64_t n = qir_tensor_num_elements(ty);
+  size_t es = qir_scalar_size(ty->scalar);
+  uint8_t *buf = qir_xmalloc((size_t)n * es + 1);
+  for (int64_t i = 0; i < n; i++)
+    memcpy(buf + i * es, (const uint8_t *)d->u.dense.data + (d->u.dense.splat ? 0 : i * es), es);
+  t.offset = npu_blob_append(L->w, buf, (uint64_t)n * es);
+  free(buf);
+  return add_tensor(L->p, t);
+}
+
+static unsigned tensor_of(lower *L, qir_value *v) {
+  if (v->aux)
+    return (unsigned)(v->aux - 1);
+  const qir_attr *d = qir_value_constant(v);
+  QIR_ASSERT(d);
+  unsigned i = new_wgt(L, d);
+  v->aux = i + 1;
+  return i;
+}
+
+static unsigned result_tensor(lower *L, qir_value *v) {
+  unsigned i = new_ddr(L, v->type);
+  v->aux = i + 1;
+  return i;
+}
+
+/* A view of tensor i with the shape of `ty` (same memory). */
+static unsigned alias(lower *L, unsigned i, const qir_type *ty) {
+  npu_tensor t = L->p->tensors[i];
+  dims4(ty, t.dims);
+  return add_tensor(L->p, t);
+}
+
+/* ---- Instructions --------------------------------------------------------------- */
+
+static npu_insn *emit(lower *L, unsigned opcode) {
+  npu_program *p = L->p;
+  if (p->num_insns == p->cap_insns) {
+    p->cap_insns = p->cap_insns ? 2 * p->cap_insns : 16;
+    p->insns = qir_xrealloc(p->insns, p->cap_insns * sizeof *p->insns);
+  }
+  npu_insn *in = &p->insns[p->num_insns++];
+  memset(in, 0, sizeof *in);
+  in->opcode = opcode;
+  const char *name = L->op->num_results ? L->op->results[0].name : NULL;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s%s%s", L->op->def->name, name ? " %" : "",
+           name ? name : "");
+  in->comment = qir_intern_cstr(L->ctx, buf);
+  return in;
+}
+
+static void set(npu_insn *in, const char *f, int64_t v) {
+  in->f[npu_field(in->opcode, f)] = v;
+}
+
+static void set_f64(npu_insn *in, const char *f, double d) {
+  int64_t v;
+  memcpy(&v, &d, sizeof v);
+  set(in, f, v);
+}
+
+static bool multiplier(lower *L, double real, qir_multiplier *m) {
+  if (qir_multiplier_from_real(real, m))
+    return true;
+  qir_op_emit_error(L->op, "rescale factor %g cannot be represented on the NPU",
+                    real);
+  return false;
+}
+
+static void set_mult(npu_insn *in, const char *mf, const char *ef,
+                     qir_multiplier m) {
+  set(in, mf, m.multiplier);
+  set(in, ef, m.shift);
+}
+
+static bool wide(qir_scalar s) {
+  return s == QIR_I16 || s == QIR_U16 || s == QIR_I32 || s == QIR_I64;
+}
+
+static const qir_type *qt(const qir_value *v) { return v->type->elem; }
+static double scale0(const qir_value *v) { return qt(v)->scales[0]; }
+static int64_t zp0(const qir_value *v) { return qir_quant_zp(qt(v), 0); }
+
+static bool same_params(const qir_type *a, const qir_type *b) {
+  if (a == b)
+    return true;
+  if (a->axis >= 0 || b->axis >= 0 || a->scales[0] != b->scales[0])
+    return false;
+  return qir_quant_zp(a, 0) == qir_quant_zp(b, 0);
+}
+
+/* ---- conv2d, matmul, gemm ------------------------------------------------------- */
+
+/* The clamp of a quantized result with a fused relu/relu6/clip. */
+static void clamp_range(const qir_op *op, const qir_type *q, int64_t *lo,
+                        int64_t *hi) {
+  *lo = q->qmin;
+  *hi = q->qmax;
+  const char *act = qir_op_get_string(op, "activation");
+  if (!act || (strcmp(act, "relu") && strcmp(act, "relu6") && strcmp(act, "clip")))
+    return;
+  double s = q->scales[0];
+  int64_t zp = qir_quant_zp(q, 0);
+  double amin = qir_op_get_float(op, "act_min", strcmp(act, "clip") ? 0.0 : -INFINITY);
+  double amax = qir_op_get_float(op, "act_max", !strcmp(act, "relu6") ? 6.0 : INFINITY);
+  int64_t qlo = qir_quantize_f64(amin, s, zp, q->qmin, q->qmax);
+  int64_t qhi = qir_quantize_f64(amax, s, zp, q->qmin, q->qmax);
+  *lo = qlo > *lo ? qlo : *lo;
+  *hi = qhi < *hi ? qhi : *hi;
+}
+
+/* Bias of channel c as an accumulator value (as the interpreter's). */
+static bool bias_acc(lower *L, const qir_value *b, int64_t idx, double s_acc,
+                     int32_t *out) {
+  int64_t v = 0;
+  if (b) {
+    const qir_attr *d = qir_value_constant(b);
+    if (qir_tensor_is_quant(b->type))
+      v = qir_dense_get_i64(d, idx) - qir_quant_zp(qt(b), idx);
+    else
+      v = qir_quantize_f64(qir_dense_get_f64(d, idx), s_acc, 0, INT32_MIN, INT32_MAX);
+  }
+  if (v < INT32_MIN || v > INT32_MAX) {
+    qir_op_emit_error(L->op, "bias of channel %lld does not fit in int32",
+                      (long long)idx);
+    return false;
+  }
+  *out = (int32_t)v;
+  return true;
+}
+
+/* The per-channel table: bias, multiplier, shift, weight zero point. */
+static bool channel_params(lower *L, const qir_value *x, const qir_value *w,
+                           const qir_value *bias, const qir_value *y,
+                           int64_t channels, bool bias_per_channel,
+                           int64_t *offset) {
+  int32_t *tab = qir_xcalloc((size_t)channels * NPU_PARAM_WORDS + 1, 4);
+  bool ok = true;
+  for (int64_t c = 0; c < channels && ok; c++) {
+    double s_acc = scale0(x) * qir_quant_scale(qt(w), c);
+    qir_multiplier m;
+    int32_t *row = tab + c * NPU_PARAM_WORDS;
+    ok = multiplier(L, s_acc / scale0(y), &m) &&
+         bias_acc(L, bias, bias_per_channel ? c : 0, s_acc, &row[NPU_PARAM_BIAS]);
+    row[NPU_PARAM_MULT] = m.multiplier;
+    row[NPU_PARAM_SHIFT] = m.shift;
+    row[NPU_PARAM_ZW] = (int32_t)qir_quant_zp(qt(w), c);
+  }
+  if (ok)
+    *offset = (int64_t)npu_blob_append(L->w, tab, (uint64_t)channels * NPU_PARAM_WORDS * 4);
+  free(tab);
+  return ok;
+}
+
+static bool lower_conv(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *w = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
+  qir_value *b = op->num_operands > 2 ? qir_op_operand(op, 2) : NULL;
+  int64_t params, v[4], lo, hi;
+  if (!channel_params(L, x, w, b, y, y->type->dims[1], true, &params))
+    return false;
+  npu_insn *in = emit(L, NPU_CONV);
+  set(in, "in", tensor_of(L, x));
+  set(in, "w", tensor_of(L, w));
+  set(in, "out", result_tensor(L, y));
+  set(in, "params", params);
+  set(in, "zx", zp0(x));
+  set(in, "zy", zp0(y));
+  clamp_range(op, qt(y), &lo, &hi);
+  set(in, "lo", lo);
+  set(in, "hi", hi);
+  bool s2 = qir_op_get_ints(op, "strides", v, 2) == 2;
+  set(in, "sh", s2 ? v[0] : 1);
+  set(in, "sw", s2 ? v[1] : 1);
+  bool d2 = qir_op_get_ints(op, "dilations", v, 2) == 2;
+  set(in, "dh", d2 ? v[0] : 1);
+  set(in, "dw", d2 ? v[1] : 1);
+  bool p4 = qir_op_get_ints(op, "pads", v, 4) == 4;
+  set(in, "pt", p4 ? v[0] : 0);
+  set(in, "pl", p4 ? v[1] : 0);
+  set(in, "group", qir_op_get_int(op, "group", 1));
+  set(in, "wide", wide(x->type->scalar) || wide(w->type->scalar));
+  return true;
+}
+
+static bool lower_matmul(lower *L, qir_op *op) {
+  qir_value *a = qir_op_operand(op, 0), *b = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
+  bool gemm = qir_op_is(op, QIR_OP_GEMM);
+  qir_value *bias = gemm && op->num_operands > 2 ? qir_op_operand(op, 2) : NULL;
+  bool ta = gemm && qir_op_get_int(op, "trans_a", 0), tb = gemm && qir_op_get_int(op, "trans_b", 0);
+  const qir_type *yt = y->type, *at = a->type;
+  int64_t M = yt->rank >= 2 ? yt->dims[yt->rank - 2] : 1, N = yt->dims[yt->rank - 1];
+  int64_t K = ta ? at->dims[at->rank - 2] : at->dims[at->rank - 1];
+  int64_t batch = qir_tensor_num_elements(yt) / (M * N != 0 ? M * N : 1);
+  int64_t abatch = qir_tensor_num_elements(at) / (M * K != 0 ? M * K : 1);
+  bool per_col = bias && qir_tensor_num_elements(bias->type) > 1;
+  int64_t params, lo, hi;
+  if (!channel_params(L, a, b, bias, y, N, per_col, &params))
+    return false;
+  npu_insn *in = emit(L, NPU_MATMUL);
+  set(in, "a", tensor_of(L, a));
+  set(in, "b", tensor_of(L, b));
+  set(in, "out", result_tensor(L, y));
+  set(in, "params", params);
+  set(in, "za", zp0(a));
+  set(in, "zy", zp0(y));
+  clamp_range(op, qt(y), &lo, &hi);
+  set(in, "lo", lo);
+  set(in, "hi", hi);
+  set(in, "batch", batch);
+  set(in, "m", M);
+  set(in, "k", K);
+  set(in, "n", N);
+  set(in, "a_batched", abatch != 1);
+  set(in, "trans_a", ta);
+  set(in, "trans_b", tb);
+  set(in, "wide", wide(a->type->scalar) || wide(b->type->scalar));
+  return true;
+}
+
+/* ---- Elementwise ------------------------------------------------------------------ */
+
+static bool lower_add(lower *L, qir_op *op) {
+  qir_value *a = qir_op_operand(op, 0), *b = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
+  bool w = wide(a->type->scalar) || wide(b->type->scalar) || wide(y->type->scalar);
+  double sa = scale0(a), sb = scale0(b), sy = scale0(y);
+  double twice_max = 2 * (sa > sb ? sa : sb);
+  qir_multiplier ma, mb, my;
+  if (!multiplier(L, sa / twice_max, &ma) || !multiplier(L, sb / twice_max, &mb) ||
+      !multiplier(L, twice_max / (ldexp(1.0, w ? 15 : 20) * sy), &my))
+    return false;
+  npu_insn *in = emit(L, NPU_ADD);
+  set(in, "a", tensor_of(L, a));
+  set(in, "b", tensor_of(L, b));
+  set(in, "out", result_tensor(L, y));
+  set(in, "za", zp0(a));
+  set(in, "zb", zp0(b));
+  set(in, "zy", zp0(y));
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+  set_mult(in, "ma", "ea", ma);
+  set_mult(in, "mb", "eb", mb);
+  set_mult(in, "my", "ey", my);
+  set(in, "sub", qir_op_is(op, QIR_OP_SUB));
+  set(in, "wide", w);
+  return true;
+}
+
+static bool lower_mul(lower *L, qir_op *op) {
+  qir_value *a = qir_op_operand(op, 0), *b = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
+  qir_multiplier m;
+  if (!multiplier(L, scale0(a) * scale0(b) / scale0(y), &m))
+    return false;
+  npu_insn *in = emit(L, NPU_MUL);
+  set(in, "a", tensor_of(L, a));
+  set(in, "b", tensor_of(L, b));
+  set(in, "out", result_tensor(L, y));
+  set(in, "za", zp0(a));
+  set(in, "zb", zp0(b));
+  set(in, "zy", zp0(y));
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+  set_mult(in, "m", "e", m);
+  set(in, "wide", wide(a->type->scalar) || wide(b->type->scalar));
+  return true;
+}
+
+/* Runs `op` alone in the reference interpreter on every storage value of
+ * its input: the lookup table of a unary elementwise op. */
+static int32_t *interp_table(lower *L, qir_op *op, int64_t min, int64_t n) {
+  qir_context *ctx = L->ctx;
+  const qir_type *xt = qir_tensor_type(ctx, qt(qir_op_operand(op, 0)), 1, &n);
+  const qir_type *yt = qir_tensor_type(ctx, qt(qir_op_result(op, 0)), 1, &n);
+  qir_module *m = qir_module_create(ctx);
+  qir_func *f = qir_func_create(m, "lut", op->loc, 1, &xt, NULL, 1, &yt);
+  qir_value *arg = f->body.args[0];
+  qir_op *cl = qir_op_create(ctx, op->def, op->loc, 1, &arg, 1, &yt,
+                             op->num_attrs, op->attrs);
+  qir_block_append(&f->body, cl);
+  qir_value *r = qir_op_result(cl, 0);
+  qir_block_append(&f->body, qir_op_create(ctx, qir_builtin_op(ctx, QIR_OP_RETURN),
+                                           op->loc, 1, &r, 0, NULL, 0, NULL));
+  int32_t *tab = NULL;
+  qir_interp *it = qir_interp_create(f, NULL);
+  qir_tensor x;
+  qir_tensor_init_from_type(&x, xt);
+  if (it && qir_tensor_alloc(&x)) {
+    for (int64_t i = 0; i < n; i++)
+      qir_store_int(x.scalar, x.data, i, min + i);
+    if (qir_interp_set_input(it, 0, &x) && qir_interp_run(it)) {
+      const qir_tensor *y = qir_interp_output(it, 0);
+      tab = qir_xmalloc((size_t)n * sizeof *tab);
+      for (int64_t i = 0; i < n; i++)
+        tab[i] = (int32_t)qir_load_int(y->scalar, y->data, i);
+    }
+  }
+  qir_tensor_free_data(&x);
+  qir_interp_destroy(it);
+  qir_module_destroy(m);
+  return tab;
+}
+
+static bool lower_lut(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  int64_t min = qir_scalar_min(x->type->scalar);
+  int64_t n = qir_scalar_max(x->type->scalar) - min + 1;
+  int32_t *tab = interp_table(L, op, min, n);
+  if (!tab)
+    return false;
+  npu_insn *in = emit(L, NPU_LUT);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  set(in, "table", (int64_t)npu_blob_append(L->w, tab, (uint64_t)n * 4));
+  set(in, "in_min", min);
+  set(in, "entries", n);
+  free(tab);
+  return true;
+}
+
+/* ---- Pooling ---------------------------------------------------------------------- */
+
+static void set_window(npu_insn *in, const qir_op *op, bool dilations) {
+  int64_t v[4];
+  qir_op_get_ints(op, "kernel", v, 2);
+  set(in, "kh", v[0]);
+  set(in, "kw", v[1]);
+  bool s2 = qir_op_get_ints(op, "strides", v, 2) == 2;
+  set(in, "sh", s2 ? v[0] : 1);
+  set(in, "sw", s2 ? v[1] : 1);
+  if (dilations) {
+    bool d2 = qir_op_get_ints(op, "dilations", v, 2) == 2;
+    set(in, "dh", d2 ? v[0] : 1);
+    set(in, "dw", d2 ? v[1] : 1);
+  }
+  bool p4 = qir_op_get_ints(op, "pads", v, 4) == 4;
+  set(in, "pt", p4 ? v[0] : 0);
+  set(in, "pl", p4 ? v[1] : 0);
+  if (!dilations) {
+    set(in, "pb", p4 ? v[2] : 0);
+    set(in, "pr", p4 ? v[3] : 0);
+  }
+}
+
+static void set_out_quant(npu_insn *in, const qir_value *x, const qir_value *y) {
+  set(in, "zx", zp0(x));
+  set(in, "zy", zp0(y));
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+}
+
+static bool lower_pool(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  bool max = qir_op_is(op, QIR_OP_MAX_POOL2D);
+  qir_multiplier m = {0, 0};
+  if (max && !multiplier(L, scale0(x) / scale0(y), &m))
+    return false;
+  npu_insn *in = emit(L, max ? NPU_MAXPOOL : NPU_AVGPOOL);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  set_window(in, op, max);
+  set_out_quant(in, x, y);
+  if (max) {
+    set(in, "rescale", !same_params(qt(x), qt(y)));
+    set_mult(in, "m", "e", m);
+    set(in, "xmin", qt(x)->qmin);
+  } else {
+    set(in, "count_pad", qir_op_get_int(op, "count_include_pad", 0) != 0);
+    set_f64(in, "sx", scale0(x));
+    set_f64(in, "sy", scale0(y));
+  }
+  return true;
+}
+
+static bool lower_gpool(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  qir_multiplier m;
+  if (!multiplier(L, scale0(x) / scale0(y), &m))
+    return false;
+  npu_insn *in = emit(L, NPU_GPOOL);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  set(in, "avg", qir_op_is(op, QIR_OP_GLOBAL_AVG_POOL));
+  set(in, "rescale", !same_params(qt(x), qt(y)));
+  set_mult(in, "m", "e", m);
+  set_out_quant(in, x, y);
+  set_f64(in, "sx", scale0(x));
+  set_f64(in, "sy", scale0(y));
+  return true;
+}
+
+/* ---- Data movement ------------------------------------------------------------------ */
+
+/* A region copy from tensor `src` to `dst` (offsets and sizes per 4-D
+ * dim), rescaled from x's parameters to y's when they differ. */
+static bool emit_copy(lower *L, unsigned src, unsigned dst, const int64_t s[4],
+                      const int64_t d[4], const int64_t n[4], const qir_type *xq,
+                      const qir_type *yq, qir_scalar xs) {
+  static const char *const sf[] = {"s0", "s1", "s2", "s3"}, *const df[] = {"d0", "d1", "d2", "d3"},
+                           *const nf[] = {"n0", "n1", "n2", "n3"};
+  bool rescale = !same_params(xq, yq);
+  qir_multiplier m = {0, 0};
+  if (rescale && !multiplier(L, xq->scales[0] / yq->scales[0], &m))
+    return false;
+  npu_insn *in = emit(L, NPU_COPY);
+  set(in, "in", src);
+  set(in, "out", dst);
+  for (unsigned i = 0; i < NPU_RANK; i++) {
+    set(in, sf[i], s[i]);
+    set(in, df[i], d[i]);
+    set(in, nf[i], n[i]);
+  }
+  set(in, "rescale", rescale);
+  set_mult(in, "m", "e", m);
+  set(in, "zx", qir_quant_zp(xq, 0));
+  set(in, "zy", qir_quant_zp(yq, 0));
+  set(in, "lo", yq->qmin);
+  set(in, "hi", yq->qmax);
+  set(in, "wide", wide(xs));
+  return true;
+}
+
+static unsigned axis4(const qir_op *op, unsigned rank) {
+  int64_t a = qir_op_get_int(op, "axis", 0);
+  if (a < 0)
+    a += rank;
+  return (unsigned)a + NPU_RANK - rank;
+}
+
+static bool lower_concat(lower *L, qir_op *op) {
+  qir_value *y = qir_op_result(op, 0);
+  unsigned dst = result_tensor(L, y), ax = axis4(op, y->type->rank);
+  int64_t zero[4] = {0}, d[4] = {0};
+  for (unsigned i = 0; i < op->num_operands; i++) {
+    qir_value *x = qir_op_operand(op, i);
+    unsigned src = tensor_of(L, x);
+    int64_t n[4];
+    dims4(x->type, n);
+    if (!emit_copy(L, src, dst, zero, d, n, qt(x), qt(y), x->type->scalar))
+      return false;
+    d[ax] += n[ax];
+  }
+  return true;
+}
+
+static bool lower_split(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0);
+  unsigned src = tensor_of(L, x), ax = axis4(op, x->type->rank);
+  int64_t s[4] = {0}, zero[4] = {0};
+  for (unsigned i = 0; i < op->num_results; i++) {
+    qir_value *y = qir_op_result(op, i);
+    int64_t n[4];
+    dims4(y->type, n);
+    if (!emit_copy(L, src, result_tensor(L, y), s, zero, n, qt(x), qt(y),
+                   y->type->scalar))
+      return false;
+    s[ax] += n[ax];
+  }
+  return true;
+}
+
+/* Start of each dim of a unit-step slice, clamped as ONNX does. */
+static void slice_starts(const qir_op *op, const qir_type *xt, int64_t out[4]) {
+  int64_t starts[QIR_MAX_RANK], axes[QIR_MAX_RANK];
+  int n = qir_op_get_ints(op, "starts", starts, QIR_MAX_RANK);
+  int na = qir_op_get_ints(op, "axes", axes, QIR_MAX_RANK);
+  unsigned pad = NPU_RANK - xt->rank;
+  memset(out, 0, 4 * sizeof *out);
+  for (int i = 0; i < n; i++) {
+    int64_t a = na > 0 && i < na ? axes[i] : i;
+    if (a < 0)
+      a += xt->rank;
+    if (a < 0 || a >= (int64_t)xt->rank)
+      continue;
+    int64_t dim = xt->dims[a], s = starts[i];
+    if (s < 0)
+      s += dim;
+    out[pad + a] = s < 0 ? 0 : s > dim ? dim : s;
+  }
+}
+
+static bool lower_slice(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  int64_t s[4], zero[4] = {0}, n[4];
+  slice_starts(op, x->type, s);
+  dims4(y->type, n);
+  return emit_copy(L, tensor_of(L, x), result_tensor(L, y), s, zero, n, qt(x),
+                   qt(y), y->type->scalar);
+}
+
+/* reshape, identity, requantize, quantize of a quantized tensor: a view of
+ * the same memory when nothing changes, else a rescaling copy. */
+static bool lower_move(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  unsigned src = tensor_of(L, x);
+  if (same_params(qt(x), qt(y)) && x->type->scalar == y->type->scalar) {
+    y->aux = alias(L, src, y->type) + 1;
+    return true;
+  }
+  int64_t n = qir_tensor_num_elements(x->type);
+  const qir_type *flat = qir_tensor_type(L->ctx, qt(x), 1, &n);
+  int64_t zero[4] = {0}, cnt[4] = {1, 1, 1, n};
+  unsigned dst = result_tensor(L, y);
+  return emit_copy(L, alias(L, src, flat), alias(L, dst, qir_tensor_type(L->ctx, qt(y), 1, &n)),
+                   zero, zero, cnt, qt(x), qt(y), x->type->scalar);
+}
+
+static bool lower_op(lower *L, qir_op *op) {
+  L->op = op;
+  switch (op->def->id) {
+  case QIR_OP_CONSTANT: return true;
+  case QIR_OP_CONV2D: return lower_conv(L, op);
+  case QIR_OP_MATMUL:
+  case QIR_OP_GEMM: return lower_matmul(L, op);
+  case QIR_OP_ADD:
+  case QIR_OP_SUB: return lower_add(L, op);
+  case QIR_OP_MUL: return lower_mul(L, op);
+  case QIR_OP_MAX_POOL2D:
+  case QIR_OP_AVG_POOL2D: return lower_pool(L, op);
+  case QIR_OP_GLOBAL_AVG_POOL:
+  case QIR_OP_GLOBAL_MAX_POOL: return lower_gpool(L, op);
+  case QIR_OP_CONCAT: return lower_concat(L, op);
+  case QIR_OP_SPLIT: return lower_split(L, op);
+  case QIR_OP_SLICE: return lower_slice(L, op);
+  case QIR_OP_RESHAPE:
+  case QIR_OP_IDENTITY:
+  case QIR_OP_REQUANTIZE:
+  case QIR_OP_QUANTIZE: return lower_move(L, op);
+  default:
+    if (qir_op_has_trait(op, QIR_TRAIT_ELEMENTWISE) && op->num_operands == 1)
+      return lower_lut(L, op);
+    qir_op_emit_error(op, "no NPU lowering for this op");
+    return false;
+  }
+}
+
+static void clear_aux(qir_func *f) {
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 0;
+  qir_foreach_op(op, &f->body)
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+}
+
+static void set_io(lower *L, qir_func *f) {
+  npu_program *p = L->p;
+  p->num_inputs = f->body.num_args;
+  p->inputs = qir_xcalloc(p->num_inputs + 1, sizeof *p->inputs);
+  for (unsigned i = 0; i < p->num_inputs; i++)
+    p->inputs[i] = (unsigned)(f->body.args[i]->aux - 1);
+  qir_op *ret = qir_block_terminator(&f->body);
+  p->num_outputs = ret ? ret->num_operands : 0;
+  p->outputs = qir_xcalloc(p->num_outputs + 1, sizeof *p->outputs);
+  for (unsigned i = 0; i < p->num_outputs; i++)
+    p->outputs[i] = tensor_of(L, qir_op_operand(ret, i));
+}
+
+bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p,
+                    npu_blob *weights) {
+  lower L = {f->module->ctx, t, p, weights, NULL};
+  memset(p, 0, sizeof *p);
+  p->name = qir_xstrdup(f->name);
+  clear_aux(f);
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    result_tensor(&L, f->body.args[i]);
+  bool ok = true;
+  qir_foreach_op(op, &f->body) {
+    if (qir_op_is(op, QIR_OP_RETURN))
+      break;
+    if (!(ok = lower_op(&L, op)))
+      break;
+  }
+  if (ok)
+    set_io(&L, f);
+  clear_aux(f);
+  return ok;
+}
