@@ -117,8 +117,12 @@ static bool assign_configs(qir_dataset *ds, const qir_func *f,
 
 /* ---- Samples -------------------------------------------------------------- */
 
+/* By sample name, then by file name (so messages do not depend on the
+ * order the folder lists its files in). */
 static int compare_files(const void *a, const void *b) {
-  return strcmp((*(data_file *const *)a)->key, (*(data_file *const *)b)->key);
+  const data_file *x = *(data_file *const *)a, *y = *(data_file *const *)b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : strcmp(x->display, y->display);
 }
 
 /* Sorts an input's files by sample name; two files may not share one. */
