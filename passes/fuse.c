@@ -71,11 +71,18 @@ qir_op *fuse_conv_def(qir_value *v) {
   return def;
 }
 
+/* The fused value takes the name of the op it replaces, the last of the
+ * pattern: a function's outputs keep their names. */
 void fuse_replace(fuser *fu, qir_op *op, qir_value *v) {
   qir_op *def = qir_value_def(v);
   if (def)
     qir_worklist_push(&fu->wl, def);
-  qir_passes_replace_op(&fu->wl, op, &v, true);
+  const char *name = op->results[0].name;
+  if (name) {
+    qir_value_set_name(fu->ctx, &op->results[0], NULL);
+    qir_value_set_name(fu->ctx, v, name);
+  }
+  qir_passes_replace_op(&fu->wl, op, &v, false);
 }
 
 bool fuse_read_per_channel(const qir_value *v, const qir_type *t,

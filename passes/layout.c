@@ -35,12 +35,17 @@ static void make_input_nchw(fuser *fu, qir_value *arg) {
   for (unsigned i = 0; i < 4; i++)
     dims[i] = t->dims[nhwc_to_nchw[i]];
   qir_value_set_type(arg, qir_tensor_with_dims(fu->ctx, t, 4, dims));
-  while (arg->uses) {
-    qir_op *tr = arg->uses->owner;
-    QIR_ASSERT(qir_op_result(tr, 0)->type == arg->type);
-    fuse_note(fu, tr, "inputs made NCHW");
-    qir_passes_replace_op(NULL, tr, &arg, false);
+  /* Replacing a transpose gives arg its users: take the transposes first. */
+  unsigned n = qir_value_num_uses(arg), i = 0;
+  qir_op **transposes = qir_xcalloc(n, sizeof *transposes);
+  for (qir_use *u = arg->uses; u; u = u->next)
+    transposes[i++] = u->owner;
+  for (i = 0; i < n; i++) {
+    QIR_ASSERT(qir_op_result(transposes[i], 0)->type == arg->type);
+    fuse_note(fu, transposes[i], "inputs made NCHW");
+    qir_passes_replace_op(NULL, transposes[i], &arg, false);
   }
+  free(transposes);
 }
 
 /* The existing input_layouts entry of input i, "" when none. */
