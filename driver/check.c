@@ -1,0 +1,253 @@
+/* driver/check.c - calibration samples for the build, and the compiler
+ * check: the artifact runs in the NPU emulator and the quantized module in
+ * the reference interpreter on the same samples; their outputs must agree
+ * at the configured level (equal: bit for bit; close: within one step of
+ * the output type, or 1e-4 relative for float outputs; cosine: cosine
+ * similarity of at least 0.9999).  The worst cosine of the artifact's
+ * outputs against the float model's is the summary's "final cosine". */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/cpu.h"
+#include "driver/build.h"
+#include "qir/dataset.h"
+#include "qir/npu.h"
+#include "qir/progress.h"
+
+static qir_data_format data_format(const char *s) {
+  if (!strcmp(s, "Image"))
+    return QIR_DATA_IMAGE;
+  if (!strcmp(s, "Numpy"))
+    return QIR_DATA_NPY;
+  return !strcmp(s, "Binary") ? QIR_DATA_BIN : QIR_DATA_AUTO;
+}
+
+static unsigned copy_numbers(json_object *obj, const char *key, double *out) {
+  json_object *arr;
+  if (!json_object_object_get_ex(obj, key, &arr))
+    return 0;
+  size_t n = json_object_array_length(arr);
+  for (size_t i = 0; i < n && i < 4; i++)
+    out[i] = json_object_get_double(json_object_array_get_idx(arr, i));
+  return n < 4 ? (unsigned)n : 4;
+}
+
+qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit) {
+  const cfg_key *k;
+  cfg_lookup(b->c, "quant.input_configs.0", &k);
+  unsigned n = f->body.num_args;
+  qir_input_config *cfgs = qir_xcalloc(n ? n : 1, sizeof *cfgs);
+  bool ok = true;
+  for (unsigned i = 0; i < n && ok; i++) {
+    json_object *ic = build_input_config(b, f->body.args[i]->name);
+    ok = ic != NULL;
+    if (!ok)
+      break;
+    qir_input_config_init(&cfgs[i]);
+    cfgs[i].name = n > 1 ? f->body.args[i]->name : NULL;
+    cfgs[i].path = cfg_field_string(ic, k, "calibration_dataset");
+    cfgs[i].format =
+        data_format(cfg_field_string(ic, k, "calibration_format"));
+    cfgs[i].channel_order = cfg_field_string(ic, k, "channel_order");
+    cfgs[i].nhwc = !strcmp(cfg_field_string(ic, k, "tensor_layout"), "NHWC");
+    cfgs[i].num_mean = copy_numbers(ic, "mean", cfgs[i].mean);
+    cfgs[i].num_std = copy_numbers(ic, "std", cfgs[i].std);
+  }
+  qir_dataset *ds = ok ? qir_dataset_open(f, cfgs, n, limit) : NULL;
+  if (!ok)
+    qir_emit_error(b->ctx, qir_loc_unknown(),
+                   "quant.input_configs: no samples for the model's inputs");
+  free(cfgs);
+  return ds;
+}
+
+/* ---- Comparing outputs --------------------------------------------------- */
+
+/* Element i as a real number (quantized storage dequantized). */
+static double real_at(const qir_tensor *t, int64_t i) {
+  double v = qir_load_f64(t->scalar, t->data, i);
+  const qir_type *e = t->elem;
+  if (!e || e->kind != QIR_TYPE_QUANT)
+    return v;
+  unsigned p = 0;
+  if (e->axis >= 0 && (unsigned)e->axis < t->rank) {
+    int64_t inner = 1;
+    for (unsigned d = (unsigned)e->axis + 1; d < t->rank; d++)
+      inner *= t->dims[d];
+    p = (unsigned)((i / inner) % t->dims[e->axis]);
+  }
+  return e->scales[p] * (v - (double)e->zero_points[p]);
+}
+
+static double cosine(const qir_tensor *a, const qir_tensor *b) {
+  double ab = 0, aa = 0, bb = 0;
+  int64_t n = qir_tensor_numel(a);
+  for (int64_t i = 0; i < n; i++) {
+    double x = real_at(a, i), y = real_at(b, i);
+    ab += x * y, aa += x * x, bb += y * y;
+  }
+  if (aa == 0 && bb == 0)
+    return 1.0;
+  return aa == 0 || bb == 0 ? 0.0 : ab / sqrt(aa * bb);
+}
+
+/* Largest difference measured in steps of the output type: storage units
+ * for quantized outputs, relative error / 1e-4 for float ones. */
+static double steps_apart(const qir_tensor *a, const qir_tensor *b) {
+  bool quant = a->elem && a->elem->kind == QIR_TYPE_QUANT;
+  double worst = 0;
+  int64_t n = qir_tensor_numel(a);
+  for (int64_t i = 0; i < n; i++) {
+    double x = qir_load_f64(a->scalar, a->data, i);
+    double y = qir_load_f64(b->scalar, b->data, i);
+    double d = quant ? fabs(x - y) : fabs(x - y) / (1e-4 * fmax(1, fabs(y)));
+    if (d > worst)
+      worst = d;
+  }
+  return worst;
+}
+
+static bool same_shape(const qir_tensor *a, const qir_tensor *b) {
+  return a->scalar == b->scalar && a->rank == b->rank &&
+         !memcmp(a->dims, b->dims, a->rank * sizeof a->dims[0]);
+}
+
+static bool outputs_agree(build *b, const char *level, const char *name,
+                          const qir_tensor *got, const qir_tensor *want,
+                          const char *sample) {
+  const char *why = NULL;
+  char buf[96];
+  if (!same_shape(got, want)) {
+    why = "its shape or type differs";
+  } else if (!strcmp(level, "equal") &&
+             memcmp(got->data, want->data, got->nbytes) != 0) {
+    why = "it is not bit-exact";
+  } else if (!strcmp(level, "close") && steps_apart(got, want) > 1) {
+    snprintf(buf, sizeof buf, "it differs by %.3g steps",
+             steps_apart(got, want));
+    why = buf;
+  } else if (!strcmp(level, "cosine") && cosine(got, want) < 0.9999) {
+    snprintf(buf, sizeof buf, "its cosine is %.6f", cosine(got, want));
+    why = buf;
+  }
+  if (why)
+    qir_emit_error(b->ctx, qir_loc_unknown(),
+                   "compiler check (%s) failed on sample '%s': output '%s' "
+                   "of the artifact against the quantized module: %s",
+                   level, sample, name, why);
+  return why == NULL;
+}
+
+/* ---- The check ----------------------------------------------------------- */
+
+typedef struct check_run {
+  build *b;
+  qir_module *qm, *fm;
+  qir_interp *qi, *fi;
+  qir_artifact *art;
+  qir_emu *emu;
+  qir_dataset *ds;
+} check_run;
+
+static qir_module *load_module(build *b, const char *path) {
+  qir_module *m = qir_parse_file(b->ctx, path);
+  if (m && !qir_verify_module(m)) {
+    qir_module_destroy(m);
+    m = NULL;
+  }
+  return m;
+}
+
+static qir_func *entry(qir_module *m) {
+  qir_func *f = qir_module_lookup(m, "main");
+  return f ? f : m->first;
+}
+
+static bool check_open(check_run *r, const char *artifact) {
+  build *b = r->b;
+  size_t limit = (size_t)cfg_int(b->c, "compiler.check_samples");
+  return (r->qm = load_module(b, b->quant_qir)) &&
+         (r->fm = load_module(b, b->float_qir)) &&
+         (r->qi = qir_interp_create(entry(r->qm), NULL)) &&
+         (r->fi = qir_interp_create(entry(r->fm), NULL)) &&
+         (r->art = qir_artifact_read_file(b->ctx, artifact)) &&
+         (r->emu = qir_emu_create(b->ctx, r->art)) &&
+         (r->ds = build_open_dataset(b, entry(r->qm), limit));
+}
+
+static void check_close(check_run *r) {
+  if (r->ds)
+    qir_dataset_close(r->ds);
+  if (r->emu)
+    qir_emu_destroy(r->emu);
+  if (r->art)
+    qir_artifact_free(r->art);
+  if (r->fi)
+    qir_interp_destroy(r->fi);
+  if (r->qi)
+    qir_interp_destroy(r->qi);
+  if (r->fm)
+    qir_module_destroy(r->fm);
+  if (r->qm)
+    qir_module_destroy(r->qm);
+}
+
+static bool set_inputs(check_run *r, qir_tensor *in, unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    if (!qir_interp_set_input(r->qi, i, &in[i]) ||
+        !qir_interp_set_input(r->fi, i, &in[i]) ||
+        !qir_emu_set_input(r->emu, i, &in[i]))
+      return false;
+  return true;
+}
+
+static bool check_sample(check_run *r, size_t s, const char *level) {
+  unsigned n = qir_interp_num_inputs(r->qi);
+  qir_tensor *in = qir_xcalloc(n ? n : 1, sizeof *in);
+  bool ok = qir_dataset_load(r->ds, s, in) && set_inputs(r, in, n) &&
+            qir_interp_run(r->qi) && qir_interp_run(r->fi) &&
+            qir_emu_run(r->emu);
+  for (unsigned i = 0; i < n; i++)
+    qir_tensor_free_data(&in[i]);
+  free(in);
+  const char *sample = qir_dataset_sample_name(r->ds, s);
+  for (unsigned o = 0; ok && o < qir_interp_num_outputs(r->qi); o++) {
+    const qir_tensor *got = qir_emu_output(r->emu, o);
+    ok = outputs_agree(r->b, level, qir_interp_output_name(r->qi, o), got,
+                       qir_interp_output(r->qi, o), sample);
+    const qir_tensor *ref = qir_interp_output(r->fi, o);
+    if (ok && qir_tensor_numel(ref) == qir_tensor_numel(got)) {
+      double c = cosine(got, ref);
+      if (!r->b->sum.have_cosine || c < r->b->sum.cosine)
+        r->b->sum.cosine = c;
+      r->b->sum.have_cosine = true;
+    }
+  }
+  return ok;
+}
+
+bool build_check_artifact(build *b, const char *artifact) {
+  const char *level = cfg_string(b->c, "compiler.check");
+  check_run r = {b, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  bool ok = check_open(&r, artifact);
+  size_t n = ok ? qir_dataset_size(r.ds) : 0;
+  qir_progress *p = ok && b->out && !b->o->no_progress
+                        ? qir_progress_start(b->out, "check", n)
+                        : NULL;
+  for (size_t s = 0; ok && s < n; s++) {
+    ok = check_sample(&r, s, level);
+    if (p)
+      qir_progress_update(p, s + 1);
+  }
+  if (p)
+    qir_progress_finish(p);
+  check_close(&r);
+  if (ok) {
+    snprintf(b->sum.check_result, sizeof b->sum.check_result, "passed (%s, %zu sample%s)", level, n,
+             n == 1 ? "" : "s");
+    build_say(b, "      the artifact agrees with the quantized module (%s)",
+              level);
+  }
+  return ok;
+}
