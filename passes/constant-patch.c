@@ -225,7 +225,8 @@ static bool patch_op(patcher *p, json_object *entry) {
     if (!set_op_attr(p, op, name, key, jv))
       return false;
   }
-  if (!qir_verify_op(op))
+  /* The op's own rules; its result types follow in reinfer(). */
+  if (op->def->verify && !op->def->verify(op))
     return fail(p, "the patched op %s is not valid", name);
   return true;
 }
@@ -274,12 +275,13 @@ static bool patch_input(patcher *p, const char *name, json_object *j) {
   return true;
 }
 
-/* Infers every result type again after input shapes changed; an op that
- * cannot take its new operand shapes has said why. */
+/* Infers every result type again (input shapes and attributes such as
+ * ceil_mode change them); an op that cannot take its new operands or
+ * attributes has said why. */
 static bool reinfer(patcher *p) {
   qir_foreach_func(f, p->m) {
     if (!qir_pass_run_shape_infer(p->pass, f))
-      return fail(p, "the new input shapes do not fit @%s (see above)",
+      return fail(p, "the patched module does not fit @%s (see above)",
                   f->name);
   }
   return true;
@@ -314,7 +316,7 @@ static bool apply_input_shapes(patcher *p, json_object *root) {
     if (!patch_input(p, name, shape))
       return false;
   }
-  return json_object_object_length(shapes) == 0 || reinfer(p);
+  return true;
 }
 
 static bool check_keys(patcher *p, json_object *root) {
@@ -365,7 +367,7 @@ bool qir_pass_run_constant_patch(qir_pass *pass, void *unit_ir) {
   bool ok = check_keys(&p, root) &&
             apply_list(&p, root, "const_processors", patch_const) &&
             apply_list(&p, root, "op_processors", patch_op) &&
-            apply_input_shapes(&p, root);
+            apply_input_shapes(&p, root) && reinfer(&p);
   json_object_put(root);
   return ok;
 }

@@ -95,17 +95,26 @@ static const char *input_name(const qir_value *v, unsigned i, char *buf,
   return buf;
 }
 
-static bool random_input(qir_equiv *e, const qir_value *v, const char *name,
-                         qir_tensor *t) {
-  if (!qir_tensor_is_static(v->type)) {
-    char ty[128];
+/* The interpreter runs static shapes only: say which input to fix. */
+static bool inputs_static(qir_func *f) {
+  for (unsigned i = 0; i < f->body.num_args; i++) {
+    const qir_value *v = f->body.args[i];
+    if (qir_tensor_is_static(v->type))
+      continue;
+    char ty[128], buf[32];
     qir_type_format(v->type, ty, sizeof ty);
-    qir_emit_error(e->ctx, qir_loc_unknown(),
-                   "check-equivalence: input '%s' has the dynamic type %s; "
-                   "give it a shape, or data with -check-equivalence=DIR",
-                   name, ty);
+    qir_emit_error(f->module->ctx, qir_loc_unknown(),
+                   "check-equivalence: input '%s' of @%s has the dynamic type "
+                   "%s; fix its shape first (qir-translate --input-shapes, "
+                   "or constant-patch with input_shapes)",
+                   input_name(v, i, buf, sizeof buf), f->name, ty);
     return false;
   }
+  return true;
+}
+
+static bool random_input(qir_equiv *e, const qir_value *v, const char *name,
+                         qir_tensor *t) {
   qir_tensor_init_from_type(t, v->type);
   if (!qir_tensor_alloc(t)) {
     qir_emit_error(e->ctx, qir_loc_unknown(),
@@ -159,7 +168,7 @@ qir_equiv *qir_equiv_create(qir_module *m, const qir_equiv_options *o) {
                    "check-equivalence: the module has no function");
     return NULL;
   }
-  qir_interp *it = qir_interp_create(f, NULL);
+  qir_interp *it = inputs_static(f) ? qir_interp_create(f, NULL) : NULL;
   if (!it)
     return NULL;
   qir_equiv *e = qir_xcalloc(1, sizeof *e);
