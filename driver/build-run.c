@@ -269,8 +269,10 @@ static void numbers_text(json_object *arr, char *buf, size_t size) {
   buf[0] = 0;
   for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
     size_t n = strlen(buf);
-    snprintf(buf + n, size - n, "%s%.17g", i ? ":" : "",
-             json_object_get_double(json_object_array_get_idx(arr, i)));
+    char num[40];
+    qir_format_double(json_object_get_double(json_object_array_get_idx(arr, i)),
+                      num, sizeof num);
+    snprintf(buf + n, size - n, "%s%s", i ? ":" : "", num);
   }
 }
 
@@ -518,7 +520,8 @@ static void count_placement(build *b) {
     if (!p)
       continue;
     unsigned n = 0;
-    qir_foreach_op(op, &f->body) n += strcmp(op->def->name, "return") != 0;
+    qir_foreach_op(op, &f->body) n += strcmp(op->def->name, "return") != 0 &&
+                                      strcmp(op->def->name, "constant") != 0;
     if (!strcmp(p, "npu"))
       b->sum.ops_npu += n;
     else

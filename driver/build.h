@@ -62,7 +62,8 @@ void build_report_layers(build *b, qir_func *f);
 /* The one-screen summary at the end. */
 void build_report_summary(build *b, double seconds);
 
-/* Element precision of a type: "int8", "int16", "float", ... */
+/* Element precision of a type: the storage scalar ("u8", "i16", "f32"),
+ * "i4"/"u4" for quantized types of at most 16 levels. */
 const char *build_precision_of(const qir_type *t);
 
 /* The compiler check: runs the artifact in the emulator and the quantized

@@ -129,6 +129,10 @@ bool build_outdir_begin(qir_context *ctx, build_outdir *od,
     free(tmpl);
     return false;
   }
+  /* mkdtemp makes the folder private; outputs get the usual mode. */
+  mode_t mask = umask(0);
+  umask(mask);
+  chmod(tmpl, 0777 & ~mask);
   od->tmp = tmpl;
   return true;
 }

@@ -191,13 +191,9 @@ const char *build_precision_of(const qir_type *t) {
   const qir_type *e = qir_type_is_tensor(t) ? t->elem : t;
   if (!e)
     return "none";
-  if (e->kind == QIR_TYPE_QUANT) {
-    int64_t span = e->qmax - e->qmin;
-    if (span <= 15)
-      return "int4";
-    return span <= 255 ? "int8" : span <= 65535 ? "int16" : "int32";
-  }
-  return qir_scalar_is_float(e->scalar) ? "float" : "integer";
+  if (e->kind == QIR_TYPE_QUANT && e->qmax - e->qmin <= 15)
+    return qir_scalar_is_signed(e->scalar) ? "i4" : "u4";
+  return qir_scalar_name(e->scalar);
 }
 
 /* Ops that do no arithmetic are left out of the layer table. */
@@ -219,12 +215,13 @@ void build_report_layers(build *b, qir_func *f) {
       continue;
     const qir_type *rt = op->results[0].type;
     const char *prec = build_precision_of(rt);
-    if (!strcmp(prec, "int8") || !strcmp(prec, "int4"))
-      b->sum.ops_int8++;
-    else if (!strcmp(prec, "int16"))
-      b->sum.ops_int16++;
-    else
+    const qir_type *e = qir_type_is_tensor(rt) ? rt->elem : rt;
+    if (!e || e->kind != QIR_TYPE_QUANT)
       b->sum.ops_float++;
+    else if (qir_scalar_size(e->scalar) == 1)
+      b->sum.ops_int8++;
+    else
+      b->sum.ops_int16++;
     char type[160];
     qir_type_format(rt, type, sizeof type);
     const char *name = op->results[0].name ? op->results[0].name : "";
@@ -241,7 +238,7 @@ void build_report_summary(build *b, double seconds) {
   build_say(b, "  model        %s", cfg_string(b->c, "input"));
   build_say(b, "  target       %s (%s, %u core%s)", b->target->name,
             cfg_string(b->c, "npu_mode"), b->cores, b->cores == 1 ? "" : "s");
-  build_say(b, "  layers       %u int8, %u int16, %u float", b->sum.ops_int8,
+  build_say(b, "  layers       8-bit: %u, 16-bit: %u, float: %u", b->sum.ops_int8,
             b->sum.ops_int16, b->sum.ops_float);
   if (b->sum.have_placement)
     build_say(b, "  placement    %u on the NPU, %u on the CPU",
