@@ -3,6 +3,7 @@
  * machine's memories.  Every rescaling is the one of docs/Quantization.md,
  * computed by qir/quant.h, so results equal the reference interpreter's
  * bit for bit; docs/NPU.md states each instruction's semantics. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,49 +56,161 @@ static void load_params(const uint8_t *w, int64_t off, int64_t c,
   memcpy(out, w + off + c * NPU_PARAM_WORDS * 4, NPU_PARAM_WORDS * 4);
 }
 
+static double param_sacc(const int32_t prm[NPU_PARAM_WORDS]) {
+  double d;
+  memcpy(&d, &prm[NPU_PARAM_SACC], sizeof d);
+  return d;
+}
+
+static double fld_f64(const npu_insn *in, const char *f) {
+  double d;
+  int64_t v = fld(in, f);
+  memcpy(&d, &v, sizeof d);
+  return d;
+}
+
+/* ---- The float epilogue of conv and matmul ------------------------------------------
+ * real = acc * s_acc (+ dequantize(sum)) in double, rounded to f32, the
+ * activation in f32, then quantize: the interpreter's float output stage. */
+
+typedef struct epilogue {
+  bool on, has_sum;
+  view sum;
+  double ss, sy;
+  int64_t zs, zy, lo, hi;
+  int act;
+  float a0, a1;
+} epilogue;
+
+static epilogue epilogue_of(const machine *mc, const npu_insn *in) {
+  epilogue ep;
+  memset(&ep, 0, sizeof ep);
+  ep.on = fld(in, "epilogue") != 0;
+  if (!ep.on)
+    return ep;
+  ep.has_sum = fld(in, "sum") >= 0;
+  if (ep.has_sum)
+    ep.sum = tensor(mc, in, "sum");
+  ep.ss = fld_f64(in, "ss");
+  ep.zs = fld(in, "zs");
+  ep.sy = fld_f64(in, "sy");
+  ep.zy = fld(in, "zy");
+  ep.lo = fld(in, "lo");
+  ep.hi = fld(in, "hi");
+  ep.act = (int)fld(in, "act");
+  ep.a0 = (float)fld_f64(in, "a0");
+  ep.a1 = (float)fld_f64(in, "a1");
+  return ep;
+}
+
+static float sigmoidf(float x) {
+  return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+}
+
+static float activate(const epilogue *ep, float x) {
+  switch (ep->act) {
+  case NPU_ACT_RELU: return x < 0 ? 0.0f : x;
+  case NPU_ACT_CLIP: x = x < ep->a0 ? ep->a0 : x; return x > ep->a1 ? ep->a1 : x;
+  case NPU_ACT_SIGMOID: return sigmoidf(x);
+  case NPU_ACT_HARD_SIGMOID: return fmaxf(0, fminf(1, ep->a0 * x + ep->a1));
+  case NPU_ACT_HARD_SWISH: return x * fmaxf(0, fminf(1, x / 6.0f + 0.5f));
+  case NPU_ACT_LEAKY_RELU: return x < 0 ? ep->a0 * x : x;
+  default: return x;
+  }
+}
+
+static int64_t epilogue_apply(const epilogue *ep, int64_t acc, double s_acc,
+                              int64_t idx) {
+  double v = (double)acc * s_acc;
+  if (ep->has_sum)
+    v += qir_dequantize_f64(ld(&ep->sum, idx), ep->ss, ep->zs);
+  float f = activate(ep, (float)v);
+  return qir_quantize_f64(f, ep->sy, ep->zy, ep->lo, ep->hi);
+}
+
 /* ---- conv ----------------------------------------------------------------------- */
+
+/* The input as int32 values minus its zero point (one conversion instead
+ * of one per multiply). */
+static int32_t *centered(const view *x, int64_t zx) {
+  int64_t n = npu_tensor_numel(x->t);
+  int32_t *c = qir_xmalloc((size_t)(n + 1) * sizeof *c);
+  for (int64_t i = 0; i < n; i++)
+    c[i] = (int32_t)(ld(x, i) - zx);
+  return c;
+}
+
+/* First and one-past-last output column whose input column
+ * ow * s + off lies in [0, W). */
+static void valid_cols(int64_t off, int64_t s, int64_t W, int64_t OW,
+                       int64_t *lo, int64_t *hi) {
+  int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t b = W - off <= 0 ? 0 : (W - off + s - 1) / s;
+  *lo = a < OW ? a : OW;
+  *hi = b < OW ? b : OW;
+}
+
+typedef struct conv_geom {
+  int64_t C, H, W, OH, OW, KH, KW, cg, sh, sw, dh, dw, pt, pl;
+} conv_geom;
+
+/* acc[OH*OW] += the taps of output channel oc (weights wrow, input
+ * channels from c0) over image xs. */
+static void conv_channel(const conv_geom *g, const int32_t *xs,
+                         const int64_t *wrow, int64_t c0, int64_t *acc) {
+  for (int64_t c = 0; c < g->cg; c++)
+    for (int64_t ki = 0; ki < g->KH; ki++)
+      for (int64_t kj = 0; kj < g->KW; kj++) {
+        int64_t wv = wrow[(c * g->KH + ki) * g->KW + kj];
+        if (!wv)
+          continue;
+        int64_t off = kj * g->dw - g->pl, lo, hi;
+        valid_cols(off, g->sw, g->W, g->OW, &lo, &hi);
+        for (int64_t oh = 0; oh < g->OH; oh++) {
+          int64_t ih = oh * g->sh - g->pt + ki * g->dh;
+          if (ih < 0 || ih >= g->H)
+            continue;
+          const int32_t *row = xs + ((c0 + c) * g->H + ih) * g->W + off;
+          int64_t *a = acc + oh * g->OW;
+          for (int64_t ow = lo; ow < hi; ow++)
+            a[ow] += wv * row[ow * g->sw];
+        }
+      }
+}
 
 static void exec_conv(const machine *mc, const npu_insn *in) {
   view x = tensor(mc, in, "in"), w = tensor(mc, in, "w"), y = tensor(mc, in, "out");
   const int64_t *xd = x.t->dims, *wd = w.t->dims, *yd = y.t->dims;
-  int64_t N = xd[0], C = xd[1], H = xd[2], W = xd[3];
-  int64_t O = yd[1], OH = yd[2], OW = yd[3], KH = wd[2], KW = wd[3];
-  int64_t G = fld(in, "group"), cg = C / G, og = O / G, kdim = cg * KH * KW;
-  int64_t sh = fld(in, "sh"), sw = fld(in, "sw"), dh = fld(in, "dh"),
-          dw = fld(in, "dw"), pt = fld(in, "pt"), pl = fld(in, "pl");
-  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"),
-          hi = fld(in, "hi");
+  conv_geom g = {xd[1], xd[2], xd[3], yd[2], yd[3], wd[2], wd[3], wd[1],
+                 fld(in, "sh"), fld(in, "sw"), fld(in, "dh"), fld(in, "dw"),
+                 fld(in, "pt"), fld(in, "pl")};
+  int64_t N = xd[0], O = yd[1], og = O / fld(in, "group");
+  int64_t kdim = g.cg * g.KH * g.KW, npix = g.OH * g.OW;
+  int64_t zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
   bool wide = fld(in, "wide") != 0;
+  epilogue ep = epilogue_of(mc, in);
+  int32_t *xs = centered(&x, fld(in, "zx"));
   int64_t *wrow = qir_xmalloc((size_t)(kdim + 1) * sizeof *wrow);
-  for (int64_t n = 0; n < N; n++)
-    for (int64_t oc = 0; oc < O; oc++) {
-      int32_t prm[NPU_PARAM_WORDS];
-      load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), oc, prm);
-      for (int64_t r = 0; r < kdim; r++)
-        wrow[r] = ld(&w, oc * kdim + r) - prm[NPU_PARAM_ZW];
-      qir_multiplier m = mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]);
-      int64_t c0 = (oc / og) * cg;
-      for (int64_t oh = 0; oh < OH; oh++)
-        for (int64_t ow = 0; ow < OW; ow++) {
-          int64_t acc = prm[NPU_PARAM_BIAS];
-          for (int64_t c = 0; c < cg; c++)
-            for (int64_t ki = 0; ki < KH; ki++) {
-              int64_t ih = oh * sh - pt + ki * dh;
-              if (ih < 0 || ih >= H)
-                continue;
-              const int64_t *wr = wrow + (c * KH + ki) * KW;
-              int64_t rowoff = ((n * C + c0 + c) * H + ih) * W;
-              for (int64_t kj = 0; kj < KW; kj++) {
-                int64_t iw = ow * sw - pl + kj * dw;
-                if (iw >= 0 && iw < W)
-                  acc += wr[kj] * (ld(&x, rowoff + iw) - zx);
-              }
-            }
-          st(&y, ((n * O + oc) * OH + oh) * OW + ow,
-             requant(acc, m, zy, lo, hi, wide));
-        }
+  int64_t *acc = qir_xmalloc((size_t)(npix + 1) * sizeof *acc);
+  for (int64_t oc = 0; oc < O; oc++) {
+    int32_t prm[NPU_PARAM_WORDS];
+    load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), oc, prm);
+    for (int64_t r = 0; r < kdim; r++)
+      wrow[r] = ld(&w, oc * kdim + r) - prm[NPU_PARAM_ZW];
+    qir_multiplier m = mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]);
+    for (int64_t n = 0; n < N; n++) {
+      for (int64_t p = 0; p < npix; p++)
+        acc[p] = prm[NPU_PARAM_BIAS];
+      conv_channel(&g, xs + n * g.C * g.H * g.W, wrow, (oc / og) * g.cg, acc);
+      int64_t base = (n * O + oc) * npix;
+      for (int64_t p = 0; p < npix; p++)
+        st(&y, base + p, ep.on ? epilogue_apply(&ep, acc[p], param_sacc(prm), base + p)
+                               : requant(acc[p], m, zy, lo, hi, wide));
     }
+  }
+  free(xs);
   free(wrow);
+  free(acc);
 }
 
 /* ---- matmul --------------------------------------------------------------------- */
@@ -108,6 +221,7 @@ static void exec_matmul(const machine *mc, const npu_insn *in) {
   bool ta = fld(in, "trans_a") != 0, tb = fld(in, "trans_b") != 0;
   bool ab = fld(in, "a_batched") != 0, wide = fld(in, "wide") != 0;
   int64_t za = fld(in, "za"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  epilogue ep = epilogue_of(mc, in);
   int64_t *bcol = qir_xmalloc((size_t)(K + 1) * sizeof *bcol);
   for (int64_t j = 0; j < N; j++) {
     int32_t prm[NPU_PARAM_WORDS];
@@ -121,7 +235,9 @@ static void exec_matmul(const machine *mc, const npu_insn *in) {
         int64_t acc = prm[NPU_PARAM_BIAS];
         for (int64_t k = 0; k < K; k++)
           acc += (ld(&a, ao + (ta ? k * M + i : i * K + k)) - za) * bcol[k];
-        st(&y, (bt * M + i) * N + j, requant(acc, m, zy, lo, hi, wide));
+        int64_t idx = (bt * M + i) * N + j;
+        st(&y, idx, ep.on ? epilogue_apply(&ep, acc, param_sacc(prm), idx)
+                          : requant(acc, m, zy, lo, hi, wide));
       }
     }
   }
@@ -225,12 +341,6 @@ static void exec_maxpool(const machine *mc, const npu_insn *in) {
       }
 }
 
-static double fld_f64(const npu_insn *in, const char *f) {
-  double d;
-  int64_t v = fld(in, f);
-  memcpy(&d, &v, sizeof d);
-  return d;
-}
 
 /* avg = requantize64(sum, s_x / (s_y * count)): one rounding. */
 static void avg_write(const view *y, int64_t idx, int64_t sum, int64_t count,

@@ -73,7 +73,10 @@ static void print_insn(FILE *out, const npu_insn *in) {
     const char *f = info->fields[i];
     if (is_tensor_field(f))
       fprintf(out, "%s %%t%" PRId64, i ? "," : "", in->f[i]);
-    else if (!strcmp(f, "sx") || !strcmp(f, "sy")) {
+    else if (!strcmp(f, "sum"))
+      in->f[i] < 0 ? fprintf(out, ", sum=none") : fprintf(out, ", sum=%%t%" PRId64, in->f[i]);
+    else if (!strcmp(f, "sx") || !strcmp(f, "sy") || !strcmp(f, "ss") ||
+             !strcmp(f, "a0") || !strcmp(f, "a1")) {
       double d;
       memcpy(&d, &in->f[i], sizeof d);
       fprintf(out, "%s %s=%.17g", i ? "," : "", f, d);
@@ -194,10 +197,40 @@ static bool check_params(vctx *v, int64_t off, int64_t channels) {
   for (int64_t c = 0; c < channels; c++) {
     int32_t w[NPU_PARAM_WORDS];
     memcpy(w, v->weights + off + c * sizeof w, sizeof w);
+    double sacc;
+    memcpy(&sacc, &w[NPU_PARAM_SACC], sizeof sacc);
     if (!check_mult(v, w[NPU_PARAM_MULT], w[NPU_PARAM_SHIFT]) ||
-        !in_range(w[NPU_PARAM_ZW], -MAX_ZP, MAX_ZP))
+        !in_range(w[NPU_PARAM_ZW], -MAX_ZP, MAX_ZP) || !(sacc >= 0 && sacc < 1e300))
       return bad(v, "bad parameters of channel %lld", (long long)c);
   }
+  return true;
+}
+
+static double fld_f64(const npu_insn *in, const char *f) {
+  double d;
+  int64_t b = fld(in, f);
+  memcpy(&d, &b, sizeof d);
+  return d;
+}
+
+static bool positive(double d) { return d > 0 && d < 1e300; }
+
+/* The float epilogue of conv and matmul: the sum operand (or -1), the
+ * activation, the scales. */
+static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
+  if (!fld(in, "epilogue"))
+    return true;
+  int64_t s = fld(in, "sum");
+  if (s >= 0) {
+    const npu_tensor *t = tfield(v, in, "sum");
+    if (!t || npu_tensor_numel(t) != npu_tensor_numel(y) ||
+        !positive(fld_f64(in, "ss")) || !in_range(fld(in, "zs"), -MAX_ZP, MAX_ZP))
+      return bad(v, "bad sum operand");
+  } else if (s != -1) {
+    return bad(v, "bad sum operand");
+  }
+  if (!in_range(fld(in, "act"), 0, NPU_NUM_ACTS - 1) || !positive(fld_f64(in, "sy")))
+    return bad(v, "bad float epilogue");
   return true;
 }
 
@@ -219,7 +252,7 @@ static bool check_conv(vctx *v, const npu_insn *in) {
     return bad(v, "conv: shapes do not agree");
   if (w->dims[1] * w->dims[2] * w->dims[3] > ((int64_t)1 << 26))
     return bad(v, "conv: reduction too long");
-  return check_params(v, fld(in, "params"), y->dims[1]);
+  return check_epilogue(v, in, y) && check_params(v, fld(in, "params"), y->dims[1]);
 }
 
 static bool check_matmul(vctx *v, const npu_insn *in) {
@@ -237,7 +270,7 @@ static bool check_matmul(vctx *v, const npu_insn *in) {
       npu_tensor_numel(a) != (fld(in, "a_batched") ? bt : 1) * m * k ||
       npu_tensor_numel(b) != k * n || npu_tensor_numel(y) != bt * m * n)
     return bad(v, "matmul: shapes do not agree");
-  return check_params(v, fld(in, "params"), n);
+  return check_epilogue(v, in, y) && check_params(v, fld(in, "params"), n);
 }
 
 static bool broadcasts(const npu_tensor *a, const npu_tensor *y) {

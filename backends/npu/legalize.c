@@ -114,14 +114,28 @@ static bool check_bias(const qir_value *v, why *w) {
   return true;
 }
 
-/* The epilogue of conv2d/matmul/gemm: only integer clamps run on the NPU. */
-static bool check_epilogue(const qir_op *op, why *w) {
-  if (qir_op_get_bool(op, "sum_in", false))
-    return reject(w, "fused sum input needs a float epilogue");
+/* The epilogue of conv2d/matmul/gemm: the activations of the float
+ * epilogue (docs/NPU.md), and a sum operand shaped like the result. */
+static bool check_epilogue(const qir_target *t, const qir_op *op, why *w) {
+  static const char *const acts[] = {"none", "relu", "relu6", "clip", "sigmoid",
+                                     "hard_sigmoid", "hard_swish", "leaky_relu"};
   const char *act = qir_op_get_string(op, "activation");
-  if (act && *act && strcmp(act, "none") && strcmp(act, "relu") &&
-      strcmp(act, "relu6") && strcmp(act, "clip"))
-    return reject(w, "fused activation '%s' needs a float epilogue", act);
+  bool known = !act || !*act;
+  for (unsigned i = 0; !known && i < sizeof acts / sizeof *acts; i++)
+    known = !strcmp(act, acts[i]);
+  if (!known)
+    return reject(w, "fused activation '%s' is not supported", act);
+  if (!qir_op_get_bool(op, "sum_in", false))
+    return true;
+  if (!qir_op_is(op, QIR_OP_CONV2D) || op->num_operands < 3)
+    return reject(w, "fused sum input");
+  const qir_value *sum = qir_op_operand(op, op->num_operands - 1);
+  if (!check_activation(t, sum->type, w))
+    return false;
+  const qir_type *y = op->results[0].type;
+  if (sum->type->rank != y->rank ||
+      memcmp(sum->type->dims, y->dims, y->rank * sizeof *y->dims))
+    return reject(w, "sum input shaped unlike the result");
   return true;
 }
 
@@ -129,9 +143,10 @@ static bool over(int64_t v, int64_t lim) { return lim && v > lim; }
 
 static bool check_conv(const qir_target *t, const qir_op *op, why *w) {
   const qir_value *wt = qir_op_operand(op, 1);
-  if (!check_weight(t, wt, w) || !check_epilogue(op, w))
+  if (!check_weight(t, wt, w) || !check_epilogue(t, op, w))
     return false;
-  if (op->num_operands > 2 && !check_bias(qir_op_operand(op, 2), w))
+  bool sum_in = qir_op_get_bool(op, "sum_in", false);
+  if (op->num_operands > (sum_in ? 3u : 2u) && !check_bias(qir_op_operand(op, 2), w))
     return false;
   if (wt->type->rank != 4)
     return reject(w, "weights are not 4-D");
@@ -159,7 +174,7 @@ static bool check_conv(const qir_target *t, const qir_op *op, why *w) {
 
 static bool check_matmul(const qir_target *t, const qir_op *op, why *w) {
   const qir_value *b = qir_op_operand(op, 1);
-  if (!check_weight(t, b, w) || !check_epilogue(op, w))
+  if (!check_weight(t, b, w) || !check_epilogue(t, op, w))
     return false;
   if (b->type->rank != 2)
     return reject(w, "the second operand is not a 2-D matrix");

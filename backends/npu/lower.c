@@ -180,6 +180,45 @@ static void clamp_range(const qir_op *op, const qir_type *q, int64_t *lo,
   *hi = qhi < *hi ? qhi : *hi;
 }
 
+/* The float epilogue (a sum operand or an activation other than a clamp):
+ * its activation code and parameters, as the interpreter reads them. */
+static void set_epilogue(lower *L, npu_insn *in, const qir_op *op,
+                         qir_value *sum, const qir_value *y) {
+  const char *act = qir_op_get_string(op, "activation");
+  bool has_act = act && *act && strcmp(act, "none");
+  bool clamp = has_act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
+                           !strcmp(act, "clip"));
+  set(in, "sum", -1);
+  if (!sum && (!has_act || clamp))
+    return;
+  set(in, "epilogue", 1);
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+  set_f64(in, "sy", scale0(y));
+  if (sum) {
+    set(in, "sum", tensor_of(L, sum));
+    set_f64(in, "ss", scale0(sum));
+    set(in, "zs", zp0(sum));
+  }
+  static const struct { const char *name; int act; double a0, a1; } acts[] = {
+      {"relu", NPU_ACT_RELU, 0, 0},
+      {"relu6", NPU_ACT_CLIP, 0.0, 6.0},
+      {"clip", NPU_ACT_CLIP, -INFINITY, INFINITY},
+      {"sigmoid", NPU_ACT_SIGMOID, 0, 0},
+      {"hard_sigmoid", NPU_ACT_HARD_SIGMOID, 0.2, 0.5},
+      {"hard_swish", NPU_ACT_HARD_SWISH, 0, 0},
+      {"leaky_relu", NPU_ACT_LEAKY_RELU, 0.01, 0},
+  };
+  for (unsigned i = 0; has_act && i < sizeof acts / sizeof *acts; i++) {
+    if (strcmp(act, acts[i].name))
+      continue;
+    bool range = acts[i].act == NPU_ACT_CLIP;
+    set(in, "act", acts[i].act);
+    set_f64(in, "a0", (float)qir_op_get_float(op, range ? "act_min" : "act_alpha", acts[i].a0));
+    set_f64(in, "a1", (float)qir_op_get_float(op, range ? "act_max" : "act_beta", acts[i].a1));
+  }
+}
+
 /* Bias of channel c as an accumulator value (as the interpreter's). */
 static bool bias_acc(lower *L, const qir_value *b, int64_t idx, double s_acc,
                      int32_t *out) {
@@ -216,6 +255,7 @@ static bool channel_params(lower *L, const qir_value *x, const qir_value *w,
     row[NPU_PARAM_MULT] = m.multiplier;
     row[NPU_PARAM_SHIFT] = m.shift;
     row[NPU_PARAM_ZW] = (int32_t)qir_quant_zp(qt(w), c);
+    memcpy(&row[NPU_PARAM_SACC], &s_acc, sizeof s_acc);
   }
   if (ok)
     *offset = (int64_t)npu_blob_append(L->w, tab, (uint64_t)channels * NPU_PARAM_WORDS * 4);
@@ -225,7 +265,9 @@ static bool channel_params(lower *L, const qir_value *x, const qir_value *w,
 
 static bool lower_conv(lower *L, qir_op *op) {
   qir_value *x = qir_op_operand(op, 0), *w = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
-  qir_value *b = op->num_operands > 2 ? qir_op_operand(op, 2) : NULL;
+  bool sum_in = qir_op_get_bool(op, "sum_in", false) && op->num_operands >= 3;
+  qir_value *sum = sum_in ? qir_op_operand(op, op->num_operands - 1) : NULL;
+  qir_value *b = op->num_operands > 2 && qir_op_operand(op, 2) != sum ? qir_op_operand(op, 2) : NULL;
   int64_t params, v[4], lo, hi;
   if (!channel_params(L, x, w, b, y, y->type->dims[1], true, &params))
     return false;
@@ -250,6 +292,7 @@ static bool lower_conv(lower *L, qir_op *op) {
   set(in, "pl", p4 ? v[1] : 0);
   set(in, "group", qir_op_get_int(op, "group", 1));
   set(in, "wide", wide(x->type->scalar) || wide(w->type->scalar));
+  set_epilogue(L, in, op, sum, y);
   return true;
 }
 
@@ -285,6 +328,7 @@ static bool lower_matmul(lower *L, qir_op *op) {
   set(in, "trans_a", ta);
   set(in, "trans_b", tb);
   set(in, "wide", wide(a->type->scalar) || wide(b->type->scalar));
+  set_epilogue(L, in, op, NULL, y);
   return true;
 }
 

@@ -34,9 +34,11 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
  * `params` fields are byte offsets into the weight space. */
 #define NPU_INSN_LIST(X)                                                      \
   X(CONV, "conv", "out", "in", "w", "params", "zx", "zy", "lo", "hi", "sh",   \
-    "sw", "dh", "dw", "pt", "pl", "group", "wide")                            \
+    "sw", "dh", "dw", "pt", "pl", "group", "wide", "epilogue", "sum", "zs",   \
+    "ss", "act", "a0", "a1", "sy")                                            \
   X(MATMUL, "matmul", "out", "a", "b", "params", "za", "zy", "lo", "hi",      \
-    "batch", "m", "k", "n", "a_batched", "trans_a", "trans_b", "wide")        \
+    "batch", "m", "k", "n", "a_batched", "trans_a", "trans_b", "wide",        \
+    "epilogue", "sum", "zs", "ss", "act", "a0", "a1", "sy")                   \
   X(ADD, "add", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "ma", "ea",    \
     "mb", "eb", "my", "ey", "sub", "wide")                                    \
   X(MUL, "mul", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "m", "e",      \
@@ -171,8 +173,17 @@ void npu_execute(const npu_program *p, uint8_t *ddr, uint8_t *sram,
                  const uint8_t *weights);
 
 /* Per-output-channel parameters of conv and matmul in the weight space:
- * four little-endian int32 per channel. */
+ * six little-endian 32-bit words per channel: the bias, the multiplier
+ * and shift of the integer epilogue, the weight zero point, and the
+ * accumulator scale s_x * s_w (a double, low word first) of the float
+ * epilogue. */
 enum { NPU_PARAM_BIAS, NPU_PARAM_MULT, NPU_PARAM_SHIFT, NPU_PARAM_ZW,
-       NPU_PARAM_WORDS };
+       NPU_PARAM_SACC, NPU_PARAM_WORDS = NPU_PARAM_SACC + 2 };
+
+/* Activations of the float epilogue (field `act`; a0/a1 its float
+ * parameters, as the bits of doubles). */
+enum npu_act { NPU_ACT_NONE, NPU_ACT_RELU, NPU_ACT_CLIP, NPU_ACT_SIGMOID,
+               NPU_ACT_HARD_SIGMOID, NPU_ACT_HARD_SWISH, NPU_ACT_LEAKY_RELU,
+               NPU_NUM_ACTS };
 
 #endif
