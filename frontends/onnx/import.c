@@ -600,8 +600,15 @@ static const char *node_domain(const onnx_node *n) {
 static const char *node_type(const onnx_node *n) {
   return onnx_str(n->op_type);
 }
+/* ONNX Runtime's QuantizeLinear/DequantizeLinear of the com.microsoft
+ * domain, which 16-bit QDQ models use, read as the default ones. */
+static bool is_ms_qdq(const onnx_node *n) {
+  return n->domain && strcmp(n->domain, QIR_ONNX_MS_DOMAIN) == 0 &&
+         (strcmp(onnx_str(n->op_type), "QuantizeLinear") == 0 ||
+          strcmp(onnx_str(n->op_type), "DequantizeLinear") == 0);
+}
 static bool has_custom_domain(const onnx_node *n) {
-  return !is_default_domain(n->domain);
+  return !is_default_domain(n->domain) && !is_ms_qdq(n);
 }
 static bool is_unsupported(const onnx_node *n) {
   return is_default_domain(n->domain) && !find_op(onnx_str(n->op_type));
@@ -1026,6 +1033,8 @@ static bool import_graph(onnx_importer *imp, qir_module *m,
   imp->node = NULL;
   if (!lower_outputs(imp, g))
     return false;
+  if (imp->saw_qdq && !(o && o->keep_qdq))
+    qir_onnx_fold_qdq(imp->ctx, imp->func);
   erase_dead_ops(imp->func);
   place_constants(imp->func);
   return true;

@@ -267,8 +267,9 @@ bool onnx_lower_clip(onnx_importer *imp, const onnx_node *node,
   qir_named_attr attrs[2];
   unsigned n = 0;
   static const char *const names[] = {"min", "max"};
+  double bounds[2];
   for (unsigned i = 0; i < 2; i++) {
-    double v;
+    double v = 0;
     bool have = false;
     if (imp->opset < 11) {
       const onnx_attr *a = onnx_find_attr(node, names[i]);
@@ -284,7 +285,10 @@ bool onnx_lower_clip(onnx_importer *imp, const onnx_node *node,
     }
     if (have)
       attrs[n++] = onnx_named(imp, names[i], qir_attr_float(imp->ctx, v));
+    bounds[i] = have ? v : i ? INFINITY : -INFINITY;
   }
+  if (nin > 0 && in[0] && qir_tensor_is_quant(in[0]->type))
+    return onnx_lower_quantized_clip(imp, in[0], bounds[0], bounds[1], out);
   return lower_unary(imp, QIR_OP_CLIP, in, 1, out, n, attrs);
 }
 

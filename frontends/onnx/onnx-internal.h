@@ -46,6 +46,7 @@ typedef struct onnx_importer {
   const char **taken;
   size_t taken_cap, taken_len;
 
+  bool saw_qdq;          /* the model has QuantizeLinear/DequantizeLinear */
   const onnx_node *node; /* the node being lowered */
   unsigned node_index;
 } onnx_importer;
@@ -118,6 +119,11 @@ bool onnx_norm_axis(onnx_importer *imp, int64_t axis, unsigned rank,
                     int64_t *out);
 /* The static shape of v; false (error) when it has dynamic dims. */
 bool onnx_static_shape(onnx_importer *imp, qir_value *v, const char *what);
+
+/* ---- lower-quant.c, qdq.c ------------------------------------------------ */
+/* Clip of a quantized tensor to integer bounds: a narrower range. */
+bool onnx_lower_quantized_clip(onnx_importer *imp, qir_value *x, double lo,
+                               double hi, qir_value **out);
 
 /* ---- lowering functions (lower-*.c), listed in ops.inc ----------------- */
 #define ONNX_OP(name, fn, max_inputs)                                          \

@@ -17,6 +17,9 @@ static const char usage[] =
     "  --export-onnx          read .qir text, write an ONNX model (opset 17)\n"
     "  --input-shapes=SHAPES  fix dynamic input dims: 'x:1x3x640x640;y:1x16'\n"
     "  --no-fold              keep ops whose operands are all constants\n"
+    "  --keep-qdq             QDQ models: keep the float ops between\n"
+    "                         quantize and dequantize (default: fold them\n"
+    "                         into ops on quantized types)\n"
     "  -elide-constants       print large constants as __elided__\n"
     "  -o FILE                output file (default: standard output)\n"
     "  --help                 show this help\n";
@@ -26,7 +29,7 @@ typedef enum { MODE_NONE, MODE_IMPORT, MODE_EXPORT } translate_mode;
 typedef struct translate_args {
   translate_mode mode;
   const char *input, *output, *input_shapes;
-  bool no_fold, elide;
+  bool no_fold, keep_qdq, elide;
 } translate_args;
 
 /* Accepts both -name and --name. */
@@ -63,6 +66,8 @@ static int parse_args(int argc, char **argv, translate_args *a) {
       a->input_shapes = argv[++i];
     } else if (strcmp(opt, "no-fold") == 0) {
       a->no_fold = true;
+    } else if (strcmp(opt, "keep-qdq") == 0) {
+      a->keep_qdq = true;
     } else if (strcmp(opt, "elide-constants") == 0) {
       a->elide = true;
     } else if (strcmp(opt, "o") == 0 && i + 1 < argc) {
@@ -92,6 +97,7 @@ static bool run_import(qir_context *ctx, const translate_args *a) {
   qir_onnx_import_options_init(&o);
   o.input_shapes = a->input_shapes;
   o.fold_constants = !a->no_fold;
+  o.keep_qdq = a->keep_qdq;
   qir_module *m = qir_onnx_import_file(ctx, a->input, &o);
   if (!m)
     return false;

@@ -24,6 +24,10 @@ typedef struct qir_onnx_import_options {
   /* Fold ops whose operands are all constants while importing.  Integer
    * (shape) computations fold even when this is false.  Default true. */
   bool fold_constants;
+  /* Keep the float ops of a QDQ model between its quantize and dequantize
+   * ops instead of folding them into ops on quantized types (the
+   * --keep-qdq option).  Default false. */
+  bool keep_qdq;
 } qir_onnx_import_options;
 
 void qir_onnx_import_options_init(qir_onnx_import_options *o);
@@ -41,6 +45,14 @@ qir_module *qir_onnx_import_buffer(qir_context *ctx, const char *name,
                                    const void *buf, size_t len,
                                    const char *base_dir,
                                    const qir_onnx_import_options *o);
+
+/* Folds the quantize/dequantize pairs of an imported QDQ model in `f`:
+ * each quantizable op whose float operands all come from `dequantize` and
+ * whose results all go to `quantize` becomes the op on quantized types,
+ * and every op with a quantized result gets `q.fixed = true` (parameters
+ * from the model, kept by calibration).  The importer runs it on QDQ models
+ * unless keep_qdq is set. */
+void qir_onnx_fold_qdq(qir_context *ctx, qir_func *f);
 
 /* Serializes function @main (or the first function) of `m` as an ONNX
  * model of opset QIR_ONNX_EXPORT_OPSET into a malloc'd buffer.  Returns
