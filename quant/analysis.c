@@ -1,16 +1,564 @@
-/* quant/analysis.c - precision analysis and automatic mixed precision. */
+/* quant/analysis.c - precision analysis and automatic mixed precision.
+ *
+ * Both run on the calibrated float function F.  An evaluation quantizes a
+ * copy Q of F (with per-layer precision overrides), runs F and Q on every
+ * sample, and compares each layer's result in Q (dequantized) with the
+ * same layer's result in F, and each output of Q with F's: cosine, mean
+ * squared error, max abs error, relative error, over all samples.
+ * auto-mixed-precision repeats evaluations, promoting the layers where the
+ * error grows most, until every output reaches the target cosine. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "qir/progress.h"
 #include "quant/quant.h"
 
+/* ---- Error accumulators ------------------------------------------------- */
+
+void qq_err_add(qq_err *e, const float *ref, const float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    double a = ref[i], b = x[i], d = a - b;
+    if (!isfinite(a) || !isfinite(b))
+      continue;
+    e->dot += a * b;
+    e->na += a * a;
+    e->nb += b * b;
+    e->sq += d * d;
+    e->maxabs = fmax(e->maxabs, fabs(d));
+    e->n += 1;
+  }
+}
+
+double qq_err_cosine(const qq_err *e) {
+  if (e->na == 0 && e->nb == 0)
+    return 1.0;
+  if (e->na == 0 || e->nb == 0)
+    return 0.0;
+  return e->dot / (sqrt(e->na) * sqrt(e->nb));
+}
+
+double qq_err_mse(const qq_err *e) { return e->n ? e->sq / e->n : 0.0; }
+
+double qq_err_relative(const qq_err *e) {
+  return e->na > 0 ? sqrt(e->sq) / sqrt(e->na) : sqrt(e->sq);
+}
+
+/* ---- One evaluation --------------------------------------------------------- */
+
+typedef struct eval {
+  qir_func *f;
+  unsigned nops;
+  qir_op **fops;       /* F's ops in order; F op->aux = index + 1 */
+  bool *compared;      /* per F op: a layer with a quantized counterpart */
+  const char **qdtype; /* per F op: the element type in Q */
+  qq_err *layer;       /* per F op (result 0) */
+  qq_err *out;         /* per output */
+  float **ref;         /* per F op: F's result of the current sample */
+  int64_t *ref_n;
+} eval;
+
+static void eval_init(eval *e, qir_func *f) {
+  memset(e, 0, sizeof *e);
+  e->f = f;
+  e->nops = f->body.num_ops;
+  e->fops = qir_xcalloc(e->nops + 1, sizeof *e->fops);
+  e->compared = qir_xcalloc(e->nops + 1, sizeof *e->compared);
+  e->qdtype = qir_xcalloc(e->nops + 1, sizeof *e->qdtype);
+  e->layer = qir_xcalloc(e->nops + 1, sizeof *e->layer);
+  e->out = qir_xcalloc(f->num_results + 1, sizeof *e->out);
+  e->ref = qir_xcalloc(e->nops + 1, sizeof *e->ref);
+  e->ref_n = qir_xcalloc(e->nops + 1, sizeof *e->ref_n);
+  unsigned k = 0;
+  qir_foreach_op(op, &f->body) {
+    e->fops[k++] = op;
+    op->aux = (intptr_t)k;
+  }
+}
+
+static void eval_free(eval *e) {
+  for (unsigned k = 0; k < e->nops; k++)
+    free(e->ref[k]);
+  free(e->fops);
+  free(e->compared);
+  free(e->qdtype);
+  free(e->layer);
+  free(e->out);
+  free(e->ref);
+  free(e->ref_n);
+}
+
+static void eval_reset(eval *e) {
+  memset(e->layer, 0, e->nops * sizeof *e->layer);
+  memset(e->out, 0, e->f->num_results * sizeof *e->out);
+  memset(e->compared, 0, e->nops * sizeof *e->compared);
+}
+
+static bool is_compared_layer(const qir_op *op) {
+  return !qir_op_is(op, QIR_OP_CONSTANT) && !qir_op_is(op, QIR_OP_RETURN) &&
+         op->num_results && qq_is_float_tensor(op->results[0].type);
+}
+
+static void observe_float(const qir_op *op, unsigned r, const qir_tensor *t,
+                          void *user) {
+  eval *e = user;
+  unsigned k = (unsigned)op->aux - 1;
+  if (r || op->aux <= 0 || !e->compared[k])
+    return;
+  free(e->ref[k]);
+  e->ref[k] = qq_tensor_to_f32(t);
+  e->ref_n[k] = qir_tensor_numel(t);
+}
+
+static void observe_quant(const qir_op *op, unsigned r, const qir_tensor *t,
+                          void *user) {
+  eval *e = user;
+  if (r || op->aux <= 0)
+    return;
+  unsigned k = (unsigned)op->aux - 1;
+  if (!e->ref[k] || e->ref_n[k] != qir_tensor_numel(t))
+    return;
+  float *x = qq_tensor_to_f32(t);
+  qq_err_add(&e->layer[k], e->ref[k], x, e->ref_n[k]);
+  free(x);
+}
+
+/* Q's ops answer to F's indices (op->aux); records Q's element types. */
+static void link_copy(eval *e, qir_func *q, qir_op **map) {
+  qir_foreach_op(op, &q->body) op->aux = 0;
+  for (unsigned k = 0; k < e->nops; k++) {
+    if (!is_compared_layer(e->fops[k]))
+      continue;
+    map[k]->aux = (intptr_t)k + 1;
+    e->compared[k] = true;
+    const qir_type *t = map[k]->results[0].type;
+    e->qdtype[k] = qir_tensor_is_quant(t)
+                       ? qir_scalar_name(t->elem->scalar)
+                       : qir_scalar_name(t->scalar);
+  }
+}
+
+static bool run_both(eval *e, qq_samples *smp, size_t i, qir_interp *fi,
+                     qir_interp *qi) {
+  unsigned n = qir_interp_num_inputs(fi);
+  qir_tensor *in = qir_xcalloc(n + 1, sizeof *in);
+  bool ok = qq_samples_load(smp, i, in);
+  bool loaded = ok;
+  for (unsigned k = 0; ok && k < n; k++)
+    ok = qir_interp_set_input(fi, k, &in[k]) &&
+         qir_interp_set_input(qi, k, &in[k]);
+  ok = ok && qir_interp_run(fi) && qir_interp_run(qi);
+  for (unsigned o = 0; ok && o < qir_interp_num_outputs(fi); o++) {
+    const qir_tensor *a = qir_interp_output(fi, o), *b = qir_interp_output(qi, o);
+    float *fa = qq_tensor_to_f32(a), *fb = qq_tensor_to_f32(b);
+    if (qir_tensor_numel(a) == qir_tensor_numel(b))
+      qq_err_add(&e->out[o], fa, fb, qir_tensor_numel(a));
+    free(fa);
+    free(fb);
+  }
+  for (unsigned k = 0; loaded && k < n; k++)
+    qir_tensor_free_data(&in[k]);
+  free(in);
+  return ok;
+}
+
+static bool eval_run(eval *e, const qir_quantize_options *o,
+                     const qq_prec *precs, qq_samples *smp, const char *label) {
+  eval_reset(e);
+  qir_func *q;
+  qir_op **map;
+  qir_module *qm = qq_clone_func(e->f, &q, &map);
+  bool ok = qq_quantize(q, o, precs, true);
+  if (ok)
+    link_copy(e, q, map);
+  qir_interp_options io;
+  qir_interp_options_init(&io);
+  io.observer = observe_float;
+  io.observer_user = e;
+  qir_interp *fi = ok ? qir_interp_create(e->f, &io) : NULL;
+  io.observer = observe_quant;
+  qir_interp *qi = fi ? qir_interp_create(q, &io) : NULL;
+  ok = qi != NULL;
+  size_t n = qq_samples_count(smp);
+  qir_progress *pg = ok && qq_samples_progress(smp)
+                         ? qir_progress_start(stderr, label, n)
+                         : NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = run_both(e, smp, i, fi, qi);
+    if (pg)
+      qir_progress_update(pg, i + 1);
+  }
+  if (pg)
+    qir_progress_finish(pg);
+  qir_interp_destroy(qi);
+  qir_interp_destroy(fi);
+  free(map);
+  qir_module_destroy(qm);
+  return ok;
+}
+
+static double min_output_cosine(const eval *e) {
+  double m = 1.0;
+  for (unsigned o = 0; o < e->f->num_results; o++)
+    m = fmin(m, qq_err_cosine(&e->out[o]));
+  return m;
+}
+
+/* ---- Reports -------------------------------------------------------------- */
+
+static const char *op_label(const qir_op *op) {
+  const char *onnx = qir_op_get_string(op, "onnx.name");
+  return onnx ? onnx : qq_layer_name(op);
+}
+
+static void shape_text(const qir_type *t, char *buf, size_t n) {
+  size_t len = 0;
+  buf[0] = 0;
+  for (unsigned d = 0; d < t->rank && len + 24 < n; d++)
+    len += (size_t)snprintf(buf + len, n - len, d ? "x%lld" : "%lld",
+                            (long long)t->dims[d]);
+}
+
+static void print_table(const eval *e, FILE *out) {
+  int w = 8;
+  for (unsigned k = 0; k < e->nops; k++)
+    if (e->compared[k] && (int)strlen(op_label(e->fops[k])) > w)
+      w = (int)strlen(op_label(e->fops[k]));
+  w = w > 60 ? 60 : w;
+  fprintf(out, "%-*s  %-16s  %-20s  %-5s  %-6s  %-9s  %-10s  %-10s  %s\n", w,
+          "Operator", "Type", "Shape", "DType", "QDType", "Cosine", "MSE",
+          "MaxAbsErr", "RelErr");
+  char shape[64];
+  for (unsigned k = 0; k < e->nops; k++) {
+    if (!e->compared[k])
+      continue;
+    const qir_op *op = e->fops[k];
+    const qq_err *er = &e->layer[k];
+    shape_text(op->results[0].type, shape, sizeof shape);
+    fprintf(out, "%-*.*s  %-16s  %-20s  %-5s  %-6s  %-9.6f  %-10.4g  %-10.4g  %.4g\n",
+            w, w, op_label(op), op->def->name, shape,
+            qir_scalar_name(op->results[0].type->scalar), e->qdtype[k],
+            qq_err_cosine(er), qq_err_mse(er), er->maxabs, qq_err_relative(er));
+  }
+  for (unsigned o = 0; o < e->f->num_results; o++)
+    fprintf(out, "output #%u: cosine %.6f, MSE %.4g, max abs error %.4g\n", o,
+            qq_err_cosine(&e->out[o]), qq_err_mse(&e->out[o]),
+            e->out[o].maxabs);
+}
+
+static json_object *err_json(const qq_err *er) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "cosine", json_object_new_double(qq_err_cosine(er)));
+  json_object_object_add(o, "mse", json_object_new_double(qq_err_mse(er)));
+  json_object_object_add(o, "max_abs_error", json_object_new_double(er->maxabs));
+  json_object_object_add(o, "relative_error",
+                         json_object_new_double(qq_err_relative(er)));
+  return o;
+}
+
+static bool write_text(qir_context *ctx, const char *path, const char *text) {
+  qir_output out;
+  if (!qir_output_open(ctx, &out, path, false))
+    return false;
+  fputs(text, out.fp);
+  return qir_output_commit(ctx, &out);
+}
+
+static bool write_json(const eval *e, qir_context *ctx, const char *path,
+                       const char *mode) {
+  json_object *root = json_object_new_object(), *layers = json_object_new_array();
+  json_object_object_add(root, "mode", json_object_new_string(mode));
+  char shape[64];
+  for (unsigned k = 0; k < e->nops; k++) {
+    if (!e->compared[k])
+      continue;
+    const qir_op *op = e->fops[k];
+    json_object *l = err_json(&e->layer[k]);
+    json_object_object_add(l, "operator", json_object_new_string(op_label(op)));
+    json_object_object_add(l, "type", json_object_new_string(op->def->name));
+    json_object_object_add(l, "output", json_object_new_string(qq_layer_name(op)));
+    shape_text(op->results[0].type, shape, sizeof shape);
+    json_object_object_add(l, "shape", json_object_new_string(shape));
+    json_object_object_add(l, "dtype", json_object_new_string(
+                               qir_scalar_name(op->results[0].type->scalar)));
+    json_object_object_add(l, "qdtype", json_object_new_string(e->qdtype[k]));
+    json_object_array_add(layers, l);
+  }
+  json_object_object_add(root, "layers", layers);
+  json_object *outs = json_object_new_array();
+  for (unsigned o = 0; o < e->f->num_results; o++)
+    json_object_array_add(outs, err_json(&e->out[o]));
+  json_object_object_add(root, "outputs", outs);
+  bool ok = write_text(ctx, path, json_object_to_json_string_ext(
+                                      root, JSON_C_TO_STRING_PRETTY |
+                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(root);
+  return ok;
+}
+
+/* Appends printf output to a growing buffer. */
+typedef struct sbuf {
+  char *s;
+  size_t n, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) QIR_PRINTF(2, 3);
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int need = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (b->n + (size_t)need + 1 > b->cap) {
+    b->cap = (b->n + (size_t)need + 1) * 2;
+    b->s = qir_xrealloc(b->s, b->cap);
+  }
+  va_start(ap, fmt);
+  vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+  va_end(ap);
+  b->n += (size_t)need;
+}
+
+/* CSV fields are quoted, with quotes doubled. */
+static void sb_csv_field(sbuf *b, const char *s) {
+  sb_printf(b, "\"");
+  for (; *s; s++)
+    sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
+  sb_printf(b, "\",");
+}
+
+static bool write_csv(const eval *e, qir_context *ctx, const char *path) {
+  sbuf b = {0};
+  sb_printf(&b, "operator,type,output,shape,dtype,qdtype,cosine,mse,"
+                "max_abs_error,relative_error\n");
+  char shape[64];
+  for (unsigned k = 0; k < e->nops; k++) {
+    if (!e->compared[k])
+      continue;
+    const qir_op *op = e->fops[k];
+    const qq_err *er = &e->layer[k];
+    shape_text(op->results[0].type, shape, sizeof shape);
+    sb_csv_field(&b, op_label(op));
+    sb_printf(&b, "%s,", op->def->name);
+    sb_csv_field(&b, qq_layer_name(op));
+    sb_printf(&b, "%s,%s,%s,%.9g,%.9g,%.9g,%.9g\n", shape,
+              qir_scalar_name(op->results[0].type->scalar), e->qdtype[k],
+              qq_err_cosine(er), qq_err_mse(er), er->maxabs,
+              qq_err_relative(er));
+  }
+  bool ok = write_text(ctx, path, b.s);
+  free(b.s);
+  return ok;
+}
+
+/* A Mermaid flowchart: one node per layer, green >= 0.999, yellow >= 0.99,
+ * red below. */
+static bool write_mermaid(const eval *e, qir_context *ctx, const char *path) {
+  sbuf b = {0};
+  sb_printf(&b, "flowchart TD\n"
+                "  classDef good fill:#9f9\n  classDef fair fill:#ff9\n"
+                "  classDef poor fill:#f99\n");
+  for (unsigned k = 0; k < e->nops; k++) {
+    if (!e->compared[k])
+      continue;
+    const qir_op *op = e->fops[k];
+    double c = qq_err_cosine(&e->layer[k]);
+    sb_printf(&b, "  n%u[\"%s<br/>%s %.5f\"]:::%s\n", k, op->def->name,
+              e->qdtype[k], c, c >= 0.999 ? "good" : c >= 0.99 ? "fair" : "poor");
+    for (unsigned i = 0; i < op->num_operands; i++) {
+      const qir_op *d = qir_value_def(qir_op_operand(op, i));
+      if (d && d->aux > 0 && e->compared[d->aux - 1])
+        sb_printf(&b, "  n%ld --> n%u\n", (long)d->aux - 1, k);
+    }
+  }
+  bool ok = write_text(ctx, path, b.s);
+  free(b.s);
+  return ok;
+}
+
+/* ---- precision-analysis ----------------------------------------------------- */
+
 bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
-  (void)pass;
   qir_func *f = unit_ir;
-  qir_emit_error(f->module->ctx, f->loc, "precision-analysis: not supported yet");
-  return false;
+  qir_context *ctx = f->module->ctx;
+  const char *mode = qir_pass_opt_string(pass, "mode");
+  if (strcmp(mode, "end-to-end")) {
+    qir_emit_error(ctx, f->loc, strcmp(mode, "per-layer")
+                   ? "precision-analysis: unknown mode '%s' (expected "
+                     "end-to-end or per-layer)"
+                   : "precision-analysis: mode '%s' is not supported yet",
+                   mode);
+    return false;
+  }
+  qir_quantize_options o;
+  qq_options_from_pass(pass, &o);
+  o.dump = NULL;
+  qq_samples *smp = qq_samples_open(pass, f);
+  if (!smp)
+    return false;
+  eval e;
+  eval_init(&e, f);
+  bool ok = eval_run(&e, &o, NULL, smp, "precision-analysis");
+  if (ok) {
+    fprintf(stderr, "Precision analysis of @%s (%s, %zu samples):\n", f->name,
+            mode, qq_samples_count(smp));
+    print_table(&e, stderr);
+  }
+  const char *p;
+  if (ok && *(p = qir_pass_opt_string(pass, "json")))
+    ok = write_json(&e, ctx, p, mode);
+  if (ok && *(p = qir_pass_opt_string(pass, "csv")))
+    ok = write_csv(&e, ctx, p);
+  if (ok && *(p = qir_pass_opt_string(pass, "mermaid")))
+    ok = write_mermaid(&e, ctx, p);
+  eval_free(&e);
+  qq_samples_close(smp);
+  return ok;
+}
+
+/* ---- auto-mixed-precision ----------------------------------------------------- */
+
+/* How much error layer k adds: its 1 - cosine minus the worst of its
+ * inputs' (layers whose error jumps are the ones worth promoting). */
+static double error_jump(const eval *e, unsigned k) {
+  const qir_op *op = e->fops[k];
+  double own = 1.0 - qq_err_cosine(&e->layer[k]), in = 0;
+  for (unsigned i = 0; i < op->num_operands; i++) {
+    const qir_op *d = qir_value_def(qir_op_operand(op, i));
+    if (d && d->aux > 0 && e->compared[d->aux - 1])
+      in = fmax(in, 1.0 - qq_err_cosine(&e->layer[d->aux - 1]));
+  }
+  return own - in;
+}
+
+/* Promotes up to `count` of the layers with the largest error jumps;
+ * returns how many it promoted. */
+static unsigned promote_worst(const eval *e, qq_prec *precs, qq_prec to,
+                              unsigned count) {
+  unsigned done = 0;
+  while (done < count) {
+    int best = -1;
+    double best_jump = 0;
+    for (unsigned k = 0; k < e->nops; k++) {
+      if (!e->compared[k] || precs[k] != QQ_PREC_DEFAULT ||
+          !strcmp(e->qdtype[k], "f32") || !qq_op_is_layer(e->fops[k]))
+        continue;
+      double j = error_jump(e, k);
+      if (best < 0 || j > best_jump) {
+        best = (int)k;
+        best_jump = j;
+      }
+    }
+    if (best < 0)
+      break;
+    precs[best] = to;
+    done++;
+  }
+  return done;
+}
+
+static void report_promoted(FILE *out, const eval *first, const qq_prec *precs,
+                            double before, double after, double target) {
+  unsigned n = 0;
+  for (unsigned k = 0; k < first->nops; k++)
+    n += precs[k] != QQ_PREC_DEFAULT;
+  fprintf(out, "auto-mixed-precision: output cosine %.6f -> %.6f (target %g), "
+          "%u layer(s) promoted\n", before, after, target, n);
+  if (!n)
+    return;
+  fprintf(out, "%-40s  %-16s  %-9s  %s\n", "Layer", "Op", "Precision",
+          "Why: cosine at int8 (its own drop)");
+  for (unsigned k = 0; k < first->nops; k++)
+    if (precs[k] != QQ_PREC_DEFAULT)
+      fprintf(out, "%-40.40s  %-16s  %-9s  %.6f (%.2e)\n",
+              op_label(first->fops[k]), first->fops[k]->def->name,
+              qq_prec_name(precs[k]), qq_err_cosine(&first->layer[k]),
+              error_jump(first, k));
+}
+
+static bool read_amp_options(qir_pass *pass, qir_func *f, double *target,
+                             qq_prec *to, unsigned *max_layers) {
+  qir_context *ctx = f->module->ctx;
+  *target = qir_pass_opt_float(pass, "target_cosine");
+  if (!(*target > 0 && *target <= 1)) {
+    qir_emit_error(ctx, f->loc, "auto-mixed-precision: target_cosine must be "
+                   "in (0, 1]");
+    return false;
+  }
+  const char *s = qir_pass_opt_string(pass, "promote-to");
+  if (!qq_prec_from_name(s, to) || *to == QQ_PREC_INT8) {
+    qir_emit_error(ctx, f->loc, "auto-mixed-precision: promote-to must be "
+                   "int16 or float, not '%s'", s);
+    return false;
+  }
+  int64_t m = qir_pass_opt_int(pass, "max-layers");
+  *max_layers = m > 0 ? (unsigned)m : ~0u;
+  return true;
+}
+
+/* Evaluates, promotes a batch of the worst layers, and again, until the
+ * target is met, the budget is spent or nothing is left to promote.
+ * Batches grow as the search goes on (1, 1, 2, 3, 5, ...: a tenth of the
+ * promoted count plus one). */
+static bool search(eval *e, eval *first, const qir_quantize_options *o,
+                   qq_prec *precs, qq_samples *smp, double target,
+                   qq_prec to, unsigned max_layers, double *before,
+                   double *after) {
+  bool ok = eval_run(first, o, precs, smp, "auto-mixed-precision");
+  *before = *after = ok ? min_output_cosine(first) : 0;
+  const eval *cur = first;
+  unsigned promoted = 0;
+  while (ok && *after < target && promoted < max_layers) {
+    unsigned batch = promoted / 10 + 1;
+    if (batch > max_layers - promoted)
+      batch = max_layers - promoted;
+    unsigned n = promote_worst(cur, precs, to, batch);
+    if (!n)
+      break;
+    promoted += n;
+    ok = eval_run(e, o, precs, smp, "auto-mixed-precision");
+    *after = ok ? min_output_cosine(e) : 0;
+    cur = e;
+  }
+  return ok;
 }
 
 bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
-  (void)pass;
   qir_func *f = unit_ir;
-  qir_emit_error(f->module->ctx, f->loc, "auto-mixed-precision: not supported yet");
-  return false;
+  double target;
+  qq_prec to;
+  unsigned max_layers;
+  if (!read_amp_options(pass, f, &target, &to, &max_layers))
+    return false;
+  qir_quantize_options o;
+  qq_options_from_pass(pass, &o);
+  const char *dump = o.dump;
+  o.dump = NULL;
+  qq_samples *smp = qq_samples_open(pass, f);
+  if (!smp)
+    return false;
+  eval e, first;
+  eval_init(&first, f);
+  eval_init(&e, f);
+  qq_prec *precs = qir_xcalloc(first.nops + 1, sizeof *precs);
+  double before, after;
+  bool ok = search(&e, &first, &o, precs, smp, target, to, max_layers,
+                   &before, &after);
+  if (ok)
+    report_promoted(stderr, &first, precs, before, after, target);
+  if (ok && after < target)
+    qir_emit_warning(f->module->ctx, f->loc, "auto-mixed-precision: output "
+                     "cosine %.6f stays below the target %g", after, target);
+  const char *cfg_out = qir_pass_opt_string(pass, "config-out");
+  if (ok && *cfg_out)
+    ok = qq_config_write(f->module->ctx, cfg_out, f, precs);
+  o.dump = dump;
+  if (ok)
+    ok = qq_quantize(f, &o, precs, true);
+  free(precs);
+  eval_free(&e);
+  eval_free(&first);
+  qq_samples_close(smp);
+  return ok;
 }

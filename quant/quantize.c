@@ -68,6 +68,7 @@ typedef struct plan {
   vinfo *vals;          /* value->aux = index + 1 */
   qq_config cfg;
   const qq_prec *overrides; /* per op, from auto-mixed-precision */
+  qir_op *last_arg_op;       /* the last quantize of an argument */
 } plan;
 
 void qir_quantize_options_init(qir_quantize_options *o) {
@@ -482,47 +483,63 @@ static void mark_fixed_ranges(plan *p) {
   }
 }
 
-/* Joins each group's ranges and bit widths into its root, then gives
- * every member the root's parameters. */
-static void choose_params(plan *p) {
-  for (unsigned i = 0; i < p->nvals; i++) {
-    vinfo *vi = &p->vals[i], *r = &p->vals[find(p, i)];
-    if (!vi->bits || r == vi)
-      continue;
-    r->bits = r->bits > vi->bits ? r->bits : vi->bits;
-    if (vi->has_range) {
-      r->lo = r->has_range ? fmin(r->lo, vi->lo) : vi->lo;
-      r->hi = r->has_range ? fmax(r->hi, vi->hi) : vi->hi;
-      r->mlo = r->has_range ? fmin(r->mlo, vi->mlo) : vi->mlo;
-      r->mhi = r->has_range ? fmax(r->mhi, vi->mhi) : vi->mhi;
-      r->has_range = true;
-    }
-    if (vi->fixed && !r->fixed) {
-      r->fixed = true;
-      r->p = vi->p;
-    }
-  }
-  for (unsigned i = 0; i < p->nvals; i++) {
-    vinfo *r = &p->vals[find(p, i)];
-    if (r != &p->vals[i] || !r->bits || r->fixed)
-      continue;
+/* A group's parameters: declared input parameters win; fixed-range
+ * parameters hold when every member has them; otherwise they come from
+ * the union of the members' ranges (a fixed-range member contributing its
+ * range). */
+typedef struct group {
+  bool has_range, mixed;
+  double lo, hi, mlo, mhi;
+  unsigned bits;
+  const vinfo *strong, *fixed;
+} group;
+
+static void group_add(group *g, const vinfo *vi) {
+  g->bits = g->bits > vi->bits ? g->bits : vi->bits;
+  if (vi->fixed && !strcmp(vi->p.how, "input-scale"))
+    g->strong = vi;
+  else if (vi->fixed)
+    g->fixed = vi;
+  else
+    g->mixed = true;
+  if (!vi->has_range)
+    return;
+  g->lo = g->has_range ? fmin(g->lo, vi->lo) : vi->lo;
+  g->hi = g->has_range ? fmax(g->hi, vi->hi) : vi->hi;
+  g->mlo = g->has_range ? fmin(g->mlo, vi->mlo) : vi->mlo;
+  g->mhi = g->has_range ? fmax(g->mhi, vi->mhi) : vi->mhi;
+  g->has_range = true;
+}
+
+static void group_params(const plan *p, const group *g, qparams *q) {
+  if (g->strong) {
+    *q = g->strong->p;
+  } else if (g->fixed && !g->mixed) {
+    *q = g->fixed->p;
+  } else if (g->bits == 16) {
     /* 16 bits keep the whole observed range; clipping pays off at 8. */
-    if (r->bits == 16)
-      params_from_range(p, 16, r->mlo, r->mhi, &r->p);
-    else
-      params_from_range(p, 8, r->lo, r->hi, &r->p);
-    r->p.how = "calibrated";
+    params_from_range(p, 16, g->mlo, g->mhi, q);
+    q->how = "calibrated";
+  } else {
+    params_from_range(p, 8, g->lo, g->hi, q);
+    q->how = "calibrated";
   }
+}
+
+static void choose_params(plan *p) {
+  group *groups = qir_xcalloc(p->nvals + 1, sizeof *groups);
+  for (unsigned i = 0; i < p->nvals; i++)
+    if (p->vals[i].bits)
+      group_add(&groups[find(p, i)], &p->vals[i]);
   for (unsigned i = 0; i < p->nvals; i++) {
-    vinfo *vi = &p->vals[i], *r = &p->vals[find(p, i)];
+    vinfo *vi = &p->vals[i];
     if (!vi->bits)
       continue;
-    const char *how = vi->fixed && r != vi ? vi->p.how : NULL;
-    vi->p = r->p;
-    vi->bits = r->bits;
-    if (how && strcmp(how, r->p.how))
-      vi->p.how = r->p.how;
+    const group *g = &groups[find(p, i)];
+    group_params(p, g, &vi->p);
+    vi->bits = g->bits;
   }
+  free(groups);
 }
 
 static bool read_scheme(plan *p) {
@@ -561,10 +578,14 @@ static bool check_ranges(plan *p) {
 static bool check_int16(plan *p) {
   if (p->target_int16)
     return true;
+  if (p->o->bits == 16) {
+    qir_emit_error(p->ctx, p->f->loc, "quantize: bits=16 asked, but target "
+                   "'%s' has no int16 support", p->o->target);
+    return false;
+  }
   for (unsigned k = 0; k < p->nops; k++)
-    if (p->prec[k] == QQ_PREC_INT16 || (p->prec[k] == QQ_PREC_DEFAULT &&
-                                        p->o->bits == 16)) {
-      qir_op_emit_error(p->ops[k], "int16 asked for a layer, but target "
+    if (p->prec[k] == QQ_PREC_INT16 && qq_op_is_layer(p->ops[k])) {
+      qir_op_emit_error(p->ops[k], "int16 asked for this layer, but target "
                         "'%s' has no int16 support", p->o->target);
       return false;
     }
@@ -621,8 +642,11 @@ static qir_value *quantize_weight(plan *p, qir_op *at, const qir_attr *w,
     int64_t c = axis >= 0 ? (i / inner) % ch : 0;
     scales[c] = fmax(scales[c], fabs(qir_dense_get_f64(w, i)));
   }
-  for (int64_t c = 0; c < ch; c++)
+  for (int64_t c = 0; c < ch; c++) {
     scales[c] = scales[c] > 0 && isfinite(scales[c]) ? scales[c] / qmax : 1.0;
+    if (p->scheme == SCH_POW2_I8)
+      scales[c] = ldexp(1.0, (int)ceil(log2(scales[c])));
+  }
   qir_scalar st = bits == 16 ? QIR_I16 : QIR_I8;
   const qir_type *q = qir_quant_type(p->ctx, at->loc, st, axis, (unsigned)ch,
                                      scales, NULL, qir_scalar_min(st),
@@ -740,8 +764,17 @@ static void builder_after_def(qir_builder *b, plan *p, qir_value *v) {
   qir_op *def = qir_value_def(v);
   if (def)
     qir_builder_set_after(b, def);
+  else if (p->last_arg_op)
+    qir_builder_set_after(b, p->last_arg_op);
   else
     qir_builder_set_before(b, p->f->body.first);
+}
+
+/* Remembers the op created for an argument, so that the next one goes
+ * after it (in argument order). */
+static void note_arg_op(plan *p, qir_value *v, qir_op *op) {
+  if (v->kind == QIR_VALUE_ARG)
+    p->last_arg_op = op;
 }
 
 static qir_value *quantized_of(plan *p, qir_value *v) {
@@ -752,6 +785,7 @@ static qir_value *quantized_of(plan *p, qir_value *v) {
     const qir_type *t = quant_tensor(p, vi);
     qir_op *q = qir_build_typed(&b, qir_builtin_op(p->ctx, QIR_OP_QUANTIZE),
                                 1, &v, 1, &t, 0, NULL);
+    note_arg_op(p, v, q);
     vi->quantized = &q->results[0];
   }
   return vi->quantized;
