@@ -364,9 +364,151 @@ static bool rule_involution(canon *c, qir_op *op) {
   return replace_by(c, op, x, "double negations removed");
 }
 
+/* A plain (not quantized) float tensor type. */
+static bool is_plain_float(const qir_type *t) {
+  return qir_type_is_tensor(t) && !qir_tensor_is_quant(t) &&
+         qir_scalar_is_float(t->scalar);
+}
+
+/* Replaces op by a new op `id` of the same result type on `operands`,
+ * built in its place; counts it under `stat`. */
+static bool replace_by_new(canon *c, qir_op *op, unsigned id, unsigned n,
+                           qir_value *const *operands, unsigned num_attrs,
+                           const qir_named_attr *attrs, const char *stat) {
+  qir_builder b;
+  qir_builder_init(&b, c->ctx);
+  qir_builder_set_before(&b, op);
+  b.loc = op->loc;
+  const qir_type *t = op->results[0].type;
+  qir_op *nop = qir_build_typed(&b, qir_builtin_op(c->ctx, id), n, operands,
+                                1, &t, num_attrs, attrs);
+  qir_value *v = qir_op_result(nop, 0);
+  qir_worklist_push(&c->wl, nop);
+  note(c, op, stat);
+  qir_passes_replace_op(&c->wl, op, &v, true);
+  return true;
+}
+
+/* The bounds of a clip (absent: unbounded). */
+static void clip_bounds(const qir_op *op, double *lo, double *hi) {
+  *lo = qir_op_get_float(op, "min", -INFINITY);
+  *hi = qir_op_get_float(op, "max", INFINITY);
+}
+
+static bool replace_by_clip(canon *c, qir_op *op, qir_value *x, double lo,
+                            double hi, const char *stat) {
+  qir_named_attr attrs[2];
+  unsigned n = 0;
+  if (lo > -INFINITY)
+    attrs[n++] = qir_named(c->ctx, "min", qir_attr_float(c->ctx, lo));
+  if (hi < INFINITY)
+    attrs[n++] = qir_named(c->ctx, "max", qir_attr_float(c->ctx, hi));
+  return replace_by_new(c, op, QIR_OP_CLIP, 1, &x, n, attrs, stat);
+}
+
+/* clip without bounds -> x; clip(relu(x)) and clip(clip(x)) -> one clip
+ * with the intersection of the ranges (when it is not empty). */
+static bool rule_clip(canon *c, qir_op *op) {
+  double lo, hi, ilo, ihi;
+  clip_bounds(op, &lo, &hi);
+  if (lo == -INFINITY && hi == INFINITY)
+    return forward_operand(c, op, 0, "unbounded clips removed");
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || !is_plain_float(op->results[0].type) ||
+      (!qir_op_is(inner, QIR_OP_RELU) && !qir_op_is(inner, QIR_OP_CLIP)))
+    return false;
+  if (qir_op_is(inner, QIR_OP_RELU)) {
+    ilo = 0.0;
+    ihi = INFINITY;
+  } else {
+    clip_bounds(inner, &ilo, &ihi);
+  }
+  double nlo = fmax(lo, ilo), nhi = fmin(hi, ihi);
+  if (nlo > nhi || op->results[0].type != qir_op_result(inner, 0)->type)
+    return false;
+  return replace_by_clip(c, op, qir_op_operand(inner, 0), nlo, nhi,
+                         "clip chains merged");
+}
+
+/* relu(clip(x, lo, hi)) -> clip(x, max(lo, 0), max(hi, 0)). */
+static bool rule_relu(canon *c, qir_op *op) {
+  if (rule_idempotent(c, op))
+    return true;
+  qir_op *inner = qir_value_def(qir_op_operand(op, 0));
+  if (!inner || !qir_op_is(inner, QIR_OP_CLIP) ||
+      !is_plain_float(op->results[0].type) ||
+      op->results[0].type != qir_op_result(inner, 0)->type)
+    return false;
+  double lo, hi;
+  clip_bounds(inner, &lo, &hi);
+  return replace_by_clip(c, op, qir_op_operand(inner, 0), fmax(lo, 0.0),
+                         fmax(hi, 0.0), "clip chains merged");
+}
+
+/* x + neg(y) -> x - y, x - neg(y) -> x + y (exact in floats). */
+static bool rule_add_neg(canon *c, qir_op *op) {
+  if (!is_plain_float(op->results[0].type))
+    return false;
+  bool is_add = qir_op_is(op, QIR_OP_ADD);
+  for (unsigned i = 0; i < (is_add ? 2u : 1u); i++) {
+    qir_value *x = qir_op_operand(op, i), *n = qir_op_operand(op, 1 - i);
+    qir_op *neg = qir_value_def(n);
+    if (!neg || !qir_op_is(neg, QIR_OP_NEG))
+      continue;
+    qir_value *ops[2] = {x, qir_op_operand(neg, 0)};
+    return replace_by_new(c, op, is_add ? QIR_OP_SUB : QIR_OP_ADD, 2, ops, 0,
+                          NULL, "negations folded into add and sub");
+  }
+  return false;
+}
+
+/* True when every element of the dense is +-2^k with 2^-k a normal f32:
+ * x / c and x * (1 / c) then round the same. */
+static bool all_powers_of_two(const qir_attr *a) {
+  int64_t n = a->u.dense.splat ? 1 : qir_dense_num_elements(a);
+  for (int64_t i = 0; i < n; i++) {
+    int e;
+    double m = frexp(fabs(qir_dense_get_f64(a, i)), &e);
+    if (m != 0.5 || e < -124 || e > 126)
+      return false;
+  }
+  return n > 0;
+}
+
+/* x / c -> x * (1 / c) when c holds powers of two. */
+static bool rule_div_pow2(canon *c, qir_op *op) {
+  qir_value *k = qir_op_operand(op, 1);
+  const qir_attr *a = qir_value_constant(k);
+  if (!a || !is_plain_float(op->results[0].type) || !is_plain_float(k->type) ||
+      !all_powers_of_two(a))
+    return false;
+  int64_t n = qir_dense_num_elements(a);
+  double *inv = qir_xcalloc((size_t)n, sizeof *inv);
+  for (int64_t i = 0; i < n; i++)
+    inv[i] = 1.0 / qir_dense_get_f64(a, i);
+  qir_builder b;
+  qir_builder_init(&b, c->ctx);
+  qir_builder_set_before(&b, op);
+  b.loc = op->loc;
+  qir_value *r = qir_build_constant(&b, qir_attr_dense_from_f64(c->ctx, k->type, inv));
+  free(inv);
+  qir_value *ops[2] = {qir_op_operand(op, 0), r};
+  return replace_by_new(c, op, QIR_OP_MUL, 2, ops, 0, NULL,
+                        "divisions by powers of two made multiplications");
+}
+
+static bool rule_div(canon *c, qir_op *op) {
+  return rule_neutral(c, op, 1.0, false) || rule_div_pow2(c, op);
+}
+
 static bool apply_rules(canon *c, qir_op *op) {
   switch (op->def->id) {
   case QIR_OP_RELU:
+    return rule_relu(c, op);
+  case QIR_OP_CLIP:
+    return rule_clip(c, op);
+  case QIR_OP_POW:
+    return rule_neutral(c, op, 1.0, false);
   case QIR_OP_ABS:
   case QIR_OP_FLOOR:
   case QIR_OP_CEIL:
@@ -384,13 +526,13 @@ static bool apply_rules(canon *c, qir_op *op) {
   case QIR_OP_IDENTITY:
     return forward_operand(c, op, 0, "identities removed");
   case QIR_OP_ADD:
-    return rule_neutral(c, op, 0.0, true);
+    return rule_neutral(c, op, 0.0, true) || rule_add_neg(c, op);
   case QIR_OP_SUB:
-    return rule_neutral(c, op, 0.0, false);
+    return rule_neutral(c, op, 0.0, false) || rule_add_neg(c, op);
   case QIR_OP_MUL:
     return rule_neutral(c, op, 1.0, true);
   case QIR_OP_DIV:
-    return rule_neutral(c, op, 1.0, false);
+    return rule_div(c, op);
   case QIR_OP_RESHAPE:
     return rule_reshape(c, op);
   case QIR_OP_TRANSPOSE:
