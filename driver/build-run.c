@@ -251,13 +251,24 @@ static bool step_optimize(build *b) {
 
 /* ---- Calibrate ----------------------------------------------------------- */
 
-json_object *build_input_config(const build *b, const char *name) {
+/* The ONNX name of input i (the onnx.inputs attribute of an imported
+ * function), or NULL. */
+static const char *onnx_input_name(qir_func *f, unsigned i) {
+  const qir_attr *a = qir_func_get_attr(f, "onnx.inputs");
+  if (!a || a->kind != QIR_ATTR_ARRAY || i >= a->u.array.n)
+    return NULL;
+  const qir_attr *e = a->u.array.elems[i];
+  return e->kind == QIR_ATTR_STRING ? e->u.str.data : NULL;
+}
+
+json_object *build_input_config(const build *b, qir_func *f, unsigned i) {
+  const char *name = f->body.args[i]->name, *onnx = onnx_input_name(f, i);
   const cfg_key *k;
   json_object *list = cfg_lookup(b->c, "quant.input_configs", &k), *dflt = NULL;
-  for (size_t i = 0; list && i < json_object_array_length(list); i++) {
-    json_object *ic = json_object_array_get_idx(list, i);
+  for (size_t j = 0; list && j < json_object_array_length(list); j++) {
+    json_object *ic = json_object_array_get_idx(list, j);
     const char *tn = cfg_field_string(ic, k->elem, "tensor_name");
-    if (name && strcmp(tn, name) == 0)
+    if ((name && !strcmp(tn, name)) || (onnx && !strcmp(tn, onnx)))
       return ic;
     if (strcmp(tn, "DEFAULT") == 0)
       dflt = ic;
@@ -302,7 +313,7 @@ static bool match_input_configs(build *b, qir_func *f, json_object **first) {
   *first = NULL;
   for (unsigned i = 0; i < f->body.num_args; i++) {
     const char *name = f->body.args[i]->name;
-    json_object *ic = build_input_config(b, name);
+    json_object *ic = build_input_config(b, f, i);
     if (!ic)
       return build_error(b, "quant.input_configs: no config for input '%s' "
                             "(give its tensor_name, or one DEFAULT config)",
@@ -334,7 +345,7 @@ static char *multi_input_data(build *b, qir_func *f) {
   }
   for (unsigned i = 0; i < f->body.num_args; i++) {
     const char *name = f->body.args[i]->name;
-    json_object *ic = build_input_config(b, name);
+    json_object *ic = build_input_config(b, f, i);
     char *link = build_path_join(dir, name);
     bool ok = symlink(cfg_field_string(ic, k, "calibration_dataset"),
                       link) == 0;
@@ -609,7 +620,8 @@ static bool run_steps(build *b) {
     build_say(b, "[%u/%u] %s", ++k, total, steps[i].name);
     double t0 = now_seconds();
     if (!steps[i].run(b)) {
-      build_log(b, "error: the %s step failed", steps[i].name);
+      qir_emit_note(b->ctx, qir_loc_unknown(), "the build stopped at the %s "
+                    "step; output_dir is unchanged", steps[i].name);
       return false;
     }
     build_log(b, "      %s: %.2f s", steps[i].name, now_seconds() - t0);

@@ -13,6 +13,7 @@ typedef struct build_summary {
   unsigned ops_npu, ops_cpu;               /* placement */
   bool have_placement;
   double cosine; /* worst output cosine of the compiler check */
+  char cosine_output[64]; /* the output that has it */
   bool have_cosine;
   char check_result[64]; /* "passed (equal, 1 sample)"; empty: no check */
   double fps, ddr_mb;
@@ -74,7 +75,8 @@ bool build_check_artifact(build *b, const char *artifact);
 /* The samples of the configured input configs for f's inputs (limit > 0
  * keeps the first `limit`); NULL after an error. */
 struct qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit);
-/* The input config of input `name`, else the DEFAULT one; NULL: none. */
-json_object *build_input_config(const build *b, const char *name);
+/* The input config of f's input i (by its name or its ONNX name), else
+ * the DEFAULT one; NULL: none. */
+json_object *build_input_config(const build *b, qir_func *f, unsigned i);
 
 #endif

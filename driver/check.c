@@ -40,7 +40,7 @@ qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit) {
   qir_input_config *cfgs = qir_xcalloc(n ? n : 1, sizeof *cfgs);
   bool ok = true;
   for (unsigned i = 0; i < n && ok; i++) {
-    json_object *ic = build_input_config(b, f->body.args[i]->name);
+    json_object *ic = build_input_config(b, f, i);
     ok = ic != NULL;
     if (!ok)
       break;
@@ -219,8 +219,12 @@ static bool check_sample(check_run *r, size_t s, const char *level) {
     const qir_tensor *ref = qir_interp_output(r->fi, o);
     if (ok && qir_tensor_numel(ref) == qir_tensor_numel(got)) {
       double c = cosine(got, ref);
-      if (!r->b->sum.have_cosine || c < r->b->sum.cosine)
-        r->b->sum.cosine = c;
+      build_summary *sum = &r->b->sum;
+      if (!sum->have_cosine || c < sum->cosine) {
+        sum->cosine = c;
+        snprintf(sum->cosine_output, sizeof sum->cosine_output, "%s",
+                 qir_interp_output_name(r->qi, o));
+      }
       r->b->sum.have_cosine = true;
     }
   }

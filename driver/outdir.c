@@ -13,15 +13,46 @@
 
 #include "driver/build-internal.h"
 
+/* Removes "." and "x/.." parts of an absolute path, in place (lexically:
+ * the paths are for reading and for messages). */
+static void normalize_abs(char *path) {
+  size_t len = strlen(path), o = 0;
+  char *out = qir_xmalloc(len + 2);
+  for (const char *in = path; *in;) {
+    while (*in == '/')
+      in++;
+    size_t n = strcspn(in, "/");
+    if (n == 2 && in[0] == '.' && in[1] == '.') {
+      while (o > 0 && out[--o] != '/')
+        ;
+    } else if (n && !(n == 1 && in[0] == '.')) {
+      out[o++] = '/';
+      memcpy(out + o, in, n);
+      o += n;
+    }
+    in += n;
+  }
+  if (!o)
+    out[o++] = '/';
+  out[o] = 0;
+  memcpy(path, out, o + 1);
+  free(out);
+}
+
 char *build_path_join(const char *dir, const char *name) {
-  if (name[0] == '/' || !dir || !dir[0])
-    return qir_xstrdup(name);
-  size_t n = strlen(dir), m = strlen(name);
-  char *out = qir_xmalloc(n + m + 2);
-  memcpy(out, dir, n);
-  if (dir[n - 1] != '/')
-    out[n++] = '/';
-  memcpy(out + n, name, m + 1);
+  char *out;
+  if (name[0] == '/' || !dir || !dir[0]) {
+    out = qir_xstrdup(name);
+  } else {
+    size_t n = strlen(dir), m = strlen(name);
+    out = qir_xmalloc(n + m + 2);
+    memcpy(out, dir, n);
+    if (dir[n - 1] != '/')
+      out[n++] = '/';
+    memcpy(out + n, name, m + 1);
+  }
+  if (out[0] == '/')
+    normalize_abs(out);
   return out;
 }
 
@@ -113,12 +144,24 @@ static char *strip_trailing_slashes(const char *path) {
   return p;
 }
 
+/* mkdir -p of the folder that holds `path`. */
+static void make_parents(const char *path) {
+  char *p = qir_xstrdup(path);
+  for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+    *s = 0;
+    mkdir(p, 0777);
+    *s = '/';
+  }
+  free(p);
+}
+
 bool build_outdir_begin(qir_context *ctx, build_outdir *od,
                         const char *output_dir) {
   od->final = strip_trailing_slashes(output_dir);
   od->tmp = NULL;
   if (!check_replaceable(ctx, od->final))
     return false;
+  make_parents(od->final);
   size_t n = strlen(od->final);
   char *tmpl = qir_xmalloc(n + 16);
   snprintf(tmpl, n + 16, "%s.tmp-XXXXXX", od->final);

@@ -162,7 +162,7 @@ void build_report_inputs(build *b, qir_func *f) {
     qir_value *arg = f->body.args[i];
     char type[128], samples[32], mean[96], std[96];
     qir_type_format(arg->type, type, sizeof type);
-    json_object *ic = build_input_config(b, arg->name);
+    json_object *ic = build_input_config(b, f, i);
     const char *dataset = "-", *format = "-", *order = "-";
     snprintf(samples, sizeof samples, "-");
     json_object *mv = NULL, *sv = NULL;
@@ -246,8 +246,8 @@ void build_report_summary(build *b, double seconds) {
   if (b->sum.check_result[0])
     build_say(b, "  check        %s", b->sum.check_result);
   if (b->sum.have_cosine)
-    build_say(b, "  cosine       %.6f (worst output, artifact vs float)",
-              b->sum.cosine);
+    build_say(b, "  cosine       %.6f (artifact vs float model, worst output: "
+              "%s)", b->sum.cosine, b->sum.cosine_output);
   if (b->sum.have_perf)
     build_say(b, "  performance  %.1f FPS, %.2f MB DDR per frame", b->sum.fps,
               b->sum.ddr_mb);

@@ -161,6 +161,18 @@ START_TEST(paths) {
   p = build_path_join("/a/b/", "/abs");
   ck_assert_str_eq(p, "/abs");
   free(p);
+  p = build_path_join("/a/b/", "../../../c/./d/");
+  ck_assert_str_eq(p, "/c/d");
+  free(p);
+  p = build_path_join("/a/b", "..");
+  ck_assert_str_eq(p, "/a");
+  free(p);
+  p = build_path_join("/a", "./..");
+  ck_assert_str_eq(p, "/");
+  free(p);
+  p = build_path_join("rel", "x");
+  ck_assert_str_eq(p, "rel/x");
+  free(p);
   p = build_abs_dir_of("/x.json");
   ck_assert_str_eq(p, "/");
   free(p);
