@@ -289,12 +289,14 @@ static qir_func *entry_func(qir_module *m) {
 
 const qir_target *npu_target_of(qir_context *ctx, const qir_compile_options *o) {
   const qir_target *t = qir_target_lookup(o->target);
+  if (!o->target || !*o->target) {
+    qir_emit_error(ctx, qir_loc_unknown(), "no target given (-target=NAME)");
+    return NULL;
+  }
   if (!t) {
     qir_emit_error(ctx, qir_loc_unknown(),
-                   o->target ? "unknown target '%s' (qir-llc --print-targets "
-                               "lists them)"
-                             : "no target given (-target=NAME)%s",
-                   o->target ? o->target : "");
+                   "unknown target '%s' (qir-llc --print-targets lists them)",
+                   o->target);
     return NULL;
   }
   if (o->npu_cores > t->cores) {
