@@ -413,8 +413,10 @@ typedef struct section {
 static bool read_header(cursor *c, size_t size, section sec[NUM_SECTIONS],
                         char target[33]) {
   const uint8_t *base = c->p;
-  if (size < HEADER_SIZE || memcmp(base, MAGIC, 8))
+  if (size < 8 || memcmp(base, MAGIC, 8))
     return fail(c, "not a qir NPU artifact (bad magic)"), false;
+  if (size < HEADER_SIZE)
+    return fail(c, "truncated header"), false;
   c->p += 8;
   unsigned major = (unsigned)get_le(c, 2);
   get_le(c, 2);

@@ -86,13 +86,14 @@ static void print_placement(const plan *p, FILE *out) {
     npu += p->ops[i].npu;
   fprintf(out, "placement on %s: %u ops, %u on the NPU, %u on the CPU\n",
           p->target->name, p->num_ops, npu, p->num_ops - npu);
-  fprintf(out, "%5s  %-18s %-24s %-4s %s\n", "#", "op", "name", "unit",
-          "reason");
+  fprintf(out, "%5s  %-18s %-24s %-4s  %s\n", "#", "op", "name", "unit",
+          "reason (CPU)");
   for (unsigned i = 0; i < p->num_ops; i++) {
     const placement *pl = &p->ops[i];
     const char *n = op_name(pl->op);
-    fprintf(out, "%5u  %-18s %-24s %-4s %s\n", i, pl->op->def->name,
-            n ? n : "-", pl->npu ? "NPU" : "CPU", pl->npu ? "" : pl->reason);
+    fprintf(out, "%5u  %-18s %-24s %s%s%s\n", i, pl->op->def->name,
+            n ? n : "-", pl->npu ? "NPU" : "CPU", pl->npu ? "" : "   ",
+            pl->npu ? "" : pl->reason);
   }
 }
 
