@@ -522,10 +522,66 @@ def composed(out):
          vi('celu', [2, 3, 4])])
 
 
+def trilu(out):
+    return model([node('Trilu', ['x', 'k'], ['u']),
+                  node('Trilu', ['x'], ['l'], upper=0)],
+                 [vi('x', [2, 3])], [vi('u', [2, 3]), vi('l', [2, 3])],
+                 [ints('k', 1)], opset=14)
+
+
+def einsum(out):
+    return model([node('Einsum', ['a', 'b'], ['y'],
+                       equation='bhqd,bhkd->bhqk'),
+                  node('Einsum', ['y'], ['t'], equation='bhqk->bkq')],
+                 [vi('a', [1, 2, 3, 4]), vi('b', [1, 2, 5, 4])],
+                 [vi('t', [1, 5, 3])], opset=12)
+
+
+def einsum_bad(out):
+    return model([node('Einsum', ['a'], ['y'], equation='ii->i',
+                       name='diag')],
+                 [vi('a', [3, 3])], [vi('y', [3])], opset=12)
+
+
+def lrn(out):
+    return model([node('LRN', ['x'], ['y'], size=3, alpha=2e-4)],
+                 [vi('x', [1, 4, 2, 2])], [vi('y', [1, 4, 2, 2])])
+
+
+def one_hot(out):
+    return model([node('OneHot', ['i', 'd', 'v'], ['y'], axis=0)],
+                 [vi('i', [3], I64)], [vi('y', [4, 3])],
+                 [ints('d', 4), floats('v', [0.0, 5.0])], opset=11)
+
+
+def misc_unary(out):
+    return model([node('Sinh', ['x'], ['a']), node('Cosh', ['a'], ['b']),
+                  node('Asinh', ['b'], ['c']), node('Acosh', ['c'], ['d']),
+                  node('Atanh', ['d'], ['e']), node('Shrink', ['e'], ['f'],
+                                                     lambd=1.5, bias=0.5),
+                  node('IsNaN', ['f'], ['g']),
+                  node('IsInf', ['f'], ['h'], detect_negative=0)],
+                 [vi('x', [4])], [vi('g', [4], TensorProto.BOOL),
+                                  vi('h', [4], TensorProto.BOOL)])
+
+
+def hardmax_etc(out):
+    return model([node('Hardmax', ['x'], ['h']),
+                  node('EyeLike', ['x'], ['e'], k=1),
+                  node('MeanVarianceNormalization', ['x4'], ['m']),
+                  node('Compress', ['x', 'c'], ['z'], axis=1)],
+                 [vi('x', [2, 3]), vi('x4', [1, 2, 2, 2])],
+                 [vi('h', [2, 3]), vi('e', [2, 3]), vi('m', [1, 2, 2, 2]),
+                  vi('z', [2, 2])],
+                 [tensor('c', np.array([True, False, True]))])
+
+
 CASES = {
     'Composed': composed,
     'Resize-downscale': resize_downscale,
     'QDQ': qdq,
+    'Trilu': trilu, 'Einsum': einsum, 'Einsum-bad': einsum_bad, 'LRN': lrn,
+    'OneHot': one_hot, 'MiscUnary': misc_unary, 'Hardmax': hardmax_etc,
     'Conv': conv, 'Conv1D': conv1d, 'ConvTranspose': conv_transpose,
     'Gemm': gemm, 'MatMul': matmul, 'BatchNormalization': batch_norm,
     'InstanceNormalization': instance_norm, 'LayerNormalization': layer_norm,
