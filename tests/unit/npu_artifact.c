@@ -1,0 +1,214 @@
+/* tests/unit/npu_artifact.c - the artifact round trip, the reader against
+ * damaged input (every truncation, byte flips behind a valid checksum), the
+ * validator and the emulator API. */
+#include <string.h>
+
+#include "npu_test.h"
+#include "qir/io.h"
+
+static const char model[] =
+    "func @main(%x: tensor<1x2x6x6x!q.u8<0.02:128>>) -> (tensor<1x4x3x3x!q.u8<0.05:128>>, tensor<1x4x3x3x!q.u8<0.004:0>>) {\n"
+    "  %w = constant {value = dense<[1, -2, 3, 4, 5, -6, 7, 8, 9, 10, -11, 12, 13, 14, 15, 16, 17, -18, 19, 20, 21, 22, 23, 24, 25, 26, 27, -28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72]> : tensor<4x2x3x3x!q.i8<0.01>>} : tensor<4x2x3x3x!q.i8<0.01>>\n"
+    "  %c = conv2d(%x, %w) {pads = [1, 1, 1, 1], strides = [2, 2]} : tensor<1x4x3x3x!q.u8<0.05:128>>\n"
+    "  %s = softmax(%c) {axis = 1} : tensor<1x4x3x3x!q.u8<0.004:0>>\n"
+    "  %t = sigmoid(%s) : tensor<1x4x3x3x!q.u8<0.004:0>>\n"
+    "  return(%c, %t)\n"
+    "}\n";
+
+static unsigned errors_seen;
+
+static void quiet(qir_context *ctx, const qir_diag *d, void *user) {
+  (void)ctx;
+  (void)d;
+  (void)user;
+  errors_seen++;
+}
+
+static qir_artifact *compile(qir_context *ctx, const char *target) {
+  qir_module *m = qir_parse_buffer(ctx, "model.qir", model, strlen(model), 1);
+  ck_assert_ptr_nonnull(m);
+  ck_assert(qir_verify_module(m));
+  qir_compile_options o;
+  qir_compile_options_init(&o);
+  o.target = target;
+  return npu_compile_to_artifact(m, &o);
+}
+
+static uint32_t crc32_of(const uint8_t *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++)
+      c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+START_TEST(round_trip_is_a_fixed_point) {
+  qir_context *ctx = qir_context_create();
+  qir_artifact *a = compile(ctx, "ax650");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_uint_eq(a->num_programs, 2);
+  ck_assert_uint_eq(a->num_steps, 3);
+  size_t n1, n2;
+  uint8_t *b1 = npu_artifact_encode(a, &n1);
+  qir_artifact *r = qir_artifact_read_buffer(ctx, b1, n1, "mem");
+  ck_assert_ptr_nonnull(r);
+  ck_assert_str_eq(qir_artifact_target(r), "ax650");
+  uint8_t *b2 = npu_artifact_encode(r, &n2);
+  ck_assert_uint_eq(n1, n2);
+  ck_assert(!memcmp(b1, b2, n1));
+  free(b1);
+  free(b2);
+  qir_artifact_free(r);
+  qir_artifact_free(a);
+  qir_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(every_truncation_is_rejected) {
+  qir_context *ctx = qir_context_create();
+  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_artifact *a = compile(ctx, "ax620e");
+  size_t n;
+  uint8_t *b = npu_artifact_encode(a, &n);
+  ck_assert_ptr_null(qir_artifact_read_buffer(ctx, NULL, 0, "null"));
+  for (size_t len = 0; len < n; len++) {
+    unsigned before = errors_seen;
+    ck_assert_ptr_null(qir_artifact_read_buffer(ctx, b, len, "cut"));
+    ck_assert_uint_gt(errors_seen, before);
+  }
+  free(b);
+  qir_artifact_free(a);
+  qir_context_destroy(ctx);
+}
+END_TEST
+
+static void run_if_accepted(qir_context *ctx, qir_artifact *r) {
+  qir_emu *e = qir_emu_create(ctx, r);
+  if (!e)
+    return;
+  for (unsigned i = 0; i < qir_emu_num_inputs(e); i++) {
+    qir_tensor t;
+    qir_tensor_init_from_type(&t, qir_emu_input_type(e, i));
+    ck_assert(qir_tensor_alloc(&t));
+    memset(t.data, 0x5A, t.nbytes);
+    qir_emu_set_input(e, i, &t);
+    qir_tensor_free_data(&t);
+  }
+  qir_emu_run(e);
+  qir_emu_destroy(e);
+}
+
+/* Damage behind a valid checksum reaches the structural checks: the
+ * reader must reject it or produce an artifact that runs safely (the
+ * sanitizer build checks the "safely"). */
+START_TEST(damaged_bytes_never_crash) {
+  qir_context *ctx = qir_context_create();
+  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_artifact *a = compile(ctx, "ax650");
+  size_t n;
+  uint8_t *b = npu_artifact_encode(a, &n);
+  uint8_t *d = qir_xmalloc(n);
+  uint64_t state = 12345;
+  unsigned accepted = 0;
+  for (unsigned trial = 0; trial < 3000; trial++) {
+    memcpy(d, b, n);
+    for (int k = 0; k < 1 + (int)(trial % 3); k++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      size_t pos = 64 + (size_t)((state >> 33) % (n - 64));
+      d[pos] ^= (uint8_t)(1u << ((state >> 20) & 7)) | (uint8_t)(trial & 0xF0);
+    }
+    uint32_t crc = crc32_of(d + 64, n - 64);
+    memcpy(d + 28, &crc, 4);
+    qir_artifact *r = qir_artifact_read_buffer(ctx, d, n, "flip");
+    if (r) {
+      accepted++;
+      run_if_accepted(ctx, r);
+      qir_artifact_free(r);
+    }
+  }
+  ck_assert_uint_lt(accepted, 3000);
+  free(d);
+  free(b);
+  qir_artifact_free(a);
+  qir_context_destroy(ctx);
+}
+END_TEST
+
+START_TEST(validator_names_the_problem) {
+  npu_program p = {0};
+  npu_tensor t[3] = {
+      {NPU_SPACE_DDR, QIR_I8, 0, {1, 4, 4, 4}},
+      {NPU_SPACE_WGT, QIR_I8, 0, {4, 3, 1, 1}},
+      {NPU_SPACE_DDR, QIR_I8, 64, {1, 4, 4, 4}},
+  };
+  uint8_t weights[256] = {0};
+  p.tensors = t;
+  p.num_tensors = 3;
+  p.ddr_size = 128;
+  npu_insn in = {.opcode = NPU_CONV};
+  in.f[npu_field(NPU_CONV, "out")] = 2;
+  in.f[npu_field(NPU_CONV, "in")] = 0;
+  in.f[npu_field(NPU_CONV, "w")] = 1;
+  for (const char *const *f = (const char *const[]){"sh", "sw", "dh", "dw", "group", NULL}; *f; f++)
+    in.f[npu_field(NPU_CONV, *f)] = 1;
+  p.insns = &in;
+  p.num_insns = 1;
+  char why[128];
+  ck_assert(!npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
+  ck_assert_str_eq(why, "conv: shapes do not agree (instruction 0)");
+  t[1].dims[1] = 4;
+  ck_assert(npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
+  t[2].space = NPU_SPACE_WGT;
+  ck_assert(!npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
+  ck_assert_str_eq(why, "conv: writes to the weights (instruction 0)");
+  t[2].space = NPU_SPACE_DDR;
+  t[2].offset = 100;
+  ck_assert(!npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
+  ck_assert_str_eq(why, "tensor 2: outside its memory space");
+}
+END_TEST
+
+START_TEST(emulator_api) {
+  qir_context *ctx = qir_context_create();
+  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_artifact *a = compile(ctx, "ax615");
+  qir_emu *e = qir_emu_create(ctx, a);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_uint_eq(qir_emu_num_inputs(e), 1);
+  ck_assert_uint_eq(qir_emu_num_outputs(e), 2);
+  ck_assert_str_eq(qir_emu_input_name(e, 0), "x");
+  ck_assert_str_eq(qir_emu_output_name(e, 0), "c");
+  ck_assert_str_eq(qir_emu_output_name(e, 1), "t");
+  ck_assert_ptr_null(qir_emu_input_name(e, 1));
+  qir_tensor bad;
+  int64_t dims[1] = {72};
+  qir_tensor_init_from_type(&bad, qir_tensor_of(ctx, QIR_U8, 1, dims));
+  ck_assert(qir_tensor_alloc(&bad));
+  unsigned before = errors_seen;
+  ck_assert(!qir_emu_set_input(e, 0, &bad));
+  ck_assert_uint_gt(errors_seen, before);
+  ck_assert(!qir_emu_set_input(e, 3, &bad));
+  qir_tensor_free_data(&bad);
+  qir_emu_destroy(e);
+  qir_artifact_free(a);
+  before = errors_seen;
+  ck_assert_ptr_null(compile(ctx, "nope"));
+  ck_assert_uint_gt(errors_seen, before);
+  qir_context_destroy(ctx);
+}
+END_TEST
+
+Suite *npu_artifact_suite(void) {
+  Suite *s = suite_create("npu_artifact");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, round_trip_is_a_fixed_point);
+  tcase_add_test(tc, every_truncation_is_rejected);
+  tcase_add_test(tc, damaged_bytes_never_crash);
+  tcase_add_test(tc, validator_names_the_problem);
+  tcase_add_test(tc, emulator_api);
+  suite_add_tcase(s, tc);
+  return s;
+}
