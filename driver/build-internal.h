@@ -16,6 +16,7 @@
 
 typedef struct cfg_origin {
   const json_object *node;
+  const char *key;  /* interned: the position of this key of `node` */
   const char *file; /* interned; "<command line>" for overrides */
   unsigned line, col;
 } cfg_origin;
@@ -41,8 +42,16 @@ bool cfg_read_yaml_value(qir_build_config *c, const char *text,
 
 void cfg_set_origin(qir_build_config *c, const json_object *node,
                     const char *file, unsigned line, unsigned col);
+/* The position of key `key` in object `obj` (YAML). */
+void cfg_set_key_origin(qir_build_config *c, const json_object *obj,
+                        const char *key, const char *file, unsigned line,
+                        unsigned col);
 /* Where to point an error about `node`: its origin, else the file. */
 qir_loc cfg_loc(const qir_build_config *c, const json_object *node);
+/* Where to point an error about key `key` of `obj`: the key's position,
+ * else the object's location. */
+qir_loc cfg_key_loc(const qir_build_config *c, const json_object *obj,
+                    const char *key);
 
 /* ---- The schema -------------------------------------------------------- */
 

@@ -251,10 +251,8 @@ static bool step_optimize(build *b) {
 
 /* ---- Calibrate ----------------------------------------------------------- */
 
-/* The ONNX name of input i (the onnx.inputs attribute of an imported
- * function), or NULL. */
-static const char *onnx_input_name(qir_func *f, unsigned i) {
-  const qir_attr *a = qir_func_get_attr(f, "onnx.inputs");
+const char *build_onnx_name(qir_func *f, const char *attr, unsigned i) {
+  const qir_attr *a = qir_func_get_attr(f, attr);
   if (!a || a->kind != QIR_ATTR_ARRAY || i >= a->u.array.n)
     return NULL;
   const qir_attr *e = a->u.array.elems[i];
@@ -262,7 +260,7 @@ static const char *onnx_input_name(qir_func *f, unsigned i) {
 }
 
 json_object *build_input_config(const build *b, qir_func *f, unsigned i) {
-  const char *name = f->body.args[i]->name, *onnx = onnx_input_name(f, i);
+  const char *name = f->body.args[i]->name, *onnx = build_onnx_name(f, "onnx.inputs", i);
   const cfg_key *k;
   json_object *list = cfg_lookup(b->c, "quant.input_configs", &k), *dflt = NULL;
   for (size_t j = 0; list && j < json_object_array_length(list); j++) {

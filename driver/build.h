@@ -75,6 +75,9 @@ bool build_check_artifact(build *b, const char *artifact);
 /* The samples of the configured input configs for f's inputs (limit > 0
  * keeps the first `limit`); NULL after an error. */
 struct qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit);
+/* The ONNX name of input or output i of an imported function (attr is
+ * "onnx.inputs" or "onnx.outputs"), or NULL. */
+const char *build_onnx_name(qir_func *f, const char *attr, unsigned i);
 /* The input config of f's input i (by its name or its ONNX name), else
  * the DEFAULT one; NULL: none. */
 json_object *build_input_config(const build *b, qir_func *f, unsigned i);

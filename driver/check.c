@@ -214,7 +214,9 @@ static bool check_sample(check_run *r, size_t s, const char *level) {
   const char *sample = qir_dataset_sample_name(r->ds, s);
   for (unsigned o = 0; ok && o < qir_interp_num_outputs(r->qi); o++) {
     const qir_tensor *got = qir_emu_output(r->emu, o);
-    ok = outputs_agree(r->b, level, qir_interp_output_name(r->qi, o), got,
+    const char *oname = build_onnx_name(entry(r->qm), "onnx.outputs", o);
+    ok = outputs_agree(r->b, level,
+                       oname ? oname : qir_interp_output_name(r->fi, o), got,
                        qir_interp_output(r->qi, o), sample);
     const qir_tensor *ref = qir_interp_output(r->fi, o);
     if (ok && qir_tensor_numel(ref) == qir_tensor_numel(got)) {
@@ -222,8 +224,9 @@ static bool check_sample(check_run *r, size_t s, const char *level) {
       build_summary *sum = &r->b->sum;
       if (!sum->have_cosine || c < sum->cosine) {
         sum->cosine = c;
+        const char *name = build_onnx_name(entry(r->qm), "onnx.outputs", o);
         snprintf(sum->cosine_output, sizeof sum->cosine_output, "%s",
-                 qir_interp_output_name(r->qi, o));
+                 name ? name : qir_interp_output_name(r->fi, o));
       }
       r->b->sum.have_cosine = true;
     }

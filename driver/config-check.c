@@ -125,10 +125,12 @@ static void unknown_key(checker *ck, json_object *obj, const char *path,
   }
   char msg[200];
   if (best)
-    snprintf(msg, sizeof msg, "unknown key (did you mean '%s'?)", best);
+    snprintf(msg, sizeof msg, " (did you mean '%s'?)", best);
   else
-    snprintf(msg, sizeof msg, "unknown key");
-  check_error(ck, obj, path, "%s", msg);
+    msg[0] = 0;
+  qir_emit_error(ck->c->ctx, cfg_key_loc(ck->c, obj, key),
+                 "%s: unknown key%s", path, msg);
+  ck->errors++;
 }
 
 /* ---- Checking ------------------------------------------------------------ */

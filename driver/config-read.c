@@ -16,29 +16,54 @@
  * bounded on hostile input. */
 #define CFG_MAX_DEPTH 64
 
-void cfg_set_origin(qir_build_config *c, const json_object *node,
-                    const char *file, unsigned line, unsigned col) {
-  if (!node)
-    return;
+static void add_origin(qir_build_config *c, cfg_origin o) {
   if (c->num_origins == c->cap_origins) {
     c->cap_origins = c->cap_origins ? 2 * c->cap_origins : 32;
     c->origins =
         qir_xrealloc(c->origins, c->cap_origins * sizeof *c->origins);
   }
-  cfg_origin o = {node, file, line, col};
   c->origins[c->num_origins++] = o;
 }
 
+void cfg_set_origin(qir_build_config *c, const json_object *node,
+                    const char *file, unsigned line, unsigned col) {
+  if (node) {
+    cfg_origin o = {node, NULL, file, line, col};
+    add_origin(c, o);
+  }
+}
+
+void cfg_set_key_origin(qir_build_config *c, const json_object *obj,
+                        const char *key, const char *file, unsigned line,
+                        unsigned col) {
+  cfg_origin o = {obj, qir_intern_cstr(c->ctx, key), file, line, col};
+  add_origin(c, o);
+}
+
+/* Latest first: an override may reuse the address of a freed node. */
+static const cfg_origin *find_origin(const qir_build_config *c,
+                                     const json_object *node,
+                                     const char *key) {
+  for (size_t i = c->num_origins; node && i-- > 0;) {
+    const cfg_origin *o = &c->origins[i];
+    if (o->node == node && (key ? o->key && !strcmp(o->key, key) : !o->key))
+      return o;
+  }
+  return NULL;
+}
+
 qir_loc cfg_loc(const qir_build_config *c, const json_object *node) {
-  /* Latest first: an override replaces a node at the same address only
-   * after json-c freed the old one. */
-  for (size_t i = c->num_origins; node && i-- > 0;)
-    if (c->origins[i].node == node) {
-      qir_loc l = {c->origins[i].file, c->origins[i].line,
-                   c->origins[i].col};
-      return l;
-    }
-  qir_loc l = {c->name, 0, 0};
+  const cfg_origin *o = find_origin(c, node, NULL);
+  qir_loc l = {o ? o->file : c->name, o ? o->line : 0, o ? o->col : 0};
+  return l;
+}
+
+qir_loc cfg_key_loc(const qir_build_config *c, const json_object *obj,
+                    const char *key) {
+  const cfg_origin *o = find_origin(c, obj, key);
+  if (!o)
+    return cfg_loc(c, obj);
+  qir_loc l = {o->file, o->line, o->col};
   return l;
 }
 
@@ -264,6 +289,8 @@ static bool read_mapping(yaml_reader *r, json_object *obj, unsigned depth) {
       return false;
     }
     json_object_object_add(obj, key, v);
+    cfg_set_key_origin(r->c, obj, key, r->file, (unsigned)kmark.line + 1,
+                       (unsigned)kmark.column + 1);
     free(key);
   }
 }
