@@ -4,6 +4,14 @@
 
 #define K(id, fn, conv) [QIR_OP_##id] = {qir_cpu_##fn, conv}
 
+/* k_index.c */
+bool qir_cpu_k_gather_elements(const qir_kargs *k);
+bool qir_cpu_k_gather_nd(const qir_kargs *k);
+bool qir_cpu_k_scatter_elements(const qir_kargs *k);
+bool qir_cpu_k_scatter_nd(const qir_kargs *k);
+bool qir_cpu_k_cumsum(const qir_kargs *k);
+bool qir_cpu_k_top_k(const qir_kargs *k);
+
 static const qir_kernel kernels[QIR_NUM_OPS] = {
     K(CONSTANT, k_constant, QK_RAW),
     K(IDENTITY, k_identity, QK_RAW),
@@ -61,6 +69,11 @@ static const qir_kernel kernels[QIR_NUM_OPS] = {
     K(RANGE, k_range, QK_NUM),
     K(QUANTIZE, k_quantize, QK_RAW), K(DEQUANTIZE, k_dequantize, QK_RAW),
     K(REQUANTIZE, k_requantize, QK_RAW),
+    K(GATHER_ELEMENTS, k_gather_elements, QK_RAW),
+    K(GATHER_ND, k_gather_nd, QK_RAW),
+    K(SCATTER_ELEMENTS, k_scatter_elements, QK_NUM),
+    K(SCATTER_ND, k_scatter_nd, QK_NUM),
+    K(CUMSUM, k_cumsum, QK_NUM), K(TOP_K, k_top_k, QK_NUM),
 };
 
 #define Q(id, fn) [QIR_OP_##id] = qir_cpu_##fn

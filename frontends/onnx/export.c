@@ -782,6 +782,36 @@ static bool export_with_attrs(op_ctx *c) {
     n = simple(c, op->def->id == QIR_OP_CONCAT ? "Concat" : "Gather");
     attr_int(ex, n, "axis", qir_op_get_int(op, "axis", 0));
     return true;
+  case QIR_OP_GATHER_ELEMENTS:
+  case QIR_OP_SCATTER_ELEMENTS:
+    n = simple(c, op->def->id == QIR_OP_GATHER_ELEMENTS ? "GatherElements"
+                                                        : "ScatterElements");
+    copy_int(ex, n, op, "axis", "axis");
+    copy_string(ex, n, op, "reduction", "reduction");
+    return true;
+  case QIR_OP_GATHER_ND:
+    n = simple(c, "GatherND");
+    copy_int(ex, n, op, "batch_dims", "batch_dims");
+    return true;
+  case QIR_OP_SCATTER_ND:
+    n = simple(c, "ScatterND");
+    copy_string(ex, n, op, "reduction", "reduction");
+    return true;
+  case QIR_OP_CUMSUM:
+    c->in[1] = init_scalar(ex, QIR_I64, (double)qir_op_get_int(op, "axis", 0));
+    n = add_node(ex, "CumSum", 2, c->in, 1, c->out);
+    copy_int(ex, n, op, "exclusive", "exclusive");
+    copy_int(ex, n, op, "reverse", "reverse");
+    return true;
+  case QIR_OP_TOP_K: {
+    int64_t k = qir_op_get_int(op, "k", 0);
+    c->in[1] = init_i64s(ex, 1, &k);
+    n = add_node(ex, "TopK", 2, c->in, 2, c->out);
+    copy_int(ex, n, op, "axis", "axis");
+    copy_int(ex, n, op, "largest", "largest");
+    copy_int(ex, n, op, "sorted", "sorted");
+    return true;
+  }
   case QIR_OP_TRANSPOSE:
     n = simple(c, "Transpose");
     copy_ints(ex, n, op, "perm", "perm");

@@ -636,3 +636,117 @@ bool onnx_lower_einsum(onnx_importer *imp, const onnx_node *node,
   qir_value *b = ein_sum_private(imp, in[1], &t[1], &t[0], &to);
   return done(out, a && b ? ein_matmul(imp, a, &t[0], b, &t[1], &to) : NULL);
 }
+
+/* ---- Index ops: gather_elements, gather_nd, scatter_*, cumsum, top_k ---- */
+
+static qir_named_attr int_attr(onnx_importer *imp, const char *name,
+                               int64_t v) {
+  return onnx_named(imp, name, qir_attr_int(imp->ctx, v));
+}
+
+bool onnx_lower_gather_elements(onnx_importer *imp, const onnx_node *node,
+                                qir_value *const *in, unsigned nin,
+                                qir_value **out) {
+  if (!need_inputs(imp, in, nin, 2))
+    return false;
+  int64_t axis;
+  if (!onnx_norm_axis(imp, onnx_attr_int(node, "axis", 0), in[0]->type->rank,
+                      &axis))
+    return false;
+  qir_named_attr a = int_attr(imp, "axis", axis);
+  return done(out, onnx_emit(imp, QIR_OP_GATHER_ELEMENTS, 2, in, 1, &a));
+}
+
+bool onnx_lower_gather_nd(onnx_importer *imp, const onnx_node *node,
+                          qir_value *const *in, unsigned nin,
+                          qir_value **out) {
+  if (!need_inputs(imp, in, nin, 2))
+    return false;
+  int64_t b = onnx_attr_int(node, "batch_dims", 0);
+  qir_named_attr a = int_attr(imp, "batch_dims", b);
+  return done(out, onnx_emit(imp, QIR_OP_GATHER_ND, 2, in, b ? 1 : 0, &a));
+}
+
+/* The reduction attribute of ScatterElements/ScatterND ("none" default). */
+static unsigned scatter_reduction(onnx_importer *imp, const onnx_node *node,
+                                  qir_named_attr *a) {
+  const char *r = onnx_attr_string(imp, node, "reduction");
+  if (!r || !strcmp(r, "none"))
+    return 0;
+  *a = onnx_named(imp, "reduction", qir_attr_cstr(imp->ctx, r));
+  return 1;
+}
+
+bool onnx_lower_scatter_elements(onnx_importer *imp, const onnx_node *node,
+                                 qir_value *const *in, unsigned nin,
+                                 qir_value **out) {
+  if (!need_inputs(imp, in, nin, 3))
+    return false;
+  int64_t axis;
+  if (!onnx_norm_axis(imp, onnx_attr_int(node, "axis", 0), in[0]->type->rank,
+                      &axis))
+    return false;
+  qir_named_attr a[2] = {int_attr(imp, "axis", axis)};
+  unsigned n = 1 + scatter_reduction(imp, node, &a[1]);
+  return done(out, onnx_emit(imp, QIR_OP_SCATTER_ELEMENTS, 3, in, n, a));
+}
+
+bool onnx_lower_scatter_nd(onnx_importer *imp, const onnx_node *node,
+                           qir_value *const *in, unsigned nin,
+                           qir_value **out) {
+  if (!need_inputs(imp, in, nin, 3))
+    return false;
+  qir_named_attr a;
+  unsigned n = scatter_reduction(imp, node, &a);
+  return done(out, onnx_emit(imp, QIR_OP_SCATTER_ND, 3, in, n, &a));
+}
+
+/* CumSum(x, axis): the axis input must be a constant. */
+bool onnx_lower_cumsum(onnx_importer *imp, const onnx_node *node,
+                       qir_value *const *in, unsigned nin, qir_value **out) {
+  if (!need_inputs(imp, in, nin, 2))
+    return false;
+  int64_t axis;
+  int n = onnx_const_ints(imp, in[1], "axis", &axis, 1);
+  if (n < 0)
+    return false;
+  if (n != 1)
+    return onnx_error(imp, "input 'axis' must have one element");
+  if (!onnx_norm_axis(imp, axis, in[0]->type->rank, &axis))
+    return false;
+  qir_named_attr a[3] = {int_attr(imp, "axis", axis)};
+  unsigned na = 1;
+  if (onnx_attr_int(node, "exclusive", 0))
+    a[na++] = int_attr(imp, "exclusive", 1);
+  if (onnx_attr_int(node, "reverse", 0))
+    a[na++] = int_attr(imp, "reverse", 1);
+  return done(out, onnx_emit(imp, QIR_OP_CUMSUM, 1, in, na, a));
+}
+
+/* TopK: k an attribute before opset 10, a constant input after. */
+bool onnx_lower_top_k(onnx_importer *imp, const onnx_node *node,
+                      qir_value *const *in, unsigned nin, qir_value **out) {
+  if (!need_inputs(imp, in, nin, 1))
+    return false;
+  int64_t k = onnx_attr_int(node, "k", -1);
+  if (imp->opset >= 10) {
+    if (!need_inputs(imp, in, nin, 2))
+      return false;
+    int n = onnx_const_ints(imp, in[1], "K", &k, 1);
+    if (n < 0)
+      return false;
+    if (n != 1)
+      return onnx_error(imp, "input 'K' must have one element");
+  }
+  int64_t axis;
+  if (!onnx_norm_axis(imp, onnx_attr_int(node, "axis", -1),
+                      in[0]->type->rank, &axis))
+    return false;
+  qir_named_attr a[4] = {int_attr(imp, "k", k), int_attr(imp, "axis", axis)};
+  unsigned na = 2;
+  if (!onnx_attr_int(node, "largest", 1))
+    a[na++] = int_attr(imp, "largest", 0);
+  if (!onnx_attr_int(node, "sorted", 1))
+    a[na++] = int_attr(imp, "sorted", 0);
+  return onnx_emit_multi(imp, QIR_OP_TOP_K, 1, in, na, a, 2, NULL, out);
+}

@@ -48,6 +48,17 @@ bool qir_verify_unary(qir_op *op);
 bool qir_verify_unary_float(qir_op *op);
 bool qir_verify_where(qir_op *op);
 
+/* ir/ops/extra.c: the index ops. */
+bool qir_verify_gather_elements(qir_op *op);
+bool qir_verify_gather_nd(qir_op *op);
+bool qir_verify_scatter_elements(qir_op *op);
+bool qir_verify_scatter_nd(qir_op *op);
+bool qir_verify_cumsum(qir_op *op);
+bool qir_verify_top_k(qir_op *op);
+bool qir_infer_gather_elements(qir_op *op, const qir_type **out);
+bool qir_infer_gather_nd(qir_op *op, const qir_type **out);
+bool qir_infer_top_k(qir_op *op, const qir_type **out);
+
 /* ---- Infer (qir_infer_fn) ---- */
 bool qir_infer_arg_reduce(qir_op *op, const qir_type **out);
 bool qir_infer_broadcast(qir_op *op, const qir_type **out);

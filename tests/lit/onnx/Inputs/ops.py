@@ -576,12 +576,31 @@ def hardmax_etc(out):
                  [tensor('c', np.array([True, False, True]))])
 
 
+def index_ops(out):
+    rs = np.random.RandomState(5)
+    return model([
+        node('GatherElements', ['x', 'ie'], ['ge'], axis=1),
+        node('ScatterElements', ['x', 'ie', 'u'], ['se'], axis=1,
+             reduction='add'),
+        node('GatherND', ['x', 'nd'], ['gn']),
+        node('ScatterND', ['x', 'nd', 'un'], ['sn']),
+        node('CumSum', ['x', 'ax'], ['cs'], reverse=1),
+        node('TopK', ['x', 'k'], ['tv', 'ti'], axis=1),
+    ], [vi('x', [3, 4]), vi('u', [3, 2]), vi('un', [2, 4])],
+        [vi('ge', [3, 2]), vi('se', [3, 4]), vi('gn', [2, 4]),
+         vi('sn', [3, 4]), vi('cs', [3, 4]), vi('tv', [3, 2]),
+         vi('ti', [3, 2], I64)],
+        [tensor('ie', rs.randint(-4, 4, [3, 2]).astype(np.int64)),
+         tensor('nd', np.array([[2], [0]], np.int64)),
+         ints('ax', 1), ints('k', [2])], opset=16)
+
+
 CASES = {
     'Composed': composed,
     'Resize-downscale': resize_downscale,
     'QDQ': qdq,
     'Trilu': trilu, 'Einsum': einsum, 'Einsum-bad': einsum_bad, 'LRN': lrn,
-    'OneHot': one_hot, 'MiscUnary': misc_unary, 'Hardmax': hardmax_etc,
+    'OneHot': one_hot, 'IndexOps': index_ops, 'MiscUnary': misc_unary, 'Hardmax': hardmax_etc,
     'Conv': conv, 'Conv1D': conv1d, 'ConvTranspose': conv_transpose,
     'Gemm': gemm, 'MatMul': matmul, 'BatchNormalization': batch_norm,
     'InstanceNormalization': instance_norm, 'LayerNormalization': layer_norm,
