@@ -152,15 +152,29 @@ static bool decode_png(qir_context *ctx, const char *name, const void *data,
 
 /* ---- JPEG ---------------------------------------------------------------- */
 
+/* A progressive JPEG can hold any number of scans, each a pass over the
+ * whole image: a small file could keep the decoder busy for hours.  Real
+ * encoders write about ten. */
+enum { MAX_JPEG_SCANS = 1000 };
+
 typedef struct jpeg_state {
-  struct jpeg_error_mgr mgr;
+  struct jpeg_error_mgr mgr; /* first: libjpeg hands back this pointer */
+  struct jpeg_progress_mgr progress;
   jmp_buf jmp;
-  bool truncated;
+  bool truncated, too_many_scans;
 } jpeg_state;
 
 static void jpeg_on_error(j_common_ptr cinfo) {
   jpeg_state *st = (jpeg_state *)cinfo->err;
   longjmp(st->jmp, 1);
+}
+
+static void jpeg_on_progress(j_common_ptr cinfo) {
+  jpeg_state *st = (jpeg_state *)cinfo->err;
+  if (((j_decompress_ptr)cinfo)->input_scan_number > MAX_JPEG_SCANS) {
+    st->too_many_scans = true;
+    longjmp(st->jmp, 1);
+  }
 }
 
 /* libjpeg goes on after a truncated file (it pads with gray): note it, so
@@ -180,14 +194,23 @@ static bool decode_jpeg(qir_context *ctx, const char *name, const void *data,
   cinfo.err = jpeg_std_error(&st.mgr);
   st.mgr.error_exit = jpeg_on_error;
   st.mgr.emit_message = jpeg_on_message;
+  st.progress.progress_monitor = jpeg_on_progress;
   if (setjmp(st.jmp)) {
     char msg[JMSG_LENGTH_MAX];
-    st.mgr.format_message((j_common_ptr)&cinfo, msg);
+    if (st.too_many_scans)
+      snprintf(msg, sizeof msg, "more than %d progressive scans",
+               MAX_JPEG_SCANS);
+    else
+      st.mgr.format_message((j_common_ptr)&cinfo, msg);
     jpeg_destroy_decompress(&cinfo);
     qir_image_free(out);
     return image_fail(ctx, name, "corrupt JPEG image: ", msg);
   }
   jpeg_create_decompress(&cinfo);
+  cinfo.progress = &st.progress;
+  /* Bounds the coefficient buffers of progressive images by the pixel
+   * limit (libjpeg fails instead of needing more). */
+  cinfo.mem->max_memory_to_use = (long)(lim->max_image_pixels * 8 + (64 << 20));
   jpeg_mem_src(&cinfo, data, (unsigned long)size);
   jpeg_read_header(&cinfo, TRUE);
   if (cinfo.jpeg_color_space == JCS_CMYK ||

@@ -253,6 +253,30 @@ START_TEST(t_config_errors) {
 }
 END_TEST
 
+START_TEST(t_folder_depth) {
+  fixture fx;
+  setup(&fx, one_input);
+  char name[256] = "";
+  for (int i = 0; i < 17; i++)
+    strcat(name, "d/");
+  strcat(name, "a.bin");
+  data_write(fx.dir, name, "0123456789ab", 12);
+  ck_assert_ptr_null(open1(&fx, fx.dir, 0));
+  ck_assert_str_eq(fx.e.last,
+                   expect(&fx, "'{}/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d': "
+                               "folders nested deeper than 16 levels"));
+  name[strlen(name) - strlen("d/a.bin")] = 0;
+  strcat(name, "b.bin");
+  data_write(fx.dir, name, "0123456789ab", 12); /* 16 levels: fine */
+  char path[4200];
+  snprintf(path, sizeof path, "%s/d", fx.dir);
+  qir_dataset *ds = open1(&fx, path, 0);
+  ck_assert_ptr_nonnull(ds);
+  qir_dataset_close(ds);
+  teardown(&fx);
+}
+END_TEST
+
 START_TEST(t_limits) {
   fixture fx;
   setup(&fx, one_input);
@@ -518,6 +542,7 @@ Suite *data_dataset_suite(void) {
   tcase_add_test(tc, t_multi_input);
   tcase_add_test(tc, t_config_errors);
   tcase_add_test(tc, t_limits);
+  tcase_add_test(tc, t_folder_depth);
   tcase_add_test(tc, t_bin_needs_static_shape);
   tcase_add_test(tc, t_function_without_inputs);
   suite_add_tcase(s, tc);
