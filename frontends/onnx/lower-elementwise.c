@@ -332,5 +332,14 @@ bool onnx_lower_dropout(onnx_importer *imp, const onnx_node *node,
       return onnx_error(imp, "training mode is not supported");
   }
   out[0] = in[0];
+  if (node->n_output > 1) { /* the mask: every element kept */
+    if (!onnx_static_shape(imp, in[0], "the input"))
+      return false;
+    const qir_type *t = qir_tensor_with_elem(imp->ctx, in[0]->type,
+                                             qir_scalar_type(imp->ctx,
+                                                             QIR_I1));
+    unsigned char one = 1;
+    out[1] = onnx_const(imp, qir_attr_dense_splat(imp->ctx, t, &one));
+  }
   return true;
 }

@@ -319,6 +319,30 @@ bool onnx_lower_instance_norm(onnx_importer *imp, const onnx_node *node,
   return out[0] != NULL;
 }
 
+/* LayerNormalization's optional outputs Mean and InvStdDev: over the dims
+ * from axis on, kept as 1s. */
+static bool layer_norm_stats(onnx_importer *imp, const onnx_node *node,
+                             qir_value *x, unsigned axis, qir_value **out) {
+  int64_t axes[QIR_MAX_RANK];
+  unsigned na = 0;
+  for (unsigned i = axis; i < x->type->rank; i++)
+    axes[na++] = i;
+  qir_named_attr a[2] = {
+      onnx_named(imp, "axes", qir_attr_ints(imp->ctx, na, axes)),
+      onnx_named(imp, "keepdims", qir_attr_int(imp->ctx, 1))};
+  qir_value *mean = onnx_emit(imp, QIR_OP_REDUCE_MEAN, 1, &x, 2, a);
+  qir_value *d = mean ? onnx_emit_binary(imp, QIR_OP_SUB, x, mean) : NULL;
+  qir_value *sq = d ? onnx_emit_binary(imp, QIR_OP_MUL, d, d) : NULL;
+  qir_value *var = sq ? onnx_emit(imp, QIR_OP_REDUCE_MEAN, 1, &sq, 2, a)
+                      : NULL;
+  qir_value *eps = onnx_const_scalar(
+      imp, x->type->scalar, onnx_attr_float(node, "epsilon", 1e-5));
+  qir_value *ve = var ? onnx_emit_binary(imp, QIR_OP_ADD, var, eps) : NULL;
+  out[1] = mean;
+  out[2] = ve ? onnx_emit_unary(imp, QIR_OP_RSQRT, ve) : NULL;
+  return out[1] && out[2];
+}
+
 bool onnx_lower_layer_norm(onnx_importer *imp, const onnx_node *node,
                            qir_value *const *in, unsigned nin,
                            qir_value **out) {
@@ -333,6 +357,8 @@ bool onnx_lower_layer_norm(onnx_importer *imp, const onnx_node *node,
   unsigned n = 1 + epsilon_attr(imp, node, attrs + 1);
   qir_value *ops[3] = {in[0], in[1], nin > 2 ? in[2] : NULL};
   out[0] = onnx_emit(imp, QIR_OP_LAYER_NORM, ops[2] ? 3 : 2, ops, n, attrs);
+  if (out[0] && node->n_output > 1)
+    return layer_norm_stats(imp, node, in[0], (unsigned)axis, out);
   return out[0] != NULL;
 }
 

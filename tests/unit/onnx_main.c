@@ -173,4 +173,4 @@ void diag_log_install(qir_context *ctx, diag_log *log) {
   qir_diag_set_handler(ctx, log_handler, log, NULL, NULL);
 }
 
-QIR_UNIT_MAIN(onnx_import_suite, onnx_export_suite)
+QIR_UNIT_MAIN(onnx_import_suite, onnx_export_suite, onnx_qdq_suite)

@@ -10,6 +10,7 @@
 
 Suite *onnx_import_suite(void);
 Suite *onnx_export_suite(void);
+Suite *onnx_qdq_suite(void);
 
 /* A model under construction; everything it holds is freed by
  * test_model_free. */

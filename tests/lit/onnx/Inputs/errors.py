@@ -50,11 +50,11 @@ def opset_too_old(out):
 
 def unsupported(out):
     return model([
-        node('TopK', ['x', 'k'], ['v0', 'i0'], name='topk_0'),
+        node('GridSample', ['x', 'k'], ['v0'], name='grid_0'),
         node('Relu', ['v0'], ['r']),
         node('NonMaxSuppression', ['b', 's'], ['sel'], name='nms_1'),
-        node('TopK', ['r', 'k'], ['v3', 'i3'], name='topk_3'),
-        node('Einsum', ['r', 'r'], ['e'], equation='ij,ij->ij'),
+        node('GridSample', ['r', 'k'], ['v3'], name='grid_3'),
+        node('Det', ['r'], ['e']),
     ], [vi('x', [1, 8]), vi('b', [1, 4, 4]), vi('s', [1, 1, 4])],
         [vi('v3', [1, 2]), vi('sel', [None, 3], TensorProto.INT64),
          vi('e', [1, 2])],
