@@ -21,9 +21,15 @@ static bool plan_fail(qir_context *ctx, const char *input, const qir_type *t,
   return false;
 }
 
+/* The channel order a configuration asks for (NULL or "" is RGB). */
+static const char *config_order(const qir_input_config *cfg) {
+  return cfg->channel_order && *cfg->channel_order ? cfg->channel_order
+                                                   : "RGB";
+}
+
 static bool plan_channel_order(qir_context *ctx, const qir_input_config *cfg,
                                const char *input, data_image_plan *plan) {
-  const char *order = cfg->channel_order ? cfg->channel_order : "RGB";
+  const char *order = config_order(cfg);
   plan->bgr = !strcasecmp(order, "BGR");
   plan->channels = !strcasecmp(order, "GRAY") ? 1 : 3;
   if (plan->bgr || plan->channels == 1 || !strcasecmp(order, "RGB"))
@@ -119,8 +125,8 @@ bool data_image_plan_make(qir_context *ctx, const qir_input_config *cfg,
     char why[128];
     snprintf(why, sizeof why,
              "has %lld channels (%s) but channel order %s gives %u",
-             (long long)c, plan->nhwc ? "NHWC" : "NCHW",
-             cfg->channel_order ? cfg->channel_order : "RGB", plan->channels);
+             (long long)c, plan->nhwc ? "NHWC" : "NCHW", config_order(cfg),
+             plan->channels);
     return plan_fail(ctx, input, type, why);
   }
   plan->height = type->dims[plan->nhwc ? 1 : 2];

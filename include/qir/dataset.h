@@ -47,7 +47,8 @@ typedef struct qir_input_config {
    * channel_order, resize to the input's H x W (bilinear, half-pixel),
    * (pixel - mean[c]) / std[c] with pixels in 0..255, lay out NCHW or NHWC
    * as the input needs, convert to the input's element type. */
-  const char *channel_order;  /* "RGB" (default), "BGR", "GRAY" */
+  const char *channel_order;  /* "RGB" (default, also for NULL or ""), "BGR",
+                                 "GRAY"; any case */
   bool nhwc;                  /* the model input is NHWC (default false: NCHW) */
   unsigned num_mean, num_std; /* 0: mean 0 / std 1; 1: same for all channels;
                                  else per channel */
