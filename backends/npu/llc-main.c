@@ -22,7 +22,7 @@ typedef struct llc_opts {
   const char *input, *output, *emit, *check, *save_inputs, *output_dir;
   const char *inputs[MAX_INPUTS];
   unsigned num_inputs;
-  bool emulate, random_inputs, print_placement;
+  bool emulate, random_inputs, print_placement, print_cost;
   long samples, seed;
   qir_compile_options co;
 } llc_opts;
@@ -37,6 +37,8 @@ static void usage(FILE *out) {
         "  -emit=artifact|asm|qir|null what to write (default artifact);\n"
         "                              -filetype=obj|asm|null is a synonym\n"
         "  -print-placement            the table of ops, NPU or CPU, and why\n"
+        "  -print-cost                 the cost model's estimate per instruction\n"
+        "                              and for the model (latency, DDR bytes)\n"
         "  -run-on-cpu=NAME,...        force ops (named by their result) to the CPU\n"
         "  -run-on-npu=NAME,...        require ops on the NPU (error if illegal)\n"
         "  -check=none|equal           emulate the artifact on random inputs and\n"
@@ -135,6 +137,8 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
       return 0;
     } else if (opt_flag(a, "print-placement")) {
       o->print_placement = true;
+    } else if (opt_flag(a, "print-cost")) {
+      o->print_cost = true;
     } else if (opt_flag(a, "emulate")) {
       o->emulate = true;
     } else if (opt_flag(a, "random-inputs")) {
@@ -303,8 +307,11 @@ static int emulate(qir_context *ctx, const llc_opts *o) {
     return 1;
   int rc = 1;
   qir_emu *e = NULL;
-  if (!strcmp(o->emit, "asm")) {
-    qir_artifact_print_asm(a, stdout);
+  if (!strcmp(o->emit, "asm") || o->print_cost) {
+    if (!strcmp(o->emit, "asm"))
+      qir_artifact_print_asm(a, stdout);
+    if (o->print_cost)
+      qir_artifact_print_cost(a, stdout);
     rc = 0;
   } else if ((e = qir_emu_create(ctx, a)) && set_inputs(ctx, o, e) &&
              qir_emu_run(e)) {
@@ -427,6 +434,8 @@ static int compile(qir_context *ctx, llc_opts *o) {
     else if (artifact && o->output)
       ok = npu_artifact_write(ctx, a, o->output);
     rc = ok ? 0 : 1;
+    if (ok && o->print_cost)
+      qir_artifact_print_cost(a, stdout);
     if (ok && strcmp(o->check, "none"))
       rc = check_equal(ctx, o, a);
   }

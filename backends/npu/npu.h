@@ -14,6 +14,7 @@ extern const qir_target qir_target_bpu_bayes;
 extern const qir_target qir_target_ax650;
 extern const qir_target qir_target_ax620e;
 extern const qir_target qir_target_ax615;
+extern const qir_target qir_target_template; /* backends/target-template */
 
 /* The target of the options, checked (with the core count); NULL after an
  * error. */
@@ -167,6 +168,22 @@ bool npu_artifact_write(qir_context *ctx, const qir_artifact *a, const char *pat
  * Writes the problem into why[0..n) and returns false otherwise. */
 bool npu_program_validate(const npu_program *p, const uint8_t *weights,
                           uint64_t weights_size, char *why, size_t n);
+
+/* ---- Cost model (cost.c) ------------------------------------------------------- */
+
+typedef struct npu_cost {
+  double macs;             /* multiply-accumulates on the MAC array */
+  double vector_ops;       /* elements through the vector/pool/move engines */
+  double compute_cycles;
+  double ddr_read_bytes, ddr_write_bytes;
+  double ddr_cycles;
+  double cycles;           /* max(compute, ddr): the two overlap */
+} npu_cost;
+
+/* The estimate of one instruction on `cores` cores (0: all). */
+void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
+                   const npu_insn *in, npu_cost *c);
+void npu_cost_add(npu_cost *sum, const npu_cost *c);
 
 /* Runs one program on memory: ddr (p->ddr_size bytes) and the weights. */
 void npu_execute(const npu_program *p, uint8_t *ddr, uint8_t *sram,

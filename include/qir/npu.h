@@ -68,6 +68,10 @@ void qir_artifact_free(qir_artifact *a);
 const char *qir_artifact_target(const qir_artifact *a);
 /* Prints the NPU programs of the artifact as assembly. */
 void qir_artifact_print_asm(const qir_artifact *a, FILE *out);
+/* Prints the cost model's estimate (docs/NPU.md): per instruction MACs,
+ * DDR bytes, cycles and the bound, then latency, FPS, DDR bytes per frame
+ * against the compulsory minimum, and the roofline bound. */
+void qir_artifact_print_cost(const qir_artifact *a, FILE *out);
 
 /* ---- Emulator ---------------------------------------------------------------- */
 

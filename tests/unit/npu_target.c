@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "npu_test.h"
+#include "qir/io.h"
 
 static const char *const names[] = {"bpu-bernoulli2", "bpu-bayes", "ax650",
                                     "ax620e", "ax615"};
@@ -64,6 +65,29 @@ START_TEST(op_lists) {
 }
 END_TEST
 
+/* The template target's hook runs after the shared rules. */
+START_TEST(template_hook) {
+  static const char text[] =
+      "func @main(%x: tensor<1x4x8x8x!q.i8<0.05>>) -> tensor<1x4x8x8x!q.i8<0.05>> {\n"
+      "  %w = constant {value = dense<1> : tensor<4x4x3x3x!q.i8<0.01>>} : tensor<4x4x3x3x!q.i8<0.01>>\n"
+      "  %c = conv2d(%x, %w) {pads = [2, 2, 2, 2], dilations = [2, 2]} : tensor<1x4x8x8x!q.i8<0.05>>\n"
+      "  %d = conv2d(%c, %w) {pads = [1, 1, 1, 1]} : tensor<1x4x8x8x!q.i8<0.05>>\n"
+      "  return(%d)\n"
+      "}\n";
+  qir_context *ctx = qir_context_create();
+  qir_module *m = qir_parse_buffer(ctx, "t.qir", text, strlen(text), 1);
+  ck_assert(m && qir_verify_module(m));
+  qir_op *dilated = m->first->body.first->next, *plain = dilated->next;
+  char why[128];
+  ck_assert(!npu_op_is_legal(&qir_target_template, dilated, why, sizeof why));
+  ck_assert_str_eq(why, "dilated convolution");
+  ck_assert(npu_op_is_legal(&qir_target_template, plain, why, sizeof why));
+  ck_assert(npu_op_is_legal(qir_target_lookup("ax650"), dilated, why, sizeof why));
+  ck_assert_ptr_null(qir_target_lookup("template"));
+  qir_context_destroy(ctx);
+}
+END_TEST
+
 Suite *npu_target_suite(void) {
   Suite *s = suite_create("npu_target");
   TCase *tc = tcase_create("core");
@@ -71,6 +95,7 @@ Suite *npu_target_suite(void) {
   tcase_add_test(tc, quant_schemes_are_known);
   tcase_add_test(tc, figures_are_consistent);
   tcase_add_test(tc, op_lists);
+  tcase_add_test(tc, template_hook);
   suite_add_tcase(s, tc);
   return s;
 }
