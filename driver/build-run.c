@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "driver/build.h"
+#include "qir/dataset.h"
 #include "qir/npu.h"
 #include "qir/onnx.h"
 
@@ -39,7 +40,7 @@ static bool need_pass(build *b, const char *pass, const char *step) {
 }
 
 /* Appends ` name="value"` (quoted, so paths may hold spaces and commas). */
-static void opt_append(FILE *f, const char *name, const char *value) {
+void build_opt_append(FILE *f, const char *name, const char *value) {
   fprintf(f, " %s=\"", name);
   for (const char *s = value; *s; s++) {
     if (*s == '"' || *s == '\\')
@@ -141,6 +142,16 @@ static bool step_import(build *b) {
   return b->m != NULL;
 }
 
+/* ---- Preprocessing in the model ----------------------------------------- */
+
+static bool step_preprocess(build *b) {
+  if (!build_insert_preprocessing(b, main_func(b)))
+    return false;
+  build_say(b, "      the model takes the deployed input: %s",
+            qir_type_text(main_func(b)->body.args[0]->type, NULL));
+  return true;
+}
+
 /* ---- Optimize ------------------------------------------------------------ */
 
 static bool has_items(const build *b, const char *path) {
@@ -233,7 +244,7 @@ static bool step_optimize(build *b) {
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     fputs("constant-patch{", f);
-    opt_append(f, "config", cfg);
+    build_opt_append(f, "config", cfg);
     fputc('}', f);
     fclose(f);
     bool ok = run_pipeline(b, text);
@@ -251,112 +262,6 @@ static bool step_optimize(build *b) {
 
 /* ---- Calibrate ----------------------------------------------------------- */
 
-const char *build_onnx_name(qir_func *f, const char *attr, unsigned i) {
-  const qir_attr *a = qir_func_get_attr(f, attr);
-  if (!a || a->kind != QIR_ATTR_ARRAY || i >= a->u.array.n)
-    return NULL;
-  const qir_attr *e = a->u.array.elems[i];
-  return e->kind == QIR_ATTR_STRING ? e->u.str.data : NULL;
-}
-
-json_object *build_input_config(const build *b, qir_func *f, unsigned i) {
-  const char *name = f->body.args[i]->name, *onnx = build_onnx_name(f, "onnx.inputs", i);
-  const cfg_key *k;
-  json_object *list = cfg_lookup(b->c, "quant.input_configs", &k), *dflt = NULL;
-  for (size_t j = 0; list && j < json_object_array_length(list); j++) {
-    json_object *ic = json_object_array_get_idx(list, j);
-    const char *tn = cfg_field_string(ic, k->elem, "tensor_name");
-    if ((name && !strcmp(tn, name)) || (onnx && !strcmp(tn, onnx)))
-      return ic;
-    if (strcmp(tn, "DEFAULT") == 0)
-      dflt = ic;
-  }
-  return dflt;
-}
-
-static void numbers_text(json_object *arr, char *buf, size_t size) {
-  buf[0] = 0;
-  for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-    size_t n = strlen(buf);
-    char num[40];
-    qir_format_double(json_object_get_double(json_object_array_get_idx(arr, i)),
-                      num, sizeof num);
-    snprintf(buf + n, size - n, "%s%s", i ? ":" : "", num);
-  }
-}
-
-/* The options of one input config that the calibrate pass takes once for
- * all inputs: they must agree between inputs. */
-static void preprocessing_text(const build *b, json_object *ic, char *buf,
-                               size_t size) {
-  const cfg_key *k;
-  cfg_lookup(b->c, "quant.input_configs.0", &k);
-  char mean[256], std[256];
-  json_object *mv = NULL, *sv = NULL;
-  json_object_object_get_ex(ic, "mean", &mv);
-  json_object_object_get_ex(ic, "std", &sv);
-  numbers_text(mv, mean, sizeof mean);
-  numbers_text(sv, std, sizeof std);
-  snprintf(buf, size, "%s|%s|%s|%s|%lld", mean, std,
-           cfg_field_string(ic, k, "channel_order"),
-           cfg_field_string(ic, k, "tensor_layout"),
-           cfg_field_int(ic, k, "calibration_size",
-                         cfg_int(b->c, "quant.calibration_size")));
-}
-
-/* One input config per function input (or the DEFAULT one); the shared
- * preprocessing options must agree.  *first receives the first config. */
-static bool match_input_configs(build *b, qir_func *f, json_object **first) {
-  char ref[1200] = "", cur[1200];
-  *first = NULL;
-  for (unsigned i = 0; i < f->body.num_args; i++) {
-    const char *name = f->body.args[i]->name;
-    json_object *ic = build_input_config(b, f, i);
-    if (!ic)
-      return build_error(b, "quant.input_configs: no config for input '%s' "
-                            "(give its tensor_name, or one DEFAULT config)",
-                         name ? name : "?");
-    preprocessing_text(b, ic, cur, sizeof cur);
-    if (*first && strcmp(cur, ref) != 0)
-      return build_error(b, "quant.input_configs: the inputs of one model "
-                            "must share mean, std, channel_order, "
-                            "tensor_layout and calibration_size");
-    if (!*first) {
-      *first = ic;
-      snprintf(ref, sizeof ref, "%s", cur);
-    }
-  }
-  return *first != NULL ||
-         build_error(b, "the model has no inputs to calibrate");
-}
-
-/* With several inputs the calibrate pass reads DIR/<input name>/: a
- * folder of links to each input's dataset. */
-static char *multi_input_data(build *b, qir_func *f) {
-  const cfg_key *k;
-  cfg_lookup(b->c, "quant.input_configs.0", &k);
-  char *dir = build_outdir_file(&b->od, "calibration-inputs");
-  if (mkdir(dir, 0777) != 0) {
-    build_error(b, "cannot create '%s'", dir);
-    free(dir);
-    return NULL;
-  }
-  for (unsigned i = 0; i < f->body.num_args; i++) {
-    const char *name = f->body.args[i]->name;
-    json_object *ic = build_input_config(b, f, i);
-    char *link = build_path_join(dir, name);
-    bool ok = symlink(cfg_field_string(ic, k, "calibration_dataset"),
-                      link) == 0;
-    free(link);
-    if (!ok) {
-      build_error(b, "cannot link the dataset of input '%s'", name);
-      free(dir);
-      return NULL;
-    }
-  }
-  return dir;
-}
-
 static const char *lower_method(const char *m) {
   if (!strcmp(m, "MinMax"))
     return "minmax";
@@ -365,42 +270,38 @@ static const char *lower_method(const char *m) {
   return !strcmp(m, "MSE") ? "mse" : "kl";
 }
 
-/* The options calibrate and precision-analysis share: data, samples and
- * preprocessing. */
-static bool data_options(build *b, qir_func *f, FILE *out) {
-  const cfg_key *k;
-  cfg_lookup(b->c, "quant.input_configs.0", &k);
-  json_object *ic;
-  if (!match_input_configs(b, f, &ic))
-    return false;
-  char *data = f->body.num_args > 1
-                   ? multi_input_data(b, f)
-                   : qir_xstrdup(
-                         cfg_field_string(ic, k, "calibration_dataset"));
-  if (!data)
-    return false;
-  opt_append(out, "data", data);
-  free(data);
-  fprintf(out, " samples=%lld",
-          cfg_field_int(ic, k, "calibration_size",
-                        cfg_int(b->c, "quant.calibration_size")));
-  char nums[256];
-  json_object *v;
-  if (json_object_object_get_ex(ic, "mean", &v))
-    numbers_text(v, nums, sizeof nums), opt_append(out, "mean", nums);
-  if (json_object_object_get_ex(ic, "std", &v))
-    numbers_text(v, nums, sizeof nums), opt_append(out, "std", nums);
-  opt_append(out, "channel-order", cfg_field_string(ic, k, "channel_order"));
-  fprintf(out, " nhwc=%s progress=%s",
-          strcmp(cfg_field_string(ic, k, "tensor_layout"), "NHWC") ? "false"
-                                                                   : "true",
-          b->out && !b->o->no_progress ? "true" : "false");
-  return true;
-}
-
 static bool skip_calibration(const build *b) {
   return strcmp(cfg_string(b->c, "model_type"), "QuantONNX") == 0 &&
          !has_items(b, "quant.input_configs");
+}
+
+/* Reads the first sample of the data before the long calibration, so that
+ * a wrong format or shape stops the build at once, and shows the input
+ * table with the number of samples. */
+static bool check_samples(build *b, qir_func *f) {
+  unsigned n = f->body.num_args;
+  size_t *counts = qir_xcalloc(n ? n : 1, sizeof *counts);
+  bool ok = true;
+  for (unsigned i = 0; i < n && ok; i++) {
+    build_input_data d;
+    ok = build_input_data_of(b, f, i, &d);
+    counts[i] = ok ? (size_t)d.samples : 0;
+  }
+  qir_dataset *ds = ok ? build_open_dataset(b, f, 0) : NULL;
+  qir_tensor *in = qir_xcalloc(n ? n : 1, sizeof *in);
+  ok = ds && qir_dataset_size(ds) > 0 && qir_dataset_load(ds, 0, in);
+  for (unsigned i = 0; ok && i < n; i++) {
+    qir_tensor_free_data(&in[i]);
+    if (counts[i] > qir_dataset_size(ds))
+      counts[i] = qir_dataset_size(ds);
+  }
+  if (ds)
+    qir_dataset_close(ds);
+  if (ok)
+    build_report_inputs(b, f, counts);
+  free(in);
+  free(counts);
+  return ok;
 }
 
 static bool step_calibrate(build *b) {
@@ -414,12 +315,13 @@ static bool step_calibrate(build *b) {
     return build_error(b, "quant.input_configs: calibration needs at least "
                           "one input config with a calibration_dataset");
   qir_func *f = main_func(b);
-  build_report_inputs(b, f);
+  if (!check_samples(b, f))
+    return false;
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
   fputs("calibrate{", out);
-  bool ok = data_options(b, f, out);
+  bool ok = build_data_options(b, f, out);
   fprintf(out, " method=%s}",
           lower_method(cfg_string(b->c, "quant.calibration_method")));
   fclose(out);
@@ -432,7 +334,7 @@ static bool step_calibrate(build *b) {
 
 /* quantize options: the target's scheme and the layer_configs. */
 static bool quant_options(build *b, FILE *out) {
-  opt_append(out, "target", b->target->name);
+  build_opt_append(out, "target", b->target->name);
   if (!has_items(b, "quant.layer_configs"))
     return true;
   const cfg_key *k;
@@ -444,7 +346,7 @@ static bool quant_options(build *b, FILE *out) {
   bool ok = write_json_file(b, path, doc);
   json_object_put(doc);
   if (ok)
-    opt_append(out, "config", path);
+    build_opt_append(out, "config", path);
   free(path);
   return ok;
 }
@@ -456,14 +358,15 @@ static bool step_precision(build *b) {
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
   fputs("precision-analysis{", out);
-  bool ok = data_options(b, main_func(b), out) && quant_options(b, out);
+  bool ok = build_data_options(b, main_func(b), out) &&
+            quant_options(b, out);
   fprintf(out, " mode=%s",
           strcmp(cfg_string(b->c, "quant.precision_analysis_method"),
                  "PerLayer") ? "end-to-end" : "per-layer");
   char *csv = build_outdir_file(&b->od, "precision.csv");
   char *json = build_outdir_file(&b->od, "precision.json");
-  opt_append(out, "csv", csv);
-  opt_append(out, "json", json);
+  build_opt_append(out, "csv", csv);
+  build_opt_append(out, "json", json);
   fputc('}', out);
   fclose(out);
   free(csv);
@@ -586,6 +489,9 @@ typedef struct build_step {
   bool (*wanted)(const build *b); /* NULL: always */
 } build_step;
 
+static bool want_preprocess(const build *b) {
+  return has_items(b, "input_processors");
+}
 static bool want_precision(const build *b) {
   return cfg_bool(b->c, "quant.precision_analysis");
 }
@@ -598,6 +504,7 @@ static bool want_check(const build *b) {
 
 static const build_step steps[] = {
     {"import", step_import, NULL},
+    {"preprocess", step_preprocess, want_preprocess},
     {"optimize", step_optimize, NULL},
     {"calibrate", step_calibrate, NULL},
     {"precision analysis", step_precision, want_precision},
@@ -657,9 +564,6 @@ static bool preflight(build *b) {
     return build_error(b, "npu_mode: %s needs %u NPU cores; %s has %u",
                        cfg_string(b->c, "npu_mode"), b->cores, t,
                        b->target->cores);
-  if (has_items(b, "input_processors"))
-    return build_error(b, "input_processors: preprocessing in the model is "
-                          "not supported in this build yet");
   b->stem = model_stem(cfg_string(b->c, "input"));
   return true;
 }

@@ -58,7 +58,8 @@ void build_table_emit(build *b, build_table *t, const char *title);
 
 /* Tables of the inputs' calibration configuration and of the layers'
  * precision. */
-void build_report_inputs(build *b, qir_func *f);
+/* counts[i]: the samples input i calibrates with. */
+void build_report_inputs(build *b, qir_func *f, const size_t *counts);
 void build_report_layers(build *b, qir_func *f);
 /* The one-screen summary at the end. */
 void build_report_summary(build *b, double seconds);
@@ -72,14 +73,45 @@ const char *build_precision_of(const qir_type *t);
  * at the configured level. */
 bool build_check_artifact(build *b, const char *artifact);
 
-/* The samples of the configured input configs for f's inputs (limit > 0
- * keeps the first `limit`); NULL after an error. */
-struct qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit);
+/* ---- Inputs (driver/inputs.c, driver/preprocess.c) ---------------------- */
+
 /* The ONNX name of input or output i of an imported function (attr is
  * "onnx.inputs" or "onnx.outputs"), or NULL. */
 const char *build_onnx_name(qir_func *f, const char *attr, unsigned i);
-/* The input config of f's input i (by its name or its ONNX name), else
- * the DEFAULT one; NULL: none. */
-json_object *build_input_config(const build *b, qir_func *f, unsigned i);
+/* The element of the array of objects at list_path ("quant.input_configs",
+ * "input_processors") whose tensor_name is f's input i (by its name or
+ * its ONNX name), else the first DEFAULT one; NULL: none. */
+json_object *build_find_for_input(const build *b, const char *list_path,
+                                  qir_func *f, unsigned i);
+
+/* How the data reader prepares the samples of one input. */
+typedef struct build_input_data {
+  const char *dataset, *format, *channel_order;
+  bool nhwc;
+  bool in_model; /* the model does the preprocessing (input_processors) */
+  long long samples;
+  unsigned nmean, nstd;
+  double mean[4], std[4];
+} build_input_data;
+
+/* The data of f's input i; false (with an error) when no input config
+ * serves it. */
+bool build_input_data_of(build *b, qir_func *f, unsigned i,
+                         build_input_data *d);
+/* Appends the calibrate pass's data options (data, samples, preprocessing)
+ * for f's inputs. */
+bool build_data_options(build *b, qir_func *f, FILE *out);
+/* Appends ` name="value"` to a pipeline's options. */
+void build_opt_append(FILE *f, const char *name, const char *value);
+/* The samples of f's inputs (limit > 0 keeps the first `limit`); NULL
+ * after an error. */
+struct qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit);
+
+/* Inserts the conversion ops of input_processors at the start of f. */
+bool build_insert_preprocessing(build *b, qir_func *f);
+/* When input i of f (already converted) has an input processor: the
+ * channel order and layout of the deployed input. */
+bool build_processor_source(const build *b, qir_func *f, unsigned i,
+                            const char **channel_order, bool *nhwc);
 
 #endif

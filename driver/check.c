@@ -15,53 +15,6 @@
 #include "qir/npu.h"
 #include "qir/progress.h"
 
-static qir_data_format data_format(const char *s) {
-  if (!strcmp(s, "Image"))
-    return QIR_DATA_IMAGE;
-  if (!strcmp(s, "Numpy"))
-    return QIR_DATA_NPY;
-  return !strcmp(s, "Binary") ? QIR_DATA_BIN : QIR_DATA_AUTO;
-}
-
-static unsigned copy_numbers(json_object *obj, const char *key, double *out) {
-  json_object *arr;
-  if (!json_object_object_get_ex(obj, key, &arr))
-    return 0;
-  size_t n = json_object_array_length(arr);
-  for (size_t i = 0; i < n && i < 4; i++)
-    out[i] = json_object_get_double(json_object_array_get_idx(arr, i));
-  return n < 4 ? (unsigned)n : 4;
-}
-
-qir_dataset *build_open_dataset(build *b, qir_func *f, size_t limit) {
-  const cfg_key *k;
-  cfg_lookup(b->c, "quant.input_configs.0", &k);
-  unsigned n = f->body.num_args;
-  qir_input_config *cfgs = qir_xcalloc(n ? n : 1, sizeof *cfgs);
-  bool ok = true;
-  for (unsigned i = 0; i < n && ok; i++) {
-    json_object *ic = build_input_config(b, f, i);
-    ok = ic != NULL;
-    if (!ok)
-      break;
-    qir_input_config_init(&cfgs[i]);
-    cfgs[i].name = n > 1 ? f->body.args[i]->name : NULL;
-    cfgs[i].path = cfg_field_string(ic, k, "calibration_dataset");
-    cfgs[i].format =
-        data_format(cfg_field_string(ic, k, "calibration_format"));
-    cfgs[i].channel_order = cfg_field_string(ic, k, "channel_order");
-    cfgs[i].nhwc = !strcmp(cfg_field_string(ic, k, "tensor_layout"), "NHWC");
-    cfgs[i].num_mean = copy_numbers(ic, "mean", cfgs[i].mean);
-    cfgs[i].num_std = copy_numbers(ic, "std", cfgs[i].std);
-  }
-  qir_dataset *ds = ok ? qir_dataset_open(f, cfgs, n, limit) : NULL;
-  if (!ok)
-    qir_emit_error(b->ctx, qir_loc_unknown(),
-                   "quant.input_configs: no samples for the model's inputs");
-  free(cfgs);
-  return ds;
-}
-
 /* ---- Comparing outputs --------------------------------------------------- */
 
 /* Element i as a real number (quantized storage dequantized). */

@@ -62,10 +62,12 @@ static const cfg_key quant_fields[] = {
 
 static const cfg_key input_processor_fields[] = {
     STR("tensor_name", "DEFAULT"),
+    /* defaults: tensor_format RGB or GRAY by the input's channels,
+     * src_format the tensor_format */
     CHOICE("tensor_format", NULL, tensor_formats),
-    CHOICE("tensor_layout", NULL, layouts),
+    CHOICE("tensor_layout", "NCHW", layouts),
     CHOICE("src_format", NULL, tensor_formats),
-    CHOICE("src_layout", NULL, layouts),
+    CHOICE("src_layout", "NHWC", layouts),
     CHOICE("src_dtype", "U8", src_dtypes),
     CHOICE("csc_mode", "BT601_FULL", csc_modes),
     ARRAY("mean", number),

@@ -139,47 +139,37 @@ void build_table_emit(build *b, build_table *t, const char *title) {
 
 /* ---- The input table ----------------------------------------------------- */
 
-static void format_numbers(json_object *arr, char *buf, size_t size) {
-  buf[0] = 0;
-  if (!arr) {
-    snprintf(buf, size, "-");
-    return;
-  }
-  for (size_t i = 0; i < json_object_array_length(arr); i++) {
-    size_t n = strlen(buf);
-    snprintf(buf + n, size - n, "%s%g", i ? " " : "",
-             json_object_get_double(json_object_array_get_idx(arr, i)));
+static void format_numbers(const double *v, unsigned n, char *buf,
+                           size_t size) {
+  snprintf(buf, size, "-");
+  for (unsigned i = 0; i < n; i++) {
+    size_t len = i ? strlen(buf) : 0;
+    snprintf(buf + len, size - len, "%s%g", i ? " " : "", v[i]);
   }
 }
 
-void build_report_inputs(build *b, qir_func *f) {
+void build_report_inputs(build *b, qir_func *f, const size_t *counts) {
   static const char *const hdr[] = {"input", "type", "dataset", "format",
-                                    "samples", "mean", "std", "channels"};
-  const cfg_key *elem;
-  cfg_lookup(b->c, "quant.input_configs.0", &elem);
+                                    "samples", "mean", "std", "order"};
   build_table *t = build_table_new(8, hdr);
   for (unsigned i = 0; i < f->body.num_args; i++) {
     qir_value *arg = f->body.args[i];
+    build_input_data d;
+    if (!build_input_data_of(b, f, i, &d))
+      break;
     char type[128], samples[32], mean[96], std[96];
     qir_type_format(arg->type, type, sizeof type);
-    json_object *ic = build_input_config(b, f, i);
-    const char *dataset = "-", *format = "-", *order = "-";
-    snprintf(samples, sizeof samples, "-");
-    json_object *mv = NULL, *sv = NULL;
-    if (ic) {
-      dataset = cfg_field_string(ic, elem, "calibration_dataset");
-      format = cfg_field_string(ic, elem, "calibration_format");
-      order = cfg_field_string(ic, elem, "channel_order");
-      snprintf(samples, sizeof samples, "%lld",
-               cfg_field_int(ic, elem, "calibration_size",
-                             cfg_int(b->c, "quant.calibration_size")));
-      json_object_object_get_ex(ic, "mean", &mv);
-      json_object_object_get_ex(ic, "std", &sv);
-    }
-    format_numbers(mv, mean, sizeof mean);
-    format_numbers(sv, std, sizeof std);
-    const char *row[] = {arg->name ? arg->name : "?", type, dataset, format,
-                         samples, mean, std, order};
+    snprintf(samples, sizeof samples, "%zu", counts[i]);
+    format_numbers(d.mean, d.nmean, mean, sizeof mean);
+    format_numbers(d.std, d.nstd, std, sizeof std);
+    if (d.in_model)
+      snprintf(mean, sizeof mean, "in the model"),
+          snprintf(std, sizeof std, "in the model");
+    char order[32];
+    snprintf(order, sizeof order, "%s %s", d.channel_order,
+             d.nhwc ? "NHWC" : "NCHW");
+    const char *row[] = {arg->name ? arg->name : "?", type, d.dataset,
+                         d.format, samples, mean, std, order};
     build_table_row(t, row);
   }
   build_table_emit(b, t, "Inputs");

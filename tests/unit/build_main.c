@@ -44,4 +44,4 @@ char *to_json(const qir_build_config *c) {
 }
 
 QIR_UNIT_MAIN(build_config_suite, build_override_suite, build_outdir_suite,
-              build_run_suite)
+              build_run_suite, build_preprocess_suite)

@@ -54,8 +54,10 @@ START_TEST(checks_before_the_steps) {
                    "error: npu_mode: NPU2 needs 2 NPU cores; ax620e has 1\n");
   assert_run_error("{\"input\": \"m.qir\", \"target\": \"ax650\", "
                    "\"input_processors\": [{\"tensor_format\": \"NV12\"}]}",
-                   "error: input_processors: preprocessing in the model is "
-                   "not supported in this build yet\n");
+                   "error: input_processors[0]: the input must be a static "
+                   "4-D f32 tensor, not tensor<1x4xf32>\n"
+                   "note: the build stopped at the preprocess step; "
+                   "output_dir is unchanged\n");
 }
 END_TEST
 

@@ -35,5 +35,6 @@ Suite *build_config_suite(void);
 Suite *build_override_suite(void);
 Suite *build_outdir_suite(void);
 Suite *build_run_suite(void);
+Suite *build_preprocess_suite(void);
 
 #endif
