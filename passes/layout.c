@@ -4,7 +4,10 @@
  * takes NCHW itself, the transposes go, and the function records the
  * original layout of each input in its `input_layouts` attribute ("NHWC"
  * for a changed input, "" for the others), for the runtime and for the
- * equivalence check, which feed NHWC data through the same permutation. */
+ * equivalence check, which feed NHWC data through the same permutation.
+ * Transposes move up to the input first through elementwise ops whose
+ * other operands are one-element constants (input scaling such as
+ * x * (1 / 127.5) - 1). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +51,61 @@ static void make_input_nchw(fuser *fu, qir_value *arg) {
   free(transposes);
 }
 
+/* ---- Moving transposes up to the input ------------------------------------ */
+
+/* True when op is elementwise, computes on one tensor x of its own result
+ * type, and its other operands are one-element constants (which broadcast
+ * the same way in any layout). */
+static bool layout_free_elementwise(const qir_op *op, unsigned *x_index) {
+  if (!qir_op_has_trait(op, QIR_TRAIT_ELEMENTWISE) || op->num_results != 1 ||
+      op->def->id >= QIR_NUM_OPS)
+    return false;
+  int found = -1;
+  for (unsigned i = 0; i < op->num_operands; i++) {
+    const qir_value *v = qir_op_operand(op, i);
+    const qir_attr *c = qir_value_constant(v);
+    if (c && qir_dense_num_elements(c) == 1 &&
+        qir_type_is_tensor(v->type) && v->type->rank <= 4)
+      continue;
+    if (found >= 0 || v->type != op->results[0].type)
+      return false;
+    found = (int)i;
+  }
+  if (found < 0)
+    return false;
+  *x_index = (unsigned)found;
+  return true;
+}
+
+/* transpose(f(x, k)) -> f(transpose(x), k) for such an f whose result has
+ * no other user: the transpose moves one op up. */
+static bool hoist_transpose(fuser *fu, qir_op *tr) {
+  qir_value *v = qir_op_operand(tr, 0);
+  qir_op *op = qir_value_def(v);
+  unsigned xi;
+  if (!op || !qir_value_has_one_use(v) || !layout_free_elementwise(op, &xi))
+    return false;
+  /* The transpose now reads x; op computes on its result in its place. */
+  qir_op_set_operand(tr, 0, qir_op_operand(op, xi));
+  qir_op_move_before(op, tr);
+  qir_value *y = qir_op_result(tr, 0);
+  const qir_type *t = y->type;
+  qir_value *r = qir_op_result(op, 0);
+  qir_value_replace_all_uses(y, r);
+  qir_op_set_operand(op, xi, y);
+  qir_value_set_type(r, t);
+  fuse_note(fu, tr, "transposes moved up to the inputs");
+  return true;
+}
+
+static void hoist_input_transposes(fuser *fu, qir_func *f) {
+  qir_foreach_op(op, &f->body) {
+    if (is_nhwc_to_nchw(op))
+      while (hoist_transpose(fu, op))
+        ;
+  }
+}
+
 /* The existing input_layouts entry of input i, "" when none. */
 static const char *old_layout(const qir_func *f, unsigned i) {
   const qir_attr *a = qir_func_get_attr(f, "input_layouts");
@@ -61,6 +119,7 @@ void fuse_nchw_inputs(fuser *fu, qir_func *f) {
   unsigned n = f->body.num_args;
   if (n == 0)
     return;
+  hoist_input_transposes(fu, f);
   const qir_attr **layouts = qir_xcalloc(n, sizeof *layouts);
   bool changed = false;
   for (unsigned i = 0; i < n; i++) {
