@@ -20,8 +20,6 @@ unsigned qir_pool_threads(const qir_pool *p);
  * chunk worth a thread. */
 void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
                       void *arg);
-/* Sets OpenBLAS's thread count (its own pool). */
-void qir_blas_set_threads(unsigned n);
 unsigned qir_num_cores(void);
 
 /* ---- Scalar conversions --------------------------------------------------- */
@@ -75,6 +73,18 @@ int64_t qk_numel(const qir_tensor *t);
 /* Error at the op; returns false. */
 bool qk_fail(const qir_kargs *k, const char *fmt, ...) QIR_PRINTF(2, 3);
 int qk_axis(int64_t axis, unsigned rank);
+/* Output columns [*lo, *hi] of a window op (conv, pooling) whose input
+ * column ow * sw - pl + off lies in [0, in_w); *lo > *hi when none. */
+static inline void qk_valid_cols(int64_t in_w, int64_t out_w, int64_t sw,
+                                 int64_t pl, int64_t off, int64_t *lo,
+                                 int64_t *hi) {
+  int64_t a = pl - off; /* need ow * sw >= a */
+  *lo = a <= 0 ? 0 : (a + sw - 1) / sw;
+  int64_t b = in_w - 1 + pl - off; /* need ow * sw <= b */
+  *hi = b < 0 ? -1 : b / sw;
+  if (*hi > out_w - 1)
+    *hi = out_w - 1;
+}
 /* v, or 1 when v is 0 (a safe divisor). */
 static inline int64_t qk_nz(int64_t v) { return v ? v : 1; }
 /* The float round trip of a quantized op without an integer kernel:
@@ -162,7 +172,8 @@ typedef struct qir_conv_params {
   float act_lo, act_hi;
 } qir_conv_params;
 
-/* y[n, o, oh, ow] = b[o] + sum x * w; b may be NULL. */
+/* y[n, o, oh, ow] = b[o] + sum x * w; b may be NULL.  The sum's order is
+ * fixed (k_conv.c). */
 void qir_conv2d_f32(qir_pool *pool, const qir_conv_params *p, const float *x,
                     const float *w, const float *b, float *y);
 /* Transposed: x is N x C x H x W, w is C x O/group x KH x KW, y is
@@ -170,10 +181,36 @@ void qir_conv2d_f32(qir_pool *pool, const qir_conv_params *p, const float *x,
 void qir_conv_transpose2d_f32(qir_pool *pool, const qir_conv_params *p,
                               const float *x, const float *w, const float *b,
                               float *y);
-/* C (m x n) = A (m x k) * B (k x n), row-major with leading dims. */
+/* A conv2d prepared once for many runs: its weights reordered for the
+ * kernel (k_conv.c).  The plan copies the weights and the parameters. */
+typedef struct qir_conv_plan qir_conv_plan;
+qir_conv_plan *qir_conv_plan_create(const qir_conv_params *p, const float *w);
+void qir_conv_plan_destroy(qir_conv_plan *c);
+void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,
+                       const float *b, float *y);
+
+/* The matrix kernel of conv2d (k_gemm.c): A (m x k, leading dim lda)
+ * packed into panels (qir_gemm_panel_rows(m) x k floats); then
+ * C = [C +] A x B, each element one fused multiply-add chain over k from 0,
+ * added to C when `accumulate`. */
+int64_t qir_gemm_panel_rows(int64_t m);
+void qir_gemm_pack_a(const float *a, int64_t lda, int64_t m, int64_t k,
+                     float *dst);
+void qir_gemm_packed(const float *ap, int64_t m, int64_t n, int64_t k,
+                     const float *b, int64_t ldb, float *c, int64_t ldc,
+                     bool accumulate);
+
+/* C (m x n) = A (m x k) * B (k x n), row-major with leading dims; one
+ * thread (the caller's). */
 void qir_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb,
                float beta, float *c, int64_t ldc);
+/* The same, split across the pool's threads (by columns, or by rows when
+ * there are few columns). */
+void qir_sgemm_parallel(qir_pool *pool, bool ta, bool tb, int64_t m, int64_t n,
+                        int64_t k, float alpha, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float beta, float *c,
+                        int64_t ldc);
 
 struct qir_pool_params {
   int64_t n, c, h, w, oh, ow;
@@ -227,5 +264,10 @@ void qir_resize2d_f32(qir_pool *pool, const qir_resize_params *p,
 #define X(name) bool qir_cpu_##name(const qir_kargs *k);
 QIR_CPU_KERNELS(X)
 #undef X
+
+/* conv2d with a plan made once (the interpreter does this for constant
+ * weights); the plan comes from the same kernel arguments. */
+qir_conv_plan *qir_cpu_conv2d_plan(const qir_kargs *k);
+bool qir_cpu_k_conv2d_planned(const qir_kargs *k, const qir_conv_plan *c);
 
 #endif

@@ -47,6 +47,10 @@ typedef struct exec_step {
    * conv's constant weights and bias (as ONNX Runtime does). */
   bool conv_bn;
   qir_tensor fw, fb;
+  /* conv2d with constant weights: prepared once (k_conv.c). */
+  qir_conv_plan *plan;
+  /* call: an interpreter of the callee (sharing the caller's pool). */
+  qir_interp *callee;
 } exec_step;
 
 struct qir_interp {
@@ -64,6 +68,8 @@ struct qir_interp {
   uint8_t *arena;
   size_t arena_size, naive_size, constant_bytes;
   qir_pool *pool;
+  bool owns_pool;  /* false in the interpreter of a callee */
+  unsigned depth;  /* of calls, 0 for the outermost function */
   unsigned threads;
   qir_interp_observer observer;
   void *observer_user;
@@ -117,8 +123,8 @@ void qir_interp_options_init(qir_interp_options *o) {
 }
 
 bool qir_interp_supports_op(unsigned id) {
-  return id < QIR_NUM_OPS && qir_cpu_kernel(id) &&
-         qir_cpu_kernel(id)->fn != NULL;
+  return id == QIR_OP_CALL || (id < QIR_NUM_OPS && qir_cpu_kernel(id) &&
+                               qir_cpu_kernel(id)->fn != NULL);
 }
 
 /* ---- Creation: slots, liveness, memory plan -------------------------------- */
@@ -672,12 +678,17 @@ static void find_steps(qir_interp *it) {
   }
 }
 
-/* Builds the fused regions (after memory planning: they keep pointers). */
+static void plan_conv(qir_interp *it, exec_step *st);
+
+/* Builds the fused regions (after memory planning: they keep pointers)
+ * and the conv2d plans. */
 static void build_regions(qir_interp *it) {
   for (unsigned i = 0; i < it->num_steps; i++) {
     exec_step *st = &it->steps[i];
     if (st->is_region)
       st->region = build_region(it, st->first, st->first + st->count);
+    else
+      plan_conv(it, st);
   }
 }
 
@@ -685,6 +696,8 @@ static void free_steps(qir_interp *it) {
   for (unsigned i = 0; i < it->num_steps; i++) {
     free(it->steps[i].fw.data);
     free(it->steps[i].fb.data);
+    qir_conv_plan_destroy(it->steps[i].plan);
+    qir_interp_destroy(it->steps[i].callee);
   }
   for (unsigned i = 0; i < it->num_steps; i++)
     if (it->steps[i].region) {
@@ -694,15 +707,58 @@ static void free_steps(qir_interp *it) {
   free(it->steps);
 }
 
-qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
+/* Calls deeper than this are taken for recursion. */
+#define MAX_CALL_DEPTH 64
+
+static qir_interp *interp_create(qir_func *f, const qir_interp_options *o,
+                                 unsigned depth, qir_pool *pool);
+
+/* An interpreter for the callee of each call op. */
+static bool create_callees(qir_interp *it) {
+  for (unsigned i = 0; i < it->num_steps; i++) {
+    exec_step *st = &it->steps[i];
+    const qir_op *op = it->ops[st->first];
+    if (!qir_op_is(op, QIR_OP_CALL))
+      continue;
+    const qir_attr *a = qir_op_get_attr(op, "callee");
+    qir_func *f = a && a->kind == QIR_ATTR_SYMBOL
+                      ? qir_module_lookup(it->func->module, a->u.symbol)
+                      : NULL;
+    if (!f) {
+      qir_op_emit_error(op, "calls an unknown function");
+      return false;
+    }
+    if (it->depth + 1 >= MAX_CALL_DEPTH) {
+      qir_op_emit_error(op, "calls @%s more than %d levels deep (recursive "
+                            "calls are not supported)",
+                        f->name, MAX_CALL_DEPTH);
+      return false;
+    }
+    if (f->body.num_args != op->num_operands ||
+        f->num_results != op->num_results) {
+      qir_op_emit_error(op, "does not match the signature of @%s", f->name);
+      return false;
+    }
+    if (!(st->callee = interp_create(f, NULL, it->depth + 1, it->pool)))
+      return false;
+  }
+  return true;
+}
+
+static qir_interp *interp_create(qir_func *f, const qir_interp_options *o,
+                                 unsigned depth, qir_pool *pool) {
   qir_interp *it = qir_xcalloc(1, sizeof *it);
   it->func = f;
   it->ctx = f->module->ctx;
+  it->depth = depth;
   if (o) {
     it->threads = o->threads;
     it->observer = o->observer;
     it->observer_user = o->observer_user;
   }
+  it->owns_pool = !pool;
+  it->pool = pool ? pool : qir_pool_create(it->threads);
+  it->threads = qir_pool_threads(it->pool);
   if (!create_slots(it) || !compute_liveness(it)) {
     qir_interp_destroy(it);
     return NULL;
@@ -710,9 +766,15 @@ qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
   find_steps(it);
   plan_memory(it);
   build_regions(it);
-  it->pool = qir_pool_create(it->threads);
-  it->threads = qir_pool_threads(it->pool);
+  if (!create_callees(it)) {
+    qir_interp_destroy(it);
+    return NULL;
+  }
   return it;
+}
+
+qir_interp *qir_interp_create(qir_func *f, const qir_interp_options *o) {
+  return interp_create(f, o, 0, NULL);
 }
 
 void qir_interp_destroy(qir_interp *it) {
@@ -730,8 +792,10 @@ void qir_interp_destroy(qir_interp *it) {
   free(it->output_names);
   free(it->arena);
   free(it->prof_ms);
-  free_steps(it);
-  qir_pool_destroy(it->pool);
+  if (it->steps)
+    free_steps(it);
+  if (it->owns_pool)
+    qir_pool_destroy(it->pool);
   free(it);
 }
 
@@ -767,10 +831,20 @@ void qir_interp_set_observer(qir_interp *it, qir_interp_observer fn,
   it->observer_user = user;
 }
 
+/* Points it and the interpreters of its callees at `pool`. */
+static void share_pool(qir_interp *it, qir_pool *pool) {
+  it->pool = pool;
+  it->threads = qir_pool_threads(pool);
+  for (unsigned i = 0; i < it->num_steps; i++)
+    if (it->steps[i].callee)
+      share_pool(it->steps[i].callee, pool);
+}
+
 void qir_interp_set_threads(qir_interp *it, unsigned threads) {
-  qir_pool_destroy(it->pool);
-  it->pool = qir_pool_create(threads);
-  it->threads = qir_pool_threads(it->pool);
+  if (it->owns_pool)
+    qir_pool_destroy(it->pool);
+  it->owns_pool = true;
+  share_pool(it, qir_pool_create(threads));
 }
 
 void qir_interp_get_stats(const qir_interp *it, qir_interp_stats *s) {
@@ -976,12 +1050,13 @@ static bool run_op(qir_interp *it, const qir_op *op) {
 }
 
 /* conv2d written straight into the last op of the step (relu/clip or
- * batch_norm), with folded batch-norm weights and the clamp when fused. */
+ * batch_norm), with folded batch-norm weights and the clamp when fused,
+ * through its plan when it has one. */
 static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
   const qir_op *conv = it->ops[st->first];
   const qir_op *last = it->ops[st->first + st->count - 1];
   unsigned nin = st->conv_bn ? 3 : conv->num_operands;
-  const qir_tensor *in[3];
+  const qir_tensor *in[4];
   for (unsigned i = 0; i < nin && i < conv->num_operands; i++)
     in[i] = &slot_of(it, conv->operands[i].value)->t;
   if (st->conv_bn) {
@@ -991,7 +1066,61 @@ static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
   qir_tensor *out[1] = {&slot_of(it, &last->results[0])->t};
   qir_kargs k = {conv, nin, 1, in, out, it->pool, st->conv_clamp ? 1 : 0,
                  st->lo, st->hi};
+  if (st->plan)
+    return qir_cpu_k_conv2d_planned(&k, st->plan);
   return qir_cpu_k_conv2d(&k);
+}
+
+/* A conv2d step (alone or fused) whose operands are all f32 and whose
+ * weights are constant gets a plan. */
+static void plan_conv(qir_interp *it, exec_step *st) {
+  const qir_op *conv = it->ops[st->first];
+  if (!qir_op_is(conv, QIR_OP_CONV2D) || st->is_region ||
+      conv->num_operands < 2 || conv->num_operands > 4)
+    return;
+  const qir_op *last = it->ops[st->first + st->count - 1];
+  if (!is_f32_tensor(last->results[0].type))
+    return;
+  for (unsigned i = 0; i < conv->num_operands; i++)
+    if (!is_f32_tensor(conv->operands[i].value->type))
+      return;
+  if (!st->conv_bn && !constant_operand(it, conv, 1))
+    return;
+  const qir_tensor *in[4];
+  unsigned nin = st->conv_bn ? 3 : conv->num_operands;
+  for (unsigned i = 0; i < nin && i < conv->num_operands; i++)
+    in[i] = &slot_of(it, conv->operands[i].value)->t;
+  if (st->conv_bn) {
+    in[1] = &st->fw;
+    in[2] = &st->fb;
+  }
+  qir_tensor *out[1] = {&slot_of(it, &last->results[0])->t};
+  qir_kargs k = {conv, nin, 1, in, out, NULL, st->conv_clamp ? 1 : 0,
+                 st->lo, st->hi};
+  st->plan = qir_cpu_conv2d_plan(&k);
+}
+
+/* call: the operands into the callee's inputs, its results out. */
+static bool run_call(qir_interp *it, const exec_step *st) {
+  const qir_op *op = it->ops[st->first];
+  qir_interp *callee = st->callee;
+  for (unsigned i = 0; i < op->num_operands; i++)
+    if (!qir_interp_set_input(callee, i,
+                              &slot_of(it, op->operands[i].value)->t))
+      return false;
+  if (!qir_interp_run(callee))
+    return false;
+  for (unsigned r = 0; r < op->num_results; r++) {
+    const qir_tensor *from = qir_interp_output(callee, r);
+    qir_tensor *to = &slot_of(it, &op->results[r])->t;
+    if (from->nbytes != to->nbytes || from->scalar != to->scalar) {
+      qir_op_emit_error(op, "result %u of @%s does not match the call's "
+                            "result type", r, callee->func->name);
+      return false;
+    }
+    memcpy(to->data, from->data, to->nbytes);
+  }
+  return true;
 }
 
 static double now_ms(void) {
@@ -1014,15 +1143,19 @@ bool qir_interp_run(qir_interp *it) {
       qir_emit_error(it->ctx, qir_loc_unknown(), "input %s was not set", name);
       return false;
     }
-  qir_blas_set_threads(it->threads);
   for (unsigned i = 0; i < it->num_steps; i++) {
     const exec_step *st = &it->steps[i];
     double t0 = it->profile ? now_ms() : 0;
     if (st->region && !it->observer) {
       qir_cpu_ew_run(it->pool, st->region);
-    } else if ((st->conv_clamp || st->conv_bn) && !it->observer) {
+    } else if ((st->conv_clamp || st->conv_bn || st->plan) && !it->observer) {
       if (!run_conv_clamp(it, st))
         return false;
+    } else if (st->callee) {
+      if (!run_call(it, st))
+        return false;
+      if (it->observer)
+        observe(it, it->ops[st->first]);
     } else {
       for (unsigned k = st->first; k < st->first + st->count; k++) {
         if (!run_op(it, it->ops[k]))

@@ -1,17 +1,132 @@
 /* backends/cpu/k_conv.c - conv2d, conv_transpose2d, matmul and gemm in f32.
  *
- * conv2d: 1x1 stride-1 unpadded convolutions are one sgemm per image;
- * other regular and grouped convolutions use im2col (in column tiles that
- * bound the scratch memory) and sgemm; depthwise convolutions use a direct
- * kernel over (image, channel) planes, split across threads. */
+ * conv2d: a plan (made once per op when the weights are constant) holds
+ * the weights reordered for the accumulation order below.  1x1 stride-1
+ * unpadded convolutions are sgemms straight on the input; other regular
+ * and grouped convolutions im2col one channel block of one pixel tile at
+ * a time (it stays in cache) and sgemm it; the tiles are split across
+ * the threads, each running a single-threaded sgemm.  Depthwise
+ * convolutions use a direct kernel over rows of (image, channel) planes,
+ * the planes split across threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cpu/cpu.h"
 
-/* Bytes of im2col scratch per tile. */
-#define COL_TILE_BYTES (8u << 20)
+/* ---- Accumulation order -----------------------------------------------------
+ *
+ * Float sums depend on their order, and imported models often sum large
+ * terms to small results (batch norms folded into the weights), so the
+ * order is part of what the interpreter computes.  It follows ONNX
+ * Runtime's x86 kernels, so that both agree to the last bit where they
+ * can:
+ *
+ * - every product is accumulated with a fused multiply-add, from 0;
+ * - depthwise: one chain over the taps, row-major;
+ * - other convolutions: the input channels of a group split into blocks
+ *   (128 channels for 1x1 kernels, 16 for larger ones, 1 when a group
+ *   has fewer than 16 channels); each block is one chain over
+ *   (kh, kw, channel), and the blocks' sums are added to the result in
+ *   order;
+ * - then the bias is added, then the activation applied. */
+
+#define POINTWISE_BLOCK 128
+#define CHANNEL_BLOCK 16
+/* Output pixels per im2col tile: the tile of one channel block
+ * (CHANNEL_BLOCK * kh * kw rows) stays in the L2 cache. */
+#define PIXEL_TILE 256
+
+/* One tap of the depthwise kernel on one output row. */
+typedef void (*dw_tap_fn)(float *restrict y, const float *restrict x, float w,
+                          int64_t sw, int64_t lo, int64_t hi);
+
+struct qir_conv_plan {
+  qir_conv_params p;
+  int64_t cg, og, kdim; /* channels and outputs per group, cg * kh * kw */
+  int64_t block;        /* input channels per block */
+  bool depthwise, direct_1x1;
+  int64_t panel_rows; /* og rounded up to the gemm panels */
+  dw_tap_fn dw_tap;
+  /* Depthwise: the weights as given.  Others: per group, per channel
+   * block, the packed panels (k_gemm.c) of the block's (kh, kw, channel)
+   * columns. */
+  float *w;
+};
+
+static dw_tap_fn choose_dw_tap(void);
+
+static bool is_depthwise(const qir_conv_params *p) {
+  return p->group == p->c && p->group > 1 && p->o % p->c == 0;
+}
+
+static int64_t channel_block(const qir_conv_params *p, int64_t cg) {
+  if (p->kh == 1 && p->kw == 1)
+    return cg < POINTWISE_BLOCK ? cg : POINTWISE_BLOCK;
+  if (cg < CHANNEL_BLOCK)
+    return 1;
+  return CHANNEL_BLOCK;
+}
+
+/* Reorders O x Cg x KH x KW weights into the blocked order. */
+static void pack_weights(const qir_conv_plan *c, const float *w, float *dst) {
+  const qir_conv_params *p = &c->p;
+  int64_t kk = p->kh * p->kw;
+  for (int64_t o = 0; o < p->o; o++)
+    for (int64_t c0 = 0; c0 < c->cg; c0 += c->block) {
+      int64_t nb = c->cg - c0 < c->block ? c->cg - c0 : c->block;
+      float *d = dst + o * c->kdim + c0 * kk;
+      for (int64_t k = 0; k < kk; k++)
+        for (int64_t j = 0; j < nb; j++)
+          d[k * nb + j] = w[(o * c->cg + c0 + j) * kk + k];
+    }
+}
+
+/* Where the packed panels of group g, channel block c0 start. */
+static int64_t panels_offset(const qir_conv_plan *c, int64_t g, int64_t c0) {
+  return (g * c->kdim + c0 * c->p.kh * c->p.kw) * c->panel_rows;
+}
+
+qir_conv_plan *qir_conv_plan_create(const qir_conv_params *p,
+                                    const float *w) {
+  qir_conv_plan *c = qir_xcalloc(1, sizeof *c);
+  c->p = *p;
+  c->cg = p->c / p->group;
+  c->og = p->o / p->group;
+  c->kdim = c->cg * p->kh * p->kw;
+  c->depthwise = is_depthwise(p);
+  c->block = channel_block(p, c->cg);
+  c->direct_1x1 = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 &&
+                  !p->pt && !p->pl && !p->pb && !p->pr;
+  size_t n = (size_t)(p->o * c->kdim);
+  if (c->depthwise) {
+    c->dw_tap = choose_dw_tap();
+    c->w = qir_xmalloc((n ? n : 1) * sizeof(float));
+    memcpy(c->w, w, n * sizeof(float));
+    return c;
+  }
+  c->panel_rows = qir_gemm_panel_rows(c->og);
+  float *rows = qir_xmalloc((n ? n : 1) * sizeof(float));
+  pack_weights(c, w, rows);
+  size_t np = (size_t)(p->group * c->panel_rows * c->kdim);
+  c->w = qir_xmalloc((np ? np : 1) * sizeof(float));
+  int64_t kk = p->kh * p->kw;
+  for (int64_t g = 0; g < p->group; g++)
+    for (int64_t c0 = 0; c0 < c->cg; c0 += c->block) {
+      int64_t nb = c->cg - c0 < c->block ? c->cg - c0 : c->block;
+      qir_gemm_pack_a(rows + g * c->og * c->kdim + c0 * kk, c->kdim, c->og,
+                      nb * kk, c->w + panels_offset(c, g, c0));
+    }
+  free(rows);
+  return c;
+}
+
+void qir_conv_plan_destroy(qir_conv_plan *c) {
+  if (!c)
+    return;
+  free(c->w);
+  free(c);
+}
 
 /* ---- Epilogue: bias and a clamp ------------------------------------------ */
 
@@ -30,276 +145,212 @@ static void epilogue_row(const qir_conv_params *p, float *restrict y, int64_t n,
   }
 }
 
-/* ---- im2col + sgemm --------------------------------------------------------- */
+/* ---- Blocked im2col + sgemm ----------------------------------------------- */
 
-typedef struct im2col_job {
-  const qir_conv_params *p;
-  const float *x;  /* one image, first channel of the group */
-  float *col;      /* (cg*kh*kw) x ncols */
-  int64_t cg;      /* channels of the group */
-  int64_t p0, ncols; /* output pixels [p0, p0 + ncols) */
-} im2col_job;
+typedef struct conv_job {
+  const qir_conv_plan *c;
+  const float *x, *b;
+  float *y;
+  int64_t tiles; /* pixel tiles per (image, group) */
+  int64_t tile;
+} conv_job;
 
-static void im2col_range(void *arg, int64_t begin, int64_t end) {
-  const im2col_job *j = arg;
-  const qir_conv_params *p = j->p;
+/* Rows (kh, kw, channel) of block [c0, c0 + nb) for output pixels
+ * [p0, p0 + ncols) of one image and group. */
+static void im2col_block(const qir_conv_params *p, const float *xg, int64_t c0,
+                         int64_t nb, int64_t p0, int64_t ncols,
+                         float *restrict col) {
   int64_t kk = p->kh * p->kw;
-  for (int64_t r = begin; r < end; r++) { /* one row: (c, ki, kj) */
-    int64_t c = r / kk, ki = (r % kk) / p->kw, kj = r % p->kw;
-    const float *xc = j->x + c * p->h * p->w;
-    float *dst = j->col + r * j->ncols;
-    int64_t pix = j->p0;
-    int64_t oh = pix / p->ow, ow = pix % p->ow;
-    for (int64_t q = 0; q < j->ncols;) {
-      int64_t ih = oh * p->sh - p->pt + ki * p->dh;
-      int64_t run = p->ow - ow; /* pixels left on this output row */
-      if (run > j->ncols - q)
-        run = j->ncols - q;
-      if (ih < 0 || ih >= p->h) {
-        memset(dst + q, 0, (size_t)run * sizeof(float));
-      } else {
-        const float *xr = xc + ih * p->w;
-        int64_t iw0 = ow * p->sw - p->pl + kj * p->dw;
-        if (p->sw == 1 && iw0 >= 0 && iw0 + run <= p->w) {
-          memcpy(dst + q, xr + iw0, (size_t)run * sizeof(float));
+  for (int64_t k = 0; k < kk; k++) {
+    int64_t ki = k / p->kw, kj = k % p->kw;
+    for (int64_t j = 0; j < nb; j++) {
+      const float *xc = xg + (c0 + j) * p->h * p->w;
+      float *dst = col + (k * nb + j) * ncols;
+      int64_t oh = p0 / p->ow, ow = p0 % p->ow;
+      for (int64_t q = 0; q < ncols;) {
+        int64_t ih = oh * p->sh - p->pt + ki * p->dh;
+        int64_t run = p->ow - ow < ncols - q ? p->ow - ow : ncols - q;
+        if (ih < 0 || ih >= p->h) {
+          memset(dst + q, 0, (size_t)run * sizeof(float));
         } else {
-          for (int64_t t = 0; t < run; t++) {
-            int64_t iw = iw0 + t * p->sw;
-            dst[q + t] = iw >= 0 && iw < p->w ? xr[iw] : 0.0f;
+          const float *xr = xc + ih * p->w;
+          int64_t iw0 = ow * p->sw - p->pl + kj * p->dw;
+          if (p->sw == 1 && iw0 >= 0 && iw0 + run <= p->w) {
+            memcpy(dst + q, xr + iw0, (size_t)run * sizeof(float));
+          } else {
+            for (int64_t t = 0; t < run; t++) {
+              int64_t iw = iw0 + t * p->sw;
+              dst[q + t] = iw >= 0 && iw < p->w ? xr[iw] : 0.0f;
+            }
           }
         }
+        q += run;
+        ow = 0;
+        oh++;
       }
-      q += run;
-      ow = 0;
-      oh++;
     }
   }
 }
 
-static void conv_gemm(qir_pool *pool, const qir_conv_params *p,
-                      const float *x, const float *w, const float *b,
-                      float *y) {
-  int64_t cg = p->c / p->group, og = p->o / p->group;
-  int64_t kdim = cg * p->kh * p->kw, npix = p->oh * p->ow;
-  bool pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 &&
-                   !p->pt && !p->pl && !p->pb && !p->pr;
-  int64_t tile = npix;
-  if (!pointwise) {
-    tile = (int64_t)(COL_TILE_BYTES / sizeof(float)) / (kdim ? kdim : 1);
-    if (tile < 64)
-      tile = 64;
-    if (tile > npix)
-      tile = npix;
-  }
-  float *col = pointwise ? NULL : qir_xmalloc((size_t)(kdim * tile) * sizeof(float));
-  for (int64_t n = 0; n < p->n; n++)
-    for (int64_t g = 0; g < p->group; g++) {
-      const float *xg = x + (n * p->c + g * cg) * p->h * p->w;
-      const float *wg = w + g * og * kdim;
-      float *yg = y + (n * p->o + g * og) * npix;
-      if (pointwise) {
-        qir_sgemm(false, false, og, npix, kdim, 1.0f, wg, kdim, xg, npix, 0.0f,
-                  yg, npix);
-        for (int64_t o = 0; o < og; o++)
-          epilogue_row(p, yg + o * npix, npix, b ? b[g * og + o] : 0.0f);
-        continue;
-      }
-      for (int64_t p0 = 0; p0 < npix; p0 += tile) {
-        int64_t nc = npix - p0 < tile ? npix - p0 : tile;
-        im2col_job j = {p, xg, col, cg, p0, nc};
-        qir_parallel_for(pool, kdim, 4, im2col_range, &j);
-        qir_sgemm(false, false, og, nc, kdim, 1.0f, wg, kdim, col, nc, 0.0f,
-                  yg + p0, npix);
-        for (int64_t o = 0; o < og; o++)
-          epilogue_row(p, yg + o * npix + p0, nc, b ? b[g * og + o] : 0.0f);
-      }
+/* One tile: output pixels [p0, p0 + nc) of image n, group g. */
+static void conv_tile(const conv_job *j, int64_t n, int64_t g, int64_t p0,
+                      int64_t nc, float *col) {
+  const qir_conv_plan *c = j->c;
+  const qir_conv_params *p = &c->p;
+  int64_t hw = p->h * p->w, npix = p->oh * p->ow, kk = p->kh * p->kw;
+  const float *xg = j->x + (n * p->c + g * c->cg) * hw;
+  float *yg = j->y + (n * p->o + g * c->og) * npix;
+  for (int64_t c0 = 0; c0 < c->cg; c0 += c->block) {
+    int64_t nb = c->cg - c0 < c->block ? c->cg - c0 : c->block;
+    const float *ap = c->w + panels_offset(c, g, c0);
+    if (c->direct_1x1) {
+      qir_gemm_packed(ap, c->og, nc, nb, xg + c0 * hw + p0, hw, yg + p0, npix,
+                      c0 > 0);
+    } else {
+      im2col_block(p, xg, c0, nb, p0, nc, col);
+      qir_gemm_packed(ap, c->og, nc, nb * kk, col, nc, yg + p0, npix, c0 > 0);
     }
+  }
+  for (int64_t o = 0; o < c->og; o++)
+    epilogue_row(p, yg + o * npix + p0, nc, j->b ? j->b[g * c->og + o] : 0.0f);
+}
+
+static void conv_range(void *arg, int64_t begin, int64_t end) {
+  const conv_job *j = arg;
+  const qir_conv_plan *c = j->c;
+  const qir_conv_params *p = &c->p;
+  int64_t npix = p->oh * p->ow;
+  float *col = c->direct_1x1
+                   ? NULL
+                   : qir_xmalloc((size_t)(c->block * p->kh * p->kw * j->tile) *
+                                 sizeof(float));
+  for (int64_t t = begin; t < end; t++) {
+    int64_t ng = t / j->tiles, p0 = (t % j->tiles) * j->tile;
+    int64_t nc = npix - p0 < j->tile ? npix - p0 : j->tile;
+    conv_tile(j, ng / p->group, ng % p->group, p0, nc, col);
+  }
   free(col);
+}
+
+static void conv_gemm(qir_pool *pool, const qir_conv_plan *c, const float *x,
+                      const float *b, float *y) {
+  const qir_conv_params *p = &c->p;
+  int64_t npix = p->oh * p->ow;
+  int64_t threads = qir_pool_threads(pool), tile = PIXEL_TILE;
+  /* Enough tiles for every thread. */
+  int64_t jobs = p->n * p->group;
+  if (jobs < threads && npix < tile * threads)
+    tile = (npix + threads - 1) / threads;
+  if (tile < 16)
+    tile = 16;
+  if (tile > npix)
+    tile = npix ? npix : 1;
+  conv_job j = {c, x, b, y, (npix + tile - 1) / tile, tile};
+  /* A tile of a few thousand multiply-adds is not worth a thread. */
+  int64_t per_tile = c->og * c->kdim * tile;
+  qir_parallel_for(pool, jobs * j.tiles, per_tile >= (1 << 16) ? 1 : 1 << 16,
+                   conv_range, &j);
 }
 
 /* ---- Direct depthwise ------------------------------------------------------- */
 
 typedef struct dw_job {
-  const qir_conv_params *p;
-  const float *x, *w, *b;
+  const qir_conv_plan *c;
+  const float *x, *b;
   float *y;
   int64_t mult; /* output channels per input channel */
+  dw_tap_fn tap;
 } dw_job;
 
-/* Output columns ow whose input column ow*sw - pl + off lies in [0, w). */
-static void valid_cols(const qir_conv_params *p, int64_t off, int64_t *lo,
-                       int64_t *hi) {
-  int64_t a = p->pl - off; /* need ow*sw >= a */
-  *lo = a <= 0 ? 0 : (a + p->sw - 1) / p->sw;
-  int64_t b = p->w - 1 + p->pl - off; /* need ow*sw <= b */
-  *hi = b < 0 ? -1 : b / p->sw;
-  if (*hi > p->ow - 1)
-    *hi = p->ow - 1;
+/* y[ow] = fma(x[ow * sw], w, y[ow]) over [lo, hi]: one tap on one row.
+ * Compiled a second time for FMA hardware, where fmaf is one instruction
+ * and the loops vectorize; the results are the same on every machine. */
+
+static inline __attribute__((always_inline)) void
+dw_tap_body(float *restrict y, const float *restrict x, float w, int64_t sw,
+            int64_t lo, int64_t hi) {
+  if (sw == 1)
+    for (int64_t i = lo; i <= hi; i++)
+      y[i] = fmaf(x[i], w, y[i]);
+  else if (sw == 2)
+    for (int64_t i = lo; i <= hi; i++)
+      y[i] = fmaf(x[2 * i], w, y[i]);
+  else
+    for (int64_t i = lo; i <= hi; i++)
+      y[i] = fmaf(x[i * sw], w, y[i]);
+}
+
+static void dw_tap_generic(float *restrict y, const float *restrict x, float w,
+                           int64_t sw, int64_t lo, int64_t hi) {
+  dw_tap_body(y, x, w, sw, lo, hi);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void
+dw_tap_fma(float *restrict y, const float *restrict x, float w, int64_t sw,
+           int64_t lo, int64_t hi) {
+  dw_tap_body(y, x, w, sw, lo, hi);
+}
+#endif
+
+static dw_tap_fn choose_dw_tap(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return dw_tap_fma;
+#endif
+  return dw_tap_generic;
 }
 
 static void dw_plane(const dw_job *j, int64_t n, int64_t oc) {
-  const qir_conv_params *p = j->p;
-  int64_t ic = oc / j->mult;
-  const float *xp = j->x + (n * p->c + ic) * p->h * p->w;
-  const float *wk = j->w + oc * p->kh * p->kw;
-  float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
-  memset(yp, 0, (size_t)(p->oh * p->ow) * sizeof(float));
-  float *restrict yq = yp;
-  for (int64_t kj = 0; kj < p->kw; kj++) {
-    int64_t off = kj * p->dw, lo, hi;
-    valid_cols(p, off, &lo, &hi);
-    if (lo > hi)
-      continue;
-    for (int64_t oh = 0; oh < p->oh; oh++) {
-      float *restrict yr = yq + oh * p->ow;
-      for (int64_t ki = 0; ki < p->kh; ki++) {
-        int64_t ih = oh * p->sh - p->pt + ki * p->dh;
-        if (ih < 0 || ih >= p->h)
-          continue;
-        float wv = wk[ki * p->kw + kj];
-        const float *restrict xr = xp + ih * p->w + off - p->pl;
-        if (p->sw == 1)
-          for (int64_t ow = lo; ow <= hi; ow++)
-            yr[ow] += wv * xr[ow];
-        else if (p->sw == 2)
-          for (int64_t ow = lo; ow <= hi; ow++)
-            yr[ow] += wv * xr[2 * ow];
-        else
-          for (int64_t ow = lo; ow <= hi; ow++)
-            yr[ow] += wv * xr[ow * p->sw];
-      }
-    }
-  }
-}
-
-/* 3x3 undilated depthwise planes (the common case): one pass per output
- * row; rows outside the input read a zero row, columns whose taps are all
- * inside the input run branch-free, the border columns check bounds. */
-static float dw3_border(const qir_conv_params *p, const float *const *r,
-                        const float *wk, int64_t ow) {
-  float s = 0;
-  for (int ki = 0; ki < 3; ki++)
-    for (int kj = 0; kj < 3; kj++) {
-      int64_t iw = ow * p->sw - p->pl + kj;
-      if (iw >= 0 && iw < p->w)
-        s += wk[ki * 3 + kj] * r[ki][iw];
-    }
-  return s;
-}
-
-static void dw_plane_3x3(const dw_job *j, int64_t n, int64_t oc,
-                         const float *zero) {
-  const qir_conv_params *p = j->p;
+  const qir_conv_params *p = &j->c->p;
   const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
-  const float *wk = j->w + oc * 9;
+  const float *wk = j->c->w + oc * p->kh * p->kw;
   float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
-  int64_t sw = p->sw, lo = (p->pl + sw - 1) / sw;
-  int64_t hi = p->w - 3 + p->pl >= 0 ? (p->w - 3 + p->pl) / sw : -1;
-  if (hi > p->ow - 1)
-    hi = p->ow - 1;
-  float w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4];
-  float w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8];
+  int64_t lo[p->kw], hi[p->kw];
+  for (int64_t kj = 0; kj < p->kw; kj++)
+    qk_valid_cols(p->w, p->ow, p->sw, p->pl, kj * p->dw, &lo[kj], &hi[kj]);
   for (int64_t oh = 0; oh < p->oh; oh++) {
-    const float *r[3];
-    for (int ki = 0; ki < 3; ki++) {
-      int64_t ih = oh * p->sh - p->pt + ki;
-      r[ki] = ih >= 0 && ih < p->h ? xp + ih * p->w : zero;
+    float *yr = yp + oh * p->ow;
+    memset(yr, 0, (size_t)p->ow * sizeof(float));
+    for (int64_t ki = 0; ki < p->kh; ki++) {
+      int64_t ih = oh * p->sh - p->pt + ki * p->dh;
+      if (ih < 0 || ih >= p->h)
+        continue;
+      for (int64_t kj = 0; kj < p->kw; kj++)
+        if (lo[kj] <= hi[kj])
+          j->tap(yr, xp + ih * p->w + kj * p->dw - p->pl, wk[ki * p->kw + kj],
+                 p->sw, lo[kj], hi[kj]);
     }
-    float *restrict yr = yp + oh * p->ow;
-    for (int64_t ow = 0; ow < p->ow && ow < lo; ow++)
-      yr[ow] = dw3_border(p, r, wk, ow);
-    const float *restrict a = r[0] - p->pl, *restrict b = r[1] - p->pl,
-                          *restrict c = r[2] - p->pl;
-    if (sw == 1) {
-      for (int64_t ow = lo; ow <= hi; ow++)
-        yr[ow] = w0 * a[ow] + w1 * a[ow + 1] + w2 * a[ow + 2] +
-                 w3 * b[ow] + w4 * b[ow + 1] + w5 * b[ow + 2] +
-                 w6 * c[ow] + w7 * c[ow + 1] + w8 * c[ow + 2];
-    } else {
-      for (int64_t ow = lo; ow <= hi; ow++) {
-        int64_t i = ow * sw;
-        yr[ow] = w0 * a[i] + w1 * a[i + 1] + w2 * a[i + 2] +
-                 w3 * b[i] + w4 * b[i + 1] + w5 * b[i + 2] +
-                 w6 * c[i] + w7 * c[i + 1] + w8 * c[i + 2];
-      }
-    }
-    for (int64_t ow = hi + 1 > lo ? hi + 1 : lo; ow < p->ow; ow++)
-      yr[ow] = dw3_border(p, r, wk, ow);
+    epilogue_row(p, yr, p->ow, j->b ? j->b[oc] : 0.0f);
   }
-}
-
-/* 5x5 undilated depthwise planes: as the 3x3 kernel, the taps unrolled
- * by the compiler (K is a constant). */
-#define DW_K 5
-static float dw5_border(const qir_conv_params *p, const float *const *r,
-                        const float *wk, int64_t ow) {
-  float s = 0;
-  for (int ki = 0; ki < DW_K; ki++)
-    for (int kj = 0; kj < DW_K; kj++) {
-      int64_t iw = ow * p->sw - p->pl + kj;
-      if (iw >= 0 && iw < p->w)
-        s += wk[ki * DW_K + kj] * r[ki][iw];
-    }
-  return s;
-}
-
-static void dw_plane_5x5(const dw_job *j, int64_t n, int64_t oc,
-                         const float *zero) {
-  const qir_conv_params *p = j->p;
-  const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
-  const float *wk = j->w + oc * DW_K * DW_K;
-  float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
-  int64_t sw = p->sw, lo = (p->pl + sw - 1) / sw;
-  int64_t hi = p->w - DW_K + p->pl >= 0 ? (p->w - DW_K + p->pl) / sw : -1;
-  if (hi > p->ow - 1)
-    hi = p->ow - 1;
-  for (int64_t oh = 0; oh < p->oh; oh++) {
-    const float *r[DW_K];
-    for (int ki = 0; ki < DW_K; ki++) {
-      int64_t ih = oh * p->sh - p->pt + ki;
-      r[ki] = ih >= 0 && ih < p->h ? xp + ih * p->w : zero;
-    }
-    float *restrict yr = yp + oh * p->ow;
-    for (int64_t ow = 0; ow < p->ow && ow < lo; ow++)
-      yr[ow] = dw5_border(p, r, wk, ow);
-    for (int64_t ow = lo; ow <= hi; ow++) {
-      float s = 0;
-      for (int ki = 0; ki < DW_K; ki++) {
-        const float *row = r[ki] + ow * sw - p->pl;
-        for (int kj = 0; kj < DW_K; kj++)
-          s += wk[ki * DW_K + kj] * row[kj];
-      }
-      yr[ow] = s;
-    }
-    for (int64_t ow = hi + 1 > lo ? hi + 1 : lo; ow < p->ow; ow++)
-      yr[ow] = dw5_border(p, r, wk, ow);
-  }
-}
-#undef DW_K
-
-static void dw_plane_epilogue(const dw_job *j, int64_t n, int64_t oc) {
-  const qir_conv_params *p = j->p;
-  epilogue_row(p, j->y + (n * p->o + oc) * p->oh * p->ow, p->oh * p->ow,
-               j->b ? j->b[oc] : 0.0f);
 }
 
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
-  const qir_conv_params *p = j->p;
-  bool undilated = p->dh == 1 && p->dw == 1;
-  bool k3 = undilated && p->kh == 3 && p->kw == 3;
-  bool k5 = undilated && p->kh == 5 && p->kw == 5;
-  float *zero = k3 || k5 ? qir_xcalloc((size_t)p->w + 1, sizeof(float)) : NULL;
-  for (int64_t i = begin; i < end; i++) {
-    if (k3)
-      dw_plane_3x3(j, i / p->o, i % p->o, zero);
-    else if (k5)
-      dw_plane_5x5(j, i / p->o, i % p->o, zero);
-    else
-      dw_plane(j, i / p->o, i % p->o);
-    dw_plane_epilogue(j, i / p->o, i % p->o);
+  const qir_conv_params *p = &j->c->p;
+  for (int64_t i = begin; i < end; i++)
+    dw_plane(j, i / p->o, i % p->o);
+}
+
+void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,
+                       const float *b, float *y) {
+  const qir_conv_params *p = &c->p;
+  if (c->depthwise) {
+    dw_job j = {c, x, b, y, p->o / p->c, c->dw_tap};
+    int64_t plane = p->oh * p->ow * p->kh * p->kw;
+    qir_parallel_for(pool, p->n * p->o, plane >= 4096 ? 1 : 4096 / (plane + 1),
+                     dw_range, &j);
+  } else {
+    conv_gemm(pool, c, x, b, y);
   }
-  free(zero);
+}
+
+void qir_conv2d_f32(qir_pool *pool, const qir_conv_params *p, const float *x,
+                    const float *w, const float *b, float *y) {
+  qir_conv_plan *c = qir_conv_plan_create(p, w);
+  qir_conv_plan_run(pool, c, x, b, y);
+  qir_conv_plan_destroy(c);
 }
 
 static void add_bias(const qir_conv_params *p, const float *b, float *y) {
@@ -310,16 +361,6 @@ static void add_bias(const qir_conv_params *p, const float *b, float *y) {
       for (int64_t i = 0; i < npix; i++)
         yp[i] += bv;
     }
-}
-
-void qir_conv2d_f32(qir_pool *pool, const qir_conv_params *p, const float *x,
-                    const float *w, const float *b, float *y) {
-  if (p->group == p->c && p->group > 1 && p->o % p->c == 0) {
-    dw_job j = {p, x, w, b, y, p->o / p->c};
-    qir_parallel_for(pool, p->n * p->o, 1, dw_range, &j);
-  } else {
-    conv_gemm(pool, p, x, w, b, y);
-  }
 }
 
 /* ---- Transposed convolution: gemm then col2im -------------------------------- */
@@ -364,8 +405,8 @@ void qir_conv_transpose2d_f32(qir_pool *pool, const qir_conv_params *p,
     for (int64_t g = 0; g < p->group; g++) {
       const float *xg = x + (n * p->c + g * cg) * hw;
       const float *wg = w + g * cg * og * kk; /* cg x (og*kk) */
-      qir_sgemm(true, false, og * kk, hw, cg, 1.0f, wg, og * kk, xg, hw, 0.0f,
-                col, hw);
+      qir_sgemm_parallel(pool, true, false, og * kk, hw, cg, 1.0f, wg, og * kk,
+                         xg, hw, 0.0f, col, hw);
       col2im_job j = {p, col, y + (n * p->o + g * og) * ohw};
       qir_parallel_for(pool, og, 1, col2im_range, &j);
     }
@@ -438,30 +479,61 @@ static bool epilogue(const qir_kargs *k, const qir_tensor *sum, float *y,
   return qk_apply_fused_activation(k, y, n);
 }
 
-bool qir_cpu_k_conv2d(const qir_kargs *k) {
-  qir_conv_params p;
-  if (!read_conv_params(k, &p, false))
+/* Parameters, bias and `sum` of a conv2d, with the activation that runs
+ * in the kernel's epilogue (a fused relu/clip, or the op's own when there
+ * is no `sum` to add before it). */
+static bool conv_setup(const qir_kargs *k, qir_conv_params *p,
+                       const qir_tensor **bias, const qir_tensor **sum) {
+  if (!read_conv_params(k, p, false))
     return false;
-  const qir_tensor *bias, *sum;
-  conv_extra_operands(k, &bias, &sum);
+  conv_extra_operands(k, bias, sum);
   const char *act = qir_op_get_string(k->op, "activation");
   if (k->fused_act) {
-    p.act = 1;
-    p.act_lo = k->act_lo;
-    p.act_hi = k->act_hi;
-  } else if (!sum && act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
-                             !strcmp(act, "clip"))) {
-    p.act = 1;
-    p.act_lo = (float)qir_op_get_float(k->op, "act_min",
-                                       strcmp(act, "clip") ? 0.0 : -INFINITY);
-    p.act_hi = (float)qir_op_get_float(k->op, "act_max",
-                                       !strcmp(act, "relu6") ? 6.0 : INFINITY);
+    p->act = 1;
+    p->act_lo = k->act_lo;
+    p->act_hi = k->act_hi;
+  } else if (!*sum && act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
+                              !strcmp(act, "clip"))) {
+    p->act = 1;
+    p->act_lo = (float)qir_op_get_float(k->op, "act_min",
+                                        strcmp(act, "clip") ? 0.0 : -INFINITY);
+    p->act_hi = (float)qir_op_get_float(k->op, "act_max",
+                                        !strcmp(act, "relu6") ? 6.0 : INFINITY);
   }
-  qir_conv2d_f32(k->pool, &p, k->in[0]->data, k->in[1]->data,
-                 bias ? bias->data : NULL, k->out[0]->data);
+  return true;
+}
+
+qir_conv_plan *qir_cpu_conv2d_plan(const qir_kargs *k) {
+  qir_conv_params p;
+  const qir_tensor *bias, *sum;
+  if (!conv_setup(k, &p, &bias, &sum))
+    return NULL;
+  return qir_conv_plan_create(&p, k->in[1]->data);
+}
+
+static bool conv_run(const qir_kargs *k, const qir_conv_plan *c) {
+  qir_conv_params p;
+  const qir_tensor *bias, *sum;
+  if (!conv_setup(k, &p, &bias, &sum))
+    return false;
+  qir_conv_plan_run(k->pool, c, k->in[0]->data, bias ? bias->data : NULL,
+                    k->out[0]->data);
   if (p.act)
     return true;
   return epilogue(k, sum, k->out[0]->data, qk_numel(k->out[0]));
+}
+
+bool qir_cpu_k_conv2d_planned(const qir_kargs *k, const qir_conv_plan *c) {
+  return conv_run(k, c);
+}
+
+bool qir_cpu_k_conv2d(const qir_kargs *k) {
+  qir_conv_plan *c = qir_cpu_conv2d_plan(k);
+  if (!c)
+    return false;
+  bool ok = conv_run(k, c);
+  qir_conv_plan_destroy(c);
+  return ok;
 }
 
 bool qir_cpu_k_conv_transpose2d(const qir_kargs *k) {
@@ -504,7 +576,8 @@ bool qir_cpu_k_matmul(const qir_kargs *k) {
   const float *A = a->data, *B = b->data;
   float *Y = y->data;
   if (bbatch == 1) {
-    qir_sgemm(false, false, abatch * m, n, kd, 1.0f, A, kd, B, n, 0.0f, Y, n);
+    qir_sgemm_parallel(k->pool, false, false, abatch * m, n, kd, 1.0f, A, kd,
+                       B, n, 0.0f, Y, n);
   } else {
     for (int64_t i = 0; i < batch; i++) {
       /* Broadcast index into a's and b's batch dims. */
@@ -522,8 +595,9 @@ bool qir_cpu_k_matmul(const qir_kargs *k) {
           sb *= b->dims[dB];
         }
       }
-      qir_sgemm(false, false, m, n, kd, 1.0f, A + ia * m * kd, kd,
-                B + ib * kd * n, n, 0.0f, Y + i * m * n, n);
+      qir_sgemm_parallel(k->pool, false, false, m, n, kd, 1.0f,
+                         A + ia * m * kd, kd, B + ib * kd * n, n, 0.0f,
+                         Y + i * m * n, n);
     }
   }
   return qk_apply_fused_activation(k, Y, qk_numel(y));
@@ -551,7 +625,7 @@ bool qir_cpu_k_gemm(const qir_kargs *k) {
         Y[i * n + j] = C[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
     gbeta = beta;
   }
-  qir_sgemm(ta, tb, m, n, kd, alpha, a->data, a->dims[1], b->data, b->dims[1],
-            gbeta, Y, n);
+  qir_sgemm_parallel(k->pool, ta, tb, m, n, kd, alpha, a->data, a->dims[1],
+                     b->data, b->dims[1], gbeta, Y, n);
   return qk_apply_fused_activation(k, Y, m * n);
 }

@@ -15,32 +15,51 @@ typedef struct pool_job {
   float *y;
 } pool_job;
 
+/* One tap of a max pool over output columns [lo, hi]; a NaN wins. */
+static void max_tap(float *restrict y, const float *restrict x, int64_t sw,
+                    int64_t lo, int64_t hi) {
+  if (sw == 1)
+    for (int64_t i = lo; i <= hi; i++) {
+      float v = x[i];
+      y[i] = v > y[i] || v != v ? v : y[i];
+    }
+  else if (sw == 2)
+    for (int64_t i = lo; i <= hi; i++) {
+      float v = x[2 * i];
+      y[i] = v > y[i] || v != v ? v : y[i];
+    }
+  else
+    for (int64_t i = lo; i <= hi; i++) {
+      float v = x[i * sw];
+      y[i] = v > y[i] || v != v ? v : y[i];
+    }
+}
+
+/* Row by row, tap by tap (vectorizes over the output columns); a window
+ * entirely in the padding gives -inf. */
 static void max_pool_range(void *arg, int64_t begin, int64_t end) {
   const pool_job *j = arg;
   const qir_pool_params *p = j->p;
+  int64_t lo[p->kw ? p->kw : 1], hi[p->kw ? p->kw : 1];
+  for (int64_t kj = 0; kj < p->kw; kj++)
+    qk_valid_cols(p->w, p->ow, p->sw, p->pl, kj * p->dw, &lo[kj], &hi[kj]);
   for (int64_t plane = begin; plane < end; plane++) {
     const float *xp = j->x + plane * p->h * p->w;
     float *yp = j->y + plane * p->oh * p->ow;
-    for (int64_t oh = 0; oh < p->oh; oh++)
-      for (int64_t ow = 0; ow < p->ow; ow++) {
-        float m = -INFINITY;
-        bool any = false;
-        for (int64_t ki = 0; ki < p->kh; ki++) {
-          int64_t ih = oh * p->sh - p->pt + ki * p->dh;
-          if (ih < 0 || ih >= p->h)
-            continue;
-          for (int64_t kj = 0; kj < p->kw; kj++) {
-            int64_t iw = ow * p->sw - p->pl + kj * p->dw;
-            if (iw < 0 || iw >= p->w)
-              continue;
-            float v = xp[ih * p->w + iw];
-            if (v > m || isnan(v))
-              m = v;
-            any = true;
-          }
-        }
-        yp[oh * p->ow + ow] = any ? m : -INFINITY;
+    for (int64_t oh = 0; oh < p->oh; oh++) {
+      float *yr = yp + oh * p->ow;
+      for (int64_t ow = 0; ow < p->ow; ow++)
+        yr[ow] = -INFINITY;
+      for (int64_t ki = 0; ki < p->kh; ki++) {
+        int64_t ih = oh * p->sh - p->pt + ki * p->dh;
+        if (ih < 0 || ih >= p->h)
+          continue;
+        for (int64_t kj = 0; kj < p->kw; kj++)
+          if (lo[kj] <= hi[kj])
+            max_tap(yr, xp + ih * p->w + kj * p->dw - p->pl, p->sw, lo[kj],
+                    hi[kj]);
       }
+    }
   }
 }
 

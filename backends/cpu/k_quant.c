@@ -308,6 +308,28 @@ bool qir_cpu_kq_conv2d(const qir_kargs *k) {
 
 /* ---- matmul / gemm --------------------------------------------------------------- */
 
+/* The matrix of operand t (rank >= 2) for matrix bt of the result y: the
+ * leading (batch) dims broadcast as in numpy.  -1 when they do not. */
+static int64_t batch_offset(const qir_tensor *t, const qir_tensor *y,
+                            int64_t bt) {
+  unsigned tb = t->rank - 2, yb = y->rank - 2;
+  if (tb > yb)
+    return -1;
+  int64_t off = 0, stride = 1;
+  for (int d = (int)yb - 1; d >= 0; d--) {
+    int64_t idx = bt % qk_nz(y->dims[d]);
+    bt /= qk_nz(y->dims[d]);
+    int td = d - (int)(yb - tb);
+    if (td < 0)
+      continue;
+    if (t->dims[td] != 1 && t->dims[td] != y->dims[d])
+      return -1;
+    off += (t->dims[td] == 1 ? 0 : idx) * stride;
+    stride *= t->dims[td];
+  }
+  return off;
+}
+
 /* y[b][i][j] = sum_k (a - za)(b - zb[j]) (+ bias[j]); b's channel is the
  * column j (per-axis weights along the output dimension). */
 static bool quant_matmul(const qir_kargs *k, const qir_tensor *a,
@@ -323,8 +345,11 @@ static bool quant_matmul(const qir_kargs *k, const qir_tensor *a,
   int64_t batch = qk_numel(y) / qk_nz(M * N);
   int64_t abatch = qk_numel(a) / qk_nz(M * K);
   int64_t bbatch = qk_numel(b) / qk_nz(K * N);
-  if ((abatch != batch && abatch != 1) || (bbatch != batch && bbatch != 1))
-    return qk_fail(k, "quantized matmul supports equal or absent batch dims");
+  bool broadcast = a->rank >= 2 && b->rank >= 2 && y->rank >= 2;
+  if (broadcast ? batch_offset(a, y, 0) < 0 || batch_offset(b, y, 0) < 0
+                : (abatch != batch && abatch != 1) ||
+                      (bbatch != batch && bbatch != 1))
+    return qk_fail(k, "batch dims of the operands do not broadcast");
   out_stage os;
   out_stage_init(&os, k, a->elem, b->elem, NULL);
   bool wide = wide_storage(a->scalar) || wide_storage(b->scalar);
@@ -335,7 +360,8 @@ static bool quant_matmul(const qir_kargs *k, const qir_tensor *a,
   float *fy = os.quant_out ? NULL : y->data;
   int64_t *column = qir_xmalloc((size_t)(M + 1) * sizeof(int64_t));
   for (int64_t bt = 0; bt < batch; bt++) {
-    int64_t ao = (abatch == 1 ? 0 : bt) * M * K, bo = (bbatch == 1 ? 0 : bt) * K * N;
+    int64_t ao = (broadcast ? batch_offset(a, y, bt) : abatch == 1 ? 0 : bt) * M * K;
+    int64_t bo = (broadcast ? batch_offset(b, y, bt) : bbatch == 1 ? 0 : bt) * K * N;
     for (int64_t i = 0; i < M; i++)
       for (int64_t kk = 0; kk < K; kk++)
         arow[i * K + kk] = qir_load_int(a->scalar, a->data,

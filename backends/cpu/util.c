@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,16 +198,23 @@ void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,
     store_f64(to, dst, i, qir_load_f64(from, src, i));
 }
 
-/* ---- Thread pool ----------------------------------------------------------- */
+/* ---- Thread pool -----------------------------------------------------------
+ * Workers wait for a job by spinning a little (kernels of one run follow
+ * each other within microseconds; a sleep and a wake-up cost more), then
+ * sleep on a condition variable.  The caller runs chunk 0 itself. */
+
+/* Spins of a waiting thread before it sleeps (a pause is ~40-140 cycles). */
+#define POOL_SPINS 4000
 
 struct qir_pool {
   unsigned threads;
   pthread_t *tids;
   pthread_mutex_t mu;
   pthread_cond_t work, done;
-  uint64_t generation;
-  unsigned pending;
-  bool stop;
+  _Atomic uint64_t generation;
+  _Atomic unsigned pending;
+  unsigned sleeping; /* workers in cond_wait (under mu) */
+  _Atomic bool stop;
   /* The current job. */
   qir_range_fn fn;
   void *arg;
@@ -219,32 +227,49 @@ typedef struct pool_worker {
   unsigned index;
 } pool_worker;
 
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 static void run_chunk(qir_pool *p, unsigned c) {
   int64_t begin = p->n * c / p->chunks, end = p->n * (c + 1) / p->chunks;
   if (begin < end)
     p->fn(p->arg, begin, end);
 }
 
+/* Waits until the generation differs from `seen`; false to stop. */
+static bool pool_wait_job(qir_pool *p, uint64_t seen) {
+  for (unsigned i = 0; i < POOL_SPINS; i++) {
+    if (atomic_load_explicit(&p->generation, memory_order_acquire) != seen)
+      return !atomic_load(&p->stop);
+    cpu_relax();
+  }
+  pthread_mutex_lock(&p->mu);
+  while (!atomic_load(&p->stop) && atomic_load(&p->generation) == seen) {
+    p->sleeping++;
+    pthread_cond_wait(&p->work, &p->mu);
+    p->sleeping--;
+  }
+  pthread_mutex_unlock(&p->mu);
+  return !atomic_load(&p->stop);
+}
+
 static void *pool_main(void *arg) {
   pool_worker *w = arg;
   qir_pool *p = w->pool;
   uint64_t seen = 0;
-  pthread_mutex_lock(&p->mu);
-  for (;;) {
-    while (!p->stop && p->generation == seen)
-      pthread_cond_wait(&p->work, &p->mu);
-    if (p->stop)
-      break;
-    seen = p->generation;
-    unsigned chunk = w->index;
-    pthread_mutex_unlock(&p->mu);
-    if (chunk < p->chunks)
-      run_chunk(p, chunk);
-    pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0)
+  while (pool_wait_job(p, seen)) {
+    seen = atomic_load_explicit(&p->generation, memory_order_acquire);
+    if (w->index < p->chunks)
+      run_chunk(p, w->index);
+    if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+      pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done);
+      pthread_mutex_unlock(&p->mu);
+    }
   }
-  pthread_mutex_unlock(&p->mu);
   free(w);
   return NULL;
 }
@@ -275,7 +300,8 @@ void qir_pool_destroy(qir_pool *p) {
   if (!p)
     return;
   pthread_mutex_lock(&p->mu);
-  p->stop = true;
+  atomic_store(&p->stop, true);
+  atomic_fetch_add(&p->generation, 1);
   pthread_cond_broadcast(&p->work);
   pthread_mutex_unlock(&p->mu);
   for (unsigned i = 1; i < p->threads; i++)
@@ -288,6 +314,18 @@ void qir_pool_destroy(qir_pool *p) {
 }
 
 unsigned qir_pool_threads(const qir_pool *p) { return p ? p->threads : 1; }
+
+static void pool_wait_done(qir_pool *p) {
+  for (unsigned i = 0; i < POOL_SPINS; i++) {
+    if (!atomic_load_explicit(&p->pending, memory_order_acquire))
+      return;
+    cpu_relax();
+  }
+  pthread_mutex_lock(&p->mu);
+  while (atomic_load(&p->pending))
+    pthread_cond_wait(&p->done, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+}
 
 void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
                       void *arg) {
@@ -302,26 +340,26 @@ void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
   }
   if (chunks > p->threads)
     chunks = p->threads;
-  pthread_mutex_lock(&p->mu);
   p->fn = fn;
   p->arg = arg;
   p->n = n;
   p->chunks = (unsigned)chunks;
-  p->pending = p->threads - 1;
-  p->generation++;
-  pthread_cond_broadcast(&p->work);
+  atomic_store(&p->pending, p->threads - 1);
+  atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+  pthread_mutex_lock(&p->mu);
+  if (p->sleeping)
+    pthread_cond_broadcast(&p->work);
   pthread_mutex_unlock(&p->mu);
   run_chunk(p, 0);
-  pthread_mutex_lock(&p->mu);
-  while (p->pending)
-    pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  pool_wait_done(p);
 }
 
 /* ---- BLAS ----------------------------------------------------------------
  * OpenBLAS is loaded on the first matrix product, not when libqir loads: its
  * thread pool would otherwise start (and spin) in every tool, also in those
- * that never run a kernel, such as qir-opt parsing and printing. */
+ * that never run a kernel, such as qir-opt parsing and printing.  It runs
+ * single-threaded: the kernels split their work across the interpreter's
+ * own pool, so two pools never compete for the cores. */
 
 typedef void (*sgemm_fn)(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE,
                          const enum CBLAS_TRANSPOSE, const blasint,
@@ -332,28 +370,21 @@ typedef void (*set_threads_fn)(int);
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static sgemm_fn blas_sgemm;
-static set_threads_fn blas_set_threads;
-static unsigned blas_threads; /* asked for before loading; 0 = all cores */
 
 static void blas_load(void) {
   void *h = dlopen(QIR_OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+  set_threads_fn set_threads = NULL;
   if (h) {
     blas_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
-    blas_set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
+    set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
   }
   if (!blas_sgemm)
     fprintf(stderr,
             "qir: warning: cannot load %s (%s); matrix products use the "
             "slow built-in kernel\n",
             QIR_OPENBLAS_SONAME, h ? "no cblas_sgemm" : dlerror());
-  if (blas_set_threads)
-    blas_set_threads((int)(blas_threads ? blas_threads : qir_num_cores()));
-}
-
-void qir_blas_set_threads(unsigned n) {
-  blas_threads = n;
-  if (blas_set_threads)
-    blas_set_threads((int)(n ? n : qir_num_cores()));
+  if (set_threads)
+    set_threads(1);
 }
 
 /* c = alpha * op(a) x op(b) + beta * c, row-major, without BLAS. */
@@ -391,4 +422,38 @@ void qir_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
               tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
               (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c,
               (blasint)ldc);
+}
+
+typedef struct sgemm_job {
+  bool ta, tb, by_rows;
+  int64_t m, n, k;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  int64_t lda, ldb, ldc;
+} sgemm_job;
+
+static void sgemm_range(void *arg, int64_t begin, int64_t end) {
+  const sgemm_job *j = arg;
+  if (j->by_rows) {
+    const float *a = j->ta ? j->a + begin : j->a + begin * j->lda;
+    qir_sgemm(j->ta, j->tb, end - begin, j->n, j->k, j->alpha, a, j->lda,
+              j->b, j->ldb, j->beta, j->c + begin * j->ldc, j->ldc);
+  } else {
+    const float *b = j->tb ? j->b + begin * j->ldb : j->b + begin;
+    qir_sgemm(j->ta, j->tb, j->m, end - begin, j->k, j->alpha, j->a, j->lda,
+              b, j->ldb, j->beta, j->c + begin, j->ldc);
+  }
+}
+
+void qir_sgemm_parallel(qir_pool *pool, bool ta, bool tb, int64_t m, int64_t n,
+                        int64_t k, float alpha, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float beta, float *c,
+                        int64_t ldc) {
+  sgemm_job j = {ta, tb, n < 64 && m > n, m, n, k, alpha, beta, a, b, c,
+                 lda, ldb, ldc};
+  int64_t span = j.by_rows ? m : n, other = j.by_rows ? n : m;
+  /* At least ~64K multiply-adds per thread, and 16 columns/rows. */
+  int64_t grain = (1 << 16) / (other * (k ? k : 1) + 1);
+  qir_parallel_for(pool, span, grain < 16 ? 16 : grain, sgemm_range, &j);
 }
