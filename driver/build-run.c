@@ -472,6 +472,49 @@ static bool step_compile(build *b) {
   return ok;
 }
 
+/* The cost model's figures from the report's total line; the summary
+ * leaves them out when the line is not there. */
+static void read_perf_totals(build *b, const char *report) {
+  const char *total = strstr(report, "\ntotal: ");
+  double us, fps, ddr;
+  if (total && sscanf(total, "\ntotal: %*f MACs, %lf us, %lf FPS, DDR %lf "
+                             "bytes per frame", &us, &fps, &ddr) == 3) {
+    b->sum.fps = fps;
+    b->sum.ddr_mb = ddr / 1e6;
+    b->sum.have_perf = true;
+  }
+}
+
+static bool step_perf(build *b) {
+  char name[512];
+  snprintf(name, sizeof name, "%s.qbin", b->stem);
+  char *artifact = build_outdir_file(&b->od, name);
+  qir_artifact *a = qir_artifact_read_file(b->ctx, artifact);
+  free(artifact);
+  if (!a)
+    return false;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  qir_artifact_print_cost(a, mem);
+  fclose(mem);
+  qir_artifact_free(a);
+  char *path = build_outdir_file(&b->od, "perf.txt");
+  qir_output out;
+  bool ok = qir_output_open(b->ctx, &out, path, false);
+  if (ok) {
+    fwrite(text, 1, len, out.fp);
+    ok = qir_output_commit(b->ctx, &out);
+  }
+  if (ok) {
+    read_perf_totals(b, text);
+    build_say(b, "      wrote perf.txt (the cost model's estimate)");
+  }
+  free(path);
+  free(text);
+  return ok;
+}
+
 static bool step_check(build *b) {
   char name[512];
   snprintf(name, sizeof name, "%s.qbin", b->stem);
@@ -511,6 +554,7 @@ static const build_step steps[] = {
     {"quantize", step_quantize, NULL},
     {"export QDQ ONNX", step_export, want_export},
     {"compile", step_compile, NULL},
+    {"perf report", step_perf, NULL},
     {"check", step_check, want_check},
 };
 #define NUM_STEPS (sizeof steps / sizeof steps[0])
