@@ -468,12 +468,12 @@ static qir_artifact *parse(qir_context *ctx, const uint8_t *data, size_t size,
   a->cpu_text[sec[3].size] = 0;
   if (!c->bad && !qir_target_lookup(a->target))
     fail(c, "unknown target");
-  if (!c->bad)
-    check_graph(c, a);
   for (unsigned i = 0; i < a->num_programs && !c->bad; i++)
     if (!npu_program_validate(&a->programs[i], a->weights, a->weights_size, why,
                               why_size))
       fail(c, why);
+  if (!c->bad)
+    check_graph(c, a);
   return a;
 }
 

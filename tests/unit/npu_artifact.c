@@ -24,6 +24,8 @@ static void quiet(qir_context *ctx, const qir_diag *d, void *user) {
   errors_seen++;
 }
 
+/* The artifact of the model for `target` (the module is freed; the
+ * artifact only refers to types owned by the context). */
 static qir_artifact *compile(qir_context *ctx, const char *target) {
   qir_module *m = qir_parse_buffer(ctx, "model.qir", model, strlen(model), 1);
   ck_assert_ptr_nonnull(m);
@@ -31,7 +33,9 @@ static qir_artifact *compile(qir_context *ctx, const char *target) {
   qir_compile_options o;
   qir_compile_options_init(&o);
   o.target = target;
-  return npu_compile_to_artifact(m, &o);
+  qir_artifact *a = npu_compile_to_artifact(m, &o);
+  qir_module_destroy(m);
+  return a;
 }
 
 static uint32_t crc32_of(const uint8_t *p, size_t n) {

@@ -84,6 +84,7 @@ START_TEST(template_hook) {
   ck_assert(npu_op_is_legal(&qir_target_template, plain, why, sizeof why));
   ck_assert(npu_op_is_legal(qir_target_lookup("ax650"), dilated, why, sizeof why));
   ck_assert_ptr_null(qir_target_lookup("template"));
+  qir_module_destroy(m);
   qir_context_destroy(ctx);
 }
 END_TEST
