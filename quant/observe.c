@@ -214,6 +214,9 @@ static double threshold_kl(const qq_stats *s, unsigned levels) {
   double *abs_hist = qir_xcalloc(n, sizeof *abs_hist);
   for (unsigned i = 0; i < n; i++)
     abs_hist[i] = s->counts[n + i] + s->counts[n - 1 - i];
+  /* The spike of exact zeros (after relu, padding) says nothing about
+   * the range and would dominate the divergence: leave it out. */
+  abs_hist[0] = 0;
   double *p = qir_xmalloc(n * sizeof *p), *q = qir_xmalloc(n * sizeof *q);
   double best = INFINITY;
   unsigned best_i = n;

@@ -75,6 +75,7 @@ void qir_quantize_options_init(qir_quantize_options *o) {
   memset(o, 0, sizeof *o);
   o->scheme = "asym-i8";
   o->bits = 8;
+  o->float_output = true;
 }
 
 bool qq_options_from_pass(qir_pass *pass, qir_quantize_options *o) {
@@ -233,6 +234,32 @@ static void unite(plan *p, const qir_value *a, const qir_value *b) {
     p->vals[rb].parent = ra;
 }
 
+/* Ops that only move data: a model output computed before them is
+ * still an output. */
+static bool is_movement(const qir_op *op) {
+  switch (op->def->id) {
+  case QIR_OP_RESHAPE:
+  case QIR_OP_TRANSPOSE:
+  case QIR_OP_IDENTITY:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Does v reach only `return`, maybe through data movement? */
+static bool reaches_only_return(const qir_value *v) {
+  if (!v->uses)
+    return false;
+  for (const qir_use *u = v->uses; u; u = u->next) {
+    const qir_op *o = u->owner;
+    if (!qir_op_is(o, QIR_OP_RETURN) &&
+        !(is_movement(o) && reaches_only_return(&o->results[0])))
+      return false;
+  }
+  return true;
+}
+
 static void add_value(plan *p, qir_value *v) {
   vinfo *vi = &p->vals[p->nvals];
   memset(vi, 0, sizeof *vi);
@@ -245,6 +272,12 @@ static void add_value(plan *p, qir_value *v) {
     if (!qq_value_minmax(v, &vi->mlo, &vi->mhi)) {
       vi->mlo = vi->lo;
       vi->mhi = vi->hi;
+    }
+    /* Model outputs are never clipped: clipping pays off inside the
+     * network, where later layers average the error out. */
+    if (reaches_only_return(v)) {
+      vi->lo = fmin(vi->mlo, 0);
+      vi->hi = fmax(vi->mhi, 0);
     }
   }
 }
@@ -294,26 +327,53 @@ static void widen(plan *p, const qir_value *v, unsigned bits) {
     vi->bits = bits;
 }
 
-/* Is the op's only consumer `return`?  (a final conv2d/matmul) */
-static bool feeds_only_return(const qir_op *op) {
-  const qir_value *v = &op->results[0];
-  if (!v->uses)
-    return false;
-  for (const qir_use *u = v->uses; u; u = u->next)
-    if (!qir_op_is(u->owner, QIR_OP_RETURN))
-      return false;
-  return true;
+/* Whether some conv2d/matmul/gemm that quantizes lies after op k. */
+static void mark_weighted_below(plan *p, bool *below) {
+  for (unsigned k = p->nops; k-- > 0;) {
+    qir_op *op = p->ops[k];
+    for (unsigned r = 0; r < op->num_results && !below[k]; r++)
+      for (const qir_use *u = op->results[r].uses; u && !below[k]; u = u->next) {
+        unsigned j = (unsigned)u->owner->aux - 1;
+        below[k] = (is_weighted(u->owner) && p->qmode[j]) || below[j];
+      }
+  }
+}
+
+/* High-precision outputs: the last conv2d/matmul/gemm of each path gives
+ * f32 from its accumulator, and what follows it (the model's
+ * postprocessing: reshapes, sigmoids, NMS-like masks) stays float. */
+static void choose_float_outputs(plan *p) {
+  bool *below = qir_xcalloc(p->nops + 1, sizeof *below);
+  bool *after = qir_xcalloc(p->nops + 1, sizeof *after);
+  mark_weighted_below(p, below);
+  for (unsigned k = 0; k < p->nops; k++) {
+    qir_op *op = p->ops[k];
+    for (unsigned i = 0; i < op->num_operands && !after[k]; i++) {
+      const qir_op *d = qir_value_def(qir_op_operand(op, i));
+      after[k] = d && (p->float_out[d->aux - 1] || after[d->aux - 1]);
+    }
+    if (after[k])
+      p->qmode[k] = false;
+    else if (p->qmode[k] && is_weighted(op) && !below[k])
+      p->float_out[k] = true;
+  }
+  free(below);
+  free(after);
 }
 
 static void choose_modes(plan *p) {
+  for (unsigned k = 0; k < p->nops; k++)
+    p->qmode[k] = op_can_quantize(p, p->ops[k]);
+  bool float_output = p->cfg.output_prec != QQ_PREC_DEFAULT
+                          ? p->cfg.output_prec == QQ_PREC_FLOAT
+                          : p->o->float_output;
+  if (float_output)
+    choose_float_outputs(p);
   for (unsigned k = 0; k < p->nops; k++) {
     qir_op *op = p->ops[k];
-    p->qmode[k] = op_can_quantize(p, op);
     if (!p->qmode[k])
       continue;
     unsigned bits = prec_bits(p, p->prec[k]);
-    p->float_out[k] = is_weighted(op) && feeds_only_return(op) &&
-                      (p->o->float_output || p->cfg.output_prec == QQ_PREC_FLOAT);
     for (unsigned r = 0; r < op->num_results && !p->float_out[k]; r++)
       widen(p, &op->results[r], bits);
     for (unsigned i = 0; i < op->num_operands; i++)
@@ -475,6 +535,10 @@ static void mark_fixed_ranges(plan *p) {
     if (!p->qmode[k] || !fixed_range(op, &lo, &hi))
       continue;
     vinfo *vi = info(p, &op->results[0]);
+    /* A result that stays well inside the fixed range (a sigmoid of
+     * logits below 0) is better served by its calibrated range. */
+    if (vi->has_range && fmax(vi->mhi, 0) - fmin(vi->mlo, 0) < 0.5 * (hi - lo))
+      continue;
     vi->fixed = true;
     params_fixed_range(p, vi->bits ? vi->bits : 8, lo, &vi->p);
     vi->has_range = true;
@@ -630,7 +694,8 @@ static const qir_type *quant_tensor(plan *p, const vinfo *vi) {
 
 /* Per-channel symmetric weights along `axis` (-1: per tensor). */
 static qir_value *quantize_weight(plan *p, qir_op *at, const qir_attr *w,
-                                  int axis, unsigned bits, double **scales_out) {
+                                  int axis, unsigned bits,
+                                  const double *min_scale, double **scales_out) {
   const qir_type *t = w->u.dense.type;
   int64_t n = qir_dense_num_elements(w);
   int64_t ch = axis >= 0 ? t->dims[axis] : 1, inner = 1;
@@ -644,6 +709,8 @@ static qir_value *quantize_weight(plan *p, qir_op *at, const qir_attr *w,
   }
   for (int64_t c = 0; c < ch; c++) {
     scales[c] = scales[c] > 0 && isfinite(scales[c]) ? scales[c] / qmax : 1.0;
+    if (min_scale && scales[c] < min_scale[c])
+      scales[c] = min_scale[c];
     if (p->scheme == SCH_POW2_I8)
       scales[c] = ldexp(1.0, (int)ceil(log2(scales[c])));
   }
@@ -700,6 +767,19 @@ static qir_value *quantize_bias(plan *p, qir_op *at, const qir_attr *bias,
   return v;
 }
 
+/* The smallest weight scale per channel that keeps the bias inside
+ * +-2^30 at scale s_x * s_w[c] (a near-zero channel with a large bias
+ * would saturate otherwise); NULL without a per-channel bias. */
+static double *bias_min_scales(const qir_attr *bias, double s_x, int64_t ch) {
+  if (!bias || bias->u.dense.type->rank != 1 ||
+      qir_dense_num_elements(bias) != ch)
+    return NULL;
+  double *m = qir_xcalloc((size_t)ch, sizeof *m);
+  for (int64_t c = 0; c < ch; c++)
+    m[c] = fabs(qir_dense_get_f64(bias, c)) / (s_x * 1073741824.0);
+  return m;
+}
+
 static int weight_axis(const qir_op *op, const qir_type *wt) {
   if (qir_op_is(op, QIR_OP_CONV2D))
     return 0;
@@ -715,15 +795,19 @@ static void quantize_weights(plan *p, qir_op *op) {
   if (!wa || !qq_is_float_tensor(w->type) || !qir_tensor_is_quant(x))
     return;
   int axis = weight_axis(op, w->type);
-  double *sw;
-  /* Weights stay 8-bit in int16 layers too: an int16 x int8 product keeps
-   * the int32 bias (s_x * s_w) far from overflow. */
-  qir_op_set_operand(op, 1, quantize_weight(p, op, wa, axis, 8, &sw));
   int64_t ch = axis >= 0 ? w->type->dims[axis] : 1;
   unsigned bi = qir_op_is(op, QIR_OP_CONV2D) || qir_op_is(op, QIR_OP_GEMM) ? 2 : 99;
-  if (bi < op->num_operands && is_param_operand(op, bi)) {
-    const qir_attr *ba = qir_value_constant(qir_op_operand(op, bi));
-    qir_value *qb = quantize_bias(p, op, ba, x->elem->scales[0], sw, ch);
+  const qir_attr *ba = bi < op->num_operands && is_param_operand(op, bi)
+                           ? qir_value_constant(qir_op_operand(op, bi))
+                           : NULL;
+  double s_x = x->elem->scales[0], *sw;
+  double *min_scale = bias_min_scales(ba, s_x, ch);
+  /* Weights stay 8-bit in int16 layers too: an int16 x int8 product keeps
+   * the int32 bias (s_x * s_w) far from overflow. */
+  qir_op_set_operand(op, 1, quantize_weight(p, op, wa, axis, 8, min_scale, &sw));
+  free(min_scale);
+  if (ba) {
+    qir_value *qb = quantize_bias(p, op, ba, s_x, sw, ch);
     if (qb)
       qir_op_set_operand(op, bi, qb);
   }

@@ -24,7 +24,8 @@ typedef struct qir_quantize_options {
   unsigned bits;           /* default precision of layers: 8 or 16 */
   const char *config;      /* mixed precision JSON (layer_configs); NULL */
   const char *input_scale; /* "x:0.0078125:0;y:0.5"; NULL */
-  bool float_output;       /* final conv2d/matmul/gemm results in float */
+  bool float_output;       /* the last conv2d/matmul/gemm of each path gives
+                              f32 and what follows stays float (default) */
   const char *dump;        /* JSON dump of every tensor's parameters; NULL */
   FILE *report;            /* where the applied config table goes (stderr) */
 } qir_quantize_options;

@@ -1,0 +1,93 @@
+#!/bin/sh
+# bench/quant/accuracy.sh BUILD_DIR [WORK_DIR] - the int8 accuracy of the
+# four development models, for the closing note of the quantization work.
+#
+# Each model is imported, canonicalized and fused, calibrated on the first
+# 16 photographs of the calibration folder (sorted by name) with each
+# method, quantized (default scheme asym-i8), and compared with the float
+# model on the other photographs by precision-analysis: the table gives
+# the worst output cosine (and each output's).  The last column is
+# auto-mixed-precision (target 0.999, calibrated with the default method),
+# evaluated the same way.  Not a test: it takes minutes.
+#
+#   CALIB_DIR  the photographs (default: ../shared/data/calib beside the tree)
+#   METHODS    the methods (default: "minmax percentile mse kl")
+#   MODELS     a subset of: blazeface mlsd ppocr-cls ppocr-det
+set -e
+B=$(cd "${1:?usage: accuracy.sh BUILD_DIR [WORK_DIR]}" && pwd)
+W=${2:-${TMPDIR:-/tmp}/qir-quant-accuracy}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+CALIB_DIR=${CALIB_DIR:-$SRC/../shared/data/calib}
+METHODS=${METHODS:-"minmax percentile mse kl"}
+MODELS=${MODELS:-"blazeface mlsd ppocr-cls ppocr-det"}
+PY=${PYTHON:-/usr/bin/python3}
+mkdir -p "$W/calib" "$W/eval"
+
+# The split: 16 images to calibrate, the others to evaluate.
+ls "$CALIB_DIR" | sort | head -16 | while read -r f; do cp "$CALIB_DIR/$f" "$W/calib/"; done
+ls "$CALIB_DIR" | sort | tail -n +17 | while read -r f; do cp "$CALIB_DIR/$f" "$W/eval/"; done
+
+model_onnx() {
+  case $1 in
+  blazeface) echo face_detection_front_128x128_barracuda.onnx ;;
+  mlsd) echo mlsd_320x320_tiny.onnx ;;
+  ppocr-cls) echo ch_ppocr_mobile_v2.0_cls_infer.onnx ;;
+  ppocr-det) echo ch_PP-OCRv4_det_infer.onnx ;;
+  esac
+}
+
+import_args() {
+  case $1 in
+  ppocr-cls) echo "--input-shapes=x:1x3x48x192" ;;
+  ppocr-det) echo "--input-shapes=x:1x3x640x640" ;;
+  esac
+}
+
+# The sample options of a model for split $2 (calib or eval).  MLSD takes
+# a 4th channel, which the image loader does not make: its samples are
+# .npy files made by png2npy.py.
+samples() {
+  case $1 in
+  blazeface) echo "data=$W/$2 mean=127.5 std=127.5 nhwc=true" ;;
+  ppocr-cls) echo "data=$W/$2 mean=127.5 std=127.5" ;;
+  ppocr-det) echo "data=$W/$2 mean=123.675:116.28:103.53 std=58.395:57.12:57.375" ;;
+  mlsd)
+    if [ ! -d "$W/mlsd-$2" ]; then
+      $PY "$SRC/bench/quant/png2npy.py" "$W/mlsd-$2" 320 320 "$W/$2"/*.png
+    fi
+    echo "data=$W/mlsd-$2" ;;
+  esac
+}
+
+# Worst output cosine of a precision-analysis JSON, then each output's.
+cosines() {
+  $PY -c 'import json, sys
+o = [x["cosine"] for x in json.load(open(sys.argv[1]))["outputs"]]
+print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))' "$1"
+}
+
+printf '| model | %s | auto-mixed-precision |\n' "$(echo $METHODS | sed 's/ / | /g')"
+printf '|---|%s---|\n' "$(for m in $METHODS; do printf -- '---|'; done)"
+for model in $MODELS; do
+  d=$W/$model
+  mkdir -p "$d"
+  "$B/qir-translate" --import-onnx "$SRC/models/$(model_onnx $model)" \
+    $(import_args $model) -o "$d/model.qir"
+  "$B/qir-opt" "$d/model.qir" -pass=canonicalize,fuse -o "$d/float.qir"
+  cal=$(samples $model calib)
+  ev=$(samples $model eval)
+  row="| $model |"
+  for m in $METHODS; do
+    "$B/qir-opt" "$d/float.qir" -pass="calibrate{$cal method=$m progress=false}" -o "$d/c-$m.qir"
+    "$B/qir-opt" "$d/c-$m.qir" -pass="precision-analysis{$ev progress=false json=$d/pa-$m.json}" \
+      -o /dev/null 2>"$d/pa-$m.txt"
+    row="$row $(cosines "$d/pa-$m.json") |"
+  done
+  "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$cal progress=false target_cosine=0.999 config-out=$d/amp.json}" \
+    -o "$d/amp.qir" 2>"$d/amp.txt"
+  "$B/qir-opt" "$d/c-minmax.qir" -pass="precision-analysis{$ev progress=false config=$d/amp.json json=$d/pa-amp.json}" \
+    -o /dev/null 2>"$d/pa-amp.txt"
+  n=$($PY -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["layer_configs"]))' "$d/amp.json")
+  row="$row $(cosines "$d/pa-amp.json"), $n layers int16 |"
+  echo "$row"
+done
