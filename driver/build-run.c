@@ -480,7 +480,7 @@ static void read_perf_totals(build *b, const char *report) {
   if (total && sscanf(total, "\ntotal: %*f MACs, %lf us, %lf FPS, DDR %lf "
                              "bytes per frame", &us, &fps, &ddr) == 3) {
     b->sum.fps = fps;
-    b->sum.ddr_mb = ddr / 1e6;
+    b->sum.ddr_bytes = ddr;
     b->sum.have_perf = true;
   }
 }

@@ -16,7 +16,7 @@ typedef struct build_summary {
   char cosine_output[64]; /* the output that has it */
   bool have_cosine;
   char check_result[64]; /* "passed (equal, 1 sample)"; empty: no check */
-  double fps, ddr_mb;
+  double fps, ddr_bytes;
   bool have_perf;
 } build_summary;
 

@@ -239,8 +239,8 @@ void build_report_summary(build *b, double seconds) {
     build_say(b, "  cosine       %.6f (artifact vs float model, worst output: "
               "%s)", b->sum.cosine, b->sum.cosine_output);
   if (b->sum.have_perf)
-    build_say(b, "  performance  %.1f FPS, %.3f MB DDR per frame (NPU steps, "
-              "cost model)", b->sum.fps, b->sum.ddr_mb);
+    build_say(b, "  performance  %.0f FPS, %.1f KB DDR per frame (NPU steps, "
+              "cost model)", b->sum.fps, b->sum.ddr_bytes / 1024);
   build_say(b, "  outputs      %s", cfg_string(b->c, "output_dir"));
   build_say(b, "  time         %.1f s", seconds);
 }
