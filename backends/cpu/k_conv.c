@@ -155,6 +155,28 @@ typedef struct conv_job {
   int64_t tile;
 } conv_job;
 
+/* dst[ow - ow0] for output columns [ow0, ow1) of one input row xr (NULL:
+ * outside the input): zeros left of lo and right of hi. */
+static void im2col_segment(const qir_conv_params *p, const float *xr,
+                           int64_t off, int64_t lo, int64_t hi, int64_t ow0,
+                           int64_t ow1, float *restrict dst) {
+  int64_t a = xr && lo > ow0 ? lo : ow0, b = xr && hi < ow1 - 1 ? hi : ow1 - 1;
+  if (!xr || a > b) {
+    memset(dst, 0, (size_t)(ow1 - ow0) * sizeof(float));
+    return;
+  }
+  for (int64_t ow = ow0; ow < a; ow++)
+    dst[ow - ow0] = 0.0f;
+  const float *restrict src = xr + off - p->pl;
+  if (p->sw == 1)
+    memcpy(dst + (a - ow0), src + a, (size_t)(b - a + 1) * sizeof(float));
+  else
+    for (int64_t ow = a; ow <= b; ow++)
+      dst[ow - ow0] = src[ow * p->sw];
+  for (int64_t ow = b + 1; ow < ow1; ow++)
+    dst[ow - ow0] = 0.0f;
+}
+
 /* Rows (kh, kw, channel) of block [c0, c0 + nb) for output pixels
  * [p0, p0 + ncols) of one image and group. */
 static void im2col_block(const qir_conv_params *p, const float *xg, int64_t c0,
@@ -162,7 +184,8 @@ static void im2col_block(const qir_conv_params *p, const float *xg, int64_t c0,
                          float *restrict col) {
   int64_t kk = p->kh * p->kw;
   for (int64_t k = 0; k < kk; k++) {
-    int64_t ki = k / p->kw, kj = k % p->kw;
+    int64_t ki = k / p->kw, off = (k % p->kw) * p->dw, lo, hi;
+    qk_valid_cols(p->w, p->ow, p->sw, p->pl, off, &lo, &hi);
     for (int64_t j = 0; j < nb; j++) {
       const float *xc = xg + (c0 + j) * p->h * p->w;
       float *dst = col + (k * nb + j) * ncols;
@@ -170,20 +193,8 @@ static void im2col_block(const qir_conv_params *p, const float *xg, int64_t c0,
       for (int64_t q = 0; q < ncols;) {
         int64_t ih = oh * p->sh - p->pt + ki * p->dh;
         int64_t run = p->ow - ow < ncols - q ? p->ow - ow : ncols - q;
-        if (ih < 0 || ih >= p->h) {
-          memset(dst + q, 0, (size_t)run * sizeof(float));
-        } else {
-          const float *xr = xc + ih * p->w;
-          int64_t iw0 = ow * p->sw - p->pl + kj * p->dw;
-          if (p->sw == 1 && iw0 >= 0 && iw0 + run <= p->w) {
-            memcpy(dst + q, xr + iw0, (size_t)run * sizeof(float));
-          } else {
-            for (int64_t t = 0; t < run; t++) {
-              int64_t iw = iw0 + t * p->sw;
-              dst[q + t] = iw >= 0 && iw < p->w ? xr[iw] : 0.0f;
-            }
-          }
-        }
+        const float *xr = ih >= 0 && ih < p->h ? xc + ih * p->w : NULL;
+        im2col_segment(p, xr, off, lo, hi, ow, ow + run, dst + q);
         q += run;
         ow = 0;
         oh++;

@@ -56,17 +56,20 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
     __m512 acc[GEMM_MR][2];
+#pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
       acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     const float *bp = b + j, *a = ap;
     for (int64_t kk = 0; kk < k; kk++, bp += ldb, a += GEMM_MR) {
       __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-      for (int r = 0; r < GEMM_MR; r++) {
+#pragma GCC unroll 8
+    for (int r = 0; r < GEMM_MR; r++) {
         __m512 av = _mm512_set1_ps(a[r]);
         acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
         acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
       }
     }
+#pragma GCC unroll 8
     for (int64_t r = 0; r < rows; r++) {
       float *cr = c + r * ldc + j;
       if (accumulate) {
@@ -80,14 +83,17 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
   for (; j < n; j += 16) { /* masked tail, 16 columns at a time */
     __mmask16 mask = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
     __m512 acc[GEMM_MR];
+#pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
       acc[r] = _mm512_setzero_ps();
     const float *bp = b + j, *a = ap;
     for (int64_t kk = 0; kk < k; kk++, bp += ldb, a += GEMM_MR) {
       __m512 b0 = _mm512_maskz_loadu_ps(mask, bp);
-      for (int r = 0; r < GEMM_MR; r++)
+#pragma GCC unroll 8
+    for (int r = 0; r < GEMM_MR; r++)
         acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
     }
+#pragma GCC unroll 8
     for (int64_t r = 0; r < rows; r++) {
       float *cr = c + r * ldc + j;
       if (accumulate)
@@ -104,17 +110,20 @@ panel_avx2(const float *ap, int64_t rows, int64_t n, int64_t k,
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) {
     __m256 acc[GEMM_MR][2];
+#pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
       acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     const float *bp = b + j, *a = ap;
     for (int64_t kk = 0; kk < k; kk++, bp += ldb, a += GEMM_MR) {
       __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
-      for (int r = 0; r < GEMM_MR; r++) {
+#pragma GCC unroll 8
+    for (int r = 0; r < GEMM_MR; r++) {
         __m256 av = _mm256_broadcast_ss(a + r);
         acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
         acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
       }
     }
+#pragma GCC unroll 8
     for (int64_t r = 0; r < rows; r++) {
       float *cr = c + r * ldc + j;
       if (accumulate) {

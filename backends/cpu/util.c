@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,33 +200,38 @@ void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,
 }
 
 /* ---- Thread pool -----------------------------------------------------------
- * Workers wait for a job by spinning a little (kernels of one run follow
- * each other within microseconds; a sleep and a wake-up cost more), then
- * sleep on a condition variable.  The caller runs chunk 0 itself. */
+ * A job is split into chunks that the caller and the workers take from a
+ * shared counter, so a worker the system has not scheduled yet delays
+ * nothing: the others take its chunks (the machine may be busy with other
+ * processes).  Workers wait for a job by spinning a little (the kernels of
+ * one run follow each other within microseconds; a sleep and a wake-up
+ * cost more), then sleep on a condition variable.
+ *
+ * Publishing a job: the caller makes the generation odd, waits until no
+ * worker is inside the previous job, writes the job and makes the
+ * generation even.  A worker marks itself active, then reads the
+ * generation: an odd or already seen one means nothing to do. */
 
 /* Spins of a waiting thread before it sleeps (a pause is ~40-140 cycles). */
 #define POOL_SPINS 4000
+/* Chunks per thread: small enough to balance, large enough to amortize. */
+#define POOL_CHUNKS_PER_THREAD 4
 
 struct qir_pool {
   unsigned threads;
   pthread_t *tids;
   pthread_mutex_t mu;
-  pthread_cond_t work, done;
-  _Atomic uint64_t generation;
-  _Atomic unsigned pending;
+  pthread_cond_t work;
   unsigned sleeping; /* workers in cond_wait (under mu) */
+  _Atomic uint64_t generation;
+  _Atomic unsigned active;
   _Atomic bool stop;
   /* The current job. */
   qir_range_fn fn;
   void *arg;
-  int64_t n;
-  unsigned chunks;
+  int64_t n, chunks;
+  _Atomic int64_t next, done;
 };
-
-typedef struct pool_worker {
-  qir_pool *pool;
-  unsigned index;
-} pool_worker;
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -233,17 +239,22 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void run_chunk(qir_pool *p, unsigned c) {
-  int64_t begin = p->n * c / p->chunks, end = p->n * (c + 1) / p->chunks;
-  if (begin < end)
-    p->fn(p->arg, begin, end);
+/* Takes chunks of the current job until none is left. */
+static void run_chunks(qir_pool *p) {
+  int64_t c;
+  while ((c = atomic_fetch_add(&p->next, 1)) < p->chunks) {
+    int64_t begin = p->n * c / p->chunks, end = p->n * (c + 1) / p->chunks;
+    if (begin < end)
+      p->fn(p->arg, begin, end);
+    atomic_fetch_add(&p->done, 1);
+  }
 }
 
-/* Waits until the generation differs from `seen`; false to stop. */
-static bool pool_wait_job(qir_pool *p, uint64_t seen) {
+/* Waits until the generation differs from `seen` (or the pool stops). */
+static void pool_wait_job(qir_pool *p, uint64_t seen) {
   for (unsigned i = 0; i < POOL_SPINS; i++) {
-    if (atomic_load_explicit(&p->generation, memory_order_acquire) != seen)
-      return !atomic_load(&p->stop);
+    if (atomic_load_explicit(&p->generation, memory_order_relaxed) != seen)
+      return;
     cpu_relax();
   }
   pthread_mutex_lock(&p->mu);
@@ -253,24 +264,23 @@ static bool pool_wait_job(qir_pool *p, uint64_t seen) {
     p->sleeping--;
   }
   pthread_mutex_unlock(&p->mu);
-  return !atomic_load(&p->stop);
 }
 
 static void *pool_main(void *arg) {
-  pool_worker *w = arg;
-  qir_pool *p = w->pool;
+  qir_pool *p = arg;
   uint64_t seen = 0;
-  while (pool_wait_job(p, seen)) {
-    seen = atomic_load_explicit(&p->generation, memory_order_acquire);
-    if (w->index < p->chunks)
-      run_chunk(p, w->index);
-    if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
-      pthread_mutex_lock(&p->mu);
-      pthread_cond_signal(&p->done);
-      pthread_mutex_unlock(&p->mu);
+  while (!atomic_load(&p->stop)) {
+    pool_wait_job(p, seen);
+    atomic_fetch_add(&p->active, 1);
+    uint64_t g = atomic_load(&p->generation);
+    if (!(g & 1) && g != seen) {
+      seen = g;
+      run_chunks(p);
     }
+    atomic_fetch_sub(&p->active, 1);
+    if (g & 1)
+      cpu_relax(); /* a job is being published */
   }
-  free(w);
   return NULL;
 }
 
@@ -284,15 +294,10 @@ qir_pool *qir_pool_create(unsigned threads) {
   p->threads = threads ? threads : qir_num_cores();
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work, NULL);
-  pthread_cond_init(&p->done, NULL);
   p->tids = qir_xcalloc(p->threads, sizeof *p->tids);
-  for (unsigned i = 1; i < p->threads; i++) {
-    pool_worker *w = qir_xmalloc(sizeof *w);
-    w->pool = p;
-    w->index = i;
-    if (pthread_create(&p->tids[i], NULL, pool_main, w))
+  for (unsigned i = 1; i < p->threads; i++)
+    if (pthread_create(&p->tids[i], NULL, pool_main, p))
       qir_die("cannot create a worker thread");
-  }
   return p;
 }
 
@@ -301,31 +306,18 @@ void qir_pool_destroy(qir_pool *p) {
     return;
   pthread_mutex_lock(&p->mu);
   atomic_store(&p->stop, true);
-  atomic_fetch_add(&p->generation, 1);
+  atomic_fetch_add(&p->generation, 2);
   pthread_cond_broadcast(&p->work);
   pthread_mutex_unlock(&p->mu);
   for (unsigned i = 1; i < p->threads; i++)
     pthread_join(p->tids[i], NULL);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->work);
-  pthread_cond_destroy(&p->done);
   free(p->tids);
   free(p);
 }
 
 unsigned qir_pool_threads(const qir_pool *p) { return p ? p->threads : 1; }
-
-static void pool_wait_done(qir_pool *p) {
-  for (unsigned i = 0; i < POOL_SPINS; i++) {
-    if (!atomic_load_explicit(&p->pending, memory_order_acquire))
-      return;
-    cpu_relax();
-  }
-  pthread_mutex_lock(&p->mu);
-  while (atomic_load(&p->pending))
-    pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
-}
 
 void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
                       void *arg) {
@@ -338,20 +330,30 @@ void qir_parallel_for(qir_pool *p, int64_t n, int64_t grain, qir_range_fn fn,
     fn(arg, 0, n);
     return;
   }
-  if (chunks > p->threads)
-    chunks = p->threads;
+  if (chunks > (int64_t)p->threads * POOL_CHUNKS_PER_THREAD)
+    chunks = (int64_t)p->threads * POOL_CHUNKS_PER_THREAD;
+  atomic_fetch_add(&p->generation, 1); /* odd: publishing */
+  while (atomic_load(&p->active))
+    cpu_relax();
   p->fn = fn;
   p->arg = arg;
   p->n = n;
-  p->chunks = (unsigned)chunks;
-  atomic_store(&p->pending, p->threads - 1);
-  atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+  p->chunks = chunks;
+  atomic_store(&p->next, 0);
+  atomic_store(&p->done, 0);
+  atomic_fetch_add(&p->generation, 1); /* even: published */
   pthread_mutex_lock(&p->mu);
   if (p->sleeping)
     pthread_cond_broadcast(&p->work);
   pthread_mutex_unlock(&p->mu);
-  run_chunk(p, 0);
-  pool_wait_done(p);
+  run_chunks(p);
+  /* Chunks taken by workers are running: wait for them. */
+  for (unsigned i = 0; atomic_load(&p->done) < chunks; i++) {
+    if (i < POOL_SPINS)
+      cpu_relax();
+    else
+      sched_yield();
+  }
 }
 
 /* ---- BLAS ----------------------------------------------------------------
