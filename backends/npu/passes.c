@@ -9,8 +9,6 @@ static void options_of(qir_pass *p, qir_compile_options *o) {
   qir_compile_options_init(o);
   o->target = qir_pass_opt_string(p, "target");
   o->npu_cores = (unsigned)qir_pass_opt_int(p, "npu-cores");
-  o->run_on_cpu = qir_pass_opt_string(p, "run-on-cpu");
-  o->run_on_npu = qir_pass_opt_string(p, "run-on-npu");
 }
 
 bool qir_pass_run_npu_legalize(qir_pass *p, void *unit) {
@@ -36,5 +34,7 @@ bool qir_pass_run_npu_legalize(qir_pass *p, void *unit) {
 bool qir_pass_run_npu_partition(qir_pass *p, void *unit) {
   qir_compile_options o;
   options_of(p, &o);
+  o.run_on_cpu = qir_pass_opt_string(p, "run-on-cpu");
+  o.run_on_npu = qir_pass_opt_string(p, "run-on-npu");
   return qir_npu_partition(unit, &o);
 }
