@@ -11,7 +11,7 @@ static const unsigned ax_ops[] = {
     QIR_OP_MAX_POOL2D, QIR_OP_AVG_POOL2D, QIR_OP_GLOBAL_AVG_POOL,
     QIR_OP_GLOBAL_MAX_POOL, QIR_OP_CONCAT, QIR_OP_SPLIT, QIR_OP_SLICE,
     QIR_OP_RESHAPE, QIR_OP_IDENTITY, QIR_OP_REQUANTIZE, QIR_OP_QUANTIZE,
-    QIR_NUM_OPS};
+    QIR_OP_RESIZE, QIR_OP_TRANSPOSE, QIR_NUM_OPS};
 
 /* AX615: the small part; no gelu/mish/softplus tables (assumption). */
 static const unsigned ax615_ops[] = {
@@ -21,7 +21,7 @@ static const unsigned ax615_ops[] = {
     QIR_OP_MAX_POOL2D, QIR_OP_AVG_POOL2D, QIR_OP_GLOBAL_AVG_POOL,
     QIR_OP_GLOBAL_MAX_POOL, QIR_OP_CONCAT, QIR_OP_SPLIT, QIR_OP_SLICE,
     QIR_OP_RESHAPE, QIR_OP_IDENTITY, QIR_OP_REQUANTIZE, QIR_OP_QUANTIZE,
-    QIR_NUM_OPS};
+    QIR_OP_RESIZE, QIR_OP_TRANSPOSE, QIR_NUM_OPS};
 
 const qir_target qir_target_ax650 = {
     .name = "ax650",

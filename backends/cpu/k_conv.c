@@ -37,9 +37,12 @@
  * (CHANNEL_BLOCK * kh * kw rows) stays in the L2 cache. */
 #define PIXEL_TILE 256
 
-/* One tap of the depthwise kernel on one output row. */
+/* Depthwise kernels (below): one tap on one output row, or the interior
+ * of one output row. */
 typedef void (*dw_tap_fn)(float *restrict y, const float *restrict x, float w,
                           int64_t sw, int64_t lo, int64_t hi);
+typedef void (*dw_row_fn)(float *restrict y, const float *const *rows,
+                          const float *wk, int64_t lo, int64_t hi);
 
 struct qir_conv_plan {
   qir_conv_params p;
@@ -48,6 +51,7 @@ struct qir_conv_plan {
   bool depthwise, direct_1x1;
   int64_t panel_rows; /* og rounded up to the gemm panels */
   dw_tap_fn dw_tap;
+  dw_row_fn dw_row; /* NULL: tap by tap */
   /* Depthwise: the weights as given.  Others: per group, per channel
    * block, the packed panels (k_gemm.c) of the block's (kh, kw, channel)
    * columns. */
@@ -55,6 +59,7 @@ struct qir_conv_plan {
 };
 
 static dw_tap_fn choose_dw_tap(void);
+static dw_row_fn choose_dw_row(const qir_conv_params *p);
 
 static bool is_depthwise(const qir_conv_params *p) {
   return p->group == p->c && p->group > 1 && p->o % p->c == 0;
@@ -101,6 +106,7 @@ qir_conv_plan *qir_conv_plan_create(const qir_conv_params *p,
   size_t n = (size_t)(p->o * c->kdim);
   if (c->depthwise) {
     c->dw_tap = choose_dw_tap();
+    c->dw_row = choose_dw_row(p);
     c->w = qir_xmalloc((n ? n : 1) * sizeof(float));
     memcpy(c->w, w, n * sizeof(float));
     return c;
@@ -313,11 +319,114 @@ static dw_tap_fn choose_dw_tap(void) {
   return dw_tap_generic;
 }
 
-static void dw_plane(const dw_job *j, int64_t n, int64_t oc) {
+/* Columns [lo, hi] of one output row of an undilated KxK depthwise conv
+ * with stride SW: each output one chain over the taps, row-major, in
+ * registers.  rows[ki] are the rows of the zero-padded input (adding
+ * 0 * w changes nothing). */
+static inline __attribute__((always_inline)) void
+dw_row_body(float *restrict y, const float *const *rows,
+            const float *restrict wk, int64_t lo, int64_t hi, int K, int SW) {
+  const float *r[5];
+  float w[25];
+  for (int i = 0; i < K; i++)
+    r[i] = rows[i];
+  for (int i = 0; i < K * K; i++)
+    w[i] = wk[i];
+  for (int64_t ow = lo; ow <= hi; ow++) {
+    float acc = 0.0f;
+#pragma GCC unroll 5
+    for (int ki = 0; ki < K; ki++)
+#pragma GCC unroll 5
+      for (int kj = 0; kj < K; kj++)
+        acc = fmaf(r[ki][ow * SW + kj], w[ki * K + kj], acc);
+    y[ow] = acc;
+  }
+}
+
+#define DW_ROW(K, SW)                                                         \
+  static void dw_row_##K##_##SW(float *restrict y, const float *const *rows, \
+                                const float *wk, int64_t lo, int64_t hi) {   \
+    dw_row_body(y, rows, wk, lo, hi, K, SW);                                  \
+  }                                                                           \
+  DW_ROW_FMA(K, SW)
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DW_ROW_FMA(K, SW)                                                     \
+  __attribute__((target("avx2,fma"))) static void dw_row_fma_##K##_##SW(      \
+      float *restrict y, const float *const *rows, const float *wk,          \
+      int64_t lo, int64_t hi) {                                               \
+    dw_row_body(y, rows, wk, lo, hi, K, SW);                                  \
+  }
+#else
+#define DW_ROW_FMA(K, SW)
+#endif
+DW_ROW(3, 1)
+DW_ROW(3, 2)
+DW_ROW(5, 1)
+DW_ROW(5, 2)
+
+/* The row kernel for p, or NULL. */
+static dw_row_fn choose_dw_row(const qir_conv_params *p) {
+  if (p->kh != p->kw || (p->kh != 3 && p->kh != 5) || p->dh != 1 ||
+      p->dw != 1 || (p->sw != 1 && p->sw != 2) || p->pt < 0 || p->pl < 0 ||
+      p->pb < 0 || p->pr < 0 || p->oh < 1 || p->ow < 1 ||
+      (p->oh - 1) * p->sh + p->kh > p->pt + p->h + p->pb ||
+      (p->ow - 1) * p->sw + p->kw > p->pl + p->w + p->pr)
+    return NULL; /* the padded plane must hold every window */
+  int i = (p->kh == 5) * 2 + (p->sw == 2);
+  static const dw_row_fn plain[] = {dw_row_3_1, dw_row_3_2, dw_row_5_1,
+                                    dw_row_5_2};
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const dw_row_fn fma[] = {dw_row_fma_3_1, dw_row_fma_3_2,
+                                  dw_row_fma_5_1, dw_row_fma_5_2};
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return fma[i];
+#endif
+  return plain[i];
+}
+
+/* Copies the input plane into `pad`, a zero-padded (pt + h + pb) x
+ * (pl + w + pr) plane, so that every output column runs through the row
+ * kernel. */
+static void pad_plane(const qir_conv_params *p, const float *xp, float *pad) {
+  int64_t pw = p->pl + p->w + p->pr, ph = p->pt + p->h + p->pb;
+  memset(pad, 0, (size_t)(p->pt * pw) * sizeof(float));
+  for (int64_t ih = 0; ih < p->h; ih++) {
+    float *row = pad + (p->pt + ih) * pw;
+    memset(row, 0, (size_t)p->pl * sizeof(float));
+    memcpy(row + p->pl, xp + ih * p->w, (size_t)p->w * sizeof(float));
+    memset(row + p->pl + p->w, 0, (size_t)p->pr * sizeof(float));
+  }
+  memset(pad + (p->pt + p->h) * pw, 0,
+         (size_t)((ph - p->pt - p->h) * pw) * sizeof(float));
+}
+
+/* A plane through the row kernel, on a padded copy of its input. */
+static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
+                          float *yp, float bias, float *pad) {
+  const qir_conv_params *p = &j->c->p;
+  int64_t pw = p->pl + p->w + p->pr;
+  pad_plane(p, xp, pad);
+  for (int64_t oh = 0; oh < p->oh; oh++) {
+    const float *rows[5];
+    for (int64_t ki = 0; ki < p->kh; ki++)
+      rows[ki] = pad + (oh * p->sh + ki) * pw;
+    float *yr = yp + oh * p->ow;
+    j->c->dw_row(yr, rows, wk, 0, p->ow - 1);
+    epilogue_row(p, yr, p->ow, bias);
+  }
+}
+
+static void dw_plane(const dw_job *j, int64_t n, int64_t oc, float *pad) {
   const qir_conv_params *p = &j->c->p;
   const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
   const float *wk = j->c->w + oc * p->kh * p->kw;
   float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
+  float bias = j->b ? j->b[oc] : 0.0f;
+  if (j->c->dw_row) {
+    dw_plane_rows(j, xp, wk, yp, bias, pad);
+    return;
+  }
   int64_t lo[p->kw], hi[p->kw];
   for (int64_t kj = 0; kj < p->kw; kj++)
     qk_valid_cols(p->w, p->ow, p->sw, p->pl, kj * p->dw, &lo[kj], &hi[kj]);
@@ -333,15 +442,21 @@ static void dw_plane(const dw_job *j, int64_t n, int64_t oc) {
           j->tap(yr, xp + ih * p->w + kj * p->dw - p->pl, wk[ki * p->kw + kj],
                  p->sw, lo[kj], hi[kj]);
     }
-    epilogue_row(p, yr, p->ow, j->b ? j->b[oc] : 0.0f);
+    epilogue_row(p, yr, p->ow, bias);
   }
 }
 
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
   const qir_conv_params *p = &j->c->p;
+  float *pad = j->c->dw_row
+                   ? qir_xmalloc((size_t)((p->pt + p->h + p->pb) *
+                                          (p->pl + p->w + p->pr)) *
+                                 sizeof(float))
+                   : NULL;
   for (int64_t i = begin; i < end; i++)
-    dw_plane(j, i / p->o, i % p->o);
+    dw_plane(j, i / p->o, i % p->o, pad);
+  free(pad);
 }
 
 void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,

@@ -74,7 +74,7 @@ static double fld_f64(const npu_insn *in, const char *f) {
  * activation in f32, then quantize: the interpreter's float output stage. */
 
 typedef struct epilogue {
-  bool on, has_sum;
+  bool on, has_sum, float_out;
   view sum;
   double ss, sy;
   int64_t zs, zy, lo, hi;
@@ -88,6 +88,7 @@ static epilogue epilogue_of(const machine *mc, const npu_insn *in) {
   ep.on = fld(in, "epilogue") != 0;
   if (!ep.on)
     return ep;
+  ep.float_out = fld(in, "epilogue") == 2;
   ep.has_sum = fld(in, "sum") >= 0;
   if (ep.has_sum)
     ep.sum = tensor(mc, in, "sum");
@@ -119,13 +120,17 @@ static float activate(const epilogue *ep, float x) {
   }
 }
 
-static int64_t epilogue_apply(const epilogue *ep, int64_t acc, double s_acc,
-                              int64_t idx) {
+/* Element idx of the result: quantized, or stored as f32 (epilogue 2). */
+static void epilogue_store(const epilogue *ep, const view *y, int64_t acc,
+                           double s_acc, int64_t idx) {
   double v = (double)acc * s_acc;
   if (ep->has_sum)
     v += qir_dequantize_f64(ld(&ep->sum, idx), ep->ss, ep->zs);
   float f = activate(ep, (float)v);
-  return qir_quantize_f64(f, ep->sy, ep->zy, ep->lo, ep->hi);
+  if (ep->float_out)
+    memcpy(y->base + idx * sizeof f, &f, sizeof f);
+  else
+    st(y, idx, qir_quantize_f64(f, ep->sy, ep->zy, ep->lo, ep->hi));
 }
 
 /* ---- conv ----------------------------------------------------------------------- */
@@ -203,9 +208,12 @@ static void exec_conv(const machine *mc, const npu_insn *in) {
         acc[p] = prm[NPU_PARAM_BIAS];
       conv_channel(&g, xs + n * g.C * g.H * g.W, wrow, (oc / og) * g.cg, acc);
       int64_t base = (n * O + oc) * npix;
-      for (int64_t p = 0; p < npix; p++)
-        st(&y, base + p, ep.on ? epilogue_apply(&ep, acc[p], param_sacc(prm), base + p)
-                               : requant(acc[p], m, zy, lo, hi, wide));
+      for (int64_t p = 0; p < npix; p++) {
+        if (ep.on)
+          epilogue_store(&ep, &y, acc[p], param_sacc(prm), base + p);
+        else
+          st(&y, base + p, requant(acc[p], m, zy, lo, hi, wide));
+      }
     }
   }
   free(xs);
@@ -236,8 +244,10 @@ static void exec_matmul(const machine *mc, const npu_insn *in) {
         for (int64_t k = 0; k < K; k++)
           acc += (ld(&a, ao + (ta ? k * M + i : i * K + k)) - za) * bcol[k];
         int64_t idx = (bt * M + i) * N + j;
-        st(&y, idx, ep.on ? epilogue_apply(&ep, acc, param_sacc(prm), idx)
-                          : requant(acc, m, zy, lo, hi, wide));
+        if (ep.on)
+          epilogue_store(&ep, &y, acc, param_sacc(prm), idx);
+        else
+          st(&y, idx, requant(acc, m, zy, lo, hi, wide));
       }
     }
   }
@@ -428,6 +438,45 @@ static void exec_copy(const machine *mc, const npu_insn *in) {
       }
 }
 
+static void exec_permute(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  const int64_t *xd = x.t->dims, *yd = y.t->dims;
+  int64_t xs[NPU_RANK], p[NPU_RANK] = {fld(in, "p0"), fld(in, "p1"), fld(in, "p2"), fld(in, "p3")};
+  xs[NPU_RANK - 1] = 1;
+  for (int d = NPU_RANK - 2; d >= 0; d--)
+    xs[d] = xs[d + 1] * xd[d + 1];
+  int64_t s0 = xs[p[0]], s1 = xs[p[1]], s2 = xs[p[2]], s3 = xs[p[3]];
+  bool rescale = fld(in, "rescale") != 0, wide = fld(in, "wide") != 0;
+  qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  int64_t o = 0;
+  for (int64_t i0 = 0; i0 < yd[0]; i0++)
+    for (int64_t i1 = 0; i1 < yd[1]; i1++)
+      for (int64_t i2 = 0; i2 < yd[2]; i2++)
+        for (int64_t i3 = 0; i3 < yd[3]; i3++) {
+          int64_t v = ld(&x, i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3);
+          st(&y, o++, rescale ? requant(v - zx, m, zy, lo, hi, wide) : v);
+        }
+}
+
+static void exec_gather(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
+  const uint8_t *table = mc->mem[NPU_SPACE_WGT] + fld(in, "table");
+  int64_t planes = x.t->dims[0] * x.t->dims[1], plane = x.t->dims[2] * x.t->dims[3];
+  int64_t n = y.t->dims[2] * y.t->dims[3];
+  bool rescale = fld(in, "rescale") != 0, wide = fld(in, "wide") != 0;
+  qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
+  int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  for (int64_t j = 0; j < n; j++) {
+    int32_t idx;
+    memcpy(&idx, table + j * 4, 4);
+    for (int64_t p = 0; p < planes; p++) {
+      int64_t v = ld(&x, p * plane + idx);
+      st(&y, p * n + j, rescale ? requant(v - zx, m, zy, lo, hi, wide) : v);
+    }
+  }
+}
+
 static void exec_dma(const machine *mc, const npu_insn *in) {
   view s = tensor(mc, in, "src"), d = tensor(mc, in, "dst");
   memmove(d.base, s.base, (size_t)fld(in, "bytes"));
@@ -449,6 +498,8 @@ void npu_execute(const npu_program *p, uint8_t *ddr, uint8_t *sram,
     case NPU_GPOOL: exec_gpool(&mc, in); break;
     case NPU_COPY: exec_copy(&mc, in); break;
     case NPU_DMA: exec_dma(&mc, in); break;
+    case NPU_PERMUTE: exec_permute(&mc, in); break;
+    case NPU_GATHER: exec_gather(&mc, in); break;
     default: qir_die("unvalidated opcode %u", in->opcode);
     }
   }

@@ -135,9 +135,11 @@ static uint64_t space_size(const vctx *v, unsigned space) {
                                    : v->p->sram_size;
 }
 
-static bool valid_dtype(qir_scalar s) {
+static bool int_dtype(qir_scalar s) {
   return s == QIR_I8 || s == QIR_U8 || s == QIR_I16 || s == QIR_U16;
 }
+
+static bool valid_dtype(qir_scalar s) { return int_dtype(s) || s == QIR_F32; }
 
 static bool check_tensor(vctx *v, unsigned i) {
   const npu_tensor *t = &v->p->tensors[i];
@@ -218,6 +220,8 @@ static bool positive(double d) { return d > 0 && d < 1e300; }
 /* The float epilogue of conv and matmul: the sum operand (or -1), the
  * activation, the scales. */
 static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
+  if (!in_range(fld(in, "epilogue"), 0, 2))
+    return bad(v, "bad epilogue");
   if (!fld(in, "epilogue"))
     return true;
   int64_t s = fld(in, "sum");
@@ -348,6 +352,13 @@ static bool check_gpool(vctx *v, const npu_insn *in) {
   return check_mult(v, fld(in, "m"), fld(in, "e"));
 }
 
+/* The rescale fields shared by copy, permute and gather. */
+static bool check_rescale(vctx *v, const npu_insn *in) {
+  static const char *const zps[] = {"zx", "zy", NULL};
+  return check_fields(v, in, zps, -MAX_ZP, MAX_ZP) &&
+         check_mult(v, fld(in, "m"), fld(in, "e"));
+}
+
 static bool check_copy(vctx *v, const npu_insn *in) {
   const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
   if (!x || !y)
@@ -361,9 +372,7 @@ static bool check_copy(vctx *v, const npu_insn *in) {
         !in_range(di, 0, y->dims[i] - ni))
       return bad(v, "copy: region outside its tensors");
   }
-  static const char *const zps[] = {"zx", "zy", NULL};
-  return check_fields(v, in, zps, -MAX_ZP, MAX_ZP) &&
-         check_mult(v, fld(in, "m"), fld(in, "e"));
+  return check_rescale(v, in);
 }
 
 static bool check_dma(vctx *v, const npu_insn *in) {
@@ -377,9 +386,65 @@ static bool check_dma(vctx *v, const npu_insn *in) {
   return true;
 }
 
+static bool check_permute(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  static const char *const pf[] = {"p0", "p1", "p2", "p3"};
+  bool seen[NPU_RANK] = {false};
+  for (unsigned i = 0; i < NPU_RANK; i++) {
+    int64_t p = fld(in, pf[i]);
+    if (!in_range(p, 0, NPU_RANK - 1) || seen[p] || y->dims[i] != x->dims[p])
+      return bad(v, "permute: not a permutation of the input's dims");
+    seen[p] = true;
+  }
+  return check_rescale(v, in);
+}
+
+static bool check_gather(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  if (!same_planes(x, y))
+    return bad(v, "gather: shapes do not agree");
+  int64_t n = y->dims[2] * y->dims[3], off = fld(in, "table"), plane = x->dims[2] * x->dims[3];
+  if (off < 0 || (uint64_t)off > v->wsize || (uint64_t)n * 4 > v->wsize - (uint64_t)off)
+    return bad(v, "gather: table outside the weights");
+  for (int64_t j = 0; j < n; j++) {
+    int32_t idx;
+    memcpy(&idx, v->weights + off + j * 4, 4);
+    if (idx < 0 || idx >= plane)
+      return bad(v, "gather: index out of range");
+  }
+  return check_rescale(v, in);
+}
+
+/* Only conv and matmul with epilogue 2 produce f32; nothing reads it. */
+static bool check_dtypes(vctx *v, const npu_insn *in) {
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  bool float_out = (in->opcode == NPU_CONV || in->opcode == NPU_MATMUL) &&
+                   fld(in, "epilogue") == 2;
+  for (unsigned i = 0; i < info->num_fields; i++) {
+    const char *f = info->fields[i];
+    if (!is_tensor_field(f) && strcmp(f, "sum"))
+      continue;
+    if (!strcmp(f, "sum") && in->f[i] == -1)
+      continue;
+    const npu_tensor *t = tfield(v, in, f);
+    if (!t)
+      return false;
+    bool is_out = !strcmp(f, "out");
+    if (is_out && float_out ? t->dtype != QIR_F32 : !int_dtype(t->dtype))
+      return bad(v, "%s: tensor '%s' of the wrong element type", info->mnemonic, f);
+  }
+  return true;
+}
+
 static bool check_insn(vctx *v, const npu_insn *in) {
   if (in->opcode >= NPU_NUM_OPCODES)
     return bad(v, "unknown opcode %u", in->opcode);
+  if (!check_dtypes(v, in))
+    return false;
   const npu_tensor *out = tfield(v, in, in->opcode == NPU_DMA ? "dst" : "out");
   if (!out)
     return false;
@@ -396,6 +461,8 @@ static bool check_insn(vctx *v, const npu_insn *in) {
   case NPU_GPOOL: return check_gpool(v, in);
   case NPU_COPY: return check_copy(v, in);
   case NPU_DMA: return check_dma(v, in);
+  case NPU_PERMUTE: return check_permute(v, in);
+  case NPU_GATHER: return check_gather(v, in);
   default: return bad(v, "unknown opcode %u", in->opcode);
   }
 }

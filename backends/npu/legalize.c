@@ -218,6 +218,17 @@ static bool check_global_pool(const qir_target *t, const qir_op *op, why *w) {
   return true;
 }
 
+/* Nearest resize of H and W only (a gather by a table of source pixels). */
+static bool check_resize(const qir_op *op, why *w) {
+  const char *mode = qir_op_get_string(op, "mode");
+  if (mode && strcmp(mode, "nearest"))
+    return reject(w, "%s resize (the NPU resizes by nearest neighbour)", mode);
+  const qir_type *x = qir_op_operand(op, 0)->type, *y = op->results[0].type;
+  if (x->rank != 4 || x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
+    return reject(w, "resize of other dims than H and W");
+  return true;
+}
+
 static bool check_slice(const qir_op *op, why *w) {
   int64_t st[QIR_MAX_RANK];
   int n = qir_op_get_ints(op, "steps", st, QIR_MAX_RANK);
@@ -242,6 +253,23 @@ static bool check_operands(const qir_target *t, const qir_op *op,
   return true;
 }
 
+static bool check_input(const qir_target *t, const qir_op *op, why *w) {
+  return check_activation(t, qir_op_operand(op, 0)->type, w);
+}
+
+/* conv2d/matmul/gemm may also give an f32 result (the float output of a
+ * model's last layer): the float epilogue without the quantize. */
+static bool check_product_result(const qir_target *t, const qir_op *op, why *w) {
+  const qir_type *y = op->results[0].type;
+  if (qir_tensor_is_quant(y) || !qir_type_is_tensor(y) || y->scalar != QIR_F32)
+    return check_activation(t, y, w);
+  if (!qir_tensor_is_static(y))
+    return reject(w, "dynamic shape");
+  if (y->rank > NPU_RANK || (t->limits.needs_4d && y->rank != 4))
+    return reject(w, "%u-D float result", y->rank);
+  return true;
+}
+
 static bool same_storage(const qir_op *op, why *w) {
   qir_scalar s = op->results[0].type->scalar;
   for (unsigned i = 0; i < op->num_operands; i++)
@@ -256,10 +284,12 @@ static bool same_storage(const qir_op *op, why *w) {
 static bool check_op_rules(const qir_target *t, const qir_op *op, why *w) {
   switch (op->def->id) {
   case QIR_OP_CONV2D:
-    return check_operands(t, op, 1, w) && check_conv(t, op, w);
+    return check_input(t, op, w) && check_product_result(t, op, w) &&
+           check_conv(t, op, w);
   case QIR_OP_MATMUL:
   case QIR_OP_GEMM:
-    return check_operands(t, op, 1, w) && check_matmul(t, op, w);
+    return check_input(t, op, w) && check_product_result(t, op, w) &&
+           check_matmul(t, op, w);
   case QIR_OP_MAX_POOL2D:
   case QIR_OP_AVG_POOL2D:
     return check_operands(t, op, 1, w) && check_pool(t, op, w);
@@ -269,6 +299,10 @@ static bool check_op_rules(const qir_target *t, const qir_op *op, why *w) {
   case QIR_OP_SLICE:
     return check_operands(t, op, 1, w) && same_storage(op, w) &&
            check_slice(op, w);
+  case QIR_OP_RESIZE:
+    return check_operands(t, op, 1, w) && same_storage(op, w) &&
+           check_resize(op, w);
+  case QIR_OP_TRANSPOSE:
   case QIR_OP_CONCAT:
   case QIR_OP_SPLIT:
   case QIR_OP_RESHAPE:

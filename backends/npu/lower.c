@@ -188,13 +188,16 @@ static void set_epilogue(lower *L, npu_insn *in, const qir_op *op,
   bool has_act = act && *act && strcmp(act, "none");
   bool clamp = has_act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
                            !strcmp(act, "clip"));
+  bool float_out = !qir_tensor_is_quant(y->type);
   set(in, "sum", -1);
-  if (!sum && (!has_act || clamp))
+  if (!sum && (!has_act || clamp) && !float_out)
     return;
-  set(in, "epilogue", 1);
-  set(in, "lo", qt(y)->qmin);
-  set(in, "hi", qt(y)->qmax);
-  set_f64(in, "sy", scale0(y));
+  set(in, "epilogue", float_out ? 2 : 1);
+  if (!float_out) {
+    set(in, "lo", qt(y)->qmin);
+    set(in, "hi", qt(y)->qmax);
+    set_f64(in, "sy", scale0(y));
+  }
   if (sum) {
     set(in, "sum", tensor_of(L, sum));
     set_f64(in, "ss", scale0(sum));
@@ -217,6 +220,17 @@ static void set_epilogue(lower *L, npu_insn *in, const qir_op *op,
     set_f64(in, "a0", (float)qir_op_get_float(op, range ? "act_min" : "act_alpha", acts[i].a0));
     set_f64(in, "a1", (float)qir_op_get_float(op, range ? "act_max" : "act_beta", acts[i].a1));
   }
+}
+
+/* Zero point and clamp of the integer epilogue (none for a float result). */
+static void set_clamp(npu_insn *in, const qir_op *op, const qir_value *y) {
+  int64_t lo = 0, hi = 0;
+  if (!qir_tensor_is_quant(y->type))
+    return;
+  set(in, "zy", zp0(y));
+  clamp_range(op, qt(y), &lo, &hi);
+  set(in, "lo", lo);
+  set(in, "hi", hi);
 }
 
 /* Bias of channel c as an accumulator value (as the interpreter's). */
@@ -250,7 +264,8 @@ static bool channel_params(lower *L, const qir_value *x, const qir_value *w,
     double s_acc = scale0(x) * qir_quant_scale(qt(w), c);
     qir_multiplier m;
     int32_t *row = tab + c * NPU_PARAM_WORDS;
-    ok = multiplier(L, s_acc / scale0(y), &m) &&
+    m = (qir_multiplier){0, 0};
+    ok = (!qir_tensor_is_quant(y->type) || multiplier(L, s_acc / scale0(y), &m)) &&
          bias_acc(L, bias, bias_per_channel ? c : 0, s_acc, &row[NPU_PARAM_BIAS]);
     row[NPU_PARAM_MULT] = m.multiplier;
     row[NPU_PARAM_SHIFT] = m.shift;
@@ -268,7 +283,7 @@ static bool lower_conv(lower *L, qir_op *op) {
   bool sum_in = qir_op_get_bool(op, "sum_in", false) && op->num_operands >= 3;
   qir_value *sum = sum_in ? qir_op_operand(op, op->num_operands - 1) : NULL;
   qir_value *b = op->num_operands > 2 && qir_op_operand(op, 2) != sum ? qir_op_operand(op, 2) : NULL;
-  int64_t params, v[4], lo, hi;
+  int64_t params, v[4];
   if (!channel_params(L, x, w, b, y, y->type->dims[1], true, &params))
     return false;
   npu_insn *in = emit(L, NPU_CONV);
@@ -277,10 +292,7 @@ static bool lower_conv(lower *L, qir_op *op) {
   set(in, "out", result_tensor(L, y));
   set(in, "params", params);
   set(in, "zx", zp0(x));
-  set(in, "zy", zp0(y));
-  clamp_range(op, qt(y), &lo, &hi);
-  set(in, "lo", lo);
-  set(in, "hi", hi);
+  set_clamp(in, op, y);
   bool s2 = qir_op_get_ints(op, "strides", v, 2) == 2;
   set(in, "sh", s2 ? v[0] : 1);
   set(in, "sw", s2 ? v[1] : 1);
@@ -307,7 +319,7 @@ static bool lower_matmul(lower *L, qir_op *op) {
   int64_t batch = qir_tensor_num_elements(yt) / (M * N != 0 ? M * N : 1);
   int64_t abatch = qir_tensor_num_elements(at) / (M * K != 0 ? M * K : 1);
   bool per_col = bias && qir_tensor_num_elements(bias->type) > 1;
-  int64_t params, lo, hi;
+  int64_t params;
   if (!channel_params(L, a, b, bias, y, N, per_col, &params))
     return false;
   npu_insn *in = emit(L, NPU_MATMUL);
@@ -316,10 +328,7 @@ static bool lower_matmul(lower *L, qir_op *op) {
   set(in, "out", result_tensor(L, y));
   set(in, "params", params);
   set(in, "za", zp0(a));
-  set(in, "zy", zp0(y));
-  clamp_range(op, qt(y), &lo, &hi);
-  set(in, "lo", lo);
-  set(in, "hi", hi);
+  set_clamp(in, op, y);
   set(in, "batch", batch);
   set(in, "m", M);
   set(in, "k", K);
@@ -504,25 +513,14 @@ static bool lower_gpool(lower *L, qir_op *op) {
 
 /* ---- Data movement ------------------------------------------------------------------ */
 
-/* A region copy from tensor `src` to `dst` (offsets and sizes per 4-D
- * dim), rescaled from x's parameters to y's when they differ. */
-static bool emit_copy(lower *L, unsigned src, unsigned dst, const int64_t s[4],
-                      const int64_t d[4], const int64_t n[4], const qir_type *xq,
-                      const qir_type *yq, qir_scalar xs) {
-  static const char *const sf[] = {"s0", "s1", "s2", "s3"}, *const df[] = {"d0", "d1", "d2", "d3"},
-                           *const nf[] = {"n0", "n1", "n2", "n3"};
+/* The rescale fields of copy, permute and gather: from x's parameters to
+ * y's when they differ. */
+static bool set_rescale(lower *L, npu_insn *in, const qir_type *xq,
+                        const qir_type *yq, qir_scalar xs) {
   bool rescale = !same_params(xq, yq);
   qir_multiplier m = {0, 0};
   if (rescale && !multiplier(L, xq->scales[0] / yq->scales[0], &m))
     return false;
-  npu_insn *in = emit(L, NPU_COPY);
-  set(in, "in", src);
-  set(in, "out", dst);
-  for (unsigned i = 0; i < NPU_RANK; i++) {
-    set(in, sf[i], s[i]);
-    set(in, df[i], d[i]);
-    set(in, nf[i], n[i]);
-  }
   set(in, "rescale", rescale);
   set_mult(in, "m", "e", m);
   set(in, "zx", qir_quant_zp(xq, 0));
@@ -531,6 +529,94 @@ static bool emit_copy(lower *L, unsigned src, unsigned dst, const int64_t s[4],
   set(in, "hi", yq->qmax);
   set(in, "wide", wide(xs));
   return true;
+}
+
+/* A region copy from tensor `src` to `dst` (offsets and sizes per 4-D
+ * dim), rescaled when the parameters differ. */
+static bool emit_copy(lower *L, unsigned src, unsigned dst, const int64_t s[4],
+                      const int64_t d[4], const int64_t n[4], const qir_type *xq,
+                      const qir_type *yq, qir_scalar xs) {
+  static const char *const sf[] = {"s0", "s1", "s2", "s3"}, *const df[] = {"d0", "d1", "d2", "d3"},
+                           *const nf[] = {"n0", "n1", "n2", "n3"};
+  npu_insn *in = emit(L, NPU_COPY);
+  set(in, "in", src);
+  set(in, "out", dst);
+  for (unsigned i = 0; i < NPU_RANK; i++) {
+    set(in, sf[i], s[i]);
+    set(in, df[i], d[i]);
+    set(in, nf[i], n[i]);
+  }
+  return set_rescale(L, in, xq, yq, xs);
+}
+
+static bool lower_transpose(lower *L, qir_op *op) {
+  static const char *const pf[] = {"p0", "p1", "p2", "p3"};
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  int64_t perm[NPU_RANK];
+  unsigned r = x->type->rank, pad = NPU_RANK - r;
+  if (qir_op_get_ints(op, "perm", perm, NPU_RANK) != (int)r)
+    for (unsigned i = 0; i < r; i++)
+      perm[i] = r - 1 - i; /* no perm: reverse the dims */
+  npu_insn *in = emit(L, NPU_PERMUTE);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  for (unsigned i = 0; i < NPU_RANK; i++)
+    set(in, pf[i], i < pad ? (int64_t)i : pad + perm[i - pad]);
+  return set_rescale(L, in, qt(x), qt(y), x->type->scalar);
+}
+
+/* The source index (h * W + w) of every output pixel of a nearest resize,
+ * found by running the op itself on an image of its indices. */
+static int32_t *resize_table(lower *L, qir_op *op) {
+  qir_context *ctx = L->ctx;
+  const qir_type *xt = qir_op_operand(op, 0)->type, *yt = op->results[0].type;
+  int64_t xd[4] = {1, 1, xt->dims[2], xt->dims[3]}, yd[4] = {1, 1, yt->dims[2], yt->dims[3]};
+  const qir_type *ft = qir_tensor_of(ctx, QIR_F32, 4, xd), *gt = qir_tensor_of(ctx, QIR_F32, 4, yd);
+  qir_named_attr attrs[op->num_attrs + 1];
+  for (unsigned i = 0; i < op->num_attrs; i++)
+    attrs[i] = strcmp(op->attrs[i].name, "sizes")
+                   ? op->attrs[i]
+                   : qir_named(ctx, "sizes", qir_attr_ints(ctx, 4, yd));
+  qir_module *m = qir_module_create(ctx);
+  qir_func *f = qir_func_create(m, "resize", op->loc, 1, &ft, NULL, 1, &gt);
+  qir_value *arg = f->body.args[0];
+  qir_op *cl = qir_op_create(ctx, op->def, op->loc, 1, &arg, 1, &gt, op->num_attrs, attrs);
+  qir_block_append(&f->body, cl);
+  qir_value *r = qir_op_result(cl, 0);
+  qir_block_append(&f->body, qir_op_create(ctx, qir_builtin_op(ctx, QIR_OP_RETURN),
+                                           op->loc, 1, &r, 0, NULL, 0, NULL));
+  int32_t *tab = NULL;
+  qir_interp *it = qir_interp_create(f, NULL);
+  qir_tensor x;
+  qir_tensor_init_from_type(&x, ft);
+  if (it && qir_tensor_alloc(&x)) {
+    for (int64_t i = 0; i < xd[2] * xd[3]; i++)
+      ((float *)x.data)[i] = (float)i;
+    if (qir_interp_set_input(it, 0, &x) && qir_interp_run(it)) {
+      const float *y = qir_interp_output(it, 0)->data;
+      tab = qir_xmalloc((size_t)(yd[2] * yd[3] + 1) * sizeof *tab);
+      for (int64_t i = 0; i < yd[2] * yd[3]; i++)
+        tab[i] = (int32_t)y[i];
+    }
+  }
+  qir_tensor_free_data(&x);
+  qir_interp_destroy(it);
+  qir_module_destroy(m);
+  return tab;
+}
+
+static bool lower_resize(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  int32_t *tab = resize_table(L, op);
+  if (!tab)
+    return false;
+  int64_t n = y->type->dims[2] * y->type->dims[3];
+  npu_insn *in = emit(L, NPU_GATHER);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  set(in, "table", (int64_t)npu_blob_append(L->w, tab, (uint64_t)n * 4));
+  free(tab);
+  return set_rescale(L, in, qt(x), qt(y), x->type->scalar);
 }
 
 static unsigned axis4(const qir_op *op, unsigned rank) {
@@ -635,6 +721,8 @@ static bool lower_op(lower *L, qir_op *op) {
   case QIR_OP_CONCAT: return lower_concat(L, op);
   case QIR_OP_SPLIT: return lower_split(L, op);
   case QIR_OP_SLICE: return lower_slice(L, op);
+  case QIR_OP_TRANSPOSE: return lower_transpose(L, op);
+  case QIR_OP_RESIZE: return lower_resize(L, op);
   case QIR_OP_RESHAPE:
   case QIR_OP_IDENTITY:
   case QIR_OP_REQUANTIZE:

@@ -54,7 +54,11 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
   X(COPY, "copy", "out", "in", "s0", "s1", "s2", "s3", "d0", "d1", "d2",      \
     "d3", "n0", "n1", "n2", "n3", "rescale", "m", "e", "zx", "zy", "lo",      \
     "hi", "wide")                                                             \
-  X(DMA, "dma", "dst", "src", "bytes")
+  X(DMA, "dma", "dst", "src", "bytes")                                        \
+  X(PERMUTE, "permute", "out", "in", "p0", "p1", "p2", "p3", "rescale", "m",  \
+    "e", "zx", "zy", "lo", "hi", "wide")                                      \
+  X(GATHER, "gather", "out", "in", "table", "rescale", "m", "e", "zx", "zy",  \
+    "lo", "hi", "wide")
 
 enum npu_opcode {
 #define X(id, mn, ...) NPU_##id,
@@ -87,7 +91,8 @@ enum npu_space { NPU_SPACE_DDR, NPU_SPACE_WGT, NPU_SPACE_SRAM, NPU_NUM_SPACES };
 #define NPU_RANK 4
 typedef struct npu_tensor {
   unsigned space;           /* enum npu_space */
-  qir_scalar dtype;         /* storage: i8 u8 i16 u16 i32 */
+  qir_scalar dtype;         /* storage: i8 u8 i16 u16; f32 only for the
+                               result of a float epilogue (epilogue = 2) */
   uint64_t offset;          /* bytes from the start of the space */
   int64_t dims[NPU_RANK];   /* NCHW (lower ranks padded with leading 1s) */
 } npu_tensor;
