@@ -802,9 +802,11 @@ static void quantize_weights(plan *p, qir_op *op) {
                            : NULL;
   double s_x = x->elem->scales[0], *sw;
   double *min_scale = bias_min_scales(ba, s_x, ch);
-  /* Weights stay 8-bit in int16 layers too: an int16 x int8 product keeps
-   * the int32 bias (s_x * s_w) far from overflow. */
-  qir_op_set_operand(op, 1, quantize_weight(p, op, wa, axis, 8, min_scale, &sw));
+  /* int16 layers take int16 weights: with int8 weights, their error alone
+   * keeps a deep network below a 0.999 cosine.  bias_min_scales keeps the
+   * int32 bias from overflowing at the finer s_x * s_w. */
+  unsigned bits = qir_tensor_is_quant(x) && x->elem->scalar == QIR_I16 ? 16 : 8;
+  qir_op_set_operand(op, 1, quantize_weight(p, op, wa, axis, bits, min_scale, &sw));
   free(min_scale);
   if (ba) {
     qir_value *qb = quantize_bias(p, op, ba, s_x, sw, ch);
