@@ -167,9 +167,14 @@ bool onnx_lower_dequantize_linear(onnx_importer *imp, const onnx_node *node,
   } else if (qir_value_constant(x)) {
     x = retype_constant(imp, x,
                         qir_tensor_with_elem(imp->ctx, x->type, elem));
+  } else if (!qir_value_def(x) && !qir_value_has_uses(x)) {
+    /* A graph input of integers that only DequantizeLinear reads so far:
+     * the input is a quantized tensor (a model fed with u8 images). */
+    x->type = qir_tensor_with_elem(imp->ctx, x->type, elem);
   } else {
-    return onnx_error(imp, "only a constant integer input or the output of "
-                           "a QuantizeLinear can be dequantized");
+    return onnx_error(imp, "only a constant integer input, a graph input or "
+                           "the output of a QuantizeLinear can be "
+                           "dequantized");
   }
   const qir_type *ft = qir_tensor_with_elem(imp->ctx, x->type,
                                             qir_scalar_type(imp->ctx,

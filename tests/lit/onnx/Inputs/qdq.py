@@ -109,10 +109,21 @@ def one_dq(x_init, scale, zp, axis=None):
                  [], [vi('y', list(x_init.shape))], inits)
 
 
+def u8_input(out):
+    """A model fed with uint8 images: DequantizeLinear of the graph input."""
+    nodes = [node('DequantizeLinear', ['x', 'sx', 'zx'], ['xd']),
+             node('Relu', ['xd'], ['r'])]
+    nodes += qdq_pair('r', 'y', 'sy', 'zy')
+    return model(nodes, [vi('x', [1, 3, 2, 2], 2)], [vi('y', [1, 3, 2, 2])],
+                 [floats('sx', 1 / 255.0), tensor('zx', np.uint8(0)),
+                  floats('sy', 0.5 / 127), tensor('zy', np.int8(0))])
+
+
 W = np.ones([4, 3, 1, 1], np.int8)
 CASES = {
     'net': net,
     'int16': int16,
+    'u8-input': u8_input,
     'missing-scale': lambda out: one_dq(W, None, None),
     'zp-mismatch': lambda out: one_dq(W, 0.5, np.uint8(0)),
     'axis-range': lambda out: one_dq(W, [0.5] * 4, np.zeros([4], np.int8), 4),
