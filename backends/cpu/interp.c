@@ -1073,19 +1073,25 @@ static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
 
 /* A conv2d step (alone or fused) whose operands are all f32 and whose
  * weights are constant gets a plan. */
-static void plan_conv(qir_interp *it, exec_step *st) {
+static bool conv_plannable(qir_interp *it, const exec_step *st) {
   const qir_op *conv = it->ops[st->first];
   if (!qir_op_is(conv, QIR_OP_CONV2D) || st->is_region ||
       conv->num_operands < 2 || conv->num_operands > 4)
-    return;
+    return false;
   const qir_op *last = it->ops[st->first + st->count - 1];
   if (!is_f32_tensor(last->results[0].type))
-    return;
+    return false;
   for (unsigned i = 0; i < conv->num_operands; i++)
     if (!is_f32_tensor(conv->operands[i].value->type))
-      return;
-  if (!st->conv_bn && !constant_operand(it, conv, 1))
+      return false;
+  return st->conv_bn || constant_operand(it, conv, 1);
+}
+
+static void plan_conv(qir_interp *it, exec_step *st) {
+  if (!conv_plannable(it, st))
     return;
+  const qir_op *conv = it->ops[st->first];
+  const qir_op *last = it->ops[st->first + st->count - 1];
   const qir_tensor *in[4];
   unsigned nin = st->conv_bn ? 3 : conv->num_operands;
   for (unsigned i = 0; i < nin && i < conv->num_operands; i++)

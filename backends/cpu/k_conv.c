@@ -417,16 +417,25 @@ static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
   }
 }
 
+static void dw_plane_taps(const dw_job *j, const float *xp, const float *wk,
+                          float *yp, float bias);
+
 static void dw_plane(const dw_job *j, int64_t n, int64_t oc, float *pad) {
   const qir_conv_params *p = &j->c->p;
   const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
   const float *wk = j->c->w + oc * p->kh * p->kw;
   float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
   float bias = j->b ? j->b[oc] : 0.0f;
-  if (j->c->dw_row) {
+  if (j->c->dw_row)
     dw_plane_rows(j, xp, wk, yp, bias, pad);
-    return;
-  }
+  else
+    dw_plane_taps(j, xp, wk, yp, bias);
+}
+
+/* Tap by tap over the valid columns of each row (any shape). */
+static void dw_plane_taps(const dw_job *j, const float *xp, const float *wk,
+                          float *yp, float bias) {
+  const qir_conv_params *p = &j->c->p;
   int64_t lo[p->kw], hi[p->kw];
   for (int64_t kj = 0; kj < p->kw; kj++)
     qk_valid_cols(p->w, p->ow, p->sw, p->pl, kj * p->dw, &lo[kj], &hi[kj]);
