@@ -145,10 +145,13 @@ static bool step_import(build *b) {
 /* ---- Preprocessing in the model ----------------------------------------- */
 
 static bool step_preprocess(build *b) {
-  if (!build_insert_preprocessing(b, main_func(b)))
+  qir_func *f = main_func(b);
+  if (!build_insert_preprocessing(b, f))
     return false;
-  build_say(b, "      the model takes the deployed input: %s",
-            qir_type_text(main_func(b)->body.args[0]->type, NULL));
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    build_say(b, "      the model takes the deployed input: %s %s",
+              f->body.args[i]->name ? f->body.args[i]->name : "",
+              qir_type_text(f->body.args[i]->type, NULL));
   return true;
 }
 
