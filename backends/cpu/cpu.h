@@ -199,6 +199,10 @@ void qir_gemm_pack_a(const float *a, int64_t lda, int64_t m, int64_t k,
 void qir_gemm_packed(const float *ap, int64_t m, int64_t n, int64_t k,
                      const float *b, int64_t ldb, float *c, int64_t ldc,
                      bool accumulate);
+/* The same with row kk of B at b[kk] (rows anywhere in memory). */
+void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
+                          const float *const *b, float *c, int64_t ldc,
+                          bool accumulate);
 
 /* C (m x n) = A (m x k) * B (k x n), row-major with leading dims; one
  * thread (the caller's). */

@@ -49,6 +49,9 @@ struct qir_conv_plan {
   int64_t cg, og, kdim; /* channels and outputs per group, cg * kh * kw */
   int64_t block;        /* input channels per block */
   bool depthwise, direct_1x1;
+  /* Stride 1: B's rows read in place from a zero-padded copy of the input
+   * (no im2col), one output row segment per tile. */
+  bool padded_rows;
   int64_t panel_rows; /* og rounded up to the gemm panels */
   dw_tap_fn dw_tap;
   dw_row_fn dw_row; /* NULL: tap by tap */
@@ -59,6 +62,16 @@ struct qir_conv_plan {
 };
 
 static dw_tap_fn choose_dw_tap(void);
+static void pad_plane(const qir_conv_params *p, const float *xp, float *pad);
+
+/* Every window lies in the zero-padded (pt + h + pb) x (pl + w + pr)
+ * input. */
+static bool fits_padded(const qir_conv_params *p) {
+  return p->pt >= 0 && p->pl >= 0 && p->pb >= 0 && p->pr >= 0 && p->oh >= 1 &&
+         p->ow >= 1 &&
+         (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1 <= p->pt + p->h + p->pb &&
+         (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1 <= p->pl + p->w + p->pr;
+}
 static dw_row_fn choose_dw_row(const qir_conv_params *p);
 
 static bool is_depthwise(const qir_conv_params *p) {
@@ -101,6 +114,8 @@ qir_conv_plan *qir_conv_plan_create(const qir_conv_params *p,
   c->kdim = c->cg * p->kh * p->kw;
   c->depthwise = is_depthwise(p);
   c->block = channel_block(p, c->cg);
+  c->padded_rows = !c->depthwise && p->sh == 1 && p->sw == 1 &&
+                   fits_padded(p);
   c->direct_1x1 = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 &&
                   !p->pt && !p->pl && !p->pb && !p->pr;
   size_t n = (size_t)(p->o * c->kdim);
@@ -247,6 +262,84 @@ static void conv_range(void *arg, int64_t begin, int64_t end) {
     conv_tile(j, ng / p->group, ng % p->group, p0, nc, col);
   }
   free(col);
+}
+
+/* ---- Stride 1: rows in place ------------------------------------------------ */
+
+typedef struct rows_job {
+  const qir_conv_plan *c;
+  const float *xpad, *b; /* xpad: N x C x PH x PW */
+  float *y;
+  int64_t segs; /* tiles per output row */
+} rows_job;
+
+/* Output pixels [ow0, ow0 + nc) of row oh of image n, group g. */
+static void rows_tile(const rows_job *j, int64_t n, int64_t g, int64_t oh,
+                      int64_t ow0, int64_t nc, const float **rows) {
+  const qir_conv_plan *c = j->c;
+  const qir_conv_params *p = &c->p;
+  int64_t ph = p->pt + p->h + p->pb, pw = p->pl + p->w + p->pr;
+  int64_t npix = p->oh * p->ow, kk = p->kh * p->kw;
+  const float *xg = j->xpad + (n * p->c + g * c->cg) * ph * pw;
+  float *yt = j->y + (n * p->o + g * c->og) * npix + oh * p->ow + ow0;
+  for (int64_t c0 = 0; c0 < c->cg; c0 += c->block) {
+    int64_t nb = c->cg - c0 < c->block ? c->cg - c0 : c->block;
+    for (int64_t k = 0; k < kk; k++) {
+      const float *xr = xg + (oh + (k / p->kw) * p->dh) * pw +
+                        (k % p->kw) * p->dw + ow0;
+      for (int64_t ch = 0; ch < nb; ch++)
+        rows[k * nb + ch] = xr + (c0 + ch) * ph * pw;
+    }
+    qir_gemm_packed_rows(c->w + panels_offset(c, g, c0), c->og, nc, nb * kk,
+                         rows, yt, npix, c0 > 0);
+  }
+  for (int64_t o = 0; o < c->og; o++)
+    epilogue_row(p, yt + o * npix, nc, j->b ? j->b[g * c->og + o] : 0.0f);
+}
+
+static void rows_range(void *arg, int64_t begin, int64_t end) {
+  const rows_job *j = arg;
+  const qir_conv_params *p = &j->c->p;
+  int64_t seg = (p->ow + j->segs - 1) / j->segs;
+  const float **rows =
+      qir_xmalloc((size_t)(j->c->block * p->kh * p->kw) * sizeof *rows);
+  for (int64_t t = begin; t < end; t++) {
+    int64_t s = t % j->segs, row = t / j->segs; /* row: (n, g, oh) */
+    int64_t ow0 = s * seg, nc = p->ow - ow0 < seg ? p->ow - ow0 : seg;
+    int64_t oh = row % p->oh, ng = row / p->oh;
+    if (nc > 0)
+      rows_tile(j, ng / p->group, ng % p->group, oh, ow0, nc, rows);
+  }
+  free(rows);
+}
+
+typedef struct pad_job {
+  const qir_conv_params *p;
+  const float *x;
+  float *xpad;
+} pad_job;
+
+static void pad_range(void *arg, int64_t begin, int64_t end) {
+  const pad_job *j = arg;
+  const qir_conv_params *p = j->p;
+  int64_t plane = (p->pt + p->h + p->pb) * (p->pl + p->w + p->pr);
+  for (int64_t i = begin; i < end; i++)
+    pad_plane(p, j->x + i * p->h * p->w, j->xpad + i * plane);
+}
+
+static void conv_rows(qir_pool *pool, const qir_conv_plan *c, const float *x,
+                      const float *b, float *y) {
+  const qir_conv_params *p = &c->p;
+  int64_t plane = (p->pt + p->h + p->pb) * (p->pl + p->w + p->pr);
+  float *xpad = qir_xmalloc((size_t)(p->n * p->c * plane) * sizeof(float));
+  pad_job pj = {p, x, xpad};
+  qir_parallel_for(pool, p->n * p->c, 1, pad_range, &pj);
+  rows_job j = {c, xpad, b, y, (p->ow + PIXEL_TILE - 1) / PIXEL_TILE};
+  int64_t tiles = p->n * p->group * p->oh * j.segs;
+  int64_t per_tile = c->og * c->kdim * (p->ow / j.segs + 1);
+  qir_parallel_for(pool, tiles, per_tile >= (1 << 16) ? 1 : (1 << 16) / per_tile,
+                   rows_range, &j);
+  free(xpad);
 }
 
 static void conv_gemm(qir_pool *pool, const qir_conv_plan *c, const float *x,
@@ -476,6 +569,8 @@ void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,
     int64_t plane = p->oh * p->ow * p->kh * p->kw;
     qir_parallel_for(pool, p->n * p->o, plane >= 4096 ? 1 : 4096 / (plane + 1),
                      dw_range, &j);
+  } else if (c->padded_rows && !c->direct_1x1) {
+    conv_rows(pool, c, x, b, y);
   } else {
     conv_gemm(pool, c, x, b, y);
   }

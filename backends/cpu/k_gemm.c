@@ -37,13 +37,13 @@ void qir_gemm_pack_a(const float *a, int64_t lda, int64_t m, int64_t k,
 /* Rows [0, rows) and columns [j0, j1) of one panel, one element at a
  * time. */
 static void panel_scalar(const float *ap, int64_t rows, int64_t j0,
-                         int64_t j1, int64_t k, const float *b, int64_t ldb,
+                         int64_t j1, int64_t k, const float *const *b,
                          float *c, int64_t ldc, bool accumulate) {
   for (int64_t r = 0; r < rows; r++)
     for (int64_t j = j0; j < j1; j++) {
       float acc = 0.0f;
       for (int64_t kk = 0; kk < k; kk++)
-        acc = fmaf(ap[kk * GEMM_MR + r], b[kk * ldb + j], acc);
+        acc = fmaf(ap[kk * GEMM_MR + r], b[kk][j], acc);
       c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc : acc;
     }
 }
@@ -51,16 +51,16 @@ static void panel_scalar(const float *ap, int64_t rows, int64_t j0,
 #ifdef GEMM_X86
 __attribute__((target("avx512f"))) static void
 panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
-             const float *b, int64_t ldb, float *c, int64_t ldc,
-             bool accumulate) {
+             const float *const *b, float *c, int64_t ldc, bool accumulate) {
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
     __m512 acc[GEMM_MR][2];
 #pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
       acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    const float *bp = b + j, *a = ap;
-    for (int64_t kk = 0; kk < k; kk++, bp += ldb, a += GEMM_MR) {
+    const float *a = ap;
+    for (int64_t kk = 0; kk < k; kk++, a += GEMM_MR) {
+      const float *bp = b[kk] + j;
       __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++) {
@@ -86,8 +86,9 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
 #pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
       acc[r] = _mm512_setzero_ps();
-    const float *bp = b + j, *a = ap;
-    for (int64_t kk = 0; kk < k; kk++, bp += ldb, a += GEMM_MR) {
+    const float *a = ap;
+    for (int64_t kk = 0; kk < k; kk++, a += GEMM_MR) {
+      const float *bp = b[kk] + j;
       __m512 b0 = _mm512_maskz_loadu_ps(mask, bp);
 #pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
@@ -105,16 +106,16 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
 
 __attribute__((target("avx2,fma"))) static void
 panel_avx2(const float *ap, int64_t rows, int64_t n, int64_t k,
-           const float *b, int64_t ldb, float *c, int64_t ldc,
-           bool accumulate) {
+           const float *const *b, float *c, int64_t ldc, bool accumulate) {
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) {
     __m256 acc[GEMM_MR][2];
 #pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++)
       acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    const float *bp = b + j, *a = ap;
-    for (int64_t kk = 0; kk < k; kk++, bp += ldb, a += GEMM_MR) {
+    const float *a = ap;
+    for (int64_t kk = 0; kk < k; kk++, a += GEMM_MR) {
+      const float *bp = b[kk] + j;
       __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
 #pragma GCC unroll 8
     for (int r = 0; r < GEMM_MR; r++) {
@@ -135,18 +136,18 @@ panel_avx2(const float *ap, int64_t rows, int64_t n, int64_t k,
     }
   }
   if (j < n)
-    panel_scalar(ap, rows, j, n, k, b, ldb, c, ldc, accumulate);
+    panel_scalar(ap, rows, j, n, k, b, c, ldc, accumulate);
 }
 #endif
 
 typedef void (*panel_fn)(const float *ap, int64_t rows, int64_t n, int64_t k,
-                         const float *b, int64_t ldb, float *c, int64_t ldc,
+                         const float *const *b, float *c, int64_t ldc,
                          bool accumulate);
 
 static void panel_generic(const float *ap, int64_t rows, int64_t n, int64_t k,
-                          const float *b, int64_t ldb, float *c, int64_t ldc,
+                          const float *const *b, float *c, int64_t ldc,
                           bool accumulate) {
-  panel_scalar(ap, rows, 0, n, k, b, ldb, c, ldc, accumulate);
+  panel_scalar(ap, rows, 0, n, k, b, c, ldc, accumulate);
 }
 
 /* QIR_GEMM_ISA=avx2 or =scalar forces a narrower kernel (to test that
@@ -170,18 +171,36 @@ static panel_fn panel;
 
 static void panel_init(void) { panel = choose_panel(); }
 
-void qir_gemm_packed(const float *ap, int64_t m, int64_t n, int64_t k,
-                     const float *b, int64_t ldb, float *c, int64_t ldc,
-                     bool accumulate) {
+void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
+                          const float *const *b, float *c, int64_t ldc,
+                          bool accumulate) {
   pthread_once(&panel_once, panel_init);
   /* Columns in slices whose rows of B (k x slice) stay in L1 while every
    * panel of A passes over them. */
   int64_t slice = (32 << 10) / (4 * (k ? k : 1)) / 32 * 32;
   slice = slice < 32 ? 32 : slice > 256 ? 256 : slice;
+  const float *stack[256];
+  const float **bj = k <= 256 ? stack : qir_xmalloc((size_t)k * sizeof *bj);
   for (int64_t j = 0; j < n; j += slice) {
     int64_t nj = n - j < slice ? n - j : slice;
+    for (int64_t kk = 0; kk < k; kk++)
+      bj[kk] = b[kk] + j;
     for (int64_t r0 = 0; r0 < m; r0 += GEMM_MR)
-      panel(ap + r0 * k, m - r0 < GEMM_MR ? m - r0 : GEMM_MR, nj, k, b + j,
-            ldb, c + r0 * ldc + j, ldc, accumulate);
+      panel(ap + r0 * k, m - r0 < GEMM_MR ? m - r0 : GEMM_MR, nj, k, bj,
+            c + r0 * ldc + j, ldc, accumulate);
   }
+  if (bj != stack)
+    free(bj);
+}
+
+void qir_gemm_packed(const float *ap, int64_t m, int64_t n, int64_t k,
+                     const float *b, int64_t ldb, float *c, int64_t ldc,
+                     bool accumulate) {
+  const float *stack[256] = {NULL};
+  const float **rows = k <= 256 ? stack : qir_xmalloc((size_t)k * sizeof *rows);
+  for (int64_t kk = 0; kk < k; kk++)
+    rows[kk] = b + kk * ldb;
+  qir_gemm_packed_rows(ap, m, n, k, rows, c, ldc, accumulate);
+  if (rows != stack)
+    free(rows);
 }
