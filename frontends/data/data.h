@@ -14,7 +14,7 @@ typedef struct data_image_plan {
   const qir_type *type; /* the input's tensor type */
   const char *input;    /* the input's name, for messages */
   unsigned channels;    /* 1 (GRAY) or 3 (RGB, BGR) */
-  bool bgr, nhwc;
+  bool bgr, nhwc, no_resize;
   int64_t height, width; /* QIR_DYN: the image's own size */
   double mean[4], std[4];
 } data_image_plan;

@@ -110,6 +110,7 @@ bool data_image_plan_make(qir_context *ctx, const qir_input_config *cfg,
   plan->type = type;
   plan->input = input;
   plan->nhwc = cfg->nhwc;
+  plan->no_resize = cfg->no_resize;
   if (!plan_channel_order(ctx, cfg, input, plan) ||
       !plan_norm(ctx, cfg, input, plan))
     return false;
@@ -219,6 +220,14 @@ bool data_image_to_tensor(qir_context *ctx, const char *name,
                           qir_tensor *out) {
   int64_t h = plan->height == QIR_DYN ? img->height : plan->height;
   int64_t w = plan->width == QIR_DYN ? img->width : plan->width;
+  if (plan->no_resize && (h != img->height || w != img->width)) {
+    qir_emit_error(ctx, qir_loc_unknown(),
+                   "'%s': image of %ux%u, but input '%s' takes %lldx%lld "
+                   "and resizing is off",
+                   name, img->width, img->height, plan->input, (long long)w,
+                   (long long)h);
+    return false;
+  }
   if (!tensor_for_image(ctx, name, plan, h, w, out))
     return false;
   resize_tap *ty = resize_taps(img->height, h), *tx = resize_taps(img->width, w);

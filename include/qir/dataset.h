@@ -53,6 +53,8 @@ typedef struct qir_input_config {
   unsigned num_mean, num_std; /* 0: mean 0 / std 1; 1: same for all channels;
                                  else per channel */
   double mean[4], std[4];
+  bool no_resize; /* an image whose size is not the input's H x W is an
+                     error instead of being resized */
 } qir_input_config;
 
 void qir_input_config_init(qir_input_config *c);

@@ -7,7 +7,8 @@
  *       [--max-image-side N] [--max-image-pixels N]
  *       --input [NAME=]PATH [--format auto|npy|bin|image]
  *         [--channel-order RGB|BGR|GRAY] [--nhwc] [--mean A[,B,C]]
- *         [--std A[,B,C]]   (options after --input apply to that input)
+ *         [--std A[,B,C]] [--no-resize]
+ *         (options after --input apply to that input)
  *       [--input ...]
  *   qir-data-dump --decode IMAGE [-o OUT.npy]
  *
@@ -149,6 +150,8 @@ static int parse_args(int argc, char **argv, dump_opts *o) {
     int rc = 0;
     if (!strcmp(a, "--nhwc") && o->num_inputs)
       o->inputs[o->num_inputs - 1].nhwc = true;
+    else if (!strcmp(a, "--no-resize") && o->num_inputs)
+      o->inputs[o->num_inputs - 1].no_resize = true;
     else if (!strcmp(a, "--progress"))
       o->progress = true;
     else if (a[0] != '-' && !o->model)

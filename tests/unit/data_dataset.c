@@ -410,6 +410,28 @@ START_TEST(t_image_resize_half_pixel) {
 }
 END_TEST
 
+START_TEST(t_image_no_resize) {
+  fixture fx;
+  setup(&fx, "func @main(%x: tensor<1x3x1x2xf32>) -> tensor<1x3x1x2xf32> "
+             "{\n  return(%x)\n}\n");
+  write_png(fx.dir, "a.png", 2, 1, 2, two_pixels);
+  write_png(fx.dir, "b.png", 1, 2, 2, two_pixels);
+  qir_input_config c;
+  qir_input_config_init(&c);
+  c.no_resize = true;
+  qir_tensor t;
+  qir_dataset *ds = open_image(&fx, &c);
+  ck_assert(qir_dataset_load(ds, 0, &t));
+  qir_tensor_free_data(&t);
+  ck_assert(!qir_dataset_load(ds, 1, &t));
+  ck_assert_str_eq(fx.e.last,
+                   expect(&fx, "'{}/b.png': image of 1x2, but input 'x' takes "
+                               "2x1 and resizing is off"));
+  qir_dataset_close(ds);
+  teardown(&fx);
+}
+END_TEST
+
 START_TEST(t_image_quantized_and_dynamic) {
   fixture fx;
   setup(&fx, "func @main(%x: tensor<1x3x?x?x!q.i8<0.5:-10>>) -> "
@@ -551,6 +573,7 @@ Suite *data_dataset_suite(void) {
   tcase_add_test(ti, t_image_nhwc_gray_u8);
   tcase_add_test(ti, t_image_resize_half_pixel);
   tcase_add_test(ti, t_image_quantized_and_dynamic);
+  tcase_add_test(ti, t_image_no_resize);
   tcase_add_test(ti, t_image_input_errors);
   tcase_add_test(ti, t_image_corrupt_names_file);
   suite_add_tcase(s, ti);
