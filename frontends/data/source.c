@@ -340,6 +340,9 @@ bool data_source_open(qir_context *ctx, data_source *s, const char *path,
     return source_fail(s, "cannot open '%s': %s", path, strerror(errno));
   if (S_ISDIR(st.st_mode))
     return walk_folder(s, path, format, 0);
+  /* Archives are reopened to go back: a pipe or a device would hang. */
+  if (!S_ISREG(st.st_mode))
+    return source_fail(s, "'%s': not a folder or a regular file", path);
   s->is_archive = true;
   return list_archive(s, format);
 }
