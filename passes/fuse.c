@@ -193,7 +193,8 @@ static void ensure_bias(fuser *fu, qir_op *conv) {
 /* The conv operand of add(a, b) that can take the other as its sum. */
 static qir_op *summing_conv(qir_op *add, unsigned *other) {
   const qir_type *t = qir_op_result(add, 0)->type;
-  for (int i = 1; i >= 0; i--) { /* the later one first */
+  /* With two convs, the second operand takes the first as its sum. */
+  for (int i = 1; i >= 0; i--) {
     qir_value *v = qir_op_operand(add, (unsigned)i);
     qir_op *conv = fuse_single_use_def(v, QIR_OP_CONV2D);
     qir_value *s = qir_op_operand(add, 1u - (unsigned)i);
