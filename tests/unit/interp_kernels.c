@@ -117,6 +117,89 @@ START_TEST(t_conv_grouped_and_pointwise) {
 }
 END_TEST
 
+/* The documented accumulation order of conv2d (docs/Interpreter.md), one
+ * output at a time: fused multiply-adds from 0; depthwise one chain over
+ * the taps; otherwise channel blocks (128 for 1x1, 16, or 1 below 16
+ * channels), each a chain over (kh, kw, channel), added in order; then
+ * the bias. */
+static float ordered_output(const qir_conv_params *p, const float *x,
+                           const float *w, const float *b, int64_t n,
+                           int64_t o, int64_t oh, int64_t ow) {
+  int64_t cg = p->c / p->group, og = p->o / p->group, g = o / og;
+  bool dw = p->group == p->c && p->group > 1;
+  int64_t block = dw ? 1
+                  : p->kh == 1 && p->kw == 1 ? 128
+                  : cg < 16 ? 1 : 16;
+  float y = 0.0f;
+  for (int64_t c0 = 0; c0 < cg; c0 += block) {
+    int64_t nb = cg - c0 < block ? cg - c0 : block;
+    float part = 0.0f;
+    for (int64_t i = 0; i < p->kh; i++)
+      for (int64_t j = 0; j < p->kw; j++)
+        for (int64_t c = c0; c < c0 + nb; c++) {
+          int64_t ih = oh * p->sh - p->pt + i * p->dh;
+          int64_t iw = ow * p->sw - p->pl + j * p->dw;
+          int64_t ic = dw ? o / (p->o / p->c) : g * cg + c;
+          if (ih >= 0 && ih < p->h && iw >= 0 && iw < p->w)
+            part = fmaf(x[((n * p->c + ic) * p->h + ih) * p->w + iw],
+                        w[((o * cg + c) * p->kh + i) * p->kw + j], part);
+        }
+    y = c0 ? y + part : part;
+  }
+  return y + b[o];
+}
+
+static void check_conv_order(qir_conv_params p, unsigned threads) {
+  fill_out_size(&p);
+  int64_t nx = p.n * p.c * p.h * p.w, nw = p.o * (p.c / p.group) * p.kh * p.kw;
+  int64_t ny = p.n * p.o * p.oh * p.ow;
+  float *x = rand_buf(nx, 4), *w = rand_buf(nw, 5), *b = rand_buf(p.o, 6);
+  float *y = calloc((size_t)ny, sizeof(float));
+  qir_pool *pool = qir_pool_create(threads);
+  qir_conv2d_f32(pool, &p, x, w, b, y);
+  for (int64_t n = 0, i = 0; n < p.n; n++)
+    for (int64_t o = 0; o < p.o; o++)
+      for (int64_t oh = 0; oh < p.oh; oh++)
+        for (int64_t ow = 0; ow < p.ow; ow++, i++) {
+          float r = ordered_output(&p, x, w, b, n, o, oh, ow);
+          ck_assert_msg(y[i] == r || (y[i] == 0 && r == 0),
+                        "element %lld: %.9g vs %.9g", (long long)i, y[i], r);
+        }
+  qir_pool_destroy(pool);
+  free(x);
+  free(w);
+  free(b);
+  free(y);
+}
+
+/* conv2d computes exactly the documented chains, on every path: stride-1
+ * rows in place (rows over 256 pixels, partial channel blocks, dilation,
+ * groups), strided im2col, 1x1 with two channel blocks, depthwise. */
+START_TEST(t_conv_accumulation_order) {
+  check_conv_order(CONV(.n = 1, .c = 40, .h = 5, .w = 300, .o = 7, .kh = 3,
+                        .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 1,
+                        .pl = 1, .pb = 1, .pr = 1, .group = 1), 2);
+  check_conv_order(CONV(.n = 2, .c = 36, .h = 9, .w = 8, .o = 14, .kh = 3,
+                        .kw = 2, .sh = 1, .sw = 1, .dh = 2, .dw = 3, .pt = 2,
+                        .pl = 1, .pb = 0, .pr = 3, .group = 2), 1);
+  check_conv_order(CONV(.n = 1, .c = 20, .h = 11, .w = 13, .o = 9, .kh = 3,
+                        .kw = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .pt = 1,
+                        .pl = 0, .pb = 1, .pr = 1, .group = 1), 2);
+  check_conv_order(CONV(.n = 1, .c = 200, .h = 6, .w = 7, .o = 11, .kh = 1,
+                        .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                        .group = 1), 2);
+  check_conv_order(CONV(.n = 1, .c = 3, .h = 17, .w = 16, .o = 8, .kh = 3,
+                        .kw = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .pt = 0,
+                        .pl = 0, .pb = 1, .pr = 1, .group = 1), 1);
+  check_conv_order(CONV(.n = 1, .c = 6, .h = 12, .w = 40, .o = 6, .kh = 5,
+                        .kw = 5, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .pt = 2,
+                        .pl = 2, .pb = 2, .pr = 2, .group = 6), 2);
+  check_conv_order(CONV(.n = 1, .c = 4, .h = 9, .w = 9, .o = 8, .kh = 3,
+                        .kw = 3, .sh = 1, .sw = 1, .dh = 2, .dw = 2, .pt = 2,
+                        .pl = 2, .pb = 2, .pr = 2, .group = 4), 1);
+}
+END_TEST
+
 /* y[n, o, ih*s - p + ki*d, ...] += x[n, c, ih, iw] * w[c, o, ki, kj]. */
 static void naive_conv_t(const qir_conv_params *p, const float *x,
                          const float *w, const float *b, float *y) {
@@ -272,6 +355,7 @@ Suite *interp_kernels_suite(void) {
   tcase_add_test(tc, t_conv_dilated);
   tcase_add_test(tc, t_conv_depthwise);
   tcase_add_test(tc, t_conv_grouped_and_pointwise);
+  tcase_add_test(tc, t_conv_accumulation_order);
   tcase_add_test(tc, t_conv_transpose);
   tcase_add_test(tc, t_avg_pool_ceil_and_count_include_pad);
   tcase_add_test(tc, t_max_pool_dilated_ceil);
