@@ -11,8 +11,10 @@ static void reparse(qir_module *m) {
   size_t len;
   char *text = qir_print_module_to_string(m, &po, &len);
   qir_context *ctx = fuzz_context();
-  if (!qir_parse_buffer(ctx, "printed.qir", text, len, 1))
+  qir_module *back = qir_parse_buffer(ctx, "printed.qir", text, len, 1);
+  if (!back)
     abort(); /* the printer wrote text its own parser rejects */
+  qir_module_destroy(back);
   qir_context_destroy(ctx);
   free(text);
 }
@@ -22,6 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   qir_module *m = qir_parse_buffer(ctx, "fuzz.qir", (const char *)data, size, 1);
   if (m && qir_verify_module(m))
     reparse(m);
+  if (m)
+    qir_module_destroy(m);
   qir_context_destroy(ctx);
   return 0;
 }
