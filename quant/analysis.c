@@ -221,7 +221,7 @@ static void shape_text(const qir_type *t, char *buf, size_t n) {
                             (long long)t->dims[d]);
 }
 
-static void print_table(const eval *e, FILE *out) {
+static void print_table(const eval *e, FILE *out, bool outputs) {
   int w = 8;
   for (unsigned k = 0; k < e->nops; k++)
     if (e->compared[k] && (int)strlen(op_label(e->fops[k])) > w)
@@ -242,7 +242,7 @@ static void print_table(const eval *e, FILE *out) {
             qir_scalar_name(op->results[0].type->scalar), e->qdtype[k],
             qq_err_cosine(er), qq_err_mse(er), er->maxabs, qq_err_relative(er));
   }
-  for (unsigned o = 0; o < e->f->num_results; o++)
+  for (unsigned o = 0; outputs && o < e->f->num_results; o++)
     fprintf(out, "output #%u: cosine %.6f, MSE %.4g, max abs error %.4g\n", o,
             qq_err_cosine(&e->out[o]), qq_err_mse(&e->out[o]),
             e->out[o].maxabs);
@@ -377,18 +377,151 @@ static bool write_mermaid(const eval *e, qir_context *ctx, const char *path) {
   return ok;
 }
 
+/* ---- Per-layer (isolated) evaluation -----------------------------------------
+ * One function G runs both: a copy of F, then a copy of each quantized
+ * layer of Q whose activation operands are quantize(F's values) with Q's
+ * parameters.  Each layer's error is then its own, not its inputs'. */
+
+typedef struct iso {
+  eval *e;
+  qir_func *g;
+  qir_op **gmap; /* F index -> G's copy */
+} iso;
+
+/* The value of G that a value of Q stands for (through Q's quantize,
+ * dequantize and requantize ops); NULL when there is none. */
+static qir_value *g_value_of(const iso *s, qir_value *qv) {
+  for (;;) {
+    qir_op *d = qir_value_def(qv);
+    if (!d)
+      return s->g->body.args[qv->index];
+    if (d->aux > 0)
+      return &s->gmap[d->aux - 1]->results[qv->index];
+    if (!qir_op_is(d, QIR_OP_QUANTIZE) && !qir_op_is(d, QIR_OP_DEQUANTIZE) &&
+        !qir_op_is(d, QIR_OP_REQUANTIZE))
+      return NULL;
+    qv = qir_op_operand(d, 0);
+  }
+}
+
+static qir_value *iso_operand(const iso *s, qir_builder *b, qir_value *v) {
+  const qir_attr *c = qir_value_constant(v);
+  if (c)
+    return qir_build_constant(b, c);
+  qir_value *gv = g_value_of(s, v);
+  if (!gv || !qir_tensor_is_quant(v->type))
+    return gv;
+  qir_op *q = qir_build_typed(b, qir_builtin_op(b->ctx, QIR_OP_QUANTIZE), 1,
+                              &gv, 1, &v->type, 0, NULL);
+  return &q->results[0];
+}
+
+static bool is_quantized_op(const qir_op *x) {
+  for (unsigned i = 0; i < x->num_operands; i++)
+    if (qir_tensor_is_quant(qir_op_operand(x, i)->type))
+      return true;
+  return x->num_results && qir_tensor_is_quant(x->results[0].type);
+}
+
+/* Appends the isolated copy of Q's layer x (F index k) before G's return. */
+static void add_isolated(iso *s, qir_op *x, unsigned k) {
+  qir_builder b;
+  qir_builder_init(&b, s->g->module->ctx);
+  qir_builder_set_before(&b, qir_block_terminator(&s->g->body));
+  qir_value **ops = qir_xcalloc(x->num_operands + 1, sizeof *ops);
+  const qir_type **types = qir_xcalloc(x->num_results + 1, sizeof *types);
+  bool ok = true;
+  for (unsigned i = 0; i < x->num_operands && ok; i++)
+    ok = (ops[i] = iso_operand(s, &b, qir_op_operand(x, i))) != NULL;
+  for (unsigned r = 0; r < x->num_results; r++)
+    types[r] = x->results[r].type;
+  if (ok) {
+    qir_op *c = qir_op_create(b.ctx, x->def, x->loc, x->num_operands, ops,
+                              x->num_results, types, x->num_attrs, x->attrs);
+    qir_op_insert_before(qir_block_terminator(&s->g->body), c);
+    c->aux = (intptr_t)(s->e->nops + k + 1);
+  }
+  free(ops);
+  free(types);
+}
+
+static void observe_iso(const qir_op *op, unsigned r, const qir_tensor *t,
+                        void *user) {
+  eval *e = user;
+  if (op->aux > (intptr_t)e->nops) {
+    qir_op fake = *op;
+    fake.aux = op->aux - (intptr_t)e->nops;
+    observe_quant(&fake, r, t, user);
+  } else {
+    observe_float(op, r, t, user);
+  }
+}
+
+static bool iso_build(eval *e, qir_func *q, qir_op **qmap, qir_module **gm,
+                      iso *s) {
+  s->e = e;
+  *gm = qq_clone_func(e->f, &s->g, &s->gmap);
+  qir_foreach_op(op, &s->g->body) op->aux = 0;
+  for (unsigned k = 0; k < e->nops; k++)
+    if (e->compared[k])
+      s->gmap[k]->aux = (intptr_t)k + 1;
+  for (unsigned k = 0; k < e->nops; k++)
+    if (e->compared[k] && is_quantized_op(qmap[k]))
+      add_isolated(s, qmap[k], k);
+  return qir_verify_func(s->g);
+}
+
+static bool iso_run(eval *e, const qir_quantize_options *o, qq_samples *smp) {
+  eval_reset(e);
+  qir_func *q;
+  qir_op **qmap;
+  qir_module *qm = qq_clone_func(e->f, &q, &qmap), *gm = NULL;
+  iso s = {0};
+  bool ok = qq_quantize(q, o, NULL, true);
+  if (ok) {
+    link_copy(e, q, qmap);
+    for (unsigned k = 0; k < e->nops; k++)
+      if (!qir_op_is(e->fops[k], QIR_OP_CONSTANT))
+        qmap[k]->aux = (intptr_t)k + 1;
+    ok = iso_build(e, q, qmap, &gm, &s);
+  }
+  qir_interp_options io;
+  qir_interp_options_init(&io);
+  io.observer = observe_iso;
+  io.observer_user = e;
+  qir_interp *gi = ok ? qir_interp_create(s.g, &io) : NULL;
+  ok = gi != NULL;
+  size_t n = qq_samples_count(smp);
+  unsigned nin = gi ? qir_interp_num_inputs(gi) : 0;
+  for (size_t i = 0; ok && i < n; i++) {
+    qir_tensor *in = qir_xcalloc(nin + 1, sizeof *in);
+    ok = qq_samples_load(smp, i, in);
+    for (unsigned k = 0; ok && k < nin; k++)
+      ok = qir_interp_set_input(gi, k, &in[k]);
+    ok = ok && qir_interp_run(gi);
+    for (unsigned k = 0; k < nin; k++)
+      qir_tensor_free_data(&in[k]);
+    free(in);
+  }
+  qir_interp_destroy(gi);
+  free(s.gmap);
+  if (gm)
+    qir_module_destroy(gm);
+  free(qmap);
+  qir_module_destroy(qm);
+  return ok;
+}
+
 /* ---- precision-analysis ----------------------------------------------------- */
 
 bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
   qir_context *ctx = f->module->ctx;
   const char *mode = qir_pass_opt_string(pass, "mode");
-  if (strcmp(mode, "end-to-end")) {
-    qir_emit_error(ctx, f->loc, strcmp(mode, "per-layer")
-                   ? "precision-analysis: unknown mode '%s' (expected "
-                     "end-to-end or per-layer)"
-                   : "precision-analysis: mode '%s' is not supported yet",
-                   mode);
+  bool per_layer = !strcmp(mode, "per-layer");
+  if (!per_layer && strcmp(mode, "end-to-end")) {
+    qir_emit_error(ctx, f->loc, "precision-analysis: unknown mode '%s' "
+                   "(expected end-to-end or per-layer)", mode);
     return false;
   }
   qir_quantize_options o;
@@ -399,11 +532,12 @@ bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
     return false;
   eval e;
   eval_init(&e, f);
-  bool ok = eval_run(&e, &o, NULL, smp, "precision-analysis");
+  bool ok = per_layer ? iso_run(&e, &o, smp)
+                      : eval_run(&e, &o, NULL, smp, "precision-analysis");
   if (ok) {
     fprintf(stderr, "Precision analysis of @%s (%s, %zu samples):\n", f->name,
             mode, qq_samples_count(smp));
-    print_table(&e, stderr);
+    print_table(&e, stderr, !per_layer);
   }
   const char *p;
   if (ok && *(p = qir_pass_opt_string(pass, "json")))
