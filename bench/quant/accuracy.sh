@@ -15,6 +15,7 @@
 #   CALIB_DIR  the photographs (default: ../shared/data/calib beside the tree)
 #   METHODS    the methods (default: "minmax percentile mse kl")
 #   MODELS     a subset of: blazeface mlsd ppocr-cls ppocr-det
+#   AMP        0: skip the auto-mixed-precision column
 set -e
 B=$(cd "${1:?usage: accuracy.sh BUILD_DIR [WORK_DIR]}" && pwd)
 W=${2:-${TMPDIR:-/tmp}/qir-quant-accuracy}
@@ -22,6 +23,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CALIB_DIR=${CALIB_DIR:-$SRC/../shared/data/calib}
 METHODS=${METHODS:-"minmax percentile mse kl"}
 MODELS=${MODELS:-"blazeface mlsd ppocr-cls ppocr-det"}
+AMP=${AMP:-1}
 PY=${PYTHON:-/usr/bin/python3}
 mkdir -p "$W/calib" "$W/eval"
 
@@ -94,6 +96,10 @@ for model in $MODELS; do
       -o /dev/null 2>"$d/pa-$m.txt"
     row="$row $(cosines "$d/pa-$m.json") |"
   done
+  if [ "$AMP" = 0 ]; then
+    echo "$row - |"
+    continue
+  fi
   "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$cal $(limit $model) progress=false target_cosine=0.999 config-out=$d/amp.json}" \
     -o "$d/amp.qir" 2>"$d/amp.txt"
   "$B/qir-opt" "$d/c-minmax.qir" -pass="precision-analysis{$ev progress=false config=$d/amp.json json=$d/pa-amp.json}" \
