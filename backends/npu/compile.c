@@ -159,6 +159,18 @@ bool npu_artifact_write(qir_context *ctx, const qir_artifact *a,
   return ok;
 }
 
+/* The reader must accept what the compiler writes: a rejection is a bug
+ * in one of the two. */
+static void check_readable(const qir_artifact *a) {
+  size_t size;
+  uint8_t *data = npu_artifact_encode(a, &size);
+  qir_artifact *back = qir_artifact_read_buffer(a->ctx, data, size, "<compiled>");
+  free(data);
+  if (!back)
+    qir_die("the compiled artifact does not pass its own reader");
+  qir_artifact_free(back);
+}
+
 qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *o) {
   const qir_target *t = npu_target_of(m->ctx, o);
   if (!t || !qir_npu_partition(m, o))
@@ -181,6 +193,7 @@ qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *
     qir_artifact_free(a);
     return NULL;
   }
+  check_readable(a);
   return a;
 }
 

@@ -233,7 +233,9 @@ static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
   } else if (s != -1) {
     return bad(v, "bad sum operand");
   }
-  if (!in_range(fld(in, "act"), 0, NPU_NUM_ACTS - 1) || !positive(fld_f64(in, "sy")))
+  /* sy only matters when the result is quantized (epilogue 1). */
+  if (!in_range(fld(in, "act"), 0, NPU_NUM_ACTS - 1) ||
+      (fld(in, "epilogue") == 1 && !positive(fld_f64(in, "sy"))))
     return bad(v, "bad float epilogue");
   return true;
 }

@@ -15,7 +15,6 @@
 typedef struct placement {
   qir_op *op;
   bool npu;
-  bool forced;        /* by -run-on-cpu */
   char reason[192];
 } placement;
 
@@ -72,7 +71,6 @@ static bool apply_overrides(plan *p, const char *list, bool to_npu) {
       ok = false;
     } else if (pl && !to_npu) {
       pl->npu = false;
-      pl->forced = true;
       snprintf(pl->reason, sizeof pl->reason, "requested by -run-on-cpu");
     }
     s = e ? e + 1 : s + len;
