@@ -94,6 +94,18 @@ static bool check_activation(const qir_target *t, const qir_type *ty, why *w) {
   return true;
 }
 
+/* A constant operand of lower rank (a broadcast per-channel scale) is
+ * padded to 4-D in the weight space: the NCHW rule does not apply to it. */
+static bool low_rank_constant(const qir_target *t, const qir_value *v) {
+  char buf[8];
+  why quiet = {buf, sizeof buf};
+  const qir_type *ty = v->type;
+  if (!t->limits.needs_4d || !qir_value_constant(v) || !qir_tensor_is_quant(ty) ||
+      ty->rank >= 4 || ty->elem->axis >= 0)
+    return false;
+  return check_storage(t, ty->scalar, &quiet) && check_scheme(t, ty->elem, false, &quiet);
+}
+
 static bool check_weight(const qir_target *t, const qir_value *v, why *w) {
   const qir_type *ty = v->type;
   if (!is_const(v))
@@ -244,7 +256,7 @@ static bool check_operands(const qir_target *t, const qir_op *op,
                            unsigned first_weight, why *w) {
   for (unsigned i = 0; i < op->num_operands && i < first_weight; i++) {
     const qir_value *v = qir_op_operand(op, i);
-    if (!check_activation(t, v->type, w))
+    if (!check_activation(t, v->type, w) && !low_rank_constant(t, v))
       return false;
   }
   for (unsigned i = 0; i < op->num_results; i++)
