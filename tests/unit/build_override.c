@@ -53,14 +53,14 @@ START_TEST(override_creates_objects_and_array_elements) {
   ck_assert(qir_build_config_override(c, "compiler.run_on_cpu=[a, b]"));
   ck_assert(qir_build_config_override(c, "compiler.run_on_cpu.1=c"));
   ck_assert(qir_build_config_override(c, "quant.layer_configs.0.data_type="
-                                         "U16"));
+                                         "int16"));
   ck_assert(qir_build_config_override(c, "input_shapes={x: [1, 3]}"));
   char *j = to_json(c);
   ck_assert_ptr_nonnull(strstr(j, "\"check\": \"none\""));
   ck_assert_ptr_nonnull(strstr(j, "\"mean\": [\n          1,\n          2\n"));
   ck_assert_ptr_nonnull(strstr(j, "\"tensor_name\": \"y\""));
   ck_assert_ptr_nonnull(strstr(j, "\"a\",\n      \"c\""));
-  ck_assert_ptr_nonnull(strstr(j, "\"data_type\": \"U16\""));
+  ck_assert_ptr_nonnull(strstr(j, "\"data_type\": \"int16\""));
   ck_assert_ptr_nonnull(strstr(j, "\"x\": [\n      1,\n      3\n"));
   free(j);
   /* The new input config has no dataset: that is for the run to report. */
