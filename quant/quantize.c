@@ -110,7 +110,8 @@ static bool pair_of(const qir_attr *a, unsigned i, double *lo, double *hi) {
     return false;
   *lo = v[2 * i];
   *hi = v[2 * i + 1];
-  return *lo <= *hi;
+  /* Hand-edited ranges may hold anything: only finite, ordered ones. */
+  return isfinite(*lo) && isfinite(*hi) && *lo <= *hi && *hi - *lo < 1e30;
 }
 
 static bool value_attr_range(const qir_value *v, const char *op_attr,
