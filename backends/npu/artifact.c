@@ -41,6 +41,8 @@ static uint32_t crc32_of(const uint8_t *p, size_t n) {
 typedef npu_blob buf;
 
 static void put(buf *b, const void *p, size_t n) {
+  if (!n)
+    return;
   if (b->size + n > b->cap) {
     b->cap = (b->size + n) * 2 + 64;
     b->data = qir_xrealloc(b->data, b->cap);
