@@ -101,7 +101,8 @@ int onnx_attr_ints(onnx_importer *imp, const onnx_node *n, const char *name,
                name, a->n_ints, max);
     return -2;
   }
-  memcpy(out, a->ints, a->n_ints * sizeof *out);
+  if (a->n_ints) /* an empty list has no array (ints is NULL) */
+    memcpy(out, a->ints, a->n_ints * sizeof *out);
   return (int)a->n_ints;
 }
 
