@@ -420,7 +420,9 @@ const qir_attr *qir_text_make_array(qir_parser *p, size_t start,
                "QIR_MAX_ARRAY_LEN");
     return NULL;
   }
-  const qir_attr **e = &QIR_VEC_AT(&p->elems, const qir_attr *, start);
+  /* No element was ever pushed when the first array is `[]`: no data. */
+  const qir_attr **e =
+      p->elems.data ? &QIR_VEC_AT(&p->elems, const qir_attr *, start) : NULL;
   const qir_attr *a =
       qir_attr_array(p->ctx, (unsigned)(p->elems.len - start), e);
   p->elems.len = start;
