@@ -1103,8 +1103,9 @@ bool qq_quantize(qir_func *f, const qir_quantize_options *o,
   if (ok && o->config && !quiet)
     qq_config_print_table(o->report ? o->report : stderr, f, p.prec, p.why);
   if (ok) {
-    rewrite(&p);
+    /* Before the rewrite, which erases the replaced constants of p.ops. */
     strip_attrs(&p);
+    rewrite(&p);
   }
   if (ok && o->dump)
     ok = write_dump(&p);
