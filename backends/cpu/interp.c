@@ -659,7 +659,10 @@ static void find_steps(qir_interp *it) {
       /* count set by conv_bn_group */
     } else if (!no_conv && conv_clamp_pair(it, i, st)) {
       st->count = next_runnable(it, i) - i + 1;
-    } else if (!no_ew && qir_cpu_ew_fusable(op)) {
+    } else if (!no_ew && qir_cpu_ew_fusable(op) &&
+               qir_tensor_numel(&slot_of(it, &op->results[0])->t) >= 4096) {
+      /* Small tensors never form a region: test the size before the scan,
+       * which would otherwise make long chains of them quadratic. */
       const qir_tensor *t = &slot_of(it, &op->results[0])->t;
       unsigned end = i + 1;
       if (joins_region(it, i, i, t->rank, t->dims))
@@ -667,7 +670,7 @@ static void find_steps(qir_interp *it) {
           end++;
       while (end > i && qir_op_is(it->ops[end - 1], QIR_OP_CONSTANT))
         end--; /* trailing constants stay outside */
-      if (end - i >= 2 && qir_tensor_numel(t) >= 4096) {
+      if (end - i >= 2) {
         st->count = end - i;
         st->is_region = true;
       }

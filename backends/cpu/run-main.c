@@ -309,6 +309,7 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
   int rc = 0;
   for (unsigned k = 0; k < o->num_inputs && !rc; k++) {
     const char *spec = o->inputs[k], *eq = strchr(spec, '=');
+    const char *label = NULL;
     int idx;
     char name[256];
     if (eq) {
@@ -321,6 +322,7 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
         rc = fail("unknown input name '%s' (the inputs are: %s)", name, all);
         break;
       }
+      label = name;
     } else {
       while (next < ni && set[next])
         next++;
@@ -329,14 +331,14 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
         break;
       }
       idx = (int)next;
-      input_label(it, next, name, sizeof name);
+      label = input_label(it, next, name, sizeof name);
     }
     qir_tensor t;
     if (!load_tensor(ctx, spec, &t)) {
       rc = 1;
       break;
     }
-    warn_non_finite(name, &t);
+    warn_non_finite(label, &t);
     if (!qir_interp_set_input(it, (unsigned)idx, &t))
       rc = 1;
     set[idx] = true;
