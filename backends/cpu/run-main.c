@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "backends/cpu/cpu.h"
+#include "ir/cli.h"
 #include "qir/io.h"
 #include "qir/npy.h"
 
@@ -68,42 +69,8 @@ static int fail(const char *fmt, ...) {
 
 /* Diagnostics without a location get the tool's prefix. */
 static void run_diag_handler(qir_context *ctx, const qir_diag *d, void *user) {
-  if (d->loc.file) {
-    qir_diag_print(ctx, d, stderr);
-    return;
-  }
-  const char *sev = d->severity == QIR_SEV_ERROR     ? "error"
-                    : d->severity == QIR_SEV_WARNING ? "warning"
-                    : d->severity == QIR_SEV_NOTE    ? "note"
-                                                     : "remark";
-  fprintf(stderr, "qir-run: %s: %s\n", sev, d->message);
-}
-
-/* Matches `--name=value`, `-name=value`, or `--name value`. */
-static bool opt_value(int argc, char **argv, int *i, const char *name,
-                      const char **value) {
-  const char *a = argv[*i];
-  if (a[0] != '-')
-    return false;
-  a += a[1] == '-' ? 2 : 1;
-  size_t n = strlen(name);
-  if (strncmp(a, name, n))
-    return false;
-  if (a[n] == '=') {
-    *value = a + n + 1;
-    return true;
-  }
-  if (a[n] || *i + 1 >= argc)
-    return false;
-  *value = argv[++*i];
-  return true;
-}
-
-static bool opt_flag(const char *arg, const char *name) {
-  if (arg[0] != '-')
-    return false;
-  arg += arg[1] == '-' ? 2 : 1;
-  return !strcmp(arg, name);
+  (void)user;
+  qir_cli_print_diag(ctx, d, "qir-run");
 }
 
 static bool parse_long(const char *s, long min, long *out) {
@@ -122,37 +89,37 @@ static int parse_args(int argc, char **argv, run_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     long n;
-    if (opt_flag(a, "help") || opt_flag(a, "h")) {
+    if (qir_cli_opt_flag(a, "help") || qir_cli_opt_flag(a, "h")) {
       usage(stdout);
       exit(0);
-    } else if (opt_flag(a, "random-inputs")) {
+    } else if (qir_cli_opt_flag(a, "random-inputs")) {
       o->random_inputs = true;
-    } else if (opt_flag(a, "stats")) {
+    } else if (qir_cli_opt_flag(a, "stats")) {
       o->stats = true;
-    } else if (opt_flag(a, "profile")) {
+    } else if (qir_cli_opt_flag(a, "profile")) {
       o->profile = true;
-    } else if (opt_value(argc, argv, &i, "input", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "input", &v)) {
       if (o->num_inputs == MAX_ARGS)
         return fail("too many --input options");
       o->inputs[o->num_inputs++] = v;
-    } else if (opt_value(argc, argv, &i, "output-dir", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "output-dir", &v)) {
       o->output_dir = v;
-    } else if (opt_value(argc, argv, &i, "output", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "output", &v)) {
       if (o->num_outputs == MAX_ARGS)
         return fail("too many --output options");
       o->outputs[o->num_outputs++] = v;
-    } else if (opt_value(argc, argv, &i, "dump-dir", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "dump-dir", &v)) {
       o->dump_dir = v;
-    } else if (opt_value(argc, argv, &i, "func", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "func", &v)) {
       o->func = v;
-    } else if (opt_value(argc, argv, &i, "seed", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "seed", &v)) {
       if (!parse_long(v, 0, &n))
         return fail("--seed needs a non-negative integer, got '%s'", v);
       o->seed = (uint64_t)n;
-    } else if (opt_value(argc, argv, &i, "bench", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "bench", &v)) {
       if (!parse_long(v, 1, &o->bench))
         return fail("--bench needs a positive integer, got '%s'", v);
-    } else if (opt_value(argc, argv, &i, "threads", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "threads", &v)) {
       if (!parse_long(v, 1, &o->threads) || o->threads > 1024)
         return fail("--threads needs an integer from 1 to 1024, got '%s'", v);
     } else if (a[0] == '-' && a[1]) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "backends/npu/npu.h"
+#include "ir/cli.h"
 #include "qir/io.h"
 #include "qir/npy.h"
 
@@ -66,42 +67,7 @@ static int fail(const char *fmt, ...) {
 
 static void llc_diag_handler(qir_context *ctx, const qir_diag *d, void *user) {
   (void)user;
-  if (d->loc.file) {
-    qir_diag_print(ctx, d, stderr);
-    return;
-  }
-  const char *sev = d->severity == QIR_SEV_ERROR     ? "error"
-                    : d->severity == QIR_SEV_WARNING ? "warning"
-                    : d->severity == QIR_SEV_NOTE    ? "note"
-                                                     : "remark";
-  fprintf(stderr, "qir-llc: %s: %s\n", sev, d->message);
-}
-
-/* `-name=value`, `--name=value` or `-name value`. */
-static bool opt_value(int argc, char **argv, int *i, const char *name,
-                      const char **value) {
-  const char *a = argv[*i];
-  if (a[0] != '-')
-    return false;
-  a += a[1] == '-' ? 2 : 1;
-  size_t n = strlen(name);
-  if (strncmp(a, name, n))
-    return false;
-  if (a[n] == '=') {
-    *value = a + n + 1;
-    return true;
-  }
-  if (a[n] || *i + 1 >= argc)
-    return false;
-  *value = argv[++*i];
-  return true;
-}
-
-static bool opt_flag(const char *arg, const char *name) {
-  if (arg[0] != '-')
-    return false;
-  arg += arg[1] == '-' ? 2 : 1;
-  return !strcmp(arg, name);
+  qir_cli_print_diag(ctx, d, "qir-llc");
 }
 
 static bool parse_long(const char *s, long min, long max, long *out) {
@@ -129,54 +95,54 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     long n;
-    if (opt_flag(a, "help") || opt_flag(a, "h")) {
+    if (qir_cli_opt_flag(a, "help") || qir_cli_opt_flag(a, "h")) {
       usage(stdout);
       return 0;
-    } else if (opt_flag(a, "print-targets")) {
+    } else if (qir_cli_opt_flag(a, "print-targets")) {
       qir_target_print_all(stdout);
       return 0;
-    } else if (opt_flag(a, "print-placement")) {
+    } else if (qir_cli_opt_flag(a, "print-placement")) {
       o->print_placement = true;
-    } else if (opt_flag(a, "print-cost")) {
+    } else if (qir_cli_opt_flag(a, "print-cost")) {
       o->print_cost = true;
-    } else if (opt_flag(a, "emulate")) {
+    } else if (qir_cli_opt_flag(a, "emulate")) {
       o->emulate = true;
-    } else if (opt_flag(a, "random-inputs")) {
+    } else if (qir_cli_opt_flag(a, "random-inputs")) {
       o->random_inputs = true;
-    } else if (opt_value(argc, argv, &i, "target", &v) ||
-               opt_value(argc, argv, &i, "march", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "target", &v) ||
+               qir_cli_opt_value(argc, argv, &i, "march", &v)) {
       o->co.target = v;
-    } else if (opt_value(argc, argv, &i, "npu-cores", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "npu-cores", &v)) {
       if (!parse_long(v, 1, 64, &n))
         return fail("bad -npu-cores value '%s'", v);
       o->co.npu_cores = (unsigned)n;
-    } else if (opt_value(argc, argv, &i, "run-on-cpu", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "run-on-cpu", &v)) {
       o->co.run_on_cpu = v;
-    } else if (opt_value(argc, argv, &i, "run-on-npu", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "run-on-npu", &v)) {
       o->co.run_on_npu = v;
-    } else if (opt_value(argc, argv, &i, "emit", &v) ||
-               opt_value(argc, argv, &i, "filetype", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "emit", &v) ||
+               qir_cli_opt_value(argc, argv, &i, "filetype", &v)) {
       o->emit = filetype_to_emit(v);
       if (strcmp(o->emit, "artifact") && strcmp(o->emit, "asm") &&
           strcmp(o->emit, "qir") && strcmp(o->emit, "null"))
         return fail("unknown -emit value '%s' (artifact, asm, qir or null)", v);
-    } else if (opt_value(argc, argv, &i, "check-samples", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "check-samples", &v)) {
       if (!parse_long(v, 1, 1000000, &o->samples))
         return fail("bad -check-samples value '%s'", v);
-    } else if (opt_value(argc, argv, &i, "check", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "check", &v)) {
       if (strcmp(v, "none") && strcmp(v, "equal"))
         return fail("unknown -check value '%s' (none or equal)", v);
       o->check = v;
-    } else if (opt_value(argc, argv, &i, "seed", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "seed", &v)) {
       if (!parse_long(v, 0, 0x7fffffffL, &o->seed))
         return fail("bad -seed value '%s'", v);
-    } else if (opt_value(argc, argv, &i, "input", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "input", &v)) {
       if (o->num_inputs == MAX_INPUTS)
         return fail("too many --input options");
       o->inputs[o->num_inputs++] = v;
-    } else if (opt_value(argc, argv, &i, "save-inputs", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "save-inputs", &v)) {
       o->save_inputs = v;
-    } else if (opt_value(argc, argv, &i, "output-dir", &v)) {
+    } else if (qir_cli_opt_value(argc, argv, &i, "output-dir", &v)) {
       o->output_dir = v;
     } else if (!strcmp(a, "-o") && i + 1 < argc) {
       o->output = argv[++i];
