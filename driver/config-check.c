@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "driver/build-internal.h"
+#include "ir/pass/pass.h"
 
 const char *cfg_type_phrase(cfg_type t) {
   switch (t) {
@@ -90,36 +91,12 @@ static void type_error(checker *ck, json_object *node, const char *path,
   ck->errors++;
 }
 
-static size_t edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 63 || lb > 63)
-    return 64;
-  size_t row[64];
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[lb];
-}
-
 static void unknown_key(checker *ck, json_object *obj, const char *path,
                         const cfg_key *schema, const char *key) {
   const char *best = NULL;
   size_t best_d = 3; /* suggest only close spellings */
   for (const cfg_key *k = schema->fields; k->name; k++) {
-    size_t d = edit_distance(key, k->name);
+    size_t d = qir_edit_distance(key, strlen(key), k->name, strlen(k->name));
     if (d < best_d)
       best = k->name, best_d = d;
   }
