@@ -331,6 +331,70 @@ static int cmp_offset(const void *a, const void *b, void *slots) {
   return sa->offset < sb->offset ? -1 : sa->offset > sb->offset;
 }
 
+/* The placed buffers, by start of live range, in a segment tree of the
+ * latest end of a placed range below each node: the placed buffers whose
+ * ranges meet a given one are found without looking at the others, so a
+ * long chain plans in O(n log n) instead of O(n^2). */
+typedef struct placed_index {
+  const slot *slots;
+  unsigned *by_first; /* arena slot indices sorted by `first` */
+  unsigned *pos;      /* slot index -> position in by_first */
+  int *max_last;      /* tree over positions; -1: nothing placed */
+  unsigned size;      /* leaves (a power of two) */
+} placed_index;
+
+static int cmp_first(const void *a, const void *b, void *slots) {
+  const slot *sa = &((slot *)slots)[*(const unsigned *)a];
+  const slot *sb = &((slot *)slots)[*(const unsigned *)b];
+  return (sa->first > sb->first) - (sa->first < sb->first);
+}
+
+static void placed_init(placed_index *x, const slot *slots, unsigned nslots,
+                        const unsigned *order, unsigned n) {
+  x->slots = slots;
+  x->by_first = qir_xcalloc(n + 1, sizeof *x->by_first);
+  memcpy(x->by_first, order, n * sizeof *order);
+  qsort_r(x->by_first, n, sizeof *x->by_first, cmp_first, (void *)slots);
+  x->pos = qir_xcalloc(nslots + 1, sizeof *x->pos);
+  for (unsigned i = 0; i < n; i++)
+    x->pos[x->by_first[i]] = i;
+  for (x->size = 1; x->size < n; x->size *= 2)
+    ;
+  x->max_last = qir_xmalloc(2 * x->size * sizeof *x->max_last);
+  for (unsigned i = 0; i < 2 * x->size; i++)
+    x->max_last[i] = -1;
+}
+
+static void placed_add(placed_index *x, unsigned slot_idx) {
+  unsigned k = x->size + x->pos[slot_idx];
+  x->max_last[k] = x->slots[slot_idx].last;
+  for (k /= 2; k; k /= 2)
+    x->max_last[k] = x->max_last[2 * k] > x->max_last[2 * k + 1]
+                         ? x->max_last[2 * k] : x->max_last[2 * k + 1];
+}
+
+/* Appends to out the placed buffers among positions [0, hi) of node k
+ * (covering [lo_k, lo_k + width)) whose range ends at or after `first`. */
+static void placed_query(const placed_index *x, unsigned k, unsigned lo_k,
+                         unsigned width, unsigned hi, int first,
+                         unsigned *out, unsigned *nout) {
+  if (lo_k >= hi || x->max_last[k] < first)
+    return;
+  if (width == 1) {
+    out[(*nout)++] = x->by_first[lo_k];
+    return;
+  }
+  placed_query(x, 2 * k, lo_k, width / 2, hi, first, out, nout);
+  placed_query(x, 2 * k + 1, lo_k + width / 2, width / 2, hi, first, out,
+               nout);
+}
+
+static void placed_free(placed_index *x) {
+  free(x->by_first);
+  free(x->pos);
+  free(x->max_last);
+}
+
 /* Greedy by size (largest first): each buffer gets the lowest offset that
  * does not overlap a placed buffer whose live range meets its own. */
 static void plan_memory(qir_interp *it) {
@@ -343,15 +407,22 @@ static void plan_memory(qir_interp *it) {
       it->naive_size += it->slots[i].size;
     }
   qsort_r(order, n, sizeof *order, cmp_size_desc, it->slots);
+  placed_index px;
+  placed_init(&px, it->slots, it->num_slots, order, n);
   size_t total = 0;
   for (unsigned i = 0; i < n; i++) {
     slot *s = &it->slots[order[i]];
-    unsigned nl = 0;
-    for (unsigned j = 0; j < i; j++) {
-      slot *o = &it->slots[order[j]];
-      if (o->first <= s->last && s->first <= o->last)
-        live[nl++] = order[j];
+    /* Placed buffers starting at or before s's end: positions [0, hi). */
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+      unsigned mid = lo + (hi - lo) / 2;
+      if (it->slots[px.by_first[mid]].first <= s->last)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
+    unsigned nl = 0;
+    placed_query(&px, 1, 0, px.size, lo, s->first, live, &nl);
     qsort_r(live, nl, sizeof *live, cmp_offset, it->slots);
     size_t off = 0;
     for (unsigned j = 0; j < nl; j++) {
@@ -364,7 +435,9 @@ static void plan_memory(qir_interp *it) {
     s->offset = off;
     if (off + s->size > total)
       total = off + s->size;
+    placed_add(&px, order[i]);
   }
+  placed_free(&px);
   it->arena_size = total;
   it->arena = aligned_alloc(QIR_ALIGN, total ? total : QIR_ALIGN);
   if (!it->arena)
