@@ -343,6 +343,22 @@ static bool lower_matmul(lower *L, qir_op *op) {
 
 /* ---- Elementwise ------------------------------------------------------------------ */
 
+/* An elementwise instruction on a and b into y: operands, zero points and
+ * the result's clamp range (add and mul share these fields). */
+static npu_insn *emit_binary(lower *L, unsigned kind, qir_value *a,
+                             qir_value *b, qir_value *y) {
+  npu_insn *in = emit(L, kind);
+  set(in, "a", tensor_of(L, a));
+  set(in, "b", tensor_of(L, b));
+  set(in, "out", result_tensor(L, y));
+  set(in, "za", zp0(a));
+  set(in, "zb", zp0(b));
+  set(in, "zy", zp0(y));
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+  return in;
+}
+
 static bool lower_add(lower *L, qir_op *op) {
   qir_value *a = qir_op_operand(op, 0), *b = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
   bool w = wide(a->type->scalar) || wide(b->type->scalar) || wide(y->type->scalar);
@@ -352,15 +368,7 @@ static bool lower_add(lower *L, qir_op *op) {
   if (!multiplier(L, sa / twice_max, &ma) || !multiplier(L, sb / twice_max, &mb) ||
       !multiplier(L, twice_max / (ldexp(1.0, w ? 15 : 20) * sy), &my))
     return false;
-  npu_insn *in = emit(L, NPU_ADD);
-  set(in, "a", tensor_of(L, a));
-  set(in, "b", tensor_of(L, b));
-  set(in, "out", result_tensor(L, y));
-  set(in, "za", zp0(a));
-  set(in, "zb", zp0(b));
-  set(in, "zy", zp0(y));
-  set(in, "lo", qt(y)->qmin);
-  set(in, "hi", qt(y)->qmax);
+  npu_insn *in = emit_binary(L, NPU_ADD, a, b, y);
   set_mult(in, "ma", "ea", ma);
   set_mult(in, "mb", "eb", mb);
   set_mult(in, "my", "ey", my);
@@ -374,15 +382,7 @@ static bool lower_mul(lower *L, qir_op *op) {
   qir_multiplier m;
   if (!multiplier(L, scale0(a) * scale0(b) / scale0(y), &m))
     return false;
-  npu_insn *in = emit(L, NPU_MUL);
-  set(in, "a", tensor_of(L, a));
-  set(in, "b", tensor_of(L, b));
-  set(in, "out", result_tensor(L, y));
-  set(in, "za", zp0(a));
-  set(in, "zb", zp0(b));
-  set(in, "zy", zp0(y));
-  set(in, "lo", qt(y)->qmin);
-  set(in, "hi", qt(y)->qmax);
+  npu_insn *in = emit_binary(L, NPU_MUL, a, b, y);
   set_mult(in, "m", "e", m);
   set(in, "wide", wide(a->type->scalar) || wide(b->type->scalar));
   return true;
