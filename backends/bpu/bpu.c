@@ -4,14 +4,15 @@
 #include "backends/npu/npu.h"
 
 /* The ops of both BPU generations; Bayes adds the LUT activations of
- * newer networks. */
+ * newer networks and softmax.  conv_transpose2d is listed (the hardware
+ * has it) and the shared rules say why it stays on the CPU. */
 static const unsigned bernoulli2_ops[] = {
     QIR_OP_CONV2D, QIR_OP_MATMUL, QIR_OP_GEMM, QIR_OP_ADD, QIR_OP_SUB,
     QIR_OP_MUL, QIR_OP_RELU, QIR_OP_CLIP, QIR_OP_SIGMOID, QIR_OP_TANH,
     QIR_OP_MAX_POOL2D, QIR_OP_AVG_POOL2D, QIR_OP_GLOBAL_AVG_POOL,
     QIR_OP_GLOBAL_MAX_POOL, QIR_OP_CONCAT, QIR_OP_SPLIT, QIR_OP_SLICE,
     QIR_OP_RESHAPE, QIR_OP_IDENTITY, QIR_OP_REQUANTIZE, QIR_OP_QUANTIZE,
-    QIR_OP_RESIZE, QIR_NUM_OPS};
+    QIR_OP_RESIZE, QIR_OP_CONV_TRANSPOSE2D, QIR_NUM_OPS};
 
 static const unsigned bayes_ops[] = {
     QIR_OP_CONV2D, QIR_OP_MATMUL, QIR_OP_GEMM, QIR_OP_ADD, QIR_OP_SUB,
@@ -21,7 +22,24 @@ static const unsigned bayes_ops[] = {
     QIR_OP_GLOBAL_AVG_POOL, QIR_OP_GLOBAL_MAX_POOL, QIR_OP_CONCAT,
     QIR_OP_SPLIT, QIR_OP_SLICE, QIR_OP_RESHAPE, QIR_OP_IDENTITY,
     QIR_OP_REQUANTIZE, QIR_OP_QUANTIZE, QIR_OP_RESIZE, QIR_OP_TRANSPOSE,
-    QIR_NUM_OPS};
+    QIR_OP_SOFTMAX, QIR_OP_CONV_TRANSPOSE2D, QIR_NUM_OPS};
+
+/* Bayes reduces a softmax along the channel axis of NCHW only
+ * (assumption, docs/Targets.md). */
+static bool bayes_check_op(const qir_target *t, const qir_op *op, char *reason,
+                           size_t size) {
+  if (!qir_op_is(op, QIR_OP_SOFTMAX))
+    return true;
+  int64_t rank = qir_op_operand(op, 0)->type->rank;
+  int64_t axis = qir_op_get_int(op, "axis", -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis == 1)
+    return true;
+  snprintf(reason, size, "softmax along axis %lld; %s reduces along the "
+           "channel axis (1) only", (long long)axis, t->name);
+  return false;
+}
 
 const qir_target qir_target_bpu_bernoulli2 = {
     .name = "bpu-bernoulli2",
@@ -59,4 +77,5 @@ const qir_target qir_target_bpu_bayes = {
     .limits = {.needs_4d = true, .max_outputs = 32, .max_chw = 65536,
                .max_channels = 8192, .max_spatial = 8192, .max_kernel = 32,
                .max_stride = 8, .max_pool_kernel = 32},
+    .hooks = {.check_op = bayes_check_op},
 };

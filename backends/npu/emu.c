@@ -1,9 +1,11 @@
 /* backends/npu/emu.c - runs an artifact: the NPU programs on the emulated
- * machine (exec.c), the CPU functions with the reference interpreter, in
- * the order of the artifact's steps. */
+ * machine (the integer engines in exec.c, the float unit here), the CPU
+ * functions with the reference interpreter, in the order of the
+ * artifact's steps. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/cpu.h"
 #include "backends/npu/npu.h"
 #include "qir/io.h"
 
@@ -140,6 +142,128 @@ bool qir_emu_set_input(qir_emu *e, unsigned i, const qir_tensor *t) {
   return true;
 }
 
+/* ---- The float unit: resize (linear) and softmax ------------------------------
+ * Both read quantized integers and write quantized integers; in between
+ * they compute in f32 exactly as the reference's float round trip does
+ * (docs/NPU.md), so the results equal the interpreter's bit for bit. */
+
+static int64_t ifld(const npu_insn *in, const char *f) {
+  return in->f[npu_field(in->opcode, f)];
+}
+
+static double dfld(const npu_insn *in, const char *f) {
+  double d;
+  int64_t v = ifld(in, f);
+  memcpy(&d, &v, sizeof d);
+  return d;
+}
+
+static const npu_tensor *tfld(const npu_program *p, const npu_insn *in,
+                              const char *f) {
+  return &p->tensors[ifld(in, f)];
+}
+
+static uint8_t *tbase(uint8_t *const mem[NPU_NUM_SPACES], const npu_tensor *t) {
+  return mem[t->space] + t->offset;
+}
+
+/* Bilinear interpolation of the dequantized planes with the reference's
+ * f32 kernel (qir_resize2d_f32: taps, weights and summation order). */
+static void exec_resize(const npu_program *p, const npu_insn *in,
+                        uint8_t *const mem[NPU_NUM_SPACES]) {
+  const npu_tensor *x = tfld(p, in, "in"), *y = tfld(p, in, "out");
+  const uint8_t *xb = tbase(mem, x);
+  uint8_t *yb = tbase(mem, y);
+  qir_resize_params rp;
+  memset(&rp, 0, sizeof rp);
+  rp.nc = x->dims[0] * x->dims[1];
+  rp.h = x->dims[2];
+  rp.w = x->dims[3];
+  rp.oh = y->dims[2];
+  rp.ow = y->dims[3];
+  rp.mode = (int)ifld(in, "mode");
+  rp.coord = (int)ifld(in, "coord");
+  rp.scale_h = dfld(in, "scale_h");
+  rp.scale_w = dfld(in, "scale_w");
+  int64_t nx = npu_tensor_numel(x), ny = npu_tensor_numel(y);
+  double sx = dfld(in, "sx"), sy = dfld(in, "sy");
+  int64_t zx = ifld(in, "zx"), zy = ifld(in, "zy"), lo = ifld(in, "lo"), hi = ifld(in, "hi");
+  float *xf = qir_xmalloc((size_t)(nx + 1) * sizeof *xf);
+  float *yf = qir_xmalloc((size_t)(ny + 1) * sizeof *yf);
+  for (int64_t i = 0; i < nx; i++)
+    xf[i] = (float)qir_dequantize_f64(qir_load_int(x->dtype, xb, i), sx, zx);
+  qir_resize2d_f32(NULL, &rp, xf, yf);
+  for (int64_t i = 0; i < ny; i++)
+    qir_store_int(y->dtype, yb, i, qir_quantize_f64(yf[i], sy, zy, lo, hi));
+  free(xf);
+  free(yf);
+}
+
+/* Softmax along the `len` axis of each (outer, inner) line: the table row
+ * of the line's largest input gives exp(x_j - max) for every x_j (f32
+ * entries), summed in double in axis order; y_j = (float)(e_j / sum),
+ * quantized. */
+static void exec_softmax(const npu_program *p, const npu_insn *in,
+                         uint8_t *const mem[NPU_NUM_SPACES]) {
+  const npu_tensor *x = tfld(p, in, "in"), *y = tfld(p, in, "out");
+  const uint8_t *xb = tbase(mem, x), *table = mem[NPU_SPACE_WGT] + ifld(in, "table");
+  uint8_t *yb = tbase(mem, y);
+  int64_t outer = ifld(in, "outer"), len = ifld(in, "len"), inner = ifld(in, "inner");
+  int64_t min = ifld(in, "in_min"), n = ifld(in, "entries");
+  int64_t zy = ifld(in, "zy"), lo = ifld(in, "lo"), hi = ifld(in, "hi");
+  double sy = dfld(in, "sy");
+  float *e = qir_xmalloc((size_t)(len + 1) * sizeof *e);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      int64_t base = o * len * inner + i, mx = INT64_MIN;
+      for (int64_t j = 0; j < len; j++) {
+        int64_t v = qir_load_int(x->dtype, xb, base + j * inner);
+        mx = v > mx ? v : mx;
+      }
+      const uint8_t *row = table + (mx - min) * n * 4;
+      double s = 0;
+      for (int64_t j = 0; j < len; j++) {
+        memcpy(&e[j], row + (qir_load_int(x->dtype, xb, base + j * inner) - min) * 4, 4);
+        s += e[j];
+      }
+      for (int64_t j = 0; j < len; j++)
+        qir_store_int(y->dtype, yb, base + j * inner,
+                      qir_quantize_f64((float)(e[j] / s), sy, zy, lo, hi));
+    }
+  free(e);
+}
+
+static bool is_float_unit(unsigned opcode) {
+  return opcode == NPU_RESIZE || opcode == NPU_SOFTMAX;
+}
+
+/* Runs the instructions in order: each run of integer-engine
+ * instructions through npu_execute (a view of the program holding just
+ * that run), the float unit's here. */
+void npu_run_program(const npu_program *p, uint8_t *ddr, uint8_t *sram,
+                     const uint8_t *weights) {
+  uint8_t *const mem[NPU_NUM_SPACES] = {ddr, (uint8_t *)weights, sram};
+  for (unsigned i = 0; i < p->num_insns;) {
+    const npu_insn *in = &p->insns[i];
+    if (is_float_unit(in->opcode)) {
+      if (in->opcode == NPU_RESIZE)
+        exec_resize(p, in, mem);
+      else
+        exec_softmax(p, in, mem);
+      i++;
+      continue;
+    }
+    unsigned j = i;
+    while (j < p->num_insns && !is_float_unit(p->insns[j].opcode))
+      j++;
+    npu_program run = *p;
+    run.insns = &p->insns[i];
+    run.num_insns = j - i;
+    npu_execute(&run, ddr, sram, weights);
+    i = j;
+  }
+}
+
 static void run_npu(qir_emu *e, const npu_step *s) {
   const npu_program *p = &e->a->programs[s->index];
   uint8_t *ddr = e->ddr[s->index];
@@ -147,7 +271,7 @@ static void run_npu(qir_emu *e, const npu_step *s) {
     const qir_tensor *v = &e->values[s->in[k]];
     memcpy(ddr + p->tensors[p->inputs[k]].offset, v->data, v->nbytes);
   }
-  npu_execute(p, ddr, e->sram, e->a->weights);
+  npu_run_program(p, ddr, e->sram, e->a->weights);
   for (unsigned k = 0; k < s->num_out; k++) {
     qir_tensor *v = &e->values[s->out[k]];
     const npu_tensor *t = &p->tensors[p->outputs[k]];

@@ -76,7 +76,8 @@ static void print_insn(FILE *out, const npu_insn *in) {
     else if (!strcmp(f, "sum"))
       in->f[i] < 0 ? fprintf(out, ", sum=none") : fprintf(out, ", sum=%%t%" PRId64, in->f[i]);
     else if (!strcmp(f, "sx") || !strcmp(f, "sy") || !strcmp(f, "ss") ||
-             !strcmp(f, "a0") || !strcmp(f, "a1")) {
+             !strcmp(f, "a0") || !strcmp(f, "a1") || !strcmp(f, "scale_h") ||
+             !strcmp(f, "scale_w")) {
       double d;
       memcpy(&d, &in->f[i], sizeof d);
       fprintf(out, "%s %s=%.17g", i ? "," : "", f, d);
@@ -421,6 +422,52 @@ static bool check_gather(vctx *v, const npu_insn *in) {
   return check_rescale(v, in);
 }
 
+/* Quantized result parameters of the float unit: the clamp within the
+ * storage type, a positive scale. */
+static bool check_out_quant(vctx *v, const npu_insn *in, const npu_tensor *y) {
+  int64_t lo = fld(in, "lo"), hi = fld(in, "hi");
+  if (!in_range(fld(in, "zy"), -MAX_ZP, MAX_ZP) || !positive(fld_f64(in, "sy")) ||
+      lo > hi || lo < qir_scalar_min(y->dtype) || hi > qir_scalar_max(y->dtype))
+    return bad(v, "%s: bad result parameters", npu_insn_info_of(in->opcode)->mnemonic);
+  return true;
+}
+
+static bool check_resize(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  if (!same_planes(x, y))
+    return bad(v, "resize: shapes do not agree");
+  double sh = fld_f64(in, "scale_h"), sw = fld_f64(in, "scale_w");
+  if (fld(in, "mode") != NPU_RESIZE_LINEAR || !in_range(fld(in, "coord"), 0, 4) ||
+      !(sh == 0 || positive(sh)) || !(sw == 0 || positive(sw)))
+    return bad(v, "resize: bad mode, coordinate mode or scales");
+  if (!in_range(fld(in, "zx"), -MAX_ZP, MAX_ZP) || !positive(fld_f64(in, "sx")))
+    return bad(v, "resize: bad input parameters");
+  return check_out_quant(v, in, y);
+}
+
+/* The exp table: one row of `entries` f32 values per possible maximum. */
+static bool check_softmax(vctx *v, const npu_insn *in) {
+  const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+  if (!x || !y)
+    return false;
+  static const char *const dims[] = {"outer", "len", "inner", NULL};
+  if (!check_fields(v, in, dims, 1, MAX_DIM))
+    return false;
+  int64_t o = fld(in, "outer"), l = fld(in, "len"), i = fld(in, "inner");
+  if ((double)o * l * i != (double)npu_tensor_numel(x) ||
+      npu_tensor_numel(x) != npu_tensor_numel(y))
+    return bad(v, "softmax: shapes do not agree");
+  int64_t min = fld(in, "in_min"), n = fld(in, "entries"), off = fld(in, "table");
+  if (!in_range(n, 1, 256) || min > qir_scalar_min(x->dtype) ||
+      qir_scalar_max(x->dtype) >= min + n)
+    return bad(v, "softmax: table does not cover the input");
+  if (off < 0 || (uint64_t)off > v->wsize || (uint64_t)(n * n * 4) > v->wsize - (uint64_t)off)
+    return bad(v, "softmax: table outside the weights");
+  return check_out_quant(v, in, y);
+}
+
 /* Only conv and matmul with epilogue 2 produce f32; nothing reads it. */
 static bool check_dtypes(vctx *v, const npu_insn *in) {
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
@@ -465,6 +512,8 @@ static bool check_insn(vctx *v, const npu_insn *in) {
   case NPU_DMA: return check_dma(v, in);
   case NPU_PERMUTE: return check_permute(v, in);
   case NPU_GATHER: return check_gather(v, in);
+  case NPU_RESIZE: return check_resize(v, in);
+  case NPU_SOFTMAX: return check_softmax(v, in);
   default: return bad(v, "unknown opcode %u", in->opcode);
   }
 }

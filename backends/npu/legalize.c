@@ -221,7 +221,9 @@ static bool check_pool(const qir_target *t, const qir_op *op, why *w) {
   return true;
 }
 
-static bool check_global_pool(const qir_target *t, const qir_op *op, why *w) {
+/* The C*H*W limit of the ops that reduce over whole planes (global pools,
+ * softmax). */
+static bool check_chw(const qir_target *t, const qir_op *op, why *w) {
   const qir_type *x = qir_op_operand(op, 0)->type;
   int64_t chw = qir_tensor_num_elements(x) / (x->dims[0] ? x->dims[0] : 1);
   if (over(chw, t->limits.max_chw))
@@ -230,14 +232,26 @@ static bool check_global_pool(const qir_target *t, const qir_op *op, why *w) {
   return true;
 }
 
-/* Nearest resize of H and W only (a gather by a table of source pixels). */
+/* Nearest (a gather by a table of source pixels) or linear (the float
+ * unit's bilinear interpolation) resize of H and W only. */
 static bool check_resize(const qir_op *op, why *w) {
   const char *mode = qir_op_get_string(op, "mode");
-  if (mode && strcmp(mode, "nearest"))
-    return reject(w, "%s resize (the NPU resizes by nearest neighbour)", mode);
+  if (mode && strcmp(mode, "nearest") && strcmp(mode, "linear"))
+    return reject(w, "%s resize (the NPU resizes by nearest neighbour or "
+                  "bilinear interpolation)", mode);
   const qir_type *x = qir_op_operand(op, 0)->type, *y = op->results[0].type;
   if (x->rank != 4 || x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
     return reject(w, "resize of other dims than H and W");
+  return true;
+}
+
+/* Softmax looks exp(x - max) up in a table indexed by two storage values:
+ * 8-bit inputs only. */
+static bool check_softmax(const qir_op *op, why *w) {
+  qir_scalar s = qir_op_operand(op, 0)->type->scalar;
+  if (qir_scalar_size(s) != 1)
+    return reject(w, "softmax of %s storage (the exp table covers 8-bit inputs)",
+                  qir_scalar_name(s));
   return true;
 }
 
@@ -307,13 +321,23 @@ static bool check_op_rules(const qir_target *t, const qir_op *op, why *w) {
     return check_operands(t, op, 1, w) && check_pool(t, op, w);
   case QIR_OP_GLOBAL_AVG_POOL:
   case QIR_OP_GLOBAL_MAX_POOL:
-    return check_operands(t, op, 1, w) && check_global_pool(t, op, w);
+    return check_operands(t, op, 1, w) && check_chw(t, op, w);
   case QIR_OP_SLICE:
     return check_operands(t, op, 1, w) && same_storage(op, w) &&
            check_slice(op, w);
   case QIR_OP_RESIZE:
     return check_operands(t, op, 1, w) && same_storage(op, w) &&
            check_resize(op, w);
+  case QIR_OP_SOFTMAX:
+    return check_operands(t, op, 1, w) && check_softmax(op, w) &&
+           check_chw(t, op, w);
+  case QIR_OP_CONV_TRANSPOSE2D:
+    /* The interpreter has no integer kernel for it: dequantize, f32 sums
+     * in its own blocked order, quantize.  An integer MAC array rounds
+     * once, at the end, and differs in the last bit. */
+    return reject(w, "quantized conv_transpose2d is a float round trip in the "
+                  "reference (f32 sums); the NPU's integer accumulation would "
+                  "not equal it bit for bit");
   case QIR_OP_TRANSPOSE:
   case QIR_OP_CONCAT:
   case QIR_OP_SPLIT:

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/cpu.h"
 #include "backends/npu/npu.h"
 
 #define ALIGN 64
@@ -605,7 +606,51 @@ static int32_t *resize_table(lower *L, qir_op *op) {
   return tab;
 }
 
+/* The coordinate transformation of a resize as the reference kernel
+ * numbers it (QIR_RESIZE_*); the verifier accepted the name. */
+static int64_t resize_coord(const qir_op *op) {
+  static const struct { const char *name; int coord; } coords[] = {
+      {"half_pixel", QIR_RESIZE_HALF_PIXEL},
+      {"asymmetric", QIR_RESIZE_ASYMMETRIC},
+      {"align_corners", QIR_RESIZE_ALIGN_CORNERS},
+      {"pytorch_half_pixel", QIR_RESIZE_PYTORCH_HALF_PIXEL},
+      {"tf_half_pixel_for_nn", QIR_RESIZE_TF_HALF_PIXEL_FOR_NN},
+  };
+  const char *c = qir_op_get_string(op, "coordinate_transformation_mode");
+  for (unsigned i = 0; c && i < sizeof coords / sizeof *coords; i++)
+    if (!strcmp(c, coords[i].name))
+      return coords[i].coord;
+  return QIR_RESIZE_HALF_PIXEL;
+}
+
+/* A linear resize: the float unit's `resize` with the op's coordinate
+ * mode and `scales` (0: out / in, as the reference). */
+static bool lower_linear_resize(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  double scales[QIR_MAX_RANK];
+  const qir_attr *sa = qir_op_get_attr(op, "scales");
+  unsigned r = x->type->rank;
+  bool given = sa && qir_attr_get_floats(sa, scales, QIR_MAX_RANK) == (int)r;
+  npu_insn *in = emit(L, NPU_RESIZE);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  set(in, "mode", NPU_RESIZE_LINEAR);
+  set(in, "coord", resize_coord(op));
+  set_f64(in, "scale_h", given ? scales[r - 2] : 0.0);
+  set_f64(in, "scale_w", given ? scales[r - 1] : 0.0);
+  set(in, "zx", zp0(x));
+  set_f64(in, "sx", scale0(x));
+  set(in, "zy", zp0(y));
+  set_f64(in, "sy", scale0(y));
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+  return true;
+}
+
 static bool lower_resize(lower *L, qir_op *op) {
+  const char *mode = qir_op_get_string(op, "mode");
+  if (mode && !strcmp(mode, "linear"))
+    return lower_linear_resize(L, op);
   qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
   int32_t *tab = resize_table(L, op);
   if (!tab)
@@ -617,6 +662,57 @@ static bool lower_resize(lower *L, qir_op *op) {
   set(in, "table", (int64_t)npu_blob_append(L->w, tab, (uint64_t)n * 4));
   free(tab);
   return set_rescale(L, in, qt(x), qt(y), x->type->scalar);
+}
+
+/* ---- Softmax ------------------------------------------------------------------- */
+
+/* The dequantized value of storage integer q, as the reference's float
+ * round trip computes it. */
+static float dequant_f32(const qir_type *q, int64_t v) {
+  return (float)qir_dequantize_f64(v, q->scales[0], qir_quant_zp(q, 0));
+}
+
+/* exp(x - max) for every (max, x) pair of storage values:
+ * table[max - min][x - min], f32, as the reference kernel's expf. */
+static float *softmax_table(const qir_type *q, int64_t min, int64_t n) {
+  float *tab = qir_xmalloc((size_t)(n * n + 1) * sizeof *tab);
+  for (int64_t r = 0; r < n; r++) {
+    float m = dequant_f32(q, min + r);
+    for (int64_t c = 0; c < n; c++)
+      tab[r * n + c] = expf(dequant_f32(q, min + c) - m);
+  }
+  return tab;
+}
+
+static bool lower_softmax(lower *L, qir_op *op) {
+  qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
+  const qir_type *xt = x->type;
+  int64_t a = qir_op_get_int(op, "axis", -1), outer = 1, inner = 1;
+  if (a < 0)
+    a += xt->rank;
+  for (int64_t d = 0; d < (int64_t)xt->rank; d++)
+    if (d < a)
+      outer *= xt->dims[d];
+    else if (d > a)
+      inner *= xt->dims[d];
+  int64_t min = qir_scalar_min(xt->scalar);
+  int64_t n = qir_scalar_max(xt->scalar) - min + 1;
+  float *tab = softmax_table(qt(x), min, n);
+  npu_insn *in = emit(L, NPU_SOFTMAX);
+  set(in, "in", tensor_of(L, x));
+  set(in, "out", result_tensor(L, y));
+  set(in, "table", (int64_t)npu_blob_append(L->w, tab, (uint64_t)(n * n) * 4));
+  free(tab);
+  set(in, "in_min", min);
+  set(in, "entries", n);
+  set(in, "outer", outer);
+  set(in, "len", xt->dims[a]);
+  set(in, "inner", inner);
+  set(in, "zy", zp0(y));
+  set_f64(in, "sy", scale0(y));
+  set(in, "lo", qt(y)->qmin);
+  set(in, "hi", qt(y)->qmax);
+  return true;
 }
 
 static unsigned axis4(const qir_op *op, unsigned rank) {
@@ -723,6 +819,7 @@ static bool lower_op(lower *L, qir_op *op) {
   case QIR_OP_SLICE: return lower_slice(L, op);
   case QIR_OP_TRANSPOSE: return lower_transpose(L, op);
   case QIR_OP_RESIZE: return lower_resize(L, op);
+  case QIR_OP_SOFTMAX: return lower_softmax(L, op);
   case QIR_OP_RESHAPE:
   case QIR_OP_IDENTITY:
   case QIR_OP_REQUANTIZE:

@@ -58,7 +58,11 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
   X(PERMUTE, "permute", "out", "in", "p0", "p1", "p2", "p3", "rescale", "m",  \
     "e", "zx", "zy", "lo", "hi", "wide")                                      \
   X(GATHER, "gather", "out", "in", "table", "rescale", "m", "e", "zx", "zy",  \
-    "lo", "hi", "wide")
+    "lo", "hi", "wide")                                                       \
+  X(RESIZE, "resize", "out", "in", "mode", "coord", "scale_h", "scale_w",     \
+    "zx", "sx", "zy", "sy", "lo", "hi")                                       \
+  X(SOFTMAX, "softmax", "out", "in", "table", "in_min", "entries", "outer",   \
+    "len", "inner", "zy", "sy", "lo", "hi")
 
 enum npu_opcode {
 #define X(id, mn, ...) NPU_##id,
@@ -190,9 +194,18 @@ void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
                    const npu_insn *in, npu_cost *c);
 void npu_cost_add(npu_cost *sum, const npu_cost *c);
 
-/* Runs one program on memory: ddr (p->ddr_size bytes) and the weights. */
+/* Runs one program on memory: ddr (p->ddr_size bytes) and the weights.
+ * npu_execute (exec.c) runs the instructions of the integer engines;
+ * npu_run_program (emu.c) runs any program, the instructions of the
+ * float unit (resize, softmax) included. */
 void npu_execute(const npu_program *p, uint8_t *ddr, uint8_t *sram,
                  const uint8_t *weights);
+void npu_run_program(const npu_program *p, uint8_t *ddr, uint8_t *sram,
+                     const uint8_t *weights);
+
+/* Modes of the resize instruction (field `mode`; nearest resizes are
+ * gathers). */
+enum npu_resize_mode { NPU_RESIZE_LINEAR = 1 };
 
 /* Per-output-channel parameters of conv and matmul in the weight space:
  * six little-endian 32-bit words per channel: the bias, the multiplier
