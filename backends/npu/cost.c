@@ -1,12 +1,15 @@
 /* backends/npu/cost.c - a first cost model of the NPU programs: compute
  * cycles per engine from the work of each instruction and the target's
  * MAC array, DDR traffic from the bytes each instruction reads and
- * writes, the two overlapped per instruction (docs/NPU.md, "Cost model").
+ * writes, the two overlapped per instruction; the estimate of a whole
+ * artifact against its compulsory traffic and its roofline, and the text
+ * of -print-cost (docs/NPU.md, "Performance reports").
  * Programs keep every activation in DDR for now, so the DDR figures are
  * those of an untiled schedule; tiling and slicing will lower them. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "backends/npu/npu.h"
+#include "backends/npu/perf.h"
 
 /* Elementwise, pooling and data-movement engines handle this many
  * elements per cycle per core for every 16 MACs of the array (an
@@ -79,24 +82,58 @@ static void work(const npu_program *p, const npu_insn *in, npu_cost *c) {
   }
 }
 
-void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
-                   const npu_insn *in, npu_cost *c) {
+/* The engine of the machine model (docs/NPU.md, "Machine") that runs an
+ * instruction. */
+static const char *engine_of(unsigned opcode) {
+  switch (opcode) {
+  case NPU_CONV:
+  case NPU_MATMUL:
+    return "mac";
+  case NPU_ADD:
+  case NPU_MUL:
+  case NPU_LUT:
+    return "vector";
+  case NPU_MAXPOOL:
+  case NPU_AVGPOOL:
+  case NPU_GPOOL:
+    return "pool";
+  case NPU_DMA:
+    return "dma";
+  default:
+    return "move";
+  }
+}
+
+static unsigned cores_of(const qir_target *t, unsigned cores) {
+  return !cores || cores > t->cores ? t->cores : cores;
+}
+
+/* DDR bytes per NPU clock cycle at `gbps`. */
+static double bytes_per_cycle(const qir_target *t, double gbps) {
+  return gbps * 1e9 / (t->clock_mhz * 1e6);
+}
+
+static void insn_cost(const qir_target *t, unsigned cores, double ddr_gbps,
+                      const npu_program *p, const npu_insn *in, npu_cost *c) {
   memset(c, 0, sizeof *c);
-  if (!cores || cores > t->cores)
-    cores = t->cores;
   work(p, in, c);
   traffic(p, in, c);
-  double macs_per_cycle = (double)t->macs_per_core * cores;
+  double macs_per_cycle = (double)t->macs_per_core * cores_of(t, cores);
   double lanes = macs_per_cycle / VECTOR_RATIO;
-  double bytes_per_cycle = t->ddr_gbps * 1e9 / (t->clock_mhz * 1e6);
   /* A depthwise conv uses one input channel per output: the array runs
    * it at the vector engines' rate. */
   bool depthwise = in->opcode == NPU_CONV && tensor(p, in, "w")->dims[1] == 1 &&
                    fld(in, "group") > 1;
   c->compute_cycles = depthwise ? c->macs / lanes
                                 : c->macs / macs_per_cycle + c->vector_ops / lanes;
-  c->ddr_cycles = (c->ddr_read_bytes + c->ddr_write_bytes) / bytes_per_cycle;
+  c->ddr_cycles = (c->ddr_read_bytes + c->ddr_write_bytes) /
+                  bytes_per_cycle(t, ddr_gbps);
   c->cycles = c->compute_cycles > c->ddr_cycles ? c->compute_cycles : c->ddr_cycles;
+}
+
+void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
+                   const npu_insn *in, npu_cost *c) {
+  insn_cost(t, cores, t->ddr_gbps, p, in, c);
 }
 
 void npu_cost_add(npu_cost *sum, const npu_cost *c) {
@@ -109,62 +146,149 @@ void npu_cost_add(npu_cost *sum, const npu_cost *c) {
   sum->cycles += c->cycles;
 }
 
-static void print_row(FILE *out, const char *name, const char *what,
-                      const npu_cost *c, double mhz) {
-  fprintf(out, "  %-28s %-8s %12.0f %10.0f %10.0f %10.0f %10.3f %s\n", name,
-          what, c->macs, c->ddr_read_bytes, c->ddr_write_bytes, c->cycles,
-          c->cycles / mhz, c->compute_cycles >= c->ddr_cycles ? "compute" : "ddr");
-}
+/* ---- The estimate of an artifact ------------------------------------------------ */
+
+void npu_perf_options_init(npu_perf_options *o) { memset(o, 0, sizeof *o); }
 
 /* Weights, and the inputs and outputs of the NPU programs, once: the
  * least DDR traffic a frame can have. */
-static double compulsory_bytes(const qir_artifact *a) {
-  double b = (double)a->weights_size;
+static void compulsory_bytes(const qir_artifact *a, npu_perf *perf) {
+  perf->weight_bytes = (double)a->weights_size;
   for (unsigned i = 0; i < a->num_programs; i++) {
     const npu_program *p = &a->programs[i];
     for (unsigned k = 0; k < p->num_inputs; k++)
-      b += bytes_of(&p->tensors[p->inputs[k]]);
+      perf->input_bytes += bytes_of(&p->tensors[p->inputs[k]]);
     for (unsigned k = 0; k < p->num_outputs; k++)
-      b += bytes_of(&p->tensors[p->outputs[k]]);
+      perf->output_bytes += bytes_of(&p->tensors[p->outputs[k]]);
   }
-  return b;
+  perf->compulsory_bytes = perf->weight_bytes + perf->input_bytes + perf->output_bytes;
 }
 
-void qir_artifact_print_cost(const qir_artifact *a, FILE *out) {
-  const qir_target *t = qir_target_lookup(a->target);
-  if (!t)
-    return;
-  double mhz = t->clock_mhz, total_bytes;
-  npu_cost sum;
-  memset(&sum, 0, sizeof sum);
-  fprintf(out, "cost on %s, %u of %u cores, %.0f MHz (estimate; NPU steps only)\n",
-          t->name, a->npu_cores, t->cores, mhz);
-  fprintf(out, "  %-28s %-8s %12s %10s %10s %10s %10s %s\n", "layer", "insn", "MACs",
-          "DDR read", "DDR write", "cycles", "us", "bound");
+/* One row per instruction, programs in order, each starting when the
+ * previous one ends. */
+static void cost_layers(const qir_artifact *a, npu_perf *perf) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < a->num_programs; i++)
+    n += a->programs[i].num_insns;
+  perf->layers = qir_xcalloc(n + 1, sizeof *perf->layers);
+  double bpc = bytes_per_cycle(perf->target, perf->ddr_gbps), clock = 0;
   for (unsigned i = 0; i < a->num_programs; i++) {
     const npu_program *p = &a->programs[i];
     for (unsigned k = 0; k < p->num_insns; k++) {
-      npu_cost c;
-      npu_insn_cost(t, a->npu_cores, p, &p->insns[k], &c);
-      npu_cost_add(&sum, &c);
-      const char *name = p->insns[k].comment ? p->insns[k].comment : p->name;
-      print_row(out, name, npu_insn_info_of(p->insns[k].opcode)->mnemonic, &c, mhz);
+      const npu_insn *in = &p->insns[k];
+      npu_perf_layer *l = &perf->layers[perf->num_layers++];
+      insn_cost(perf->target, perf->cores, perf->ddr_gbps, p, in, &l->cost);
+      l->program = p->name;
+      l->name = in->comment ? in->comment : p->name;
+      l->insn = npu_insn_info_of(in->opcode)->mnemonic;
+      l->engine = engine_of(in->opcode);
+      l->load_cycles = l->cost.ddr_read_bytes / bpc;
+      l->store_cycles = l->cost.ddr_write_bytes / bpc;
+      l->start_cycle = clock;
+      clock += l->cost.cycles;
+      npu_cost_add(&perf->total, &l->cost);
     }
   }
-  unsigned cpu = 0;
-  for (unsigned i = 0; i < a->num_steps; i++)
-    cpu += a->steps[i].kind == NPU_STEP_CPU;
-  total_bytes = sum.ddr_read_bytes + sum.ddr_write_bytes;
-  double latency_us = sum.cycles / mhz, compulsory = compulsory_bytes(a);
-  double peak = qir_target_peak_macs(t, a->npu_cores);
-  double compute_bound = sum.macs / peak, ddr_bound = compulsory / (t->ddr_gbps * 1e9);
-  double roofline_us = 1e6 * (compute_bound > ddr_bound ? compute_bound : ddr_bound);
+}
+
+static double ratio(double x, double y) { return y > 0 ? x / y : 0; }
+
+static void summarize(npu_perf *perf) {
+  const npu_cost *s = &perf->total;
+  double ddr_bytes = s->ddr_read_bytes + s->ddr_write_bytes;
+  perf->latency_us = s->cycles / perf->clock_mhz;
+  perf->fps = ratio(1e6, perf->latency_us);
+  perf->compute_bound_us = 1e6 * ratio(s->macs, perf->peak_macs);
+  perf->memory_bound_us = 1e6 * ratio(perf->compulsory_bytes, perf->ddr_gbps * 1e9);
+  perf->roofline_us = perf->compute_bound_us > perf->memory_bound_us
+                          ? perf->compute_bound_us
+                          : perf->memory_bound_us;
+  perf->mac_utilization = ratio(s->macs, perf->peak_macs * perf->latency_us / 1e6);
+  perf->ddr_utilization = ratio(ddr_bytes, perf->ddr_gbps * 1e3 * perf->latency_us);
+}
+
+bool npu_perf_compute(const qir_artifact *a, const npu_perf_options *o,
+                      npu_perf *perf) {
+  memset(perf, 0, sizeof *perf);
+  const qir_target *t = qir_target_lookup(a->target);
+  if (!t)
+    return false;
+  perf->target = t;
+  perf->cores = cores_of(t, a->npu_cores);
+  perf->clock_mhz = t->clock_mhz;
+  perf->target_ddr_gbps = t->ddr_gbps;
+  perf->ddr_gbps = o && o->ddr_gbps_limit > 0 && o->ddr_gbps_limit < t->ddr_gbps
+                       ? o->ddr_gbps_limit
+                       : t->ddr_gbps;
+  perf->peak_macs = qir_target_peak_macs(t, perf->cores);
+  for (unsigned i = 0; i < a->num_steps; i++) {
+    perf->cpu_steps += a->steps[i].kind == NPU_STEP_CPU;
+    perf->npu_steps += a->steps[i].kind == NPU_STEP_NPU;
+  }
+  compulsory_bytes(a, perf);
+  cost_layers(a, perf);
+  summarize(perf);
+  return true;
+}
+
+void npu_perf_free(npu_perf *perf) {
+  free(perf->layers);
+  perf->layers = NULL;
+  perf->num_layers = 0;
+}
+
+const char *npu_perf_layer_bound(const npu_perf_layer *l) {
+  return l->cost.compute_cycles >= l->cost.ddr_cycles ? "compute" : "ddr";
+}
+
+const char *npu_perf_roofline_bound(const npu_perf *perf) {
+  return perf->compute_bound_us >= perf->memory_bound_us ? "compute" : "ddr";
+}
+
+/* ---- Text (-print-cost) ------------------------------------------------------------
+ * The first columns and the `total:` line keep their original layout:
+ * qir-build reads the totals back from it. */
+
+static void print_row(FILE *out, const npu_perf_layer *l, double mhz) {
+  const npu_cost *c = &l->cost;
+  fprintf(out, "  %-28s %-8s %12.0f %10.0f %10.0f %10.0f %10.3f %-7s %-6s %10.0f %10.0f %10.0f\n",
+          l->name, l->insn, c->macs, c->ddr_read_bytes, c->ddr_write_bytes,
+          c->cycles, c->cycles / mhz, npu_perf_layer_bound(l), l->engine,
+          c->compute_cycles, l->load_cycles, l->store_cycles);
+}
+
+void npu_perf_print_text(const npu_perf *perf, FILE *out) {
+  const npu_cost *s = &perf->total;
+  double total_bytes = s->ddr_read_bytes + s->ddr_write_bytes;
+  fprintf(out, "cost on %s, %u of %u cores, %.0f MHz (estimate; NPU steps only)\n",
+          perf->target->name, perf->cores, perf->target->cores, perf->clock_mhz);
+  fprintf(out, "  %-28s %-8s %12s %10s %10s %10s %10s %-7s %-6s %10s %10s %10s\n",
+          "layer", "insn", "MACs", "DDR read", "DDR write", "cycles", "us", "bound",
+          "engine", "compute", "load", "store");
+  for (unsigned i = 0; i < perf->num_layers; i++)
+    print_row(out, &perf->layers[i], perf->clock_mhz);
   fprintf(out, "total: %.0f MACs, %.2f us, %.0f FPS, DDR %.0f bytes per frame "
                "(%.0f read, %.0f written; compulsory %.0f, %.2fx)\n",
-          sum.macs, latency_us, latency_us > 0 ? 1e6 / latency_us : 0, total_bytes,
-          sum.ddr_read_bytes, sum.ddr_write_bytes, compulsory,
-          compulsory > 0 ? total_bytes / compulsory : 0);
+          s->macs, perf->latency_us, perf->fps, total_bytes, s->ddr_read_bytes,
+          s->ddr_write_bytes, perf->compulsory_bytes,
+          ratio(total_bytes, perf->compulsory_bytes));
   fprintf(out, "roofline bound %.2f us (%.2fx); MAC utilization %.1f%%; %u CPU step(s) not included\n",
-          roofline_us, roofline_us > 0 ? latency_us / roofline_us : 0,
-          latency_us > 0 ? 100.0 * sum.macs / (peak * latency_us / 1e6) : 0, cpu);
+          perf->roofline_us, ratio(perf->latency_us, perf->roofline_us),
+          100.0 * perf->mac_utilization, perf->cpu_steps);
+  fprintf(out, "compulsory: %.0f weight, %.0f input, %.0f output bytes; "
+               "DDR %.1f GB/s (target %.1f), utilization %.1f%%\n",
+          perf->weight_bytes, perf->input_bytes, perf->output_bytes,
+          perf->ddr_gbps, perf->target_ddr_gbps, 100.0 * perf->ddr_utilization);
+  fprintf(out, "roofline: compute %.2f us (%.0f MACs at %.4g MAC/s), DDR %.2f us "
+               "(compulsory bytes); bound by %s\n",
+          perf->compute_bound_us, s->macs, perf->peak_macs, perf->memory_bound_us,
+          npu_perf_roofline_bound(perf));
+}
+
+void qir_artifact_print_cost(const qir_artifact *a, FILE *out) {
+  npu_perf perf;
+  if (!npu_perf_compute(a, NULL, &perf))
+    return;
+  npu_perf_print_text(&perf, out);
+  npu_perf_free(&perf);
 }

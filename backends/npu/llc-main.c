@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "backends/npu/npu.h"
+#include "backends/npu/perf.h"
+#include "backends/npu/run.h"
 #include "ir/cli.h"
 #include "qir/io.h"
 #include "qir/npy.h"
@@ -21,10 +22,12 @@
 
 typedef struct llc_opts {
   const char *input, *output, *emit, *check, *save_inputs, *output_dir;
+  const char *perf_json, *perf_report;
   const char *inputs[MAX_INPUTS];
   unsigned num_inputs;
   bool emulate, random_inputs, print_placement, print_cost;
   long samples, seed;
+  npu_perf_options perf;
   qir_compile_options co;
 } llc_opts;
 
@@ -40,6 +43,11 @@ static void usage(FILE *out) {
         "  -print-placement            the table of ops, NPU or CPU, and why\n"
         "  -print-cost                 the cost model's estimate per instruction\n"
         "                              and for the model (latency, DDR bytes)\n"
+        "  -perf-json=FILE             the estimate as JSON (summary, layers)\n"
+        "  -perf-report=FILE           the estimate as an HTML page (summary,\n"
+        "                              layer table, timeline)\n"
+        "  -ddr-bw-limit=GBPS          DDR bandwidth left to the NPU (a busy\n"
+        "                              bus) for the estimate; default the target's\n"
         "  -run-on-cpu=NAME,...        force ops (named by their result) to the CPU\n"
         "  -run-on-npu=NAME,...        require ops on the NPU (error if illegal)\n"
         "  -check=none|equal           emulate the artifact on random inputs and\n"
@@ -80,6 +88,17 @@ static bool parse_long(const char *s, long min, long max, long *out) {
   return true;
 }
 
+/* A finite number over 0 (GB/s). */
+static bool parse_gbps(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || !*s || *end || !(v > 0) || v > 1e6)
+    return false;
+  *out = v;
+  return true;
+}
+
 static const char *filetype_to_emit(const char *v) {
   return !strcmp(v, "obj") ? "artifact" : v;
 }
@@ -92,6 +111,7 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
   o->check = "none";
   o->samples = 16;
   o->seed = 1;
+  npu_perf_options_init(&o->perf);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     long n;
@@ -126,6 +146,13 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
       if (strcmp(o->emit, "artifact") && strcmp(o->emit, "asm") &&
           strcmp(o->emit, "qir") && strcmp(o->emit, "null"))
         return fail("unknown -emit value '%s' (artifact, asm, qir or null)", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "perf-json", &v)) {
+      o->perf_json = v;
+    } else if (qir_cli_opt_value(argc, argv, &i, "perf-report", &v)) {
+      o->perf_report = v;
+    } else if (qir_cli_opt_value(argc, argv, &i, "ddr-bw-limit", &v)) {
+      if (!parse_gbps(v, &o->perf.ddr_gbps_limit))
+        return fail("bad -ddr-bw-limit value '%s' (GB/s, a number over 0)", v);
     } else if (qir_cli_opt_value(argc, argv, &i, "check-samples", &v)) {
       if (!parse_long(v, 1, 1000000, &o->samples))
         return fail("bad -check-samples value '%s'", v);
@@ -205,6 +232,64 @@ static bool random_input(qir_tensor *t, const qir_type *type, uint64_t *state) {
   return true;
 }
 
+/* ---- Performance estimate ---------------------------------------------------------- */
+
+static bool wants_perf(const llc_opts *o) {
+  return o->print_cost || o->perf_json || o->perf_report;
+}
+
+typedef struct perf_file {
+  const char *path;
+  bool html;
+  qir_output out;
+  bool open;
+} perf_file;
+
+/* Writes -perf-json and -perf-report to their temporaries, then commits
+ * both, or neither when one fails. */
+static bool write_perf_files(qir_context *ctx, const llc_opts *o, const npu_perf *perf) {
+  perf_file files[2] = {{.path = o->perf_json}, {.path = o->perf_report, .html = true}};
+  bool ok = true;
+  for (unsigned i = 0; i < 2 && ok; i++) {
+    perf_file *f = &files[i];
+    if (!f->path)
+      continue;
+    ok = f->open = qir_output_open(ctx, &f->out, f->path, false);
+    if (ok && f->html && !npu_perf_print_html(perf, f->out.fp)) {
+      qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s': HTML serialization failed",
+                     f->path);
+      ok = false;
+    } else if (ok && !f->html) {
+      npu_perf_print_json(perf, f->out.fp);
+    }
+  }
+  for (unsigned i = 0; i < 2; i++) {
+    perf_file *f = &files[i];
+    if (f->open && ok)
+      ok = qir_output_commit(ctx, &f->out);
+    else if (f->open)
+      qir_output_abort(&f->out);
+  }
+  return ok;
+}
+
+/* The estimate of `a` into -perf-json and -perf-report (when `files`),
+ * and to stdout with -print-cost (when `text`). */
+static bool report_perf(qir_context *ctx, const llc_opts *o, const qir_artifact *a,
+                        bool files, bool text) {
+  npu_perf perf;
+  if (!npu_perf_compute(a, &o->perf, &perf)) {
+    qir_emit_error(ctx, qir_loc_unknown(), "no cost model for target '%s'",
+                   qir_artifact_target(a));
+    return false;
+  }
+  bool ok = !files || write_perf_files(ctx, o, &perf);
+  if (ok && text && o->print_cost)
+    npu_perf_print_text(&perf, stdout);
+  npu_perf_free(&perf);
+  return ok;
+}
+
 /* ---- Emulation of an artifact ----------------------------------------------------- */
 
 static const char *input_file(const llc_opts *o, const char *name, unsigned i) {
@@ -267,20 +352,21 @@ static bool set_inputs(qir_context *ctx, const llc_opts *o, qir_emu *e) {
   return true;
 }
 
+static bool bind_inputs(qir_context *ctx, qir_emu *e, void *user) {
+  return set_inputs(ctx, user, e);
+}
+
 static int emulate(qir_context *ctx, const llc_opts *o) {
   qir_artifact *a = qir_artifact_read_file(ctx, o->input);
   if (!a)
     return 1;
   int rc = 1;
   qir_emu *e = NULL;
-  if (!strcmp(o->emit, "asm") || o->print_cost) {
+  if (!strcmp(o->emit, "asm") || wants_perf(o)) {
     if (!strcmp(o->emit, "asm"))
       qir_artifact_print_asm(a, stdout);
-    if (o->print_cost)
-      qir_artifact_print_cost(a, stdout);
-    rc = 0;
-  } else if ((e = qir_emu_create(ctx, a)) && set_inputs(ctx, o, e) &&
-             qir_emu_run(e)) {
+    rc = !wants_perf(o) || report_perf(ctx, o, a, true, true) ? 0 : 1;
+  } else if ((e = npu_artifact_run(ctx, a, bind_inputs, (void *)o))) {
     rc = 0;
     for (unsigned i = 0; i < qir_emu_num_outputs(e) && o->output_dir; i++)
       if (!write_npy(ctx, o->output_dir, qir_emu_output_name(e, i),
@@ -381,6 +467,18 @@ static bool write_text(qir_context *ctx, const char *path, qir_module *m,
   return qir_output_commit(ctx, &out);
 }
 
+/* The output of -emit (and -o). */
+static bool write_emit(qir_context *ctx, const llc_opts *o, qir_module *m,
+                       const qir_artifact *a) {
+  if (!strcmp(o->emit, "qir"))
+    return write_text(ctx, o->output, m, NULL);
+  if (!strcmp(o->emit, "asm"))
+    return write_text(ctx, o->output, NULL, a);
+  if (!strcmp(o->emit, "artifact") && o->output)
+    return npu_artifact_write(ctx, a, o->output);
+  return true;
+}
+
 static int compile(qir_context *ctx, llc_opts *o) {
   bool artifact = !strcmp(o->emit, "artifact");
   if (artifact && !o->output && !strcmp(o->check, "none"))
@@ -392,16 +490,12 @@ static int compile(qir_context *ctx, llc_opts *o) {
   qir_artifact *a = npu_compile_to_artifact(m, &o->co);
   int rc = 1;
   if (a) {
-    bool ok = true;
-    if (!strcmp(o->emit, "qir"))
-      ok = write_text(ctx, o->output, m, NULL);
-    else if (!strcmp(o->emit, "asm"))
-      ok = write_text(ctx, o->output, NULL, a);
-    else if (artifact && o->output)
-      ok = npu_artifact_write(ctx, a, o->output);
-    rc = ok ? 0 : 1;
+    /* The report files go first: a failure there leaves no artifact. */
+    bool ok = !(o->perf_json || o->perf_report) || report_perf(ctx, o, a, true, false);
+    ok = ok && write_emit(ctx, o, m, a);
     if (ok && o->print_cost)
-      qir_artifact_print_cost(a, stdout);
+      ok = report_perf(ctx, o, a, false, true);
+    rc = ok ? 0 : 1;
     if (ok && strcmp(o->check, "none"))
       rc = check_equal(ctx, o, a);
   }

@@ -1,0 +1,69 @@
+/* backends/npu/perf.h - the performance estimate of a compiled artifact
+ * (cost.c) and its reports: text, JSON and HTML (report.c).  docs/NPU.md,
+ * "Performance reports", defines every figure. */
+#ifndef QIR_BACKENDS_NPU_PERF_H
+#define QIR_BACKENDS_NPU_PERF_H
+
+#include "backends/npu/npu.h"
+
+typedef struct npu_perf_options {
+  double ddr_gbps_limit; /* DDR bandwidth left to the NPU on a busy bus,
+                            GB/s; 0 (or over the target's): no limit */
+} npu_perf_options;
+
+/* One instruction of an NPU program: a piece of a layer (the qir op it
+ * came from, in its comment). */
+typedef struct npu_perf_layer {
+  const char *program;    /* program name */
+  const char *name;       /* "conv2d %c", else the program name */
+  const char *insn;       /* mnemonic */
+  const char *engine;     /* mac, vector, pool, move or dma */
+  npu_cost cost;
+  double load_cycles, store_cycles; /* DDR reads and writes alone */
+  double start_cycle;     /* on the frame's timeline (NPU steps only) */
+} npu_perf_layer;
+
+typedef struct npu_perf {
+  const qir_target *target;
+  unsigned cores;
+  double clock_mhz;
+  double ddr_gbps;        /* the bandwidth the estimate assumes */
+  double target_ddr_gbps; /* the target's own */
+  double peak_macs;       /* MACs per second on `cores` cores */
+  unsigned num_layers;
+  npu_perf_layer *layers;
+  npu_cost total;
+  unsigned npu_steps, cpu_steps;
+  /* The compulsory DDR traffic of a frame: weights (with their channel
+   * parameters and alignment), NPU inputs and outputs, each once. */
+  double weight_bytes, input_bytes, output_bytes, compulsory_bytes;
+  double latency_us, fps;
+  double compute_bound_us;  /* MACs / peak MAC rate */
+  double memory_bound_us;   /* compulsory bytes / DDR bandwidth */
+  double roofline_us;       /* the larger of the two */
+  double mac_utilization;   /* MACs / (peak rate x latency), 0..1 */
+  double ddr_utilization;   /* DDR bytes / (bandwidth x latency), 0..1 */
+} npu_perf;
+
+void npu_perf_options_init(npu_perf_options *o);
+/* Estimates artifact `a`.  False (nothing to free) when its target is
+ * unknown. */
+bool npu_perf_compute(const qir_artifact *a, const npu_perf_options *o,
+                      npu_perf *perf);
+void npu_perf_free(npu_perf *perf);
+
+/* "ddr" when the layer waits on DDR longer than it computes, else
+ * "compute". */
+const char *npu_perf_layer_bound(const npu_perf_layer *l);
+/* "compute" or "ddr": which side of the roofline bounds the model. */
+const char *npu_perf_roofline_bound(const npu_perf *perf);
+
+/* The text of -print-cost. */
+void npu_perf_print_text(const npu_perf *perf, FILE *out);
+/* The JSON of -perf-json. */
+void npu_perf_print_json(const npu_perf *perf, FILE *out);
+/* The HTML page of -perf-report; false when libxml2 fails to serialize
+ * it. */
+bool npu_perf_print_html(const npu_perf *perf, FILE *out);
+
+#endif

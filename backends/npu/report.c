@@ -1,0 +1,354 @@
+/* backends/npu/report.c - the performance reports of qir-llc: -perf-json
+ * (json-c) and -perf-report, an HTML page built with libxml2's tree API
+ * (a summary, the per-layer table and an SVG timeline).  qir-llc writes
+ * them atomically; docs/NPU.md, "Performance reports", defines the
+ * fields. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+
+#include "backends/npu/perf.h"
+
+/* The op of a layer: the first word of its name ("conv2d %c"). */
+static void op_of(const npu_perf_layer *l, char *buf, size_t n) {
+  size_t len = strcspn(l->name, " ");
+  if (len >= n)
+    len = n - 1;
+  memcpy(buf, l->name, len);
+  buf[len] = 0;
+}
+
+static double ratio(double x, double y) { return y > 0 ? x / y : 0; }
+
+/* ---- JSON ----------------------------------------------------------------------- */
+
+/* Integral values print as integers, others with 15 significant digits
+ * (json-c's own format prints 17, with noise). */
+static json_object *jnum(double v) {
+  if (!isfinite(v))
+    return NULL;
+  if (v == floor(v) && fabs(v) < 9007199254740992.0)
+    return json_object_new_int64((int64_t)v);
+  char text[40];
+  snprintf(text, sizeof text, "%.15g", v);
+  return json_object_new_double_s(v, text);
+}
+
+static void jset(json_object *o, const char *key, json_object *v) {
+  json_object_object_add(o, key, v);
+}
+
+static json_object *json_summary(const npu_perf *p) {
+  const npu_cost *s = &p->total;
+  double bytes = s->ddr_read_bytes + s->ddr_write_bytes;
+  json_object *o = json_object_new_object();
+  jset(o, "macs", jnum(s->macs));
+  jset(o, "vector_ops", jnum(s->vector_ops));
+  jset(o, "cycles", jnum(s->cycles));
+  jset(o, "latency_us", jnum(p->latency_us));
+  jset(o, "fps", jnum(p->fps));
+  jset(o, "ddr_load_bytes", jnum(s->ddr_read_bytes));
+  jset(o, "ddr_store_bytes", jnum(s->ddr_write_bytes));
+  jset(o, "ddr_bytes", jnum(bytes));
+  jset(o, "compulsory_weight_bytes", jnum(p->weight_bytes));
+  jset(o, "compulsory_input_bytes", jnum(p->input_bytes));
+  jset(o, "compulsory_output_bytes", jnum(p->output_bytes));
+  jset(o, "compulsory_bytes", jnum(p->compulsory_bytes));
+  jset(o, "ddr_vs_compulsory", jnum(ratio(bytes, p->compulsory_bytes)));
+  jset(o, "roofline_compute_us", jnum(p->compute_bound_us));
+  jset(o, "roofline_ddr_us", jnum(p->memory_bound_us));
+  jset(o, "roofline_us", jnum(p->roofline_us));
+  jset(o, "roofline_bound", json_object_new_string(npu_perf_roofline_bound(p)));
+  jset(o, "latency_vs_roofline", jnum(ratio(p->latency_us, p->roofline_us)));
+  jset(o, "mac_utilization", jnum(p->mac_utilization));
+  jset(o, "ddr_utilization", jnum(p->ddr_utilization));
+  return o;
+}
+
+static json_object *json_layer(const npu_perf_layer *l, unsigned index) {
+  char op[64];
+  op_of(l, op, sizeof op);
+  json_object *o = json_object_new_object();
+  jset(o, "index", json_object_new_int64(index));
+  jset(o, "program", json_object_new_string(l->program));
+  jset(o, "name", json_object_new_string(l->name));
+  jset(o, "op", json_object_new_string(op));
+  jset(o, "insn", json_object_new_string(l->insn));
+  jset(o, "engine", json_object_new_string(l->engine));
+  jset(o, "macs", jnum(l->cost.macs));
+  jset(o, "vector_ops", jnum(l->cost.vector_ops));
+  jset(o, "compute_cycles", jnum(l->cost.compute_cycles));
+  jset(o, "load_bytes", jnum(l->cost.ddr_read_bytes));
+  jset(o, "load_cycles", jnum(l->load_cycles));
+  jset(o, "store_bytes", jnum(l->cost.ddr_write_bytes));
+  jset(o, "store_cycles", jnum(l->store_cycles));
+  jset(o, "cycles", jnum(l->cost.cycles));
+  jset(o, "start_cycle", jnum(l->start_cycle));
+  jset(o, "bound", json_object_new_string(npu_perf_layer_bound(l)));
+  return o;
+}
+
+static json_object *json_perf(const npu_perf *p) {
+  json_object *root = json_object_new_object();
+  jset(root, "format", json_object_new_string("qir-perf"));
+  jset(root, "version", json_object_new_int(1));
+  jset(root, "target", json_object_new_string(p->target->name));
+  jset(root, "cores", json_object_new_int((int)p->cores));
+  jset(root, "target_cores", json_object_new_int((int)p->target->cores));
+  jset(root, "clock_mhz", jnum(p->clock_mhz));
+  jset(root, "ddr_gbps", jnum(p->ddr_gbps));
+  jset(root, "target_ddr_gbps", jnum(p->target_ddr_gbps));
+  jset(root, "peak_macs_per_s", jnum(p->peak_macs));
+  jset(root, "npu_steps", json_object_new_int((int)p->npu_steps));
+  jset(root, "cpu_steps", json_object_new_int((int)p->cpu_steps));
+  jset(root, "summary", json_summary(p));
+  json_object *layers = json_object_new_array();
+  for (unsigned i = 0; i < p->num_layers; i++)
+    json_object_array_add(layers, json_layer(&p->layers[i], i));
+  jset(root, "layers", layers);
+  return root;
+}
+
+void npu_perf_print_json(const npu_perf *perf, FILE *out) {
+  json_object *root = json_perf(perf);
+  fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                 JSON_C_TO_STRING_SPACED |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE),
+        out);
+  fputc('\n', out);
+  json_object_put(root);
+}
+
+/* ---- HTML ----------------------------------------------------------------------- */
+
+/* The timeline draws at most this many layers (the table lists all). */
+#define TIMELINE_MAX_ROWS 2000
+#define TL_LABEL 220 /* width of the label column, px */
+#define TL_PLOT 720  /* width of the time axis, px */
+#define TL_ROW 14    /* height of a row, px */
+#define TL_AXIS 24   /* height of the axis, px */
+
+static const char STYLE[] =
+    "body{font-family:sans-serif;margin:1.5em;color:#222}"
+    "table{border-collapse:collapse;font-size:13px}"
+    "th,td{border:1px solid #ccc;padding:2px 6px}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "tr.ddr td{background:#fff4e5}"
+    "svg text{font-size:10px;font-family:monospace}";
+
+static xmlNodePtr el(xmlNodePtr parent, const char *name, const char *text) {
+  return xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
+}
+
+static void attr(xmlNodePtr n, const char *name, const char *fmt, ...)
+    QIR_PRINTF(3, 4);
+static void attr(xmlNodePtr n, const char *name, const char *fmt, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  xmlNewProp(n, BAD_CAST name, BAD_CAST buf);
+}
+
+/* A cell with printf text; `num` right-aligns it. */
+static xmlNodePtr cell(xmlNodePtr tr, bool num, const char *fmt, ...) QIR_PRINTF(3, 4);
+static xmlNodePtr cell(xmlNodePtr tr, bool num, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  xmlNodePtr td = el(tr, "td", buf);
+  if (num)
+    xmlNewProp(td, BAD_CAST "class", BAD_CAST "n");
+  return td;
+}
+
+static void summary_row(xmlNodePtr table, const char *what, const char *fmt, ...)
+    QIR_PRINTF(3, 4);
+static void summary_row(xmlNodePtr table, const char *what, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  xmlNodePtr tr = el(table, "tr", NULL);
+  el(tr, "th", what);
+  cell(tr, false, "%s", buf);
+}
+
+static void html_summary(xmlNodePtr body, const npu_perf *p) {
+  const npu_cost *s = &p->total;
+  double bytes = s->ddr_read_bytes + s->ddr_write_bytes;
+  el(body, "h2", "Summary");
+  xmlNodePtr t = el(body, "table", NULL);
+  attr(t, "id", "summary");
+  summary_row(t, "target", "%s, %u of %u cores, %.0f MHz", p->target->name,
+              p->cores, p->target->cores, p->clock_mhz);
+  summary_row(t, "DDR bandwidth", "%.1f GB/s (target %.1f GB/s)", p->ddr_gbps,
+              p->target_ddr_gbps);
+  summary_row(t, "latency", "%.2f us (%.0f cycles)", p->latency_us, s->cycles);
+  summary_row(t, "throughput", "%.0f FPS (batch 1)", p->fps);
+  summary_row(t, "MACs", "%.0f", s->macs);
+  summary_row(t, "DDR per frame", "%.0f bytes: %.0f loaded, %.0f stored", bytes,
+              s->ddr_read_bytes, s->ddr_write_bytes);
+  summary_row(t, "compulsory DDR", "%.0f bytes: %.0f weights, %.0f inputs, %.0f outputs",
+              p->compulsory_bytes, p->weight_bytes, p->input_bytes, p->output_bytes);
+  summary_row(t, "DDR vs compulsory", "%.2fx", ratio(bytes, p->compulsory_bytes));
+  summary_row(t, "roofline", "%.2f us, bound by %s (compute %.2f us, DDR %.2f us)",
+              p->roofline_us, npu_perf_roofline_bound(p), p->compute_bound_us,
+              p->memory_bound_us);
+  summary_row(t, "estimate vs roofline", "%.2fx", ratio(p->latency_us, p->roofline_us));
+  summary_row(t, "utilization", "MAC array %.1f%%, DDR %.1f%%",
+              100.0 * p->mac_utilization, 100.0 * p->ddr_utilization);
+  summary_row(t, "not included", "%u CPU step(s)", p->cpu_steps);
+}
+
+static void html_layers(xmlNodePtr body, const npu_perf *p) {
+  static const char *const heads[] = {
+      "#", "layer", "op", "insn", "engine", "MACs", "compute cycles",
+      "load bytes", "load cycles", "store bytes", "store cycles", "cycles",
+      "start us", "bound"};
+  el(body, "h2", "Layers");
+  xmlNodePtr t = el(body, "table", NULL), tr = el(t, "tr", NULL);
+  attr(t, "id", "layers");
+  for (unsigned i = 0; i < sizeof heads / sizeof heads[0]; i++)
+    el(tr, "th", heads[i]);
+  for (unsigned i = 0; i < p->num_layers; i++) {
+    const npu_perf_layer *l = &p->layers[i];
+    char op[64];
+    op_of(l, op, sizeof op);
+    tr = el(t, "tr", NULL);
+    attr(tr, "class", "%s", npu_perf_layer_bound(l));
+    cell(tr, true, "%u", i);
+    cell(tr, false, "%s", l->name);
+    cell(tr, false, "%s", op);
+    cell(tr, false, "%s", l->insn);
+    cell(tr, false, "%s", l->engine);
+    cell(tr, true, "%.0f", l->cost.macs);
+    cell(tr, true, "%.0f", l->cost.compute_cycles);
+    cell(tr, true, "%.0f", l->cost.ddr_read_bytes);
+    cell(tr, true, "%.0f", l->load_cycles);
+    cell(tr, true, "%.0f", l->cost.ddr_write_bytes);
+    cell(tr, true, "%.0f", l->store_cycles);
+    cell(tr, true, "%.0f", l->cost.cycles);
+    cell(tr, true, "%.3f", l->start_cycle / p->clock_mhz);
+    cell(tr, false, "%s", npu_perf_layer_bound(l));
+  }
+}
+
+static xmlNodePtr svg_el(xmlNodePtr parent, const char *name) {
+  return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+}
+
+static void svg_axis(xmlNodePtr svg, double total_us, double y) {
+  for (int k = 0; k <= 4; k++) {
+    double x = TL_LABEL + TL_PLOT * k / 4.0;
+    xmlNodePtr tick = svg_el(svg, "line");
+    attr(tick, "x1", "%.1f", x);
+    attr(tick, "x2", "%.1f", x);
+    attr(tick, "y1", "0");
+    attr(tick, "y2", "%.1f", y);
+    attr(tick, "stroke", "#ddd");
+    char label[32];
+    snprintf(label, sizeof label, "%.2f us", total_us * k / 4.0);
+    xmlNodePtr text = el(svg, "text", label);
+    attr(text, "x", "%.1f", x);
+    attr(text, "y", "%.1f", y + 14);
+    attr(text, "text-anchor", "%s", k == 0 ? "start" : k == 4 ? "end" : "middle");
+  }
+}
+
+/* One bar per layer at its start, as long as its cycles: blue when it
+ * computes longer than it waits on DDR, orange otherwise. */
+static void svg_bar(xmlNodePtr svg, const npu_perf_layer *l, unsigned row,
+                    double total, double mhz) {
+  double y = row * TL_ROW;
+  xmlNodePtr label = el(svg, "text", l->name);
+  attr(label, "x", "%d", TL_LABEL - 4);
+  attr(label, "y", "%.1f", y + TL_ROW - 3);
+  attr(label, "text-anchor", "end");
+  double x = TL_LABEL + TL_PLOT * ratio(l->start_cycle, total);
+  double w = TL_PLOT * ratio(l->cost.cycles, total);
+  xmlNodePtr bar = svg_el(svg, "rect");
+  attr(bar, "x", "%.2f", x);
+  attr(bar, "y", "%.1f", y + 2);
+  attr(bar, "width", "%.2f", w < 0.5 ? 0.5 : w);
+  attr(bar, "height", "%d", TL_ROW - 4);
+  attr(bar, "fill", "%s", !strcmp(npu_perf_layer_bound(l), "ddr") ? "#f0a030" : "#3070c0");
+  char tip[512];
+  snprintf(tip, sizeof tip, "%s (%s on %s): %.3f us from %.3f us, %s bound", l->name,
+           l->insn, l->engine, l->cost.cycles / mhz, l->start_cycle / mhz,
+           npu_perf_layer_bound(l));
+  el(bar, "title", tip);
+}
+
+static void html_timeline(xmlNodePtr body, const npu_perf *p) {
+  el(body, "h2", "Timeline");
+  unsigned rows = p->num_layers < TIMELINE_MAX_ROWS ? p->num_layers : TIMELINE_MAX_ROWS;
+  char note[256];
+  snprintf(note, sizeof note,
+           "Layers in execution order over one frame (NPU steps only); blue: "
+           "compute bound, orange: DDR bound.%s",
+           rows < p->num_layers ? " Only the first 2000 layers are drawn." : "");
+  el(body, "p", note);
+  double height = rows * TL_ROW + TL_AXIS;
+  xmlNodePtr svg = svg_el(body, "svg");
+  xmlNsPtr ns = xmlNewNs(svg, BAD_CAST "http://www.w3.org/2000/svg", NULL);
+  xmlSetNs(svg, ns);
+  attr(svg, "id", "timeline");
+  attr(svg, "width", "%d", TL_LABEL + TL_PLOT + 8);
+  attr(svg, "height", "%.0f", height);
+  svg_axis(svg, p->latency_us, rows * TL_ROW);
+  for (unsigned i = 0; i < rows; i++)
+    svg_bar(svg, &p->layers[i], i, p->total.cycles, p->clock_mhz);
+}
+
+static xmlDocPtr html_doc(const npu_perf *p) {
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlCreateIntSubset(doc, BAD_CAST "html", NULL, NULL);
+  xmlNodePtr html = xmlNewDocNode(doc, NULL, BAD_CAST "html", NULL);
+  xmlDocSetRootElement(doc, html);
+  xmlSetNs(html, xmlNewNs(html, BAD_CAST "http://www.w3.org/1999/xhtml", NULL));
+  xmlNewProp(html, BAD_CAST "lang", BAD_CAST "en");
+  xmlNodePtr head = el(html, "head", NULL);
+  xmlNewProp(el(head, "meta", NULL), BAD_CAST "charset", BAD_CAST "utf-8");
+  char title[256];
+  snprintf(title, sizeof title, "qir-llc performance estimate: %s", p->target->name);
+  el(head, "title", title);
+  el(head, "style", STYLE);
+  xmlNodePtr body = el(html, "body", NULL);
+  el(body, "h1", title);
+  el(body, "p", "The cost model's estimate of one frame (docs/NPU.md, "
+                "\"Performance reports\"): the NPU steps of the artifact; CPU "
+                "steps are not included.");
+  html_summary(body, p);
+  html_layers(body, p);
+  html_timeline(body, p);
+  return doc;
+}
+
+static int write_to_file(void *fp, const char *buf, int len) {
+  return (int)fwrite(buf, 1, (size_t)len, fp);
+}
+
+bool npu_perf_print_html(const npu_perf *perf, FILE *out) {
+  xmlDocPtr doc = html_doc(perf);
+  /* XHTML rules: empty void elements as <meta ... />, other empty
+   * elements with an end tag, so the page is both HTML and well-formed
+   * XML. */
+  xmlSaveCtxtPtr save = xmlSaveToIO(write_to_file, NULL, out, "UTF-8",
+                                    XML_SAVE_FORMAT | XML_SAVE_NO_DECL |
+                                        XML_SAVE_XHTML);
+  bool ok = save && xmlSaveDoc(save, doc) >= 0;
+  if (save)
+    ok = xmlSaveClose(save) >= 0 && ok;
+  xmlFreeDoc(doc);
+  return ok;
+}
