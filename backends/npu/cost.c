@@ -31,8 +31,10 @@ static double bytes_of(const npu_tensor *t) {
 }
 
 /* Bytes moved between DDR and the engines: operands read, result written
- * (SRAM-resident tensors cost nothing here). */
-static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c) {
+ * (SRAM-resident tensors cost nothing here).  The reads of the weight
+ * space (weights, channel parameters, tables) also go to *wgt. */
+static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
+                    double *wgt) {
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   for (unsigned i = 0; i < info->num_fields; i++) {
     const char *f = info->fields[i];
@@ -46,13 +48,18 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c) {
       c->ddr_write_bytes += bytes_of(t);
     else
       c->ddr_read_bytes += bytes_of(t);
+    if (!out && t->space == NPU_SPACE_WGT)
+      *wgt += bytes_of(t);
   }
+  double params = 0;
   if (in->opcode == NPU_CONV)
-    c->ddr_read_bytes += (double)tensor(p, in, "out")->dims[1] * NPU_PARAM_WORDS * 4;
+    params = (double)tensor(p, in, "out")->dims[1] * NPU_PARAM_WORDS * 4;
   else if (in->opcode == NPU_MATMUL)
-    c->ddr_read_bytes += (double)fld(in, "n") * NPU_PARAM_WORDS * 4;
+    params = (double)fld(in, "n") * NPU_PARAM_WORDS * 4;
   else if (in->opcode == NPU_LUT)
-    c->ddr_read_bytes += (double)fld(in, "entries") * 4;
+    params = (double)fld(in, "entries") * 4;
+  c->ddr_read_bytes += params;
+  *wgt += params;
 }
 
 /* Multiply-accumulates on the MAC array; elements on the vector engines. */
@@ -114,10 +121,12 @@ static double bytes_per_cycle(const qir_target *t, double gbps) {
 }
 
 static void insn_cost(const qir_target *t, unsigned cores, double ddr_gbps,
-                      const npu_program *p, const npu_insn *in, npu_cost *c) {
+                      const npu_program *p, const npu_insn *in, npu_cost *c,
+                      double *wgt) {
   memset(c, 0, sizeof *c);
+  *wgt = 0;
   work(p, in, c);
-  traffic(p, in, c);
+  traffic(p, in, c, wgt);
   double macs_per_cycle = (double)t->macs_per_core * cores_of(t, cores);
   double lanes = macs_per_cycle / VECTOR_RATIO;
   /* A depthwise conv uses one input channel per output: the array runs
@@ -133,7 +142,8 @@ static void insn_cost(const qir_target *t, unsigned cores, double ddr_gbps,
 
 void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
                    const npu_insn *in, npu_cost *c) {
-  insn_cost(t, cores, t->ddr_gbps, p, in, c);
+  double wgt;
+  insn_cost(t, cores, t->ddr_gbps, p, in, c, &wgt);
 }
 
 void npu_cost_add(npu_cost *sum, const npu_cost *c) {
@@ -177,7 +187,9 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
     for (unsigned k = 0; k < p->num_insns; k++) {
       const npu_insn *in = &p->insns[k];
       npu_perf_layer *l = &perf->layers[perf->num_layers++];
-      insn_cost(perf->target, perf->cores, perf->ddr_gbps, p, in, &l->cost);
+      insn_cost(perf->target, perf->cores, perf->ddr_gbps, p, in, &l->cost,
+                &l->weight_load_bytes);
+      perf->weight_load_bytes += l->weight_load_bytes;
       l->program = p->name;
       l->name = in->comment ? in->comment : p->name;
       l->insn = npu_insn_info_of(in->opcode)->mnemonic;

@@ -19,6 +19,7 @@ typedef struct npu_perf_layer {
   const char *insn;       /* mnemonic */
   const char *engine;     /* mac, vector, pool, move or dma */
   npu_cost cost;
+  double weight_load_bytes; /* the part of the loads from the weight space */
   double load_cycles, store_cycles; /* DDR reads and writes alone */
   double start_cycle;     /* on the frame's timeline (NPU steps only) */
 } npu_perf_layer;
@@ -33,6 +34,7 @@ typedef struct npu_perf {
   unsigned num_layers;
   npu_perf_layer *layers;
   npu_cost total;
+  double weight_load_bytes; /* loads of the weight space, all layers */
   unsigned npu_steps, cpu_steps;
   /* The compulsory DDR traffic of a frame: weights (with their channel
    * parameters and alignment), NPU inputs and outputs, each once. */

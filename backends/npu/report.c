@@ -53,6 +53,7 @@ static json_object *json_summary(const npu_perf *p) {
   jset(o, "latency_us", jnum(p->latency_us));
   jset(o, "fps", jnum(p->fps));
   jset(o, "ddr_load_bytes", jnum(s->ddr_read_bytes));
+  jset(o, "ddr_weight_load_bytes", jnum(p->weight_load_bytes));
   jset(o, "ddr_store_bytes", jnum(s->ddr_write_bytes));
   jset(o, "ddr_bytes", jnum(bytes));
   jset(o, "compulsory_weight_bytes", jnum(p->weight_bytes));
@@ -84,6 +85,7 @@ static json_object *json_layer(const npu_perf_layer *l, unsigned index) {
   jset(o, "vector_ops", jnum(l->cost.vector_ops));
   jset(o, "compute_cycles", jnum(l->cost.compute_cycles));
   jset(o, "load_bytes", jnum(l->cost.ddr_read_bytes));
+  jset(o, "weight_load_bytes", jnum(l->weight_load_bytes));
   jset(o, "load_cycles", jnum(l->load_cycles));
   jset(o, "store_bytes", jnum(l->cost.ddr_write_bytes));
   jset(o, "store_cycles", jnum(l->store_cycles));
@@ -196,8 +198,9 @@ static void html_summary(xmlNodePtr body, const npu_perf *p) {
   summary_row(t, "latency", "%.2f us (%.0f cycles)", p->latency_us, s->cycles);
   summary_row(t, "throughput", "%.0f FPS (batch 1)", p->fps);
   summary_row(t, "MACs", "%.0f", s->macs);
-  summary_row(t, "DDR per frame", "%.0f bytes: %.0f loaded, %.0f stored", bytes,
-              s->ddr_read_bytes, s->ddr_write_bytes);
+  summary_row(t, "DDR per frame",
+              "%.0f bytes: %.0f loaded (%.0f of them weights), %.0f stored", bytes,
+              s->ddr_read_bytes, p->weight_load_bytes, s->ddr_write_bytes);
   summary_row(t, "compulsory DDR", "%.0f bytes: %.0f weights, %.0f inputs, %.0f outputs",
               p->compulsory_bytes, p->weight_bytes, p->input_bytes, p->output_bytes);
   summary_row(t, "DDR vs compulsory", "%.2fx", ratio(bytes, p->compulsory_bytes));
