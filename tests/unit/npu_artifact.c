@@ -24,10 +24,19 @@ static void quiet(qir_context *ctx, const qir_diag *d, void *user) {
   errors_seen++;
 }
 
-/* The artifact of the model for `target` (the module is freed; the
- * artifact only refers to types owned by the context). */
-static qir_artifact *compile(qir_context *ctx, const char *target) {
-  qir_module *m = qir_parse_buffer(ctx, "model.qir", model, strlen(model), 1);
+/* Linear resize and softmax: the float unit's instructions on bpu-bayes. */
+static const char float_unit_model[] =
+    "func @main(%x: tensor<1x3x4x5x!q.i8<0.05>>) -> (tensor<1x3x7x9x!q.i8<0.05>>, tensor<1x3x4x5x!q.i8<0.0078125>>) {\n"
+    "  %r = resize(%x) {mode = \"linear\", sizes = [1, 3, 7, 9]} : tensor<1x3x7x9x!q.i8<0.05>>\n"
+    "  %s = softmax(%x) {axis = 1} : tensor<1x3x4x5x!q.i8<0.0078125>>\n"
+    "  return(%r, %s)\n"
+    "}\n";
+
+/* The artifact of `text` for `target` (the module is freed; the artifact
+ * only refers to types owned by the context). */
+static qir_artifact *compile_text(qir_context *ctx, const char *text,
+                                  const char *target) {
+  qir_module *m = qir_parse_buffer(ctx, "model.qir", text, strlen(text), 1);
   ck_assert_ptr_nonnull(m);
   ck_assert(qir_verify_module(m));
   qir_compile_options o;
@@ -36,6 +45,10 @@ static qir_artifact *compile(qir_context *ctx, const char *target) {
   qir_artifact *a = npu_compile_to_artifact(m, &o);
   qir_module_destroy(m);
   return a;
+}
+
+static qir_artifact *compile(qir_context *ctx, const char *target) {
+  return compile_text(ctx, model, target);
 }
 
 static uint32_t crc32_of(const uint8_t *p, size_t n) {
@@ -107,16 +120,17 @@ static void run_if_accepted(qir_context *ctx, qir_artifact *r) {
 /* Damage behind a valid checksum reaches the structural checks: the
  * reader must reject it or produce an artifact that runs safely (the
  * sanitizer build checks the "safely"). */
-START_TEST(damaged_bytes_never_crash) {
+static void damage(const char *text, const char *target, unsigned trials) {
   qir_context *ctx = qir_context_create();
   qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
-  qir_artifact *a = compile(ctx, "ax650");
+  qir_artifact *a = compile_text(ctx, text, target);
+  ck_assert_ptr_nonnull(a);
   size_t n;
   uint8_t *b = npu_artifact_encode(a, &n);
   uint8_t *d = qir_xmalloc(n);
   uint64_t state = 12345;
   unsigned accepted = 0;
-  for (unsigned trial = 0; trial < 3000; trial++) {
+  for (unsigned trial = 0; trial < trials; trial++) {
     memcpy(d, b, n);
     for (int k = 0; k < 1 + (int)(trial % 3); k++) {
       state = state * 6364136223846793005ull + 1442695040888963407ull;
@@ -132,11 +146,19 @@ START_TEST(damaged_bytes_never_crash) {
       qir_artifact_free(r);
     }
   }
-  ck_assert_uint_lt(accepted, 3000);
+  ck_assert_uint_lt(accepted, trials);
   free(d);
   free(b);
   qir_artifact_free(a);
   qir_context_destroy(ctx);
+}
+
+START_TEST(damaged_bytes_never_crash) { damage(model, "ax650", 3000); }
+END_TEST
+
+/* The softmax table makes this artifact large: fewer trials. */
+START_TEST(damaged_float_unit_never_crashes) {
+  damage(float_unit_model, "bpu-bayes", 200);
 }
 END_TEST
 
@@ -171,6 +193,95 @@ START_TEST(validator_names_the_problem) {
   t[2].offset = 100;
   ck_assert(!npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
   ck_assert_str_eq(why, "tensor 2: outside its memory space");
+}
+END_TEST
+
+static void set_f64(npu_insn *in, const char *f, double d) {
+  memcpy(&in->f[npu_field(in->opcode, f)], &d, sizeof d);
+}
+
+static void set_i(npu_insn *in, const char *f, int64_t v) {
+  in->f[npu_field(in->opcode, f)] = v;
+}
+
+static void expect_invalid(const npu_program *p, const uint8_t *w, size_t n,
+                           const char *msg) {
+  char why[128];
+  ck_assert(!npu_program_validate(p, w, n, why, sizeof why));
+  ck_assert_str_eq(why, msg);
+}
+
+START_TEST(validator_checks_resize) {
+  npu_program p = {0};
+  npu_tensor t[2] = {
+      {NPU_SPACE_DDR, QIR_I8, 0, {1, 2, 3, 4}},
+      {NPU_SPACE_DDR, QIR_I8, 64, {1, 2, 6, 8}},
+  };
+  p.tensors = t;
+  p.num_tensors = 2;
+  p.ddr_size = 256;
+  npu_insn in = {.opcode = NPU_RESIZE};
+  set_i(&in, "out", 1);
+  set_i(&in, "mode", NPU_RESIZE_LINEAR);
+  set_f64(&in, "sx", 0.5);
+  set_f64(&in, "sy", 0.25);
+  set_i(&in, "lo", -128);
+  set_i(&in, "hi", 127);
+  p.insns = &in;
+  p.num_insns = 1;
+  char why[128];
+  ck_assert(npu_program_validate(&p, NULL, 0, why, sizeof why));
+  set_i(&in, "coord", 5);
+  expect_invalid(&p, NULL, 0, "resize: bad mode, coordinate mode or scales (instruction 0)");
+  set_i(&in, "coord", 4);
+  set_f64(&in, "scale_w", -2.0);
+  expect_invalid(&p, NULL, 0, "resize: bad mode, coordinate mode or scales (instruction 0)");
+  set_f64(&in, "scale_w", 2.0);
+  set_i(&in, "hi", 128);
+  expect_invalid(&p, NULL, 0, "resize: bad result parameters (instruction 0)");
+  set_i(&in, "hi", 127);
+  set_f64(&in, "sx", 0.0);
+  expect_invalid(&p, NULL, 0, "resize: bad input parameters (instruction 0)");
+  set_f64(&in, "sx", 0.5);
+  t[1].dims[1] = 3;
+  expect_invalid(&p, NULL, 0, "resize: shapes do not agree (instruction 0)");
+}
+END_TEST
+
+START_TEST(validator_checks_softmax) {
+  npu_program p = {0};
+  npu_tensor t[2] = {
+      {NPU_SPACE_DDR, QIR_U8, 0, {1, 4, 2, 2}},
+      {NPU_SPACE_DDR, QIR_U8, 64, {1, 4, 2, 2}},
+  };
+  static uint8_t weights[256 * 256 * 4 + 64];
+  p.tensors = t;
+  p.num_tensors = 2;
+  p.ddr_size = 128;
+  npu_insn in = {.opcode = NPU_SOFTMAX};
+  set_i(&in, "out", 1);
+  set_i(&in, "table", 64);
+  set_i(&in, "entries", 256);
+  set_i(&in, "outer", 1);
+  set_i(&in, "len", 4);
+  set_i(&in, "inner", 4);
+  set_f64(&in, "sy", 1.0 / 256);
+  set_i(&in, "hi", 255);
+  p.insns = &in;
+  p.num_insns = 1;
+  char why[128];
+  ck_assert(npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
+  expect_invalid(&p, weights, sizeof weights - 1, "softmax: table outside the weights (instruction 0)");
+  set_i(&in, "inner", 2);
+  expect_invalid(&p, weights, sizeof weights, "softmax: shapes do not agree (instruction 0)");
+  set_i(&in, "inner", 4);
+  set_i(&in, "entries", 255);
+  expect_invalid(&p, weights, sizeof weights, "softmax: table does not cover the input (instruction 0)");
+  set_i(&in, "entries", 256);
+  t[0].dtype = t[1].dtype = QIR_I16;
+  p.ddr_size = 256;
+  t[1].offset = 128;
+  expect_invalid(&p, weights, sizeof weights, "softmax: table does not cover the input (instruction 0)");
 }
 END_TEST
 
@@ -211,7 +322,10 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, round_trip_is_a_fixed_point);
   tcase_add_test(tc, every_truncation_is_rejected);
   tcase_add_test(tc, damaged_bytes_never_crash);
+  tcase_add_test(tc, damaged_float_unit_never_crashes);
   tcase_add_test(tc, validator_names_the_problem);
+  tcase_add_test(tc, validator_checks_resize);
+  tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, emulator_api);
   suite_add_tcase(s, tc);
   return s;
