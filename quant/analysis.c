@@ -56,6 +56,9 @@ typedef struct eval {
   const char **qdtype; /* per F op: the element type in Q */
   qq_err *layer;       /* per F op (result 0) */
   qq_err *out;         /* per output */
+  double *sample_cos;  /* per sample and output: [i * num_results + o] */
+  size_t nsamples;     /* samples compared so far */
+  char **sample_names; /* their names */
   float **ref;         /* per F op: F's result of the current sample */
   int64_t *ref_n;
 } eval;
@@ -78,6 +81,13 @@ static void eval_init(eval *e, qir_func *f) {
   }
 }
 
+static void eval_clear_names(eval *e) {
+  for (size_t i = 0; i < e->nsamples; i++)
+    free(e->sample_names[i]);
+  free(e->sample_names);
+  e->sample_names = NULL;
+}
+
 static void eval_free(eval *e) {
   for (unsigned k = 0; k < e->nops; k++)
     free(e->ref[k]);
@@ -88,12 +98,52 @@ static void eval_free(eval *e) {
   free(e->out);
   free(e->ref);
   free(e->ref_n);
+  free(e->sample_cos);
+  eval_clear_names(e);
 }
 
 static void eval_reset(eval *e) {
   memset(e->layer, 0, e->nops * sizeof *e->layer);
   memset(e->out, 0, e->f->num_results * sizeof *e->out);
   memset(e->compared, 0, e->nops * sizeof *e->compared);
+  eval_clear_names(e);
+  e->nsamples = 0;
+}
+
+/* Records one sample's cosine per output: the pooled cosine favours the
+ * samples with large outputs, the per-sample ones show the worst image. */
+static void add_sample_cosines(eval *e, const char *name, const qq_err *errs) {
+  unsigned no = e->f->num_results;
+  e->sample_names = qir_xrealloc(e->sample_names,
+                                 (e->nsamples + 1) * sizeof *e->sample_names);
+  e->sample_names[e->nsamples] = qir_xstrdup(name);
+  e->sample_cos = qir_xrealloc(e->sample_cos,
+                               (e->nsamples + 1) * (no + 1) * sizeof *e->sample_cos);
+  for (unsigned o = 0; o < no; o++)
+    e->sample_cos[e->nsamples * no + o] = qq_err_cosine(&errs[o]);
+  e->nsamples++;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The median and the worst per-sample cosine of output o. */
+static void sample_cosine_stats(const eval *e, unsigned o, double *median,
+                                double *worst) {
+  size_t n = e->nsamples;
+  unsigned no = e->f->num_results;
+  *median = *worst = 1.0;
+  if (!n)
+    return;
+  double *v = qir_xmalloc(n * sizeof *v);
+  for (size_t i = 0; i < n; i++)
+    v[i] = e->sample_cos[i * no + o];
+  qsort(v, n, sizeof *v, cmp_double);
+  *worst = v[0];
+  *median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  free(v);
 }
 
 static bool is_compared_layer(const qir_op *op) {
@@ -150,14 +200,21 @@ static bool run_both(eval *e, qq_samples *smp, size_t i, qir_interp *fi,
     ok = qir_interp_set_input(fi, k, &in[k]) &&
          qir_interp_set_input(qi, k, &in[k]);
   ok = ok && qir_interp_run(fi) && qir_interp_run(qi);
-  for (unsigned o = 0; ok && o < qir_interp_num_outputs(fi); o++) {
+  unsigned no = ok ? qir_interp_num_outputs(fi) : 0;
+  qq_err *one = qir_xcalloc(no + 1, sizeof *one);
+  for (unsigned o = 0; o < no; o++) {
     const qir_tensor *a = qir_interp_output(fi, o), *b = qir_interp_output(qi, o);
     float *fa = qq_tensor_to_f32(a), *fb = qq_tensor_to_f32(b);
-    if (qir_tensor_numel(a) == qir_tensor_numel(b))
+    if (qir_tensor_numel(a) == qir_tensor_numel(b)) {
       qq_err_add(&e->out[o], fa, fb, qir_tensor_numel(a));
+      qq_err_add(&one[o], fa, fb, qir_tensor_numel(a));
+    }
     free(fa);
     free(fb);
   }
+  if (ok)
+    add_sample_cosines(e, qq_samples_name(smp, i), one);
+  free(one);
   for (unsigned k = 0; loaded && k < n; k++)
     qir_tensor_free_data(&in[k]);
   free(in);
@@ -242,10 +299,14 @@ static void print_table(const eval *e, FILE *out, bool outputs) {
             qir_scalar_name(op->results[0].type->scalar), e->qdtype[k],
             qq_err_cosine(er), qq_err_mse(er), er->maxabs, qq_err_relative(er));
   }
-  for (unsigned o = 0; outputs && o < e->f->num_results; o++)
-    fprintf(out, "output #%u: cosine %.6f, MSE %.4g, max abs error %.4g\n", o,
+  for (unsigned o = 0; outputs && o < e->f->num_results; o++) {
+    double median, worst;
+    sample_cosine_stats(e, o, &median, &worst);
+    fprintf(out, "output #%u: cosine %.6f, MSE %.4g, max abs error %.4g; "
+            "per sample: median cosine %.6f, worst %.6f\n", o,
             qq_err_cosine(&e->out[o]), qq_err_mse(&e->out[o]),
-            e->out[o].maxabs);
+            e->out[o].maxabs, median, worst);
+  }
 }
 
 static json_object *err_json(const qq_err *er) {
@@ -264,6 +325,26 @@ static bool write_text(qir_context *ctx, const char *path, const char *text) {
     return false;
   fputs(text, out.fp);
   return qir_output_commit(ctx, &out);
+}
+
+/* Each output's pooled errors, with its per-sample cosines (in sample
+ * order), their median and the worst. */
+static json_object *outputs_json(const eval *e) {
+  json_object *outs = json_object_new_array();
+  unsigned no = e->f->num_results;
+  for (unsigned o = 0; o < no; o++) {
+    json_object *j = err_json(&e->out[o]);
+    double median, worst;
+    sample_cosine_stats(e, o, &median, &worst);
+    json_object_object_add(j, "median_sample_cosine", json_object_new_double(median));
+    json_object_object_add(j, "worst_sample_cosine", json_object_new_double(worst));
+    json_object *per = json_object_new_array();
+    for (size_t i = 0; i < e->nsamples; i++)
+      json_object_array_add(per, json_object_new_double(e->sample_cos[i * no + o]));
+    json_object_object_add(j, "sample_cosines", per);
+    json_object_array_add(outs, j);
+  }
+  return outs;
 }
 
 static bool write_json(const eval *e, qir_context *ctx, const char *path,
@@ -287,10 +368,11 @@ static bool write_json(const eval *e, qir_context *ctx, const char *path,
     json_object_array_add(layers, l);
   }
   json_object_object_add(root, "layers", layers);
-  json_object *outs = json_object_new_array();
-  for (unsigned o = 0; o < e->f->num_results; o++)
-    json_object_array_add(outs, err_json(&e->out[o]));
-  json_object_object_add(root, "outputs", outs);
+  json_object_object_add(root, "outputs", outputs_json(e));
+  json_object *names = json_object_new_array();
+  for (size_t i = 0; i < e->nsamples; i++)
+    json_object_array_add(names, json_object_new_string(e->sample_names[i]));
+  json_object_object_add(root, "samples", names);
   bool ok = write_text(ctx, path, json_object_to_json_string_ext(
                                       root, JSON_C_TO_STRING_PRETTY |
                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
