@@ -4,7 +4,10 @@
  *   qir-run model.qir --input x=in.npy [--input y=in.bin:1x3x8x8:f32]
  *           [--random-inputs [--seed N]] [--output-dir DIR] [--output F]
  *           [--dump-dir DIR] [--bench=N] [--threads=N] [--stats]
- *           [--func=NAME] */
+ *           [--func=NAME]
+ *   qir-run model.qbin ...     an NPU artifact (qir-llc), told by its magic:
+ *                              the NPU programs in the emulator, the CPU
+ *                              functions in the interpreter */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include <time.h>
 
 #include "backends/cpu/cpu.h"
+#include "backends/npu/run.h"
 #include "ir/cli.h"
 #include "qir/io.h"
 #include "qir/npy.h"
@@ -38,7 +42,7 @@ typedef struct run_opts {
 } run_opts;
 
 static void usage(FILE *out) {
-  fputs("usage: qir-run MODEL.qir [options]\n"
+  fputs("usage: qir-run MODEL.qir|MODEL.qbin [options]\n"
         "  --input NAME=FILE.npy       an input (repeat for each input; the\n"
         "                              NAME= part may be left out to take the\n"
         "                              inputs in order)\n"
@@ -52,7 +56,10 @@ static void usage(FILE *out) {
         "  --threads=N                 worker threads (default: all cores)\n"
         "  --stats                     memory plan and peak RSS\n"
         "  --profile                   time per op kind (with --bench)\n"
-        "  --func=NAME                 the function to run (default @main)\n",
+        "  --func=NAME                 the function to run (default @main)\n"
+        "An NPU artifact (qir-llc -o MODEL.qbin) runs its NPU programs in the\n"
+        "emulator and its CPU functions in the interpreter; --dump-dir,\n"
+        "--profile, --func and --threads do not apply to it.\n",
         out);
 }
 
@@ -251,27 +258,96 @@ static void random_tensor(const qir_type *type, uint64_t *seed, qir_tensor *t) {
   }
 }
 
-static const char *input_label(const qir_interp *it, unsigned i, char *buf,
+/* ---- The model: a .qir function or an NPU artifact ---------------------------- */
+
+/* What qir-run executes: a function in the interpreter (it), or an NPU
+ * artifact in the emulator (emu, with the artifact art). */
+typedef struct model {
+  qir_interp *it;
+  qir_emu *emu;
+  qir_artifact *art;
+} model;
+
+static unsigned model_num_inputs(const model *m) {
+  return m->it ? qir_interp_num_inputs(m->it) : qir_emu_num_inputs(m->emu);
+}
+
+static const char *model_input_name(const model *m, unsigned i) {
+  return m->it ? qir_interp_input(m->it, i)->name : qir_emu_input_name(m->emu, i);
+}
+
+static const qir_type *model_input_type(const model *m, unsigned i) {
+  return m->it ? qir_interp_input(m->it, i)->type : qir_emu_input_type(m->emu, i);
+}
+
+static int model_find_input(const model *m, const char *name) {
+  if (m->it)
+    return qir_interp_find_input(m->it, name);
+  for (unsigned i = 0; i < qir_emu_num_inputs(m->emu); i++)
+    if (!strcmp(qir_emu_input_name(m->emu, i), name))
+      return (int)i;
+  return -1;
+}
+
+/* The emulator takes exactly the input's type; the error is the
+ * interpreter's. */
+static bool model_set_input(qir_context *ctx, const model *m, unsigned i,
+                            const qir_tensor *t) {
+  if (m->it)
+    return qir_interp_set_input(m->it, i, t);
+  const qir_type *type = qir_emu_input_type(m->emu, i);
+  if (!qir_tensor_matches_type(t, type)) {
+    qir_tensor want;
+    char w[256], g[256];
+    qir_tensor_init_from_type(&want, type);
+    qir_tensor_format_shape(&want, w, sizeof w);
+    qir_tensor_format_shape(t, g, sizeof g);
+    qir_emit_error(ctx, qir_loc_unknown(), "input '%s' expects %s, got %s",
+                   qir_emu_input_name(m->emu, i), w, g);
+    return false;
+  }
+  return qir_emu_set_input(m->emu, i, t);
+}
+
+static bool model_run(const model *m) {
+  return m->it ? qir_interp_run(m->it) : qir_emu_run(m->emu);
+}
+
+static unsigned model_num_outputs(const model *m) {
+  return m->it ? qir_interp_num_outputs(m->it) : qir_emu_num_outputs(m->emu);
+}
+
+static const qir_tensor *model_output(const model *m, unsigned i) {
+  return m->it ? qir_interp_output(m->it, i) : qir_emu_output(m->emu, i);
+}
+
+static const char *model_output_name(const model *m, unsigned i) {
+  return m->it ? qir_interp_output_name(m->it, i) : qir_emu_output_name(m->emu, i);
+}
+
+/* ---- Binding the inputs ---------------------------------------------------------- */
+
+static const char *input_label(const model *m, unsigned i, char *buf,
                                size_t size) {
-  const qir_value *v = qir_interp_input(it, i);
-  if (v->name)
-    return v->name;
+  const char *name = model_input_name(m, i);
+  if (name && *name)
+    return name;
   snprintf(buf, size, "%u", i);
   return buf;
 }
 
-static void list_inputs(const qir_interp *it, char *buf, size_t size) {
+static void list_inputs(const model *m, char *buf, size_t size) {
   size_t n = 0;
   buf[0] = 0;
-  for (unsigned i = 0; i < qir_interp_num_inputs(it) && n < size; i++) {
+  for (unsigned i = 0; i < model_num_inputs(m) && n < size; i++) {
     char tmp[32];
     n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
-                          input_label(it, i, tmp, sizeof tmp));
+                          input_label(m, i, tmp, sizeof tmp));
   }
 }
 
-static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
-  unsigned ni = qir_interp_num_inputs(it), next = 0;
+static int set_inputs(qir_context *ctx, const model *m, const run_opts *o) {
+  unsigned ni = model_num_inputs(m), next = 0;
   bool *set = qir_xcalloc(ni + 1, sizeof *set);
   int rc = 0;
   for (unsigned k = 0; k < o->num_inputs && !rc; k++) {
@@ -282,10 +358,10 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
     if (eq) {
       snprintf(name, sizeof name, "%.*s", (int)(eq - spec), spec);
       spec = eq + 1;
-      idx = qir_interp_find_input(it, name);
+      idx = model_find_input(m, name);
       if (idx < 0) {
         char all[1024];
-        list_inputs(it, all, sizeof all);
+        list_inputs(m, all, sizeof all);
         rc = fail("unknown input name '%s' (the inputs are: %s)", name, all);
         break;
       }
@@ -298,7 +374,7 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
         break;
       }
       idx = (int)next;
-      label = input_label(it, next, name, sizeof name);
+      label = input_label(m, next, name, sizeof name);
     }
     qir_tensor t;
     if (!load_tensor(ctx, spec, &t)) {
@@ -306,7 +382,7 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
       break;
     }
     warn_non_finite(label, &t);
-    if (!qir_interp_set_input(it, (unsigned)idx, &t))
+    if (!model_set_input(ctx, m, (unsigned)idx, &t))
       rc = 1;
     set[idx] = true;
     qir_tensor_free_data(&t);
@@ -318,13 +394,14 @@ static int set_inputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
     char buf[32];
     if (!o->random_inputs) {
       rc = fail("missing input '%s' (give --input %s=FILE.npy or "
-                "--random-inputs)", input_label(it, i, buf, sizeof buf),
-                input_label(it, i, buf, sizeof buf));
+                "--random-inputs)", input_label(m, i, buf, sizeof buf),
+                input_label(m, i, buf, sizeof buf));
       break;
     }
     qir_tensor t;
-    random_tensor(qir_interp_input(it, i)->type, &seed, &t);
-    qir_interp_set_input(it, i, &t);
+    random_tensor(model_input_type(m, i), &seed, &t);
+    if (!model_set_input(ctx, m, i, &t))
+      rc = 1;
     qir_tensor_free_data(&t);
   }
   free(set);
@@ -362,16 +439,16 @@ static bool ensure_dir(const char *dir) {
   return false;
 }
 
-static int write_outputs(qir_context *ctx, qir_interp *it, const run_opts *o) {
-  unsigned no = qir_interp_num_outputs(it);
+static int write_outputs(qir_context *ctx, const model *m, const run_opts *o) {
+  unsigned no = model_num_outputs(m);
   if (o->num_outputs > no)
     return fail("%u --output files given but the function has %u results",
                 o->num_outputs, no);
   if (o->output_dir && !ensure_dir(o->output_dir))
     return 1;
   for (unsigned i = 0; i < no; i++) {
-    const qir_tensor *t = qir_interp_output(it, i);
-    const char *name = qir_interp_output_name(it, i);
+    const qir_tensor *t = model_output(m, i);
+    const char *name = model_output_name(m, i);
     char shape[256];
     qir_tensor_format_shape(t, shape, sizeof shape);
     char path[4096];
@@ -436,13 +513,13 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static int bench(qir_interp *it, long runs) {
-  if (!qir_interp_run(it)) /* warm-up */
+static int bench(const model *m, long runs) {
+  if (!model_run(m)) /* warm-up */
     return 1;
   double *t = qir_xcalloc((size_t)runs, sizeof *t);
   for (long i = 0; i < runs; i++) {
     double t0 = now_ms();
-    if (!qir_interp_run(it)) {
+    if (!model_run(m)) {
       free(t);
       return 1;
     }
@@ -455,16 +532,22 @@ static int bench(qir_interp *it, long runs) {
   return 0;
 }
 
-static void print_stats(const qir_interp *it) {
-  qir_interp_stats s;
-  qir_interp_get_stats(it, &s);
+/* The interpreter's memory plan, or what the artifact needs, then the
+ * peak RSS. */
+static void print_stats(const model *m) {
+  if (m->it) {
+    qir_interp_stats s;
+    qir_interp_get_stats(m->it, &s);
+    printf("qir-run: ops: %u\n", s.num_ops);
+    printf("qir-run: peak activation memory: %zu bytes\n", s.peak_activation_bytes);
+    printf("qir-run: activation memory without reuse: %zu bytes\n",
+           s.naive_activation_bytes);
+    printf("qir-run: constant memory: %zu bytes\n", s.constant_bytes);
+  } else {
+    npu_artifact_print_stats(m->art, stdout, "qir-run");
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("qir-run: ops: %u\n", s.num_ops);
-  printf("qir-run: peak activation memory: %zu bytes\n", s.peak_activation_bytes);
-  printf("qir-run: activation memory without reuse: %zu bytes\n",
-         s.naive_activation_bytes);
-  printf("qir-run: constant memory: %zu bytes\n", s.constant_bytes);
   printf("qir-run: peak RSS: %ld KiB\n", ru.ru_maxrss);
 }
 
@@ -504,7 +587,8 @@ static int run_func(qir_context *ctx, qir_func *f, const run_opts *o) {
   qir_interp *it = qir_interp_create(f, &io);
   if (!it)
     return 1;
-  int rc = set_inputs(ctx, it, o);
+  model m = {it, NULL, NULL};
+  int rc = set_inputs(ctx, &m, o);
   dump_state ds = {ctx, o->dump_dir, NULL, 0, false};
   if (!rc && o->dump_dir) {
     char path[4096];
@@ -520,16 +604,56 @@ static int run_func(qir_context *ctx, qir_func *f, const run_opts *o) {
     fclose(ds.index);
   qir_interp_set_observer(it, NULL, NULL);
   if (!rc)
-    rc = write_outputs(ctx, it, o);
+    rc = write_outputs(ctx, &m, o);
   if (!rc && o->profile)
     qir_interp_enable_profile(it, true);
   if (!rc && o->bench)
-    rc = bench(it, o->bench);
+    rc = bench(&m, o->bench);
   if (!rc && o->profile)
     qir_interp_print_profile(it, stdout);
   if (!rc && o->stats)
-    print_stats(it);
+    print_stats(&m);
   qir_interp_destroy(it);
+  return rc;
+}
+
+/* ---- NPU artifacts ------------------------------------------------------------------ */
+
+/* An artifact by its magic; a .qbin file whatever it holds, so that a
+ * damaged one gets the artifact reader's diagnosis. */
+static bool is_artifact(const char *path) {
+  return has_suffix(path, ".qbin") || npu_file_is_artifact(path);
+}
+
+/* The options that only mean something for a .qir function. */
+static int check_artifact_options(const run_opts *o) {
+  const char *opt = o->dump_dir ? "--dump-dir" : o->profile ? "--profile"
+                    : o->func ? "--func" : o->threads ? "--threads" : NULL;
+  if (opt)
+    return fail("%s does not apply to an NPU artifact ('%s')", opt, o->model);
+  return 0;
+}
+
+static bool bind_artifact_inputs(qir_context *ctx, qir_emu *e, void *user) {
+  const run_opts *o = user;
+  model m = {NULL, e, NULL};
+  return set_inputs(ctx, &m, o) == 0;
+}
+
+static int run_artifact(qir_context *ctx, const run_opts *o) {
+  if (check_artifact_options(o))
+    return 1;
+  model m = {NULL, NULL, NULL};
+  m.emu = npu_artifact_run_file(ctx, o->model, bind_artifact_inputs,
+                                (void *)o, &m.art);
+  if (!m.emu)
+    return 1;
+  int rc = write_outputs(ctx, &m, o);
+  if (!rc && o->bench)
+    rc = bench(&m, o->bench);
+  if (!rc && o->stats)
+    print_stats(&m);
+  npu_artifact_close(m.emu, m.art);
   return rc;
 }
 
@@ -539,7 +663,7 @@ int qir_run_main(int argc, char **argv) {
     return 1;
   qir_context *ctx = qir_context_create();
   qir_diag_set_handler(ctx, run_diag_handler, NULL, NULL, NULL);
-  int rc = run_model(ctx, &o);
+  int rc = is_artifact(o.model) ? run_artifact(ctx, &o) : run_model(ctx, &o);
   qir_context_destroy(ctx);
   return rc;
 }

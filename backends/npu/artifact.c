@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/npu/npu.h"
+#include "backends/npu/run.h"
 #include "qir/io.h"
 
 #define MAGIC "QIRNPU\r\n"
@@ -535,4 +536,70 @@ void qir_artifact_print_asm(const qir_artifact *a, FILE *out) {
           a->num_programs, (unsigned long long)a->weights_size);
   for (unsigned i = 0; i < a->num_programs; i++)
     npu_print_program(out, &a->programs[i]);
+}
+
+/* ---- Running an artifact file ------------------------------------------------------ */
+
+bool npu_is_artifact(const void *data, size_t size) {
+  return size >= 8 && !memcmp(data, MAGIC, 8);
+}
+
+bool npu_file_is_artifact(const char *path) {
+  char head[8];
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  size_t n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  return npu_is_artifact(head, n);
+}
+
+qir_emu *npu_artifact_run(qir_context *ctx, const qir_artifact *a,
+                          npu_bind_inputs_fn *bind, void *user) {
+  qir_emu *e = qir_emu_create(ctx, a);
+  if (e && bind(ctx, e, user) && qir_emu_run(e))
+    return e;
+  qir_emu_destroy(e);
+  return NULL;
+}
+
+qir_emu *npu_artifact_run_file(qir_context *ctx, const char *path,
+                               npu_bind_inputs_fn *bind, void *user,
+                               qir_artifact **a) {
+  *a = qir_artifact_read_file(ctx, path);
+  qir_emu *e = *a ? npu_artifact_run(ctx, *a, bind, user) : NULL;
+  if (!e) {
+    qir_artifact_free(*a);
+    *a = NULL;
+  }
+  return e;
+}
+
+void npu_artifact_close(qir_emu *e, qir_artifact *a) {
+  qir_emu_destroy(e);
+  qir_artifact_free(a);
+}
+
+void npu_artifact_print_stats(const qir_artifact *a, FILE *out,
+                              const char *prefix) {
+  unsigned insns = 0, npu_steps = 0;
+  uint64_t ddr = 0, sram = 0;
+  for (unsigned i = 0; i < a->num_programs; i++) {
+    const npu_program *p = &a->programs[i];
+    insns += p->num_insns;
+    ddr += p->ddr_size;
+    sram = p->sram_size > sram ? p->sram_size : sram;
+  }
+  for (unsigned i = 0; i < a->num_steps; i++)
+    npu_steps += a->steps[i].kind == NPU_STEP_NPU;
+  fprintf(out, "%s: target: %s (%u NPU cores)\n", prefix, a->target, a->npu_cores);
+  fprintf(out, "%s: NPU programs: %u (%u instructions)\n", prefix,
+          a->num_programs, insns);
+  fprintf(out, "%s: steps: %u on the NPU, %u on the CPU\n", prefix, npu_steps,
+          a->num_steps - npu_steps);
+  fprintf(out, "%s: weight memory: %llu bytes\n", prefix,
+          (unsigned long long)a->weights_size);
+  fprintf(out, "%s: DDR activation memory: %llu bytes\n", prefix,
+          (unsigned long long)ddr);
+  fprintf(out, "%s: SRAM: %llu bytes\n", prefix, (unsigned long long)sram);
 }

@@ -1,0 +1,42 @@
+/* backends/npu/run.h - running an artifact file: the one path that qir-run
+ * (backends/cpu/run-main.c) and qir-llc -emulate (llc-main.c) share to
+ * load, check and execute a compiled model (docs/Artifact.md). */
+#ifndef QIR_BACKENDS_NPU_RUN_H
+#define QIR_BACKENDS_NPU_RUN_H
+
+#include <stdio.h>
+
+#include "qir/npu.h"
+
+/* True when data[0..size) begins with the artifact magic. */
+bool npu_is_artifact(const void *data, size_t size);
+/* True when the file at `path` begins with the artifact magic (false when
+ * it cannot be read: the caller reports that). */
+bool npu_file_is_artifact(const char *path);
+
+/* Sets the inputs of the emulator before the first run; false after an
+ * error (reported through the context). */
+typedef bool npu_bind_inputs_fn(qir_context *ctx, qir_emu *e, void *user);
+
+/* Prepares the emulator of `a`, calls bind(ctx, e, user) and runs the
+ * model once: the NPU programs in the emulator, the CPU functions with the
+ * reference interpreter.  Returns the emulator holding the outputs of that
+ * run (it can run again); NULL after an error, reported through ctx. */
+qir_emu *npu_artifact_run(qir_context *ctx, const qir_artifact *a,
+                          npu_bind_inputs_fn *bind, void *user);
+/* Reads the artifact at `path` (every check of qir_artifact_read_buffer:
+ * magic, version, size, checksum, offsets, programs) and runs it as
+ * npu_artifact_run does; the artifact goes to *a (free both with
+ * npu_artifact_close).  NULL after an error. */
+qir_emu *npu_artifact_run_file(qir_context *ctx, const char *path,
+                               npu_bind_inputs_fn *bind, void *user,
+                               qir_artifact **a);
+void npu_artifact_close(qir_emu *e, qir_artifact *a);
+
+/* Prints what running the artifact takes, one `prefix: key: value` line
+ * each: target, cores, programs and instructions, NPU and CPU steps,
+ * weight bytes, and the DDR and SRAM the programs need. */
+void npu_artifact_print_stats(const qir_artifact *a, FILE *out,
+                              const char *prefix);
+
+#endif
