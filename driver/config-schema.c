@@ -16,7 +16,7 @@ static const char *const npu_modes[] = {"NPU1", "NPU2", "NPU3", NULL};
 static const char *const check_levels[] = {"none", "close", "equal",
                                            "cosine", NULL};
 static const char *const tensor_formats[] = {"RGB", "BGR", "GRAY", "NV12",
-                                             "YUV420SP", NULL};
+                                             "YUV420SP", "YUV444", NULL};
 static const char *const src_dtypes[] = {"U8", "FP32", NULL};
 static const char *const csc_modes[] = {"BT601_FULL", "BT601_LIMITED",
                                         NULL};

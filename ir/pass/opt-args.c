@@ -41,6 +41,7 @@ typedef enum arg_id {
   A_CHECK_SEED,
   A_CHECK_COSINE,
   A_CHECK_REL,
+  A_VIEW_GRAPH,
 } arg_id;
 
 typedef struct arg_def {
@@ -102,6 +103,9 @@ static const arg_def arg_defs[] = {
      "Lowest cosine an output may have (default 0.999999)"},
     {"check-max-rel-error", ARG_VALUE, A_CHECK_REL, "=<x>",
      "Largest max |a - b| / max |a| an output may have (default 1e-5)"},
+    {"view-graph", ARG_VALUE, A_VIEW_GRAPH, "=<file>",
+     "After the passes, draw the module into <file> (.dot, .gv or .svg); "
+     "see the view-graph pass"},
     {"print-passes", ARG_OPTIONAL, A_PRINT_PASSES, "[=markdown]",
      "List the registered passes and exit"},
     {"print-ops", ARG_FLAG, A_PRINT_OPS, "",
@@ -239,6 +243,7 @@ static bool set_value(opt_config *c, const char *arg, arg_id id,
   case A_CHECK_SEED: return parse_inline_limit(arg, v, &c->check_seed);
   case A_CHECK_COSINE: return parse_double_value(arg, v, &c->check_min_cosine);
   case A_CHECK_REL: return parse_double_value(arg, v, &c->check_max_rel_error);
+  case A_VIEW_GRAPH: c->view_graph = v; return true;
   case A_PRINT_PASSES:
     if (strcmp(v, "markdown") && strcmp(v, "text"))
       return usage_error("option '%s' expects 'text' or 'markdown', got '%s'",
@@ -284,6 +289,22 @@ static bool parse_one(opt_config *c, int argc, char **argv, int *i) {
   return set_value(c, shown, d->id, argv[++*i]);
 }
 
+/* -view-graph=FILE is the pass view-graph{output="FILE"} at the end of
+ * the pipeline, so it draws what the other passes made. */
+static void append_view_graph(opt_config *c) {
+  size_t n = strlen(c->view_graph);
+  char *pass = qir_xmalloc(2 * n + 32), *p = pass;
+  p += sprintf(p, "view-graph{output=\"");
+  for (const char *s = c->view_graph; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      *p++ = '\\';
+    *p++ = *s;
+  }
+  strcpy(p, "\"}");
+  append_list(&c->pipeline, pass);
+  free(pass);
+}
+
 void opt_config_init(opt_config *c) {
   memset(c, 0, sizeof *c);
   c->verify_each = true;
@@ -315,6 +336,8 @@ bool opt_parse_args(opt_config *c, int argc, char **argv) {
     if (!ok)
       return false;
   }
+  if (c->view_graph)
+    append_view_graph(c);
   return true;
 }
 

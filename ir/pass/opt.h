@@ -26,6 +26,7 @@ typedef struct opt_config {
   bool check_each;
   long check_seed;
   double check_min_cosine, check_max_rel_error;
+  const char *view_graph; /* -view-graph=FILE: runs view-graph last */
 } opt_config;
 
 void opt_config_init(opt_config *c);

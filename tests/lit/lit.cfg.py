@@ -33,3 +33,7 @@ models = os.path.join(config.qir_src_root, 'models')
 if os.path.isdir(models) and os.listdir(models):
     config.available_features.add('models')
 config.substitutions.append(('%models', models))
+# Graphviz's libgvc (configure's HAVE_GVC): view-graph can write SVG.
+with open(os.path.join(config.qir_obj_root, 'config.h')) as f:
+    if '#define HAVE_GVC 1' in f.read():
+        config.available_features.add('gvc')
