@@ -16,6 +16,12 @@
 #   METHODS    the methods (default: "minmax percentile mse kl")
 #   MODELS     a subset of: blazeface mlsd ppocr-cls ppocr-det
 #   AMP        0: skip the auto-mixed-precision column
+#   EQUALIZE   1: run cross-layer equalization (the equalize pass) after
+#              fuse, before calibrating
+#   STAT       what a cell gives: pooled (the cosine over all evaluation
+#              samples together, default), worst (the worst sample's) or
+#              median (the median sample's); the worst output first, then
+#              each output's
 set -e
 B=$(cd "${1:?usage: accuracy.sh BUILD_DIR [WORK_DIR]}" && pwd)
 W=${2:-${TMPDIR:-/tmp}/qir-quant-accuracy}
@@ -24,6 +30,8 @@ CALIB_DIR=${CALIB_DIR:-$SRC/../shared/data/calib}
 METHODS=${METHODS:-"minmax percentile mse kl"}
 MODELS=${MODELS:-"blazeface mlsd ppocr-cls ppocr-det"}
 AMP=${AMP:-1}
+EQUALIZE=${EQUALIZE:-0}
+STAT=${STAT:-pooled}
 PY=${PYTHON:-/usr/bin/python3}
 mkdir -p "$W/calib" "$W/eval"
 
@@ -72,11 +80,14 @@ limit() {
   esac
 }
 
-# Worst output cosine of a precision-analysis JSON, then each output's.
+# Worst output cosine of a precision-analysis JSON, then each output's
+# (STAT: pooled, or the worst or median sample's).
 cosines() {
   $PY -c 'import json, sys
-o = [x["cosine"] for x in json.load(open(sys.argv[1]))["outputs"]]
-print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))' "$1"
+key = {"pooled": "cosine", "worst": "worst_sample_cosine",
+       "median": "median_sample_cosine"}[sys.argv[2]]
+o = [x[key] for x in json.load(open(sys.argv[1]))["outputs"]]
+print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))' "$1" "$STAT"
 }
 
 printf '| model | %s | auto-mixed-precision |\n' "$(echo $METHODS | sed 's/ / | /g')"
@@ -86,7 +97,9 @@ for model in $MODELS; do
   mkdir -p "$d"
   "$B/qir-translate" --import-onnx "$SRC/models/$(model_onnx $model)" \
     $(import_args $model) -o "$d/model.qir"
-  "$B/qir-opt" "$d/model.qir" -pass=canonicalize,fuse -o "$d/float.qir"
+  prep=canonicalize,fuse
+  [ "$EQUALIZE" = 1 ] && prep=$prep,equalize
+  "$B/qir-opt" "$d/model.qir" -pass=$prep -o "$d/float.qir"
   cal=$(samples $model calib)
   ev="$(samples $model eval) $(limit $model)"
   row="| $model |"
