@@ -127,10 +127,10 @@ static bool check_nv12_size(build *b, const prep *p, const qir_type *t) {
   int64_t h = t->dims[nhwc ? 1 : 2], w = t->dims[nhwc ? 2 : 3];
   if (h % 2 == 0 && w % 2 == 0)
     return true;
-  char hw[64];
-  snprintf(hw, sizeof hw, "%lldx%lld", (long long)h, (long long)w);
-  return prep_error(b, p, "src_format NV12 needs an even height and width, "
-                          "not %s", hw);
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s needs an even height and width, not "
+           "%lldx%lld", p->src_format, (long long)h, (long long)w);
+  return prep_error(b, p, "src_format %s", msg);
 }
 
 /* Fills the defaults that depend on the input and checks the rest. */
@@ -453,7 +453,9 @@ bool build_processor_source(const build *b, qir_func *f, unsigned i,
   if (!read_processor(b, f, i, &p))
     return false;
   const qir_type *t = f->body.args[i]->type;
-  *nhwc = !strcmp(p.src_layout, "NHWC");
+  /* NV12 is N x (H * 3 / 2) x W x 1, channels last like NHWC. */
+  *nhwc = !strcmp(p.src_layout, "NHWC") ||
+          (p.src_format && is_nv12(p.src_format));
   int64_t c = qir_type_is_tensor(t) && t->rank == 4 ? t->dims[*nhwc ? 3 : 1]
                                                      : 3;
   *channel_order = p.src_format     ? p.src_format

@@ -208,13 +208,12 @@ static void put_op_node(grapher *g, qir_op *op) {
     put_value_line(g->out, &op->results[r]);
   }
   const char *place = op_placement(g, op);
+  const char *prec = op->num_results ? precision_of(op->results[0].type)
+                                     : NULL;
   double cos = op_cosine(g, op);
-  if (place || op->num_results)
-    fputs("\\n", g->out);
-  if (place)
-    fprintf(g->out, "%s ", place);
-  if (op->num_results)
-    fputs(precision_of(op->results[0].type), g->out);
+  if (place || prec)
+    fprintf(g->out, "\\n%s%s%s", place ? place : "",
+            place && prec ? " " : "", prec ? prec : "");
   if (!isnan(cos))
     fprintf(g->out, "\\ncosine %.6f", cos);
   const qir_value *first = op->num_results ? &op->results[0] : NULL;
