@@ -9,31 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontends/onnx/onnx-internal.h"
-
-/* value -> ONNX tensor name (open addressing on the pointer) */
-typedef struct name_map {
-  const void **keys;
-  const char **vals;
-  size_t cap, len;
-} name_map;
-
-typedef struct exporter {
-  qir_context *ctx;
-  Onnx__NodeProto **nodes;
-  size_t nnodes, nodes_cap;
-  Onnx__TensorProto **inits;
-  size_t ninits, inits_cap;
-  name_map names;       /* value -> ONNX tensor name */
-  name_map float_names; /* quantized value -> its DequantizeLinear output */
-  name_map qparams;     /* quantized element type -> scale initializer */
-  bool uses_ms_domain;  /* 16-bit QDQ nodes of the com.microsoft domain */
-  unsigned tmp_counter;
-  bool failed;
-} exporter;
-
-/* A protobuf message in the arena, copied from its INIT value. */
-#define NEW(ex, T, init) ((T *)qir_arena_dup((ex)->ctx, &(T)init, sizeof(T)))
+#include "frontends/onnx/export-internal.h"
 
 static void *push(void *arr, size_t *n, size_t *cap, void *item) {
   void **a = arr;
@@ -59,7 +35,7 @@ static size_t map_slot(const name_map *m, const void *v) {
   return i;
 }
 
-static void map_put_in(name_map *m, const void *v, const char *name) {
+void onnx_ex_map_put(name_map *m, const void *v, const char *name) {
   if (2 * (m->len + 1) > m->cap) {
     name_map old = *m;
     m->cap = old.cap ? 2 * old.cap : 256;
@@ -81,7 +57,7 @@ static void map_put_in(name_map *m, const void *v, const char *name) {
   m->vals[s] = name;
 }
 
-static const char *map_get_in(const name_map *m, const void *v) {
+const char *onnx_ex_map_get(const name_map *m, const void *v) {
   if (!m->cap)
     return NULL;
   size_t s = map_slot(m, v);
@@ -94,14 +70,14 @@ static void map_free(name_map *m) {
 }
 
 static void map_put(exporter *ex, const qir_value *v, const char *name) {
-  map_put_in(&ex->names, v, name);
+  onnx_ex_map_put(&ex->names, v, name);
 }
 
 static const char *map_get(exporter *ex, const qir_value *v) {
-  return map_get_in(&ex->names, v);
+  return onnx_ex_map_get(&ex->names, v);
 }
 
-static const char *tmp_name(exporter *ex) {
+const char *onnx_ex_tmp(exporter *ex) {
   char buf[32];
   snprintf(buf, sizeof buf, QIR_ONNX_ANON_PREFIX "%u", ex->tmp_counter++);
   return dupstr(ex, buf);
@@ -122,20 +98,20 @@ static const char *recorded_name(const qir_value *v) {
   return NULL;
 }
 
-static const char *value_name(exporter *ex, const qir_value *v) {
+const char *onnx_ex_value_name(exporter *ex, const qir_value *v) {
   const char *n = map_get(ex, v);
   if (n)
     return n;
   n = recorded_name(v);
   if (!n)
-    n = v->name ? v->name : tmp_name(ex);
+    n = v->name ? v->name : onnx_ex_tmp(ex);
   map_put(ex, v, n);
   return n;
 }
 
 /* ---- Nodes and attributes ------------------------------------------------ */
 
-static Onnx__NodeProto *add_node(exporter *ex, const char *type, unsigned nin,
+Onnx__NodeProto *onnx_ex_node(exporter *ex, const char *type, unsigned nin,
                                  const char *const *in, unsigned nout,
                                  const char *const *out) {
   Onnx__NodeProto *n = NEW(ex, Onnx__NodeProto, ONNX__NODE_PROTO__INIT);
@@ -170,7 +146,7 @@ static Onnx__AttributeProto *add_attr(exporter *ex, Onnx__NodeProto *n,
   return a;
 }
 
-static void attr_int(exporter *ex, Onnx__NodeProto *n, const char *name,
+void onnx_ex_attr_int(exporter *ex, Onnx__NodeProto *n, const char *name,
                      int64_t v) {
   Onnx__AttributeProto *a =
       add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
@@ -186,7 +162,7 @@ static void attr_float(exporter *ex, Onnx__NodeProto *n, const char *name,
   a->f = (float)v;
 }
 
-static void attr_string(exporter *ex, Onnx__NodeProto *n, const char *name,
+void onnx_ex_attr_string(exporter *ex, Onnx__NodeProto *n, const char *name,
                         const char *s) {
   Onnx__AttributeProto *a =
       add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
@@ -195,7 +171,7 @@ static void attr_string(exporter *ex, Onnx__NodeProto *n, const char *name,
   a->s.len = strlen(s);
 }
 
-static void attr_ints(exporter *ex, Onnx__NodeProto *n, const char *name,
+void onnx_ex_attr_ints(exporter *ex, Onnx__NodeProto *n, const char *name,
                       unsigned count, const int64_t *v) {
   Onnx__AttributeProto *a =
       add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
@@ -208,9 +184,9 @@ static void copy_int(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
                      const char *qname, const char *oname) {
   const qir_attr *a = qir_op_get_attr(op, qname);
   if (a && a->kind == QIR_ATTR_INT)
-    attr_int(ex, n, oname, a->u.i);
+    onnx_ex_attr_int(ex, n, oname, a->u.i);
   else if (a && a->kind == QIR_ATTR_BOOL)
-    attr_int(ex, n, oname, a->u.b);
+    onnx_ex_attr_int(ex, n, oname, a->u.b);
 }
 
 static void copy_float(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
@@ -226,14 +202,14 @@ static void copy_ints(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
   int64_t v[2 * QIR_MAX_RANK];
   int c = qir_op_get_ints(op, qname, v, 2 * QIR_MAX_RANK);
   if (c > 0)
-    attr_ints(ex, n, oname, (unsigned)c, v);
+    onnx_ex_attr_ints(ex, n, oname, (unsigned)c, v);
 }
 
 static void copy_string(exporter *ex, Onnx__NodeProto *n, const qir_op *op,
                         const char *qname, const char *oname) {
   const char *s = qir_op_get_string(op, qname);
   if (s)
-    attr_string(ex, n, oname, s);
+    onnx_ex_attr_string(ex, n, oname, s);
 }
 
 /* ---- Initializers --------------------------------------------------------- */
@@ -274,53 +250,43 @@ static Onnx__TensorProto *dense_to_tensor(exporter *ex, const qir_attr *d,
   return tp;
 }
 
-static const char *add_init(exporter *ex, const qir_attr *d, const char *name) {
+const char *onnx_ex_init(exporter *ex, const qir_attr *d, const char *name) {
   Onnx__TensorProto *tp = dense_to_tensor(ex, d, name);
   if (tp)
     ex->inits = push(ex->inits, &ex->ninits, &ex->inits_cap, tp);
   return name;
 }
 
-static const char *init_i64s(exporter *ex, unsigned n, const int64_t *v) {
+const char *onnx_ex_init_i64s(exporter *ex, unsigned n, const int64_t *v) {
   int64_t dims[1] = {n};
   const qir_type *t = qir_tensor_of(ex->ctx, QIR_I64, 1, dims);
-  return add_init(ex, qir_attr_dense_from_i64(ex->ctx, t, v), tmp_name(ex));
+  return onnx_ex_init(ex, qir_attr_dense_from_i64(ex->ctx, t, v), onnx_ex_tmp(ex));
 }
 
-static const char *init_scalar(exporter *ex, qir_scalar s, double v) {
+const char *onnx_ex_init_scalar(exporter *ex, qir_scalar s, double v) {
   const qir_type *t = qir_tensor_of(ex->ctx, s, 0, NULL);
-  return add_init(ex, qir_attr_dense_from_f64(ex->ctx, t, &v), tmp_name(ex));
+  return onnx_ex_init(ex, qir_attr_dense_from_f64(ex->ctx, t, &v), onnx_ex_tmp(ex));
 }
 
 /* ---- Per-op export ---------------------------------------------------------- */
 
-/* ONNX input names (at least OP_CTX_MIN_INPUTS slots, for the inputs that
- * attributes become) and output names of the op being exported. */
-#define OP_CTX_MIN_INPUTS 8
-typedef struct op_ctx {
-  exporter *ex;
-  qir_op *op;
-  const char **in;
-  const char **out;
-} op_ctx;
-
 static Onnx__NodeProto *simple(op_ctx *c, const char *type) {
-  return add_node(c->ex, type, c->op->num_operands, c->in, c->op->num_results,
+  return onnx_ex_node(c->ex, type, c->op->num_operands, c->in, c->op->num_results,
                   c->out);
 }
 
 static const char *unary_to(op_ctx *c, const char *type, const char *x,
                             const char *out) {
-  const char *o = out ? out : tmp_name(c->ex);
-  add_node(c->ex, type, 1, &x, 1, &o);
+  const char *o = out ? out : onnx_ex_tmp(c->ex);
+  onnx_ex_node(c->ex, type, 1, &x, 1, &o);
   return o;
 }
 
 static const char *binary_to(op_ctx *c, const char *type, const char *a,
                              const char *b, const char *out) {
-  const char *o = out ? out : tmp_name(c->ex);
+  const char *o = out ? out : onnx_ex_tmp(c->ex);
   const char *in[2] = {a, b};
-  add_node(c->ex, type, 2, in, 1, &o);
+  onnx_ex_node(c->ex, type, 2, in, 1, &o);
   return o;
 }
 
@@ -387,7 +353,7 @@ static void export_window(op_ctx *c, Onnx__NodeProto *n, bool kernel_attr) {
 }
 
 /* The fused activation `act` of a conv2d as ONNX nodes x -> out. */
-static void export_activation(op_ctx *c, const char *act, const char *x,
+void onnx_ex_activation(op_ctx *c, const char *act, const char *x,
                               const char *out) {
   exporter *ex = c->ex;
   qir_op *op = c->op;
@@ -401,18 +367,18 @@ static void export_activation(op_ctx *c, const char *act, const char *x,
     bool six = act[4] == '6';
     double lo = six ? 0.0 : qir_op_get_float(op, "act_min", -INFINITY);
     double hi = six ? 6.0 : qir_op_get_float(op, "act_max", INFINITY);
-    const char *in[3] = {x, isinf(lo) ? "" : init_scalar(ex, QIR_F32, lo),
-                         isinf(hi) ? "" : init_scalar(ex, QIR_F32, hi)};
-    add_node(ex, "Clip", 3, in, 1, &out);
+    const char *in[3] = {x, isinf(lo) ? "" : onnx_ex_init_scalar(ex, QIR_F32, lo),
+                         isinf(hi) ? "" : onnx_ex_init_scalar(ex, QIR_F32, hi)};
+    onnx_ex_node(ex, "Clip", 3, in, 1, &out);
   } else if (strcmp(act, "leaky_relu") == 0) {
-    n = add_node(ex, "LeakyRelu", 1, &x, 1, &out);
+    n = onnx_ex_node(ex, "LeakyRelu", 1, &x, 1, &out);
     attr_float(ex, n, "alpha", qir_op_get_float(op, "act_alpha", 0.01));
   } else if (strcmp(act, "hard_sigmoid") == 0) {
-    n = add_node(ex, "HardSigmoid", 1, &x, 1, &out);
+    n = onnx_ex_node(ex, "HardSigmoid", 1, &x, 1, &out);
     attr_float(ex, n, "alpha", qir_op_get_float(op, "act_alpha", 0.2));
     attr_float(ex, n, "beta", qir_op_get_float(op, "act_beta", 0.5));
   } else { /* the conv2d verifier accepts no other activation */
-    qir_die("export_activation: unknown activation '%s'", act);
+    qir_die("onnx_ex_activation: unknown activation '%s'", act);
   }
 }
 
@@ -423,14 +389,14 @@ static bool export_conv(op_ctx *c, bool transpose) {
   bool sum = qir_op_get_int(c->op, "sum_in", 0) && c->op->num_operands > 3;
   const char *y = c->out[0];
   if (act || sum)
-    c->out[0] = tmp_name(c->ex);
-  Onnx__NodeProto *n = add_node(c->ex, transpose ? "ConvTranspose" : "Conv",
+    c->out[0] = onnx_ex_tmp(c->ex);
+  Onnx__NodeProto *n = onnx_ex_node(c->ex, transpose ? "ConvTranspose" : "Conv",
                                 c->op->num_operands < 3 ? c->op->num_operands
                                                         : 3,
                                 c->in, 1, c->out);
   const qir_type *w = qir_op_operand(c->op, 1)->type;
   if (w->rank == 4)
-    attr_ints(c->ex, n, "kernel_shape", 2, w->dims + 2);
+    onnx_ex_attr_ints(c->ex, n, "kernel_shape", 2, w->dims + 2);
   export_window(c, n, false);
   copy_int(c->ex, n, c->op, "group", "group");
   if (transpose)
@@ -439,7 +405,7 @@ static bool export_conv(op_ctx *c, bool transpose) {
   if (sum)
     r = binary_to(c, "Add", r, c->in[3], act ? NULL : y);
   if (act)
-    export_activation(c, act, r, y);
+    onnx_ex_stage_activation(c, act, r, y);
   c->out[0] = y;
   return true;
 }
@@ -449,14 +415,14 @@ static bool export_reduce(op_ctx *c, const char *type) {
   int na = qir_op_get_ints(c->op, "axes", axes, QIR_MAX_RANK);
   Onnx__NodeProto *n;
   if (strcmp(type, "ReduceSum") == 0 && na > 0) {
-    c->in[1] = init_i64s(c->ex, (unsigned)na, axes);
-    n = add_node(c->ex, type, 2, c->in, 1, c->out);
+    c->in[1] = onnx_ex_init_i64s(c->ex, (unsigned)na, axes);
+    n = onnx_ex_node(c->ex, type, 2, c->in, 1, c->out);
   } else {
     n = simple(c, type);
     if (na > 0)
-      attr_ints(c->ex, n, "axes", (unsigned)na, axes);
+      onnx_ex_attr_ints(c->ex, n, "axes", (unsigned)na, axes);
   }
-  attr_int(c->ex, n, "keepdims", qir_op_get_int(c->op, "keepdims", 1));
+  onnx_ex_attr_int(c->ex, n, "keepdims", qir_op_get_int(c->op, "keepdims", 1));
   return true;
 }
 
@@ -466,7 +432,7 @@ static const char *ints_input(op_ctx *c, const char *name) {
   int n = qir_op_get_ints(c->op, name, v, 2 * QIR_MAX_RANK);
   if (n < 0)
     n = 0;
-  return init_i64s(c->ex, (unsigned)n, v);
+  return onnx_ex_init_i64s(c->ex, (unsigned)n, v);
 }
 
 static bool export_slice(op_ctx *c) {
@@ -483,22 +449,22 @@ static bool export_slice(op_ctx *c) {
         axes[i] = i;
       int64_t tmp[QIR_MAX_RANK];
       int ns = qir_op_get_ints(c->op, "starts", tmp, QIR_MAX_RANK);
-      c->in[nin++] = init_i64s(c->ex, (unsigned)(ns > 0 ? ns : 0), axes);
+      c->in[nin++] = onnx_ex_init_i64s(c->ex, (unsigned)(ns > 0 ? ns : 0), axes);
     }
     c->in[nin++] = ints_input(c, "steps");
   }
-  add_node(c->ex, "Slice", nin, c->in, 1, c->out);
+  onnx_ex_node(c->ex, "Slice", nin, c->in, 1, c->out);
   return true;
 }
 
 static bool export_reshape(op_ctx *c) {
   int64_t shape[QIR_MAX_RANK];
   int n = qir_op_get_ints(c->op, "shape", shape, QIR_MAX_RANK);
-  c->in[1] = init_i64s(c->ex, (unsigned)(n > 0 ? n : 0), shape);
-  Onnx__NodeProto *node = add_node(c->ex, "Reshape", 2, c->in, 1, c->out);
+  c->in[1] = onnx_ex_init_i64s(c->ex, (unsigned)(n > 0 ? n : 0), shape);
+  Onnx__NodeProto *node = onnx_ex_node(c->ex, "Reshape", 2, c->in, 1, c->out);
   for (int i = 0; i < n; i++)
     if (shape[i] == 0) {
-      attr_int(c->ex, node, "allowzero", 1);
+      onnx_ex_attr_int(c->ex, node, "allowzero", 1);
       break;
     }
   return true;
@@ -507,7 +473,7 @@ static bool export_reshape(op_ctx *c) {
 static bool export_split(op_ctx *c) {
   c->in[1] = ints_input(c, "sizes");
   Onnx__NodeProto *n =
-      add_node(c->ex, "Split", 2, c->in, c->op->num_results, c->out);
+      onnx_ex_node(c->ex, "Split", 2, c->in, c->op->num_results, c->out);
   copy_int(c->ex, n, c->op, "axis", "axis");
   return true;
 }
@@ -517,8 +483,8 @@ static bool export_pad(op_ctx *c) {
   double v = qir_op_get_float(c->op, "value", 0.0);
   unsigned nin = 2;
   if (v != 0.0)
-    c->in[nin++] = init_scalar(c->ex, elem0(c), v);
-  Onnx__NodeProto *n = add_node(c->ex, "Pad", nin, c->in, 1, c->out);
+    c->in[nin++] = onnx_ex_init_scalar(c->ex, elem0(c), v);
+  Onnx__NodeProto *n = onnx_ex_node(c->ex, "Pad", nin, c->in, 1, c->out);
   copy_string(c->ex, n, c->op, "mode", "mode");
   return true;
 }
@@ -528,13 +494,13 @@ static bool export_clip(op_ctx *c) {
   const qir_attr *lo = qir_op_get_attr(c->op, "min");
   const qir_attr *hi = qir_op_get_attr(c->op, "max");
   if (lo || hi)
-    c->in[nin++] = lo ? init_scalar(c->ex, elem0(c),
+    c->in[nin++] = lo ? onnx_ex_init_scalar(c->ex, elem0(c),
                                     qir_op_get_float(c->op, "min", 0))
                       : "";
   if (hi)
-    c->in[nin++] = init_scalar(c->ex, elem0(c),
+    c->in[nin++] = onnx_ex_init_scalar(c->ex, elem0(c),
                                qir_op_get_float(c->op, "max", 0));
-  add_node(c->ex, "Clip", nin, c->in, 1, c->out);
+  onnx_ex_node(c->ex, "Clip", nin, c->in, 1, c->out);
   return true;
 }
 
@@ -548,13 +514,13 @@ static bool export_resize(op_ctx *c) {
   if (ns > 0) {
     int64_t n = ns;
     const qir_type *t = qir_tensor_of(c->ex->ctx, QIR_F32, 1, &n);
-    c->in[2] = add_init(c->ex, qir_attr_dense_from_f64(c->ex->ctx, t, scales),
-                        tmp_name(c->ex));
+    c->in[2] = onnx_ex_init(c->ex, qir_attr_dense_from_f64(c->ex->ctx, t, scales),
+                        onnx_ex_tmp(c->ex));
   } else {
     c->in[2] = "";
     c->in[3] = ints_input(c, "sizes");
   }
-  Onnx__NodeProto *n = add_node(c->ex, "Resize", ns > 0 ? 3 : 4, c->in, 1,
+  Onnx__NodeProto *n = onnx_ex_node(c->ex, "Resize", ns > 0 ? 3 : 4, c->in, 1,
                                 c->out);
   copy_string(c->ex, n, c->op, "mode", "mode");
   copy_string(c->ex, n, c->op, "coordinate_transformation_mode",
@@ -562,6 +528,15 @@ static bool export_resize(op_ctx *c) {
   copy_string(c->ex, n, c->op, "nearest_mode", "nearest_mode");
   copy_float(c->ex, n, c->op, "cubic_coeff_a", "cubic_coeff_a");
   return true;
+}
+
+/* Quantized values are their storage integers in ONNX.  Ops quantized by
+ * qir compute its integer semantics exactly (export-qexact.c); ops whose
+ * parameters came from a QDQ model (`q.fixed`) are written back in the QDQ
+ * form they came in (docs/ONNX.md, "Quantized modules"). */
+
+static bool from_qdq_model(const qir_op *op) {
+  return op && qir_op_get_bool(op, "q.fixed", false);
 }
 
 /* The scale and zero-point initializers of quantized element type q (per
@@ -574,7 +549,7 @@ static const char *zp_name(exporter *ex, const char *scale) {
 }
 
 static void qparam_inits(exporter *ex, const qir_type *q, const char **names) {
-  const char *s = map_get_in(&ex->qparams, q);
+  const char *s = onnx_ex_map_get(&ex->qparams, q);
   if (s) {
     names[0] = s;
     names[1] = zp_name(ex, s);
@@ -590,13 +565,13 @@ static void qparam_inits(exporter *ex, const qir_type *q, const char **names) {
   }
   const qir_type *st = qir_tensor_of(ex->ctx, QIR_F32, rank, &n);
   const qir_type *zt = qir_tensor_of(ex->ctx, q->scalar, rank, &n);
-  names[0] = add_init(ex, qir_attr_dense_from_f64(ex->ctx, st, scales),
-                      tmp_name(ex));
-  names[1] = add_init(ex, qir_attr_dense_from_i64(ex->ctx, zt, zps),
+  names[0] = onnx_ex_init(ex, qir_attr_dense_from_f64(ex->ctx, st, scales),
+                      onnx_ex_tmp(ex));
+  names[1] = onnx_ex_init(ex, qir_attr_dense_from_i64(ex->ctx, zt, zps),
                       zp_name(ex, names[0]));
   free(scales);
   free(zps);
-  map_put_in(&ex->qparams, q, names[0]);
+  onnx_ex_map_put(&ex->qparams, q, names[0]);
 }
 
 /* QuantizeLinear / DequantizeLinear `x` -> `out` with the scale and zero
@@ -617,32 +592,53 @@ static bool quant_node(exporter *ex, qir_op *at, bool quantize,
                 q->qmax != qir_scalar_max(q->scalar);
   const char *in[3] = {x, NULL, NULL};
   qparam_inits(ex, q, in + 1);
-  const char *qout = quantize && narrow ? tmp_name(ex) : out;
-  Onnx__NodeProto *node = add_node(
+  const char *qout = quantize && narrow ? onnx_ex_tmp(ex) : out;
+  Onnx__NodeProto *node = onnx_ex_node(
       ex, quantize ? "QuantizeLinear" : "DequantizeLinear", 3, in, 1, &qout);
   if (q->axis >= 0)
-    attr_int(ex, node, "axis", q->axis);
+    onnx_ex_attr_int(ex, node, "axis", q->axis);
   if (q->scalar == QIR_I16 || q->scalar == QIR_U16) {
     node->domain = dupstr(ex, QIR_ONNX_MS_DOMAIN);
     ex->uses_ms_domain = true;
   }
   if (quantize && narrow) {
-    const char *cin[3] = {qout, init_scalar(ex, q->scalar, (double)q->qmin),
-                          init_scalar(ex, q->scalar, (double)q->qmax)};
-    add_node(ex, "Clip", 3, cin, 1, &out);
+    const char *cin[3] = {qout, onnx_ex_init_scalar(ex, q->scalar, (double)q->qmin),
+                          onnx_ex_init_scalar(ex, q->scalar, (double)q->qmax)};
+    onnx_ex_node(ex, "Clip", 3, cin, 1, &out);
   }
   return !ex->failed;
 }
 
-/* The float form of a quantized value: its DequantizeLinear output, made
- * once per value. */
-static const char *dequantized_name(exporter *ex, qir_op *at, qir_value *v) {
-  const char *n = map_get_in(&ex->float_names, v);
+/* The float form of a quantized value in the QDQ form: its
+ * DequantizeLinear output, made once per value. */
+static const char *qdq_dequantized_name(exporter *ex, qir_op *at,
+                                        qir_value *v) {
+  const char *n = onnx_ex_map_get(&ex->qdq_names, v);
   if (n)
     return n;
-  n = tmp_name(ex);
-  quant_node(ex, at, false, v->type, value_name(ex, v), n);
-  map_put_in(&ex->float_names, v, n);
+  n = onnx_ex_tmp(ex);
+  quant_node(ex, at, false, v->type, onnx_ex_value_name(ex, v), n);
+  onnx_ex_map_put(&ex->qdq_names, v, n);
+  return n;
+}
+
+/* A quantize to i32 storage (bias-like values) has no export. */
+static bool check_storage(exporter *ex, qir_op *at, const qir_type *t) {
+  if (t->elem->scalar != QIR_I32)
+    return true;
+  qir_op_emit_error(at, "quantizing to i32 has no ONNX form");
+  ex->failed = true;
+  return false;
+}
+
+/* The float form of a quantized value, made once per value. */
+static const char *dequantized_name(exporter *ex, qir_value *v) {
+  const char *n = onnx_ex_map_get(&ex->float_names, v);
+  if (n)
+    return n;
+  n = onnx_ex_tmp(ex);
+  onnx_ex_dequantize(ex, v->type, onnx_ex_value_name(ex, v), QIR_F32, n);
+  onnx_ex_map_put(&ex->float_names, v, n);
   return n;
 }
 
@@ -652,12 +648,25 @@ static bool export_quant(op_ctx *c) {
   exporter *ex = c->ex;
   qir_value *x = qir_op_operand(c->op, 0);
   const qir_type *rt = qir_op_result(c->op, 0)->type;
-  if (qir_op_is(c->op, QIR_OP_DEQUANTIZE))
-    return quant_node(ex, c->op, false, x->type, c->in[0], c->out[0]);
-  const char *f = qir_tensor_is_quant(x->type)
-                      ? dequantized_name(ex, c->op, x)
-                      : c->in[0];
-  return quant_node(ex, c->op, true, rt, f, c->out[0]);
+  bool dq = qir_op_is(c->op, QIR_OP_DEQUANTIZE);
+  if (from_qdq_model(dq ? qir_value_def(x) : c->op)) {
+    if (dq)
+      return quant_node(ex, c->op, false, x->type, c->in[0], c->out[0]);
+    const char *f = qir_tensor_is_quant(x->type)
+                        ? qdq_dequantized_name(ex, c->op, x)
+                        : c->in[0];
+    return quant_node(ex, c->op, true, rt, f, c->out[0]);
+  }
+  if (dq) {
+    onnx_ex_dequantize(ex, x->type, c->in[0], rt->scalar, c->out[0]);
+    return true;
+  }
+  if (!check_storage(ex, c->op, rt))
+    return false;
+  if (qir_tensor_is_quant(x->type))
+    return onnx_ex_requantize(ex, c->op, x->type, rt, c->in[0], c->out[0]);
+  onnx_ex_quantize(ex, rt, c->in[0], c->out[0]);
+  return true;
 }
 
 /* gelu: 0.5 * x * (1 + erf(x / sqrt(2))), or the tanh form. */
@@ -672,20 +681,20 @@ static bool export_gelu(op_ctx *c) {
                                binary_to(c, "Mul", x, x, NULL), NULL);
     const char *p = binary_to(c, "Add", x,
                               binary_to(c, "Mul", x3,
-                                        init_scalar(ex, s, 0.044715), NULL),
+                                        onnx_ex_init_scalar(ex, s, 0.044715), NULL),
                               NULL);
     inner = unary_to(c, "Tanh",
                      binary_to(c, "Mul", p,
-                               init_scalar(ex, s, sqrt(2.0 / M_PI)), NULL),
+                               onnx_ex_init_scalar(ex, s, sqrt(2.0 / M_PI)), NULL),
                      NULL);
   } else {
     inner = unary_to(c, "Erf",
-                     binary_to(c, "Div", x, init_scalar(ex, s, sqrt(2.0)),
+                     binary_to(c, "Div", x, onnx_ex_init_scalar(ex, s, sqrt(2.0)),
                                NULL),
                      NULL);
   }
-  const char *one_p = binary_to(c, "Add", inner, init_scalar(ex, s, 1.0), NULL);
-  const char *half_x = binary_to(c, "Mul", x, init_scalar(ex, s, 0.5), NULL);
+  const char *one_p = binary_to(c, "Add", inner, onnx_ex_init_scalar(ex, s, 1.0), NULL);
+  const char *half_x = binary_to(c, "Mul", x, onnx_ex_init_scalar(ex, s, 0.5), NULL);
   binary_to(c, "Mul", half_x, one_p, c->out[0]);
   return true;
 }
@@ -720,7 +729,7 @@ static bool export_with_attrs(op_ctx *c) {
     return true;
   case QIR_OP_CAST: {
     n = simple(c, "Cast");
-    attr_int(ex, n, "to",
+    onnx_ex_attr_int(ex, n, "to",
              onnx_elem_type_from_scalar(qir_op_result(op, 0)->type->scalar));
     return true;
   }
@@ -780,7 +789,7 @@ static bool export_with_attrs(op_ctx *c) {
   case QIR_OP_CONCAT:
   case QIR_OP_GATHER:
     n = simple(c, op->def->id == QIR_OP_CONCAT ? "Concat" : "Gather");
-    attr_int(ex, n, "axis", qir_op_get_int(op, "axis", 0));
+    onnx_ex_attr_int(ex, n, "axis", qir_op_get_int(op, "axis", 0));
     return true;
   case QIR_OP_GATHER_ELEMENTS:
   case QIR_OP_SCATTER_ELEMENTS:
@@ -798,15 +807,15 @@ static bool export_with_attrs(op_ctx *c) {
     copy_string(ex, n, op, "reduction", "reduction");
     return true;
   case QIR_OP_CUMSUM:
-    c->in[1] = init_scalar(ex, QIR_I64, (double)qir_op_get_int(op, "axis", 0));
-    n = add_node(ex, "CumSum", 2, c->in, 1, c->out);
+    c->in[1] = onnx_ex_init_scalar(ex, QIR_I64, (double)qir_op_get_int(op, "axis", 0));
+    n = onnx_ex_node(ex, "CumSum", 2, c->in, 1, c->out);
     copy_int(ex, n, op, "exclusive", "exclusive");
     copy_int(ex, n, op, "reverse", "reverse");
     return true;
   case QIR_OP_TOP_K: {
     int64_t k = qir_op_get_int(op, "k", 0);
-    c->in[1] = init_i64s(ex, 1, &k);
-    n = add_node(ex, "TopK", 2, c->in, 2, c->out);
+    c->in[1] = onnx_ex_init_i64s(ex, 1, &k);
+    n = onnx_ex_node(ex, "TopK", 2, c->in, 2, c->out);
     copy_int(ex, n, op, "axis", "axis");
     copy_int(ex, n, op, "largest", "largest");
     copy_int(ex, n, op, "sorted", "sorted");
@@ -833,7 +842,7 @@ static bool export_with_attrs(op_ctx *c) {
   case QIR_OP_TILE:
     c->in[1] = ints_input(c, op->def->id == QIR_OP_EXPAND ? "shape"
                                                           : "repeats");
-    add_node(ex, op->def->id == QIR_OP_EXPAND ? "Expand" : "Tile", 2, c->in,
+    onnx_ex_node(ex, op->def->id == QIR_OP_EXPAND ? "Expand" : "Tile", 2, c->in,
              1, c->out);
     return true;
   default:
@@ -842,11 +851,16 @@ static bool export_with_attrs(op_ctx *c) {
 }
 
 /* Exports an op whose operands and results have ONNX types. */
-static bool export_plain_op(op_ctx *c) {
+bool onnx_ex_plain_op(op_ctx *c) {
   exporter *ex = c->ex;
   qir_op *op = c->op;
   unsigned id = op->def->id;
   const char *type = simple_type(id);
+  if (ex->quantized_module && op->num_results == 1 &&
+      onnx_ex_exact_activation(ex, id, (float)qir_op_get_float(op, "alpha", 0.2),
+                               (float)qir_op_get_float(op, "beta", 0.5),
+                               c->in[0], c->out[0]))
+    return true;
   if (type && op->num_results == 1) {
     simple(c, type);
     return true;
@@ -856,7 +870,7 @@ static bool export_plain_op(op_ctx *c) {
     const qir_attr *d = qir_op_get_attr(op, "value");
     if (!d || d->kind != QIR_ATTR_DENSE)
       return false;
-    add_init(ex, d, c->out[0]);
+    onnx_ex_init(ex, d, c->out[0]);
     return !ex->failed;
   }
   case QIR_OP_CONV2D: return export_conv(c, false);
@@ -906,32 +920,48 @@ static bool has_quant_types(qir_op *op) {
   return false;
 }
 
-/* QDQ form of an op on quantized types: DequantizeLinear of each quantized
- * operand, the float node, QuantizeLinear of each quantized result.  ONNX
- * Runtime runs that in float or fuses it into its integer kernels; either
- * agrees with qir's integer semantics to within one quantization step. */
-static bool export_qdq_op(op_ctx *c) {
+/* An op on quantized types.  Quantized by qir: the exact integer
+ * emulation when qir has an integer kernel for it, else the float round
+ * trip qir-run does (each quantized operand dequantized, the float node,
+ * each quantized result quantized).  From a QDQ model: DequantizeLinear,
+ * the float node, QuantizeLinear. */
+static bool export_quantized_op(op_ctx *c) {
   exporter *ex = c->ex;
   qir_op *op = c->op;
+  bool qdq = from_qdq_model(op);
+  if (!qdq) {
+    qx_result r = onnx_ex_integer_op(c);
+    if (r != QX_OTHER)
+      return r == QX_DONE && !ex->failed;
+  }
   for (unsigned i = 0; i < op->num_operands; i++) {
     qir_value *v = qir_op_operand(op, i);
     if (qir_tensor_is_quant(v->type))
-      c->in[i] = dequantized_name(ex, op, v);
+      c->in[i] = qdq ? qdq_dequantized_name(ex, op, v)
+                     : dequantized_name(ex, v);
   }
   const char **qout = qir_arena_alloc(ex->ctx, (op->num_results + 1) *
                                                    sizeof *qout);
   for (unsigned i = 0; i < op->num_results; i++) {
     qout[i] = c->out[i];
-    if (qir_tensor_is_quant(qir_op_result(op, i)->type))
-      c->out[i] = tmp_name(ex);
+    const qir_type *t = qir_op_result(op, i)->type;
+    if (qir_tensor_is_quant(t)) {
+      if (!check_storage(ex, op, t))
+        return false;
+      c->out[i] = onnx_ex_tmp(ex);
+    }
   }
-  if (!export_plain_op(c))
+  if (!onnx_ex_plain_op(c))
     return false;
-  for (unsigned i = 0; i < op->num_results; i++)
-    if (qout[i] != c->out[i] &&
-        !quant_node(ex, op, true, qir_op_result(op, i)->type, c->out[i],
-                    qout[i]))
+  for (unsigned i = 0; i < op->num_results; i++) {
+    if (qout[i] == c->out[i])
+      continue;
+    const qir_type *t = qir_op_result(op, i)->type;
+    if (!qdq)
+      onnx_ex_quantize(ex, t, c->out[i], qout[i]);
+    else if (!quant_node(ex, op, true, t, c->out[i], qout[i]))
       return false;
+  }
   return !ex->failed;
 }
 
@@ -942,17 +972,17 @@ static bool export_op(exporter *ex, qir_op *op) {
   c.in = qir_arena_alloc(ex->ctx, (nin + 1) * sizeof *c.in);
   c.out = qir_arena_alloc(ex->ctx, (op->num_results + 1) * sizeof *c.out);
   for (unsigned i = 0; i < op->num_operands; i++)
-    c.in[i] = value_name(ex, qir_op_operand(op, i));
+    c.in[i] = onnx_ex_value_name(ex, qir_op_operand(op, i));
   for (unsigned i = 0; i < op->num_results; i++)
-    c.out[i] = value_name(ex, qir_op_result(op, i));
+    c.out[i] = onnx_ex_value_name(ex, qir_op_result(op, i));
   switch (op->def->id) {
   case QIR_OP_CONSTANT:
   case QIR_OP_QUANTIZE:
   case QIR_OP_DEQUANTIZE:
   case QIR_OP_REQUANTIZE:
-    return export_plain_op(&c);
+    return onnx_ex_plain_op(&c);
   default:
-    return has_quant_types(op) ? export_qdq_op(&c) : export_plain_op(&c);
+    return has_quant_types(op) ? export_quantized_op(&c) : onnx_ex_plain_op(&c);
   }
 }
 
@@ -1018,7 +1048,7 @@ static void export_inputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
     qir_value *v = f->body.args[i];
     const char *name = array_string(names, i);
     if (!name)
-      name = v->name ? v->name : tmp_name(ex);
+      name = v->name ? v->name : onnx_ex_tmp(ex);
     map_put(ex, v, name);
     g->input[i] = value_info(ex, name, v->type);
   }
@@ -1041,7 +1071,7 @@ static void rename_returned_constants(exporter *ex, qir_func *f) {
     qir_value *v = qir_op_operand(ret, i);
     if (qir_value_def(v) && qir_op_is(qir_value_def(v), QIR_OP_CONSTANT) &&
         !map_get(ex, v))
-      map_put(ex, v, tmp_name(ex));
+      map_put(ex, v, onnx_ex_tmp(ex));
   }
 }
 
@@ -1055,7 +1085,7 @@ static void export_outputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
   const char **used = qir_xcalloc(n + 1, sizeof *used);
   for (unsigned i = 0; i < n; i++) {
     qir_value *v = qir_op_operand(ret, i);
-    const char *have = value_name(ex, v);
+    const char *have = onnx_ex_value_name(ex, v);
     const char *want = wanted_output_name(f, v, i);
     bool is_node_output = qir_value_def(v) &&
                           !qir_op_is(qir_value_def(v), QIR_OP_CONSTANT);
@@ -1065,9 +1095,9 @@ static void export_outputs(exporter *ex, qir_func *f, Onnx__GraphProto *g) {
     if (want && strcmp(want, have) == 0 && !is_node_output)
       want = NULL;
     if (!want)
-      want = tmp_name(ex);
+      want = onnx_ex_tmp(ex);
     if (strcmp(want, have) != 0)
-      add_node(ex, "Identity", 1, &have, 1, &want);
+      onnx_ex_node(ex, "Identity", 1, &have, 1, &want);
     used[i] = want;
     g->output[i] = value_info(ex, want, v->type);
   }
@@ -1084,6 +1114,8 @@ static Onnx__ModelProto *build_model(exporter *ex, qir_module *m) {
   }
   Onnx__GraphProto *g = NEW(ex, Onnx__GraphProto, ONNX__GRAPH_PROTO__INIT);
   g->name = dupstr(ex, m->name ? m->name : f->name);
+  qir_foreach_op(op, &f->body)
+    ex->quantized_module |= has_quant_types(op);
   export_inputs(ex, f, g);
   rename_returned_constants(ex, f);
   qir_foreach_op(op, &f->body) {
@@ -1142,6 +1174,7 @@ void *qir_onnx_export_buffer(qir_context *ctx, qir_module *m, size_t *len) {
   free(ex.inits);
   map_free(&ex.names);
   map_free(&ex.float_names);
+  map_free(&ex.qdq_names);
   map_free(&ex.qparams);
   return buf;
 }

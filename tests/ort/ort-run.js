@@ -1,6 +1,8 @@
 // Runs ONNX Runtime on .npy inputs and writes each output as <name>.npy
 // (float32, C order), for the differential tests of qir-run.
-//   node ort-run.js MODEL.onnx OUT-DIR IN0.npy [IN1.npy ...]
+//   node ort-run.js [--graph-opt=all|basic|extended|disabled] MODEL.onnx
+//        OUT-DIR IN0.npy [IN1.npy ...]
+// (--graph-opt: ONNX Runtime's graph optimization level, default all)
 // (one .npy per model input, in the model's input order; float32, or the
 // int8/uint8/int16/uint16 storage of quantized inputs and outputs)
 'use strict';
@@ -62,8 +64,14 @@ function fileName(name) {
 }
 
 async function main() {
-  const [model, outDir, ...inputs] = process.argv.slice(2);
-  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const args = process.argv.slice(2);
+  let graphOpt = 'all';
+  if (args.length && args[0].startsWith('--graph-opt=')) graphOpt = args.shift().slice(12);
+  if (!['all', 'basic', 'extended', 'disabled'].includes(graphOpt))
+    throw new Error(`unknown --graph-opt level '${graphOpt}'`);
+  const [model, outDir, ...inputs] = args;
+  const session = await ort.InferenceSession.create(
+    model, { logSeverityLevel: 3, graphOptimizationLevel: graphOpt });
   const feeds = {};
   inputs.forEach((f, k) => { feeds[session.inputNames[k]] = readNpy(f); });
   const results = await session.run(feeds);
