@@ -256,10 +256,15 @@ static bool eval_run(eval *e, const qir_quantize_options *o,
   return ok;
 }
 
-static double min_output_cosine(const eval *e) {
+/* The worst output cosine: pooled over the samples, or (worst_sample) the
+ * worst single sample's. */
+static double min_output_cosine(const eval *e, bool worst_sample) {
   double m = 1.0;
-  for (unsigned o = 0; o < e->f->num_results; o++)
-    m = fmin(m, qq_err_cosine(&e->out[o]));
+  for (unsigned o = 0; o < e->f->num_results; o++) {
+    double median, worst;
+    sample_cosine_stats(e, o, &median, &worst);
+    m = fmin(m, worst_sample ? worst : qq_err_cosine(&e->out[o]));
+  }
   return m;
 }
 
@@ -675,12 +680,13 @@ static unsigned promote_worst(const eval *e, qq_prec *precs, qq_prec to,
 }
 
 static void report_promoted(FILE *out, const eval *first, const qq_prec *precs,
-                            double before, double after, double target) {
+                            double before, double after, double target,
+                            const char *what) {
   unsigned n = 0;
   for (unsigned k = 0; k < first->nops; k++)
     n += precs[k] != QQ_PREC_DEFAULT;
-  fprintf(out, "auto-mixed-precision: output cosine %.6f -> %.6f (target %g), "
-          "%u layer(s) promoted\n", before, after, target, n);
+  fprintf(out, "auto-mixed-precision: %s %.6f -> %.6f (target %g), "
+          "%u layer(s) promoted\n", what, before, after, target, n);
   if (!n)
     return;
   fprintf(out, "%-40s  %-16s  %-9s  %s\n", "Layer", "Op", "Precision",
@@ -694,8 +700,16 @@ static void report_promoted(FILE *out, const eval *first, const qq_prec *precs,
 }
 
 static bool read_amp_options(qir_pass *pass, qir_func *f, double *target,
-                             qq_prec *to, unsigned *max_layers) {
+                             qq_prec *to, unsigned *max_layers,
+                             bool *worst_sample) {
   qir_context *ctx = f->module->ctx;
+  const char *crit = qir_pass_opt_string(pass, "criterion");
+  *worst_sample = !strcmp(crit, "worst-sample");
+  if (!*worst_sample && strcmp(crit, "pooled")) {
+    qir_emit_error(ctx, f->loc, "auto-mixed-precision: unknown criterion '%s' "
+                   "(expected pooled or worst-sample)", crit);
+    return false;
+  }
   *target = qir_pass_opt_float(pass, "target_cosine");
   if (!(*target > 0 && *target <= 1)) {
     qir_emit_error(ctx, f->loc, "auto-mixed-precision: target_cosine must be "
@@ -719,10 +733,10 @@ static bool read_amp_options(qir_pass *pass, qir_func *f, double *target,
  * promoted count plus one). */
 static bool search(eval *e, eval *first, const qir_quantize_options *o,
                    qq_prec *precs, qq_samples *smp, double target,
-                   qq_prec to, unsigned max_layers, double *before,
-                   double *after) {
+                   qq_prec to, unsigned max_layers, bool worst_sample,
+                   double *before, double *after) {
   bool ok = eval_run(first, o, precs, smp, "auto-mixed-precision");
-  *before = *after = ok ? min_output_cosine(first) : 0;
+  *before = *after = ok ? min_output_cosine(first, worst_sample) : 0;
   const eval *cur = first;
   unsigned promoted = 0;
   while (ok && *after < target && promoted < max_layers) {
@@ -734,7 +748,7 @@ static bool search(eval *e, eval *first, const qir_quantize_options *o,
       break;
     promoted += n;
     ok = eval_run(e, o, precs, smp, "auto-mixed-precision");
-    *after = ok ? min_output_cosine(e) : 0;
+    *after = ok ? min_output_cosine(e, worst_sample) : 0;
     cur = e;
   }
   return ok;
@@ -745,7 +759,8 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   double target;
   qq_prec to;
   unsigned max_layers;
-  if (!read_amp_options(pass, f, &target, &to, &max_layers))
+  bool worst_sample;
+  if (!read_amp_options(pass, f, &target, &to, &max_layers, &worst_sample))
     return false;
   qir_quantize_options o;
   qq_options_from_pass(pass, &o);
@@ -760,12 +775,14 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   qq_prec *precs = qir_xcalloc(first.nops + 1, sizeof *precs);
   double before, after;
   bool ok = search(&e, &first, &o, precs, smp, target, to, max_layers,
-                   &before, &after);
+                   worst_sample, &before, &after);
+  const char *what = worst_sample ? "worst sample's output cosine"
+                                  : "output cosine";
   if (ok)
-    report_promoted(stderr, &first, precs, before, after, target);
+    report_promoted(stderr, &first, precs, before, after, target, what);
   if (ok && after < target)
-    qir_emit_warning(f->module->ctx, f->loc, "auto-mixed-precision: output "
-                     "cosine %.6f stays below the target %g", after, target);
+    qir_emit_warning(f->module->ctx, f->loc, "auto-mixed-precision: %s %.6f "
+                     "stays below the target %g", what, after, target);
   const char *cfg_out = qir_pass_opt_string(pass, "config-out");
   if (ok && *cfg_out)
     ok = qq_config_write(f->module->ctx, cfg_out, f, precs);
