@@ -47,6 +47,10 @@ typedef struct qir_kargs {
   /* A relu/clip the interpreter fused into this conv2d (0: none). */
   int fused_act;
   float act_lo, act_hi;
+  /* conv2d: zero padding (top, left, bottom, right) of a pad the
+   * interpreter fused into it, added to the op's `pads`; in[0] is then
+   * the pad's unpadded input. */
+  int64_t extra_pads[4];
 } qir_kargs;
 
 typedef bool (*qir_kernel_fn)(const qir_kargs *k);
@@ -192,17 +196,24 @@ void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,
 /* The matrix kernel of conv2d (k_gemm.c): A (m x k, leading dim lda)
  * packed into panels (qir_gemm_panel_rows(m) x k floats); then
  * C = [C +] A x B, each element one fused multiply-add chain over k from 0,
- * added to C when `accumulate`. */
+ * added to C when `accumulate`; then, with an epilogue, the row's bias
+ * added (when nonzero or with a clamp) and the clamp applied, as
+ * k_conv.c's epilogue does it, while the block is in registers. */
+typedef struct qir_gemm_epilogue {
+  const float *bias; /* per row of C; NULL: none */
+  int act;           /* 1: clamp to [lo, hi] */
+  float lo, hi;
+} qir_gemm_epilogue;
 int64_t qir_gemm_panel_rows(int64_t m);
 void qir_gemm_pack_a(const float *a, int64_t lda, int64_t m, int64_t k,
                      float *dst);
 void qir_gemm_packed(const float *ap, int64_t m, int64_t n, int64_t k,
                      const float *b, int64_t ldb, float *c, int64_t ldc,
-                     bool accumulate);
+                     bool accumulate, const qir_gemm_epilogue *e);
 /* The same with row kk of B at b[kk] (rows anywhere in memory). */
 void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
                           const float *const *b, float *c, int64_t ldc,
-                          bool accumulate);
+                          bool accumulate, const qir_gemm_epilogue *e);
 
 /* C (m x n) = A (m x k) * B (k x n), row-major with leading dims; one
  * thread (the caller's). */

@@ -39,6 +39,12 @@ typedef struct value_map {
 /* One step of execution: an op, or a fused region of consecutive ops. */
 typedef struct exec_step {
   unsigned first, count;
+  unsigned conv; /* the conv2d of a conv step (first, or after the pad) */
+  /* pad + conv2d: the zero padding of the spatial dims (top, left,
+   * bottom, right) added to the conv's own (its window reads zeros there
+   * either way), so the padded tensor is never written. */
+  bool pre_pad;
+  int64_t pads[4];
   qir_ew_region *region;
   bool is_region;
   bool conv_clamp; /* conv2d + relu/clip: the clamp runs in the conv */
@@ -714,6 +720,44 @@ static bool conv_bn_group(qir_interp *it, unsigned i, exec_step *st) {
   return true;
 }
 
+/* pad (f32, zeros, only the last two dims, none negative) whose only use
+ * is the input of the next op, a conv2d with constant weights: *ic is
+ * that conv2d, st->pads the padding. */
+static bool pad_before_conv(qir_interp *it, unsigned i, exec_step *st,
+                            unsigned *ic) {
+  const qir_op *pad = it->ops[i];
+  unsigned k = next_runnable(it, i);
+  if (!qir_op_is(pad, QIR_OP_PAD) || k >= it->num_ops)
+    return false;
+  const qir_op *conv = it->ops[k];
+  const qir_value *v = &pad->results[0];
+  const char *mode = qir_op_get_string(pad, "mode");
+  int64_t pads[8];
+  if (!qir_op_is(conv, QIR_OP_CONV2D) || conv->num_operands < 2 ||
+      conv->operands[0].value != v || !qir_value_has_one_use(v) ||
+      pad->num_operands != 1 || !is_f32_tensor(v->type) ||
+      !is_f32_tensor(pad->operands[0].value->type) ||
+      (mode && strcmp(mode, "constant")) ||
+      qir_op_get_float(pad, "value", 0.0) != 0.0 ||
+      qir_op_get_ints(pad, "pads", pads, 8) != 8 ||
+      v->type->rank != 4 || !constant_operand(it, conv, 1))
+    return false;
+  if (pads[0] || pads[1] || pads[4] || pads[5] ||
+      !is_f32_tensor(conv->results[0].type))
+    return false;
+  for (unsigned k = 1; k < conv->num_operands; k++)
+    if (!is_f32_tensor(conv->operands[k].value->type))
+      return false;
+  int64_t spatial[4] = {pads[2], pads[3], pads[6], pads[7]};
+  for (unsigned d = 0; d < 4; d++)
+    if (spatial[d] < 0)
+      return false;
+  st->pre_pad = true;
+  memcpy(st->pads, spatial, sizeof spatial);
+  *ic = k;
+  return true;
+}
+
 /* Groups the ops into steps (before memory planning). */
 static void find_steps(qir_interp *it) {
   /* QIR_INTERP_NO_FUSE: "conv", "ew" or anything else (all) turns fused
@@ -728,10 +772,15 @@ static void find_steps(qir_interp *it) {
     st->first = i;
     st->count = 1;
     const qir_op *op = it->ops[i];
-    if (!no_conv && conv_bn_group(it, i, st)) {
-      /* count set by conv_bn_group */
-    } else if (!no_conv && conv_clamp_pair(it, i, st)) {
-      st->count = next_runnable(it, i) - i + 1;
+    unsigned ic = i;
+    bool pre_pad = !no_conv && pad_before_conv(it, i, st, &ic);
+    st->conv = ic;
+    if (!no_conv && conv_bn_group(it, ic, st)) {
+      st->count += ic - i; /* conv_bn_group counted from the conv */
+    } else if (!no_conv && conv_clamp_pair(it, ic, st)) {
+      st->count = next_runnable(it, ic) - i + 1;
+    } else if (pre_pad) {
+      st->count = ic - i + 1;
     } else if (!no_ew && qir_cpu_ew_fusable(op) &&
                qir_tensor_numel(&slot_of(it, &op->results[0])->t) >= 4096) {
       /* Small tensors never form a region: test the size before the scan,
@@ -1102,7 +1151,7 @@ static bool run_op(qir_interp *it, const qir_op *op) {
     out[i] = &it->slots[map_get(&it->map, &op->results[i])].t;
     any_quant |= is_quant(out[i]);
   }
-  qir_kargs k = {op, nin, nout, in, out, it->pool, 0, 0.0f, 0.0f};
+  qir_kargs k = {op, nin, nout, in, out, it->pool, 0, 0.0f, 0.0f, {0}};
   unsigned id = op->def->id;
   if (id == QIR_OP_CONSTANT)
     return true;
@@ -1125,23 +1174,36 @@ static bool run_op(qir_interp *it, const qir_op *op) {
   return qir_cpu_float_round_trip(&k, kern);
 }
 
-/* conv2d written straight into the last op of the step (relu/clip or
- * batch_norm), with folded batch-norm weights and the clamp when fused,
- * through its plan when it has one. */
-static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
-  const qir_op *conv = it->ops[st->first];
+/* The kernel arguments of a conv step: conv2d written straight into the
+ * last op of the step (relu/clip or batch_norm), with folded batch-norm
+ * weights, the clamp and the padding of a pad before it when fused. */
+static void conv_step_kargs(qir_interp *it, const exec_step *st,
+                            const qir_tensor **in, qir_tensor **out,
+                            qir_pool *pool, qir_kargs *k) {
+  const qir_op *conv = it->ops[st->conv];
   const qir_op *last = it->ops[st->first + st->count - 1];
   unsigned nin = st->conv_bn ? 3 : conv->num_operands;
-  const qir_tensor *in[4];
   for (unsigned i = 0; i < nin && i < conv->num_operands; i++)
     in[i] = &slot_of(it, conv->operands[i].value)->t;
+  if (st->pre_pad)
+    in[0] = &slot_of(it, it->ops[st->first]->operands[0].value)->t;
   if (st->conv_bn) {
     in[1] = &st->fw;
     in[2] = &st->fb;
   }
-  qir_tensor *out[1] = {&slot_of(it, &last->results[0])->t};
-  qir_kargs k = {conv, nin, 1, in, out, it->pool, st->conv_clamp ? 1 : 0,
-                 st->lo, st->hi};
+  out[0] = &slot_of(it, &last->results[0])->t;
+  *k = (qir_kargs){conv, nin, 1, in, out, pool, st->conv_clamp ? 1 : 0,
+                   st->lo, st->hi, {0}};
+  if (st->pre_pad)
+    memcpy(k->extra_pads, st->pads, sizeof st->pads);
+}
+
+/* A conv step, through its plan when it has one. */
+static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
+  const qir_tensor *in[4];
+  qir_tensor *out[1];
+  qir_kargs k;
+  conv_step_kargs(it, st, in, out, it->pool, &k);
   if (st->plan)
     return qir_cpu_k_conv2d_planned(&k, st->plan);
   return qir_cpu_k_conv2d(&k);
@@ -1150,7 +1212,7 @@ static bool run_conv_clamp(qir_interp *it, const exec_step *st) {
 /* A conv2d step (alone or fused) whose operands are all f32 and whose
  * weights are constant gets a plan. */
 static bool conv_plannable(qir_interp *it, const exec_step *st) {
-  const qir_op *conv = it->ops[st->first];
+  const qir_op *conv = it->ops[st->conv];
   if (!qir_op_is(conv, QIR_OP_CONV2D) || st->is_region ||
       conv->num_operands < 2 || conv->num_operands > 4)
     return false;
@@ -1166,19 +1228,10 @@ static bool conv_plannable(qir_interp *it, const exec_step *st) {
 static void plan_conv(qir_interp *it, exec_step *st) {
   if (!conv_plannable(it, st))
     return;
-  const qir_op *conv = it->ops[st->first];
-  const qir_op *last = it->ops[st->first + st->count - 1];
   const qir_tensor *in[4];
-  unsigned nin = st->conv_bn ? 3 : conv->num_operands;
-  for (unsigned i = 0; i < nin && i < conv->num_operands; i++)
-    in[i] = &slot_of(it, conv->operands[i].value)->t;
-  if (st->conv_bn) {
-    in[1] = &st->fw;
-    in[2] = &st->fb;
-  }
-  qir_tensor *out[1] = {&slot_of(it, &last->results[0])->t};
-  qir_kargs k = {conv, nin, 1, in, out, NULL, st->conv_clamp ? 1 : 0,
-                 st->lo, st->hi};
+  qir_tensor *out[1];
+  qir_kargs k;
+  conv_step_kargs(it, st, in, out, NULL, &k);
   st->plan = qir_cpu_conv2d_plan(&k);
 }
 
@@ -1230,7 +1283,8 @@ bool qir_interp_run(qir_interp *it) {
     double t0 = it->profile ? now_ms() : 0;
     if (st->region && !it->observer) {
       qir_cpu_ew_run(it->pool, st->region);
-    } else if ((st->conv_clamp || st->conv_bn || st->plan) && !it->observer) {
+    } else if ((st->conv_clamp || st->conv_bn || st->plan || st->pre_pad) &&
+               !it->observer) {
       if (!run_conv_clamp(it, st))
         return false;
     } else if (st->callee) {
@@ -1279,10 +1333,14 @@ void qir_interp_print_profile(const qir_interp *it, FILE *out) {
   double total = 0;
   for (unsigned i = 0; i < it->num_steps; i++) {
     const exec_step *st = &it->steps[i];
-    const char *name = st->region       ? "(fused elementwise)"
-                       : st->conv_bn    ? "conv2d+batch_norm"
-                       : st->conv_clamp ? "conv2d+clamp"
-                                        : it->ops[st->first]->def->name;
+    static const char *const conv_names[2][3] = {
+        {"conv2d", "conv2d+clamp", "conv2d+batch_norm"},
+        {"pad+conv2d", "pad+conv2d+clamp", "pad+conv2d+batch_norm"}};
+    int conv_kind = st->conv_bn ? 2 : st->conv_clamp ? 1 : 0;
+    const char *name = st->region ? "(fused elementwise)"
+                       : st->pre_pad || conv_kind
+                           ? conv_names[st->pre_pad][conv_kind]
+                           : it->ops[st->first]->def->name;
     unsigned j = 0;
     while (j < n && strcmp(rows[j].name, name))
       j++;

@@ -166,6 +166,12 @@ static void epilogue_row(const qir_conv_params *p, float *restrict y, int64_t n,
   }
 }
 
+/* The same epilogue in the matrix kernel, for outputs [o0, o0 + og). */
+static qir_gemm_epilogue gemm_epilogue(const qir_conv_params *p,
+                                       const float *b, int64_t o0) {
+  return (qir_gemm_epilogue){b ? b + o0 : NULL, p->act, p->act_lo, p->act_hi};
+}
+
 /* ---- Blocked im2col + sgemm ----------------------------------------------- */
 
 typedef struct conv_job {
@@ -232,19 +238,20 @@ static void conv_tile(const conv_job *j, int64_t n, int64_t g, int64_t p0,
   int64_t hw = p->h * p->w, npix = p->oh * p->ow, kk = p->kh * p->kw;
   const float *xg = j->x + (n * p->c + g * c->cg) * hw;
   float *yg = j->y + (n * p->o + g * c->og) * npix;
+  qir_gemm_epilogue e = gemm_epilogue(p, j->b, g * c->og);
   for (int64_t c0 = 0; c0 < c->cg; c0 += c->block) {
     int64_t nb = c->cg - c0 < c->block ? c->cg - c0 : c->block;
     const float *ap = c->w + panels_offset(c, g, c0);
+    const qir_gemm_epilogue *last = c0 + nb >= c->cg ? &e : NULL;
     if (c->direct_1x1) {
       qir_gemm_packed(ap, c->og, nc, nb, xg + c0 * hw + p0, hw, yg + p0, npix,
-                      c0 > 0);
+                      c0 > 0, last);
     } else {
       im2col_block(p, xg, c0, nb, p0, nc, col);
-      qir_gemm_packed(ap, c->og, nc, nb * kk, col, nc, yg + p0, npix, c0 > 0);
+      qir_gemm_packed(ap, c->og, nc, nb * kk, col, nc, yg + p0, npix, c0 > 0,
+                      last);
     }
   }
-  for (int64_t o = 0; o < c->og; o++)
-    epilogue_row(p, yg + o * npix + p0, nc, j->b ? j->b[g * c->og + o] : 0.0f);
 }
 
 static void conv_range(void *arg, int64_t begin, int64_t end) {
@@ -264,52 +271,80 @@ static void conv_range(void *arg, int64_t begin, int64_t end) {
   free(col);
 }
 
-/* ---- Stride 1: rows in place ------------------------------------------------ */
+/* ---- Stride 1: rows in place ------------------------------------------------
+ *
+ * In the zero-padded input (PH x PW planes), output pixel (oh, ow) reads
+ * tap (ki, kj) at (oh + ki * dh) * PW + ow + kj * dw: a column q = oh * PW
+ * + ow of the product reads B's row of that tap at q + tap offset.  So the
+ * columns run over the output rows at the padded width, PW - OW of every
+ * PW of them outside the output (computed, then dropped), and a tile of
+ * columns may span several output rows: the micro-kernel always sees full
+ * widths, also when the rows are short.  A tile's product goes to a
+ * scratch block; the epilogue copies its valid columns out. */
 
 typedef struct rows_job {
   const qir_conv_plan *c;
   const float *xpad, *b; /* xpad: N x C x PH x PW */
   float *y;
-  int64_t segs; /* tiles per output row */
+  int64_t cols;  /* columns per (image, group): (OH - 1) * PW + OW */
+  int64_t tile;  /* columns per tile */
+  int64_t tiles; /* tiles per (image, group) */
 } rows_job;
 
-/* Output pixels [ow0, ow0 + nc) of row oh of image n, group g. */
-static void rows_tile(const rows_job *j, int64_t n, int64_t g, int64_t oh,
-                      int64_t ow0, int64_t nc, const float **rows) {
+/* The valid columns of a tile from the scratch block ct (og rows of ldc)
+ * into y. */
+static void rows_copy_out(const rows_job *j, const float *ct, int64_t ldc,
+                          int64_t q0, int64_t nc, float *yg) {
+  const qir_conv_plan *c = j->c;
+  const qir_conv_params *p = &c->p;
+  int64_t pw = p->pl + p->w + p->pr, npix = p->oh * p->ow;
+  for (int64_t q = q0; q < q0 + nc;) {
+    int64_t oh = q / pw, ow = q % pw, row = oh * pw;
+    int64_t stop = row + p->ow < q0 + nc ? row + p->ow : q0 + nc;
+    for (int64_t o = 0; ow < p->ow && o < c->og; o++)
+      memcpy(yg + o * npix + oh * p->ow + ow, ct + o * ldc + (q - q0),
+             (size_t)(stop - q) * sizeof(float));
+    q = row + pw;
+  }
+}
+
+/* Columns [q0, q0 + nc) of image n, group g. */
+static void rows_tile(const rows_job *j, int64_t n, int64_t g, int64_t q0,
+                      int64_t nc, const float **rows, float *ct) {
   const qir_conv_plan *c = j->c;
   const qir_conv_params *p = &c->p;
   int64_t ph = p->pt + p->h + p->pb, pw = p->pl + p->w + p->pr;
-  int64_t npix = p->oh * p->ow, kk = p->kh * p->kw;
+  int64_t kk = p->kh * p->kw;
   const float *xg = j->xpad + (n * p->c + g * c->cg) * ph * pw;
-  float *yt = j->y + (n * p->o + g * c->og) * npix + oh * p->ow + ow0;
+  qir_gemm_epilogue e = gemm_epilogue(p, j->b, g * c->og);
   for (int64_t c0 = 0; c0 < c->cg; c0 += c->block) {
     int64_t nb = c->cg - c0 < c->block ? c->cg - c0 : c->block;
     for (int64_t k = 0; k < kk; k++) {
-      const float *xr = xg + (oh + (k / p->kw) * p->dh) * pw +
-                        (k % p->kw) * p->dw + ow0;
+      const float *xr =
+          xg + (k / p->kw) * p->dh * pw + (k % p->kw) * p->dw + q0;
       for (int64_t ch = 0; ch < nb; ch++)
         rows[k * nb + ch] = xr + (c0 + ch) * ph * pw;
     }
     qir_gemm_packed_rows(c->w + panels_offset(c, g, c0), c->og, nc, nb * kk,
-                         rows, yt, npix, c0 > 0);
+                         rows, ct, j->tile, c0 > 0,
+                         c0 + nb >= c->cg ? &e : NULL);
   }
-  for (int64_t o = 0; o < c->og; o++)
-    epilogue_row(p, yt + o * npix, nc, j->b ? j->b[g * c->og + o] : 0.0f);
+  rows_copy_out(j, ct, j->tile, q0, nc,
+                j->y + (n * p->o + g * c->og) * p->oh * p->ow);
 }
 
 static void rows_range(void *arg, int64_t begin, int64_t end) {
   const rows_job *j = arg;
   const qir_conv_params *p = &j->c->p;
-  int64_t seg = (p->ow + j->segs - 1) / j->segs;
   const float **rows =
       qir_xmalloc((size_t)(j->c->block * p->kh * p->kw) * sizeof *rows);
+  float *ct = qir_xmalloc((size_t)(j->c->og * j->tile) * sizeof(float));
   for (int64_t t = begin; t < end; t++) {
-    int64_t s = t % j->segs, row = t / j->segs; /* row: (n, g, oh) */
-    int64_t ow0 = s * seg, nc = p->ow - ow0 < seg ? p->ow - ow0 : seg;
-    int64_t oh = row % p->oh, ng = row / p->oh;
-    if (nc > 0)
-      rows_tile(j, ng / p->group, ng % p->group, oh, ow0, nc, rows);
+    int64_t ng = t / j->tiles, q0 = (t % j->tiles) * j->tile;
+    int64_t nc = j->cols - q0 < j->tile ? j->cols - q0 : j->tile;
+    rows_tile(j, ng / p->group, ng % p->group, q0, nc, rows, ct);
   }
+  free(ct);
   free(rows);
 }
 
@@ -330,14 +365,22 @@ static void pad_range(void *arg, int64_t begin, int64_t end) {
 static void conv_rows(qir_pool *pool, const qir_conv_plan *c, const float *x,
                       const float *b, float *y) {
   const qir_conv_params *p = &c->p;
-  int64_t plane = (p->pt + p->h + p->pb) * (p->pl + p->w + p->pr);
+  int64_t pw = p->pl + p->w + p->pr;
+  int64_t plane = (p->pt + p->h + p->pb) * pw;
   float *xpad = qir_xmalloc((size_t)(p->n * p->c * plane) * sizeof(float));
   pad_job pj = {p, x, xpad};
   qir_parallel_for(pool, p->n * p->c, 1, pad_range, &pj);
-  rows_job j = {c, xpad, b, y, (p->ow + PIXEL_TILE - 1) / PIXEL_TILE};
-  int64_t tiles = p->n * p->group * p->oh * j.segs;
-  int64_t per_tile = c->og * c->kdim * (p->ow / j.segs + 1);
-  qir_parallel_for(pool, tiles, per_tile >= (1 << 16) ? 1 : (1 << 16) / per_tile,
+  rows_job j = {c, xpad, b, y, (p->oh - 1) * pw + p->ow, PIXEL_TILE, 0};
+  /* Enough tiles for every thread when there are few. */
+  int64_t threads = qir_pool_threads(pool), jobs = p->n * p->group;
+  if (jobs < threads && j.cols < j.tile * threads * 2)
+    j.tile = (j.cols / (threads * 2) + 31) / 32 * 32;
+  if (j.tile < 32)
+    j.tile = 32;
+  j.tiles = (j.cols + j.tile - 1) / j.tile;
+  int64_t per_tile = c->og * c->kdim * j.tile;
+  qir_parallel_for(pool, jobs * j.tiles,
+                   per_tile >= (1 << 16) ? 1 : (1 << 16) / per_tile,
                    rows_range, &j);
   free(xpad);
 }
@@ -479,8 +522,7 @@ static dw_row_fn choose_dw_row(const qir_conv_params *p) {
 }
 
 /* Copies the input plane into `pad`, a zero-padded (pt + h + pb) x
- * (pl + w + pr) plane, so that every output column runs through the row
- * kernel. */
+ * (pl + w + pr) plane. */
 static void pad_plane(const qir_conv_params *p, const float *xp, float *pad) {
   int64_t pw = p->pl + p->w + p->pr, ph = p->pt + p->h + p->pb;
   memset(pad, 0, (size_t)(p->pt * pw) * sizeof(float));
@@ -494,18 +536,62 @@ static void pad_plane(const qir_conv_params *p, const float *xp, float *pad) {
          (size_t)((ph - p->pt - p->h) * pw) * sizeof(float));
 }
 
-/* A plane through the row kernel, on a padded copy of its input. */
-static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
-                          float *yp, float bias, float *pad) {
+/* Scratch of a thread running the row kernel: a zero row and K rows for
+ * the columns at the edges (each at most the padded width). */
+typedef struct dw_scratch {
+  float *zero, *edge;
+} dw_scratch;
+
+/* Output columns [a, b] of one row through the row kernel on a zero-padded
+ * copy of just the input columns they read.  src[ki]: input row ki of the
+ * window, NULL above or below the input. */
+static void dw_row_edge(const dw_job *j, const float *const *src,
+                        const float *wk, float *yr, int64_t a, int64_t b,
+                        float *edge) {
   const qir_conv_params *p = &j->c->p;
-  int64_t pw = p->pl + p->w + p->pr;
-  pad_plane(p, xp, pad);
+  int64_t len = (b - a) * p->sw + p->kw, c0 = a * p->sw - p->pl;
+  const float *rows[5];
+  for (int64_t ki = 0; ki < p->kh; ki++) {
+    float *e = edge + ki * len;
+    for (int64_t t = 0; t < len; t++) {
+      int64_t col = c0 + t;
+      e[t] = src[ki] && col >= 0 && col < p->w ? src[ki][col] : 0.0f;
+    }
+    rows[ki] = e;
+  }
+  j->c->dw_row(yr + a, rows, wk, 0, b - a);
+}
+
+/* A plane through the row kernel, reading the input in place: rows above
+ * and below it read a zero row, the columns whose windows cross the left
+ * or right edge a padded copy of their inputs (adding 0 * w as the padded
+ * plane would). */
+static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
+                          float *yp, float bias, const dw_scratch *sc) {
+  const qir_conv_params *p = &j->c->p;
+  /* Interior columns: every tap inside the input row. */
+  int64_t lo = (p->pl + p->sw - 1) / p->sw;
+  int64_t hi = p->w - p->kw + p->pl >= 0 ? (p->w - p->kw + p->pl) / p->sw : -1;
+  if (hi > p->ow - 1)
+    hi = p->ow - 1;
+  if (lo > hi) { /* no interior: the whole row is edge */
+    lo = p->ow;
+    hi = p->ow - 1;
+  }
   for (int64_t oh = 0; oh < p->oh; oh++) {
-    const float *rows[5];
-    for (int64_t ki = 0; ki < p->kh; ki++)
-      rows[ki] = pad + (oh * p->sh + ki) * pw;
+    const float *src[5], *rows[5];
+    for (int64_t ki = 0; ki < p->kh; ki++) {
+      int64_t ih = oh * p->sh - p->pt + ki;
+      src[ki] = ih >= 0 && ih < p->h ? xp + ih * p->w : NULL;
+      rows[ki] = src[ki] ? src[ki] + (lo * p->sw - p->pl) : sc->zero;
+    }
     float *yr = yp + oh * p->ow;
-    j->c->dw_row(yr, rows, wk, 0, p->ow - 1);
+    if (lo <= hi)
+      j->c->dw_row(yr + lo, rows, wk, 0, hi - lo);
+    if (lo > 0)
+      dw_row_edge(j, src, wk, yr, 0, (lo < p->ow ? lo : p->ow) - 1, sc->edge);
+    if (hi + 1 <= p->ow - 1 && lo < p->ow)
+      dw_row_edge(j, src, wk, yr, hi + 1, p->ow - 1, sc->edge);
     epilogue_row(p, yr, p->ow, bias);
   }
 }
@@ -513,14 +599,15 @@ static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
 static void dw_plane_taps(const dw_job *j, const float *xp, const float *wk,
                           float *yp, float bias);
 
-static void dw_plane(const dw_job *j, int64_t n, int64_t oc, float *pad) {
+static void dw_plane(const dw_job *j, int64_t n, int64_t oc,
+                     const dw_scratch *sc) {
   const qir_conv_params *p = &j->c->p;
   const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
   const float *wk = j->c->w + oc * p->kh * p->kw;
   float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
   float bias = j->b ? j->b[oc] : 0.0f;
   if (j->c->dw_row)
-    dw_plane_rows(j, xp, wk, yp, bias, pad);
+    dw_plane_rows(j, xp, wk, yp, bias, sc);
   else
     dw_plane_taps(j, xp, wk, yp, bias);
 }
@@ -551,14 +638,16 @@ static void dw_plane_taps(const dw_job *j, const float *xp, const float *wk,
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
   const qir_conv_params *p = &j->c->p;
-  float *pad = j->c->dw_row
-                   ? qir_xmalloc((size_t)((p->pt + p->h + p->pb) *
-                                          (p->pl + p->w + p->pr)) *
-                                 sizeof(float))
-                   : NULL;
+  int64_t pw = p->pl + p->w + p->pr;
+  dw_scratch sc = {NULL, NULL};
+  if (j->c->dw_row) {
+    sc.zero = qir_xcalloc((size_t)pw, sizeof(float));
+    sc.edge = qir_xmalloc((size_t)(p->kh * pw) * sizeof(float));
+  }
   for (int64_t i = begin; i < end; i++)
-    dw_plane(j, i / p->o, i % p->o, pad);
-  free(pad);
+    dw_plane(j, i / p->o, i % p->o, &sc);
+  free(sc.zero);
+  free(sc.edge);
 }
 
 void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,
@@ -677,6 +766,12 @@ static bool read_conv_params(const qir_kargs *k, qir_conv_params *p,
     p->pl = v[1];
     p->pb = v[2];
     p->pr = v[3];
+  }
+  if (!transposed) {
+    p->pt += k->extra_pads[0];
+    p->pl += k->extra_pads[1];
+    p->pb += k->extra_pads[2];
+    p->pr += k->extra_pads[3];
   }
   p->group = qir_op_get_int(k->op, "group", 1);
   if (p->group < 1 || p->c % p->group || p->o % p->group || p->sh < 1 ||

@@ -69,25 +69,80 @@ bool qir_cpu_k_split(const qir_kargs *k) {
   return true;
 }
 
-/* Generic strided gather: y[i] = x[base + sum idx_d * st_d]. */
-static void strided_copy(const qir_tensor *y, const uint8_t *x, int64_t base,
-                         const int64_t *xst, size_t es) {
-  int64_t n = qk_numel(y);
-  uint8_t *dst = y->data;
-  int64_t idx[QIR_MAX_RANK] = {0};
-  int64_t off = base;
+/* Generic strided gather: y[i] = x[base + sum idx_d * st_d], by rows of
+ * y's last dim (a memcpy when the row is contiguous in x, a typed loop
+ * otherwise), the rows split across the pool's threads. */
+typedef struct strided_job {
+  const qir_tensor *y;
+  const uint8_t *x;
+  int64_t base;
+  const int64_t *xst;
+  size_t es;
+} strided_job;
+
+/* Copies n elements of size ES, stride apart in src (ES a constant in
+ * each caller, so that the memcpy is one move). */
+static inline __attribute__((always_inline)) void
+gather_row(uint8_t *restrict dst, const uint8_t *restrict src, int64_t n,
+           int64_t stride, size_t es) {
+  for (int64_t i = 0; i < n; i++)
+    memcpy(dst + (size_t)i * es, src + i * stride * (int64_t)es, es);
+}
+
+static void strided_row(uint8_t *restrict dst, const uint8_t *restrict src,
+                        int64_t n, int64_t stride, size_t es) {
+  if (stride == 1)
+    memcpy(dst, src, (size_t)n * es);
+  else if (es == 4)
+    gather_row(dst, src, n, stride, 4);
+  else if (es == 2)
+    gather_row(dst, src, n, stride, 2);
+  else if (es == 1)
+    gather_row(dst, src, n, stride, 1);
+  else
+    gather_row(dst, src, n, stride, es);
+}
+
+static void strided_range(void *arg, int64_t begin, int64_t end) {
+  const strided_job *j = arg;
+  const qir_tensor *y = j->y;
   unsigned r = y->rank;
-  for (int64_t i = 0; i < n; i++) {
-    memcpy(dst + (size_t)i * es, x + off * (int64_t)es, es);
-    for (int d = (int)r - 1; d >= 0; d--) {
+  int64_t inner = y->dims[r - 1], idx[QIR_MAX_RANK] = {0}, off = j->base;
+  int64_t q = begin; /* the index of row `begin` */
+  for (int d = (int)r - 2; d >= 0; d--) {
+    idx[d] = q % y->dims[d];
+    q /= y->dims[d];
+    off += idx[d] * j->xst[d];
+  }
+  uint8_t *dst = (uint8_t *)y->data + (size_t)(begin * inner) * j->es;
+  for (int64_t row = begin; row < end; row++) {
+    strided_row(dst, j->x + off * (int64_t)j->es, inner, j->xst[r - 1], j->es);
+    dst += (size_t)inner * j->es;
+    for (int d = (int)r - 2; d >= 0; d--) {
       idx[d]++;
-      off += xst[d];
+      off += j->xst[d];
       if (idx[d] < y->dims[d])
         break;
-      off -= xst[d] * idx[d];
+      off -= j->xst[d] * idx[d];
       idx[d] = 0;
     }
   }
+}
+
+static void strided_copy(qir_pool *pool, const qir_tensor *y, const uint8_t *x,
+                         int64_t base, const int64_t *xst, size_t es) {
+  int64_t n = qk_numel(y);
+  if (n <= 0)
+    return;
+  if (y->rank == 0) {
+    memcpy(y->data, x + base * (int64_t)es, es);
+    return;
+  }
+  int64_t inner = y->dims[y->rank - 1];
+  strided_job j = {y, x, base, xst, es};
+  /* Rows of at least ~16K elements per thread. */
+  int64_t grain = (1 << 14) / inner + 1;
+  qir_parallel_for(pool, n / inner, grain, strided_range, &j);
 }
 
 bool qir_cpu_k_transpose(const qir_kargs *k) {
@@ -108,7 +163,7 @@ bool qir_cpu_k_transpose(const qir_kargs *k) {
       return qk_fail(k, "perm out of range");
     st[i] = xst[p];
   }
-  strided_copy(y, x->data, 0, st, esize(x));
+  strided_copy(k->pool, y, x->data, 0, st, esize(x));
   return true;
 }
 
@@ -140,7 +195,7 @@ bool qir_cpu_k_slice(const qir_kargs *k) {
     base += s * xst[a];
     st[a] = xst[a] * step;
   }
-  strided_copy(y, x->data, base, st, esize(x));
+  strided_copy(k->pool, y, x->data, base, st, esize(x));
   return true;
 }
 
@@ -152,7 +207,7 @@ bool qir_cpu_k_expand(const qir_kargs *k) {
     int xd = (int)d - (int)(y->rank - x->rank);
     st[d] = xd < 0 || x->dims[xd] == 1 ? 0 : xst[xd];
   }
-  strided_copy(y, x->data, 0, st, esize(x));
+  strided_copy(k->pool, y, x->data, 0, st, esize(x));
   return true;
 }
 
@@ -486,48 +541,125 @@ typedef struct resize_job {
   const float *x;
   float *y;
   axis_table th, tw;
+  /* Every input row is needed (the usual upsampling): interpolate each
+   * along the width once, then combine the rows. */
+  bool rows_first;
 } resize_job;
 
-static void resize_range(void *arg, int64_t begin, int64_t end) {
-  const resize_job *j = arg;
-  const qir_resize_params *p = j->p;
-  int nh = j->th.ntaps, nw = j->tw.ntaps;
-  for (int64_t pl = begin; pl < end; pl++) {
-    const float *xp = j->x + pl * p->h * p->w;
-    float *yp = j->y + pl * p->oh * p->ow;
-    for (int64_t oh = 0; oh < p->oh; oh++) {
-      const int64_t *hi = j->th.idx + oh * nh;
-      const float *hw = j->th.w + oh * nh;
-      float *yr = yp + oh * p->ow;
-      if (nh == 1 && nw == 1) {
-        const float *xr = xp + hi[0] * p->w;
-        for (int64_t ow = 0; ow < p->ow; ow++)
-          yr[ow] = xr[j->tw.idx[ow]];
-        continue;
-      }
-      for (int64_t ow = 0; ow < p->ow; ow++) {
-        const int64_t *wi = j->tw.idx + ow * nw;
-        const float *ww = j->tw.w + ow * nw;
-        float s = 0;
-        for (int a = 0; a < nh; a++) {
-          const float *xr = xp + hi[a] * p->w;
-          float r = 0;
-          for (int b = 0; b < nw; b++)
-            r += ww[b] * xr[wi[b]];
-          s += hw[a] * r;
-        }
-        yr[ow] = s;
-      }
+/* One input row interpolated along the width: the sum of one output
+ * element's width taps, in the order of resize_direct. */
+static void resize_row_w(const axis_table *tw, int64_t ow, const float *xr,
+                         float *restrict hr) {
+  int nw = tw->ntaps;
+  const int64_t *wi = tw->idx;
+  const float *ww = tw->w;
+  if (nw == 1) {
+    for (int64_t o = 0; o < ow; o++)
+      hr[o] = xr[wi[o]];
+  } else if (nw == 2) {
+    for (int64_t o = 0; o < ow; o++) {
+      float r = 0;
+      r += ww[2 * o] * xr[wi[2 * o]];
+      r += ww[2 * o + 1] * xr[wi[2 * o + 1]];
+      hr[o] = r;
+    }
+  } else {
+    for (int64_t o = 0; o < ow; o++) {
+      float r = 0;
+      for (int b = 0; b < nw; b++)
+        r += ww[o * nw + b] * xr[wi[o * nw + b]];
+      hr[o] = r;
     }
   }
 }
 
+/* One output row from the width-interpolated input rows hrows (h x ow):
+ * the taps along the height summed from 0 in order (vectorizes over the
+ * row). */
+static void resize_row_h(const int64_t *hi, const float *hw, int nh,
+                         const float *hrows, int64_t ow, float *restrict yr) {
+  if (nh == 1) {
+    memcpy(yr, hrows + hi[0] * ow, (size_t)ow * sizeof(float));
+  } else if (nh == 2) {
+    const float *restrict a = hrows + hi[0] * ow, *restrict b = hrows + hi[1] * ow;
+    float w0 = hw[0], w1 = hw[1];
+    for (int64_t o = 0; o < ow; o++) {
+      float s = 0;
+      s += w0 * a[o];
+      s += w1 * b[o];
+      yr[o] = s;
+    }
+  } else {
+    for (int64_t o = 0; o < ow; o++) {
+      float s = 0;
+      for (int a = 0; a < nh; a++)
+        s += hw[a] * hrows[hi[a] * ow + o];
+      yr[o] = s;
+    }
+  }
+}
+
+/* Element by element (downsampling, where most input rows are unused). */
+static void resize_direct(const resize_job *j, const float *xp, float *yp) {
+  const qir_resize_params *p = j->p;
+  int nh = j->th.ntaps, nw = j->tw.ntaps;
+  for (int64_t oh = 0; oh < p->oh; oh++) {
+    const int64_t *hi = j->th.idx + oh * nh;
+    const float *hw = j->th.w + oh * nh;
+    float *yr = yp + oh * p->ow;
+    if (nh == 1 && nw == 1) {
+      const float *xr = xp + hi[0] * p->w;
+      for (int64_t ow = 0; ow < p->ow; ow++)
+        yr[ow] = xr[j->tw.idx[ow]];
+      continue;
+    }
+    for (int64_t ow = 0; ow < p->ow; ow++) {
+      const int64_t *wi = j->tw.idx + ow * nw;
+      const float *ww = j->tw.w + ow * nw;
+      float s = 0;
+      for (int a = 0; a < nh; a++) {
+        const float *xr = xp + hi[a] * p->w;
+        float r = 0;
+        for (int b = 0; b < nw; b++)
+          r += ww[b] * xr[wi[b]];
+        s += hw[a] * r;
+      }
+      yr[ow] = s;
+    }
+  }
+}
+
+static void resize_range(void *arg, int64_t begin, int64_t end) {
+  const resize_job *j = arg;
+  const qir_resize_params *p = j->p;
+  float *hrows = j->rows_first
+                     ? qir_xmalloc((size_t)(p->h * p->ow) * sizeof(float))
+                     : NULL;
+  for (int64_t pl = begin; pl < end; pl++) {
+    const float *xp = j->x + pl * p->h * p->w;
+    float *yp = j->y + pl * p->oh * p->ow;
+    if (!hrows) {
+      resize_direct(j, xp, yp);
+      continue;
+    }
+    for (int64_t ih = 0; ih < p->h; ih++)
+      resize_row_w(&j->tw, p->ow, xp + ih * p->w, hrows + ih * p->ow);
+    for (int64_t oh = 0; oh < p->oh; oh++)
+      resize_row_h(j->th.idx + oh * j->th.ntaps, j->th.w + oh * j->th.ntaps,
+                   j->th.ntaps, hrows, p->ow, yp + oh * p->ow);
+  }
+  free(hrows);
+}
+
 void qir_resize2d_f32(qir_pool *pool, const qir_resize_params *p,
                       const float *x, float *y) {
-  resize_job j = {p, x, y, {0}, {0}};
+  resize_job j = {p, x, y, {0}, {0}, false};
   axis_table_init(&j.th, p, p->h, p->oh, p->scale_h);
   axis_table_init(&j.tw, p, p->w, p->ow, p->scale_w);
-  qir_parallel_for(pool, p->nc, 1, resize_range, &j);
+  j.rows_first = p->h <= p->oh * j.th.ntaps && p->h * p->ow <= (1 << 22);
+  int64_t plane = p->oh * p->ow * j.th.ntaps * j.tw.ntaps;
+  qir_parallel_for(pool, p->nc, plane >= 8192 ? 1 : 8192 / (plane + 1),
+                   resize_range, &j);
   axis_table_free(&j.th);
   axis_table_free(&j.tw);
 }

@@ -38,20 +38,46 @@ void qir_gemm_pack_a(const float *a, int64_t lda, int64_t m, int64_t k,
  * time. */
 static void panel_scalar(const float *ap, int64_t rows, int64_t j0,
                          int64_t j1, int64_t k, const float *const *b,
-                         float *c, int64_t ldc, bool accumulate) {
+                         float *c, int64_t ldc, bool accumulate,
+                         const qir_gemm_epilogue *e) {
   for (int64_t r = 0; r < rows; r++)
     for (int64_t j = j0; j < j1; j++) {
       float acc = 0.0f;
       for (int64_t kk = 0; kk < k; kk++)
         acc = fmaf(ap[kk * GEMM_MR + r], b[kk][j], acc);
-      c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc : acc;
+      float v = accumulate ? c[r * ldc + j] + acc : acc;
+      if (e) {
+        float bias = e->bias ? e->bias[r] : 0.0f;
+        if (e->act || bias != 0.0f)
+          v += bias;
+        if (e->act) {
+          v = v < e->lo ? e->lo : v;
+          v = v > e->hi ? e->hi : v;
+        }
+      }
+      c[r * ldc + j] = v;
     }
 }
 
 #ifdef GEMM_X86
+/* The epilogue of one row r of a panel on a vector v: bias, then clamp
+ * (max/min with v second: NaN and -0 come out as the scalar code's). */
+#define EPILOGUE_VEC(PFX, v, e, r)                                            \
+  do {                                                                        \
+    if (e) {                                                                  \
+      float bias_ = (e)->bias ? (e)->bias[r] : 0.0f;                          \
+      if ((e)->act || bias_ != 0.0f)                                          \
+        v = PFX##_add_ps(v, PFX##_set1_ps(bias_));                            \
+      if ((e)->act)                                                           \
+        v = PFX##_min_ps(PFX##_set1_ps((e)->hi),                              \
+                         PFX##_max_ps(PFX##_set1_ps((e)->lo), v));            \
+    }                                                                         \
+  } while (0)
+
 __attribute__((target("avx512f"))) static void
 panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
-             const float *const *b, float *c, int64_t ldc, bool accumulate) {
+             const float *const *b, float *c, int64_t ldc, bool accumulate,
+             const qir_gemm_epilogue *e) {
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
     __m512 acc[GEMM_MR][2];
@@ -76,6 +102,8 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
         acc[r][0] = _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]);
         acc[r][1] = _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]);
       }
+      EPILOGUE_VEC(_mm512, acc[r][0], e, r);
+      EPILOGUE_VEC(_mm512, acc[r][1], e, r);
       _mm512_storeu_ps(cr, acc[r][0]);
       _mm512_storeu_ps(cr + 16, acc[r][1]);
     }
@@ -99,6 +127,7 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
       float *cr = c + r * ldc + j;
       if (accumulate)
         acc[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, cr), acc[r]);
+      EPILOGUE_VEC(_mm512, acc[r], e, r);
       _mm512_mask_storeu_ps(cr, mask, acc[r]);
     }
   }
@@ -106,7 +135,8 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
 
 __attribute__((target("avx2,fma"))) static void
 panel_avx2(const float *ap, int64_t rows, int64_t n, int64_t k,
-           const float *const *b, float *c, int64_t ldc, bool accumulate) {
+           const float *const *b, float *c, int64_t ldc, bool accumulate,
+           const qir_gemm_epilogue *e) {
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) {
     __m256 acc[GEMM_MR][2];
@@ -131,23 +161,25 @@ panel_avx2(const float *ap, int64_t rows, int64_t n, int64_t k,
         acc[r][0] = _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]);
         acc[r][1] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]);
       }
+      EPILOGUE_VEC(_mm256, acc[r][0], e, r);
+      EPILOGUE_VEC(_mm256, acc[r][1], e, r);
       _mm256_storeu_ps(cr, acc[r][0]);
       _mm256_storeu_ps(cr + 8, acc[r][1]);
     }
   }
   if (j < n)
-    panel_scalar(ap, rows, j, n, k, b, c, ldc, accumulate);
+    panel_scalar(ap, rows, j, n, k, b, c, ldc, accumulate, e);
 }
 #endif
 
 typedef void (*panel_fn)(const float *ap, int64_t rows, int64_t n, int64_t k,
                          const float *const *b, float *c, int64_t ldc,
-                         bool accumulate);
+                         bool accumulate, const qir_gemm_epilogue *e);
 
 static void panel_generic(const float *ap, int64_t rows, int64_t n, int64_t k,
                           const float *const *b, float *c, int64_t ldc,
-                          bool accumulate) {
-  panel_scalar(ap, rows, 0, n, k, b, c, ldc, accumulate);
+                          bool accumulate, const qir_gemm_epilogue *e) {
+  panel_scalar(ap, rows, 0, n, k, b, c, ldc, accumulate, e);
 }
 
 /* QIR_GEMM_ISA=avx2 or =scalar forces a narrower kernel (to test that
@@ -173,7 +205,7 @@ static void panel_init(void) { panel = choose_panel(); }
 
 void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
                           const float *const *b, float *c, int64_t ldc,
-                          bool accumulate) {
+                          bool accumulate, const qir_gemm_epilogue *e) {
   pthread_once(&panel_once, panel_init);
   /* Columns in slices whose rows of B (k x slice) stay in L1 while every
    * panel of A passes over them. */
@@ -185,9 +217,15 @@ void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
     int64_t nj = n - j < slice ? n - j : slice;
     for (int64_t kk = 0; kk < k; kk++)
       bj[kk] = b[kk] + j;
-    for (int64_t r0 = 0; r0 < m; r0 += GEMM_MR)
+    for (int64_t r0 = 0; r0 < m; r0 += GEMM_MR) {
+      qir_gemm_epilogue pe; /* e with the bias of this panel's rows */
+      if (e) {
+        pe = *e;
+        pe.bias = e->bias ? e->bias + r0 : NULL;
+      }
       panel(ap + r0 * k, m - r0 < GEMM_MR ? m - r0 : GEMM_MR, nj, k, bj,
-            c + r0 * ldc + j, ldc, accumulate);
+            c + r0 * ldc + j, ldc, accumulate, e ? &pe : NULL);
+    }
   }
   if (bj != stack)
     free(bj);
@@ -195,12 +233,12 @@ void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
 
 void qir_gemm_packed(const float *ap, int64_t m, int64_t n, int64_t k,
                      const float *b, int64_t ldb, float *c, int64_t ldc,
-                     bool accumulate) {
+                     bool accumulate, const qir_gemm_epilogue *e) {
   const float *stack[256] = {NULL};
   const float **rows = k <= 256 ? stack : qir_xmalloc((size_t)k * sizeof *rows);
   for (int64_t kk = 0; kk < k; kk++)
     rows[kk] = b + kk * ldb;
-  qir_gemm_packed_rows(ap, m, n, k, rows, c, ldc, accumulate);
+  qir_gemm_packed_rows(ap, m, n, k, rows, c, ldc, accumulate, e);
   if (rows != stack)
     free(rows);
 }
