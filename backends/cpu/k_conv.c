@@ -522,7 +522,8 @@ static dw_row_fn choose_dw_row(const qir_conv_params *p) {
 }
 
 /* Copies the input plane into `pad`, a zero-padded (pt + h + pb) x
- * (pl + w + pr) plane. */
+ * (pl + w + pr) plane, so that every output column runs through the row
+ * kernel. */
 static void pad_plane(const qir_conv_params *p, const float *xp, float *pad) {
   int64_t pw = p->pl + p->w + p->pr, ph = p->pt + p->h + p->pb;
   memset(pad, 0, (size_t)(p->pt * pw) * sizeof(float));
@@ -536,62 +537,18 @@ static void pad_plane(const qir_conv_params *p, const float *xp, float *pad) {
          (size_t)((ph - p->pt - p->h) * pw) * sizeof(float));
 }
 
-/* Scratch of a thread running the row kernel: a zero row and K rows for
- * the columns at the edges (each at most the padded width). */
-typedef struct dw_scratch {
-  float *zero, *edge;
-} dw_scratch;
-
-/* Output columns [a, b] of one row through the row kernel on a zero-padded
- * copy of just the input columns they read.  src[ki]: input row ki of the
- * window, NULL above or below the input. */
-static void dw_row_edge(const dw_job *j, const float *const *src,
-                        const float *wk, float *yr, int64_t a, int64_t b,
-                        float *edge) {
-  const qir_conv_params *p = &j->c->p;
-  int64_t len = (b - a) * p->sw + p->kw, c0 = a * p->sw - p->pl;
-  const float *rows[5];
-  for (int64_t ki = 0; ki < p->kh; ki++) {
-    float *e = edge + ki * len;
-    for (int64_t t = 0; t < len; t++) {
-      int64_t col = c0 + t;
-      e[t] = src[ki] && col >= 0 && col < p->w ? src[ki][col] : 0.0f;
-    }
-    rows[ki] = e;
-  }
-  j->c->dw_row(yr + a, rows, wk, 0, b - a);
-}
-
-/* A plane through the row kernel, reading the input in place: rows above
- * and below it read a zero row, the columns whose windows cross the left
- * or right edge a padded copy of their inputs (adding 0 * w as the padded
- * plane would). */
+/* A plane through the row kernel, on a padded copy of its input. */
 static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
-                          float *yp, float bias, const dw_scratch *sc) {
+                          float *yp, float bias, float *pad) {
   const qir_conv_params *p = &j->c->p;
-  /* Interior columns: every tap inside the input row. */
-  int64_t lo = (p->pl + p->sw - 1) / p->sw;
-  int64_t hi = p->w - p->kw + p->pl >= 0 ? (p->w - p->kw + p->pl) / p->sw : -1;
-  if (hi > p->ow - 1)
-    hi = p->ow - 1;
-  if (lo > hi) { /* no interior: the whole row is edge */
-    lo = p->ow;
-    hi = p->ow - 1;
-  }
+  int64_t pw = p->pl + p->w + p->pr;
+  pad_plane(p, xp, pad);
   for (int64_t oh = 0; oh < p->oh; oh++) {
-    const float *src[5], *rows[5];
-    for (int64_t ki = 0; ki < p->kh; ki++) {
-      int64_t ih = oh * p->sh - p->pt + ki;
-      src[ki] = ih >= 0 && ih < p->h ? xp + ih * p->w : NULL;
-      rows[ki] = src[ki] ? src[ki] + (lo * p->sw - p->pl) : sc->zero;
-    }
+    const float *rows[5];
+    for (int64_t ki = 0; ki < p->kh; ki++)
+      rows[ki] = pad + (oh * p->sh + ki) * pw;
     float *yr = yp + oh * p->ow;
-    if (lo <= hi)
-      j->c->dw_row(yr + lo, rows, wk, 0, hi - lo);
-    if (lo > 0)
-      dw_row_edge(j, src, wk, yr, 0, (lo < p->ow ? lo : p->ow) - 1, sc->edge);
-    if (hi + 1 <= p->ow - 1 && lo < p->ow)
-      dw_row_edge(j, src, wk, yr, hi + 1, p->ow - 1, sc->edge);
+    j->c->dw_row(yr, rows, wk, 0, p->ow - 1);
     epilogue_row(p, yr, p->ow, bias);
   }
 }
@@ -599,15 +556,14 @@ static void dw_plane_rows(const dw_job *j, const float *xp, const float *wk,
 static void dw_plane_taps(const dw_job *j, const float *xp, const float *wk,
                           float *yp, float bias);
 
-static void dw_plane(const dw_job *j, int64_t n, int64_t oc,
-                     const dw_scratch *sc) {
+static void dw_plane(const dw_job *j, int64_t n, int64_t oc, float *pad) {
   const qir_conv_params *p = &j->c->p;
   const float *xp = j->x + (n * p->c + oc / j->mult) * p->h * p->w;
   const float *wk = j->c->w + oc * p->kh * p->kw;
   float *yp = j->y + (n * p->o + oc) * p->oh * p->ow;
   float bias = j->b ? j->b[oc] : 0.0f;
   if (j->c->dw_row)
-    dw_plane_rows(j, xp, wk, yp, bias, sc);
+    dw_plane_rows(j, xp, wk, yp, bias, pad);
   else
     dw_plane_taps(j, xp, wk, yp, bias);
 }
@@ -638,16 +594,14 @@ static void dw_plane_taps(const dw_job *j, const float *xp, const float *wk,
 static void dw_range(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = arg;
   const qir_conv_params *p = &j->c->p;
-  int64_t pw = p->pl + p->w + p->pr;
-  dw_scratch sc = {NULL, NULL};
-  if (j->c->dw_row) {
-    sc.zero = qir_xcalloc((size_t)pw, sizeof(float));
-    sc.edge = qir_xmalloc((size_t)(p->kh * pw) * sizeof(float));
-  }
+  float *pad = j->c->dw_row
+                   ? qir_xmalloc((size_t)((p->pt + p->h + p->pb) *
+                                          (p->pl + p->w + p->pr)) *
+                                 sizeof(float))
+                   : NULL;
   for (int64_t i = begin; i < end; i++)
-    dw_plane(j, i / p->o, i % p->o, &sc);
-  free(sc.zero);
-  free(sc.edge);
+    dw_plane(j, i / p->o, i % p->o, pad);
+  free(pad);
 }
 
 void qir_conv_plan_run(qir_pool *pool, const qir_conv_plan *c, const float *x,
