@@ -386,14 +386,16 @@ void onnx_ex_activation(op_ctx *c, const char *act, const char *x,
  * activation its own node after the convolution. */
 static bool export_conv(op_ctx *c, bool transpose) {
   const char *act = qir_op_get_string(c->op, "activation");
-  bool sum = qir_op_get_int(c->op, "sum_in", 0) && c->op->num_operands > 3;
+  /* the fused sum is the last operand, after the bias when there is one */
+  unsigned nin = c->op->num_operands;
+  bool sum = qir_op_get_bool(c->op, "sum_in", false) && nin >= 3;
+  const char *sum_in = sum ? c->in[nin - 1] : NULL;
+  nin -= sum ? 1 : 0;
   const char *y = c->out[0];
   if (act || sum)
     c->out[0] = onnx_ex_tmp(c->ex);
   Onnx__NodeProto *n = onnx_ex_node(c->ex, transpose ? "ConvTranspose" : "Conv",
-                                c->op->num_operands < 3 ? c->op->num_operands
-                                                        : 3,
-                                c->in, 1, c->out);
+                                    nin < 3 ? nin : 3, c->in, 1, c->out);
   const qir_type *w = qir_op_operand(c->op, 1)->type;
   if (w->rank == 4)
     onnx_ex_attr_ints(c->ex, n, "kernel_shape", 2, w->dims + 2);
@@ -403,7 +405,7 @@ static bool export_conv(op_ctx *c, bool transpose) {
     copy_ints(c->ex, n, c->op, "output_padding", "output_padding");
   const char *r = c->out[0];
   if (sum)
-    r = binary_to(c, "Add", r, c->in[3], act ? NULL : y);
+    r = binary_to(c, "Add", r, sum_in, act ? NULL : y);
   if (act)
     onnx_ex_stage_activation(c, act, r, y);
   c->out[0] = y;
