@@ -173,7 +173,8 @@ static void yuv_to_rgb_matrix(bool limited, double m[3][3]) {
   double kg = 1 - KR - KB;
   double sy = limited ? 255.0 / 219 : 1, sc = limited ? 255.0 / 224 : 1;
   double r[3] = {sy, 0, 2 * (1 - KR) * sc};
-  double g[3] = {sy, -2 * KB * (1 - KB) / kg * sc, -2 * KR * (1 - KR) / kg * sc};
+  double g[3] = {sy, -2 * KB * (1 - KB) / kg * sc,
+                 -2 * KR * (1 - KR) / kg * sc};
   double bl[3] = {sy, 2 * (1 - KB) * sc, 0};
   memcpy(m[CH_R], r, sizeof r);
   memcpy(m[CH_G], g, sizeof g);
@@ -217,8 +218,9 @@ static qir_value *to_f32(qir_builder *bl, qir_value *v) {
 }
 
 static qir_value *clip(qir_builder *bl, qir_value *v, double lo, double hi) {
-  qir_named_attr a[2] = {qir_named(bl->ctx, "min", qir_attr_float(bl->ctx, lo)),
-                         qir_named(bl->ctx, "max", qir_attr_float(bl->ctx, hi))};
+  qir_context *ctx = bl->ctx;
+  qir_named_attr a[2] = {qir_named(ctx, "min", qir_attr_float(ctx, lo)),
+                         qir_named(ctx, "max", qir_attr_float(ctx, hi))};
   return qir_build_value(bl, QIR_OP_CLIP, 1, &v, 2, a);
 }
 
@@ -319,7 +321,8 @@ static qir_value *slice_rows(qir_builder *bl, qir_value *v, int64_t start,
 }
 
 static qir_value *reshape(qir_builder *bl, qir_value *v, const int64_t *dims) {
-  qir_named_attr a = qir_named(bl->ctx, "shape", qir_attr_ints(bl->ctx, 4, dims));
+  qir_named_attr a =
+      qir_named(bl->ctx, "shape", qir_attr_ints(bl->ctx, 4, dims));
   return qir_build_value(bl, QIR_OP_RESHAPE, 1, &v, 1, &a);
 }
 

@@ -168,7 +168,7 @@ static const char *node_color(const grapher *g, const qir_op *op,
                        : cosine_legend[2].color;
 }
 
-/* ---- DOT text ------------------------------------------------------------- */
+/* ---- DOT text ------------------------------------------------------------ */
 
 /* Writes s inside a DOT string: quotes and backslashes escaped. */
 static void put_escaped(FILE *out, const char *s) {
@@ -288,7 +288,7 @@ static void put_graph(grapher *g) {
   fputs("}\n", g->out);
 }
 
-/* ---- Options and output --------------------------------------------------- */
+/* ---- Options and output ------------------------------------------------ */
 
 static bool fail(qir_context *ctx, const char *fmt, const char *arg) {
   char msg[512];

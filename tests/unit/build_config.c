@@ -81,7 +81,7 @@ static const bad_value bad_values[] = {
      "input_processors[0].tensor_name: expected a string, got 2"},
     {"input_processors[0].tensor_format", "\"RGBX\"",
      "input_processors[0].tensor_format: expected one of RGB, BGR, GRAY, "
-     "NV12, YUV420SP, got \"RGBX\""},
+     "NV12, YUV420SP, YUV444, got \"RGBX\""},
     {"input_processors[0].tensor_layout", "\"HWC\"",
      "input_processors[0].tensor_layout: expected one of NCHW, NHWC, got "
      "\"HWC\""},
