@@ -79,6 +79,38 @@ panel_avx512(const float *ap, int64_t rows, int64_t n, int64_t k,
              const float *const *b, float *c, int64_t ldc, bool accumulate,
              const qir_gemm_epilogue *e) {
   int64_t j = 0;
+  /* 6 x 64: 24 accumulators, one broadcast of A feeds four FMAs. */
+  for (; j + 64 <= n; j += 64) {
+    __m512 acc[GEMM_MR][4];
+#pragma GCC unroll 8
+    for (int r = 0; r < GEMM_MR; r++)
+      acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm512_setzero_ps();
+    const float *a = ap;
+    for (int64_t kk = 0; kk < k; kk++, a += GEMM_MR) {
+      const float *bp = b[kk] + j;
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      __m512 b2 = _mm512_loadu_ps(bp + 32), b3 = _mm512_loadu_ps(bp + 48);
+#pragma GCC unroll 8
+      for (int r = 0; r < GEMM_MR; r++) {
+        __m512 av = _mm512_set1_ps(a[r]);
+        acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+        acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
+        acc[r][3] = _mm512_fmadd_ps(av, b3, acc[r][3]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int64_t r = 0; r < rows; r++) {
+      float *cr = c + r * ldc + j;
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; q++) {
+        if (accumulate)
+          acc[r][q] = _mm512_add_ps(_mm512_loadu_ps(cr + 16 * q), acc[r][q]);
+        EPILOGUE_VEC(_mm512, acc[r][q], e, r);
+        _mm512_storeu_ps(cr + 16 * q, acc[r][q]);
+      }
+    }
+  }
   for (; j + 32 <= n; j += 32) {
     __m512 acc[GEMM_MR][2];
 #pragma GCC unroll 8
@@ -209,8 +241,8 @@ void qir_gemm_packed_rows(const float *ap, int64_t m, int64_t n, int64_t k,
   pthread_once(&panel_once, panel_init);
   /* Columns in slices whose rows of B (k x slice) stay in L1 while every
    * panel of A passes over them. */
-  int64_t slice = (32 << 10) / (4 * (k ? k : 1)) / 32 * 32;
-  slice = slice < 32 ? 32 : slice > 256 ? 256 : slice;
+  int64_t slice = (32 << 10) / (4 * (k ? k : 1)) / 64 * 64;
+  slice = slice < 64 ? 64 : slice > 256 ? 256 : slice;
   const float *stack[256];
   const float **bj = k <= 256 ? stack : qir_xmalloc((size_t)k * sizeof *bj);
   for (int64_t j = 0; j < n; j += slice) {
