@@ -401,6 +401,20 @@ static int64_t max_centered(const qir_type *q) {
 
 /* Float32 sums of integers are exact below 2^24. */
 #define EXACT_F32_SUM ((int64_t)1 << 24)
+/* The 64-bit rule multiplies by M < 2^31 in int64. */
+#define EXACT_MUL64 ((int64_t)1 << 31)
+
+/* An op whose emulation would not be exact is written as the float round
+ * trip; the warning says so. */
+static qx_result not_exact(qir_op *op, const char *why) {
+  qir_op_emit_warning(op, "exported in float: %s", why);
+  return QX_OTHER;
+}
+
+static const char *const f32_sum_why =
+    "its accumulator may exceed 2^24, where float32 sums are not exact";
+static const char *const mul64_why =
+    "its accumulator times the multiplier may exceed the int64 range";
 
 /* The storage of a quantized value minus its zero points, as float32
  * (exact integers); `p` places per-axis zero points. */
@@ -662,11 +676,8 @@ static qx_result export_conv(op_ctx *c) {
   int64_t O = w->type->dims[0];
   int64_t kdim = w->type->dims[1] * w->type->dims[2] * w->type->dims[3];
   if (weights_bound(wd, wq, O, kdim, kdim, 1, max_centered(qelem(x))) >=
-      EXACT_F32_SUM) {
-    qir_op_emit_warning(op, "exported in float: its accumulator may exceed "
-                            "2^24, where float32 sums are not exact");
-    return QX_OTHER;
-  }
+      EXACT_F32_SUM)
+    return not_exact(op, f32_sum_why);
   pshape wp = pshape_axis(4, wq->axis, wq->axis >= 0 ? wq->nparams : 1);
   pshape one = pshape_axis(0, -1, 1);
   const char *in[2] = {centered_f32(ex, x, &one), centered_f32(ex, w, &wp)};
@@ -711,11 +722,8 @@ static qx_result export_matmul(op_ctx *c) {
                       ? weights_bound(bd, bq, N, K, tb ? K : 1, tb ? 1 : N,
                                       max_centered(qelem(a)))
                       : K * max_centered(qelem(a)) * max_centered(bq);
-  if (bound >= EXACT_F32_SUM) {
-    qir_op_emit_warning(op, "exported in float: its accumulator may exceed "
-                            "2^24, where float32 sums are not exact");
-    return QX_OTHER;
-  }
+  if (bound >= EXACT_F32_SUM)
+    return not_exact(op, f32_sum_why);
   /* b's zero points run along its output column j. */
   int64_t nb = bq->axis >= 0 ? bq->nparams : 1;
   pshape bp = pshape_axis(br, (int)br - (tb ? 2 : 1), nb);
@@ -779,6 +787,9 @@ static qx_result export_mul(op_ctx *c) {
   const qir_type *qa = qelem(qir_op_operand(op, 0));
   const qir_type *qb = qelem(qir_op_operand(op, 1));
   const qir_type *qy = qir_op_result(op, 0)->type->elem;
+  bool wide = wide_storage(qa->scalar) || wide_storage(qb->scalar);
+  if (wide && max_centered(qa) * max_centered(qb) >= EXACT_MUL64)
+    return not_exact(op, mul64_why);
   qir_multiplier m;
   if (!multiplier_of(ex, op, qa->scales[0] * qb->scales[0] / qy->scales[0], &m))
     return QX_ERROR;
@@ -786,9 +797,7 @@ static qx_result export_mul(op_ctx *c) {
   const char *acc = node2(ex, "Mul", centered_i64(ex, c->in[0], qa, &one),
                           centered_i64(ex, c->in[1], qb, &one));
   requant_to rt = {qy, i64(ex, qir_quant_zp(qy, 0)), qy->qmin, qy->qmax};
-  requantize_store(ex, acc, &m, &one,
-                   wide_storage(qa->scalar) || wide_storage(qb->scalar), &rt,
-                   c->out[0]);
+  requantize_store(ex, acc, &m, &one, wide, &rt, c->out[0]);
   return QX_DONE;
 }
 
@@ -916,7 +925,7 @@ static qx_result export_avg_pool(op_ctx *c) {
     return QX_OTHER;
   const qir_type *qx = qelem(x), *qy = yt->elem;
   if (max_centered(qx) * k[0] * k[1] >= EXACT_F32_SUM)
-    return QX_OTHER;
+    return not_exact(op, f32_sum_why);
   bool include_pad = qir_op_get_int(op, "count_include_pad", 0) != 0;
   pshape pos = {4, {1, 1, OH, OW}, OH * OW};
   qir_multiplier *m = qir_xcalloc((size_t)(OH * OW), sizeof *m);
@@ -968,6 +977,8 @@ static qx_result export_global_avg_pool(op_ctx *c) {
     axes[d - 2] = d;
     size *= xt->dims[d];
   }
+  if (max_centered(qx) * size >= EXACT_MUL64)
+    return not_exact(op, mul64_why);
   qir_multiplier m;
   if (!multiplier_of(ex, op, size ? qx->scales[0] / (qy->scales[0] * (double)size) : 0,
                      &m))
