@@ -24,7 +24,34 @@ bool qir_cpu_k_reshape(const qir_kargs *k) {
   return true;
 }
 
-/* Copies along `axis` between tensors of equal outer/inner structure. */
+/* concat: the output is `outer` rows, each the inputs' rows (row[i]
+ * bytes) one after the other; a range of output bytes copies the pieces
+ * it covers, so that the threads split even one large row. */
+typedef struct concat_job {
+  const qir_kargs *k;
+  int axis;
+  int64_t inner; /* bytes per index of the axis */
+  int64_t yrow;  /* output bytes per row */
+} concat_job;
+
+static void concat_range(void *arg, int64_t begin, int64_t end) {
+  const concat_job *j = arg;
+  uint8_t *dst = j->k->out[0]->data;
+  for (int64_t t = begin; t < end;) {
+    int64_t o = t / j->yrow, r = t % j->yrow, off = 0;
+    unsigned i = 0;
+    int64_t row = j->k->in[0]->dims[j->axis] * j->inner;
+    while (r >= off + row) { /* the input holding byte r of the row */
+      off += row;
+      row = j->k->in[++i]->dims[j->axis] * j->inner;
+    }
+    int64_t n = off + row - r < end - t ? off + row - r : end - t;
+    const uint8_t *src = j->k->in[i]->data;
+    memcpy(dst + t, src + o * row + (r - off), (size_t)n);
+    t += n;
+  }
+}
+
 bool qir_cpu_k_concat(const qir_kargs *k) {
   const qir_tensor *y = k->out[0];
   int axis = qk_axis(qir_op_get_int(k->op, "axis", 0), y->rank);
@@ -35,15 +62,9 @@ bool qir_cpu_k_concat(const qir_kargs *k) {
     outer *= y->dims[d];
   for (unsigned d = (unsigned)axis + 1; d < y->rank; d++)
     inner *= y->dims[d];
-  uint8_t *dst = y->data;
-  int64_t yrow = y->dims[axis] * inner, off = 0;
-  for (unsigned i = 0; i < k->nin; i++) {
-    int64_t row = k->in[i]->dims[axis] * inner;
-    const uint8_t *src = k->in[i]->data;
-    for (int64_t o = 0; o < outer; o++)
-      memcpy(dst + o * yrow + off, src + o * row, (size_t)row);
-    off += row;
-  }
+  concat_job j = {k, axis, inner, y->dims[axis] * inner};
+  if (j.yrow > 0)
+    qir_parallel_for(k->pool, outer * j.yrow, 1 << 16, concat_range, &j);
   return true;
 }
 
