@@ -177,7 +177,7 @@ static void compulsory_bytes(const qir_artifact *a, npu_perf *perf) {
 /* One row per instruction, programs in order, each starting when the
  * previous one ends. */
 static void cost_layers(const qir_artifact *a, npu_perf *perf) {
-  unsigned n = 0;
+  size_t n = 0;
   for (unsigned i = 0; i < a->num_programs; i++)
     n += a->programs[i].num_insns;
   perf->layers = qir_xcalloc(n + 1, sizeof *perf->layers);

@@ -295,11 +295,13 @@ static void svg_bar(xmlNodePtr svg, const npu_perf_layer *l, unsigned row,
 static void html_timeline(xmlNodePtr body, const npu_perf *p) {
   el(body, "h2", "Timeline");
   unsigned rows = p->num_layers < TIMELINE_MAX_ROWS ? p->num_layers : TIMELINE_MAX_ROWS;
-  char note[256];
+  char note[256], first[64] = "";
+  if (rows < p->num_layers)
+    snprintf(first, sizeof first, " Only the first %d layers are drawn.",
+             TIMELINE_MAX_ROWS);
   snprintf(note, sizeof note,
            "Layers in execution order over one frame (NPU steps only); blue: "
-           "compute bound, orange: DDR bound.%s",
-           rows < p->num_layers ? " Only the first 2000 layers are drawn." : "");
+           "compute bound, orange: DDR bound.%s", first);
   el(body, "p", note);
   double height = rows * TL_ROW + TL_AXIS;
   xmlNodePtr svg = svg_el(body, "svg");
