@@ -42,7 +42,8 @@ typedef struct run_opts {
 } run_opts;
 
 static void usage(FILE *out) {
-  fputs("usage: qir-run MODEL.qir|MODEL.qbin [options]\n"
+  fputs("usage: qir-run MODEL.qir [options]\n"
+        "       qir-run MODEL.qbin [options]   (an NPU artifact)\n"
         "  --input NAME=FILE.npy       an input (repeat for each input; the\n"
         "                              NAME= part may be left out to take the\n"
         "                              inputs in order)\n"
@@ -289,26 +290,6 @@ static int model_find_input(const model *m, const char *name) {
   return -1;
 }
 
-/* The emulator takes exactly the input's type; the error is the
- * interpreter's. */
-static bool model_set_input(qir_context *ctx, const model *m, unsigned i,
-                            const qir_tensor *t) {
-  if (m->it)
-    return qir_interp_set_input(m->it, i, t);
-  const qir_type *type = qir_emu_input_type(m->emu, i);
-  if (!qir_tensor_matches_type(t, type)) {
-    qir_tensor want;
-    char w[256], g[256];
-    qir_tensor_init_from_type(&want, type);
-    qir_tensor_format_shape(&want, w, sizeof w);
-    qir_tensor_format_shape(t, g, sizeof g);
-    qir_emit_error(ctx, qir_loc_unknown(), "input '%s' expects %s, got %s",
-                   qir_emu_input_name(m->emu, i), w, g);
-    return false;
-  }
-  return qir_emu_set_input(m->emu, i, t);
-}
-
 static bool model_run(const model *m) {
   return m->it ? qir_interp_run(m->it) : qir_emu_run(m->emu);
 }
@@ -344,6 +325,26 @@ static void list_inputs(const model *m, char *buf, size_t size) {
     n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
                           input_label(m, i, tmp, sizeof tmp));
   }
+}
+
+/* The emulator takes exactly the input's type; the error reads as the
+ * interpreter's. */
+static bool model_set_input(qir_context *ctx, const model *m, unsigned i,
+                            const qir_tensor *t) {
+  if (m->it)
+    return qir_interp_set_input(m->it, i, t);
+  const qir_type *type = qir_emu_input_type(m->emu, i);
+  if (!qir_tensor_matches_type(t, type)) {
+    qir_tensor want;
+    char label[32], w[256], g[256];
+    qir_tensor_init_from_type(&want, type);
+    qir_tensor_format_shape(&want, w, sizeof w);
+    qir_tensor_format_shape(t, g, sizeof g);
+    qir_emit_error(ctx, qir_loc_unknown(), "input '%s' expects %s, got %s",
+                   input_label(m, i, label, sizeof label), w, g);
+    return false;
+  }
+  return qir_emu_set_input(m->emu, i, t);
 }
 
 static int set_inputs(qir_context *ctx, const model *m, const run_opts *o) {
