@@ -413,6 +413,8 @@ static qx_result not_exact(qir_op *op, const char *why) {
 
 static const char *const f32_sum_why =
     "its accumulator may exceed 2^24, where float32 sums are not exact";
+static const char *const int32_why =
+    "its accumulator with the bias may leave the int32 range";
 static const char *const mul64_why =
     "its accumulator times the multiplier may exceed the int64 range";
 
@@ -608,14 +610,22 @@ static qx_result stage_real(const acc_stage *s, const char *act) {
   return QX_DONE;
 }
 
+static const char *fused_activation(const qir_op *op) {
+  const char *act = qir_op_get_string(op, "activation");
+  return act && *act && strcmp(act, "none") ? act : NULL;
+}
+
+/* A quantized result with no or a clamping activation is requantized
+ * from the accumulator; anything else goes through real values. */
+static bool stage_requantizes(const acc_stage *s) {
+  const char *act = fused_activation(s->c->op);
+  return isq(qir_op_result(s->c->op, 0)) && !s->sum &&
+         (!act || clamp_activation(act));
+}
+
 static qx_result finish_stage(const acc_stage *s) {
-  const char *act = qir_op_get_string(s->c->op, "activation");
-  if (act && (!*act || !strcmp(act, "none")))
-    act = NULL;
-  bool quant_out = isq(qir_op_result(s->c->op, 0));
-  if (quant_out && !s->sum && (!act || clamp_activation(act)))
-    return stage_requantize(s, act);
-  return stage_real(s, act);
+  const char *act = fused_activation(s->c->op);
+  return stage_requantizes(s) ? stage_requantize(s, act) : stage_real(s, act);
 }
 
 /* The accumulator value of bias channel c (bias_acc in k_quant.c). */
@@ -638,6 +648,30 @@ static const char *add_bias(exporter *ex, const char *acc, qir_value *bias,
   const char *r = node2(ex, "Add", acc, param_i64(ex, &s->ch, v));
   free(v);
   return r;
+}
+
+/* The largest |bias| in accumulator units. */
+static int64_t bias_bound(qir_value *bias, const acc_stage *s,
+                          bool per_channel_bias) {
+  if (!bias)
+    return 0;
+  const qir_attr *b = const_value(bias);
+  int64_t worst = 0;
+  for (int64_t c = 0; c < s->ch.n; c++) {
+    int64_t v = llabs(bias_value(b, bias->type, per_channel_bias ? c : 0,
+                                 acc_scale(s, c)));
+    worst = v > worst ? v : worst;
+  }
+  return worst;
+}
+
+/* qir requantizes an 8-bit accumulator with the 32-bit rule while it fits
+ * in int32 and with the 64-bit rule beyond: the export keeps to the first
+ * (a large bias could push the sum out). */
+static bool fits_int32_rule(const acc_stage *s, int64_t bound,
+                            qir_value *bias, bool per_channel_bias) {
+  return s->wide || !stage_requantizes(s) ||
+         bound + bias_bound(bias, s, per_channel_bias) <= INT32_MAX;
 }
 
 /* A bound on |acc| (without bias) from the weights: per output channel,
@@ -675,9 +709,13 @@ static qx_result export_conv(op_ctx *c) {
   const qir_type *wq = qelem(w);
   int64_t O = w->type->dims[0];
   int64_t kdim = w->type->dims[1] * w->type->dims[2] * w->type->dims[3];
-  if (weights_bound(wd, wq, O, kdim, kdim, 1, max_centered(qelem(x))) >=
-      EXACT_F32_SUM)
+  int64_t bound = weights_bound(wd, wq, O, kdim, kdim, 1, max_centered(qelem(x)));
+  if (bound >= EXACT_F32_SUM)
     return not_exact(op, f32_sum_why);
+  acc_stage s = {c, NULL, qelem(x), wq, pshape_axis(yt->rank, 1, O), sum,
+                 wide_storage(x->type->scalar) || wide_storage(w->type->scalar)};
+  if (!fits_int32_rule(&s, bound, bias, true))
+    return not_exact(op, int32_why);
   pshape wp = pshape_axis(4, wq->axis, wq->axis >= 0 ? wq->nparams : 1);
   pshape one = pshape_axis(0, -1, 1);
   const char *in[2] = {centered_f32(ex, x, &one), centered_f32(ex, w, &wp)};
@@ -692,8 +730,6 @@ static qx_result export_conv(op_ctx *c) {
   if (qir_op_get_ints(op, "dilations", v, 2) == 2)
     onnx_ex_attr_ints(ex, n, "dilations", 2, v);
   onnx_ex_attr_int(ex, n, "group", qir_op_get_int(op, "group", 1));
-  acc_stage s = {c, NULL, qelem(x), wq, pshape_axis(yt->rank, 1, O), sum,
-                 wide_storage(x->type->scalar) || wide_storage(w->type->scalar)};
   s.acc = add_bias(ex, cast_to(ex, f, QIR_I64, NULL), bias, &s, true);
   return finish_stage(&s);
 }
@@ -724,6 +760,12 @@ static qx_result export_matmul(op_ctx *c) {
                       : K * max_centered(qelem(a)) * max_centered(bq);
   if (bound >= EXACT_F32_SUM)
     return not_exact(op, f32_sum_why);
+  acc_stage s = {c, NULL, qelem(a), bq,
+                 pshape_axis(yt->rank, (int)yt->rank - 1, N), NULL,
+                 wide_storage(a->type->scalar) || wide_storage(b->type->scalar)};
+  bool per_col = bias && qir_tensor_num_elements(bias->type) > 1;
+  if (!fits_int32_rule(&s, bound, bias, per_col))
+    return not_exact(op, int32_why);
   /* b's zero points run along its output column j. */
   int64_t nb = bq->axis >= 0 ? bq->nparams : 1;
   pshape bp = pshape_axis(br, (int)br - (tb ? 2 : 1), nb);
@@ -735,11 +777,7 @@ static qx_result export_matmul(op_ctx *c) {
     onnx_ex_attr_int(ex, n, "transA", ta);
     onnx_ex_attr_int(ex, n, "transB", tb);
   }
-  acc_stage s = {c, NULL, qelem(a), bq,
-                 pshape_axis(yt->rank, (int)yt->rank - 1, N), NULL,
-                 wide_storage(a->type->scalar) || wide_storage(b->type->scalar)};
-  s.acc = add_bias(ex, cast_to(ex, f, QIR_I64, NULL), bias, &s,
-                   bias && qir_tensor_num_elements(bias->type) > 1);
+  s.acc = add_bias(ex, cast_to(ex, f, QIR_I64, NULL), bias, &s, per_col);
   return finish_stage(&s);
 }
 

@@ -176,7 +176,10 @@ void onnx_ex_attr_ints(exporter *ex, Onnx__NodeProto *n, const char *name,
   Onnx__AttributeProto *a =
       add_attr(ex, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
   a->n_ints = count;
-  a->ints = qir_arena_dup(ex->ctx, v, (count + 1) * sizeof *v);
+  /* count + 1 slots (never 0 bytes), only count read from v */
+  a->ints = qir_arena_alloc(ex->ctx, (count + 1) * sizeof *v);
+  if (count)
+    memcpy(a->ints, v, count * sizeof *v);
 }
 
 /* Copies an int/float attribute of the op when present. */
