@@ -432,6 +432,48 @@ static void block_free_contents(qir_block *b) {
 
 /* ---- Functions ---------------------------------------------------------- */
 
+/* qir_module_lookup's index of functions by interned name, built on the
+ * first lookup in a module with many functions (partitioning a long chain
+ * makes tens of thousands) and kept up to date as functions are added;
+ * erasing one marks it stale, to be rebuilt by the next lookup. */
+struct qir_func_index {
+  qir_htab tab;
+  bool stale;
+};
+
+enum { FUNC_INDEX_MIN = 16 }; /* below this many functions, a scan is fine */
+
+static uint64_t func_name_hash(const char *interned) {
+  return qir_hash_bytes(&interned, sizeof interned);
+}
+
+static bool func_has_name(const void *item, const void *key) {
+  return ((const qir_func *)item)->name == key;
+}
+
+static void func_index_add(qir_module *m, qir_func *f) {
+  if (m->func_index && !m->func_index->stale)
+    qir_htab_insert(&m->func_index->tab, func_name_hash(f->name), f);
+}
+
+static void func_index_free(qir_module *m) {
+  if (!m->func_index)
+    return;
+  qir_htab_free(&m->func_index->tab);
+  free(m->func_index);
+  m->func_index = NULL;
+}
+
+static struct qir_func_index *func_index_get(qir_module *m) {
+  if (m->func_index && !m->func_index->stale)
+    return m->func_index;
+  func_index_free(m);
+  m->func_index = qir_xcalloc(1, sizeof *m->func_index);
+  for (qir_func *f = m->first; f; f = f->next)
+    qir_htab_insert(&m->func_index->tab, func_name_hash(f->name), f);
+  return m->func_index;
+}
+
 static const qir_type **copy_types(unsigned n, const qir_type *const *types) {
   if (!n)
     return NULL;
@@ -464,6 +506,7 @@ qir_func *qir_func_create(qir_module *m, const char *name, qir_loc loc,
     m->first = f;
   m->last = f;
   m->num_funcs++;
+  func_index_add(m, f);
   return f;
 }
 
@@ -501,6 +544,8 @@ void qir_func_erase(qir_func *f) {
   else
     m->last = f->prev;
   m->num_funcs--;
+  if (m->func_index)
+    m->func_index->stale = true;
   /* Values of this body may still be used by ops elsewhere only through a
    * bug; uses inside the body die with it. */
   func_free(f);
@@ -521,6 +566,7 @@ void qir_module_destroy(qir_module *m) {
     next = f->next;
     func_free(f);
   }
+  func_index_free(m);
   free(m->attrs);
   free(m);
 }
@@ -529,6 +575,12 @@ qir_func *qir_module_lookup(const qir_module *m, const char *name) {
   const char *s = qir_intern_find(m->ctx, name, strlen(name));
   if (!s)
     return NULL;
+  if (m->num_funcs >= FUNC_INDEX_MIN) {
+    /* The index is a cache: building it does not change the module. */
+    struct qir_func_index *ix = func_index_get((qir_module *)m);
+    return (qir_func *)qir_htab_find(&ix->tab, func_name_hash(s),
+                                     func_has_name, s);
+  }
   for (qir_func *f = m->first; f; f = f->next)
     if (f->name == s)
       return f;

@@ -221,11 +221,19 @@ static size_t strset_add(strset *set, const char *s, size_t n) {
   return off;
 }
 
+/* Empties the set for the next function; a set much larger than its
+ * contents is dropped rather than wiped (see the parser's symtab_clear). */
 static void strset_clear(strset *set) {
-  if (set->len) {
+  if (set->cap > 64 && set->len * 8 < set->cap) {
+    free(set->slots);
+    free(set->lens);
+    set->slots = NULL;
+    set->lens = NULL;
+    set->cap = 0;
+  } else if (set->len) {
     memset(set->slots, 0, set->cap * sizeof *set->slots);
-    set->len = 0;
   }
+  set->len = 0;
 }
 
 static void strset_free(strset *set) {

@@ -89,9 +89,18 @@ void qir_symtab_insert(qir_symtab *t, qir_symtab_entry *slot, const char *s,
 
 
 
+/* Empties the table for the next function.  A table much larger than its
+ * contents (grown by an earlier, bigger function) is dropped rather than
+ * wiped, so that a module of many small functions after a big one costs
+ * time in proportion to its size. */
 static void symtab_clear(qir_symtab *t) {
-  if (t->len)
+  if (t->cap > 64 && (size_t)t->len * 8 < t->cap) {
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = 0;
+  } else if (t->len) {
     memset(t->slots, 0, t->cap * sizeof *t->slots);
+  }
   t->len = 0;
 }
 

@@ -269,6 +269,7 @@ struct qir_module {
   qir_named_attr *attrs;
   const char *name; /* optional, interned */
   qir_loc loc;
+  struct qir_func_index *func_index; /* private: qir_module_lookup's cache */
 };
 
 qir_module *qir_module_create(qir_context *ctx);
