@@ -295,9 +295,13 @@ qir_pool *qir_pool_create(unsigned threads) {
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work, NULL);
   p->tids = qir_xcalloc(p->threads, sizeof *p->tids);
+  /* A system out of threads (many pools alive, a busy machine) gets a pool
+   * with the workers that could be started: slower, never a failure. */
   for (unsigned i = 1; i < p->threads; i++)
-    if (pthread_create(&p->tids[i], NULL, pool_main, p))
-      qir_die("cannot create a worker thread");
+    if (pthread_create(&p->tids[i], NULL, pool_main, p)) {
+      p->threads = i;
+      break;
+    }
   return p;
 }
 

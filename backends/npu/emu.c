@@ -64,7 +64,12 @@ static bool prepare_cpu(qir_emu *e) {
     qir_func *f = qir_module_lookup(e->cpu, s->func);
     if (!f || !types_match(e, s, f))
       return emu_error(e, "missing or mistyped CPU function", s->func);
-    if (!(e->interps[i] = qir_interp_create(f, NULL)))
+    /* One thread each: an artifact may hold thousands of CPU steps, and a
+     * pool of worker threads per step would exhaust the system's threads. */
+    qir_interp_options o;
+    qir_interp_options_init(&o);
+    o.threads = 1;
+    if (!(e->interps[i] = qir_interp_create(f, &o)))
       return false;
   }
   return true;
