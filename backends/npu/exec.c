@@ -159,8 +159,57 @@ typedef struct conv_geom {
   int64_t C, H, W, OH, OW, KH, KW, cg, sh, sw, dh, dw, pt, pl;
 } conv_geom;
 
-/* acc[OH*OW] += the taps of output channel oc (weights wrow, input
- * channels from c0) over image xs. */
+/* Output channels accumulated together: each input row is read once for
+ * the block. */
+#define OC_BLOCK 4
+
+/* acc[b][OH*OW] += the taps of the `nb` output channels of a block
+ * (weights wrow[b], input channels from c0) over image xs, in int32:
+ * the caller checked that no partial sum can leave int32 (integer sums
+ * are exact in any order, so the result is the int64 one). */
+static void conv_block32(const conv_geom *g, const int32_t *xs,
+                         const int32_t *const wrow[OC_BLOCK], int nb,
+                         int64_t c0, int32_t *const acc[OC_BLOCK]) {
+  for (int64_t c = 0; c < g->cg; c++)
+    for (int64_t ki = 0; ki < g->KH; ki++)
+      for (int64_t kj = 0; kj < g->KW; kj++) {
+        int64_t r = (c * g->KH + ki) * g->KW + kj;
+        int32_t wv[OC_BLOCK] = {0};
+        bool any = false;
+        for (int b = 0; b < nb; b++)
+          any |= (wv[b] = wrow[b][r]) != 0;
+        if (!any)
+          continue;
+        int64_t off = kj * g->dw - g->pl, lo, hi;
+        valid_cols(off, g->sw, g->W, g->OW, &lo, &hi);
+        for (int64_t oh = 0; oh < g->OH; oh++) {
+          int64_t ih = oh * g->sh - g->pt + ki * g->dh;
+          if (ih < 0 || ih >= g->H)
+            continue;
+          const int32_t *row = xs + ((c0 + c) * g->H + ih) * g->W + off;
+          int64_t o = oh * g->OW;
+          if (nb == OC_BLOCK && g->sw == 1) {
+            int32_t *a0 = acc[0] + o, *a1 = acc[1] + o, *a2 = acc[2] + o, *a3 = acc[3] + o;
+            for (int64_t ow = lo; ow < hi; ow++) {
+              int32_t v = row[ow];
+              a0[ow] += wv[0] * v;
+              a1[ow] += wv[1] * v;
+              a2[ow] += wv[2] * v;
+              a3[ow] += wv[3] * v;
+            }
+            continue;
+          }
+          for (int b = 0; b < nb; b++) {
+            int32_t *a = acc[b] + o;
+            for (int64_t ow = lo; ow < hi; ow++)
+              a[ow] += wv[b] * row[ow * g->sw];
+          }
+        }
+      }
+}
+
+/* acc[OH*OW] += the taps of output channel oc in int64 (weights wrow,
+ * input channels from c0) over image xs. */
 static void conv_channel(const conv_geom *g, const int32_t *xs,
                          const int64_t *wrow, int64_t c0, int64_t *acc) {
   for (int64_t c = 0; c < g->cg; c++)
@@ -183,42 +232,119 @@ static void conv_channel(const conv_geom *g, const int32_t *xs,
       }
 }
 
-static void exec_conv(const machine *mc, const npu_insn *in) {
-  view x = tensor(mc, in, "in"), w = tensor(mc, in, "w"), y = tensor(mc, in, "out");
-  const int64_t *xd = x.t->dims, *wd = w.t->dims, *yd = y.t->dims;
-  conv_geom g = {xd[1], xd[2], xd[3], yd[2], yd[3], wd[2], wd[3], wd[1],
-                 fld(in, "sh"), fld(in, "sw"), fld(in, "dh"), fld(in, "dw"),
-                 fld(in, "pt"), fld(in, "pl")};
-  int64_t N = xd[0], O = yd[1], og = O / fld(in, "group");
-  int64_t kdim = g.cg * g.KH * g.KW, npix = g.OH * g.OW;
-  int64_t zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
-  bool wide = fld(in, "wide") != 0;
-  epilogue ep = epilogue_of(mc, in);
-  int32_t *xs = centered(&x, fld(in, "zx"));
-  int64_t *wrow = qir_xmalloc((size_t)(kdim + 1) * sizeof *wrow);
-  int64_t *acc = qir_xmalloc((size_t)(npix + 1) * sizeof *acc);
-  for (int64_t oc = 0; oc < O; oc++) {
-    int32_t prm[NPU_PARAM_WORDS];
-    load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), oc, prm);
-    for (int64_t r = 0; r < kdim; r++)
-      wrow[r] = ld(&w, oc * kdim + r) - prm[NPU_PARAM_ZW];
-    qir_multiplier m = mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]);
-    for (int64_t n = 0; n < N; n++) {
-      for (int64_t p = 0; p < npix; p++)
-        acc[p] = prm[NPU_PARAM_BIAS];
-      conv_channel(&g, xs + n * g.C * g.H * g.W, wrow, (oc / og) * g.cg, acc);
-      int64_t base = (n * O + oc) * npix;
-      for (int64_t p = 0; p < npix; p++) {
-        if (ep.on)
-          epilogue_store(&ep, &y, acc[p], param_sacc(prm), base + p);
-        else
-          st(&y, base + p, requant(acc[p], m, zy, lo, hi, wide));
-      }
-    }
+typedef struct conv_run {
+  const machine *mc;
+  const npu_insn *in;
+  conv_geom g;
+  view w, y;
+  int64_t N, O, og, kdim, npix, zy, lo, hi;
+  bool wide;
+  epilogue ep;
+  int32_t *xs;
+  int32_t xmax;  /* largest |x - zx| */
+} conv_run;
+
+static void conv_store(const conv_run *r, const int32_t prm[NPU_PARAM_WORDS],
+                       int64_t acc, int64_t idx) {
+  if (r->ep.on)
+    epilogue_store(&r->ep, &r->y, acc, param_sacc(prm), idx);
+  else
+    st(&r->y, idx, requant(acc, mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]),
+                           r->zy, r->lo, r->hi, r->wide));
+}
+
+/* Weights of channel oc minus its zero point; false when a sum over them
+ * could leave int32 (then the channel takes the int64 path). */
+static bool channel_weights(const conv_run *r, int64_t oc,
+                            const int32_t prm[NPU_PARAM_WORDS], int64_t *w64,
+                            int32_t *w32) {
+  int64_t bound = llabs((long long)prm[NPU_PARAM_BIAS]);
+  bool fits = true;
+  for (int64_t k = 0; k < r->kdim; k++) {
+    w64[k] = ld(&r->w, oc * r->kdim + k) - prm[NPU_PARAM_ZW];
+    w32[k] = (int32_t)w64[k];
+    bound += llabs((long long)w64[k]) * r->xmax;
+    fits &= bound <= INT32_MAX;
   }
-  free(xs);
-  free(wrow);
-  free(acc);
+  return fits;
+}
+
+static void conv_channel64(conv_run *r, int64_t oc, const int32_t prm[NPU_PARAM_WORDS],
+                           const int64_t *w64, int64_t *acc) {
+  for (int64_t n = 0; n < r->N; n++) {
+    for (int64_t p = 0; p < r->npix; p++)
+      acc[p] = prm[NPU_PARAM_BIAS];
+    conv_channel(&r->g, r->xs + n * r->g.C * r->g.H * r->g.W, w64,
+                 (oc / r->og) * r->g.cg, acc);
+    for (int64_t p = 0; p < r->npix; p++)
+      conv_store(r, prm, acc[p], (n * r->O + oc) * r->npix + p);
+  }
+}
+
+static void exec_conv(const machine *mc, const npu_insn *in) {
+  view x = tensor(mc, in, "in");
+  conv_run r = {.mc = mc, .in = in, .w = tensor(mc, in, "w"), .y = tensor(mc, in, "out")};
+  const int64_t *xd = x.t->dims, *wd = r.w.t->dims, *yd = r.y.t->dims;
+  r.g = (conv_geom){xd[1], xd[2], xd[3], yd[2], yd[3], wd[2], wd[3], wd[1],
+                    fld(in, "sh"), fld(in, "sw"), fld(in, "dh"), fld(in, "dw"),
+                    fld(in, "pt"), fld(in, "pl")};
+  r.N = xd[0];
+  r.O = yd[1];
+  r.og = r.O / fld(in, "group");
+  r.kdim = r.g.cg * r.g.KH * r.g.KW;
+  r.npix = r.g.OH * r.g.OW;
+  r.zy = fld(in, "zy");
+  r.lo = fld(in, "lo");
+  r.hi = fld(in, "hi");
+  r.wide = fld(in, "wide") != 0;
+  r.ep = epilogue_of(mc, in);
+  r.xs = centered(&x, fld(in, "zx"));
+  for (int64_t i = 0, n = npu_tensor_numel(x.t); i < n; i++) {
+    int32_t a = r.xs[i] < 0 ? -r.xs[i] : r.xs[i];
+    r.xmax = a > r.xmax ? a : r.xmax;
+  }
+  int64_t *w64 = qir_xmalloc((size_t)(r.kdim + 1) * sizeof *w64);
+  int64_t *acc64 = qir_xmalloc((size_t)(r.npix + 1) * sizeof *acc64);
+  int32_t *w32[OC_BLOCK], *acc32[OC_BLOCK];
+  for (int b = 0; b < OC_BLOCK; b++) {
+    w32[b] = qir_xmalloc((size_t)(r.kdim + 1) * sizeof *w32[b]);
+    acc32[b] = qir_xmalloc((size_t)(r.npix + 1) * sizeof *acc32[b]);
+  }
+  for (int64_t oc0 = 0; oc0 < r.O;) {
+    /* A block: up to OC_BLOCK channels of one group whose sums fit int32. */
+    int32_t prm[OC_BLOCK][NPU_PARAM_WORDS];
+    int nb = 0;
+    int64_t gend = (oc0 / r.og + 1) * r.og;
+    while (nb < OC_BLOCK && oc0 + nb < gend) {
+      load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), oc0 + nb, prm[nb]);
+      if (!channel_weights(&r, oc0 + nb, prm[nb], w64, w32[nb]))
+        break;
+      nb++;
+    }
+    if (!nb) {
+      conv_channel64(&r, oc0, prm[0], w64, acc64);
+      oc0++;
+      continue;
+    }
+    for (int64_t n = 0; n < r.N; n++) {
+      for (int b = 0; b < nb; b++)
+        for (int64_t p = 0; p < r.npix; p++)
+          acc32[b][p] = prm[b][NPU_PARAM_BIAS];
+      conv_block32(&r.g, r.xs + n * r.g.C * r.g.H * r.g.W,
+                   (const int32_t *const *)w32, nb, (oc0 / r.og) * r.g.cg, acc32);
+      for (int b = 0; b < nb; b++)
+        for (int64_t p = 0; p < r.npix; p++)
+          conv_store(&r, prm[b], acc32[b][p], (n * r.O + oc0 + b) * r.npix + p);
+    }
+    oc0 += nb;
+  }
+  free(r.xs);
+  free(w64);
+  free(acc64);
+  for (int b = 0; b < OC_BLOCK; b++) {
+    free(w32[b]);
+    free(acc32[b]);
+  }
 }
 
 /* ---- matmul --------------------------------------------------------------------- */
@@ -269,8 +395,19 @@ static int64_t bcast(const npu_tensor *y, const npu_tensor *a, int64_t i) {
   return off;
 }
 
+static bool same_dims(const npu_tensor *a, const npu_tensor *y) {
+  return !memcmp(a->dims, y->dims, sizeof a->dims);
+}
+
+/* Offset in `a` of element i of `y`: i itself without broadcasting (the
+ * common case: no divisions). */
+static int64_t elem_off(const npu_tensor *y, const npu_tensor *a, bool same, int64_t i) {
+  return same ? i : bcast(y, a, i);
+}
+
 static void exec_add(const machine *mc, const npu_insn *in) {
   view a = tensor(mc, in, "a"), b = tensor(mc, in, "b"), y = tensor(mc, in, "out");
+  bool sa = same_dims(a.t, y.t), sb = same_dims(b.t, y.t);
   bool wide = fld(in, "wide") != 0, sub = fld(in, "sub") != 0;
   int shift = wide ? 15 : 20;
   qir_multiplier ma = mult(fld(in, "ma"), fld(in, "ea"));
@@ -279,8 +416,8 @@ static void exec_add(const machine *mc, const npu_insn *in) {
   int64_t za = fld(in, "za"), zb = fld(in, "zb"), zy = fld(in, "zy");
   int64_t lo = fld(in, "lo"), hi = fld(in, "hi");
   for (int64_t i = 0, n = npu_tensor_numel(y.t); i < n; i++) {
-    int64_t va = ld(&a, bcast(y.t, a.t, i)) - za;
-    int64_t vb = ld(&b, bcast(y.t, b.t, i)) - zb;
+    int64_t va = ld(&a, elem_off(y.t, a.t, sa, i)) - za;
+    int64_t vb = ld(&b, elem_off(y.t, b.t, sb, i)) - zb;
     int64_t r;
     if (!wide) {
       int32_t xa = qir_mul_by_multiplier((int32_t)(va * (1 << shift)), ma);
@@ -301,9 +438,10 @@ static void exec_mul(const machine *mc, const npu_insn *in) {
   int64_t za = fld(in, "za"), zb = fld(in, "zb"), zy = fld(in, "zy");
   int64_t lo = fld(in, "lo"), hi = fld(in, "hi");
   bool wide = fld(in, "wide") != 0;
+  bool sa = same_dims(a.t, y.t), sb = same_dims(b.t, y.t);
   for (int64_t i = 0, n = npu_tensor_numel(y.t); i < n; i++) {
-    int64_t va = ld(&a, bcast(y.t, a.t, i)) - za;
-    int64_t vb = ld(&b, bcast(y.t, b.t, i)) - zb;
+    int64_t va = ld(&a, elem_off(y.t, a.t, sa, i)) - za;
+    int64_t vb = ld(&b, elem_off(y.t, b.t, sb, i)) - zb;
     st(&y, i, requant(va * vb, m, zy, lo, hi, wide));
   }
 }
