@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/npu/perf.h"
 #include "driver/build.h"
 #include "qir/dataset.h"
 #include "qir/npu.h"
@@ -488,6 +489,36 @@ static void read_perf_totals(build *b, const char *report) {
   }
 }
 
+/* One report of the estimate into output_dir; false after an error. */
+static bool write_perf_file(build *b, const npu_perf *perf, const char *name,
+                            char **text, size_t *len) {
+  char *path = build_outdir_file(&b->od, name);
+  qir_output out;
+  bool ok = qir_output_open(b->ctx, &out, path, false);
+  if (ok) {
+    if (text) {
+      FILE *mem = open_memstream(text, len);
+      npu_perf_print_text(perf, mem);
+      fclose(mem);
+      fwrite(*text, 1, *len, out.fp);
+    } else if (strstr(name, ".json")) {
+      npu_perf_print_json(perf, out.fp);
+    } else if (!npu_perf_print_html(perf, out.fp)) {
+      qir_emit_error(b->ctx, qir_loc_unknown(),
+                     "cannot write '%s': HTML serialization failed", path);
+      qir_output_abort(&out);
+      ok = false;
+    }
+    if (ok)
+      ok = qir_output_commit(b->ctx, &out);
+  }
+  free(path);
+  return ok;
+}
+
+/* The cost model's estimate as text (perf.txt, whose total line feeds the
+ * summary), JSON and HTML, as `qir-llc -print-cost -perf-json
+ * -perf-report` write them. */
 static bool step_perf(build *b) {
   char name[512];
   snprintf(name, sizeof name, "%s.qbin", b->stem);
@@ -496,25 +527,25 @@ static bool step_perf(build *b) {
   free(artifact);
   if (!a)
     return false;
+  npu_perf perf;
+  if (!npu_perf_compute(a, NULL, &perf)) {
+    qir_artifact_free(a);
+    build_say(b, "      no cost model for this target: no perf report");
+    return true;
+  }
   char *text = NULL;
   size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  qir_artifact_print_cost(a, mem);
-  fclose(mem);
-  qir_artifact_free(a);
-  char *path = build_outdir_file(&b->od, "perf.txt");
-  qir_output out;
-  bool ok = qir_output_open(b->ctx, &out, path, false);
-  if (ok) {
-    fwrite(text, 1, len, out.fp);
-    ok = qir_output_commit(b->ctx, &out);
-  }
+  bool ok = write_perf_file(b, &perf, "perf.txt", &text, &len) &&
+            write_perf_file(b, &perf, "perf.json", NULL, NULL) &&
+            write_perf_file(b, &perf, "perf.html", NULL, NULL);
   if (ok) {
     read_perf_totals(b, text);
-    build_say(b, "      wrote perf.txt (the cost model's estimate)");
+    build_say(b, "      wrote perf.txt, perf.json, perf.html (the cost model's "
+                 "estimate)");
   }
-  free(path);
   free(text);
+  npu_perf_free(&perf);
+  qir_artifact_free(a);
   return ok;
 }
 
