@@ -54,14 +54,6 @@ static qir_multiplier multiplier(double real) {
   return m;
 }
 
-static bool same_params(const qir_type *a, const qir_type *b) {
-  if (a == b)
-    return true;
-  if (a->axis >= 0 || b->axis >= 0 || a->scales[0] != b->scales[0])
-    return false;
-  return qir_quant_zp(a, 0) == qir_quant_zp(b, 0);
-}
-
 /* Rescales quantized data from `from`'s parameters to `to`'s:
  * y = requantize(x - zp_in, s_in / s_out) + zp_out, per axis where either
  * type is per axis (both then along the same axis). */
@@ -510,7 +502,7 @@ bool qir_cpu_kq_minmax(const qir_kargs *k) {
   const qir_tensor *a = k->in[0], *b = k->in[1];
   qir_tensor *y = k->out[0];
   const qir_type *qy = y->elem;
-  bool sa = same_params(a->elem, qy), sb = same_params(b->elem, qy);
+  bool sa = qir_quant_same_params(a->elem, qy), sb = qir_quant_same_params(b->elem, qy);
   qir_multiplier ma = multiplier(a->elem->scales[0] / qy->scales[0]);
   qir_multiplier mb = multiplier(b->elem->scales[0] / qy->scales[0]);
   bool is_max = k->op->def->id == QIR_OP_MAX;
@@ -533,7 +525,7 @@ static bool clamp_unary(const qir_kargs *k, double lo, double hi) {
   int64_t zp = qir_quant_zp(qy, 0);
   int64_t qlo = qir_quantize_f64(lo, s, zp, qy->qmin, qy->qmax);
   int64_t qhi = qir_quantize_f64(hi, s, zp, qy->qmin, qy->qmax);
-  bool same = same_params(x->elem, qy);
+  bool same = qir_quant_same_params(x->elem, qy);
   qir_multiplier m = multiplier(x->elem->scales[0] / s);
   for (int64_t i = 0, n = qk_numel(y); i < n; i++)
     qir_store_int(y->scalar, y->data, i,
@@ -558,7 +550,7 @@ bool qir_cpu_kq_max_pool2d(const qir_kargs *k) {
     return false;
   const qir_tensor *x = k->in[0];
   qir_tensor *y = k->out[0];
-  bool same = same_params(x->elem, y->elem);
+  bool same = qir_quant_same_params(x->elem, y->elem);
   qir_multiplier m = multiplier(x->elem->scales[0] / y->elem->scales[0]);
   for (int64_t pl = 0; pl < p.n * p.c; pl++)
     for (int64_t oh = 0; oh < p.oh; oh++)
@@ -629,7 +621,7 @@ static bool quant_global_pool(const qir_kargs *k, bool avg) {
   qir_tensor *y = k->out[0];
   int64_t planes = x->rank >= 2 ? x->dims[0] * x->dims[1] : 1;
   int64_t size = planes ? qk_numel(x) / planes : 0, zx = qir_quant_zp(x->elem, 0);
-  bool same = same_params(x->elem, y->elem);
+  bool same = qir_quant_same_params(x->elem, y->elem);
   qir_multiplier m = multiplier(x->elem->scales[0] / y->elem->scales[0]);
   for (int64_t i = 0; i < planes; i++) {
     int64_t acc = avg ? 0 : INT64_MIN;
@@ -667,7 +659,7 @@ bool qir_cpu_kq_concat(const qir_kargs *k) {
     tmp[i].data = NULL;
     if (k->in[i]->scalar != k->out[0]->scalar)
       return qk_fail(k, "operands and result must share the storage type");
-    if (!same_params(k->in[i]->elem, qy)) {
+    if (!qir_quant_same_params(k->in[i]->elem, qy)) {
       tmp[i] = *k->in[i];
       qir_tensor_alloc(&tmp[i]);
       rescale(k->in[i], k->in[i]->elem, &tmp[i], qy);
@@ -700,7 +692,7 @@ bool qir_cpu_kq_move(const qir_kargs *k) {
   if (!qir_cpu_kernel(id)->fn(k))
     return false;
   for (unsigned i = 0; i < k->nout; i++)
-    if (!same_params(x->elem, k->out[i]->elem)) {
+    if (!qir_quant_same_params(x->elem, k->out[i]->elem)) {
       if (x->elem->axis >= 0)
         return qk_fail(k, "cannot change per-axis parameters");
       rescale(k->out[i], x->elem, k->out[i], k->out[i]->elem);

@@ -153,14 +153,6 @@ static const qir_type *qt(const qir_value *v) { return v->type->elem; }
 static double scale0(const qir_value *v) { return qt(v)->scales[0]; }
 static int64_t zp0(const qir_value *v) { return qir_quant_zp(qt(v), 0); }
 
-static bool same_params(const qir_type *a, const qir_type *b) {
-  if (a == b)
-    return true;
-  if (a->axis >= 0 || b->axis >= 0 || a->scales[0] != b->scales[0])
-    return false;
-  return qir_quant_zp(a, 0) == qir_quant_zp(b, 0);
-}
-
 /* ---- conv2d, matmul, gemm ------------------------------------------------------- */
 
 /* The clamp of a quantized result with a fused relu/relu6/clip. */
@@ -484,7 +476,7 @@ static bool lower_pool(lower *L, qir_op *op) {
   set_window(in, op, max);
   set_out_quant(in, x, y);
   if (max) {
-    set(in, "rescale", !same_params(qt(x), qt(y)));
+    set(in, "rescale", !qir_quant_same_params(qt(x), qt(y)));
     set_mult(in, "m", "e", m);
     set(in, "xmin", qt(x)->qmin);
   } else {
@@ -504,7 +496,7 @@ static bool lower_gpool(lower *L, qir_op *op) {
   set(in, "in", tensor_of(L, x));
   set(in, "out", result_tensor(L, y));
   set(in, "avg", qir_op_is(op, QIR_OP_GLOBAL_AVG_POOL));
-  set(in, "rescale", !same_params(qt(x), qt(y)));
+  set(in, "rescale", !qir_quant_same_params(qt(x), qt(y)));
   set_mult(in, "m", "e", m);
   set_out_quant(in, x, y);
   set_f64(in, "sx", scale0(x));
@@ -518,7 +510,7 @@ static bool lower_gpool(lower *L, qir_op *op) {
  * y's when they differ. */
 static bool set_rescale(lower *L, npu_insn *in, const qir_type *xq,
                         const qir_type *yq, qir_scalar xs) {
-  bool rescale = !same_params(xq, yq);
+  bool rescale = !qir_quant_same_params(xq, yq);
   qir_multiplier m = {0, 0};
   if (rescale && !multiplier(L, xq->scales[0] / yq->scales[0], &m))
     return false;
@@ -788,7 +780,7 @@ static bool lower_slice(lower *L, qir_op *op) {
 static bool lower_move(lower *L, qir_op *op) {
   qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
   unsigned src = tensor_of(L, x);
-  if (same_params(qt(x), qt(y)) && x->type->scalar == y->type->scalar) {
+  if (qir_quant_same_params(qt(x), qt(y)) && x->type->scalar == y->type->scalar) {
     y->aux = alias(L, src, y->type) + 1;
     return true;
   }

@@ -339,14 +339,6 @@ static bool isq(const qir_value *v) { return qir_tensor_is_quant(v->type); }
 
 static const qir_type *qelem(const qir_value *v) { return v->type->elem; }
 
-static bool same_params(const qir_type *a, const qir_type *b) {
-  if (a == b)
-    return true;
-  if (a->axis >= 0 || b->axis >= 0 || a->scales[0] != b->scales[0])
-    return false;
-  return qir_quant_zp(a, 0) == qir_quant_zp(b, 0);
-}
-
 static bool per_tensor_op(qir_op *op) {
   for (unsigned i = 0; i < op->num_operands; i++)
     if (!isq(qir_op_operand(op, i)) || qelem(qir_op_operand(op, i))->axis >= 0)
@@ -844,7 +836,7 @@ static const char *in_result_params(op_ctx *c, unsigned i, bool *ok) {
   exporter *ex = c->ex;
   qir_value *v = qir_op_operand(c->op, i);
   const qir_type *qy = qir_op_result(c->op, 0)->type->elem;
-  if (same_params(qelem(v), qy))
+  if (qir_quant_same_params(qelem(v), qy))
     return cast_to(ex, c->in[i], QIR_I64, NULL);
   const char *r = onnx_ex_tmp(ex);
   *ok &= rescale(ex, c->op, qelem(v), qy, v->type->rank, c->in[i], r);
@@ -892,7 +884,7 @@ static qx_result store_max(op_ctx *c, const char *best) {
   qir_value *x = qir_op_operand(c->op, 0);
   const qir_type *qx = qelem(x);
   const qir_type *qy = qir_op_result(c->op, 0)->type->elem;
-  if (same_params(qx, qy)) {
+  if (qir_quant_same_params(qx, qy)) {
     cast_to(ex, best, qy->scalar, c->out[0]);
     return QX_DONE;
   }
@@ -1043,7 +1035,7 @@ static qx_result export_concat(op_ctx *c) {
     qir_value *v = qir_op_operand(op, i);
     if (v->type->scalar != qy->scalar)
       return QX_OTHER;
-    if (!same_params(qelem(v), qy)) {
+    if (!qir_quant_same_params(qelem(v), qy)) {
       const char *r = onnx_ex_tmp(c->ex);
       if (!rescale(c->ex, op, qelem(v), qy, v->type->rank, c->in[i], r))
         return QX_ERROR;
@@ -1070,7 +1062,7 @@ static qx_result export_move(op_ctx *c) {
   for (unsigned i = 0; i < op->num_results; i++) {
     qir_value *r = qir_op_result(op, i);
     if (!isq(r) || r->type->scalar != x->type->scalar ||
-        (qelem(x)->axis >= 0 && !same_params(qelem(x), qelem(r))))
+        (qelem(x)->axis >= 0 && !qir_quant_same_params(qelem(x), qelem(r))))
       return QX_OTHER;
   }
   const char **final = qir_arena_alloc(ex->ctx, (op->num_results + 1) *
@@ -1100,7 +1092,7 @@ static qx_result export_move(op_ctx *c) {
   }
   for (unsigned i = 0; i < op->num_results; i++) {
     qir_value *r = qir_op_result(op, i);
-    if (same_params(qelem(x), qelem(r))) {
+    if (qir_quant_same_params(qelem(x), qelem(r))) {
       cast_to(ex, c->out[i], r->type->scalar, final[i]);
     } else {
       const char *q = cast_to(ex, c->out[i], x->type->scalar, NULL);

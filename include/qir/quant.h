@@ -94,6 +94,17 @@ static inline int64_t qir_quant_zp(const qir_type *q, int64_t c) {
   return q->axis < 0 ? q->zero_points[0] : q->zero_points[c];
 }
 
+/* True when two quantized element types give their integers the same
+ * real values: the same type, or both per tensor with the same scale and
+ * zero point (the storage types may differ). */
+static inline bool qir_quant_same_params(const qir_type *a, const qir_type *b) {
+  if (a == b)
+    return true;
+  if (a->axis >= 0 || b->axis >= 0 || a->scales[0] != b->scales[0])
+    return false;
+  return qir_quant_zp(a, 0) == qir_quant_zp(b, 0);
+}
+
 /* Reads / writes element i of an integer storage buffer as int64. */
 int64_t qir_load_int(qir_scalar s, const void *data, int64_t i);
 void qir_store_int(qir_scalar s, void *data, int64_t i, int64_t v);
