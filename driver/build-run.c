@@ -380,20 +380,27 @@ static bool step_precision(build *b) {
   return ok;
 }
 
+/* Runs the quantize pass, unless the model came quantized (QuantONNX
+ * without input configs): its ops keep the model's scales, and ops the
+ * model left in float stay float. */
 static bool step_quantize(build *b) {
-  if (!need_pass(b, "quantize", "quantize"))
-    return false;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&text, &len);
-  fputs("quantize{", out);
-  bool ok = quant_options(b, out);
-  fputc('}', out);
-  fclose(out);
-  ok = ok && run_pipeline(b, text);
-  free(text);
-  if (!ok)
-    return false;
+  if (skip_calibration(b)) {
+    build_say(b, "      skipped: the QuantONNX model is quantized already");
+  } else {
+    if (!need_pass(b, "quantize", "quantize"))
+      return false;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    fputs("quantize{", out);
+    bool ok = quant_options(b, out);
+    fputc('}', out);
+    fclose(out);
+    ok = ok && run_pipeline(b, text);
+    free(text);
+    if (!ok)
+      return false;
+  }
   build_report_layers(b, main_func(b));
   char name[512];
   snprintf(name, sizeof name, "%s.q.qir", b->stem);
@@ -550,6 +557,12 @@ static bool step_perf(build *b) {
 }
 
 static bool step_check(build *b) {
+  if (skip_calibration(b)) {
+    build_say(b, "      skipped: no quant.input_configs to take samples from");
+    snprintf(b->sum.check_result, sizeof b->sum.check_result,
+             "skipped (no input data)");
+    return true;
+  }
   char name[512];
   snprintf(name, sizeof name, "%s.qbin", b->stem);
   char *artifact = build_outdir_file(&b->od, name);
