@@ -28,10 +28,6 @@ static qir_module *identity_model_hw(qir_context *ctx, unsigned c, int h,
   return m;
 }
 
-static qir_module *identity_model(qir_context *ctx, unsigned c, bool nhwc) {
-  return identity_model_hw(ctx, c, H, W, nhwc);
-}
-
 typedef struct variant {
   const char *processor; /* YAML flow text of one input processor */
   unsigned c;            /* channels */
