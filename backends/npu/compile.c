@@ -20,6 +20,7 @@ static qir_func *entry_func(qir_module *m) {
 typedef struct builder {
   qir_artifact *a;
   unsigned cap_values;
+  unsigned schedule; /* enum npu_schedule */
 } builder;
 
 static unsigned add_value(builder *b, qir_value *v) {
@@ -47,13 +48,14 @@ static unsigned *value_ids(qir_op *op, bool results, unsigned *n) {
 }
 
 static bool add_npu_program(qir_artifact *a, qir_func *f, const qir_target *t,
-                            npu_blob *w) {
+                            npu_blob *w, unsigned schedule) {
   a->programs = qir_xrealloc(a->programs, (a->num_programs + 1) * sizeof *a->programs);
   npu_program *p = &a->programs[a->num_programs];
   if (!npu_lower_func(f, t, p, w)) {
     npu_program_free(p);
     return false;
   }
+  npu_schedule_program(p, t, schedule);
   a->num_programs++;
   return true;
 }
@@ -69,7 +71,7 @@ static bool add_step(qir_artifact *a, builder *b, qir_op *call,
   s.kind = strcmp(pl, "npu") ? NPU_STEP_CPU : NPU_STEP_NPU;
   if (s.kind == NPU_STEP_NPU) {
     s.index = a->num_programs;
-    if (!add_npu_program(a, f, t, w))
+    if (!add_npu_program(a, f, t, w, b->schedule))
       return false;
   }
   s.func = qir_xstrdup(s.kind == NPU_STEP_CPU ? f->name : "");
@@ -83,8 +85,8 @@ static bool add_step(qir_artifact *a, builder *b, qir_op *call,
 }
 
 static bool build_graph(qir_artifact *a, qir_func *main, const qir_target *t,
-                        npu_blob *w) {
-  builder b = {a, 0};
+                        npu_blob *w, unsigned schedule) {
+  builder b = {a, 0, schedule};
   qir_block *body = &main->body;
   for (unsigned i = 0; i < body->num_args; i++)
     add_value(&b, body->args[i]);
@@ -172,6 +174,11 @@ static void check_readable(const qir_artifact *a) {
 }
 
 qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *o) {
+  return npu_compile_scheduled(m, o, NPU_SCHEDULE_BEST);
+}
+
+qir_artifact *npu_compile_scheduled(qir_module *m, const qir_compile_options *o,
+                                    unsigned schedule) {
   const qir_target *t = npu_target_of(m->ctx, o);
   if (!t || !qir_npu_partition(m, o))
     return NULL;
@@ -183,7 +190,7 @@ qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *
   a->npu_cores = o->npu_cores ? o->npu_cores : t->cores;
   npu_blob w = {0};
   qir_func *main = entry_func(m);
-  bool ok = build_graph(a, main, t, &w);
+  bool ok = build_graph(a, main, t, &w, schedule);
   clear_aux(main);
   a->weights = w.data;
   a->weights_size = w.size;

@@ -27,6 +27,7 @@ typedef struct llc_opts {
   unsigned num_inputs;
   bool emulate, random_inputs, print_placement, print_cost;
   long samples, seed;
+  unsigned schedule; /* enum npu_schedule */
   npu_perf_options perf;
   qir_compile_options co;
 } llc_opts;
@@ -40,6 +41,10 @@ static void usage(FILE *out) {
         "  -o FILE                     the artifact (or the -emit output)\n"
         "  -emit=artifact|asm|qir|null what to write (default artifact);\n"
         "                              -filetype=obj|asm|null is a synonym\n"
+        "  -npu-schedule=none|sram     where activations live: none keeps each\n"
+        "                              in its own DDR range; sram (default)\n"
+        "                              reuses memory by liveness and keeps\n"
+        "                              intermediates in SRAM when they fit\n"
         "  -print-placement            the table of ops, NPU or CPU, and why\n"
         "  -print-cost                 the cost model's estimate per instruction\n"
         "                              and for the model (latency, DDR bytes)\n"
@@ -99,6 +104,17 @@ static bool parse_gbps(const char *s, double *out) {
   return true;
 }
 
+static bool parse_schedule(const char *s, unsigned *out) {
+  static const struct { const char *name; unsigned mode; } modes[] = {
+      {"none", NPU_SCHEDULE_NONE}, {"sram", NPU_SCHEDULE_SRAM}};
+  for (unsigned i = 0; i < sizeof modes / sizeof *modes; i++)
+    if (!strcmp(s, modes[i].name)) {
+      *out = modes[i].mode;
+      return true;
+    }
+  return false;
+}
+
 static const char *filetype_to_emit(const char *v) {
   return !strcmp(v, "obj") ? "artifact" : v;
 }
@@ -111,6 +127,7 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
   o->check = "none";
   o->samples = 16;
   o->seed = 1;
+  o->schedule = NPU_SCHEDULE_BEST;
   npu_perf_options_init(&o->perf);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
@@ -136,6 +153,9 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
       if (!parse_long(v, 1, 64, &n))
         return fail("bad -npu-cores value '%s'", v);
       o->co.npu_cores = (unsigned)n;
+    } else if (qir_cli_opt_value(argc, argv, &i, "npu-schedule", &v)) {
+      if (!parse_schedule(v, &o->schedule))
+        return fail("unknown -npu-schedule value '%s' (none or sram)", v);
     } else if (qir_cli_opt_value(argc, argv, &i, "run-on-cpu", &v)) {
       o->co.run_on_cpu = v;
     } else if (qir_cli_opt_value(argc, argv, &i, "run-on-npu", &v)) {
@@ -487,7 +507,7 @@ static int compile(qir_context *ctx, llc_opts *o) {
   if (!m || !qir_verify_module(m))
     return 1;
   o->co.placement_out = o->print_placement ? stdout : NULL;
-  qir_artifact *a = npu_compile_to_artifact(m, &o->co);
+  qir_artifact *a = npu_compile_scheduled(m, &o->co, o->schedule);
   int rc = 1;
   if (a) {
     /* The report files go first: a failure there leaves no artifact. */

@@ -164,8 +164,23 @@ uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n);
 bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p,
                     npu_blob *weights);
 
-/* Partitions and lowers `m` into an artifact in memory (NULL after an
- * error). */
+/* ---- Scheduling (sched.c; docs/NPU.md, "Scheduling") ---------------------------- */
+
+enum npu_schedule {
+  NPU_SCHEDULE_NONE,  /* the lowering's placement: every activation in DDR */
+  NPU_SCHEDULE_SRAM,  /* buffers reused by liveness; intermediates in SRAM
+                         when they fit */
+  NPU_SCHEDULE_BEST = NPU_SCHEDULE_SRAM
+};
+
+/* Places the activation buffers of the lowered program `p` for target `t`
+ * (enum npu_schedule), setting p->ddr_size and p->sram_size. */
+void npu_schedule_program(npu_program *p, const qir_target *t, unsigned mode);
+
+/* Partitions and lowers `m` into an artifact in memory with the schedule
+ * `mode` (NULL after an error); npu_compile_to_artifact uses the best. */
+qir_artifact *npu_compile_scheduled(qir_module *m, const qir_compile_options *o,
+                                    unsigned mode);
 qir_artifact *npu_compile_to_artifact(qir_module *m, const qir_compile_options *o);
 
 /* Serializes an artifact into a malloc'd buffer. */
