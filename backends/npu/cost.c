@@ -4,8 +4,9 @@
  * writes, the two overlapped per instruction; the estimate of a whole
  * artifact against its compulsory traffic and its roofline, and the text
  * of -print-cost (docs/NPU.md, "Performance reports").
- * Programs keep every activation in DDR for now, so the DDR figures are
- * those of an untiled schedule; tiling and slicing will lower them. */
+ * The schedule (sched.c) decides which activations live in SRAM: their
+ * reads and writes cost no DDR traffic.  Copies between DDR and SRAM run
+ * on the DMA engine, alongside the compute engines (the timeline). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,22 @@ static double bytes_of(const npu_tensor *t) {
   return t ? (double)npu_tensor_numel(t) * (double)qir_scalar_size(t->dtype) : 0;
 }
 
+/* The elements a copy moves: its region, not its whole tensors. */
+static double copy_elements(const npu_insn *in) {
+  return (double)fld(in, "n0") * (double)fld(in, "n1") * (double)fld(in, "n2") *
+         (double)fld(in, "n3");
+}
+
+/* Bytes an instruction reads or writes of tensor t: all of it, but for
+ * copies (their region) and dma (its byte count). */
+static double accessed_bytes(const npu_insn *in, const npu_tensor *t) {
+  if (in->opcode == NPU_COPY)
+    return copy_elements(in) * (double)qir_scalar_size(t->dtype);
+  if (in->opcode == NPU_DMA)
+    return (double)fld(in, "bytes");
+  return bytes_of(t);
+}
+
 /* Bytes moved between DDR and the engines: operands read, result written
  * (SRAM-resident tensors cost nothing here).  The reads of the weight
  * space (weights, channel parameters, tables) also go to *wgt. */
@@ -45,9 +62,9 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
     if (!t || t->space == NPU_SPACE_SRAM)
       continue;
     if (out)
-      c->ddr_write_bytes += bytes_of(t);
+      c->ddr_write_bytes += accessed_bytes(in, t);
     else
-      c->ddr_read_bytes += bytes_of(t);
+      c->ddr_read_bytes += accessed_bytes(in, t);
     if (!out && t->space == NPU_SPACE_WGT)
       *wgt += bytes_of(t);
   }
@@ -62,10 +79,24 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
   *wgt += params;
 }
 
+/* A copy without rescale between DDR and SRAM (a tile moving in or out):
+ * the DMA engine's work, as a dma instruction's. */
+static bool is_dma(const npu_program *p, const npu_insn *in) {
+  if (in->opcode == NPU_DMA)
+    return true;
+  if (in->opcode != NPU_COPY || fld(in, "rescale"))
+    return false;
+  const npu_tensor *x = tensor(p, in, "in"), *y = tensor(p, in, "out");
+  return x && y && x->space != y->space && x->space != NPU_SPACE_WGT &&
+         y->space != NPU_SPACE_WGT;
+}
+
 /* Multiply-accumulates on the MAC array; elements on the vector engines. */
 static void work(const npu_program *p, const npu_insn *in, npu_cost *c) {
   const npu_tensor *y = tensor(p, in, in->opcode == NPU_DMA ? "dst" : "out");
-  double outs = y ? (double)npu_tensor_numel(y) : 0;
+  double outs = in->opcode == NPU_COPY ? copy_elements(in)
+               : y                       ? (double)npu_tensor_numel(y)
+                                         : 0;
   switch (in->opcode) {
   case NPU_CONV: {
     const npu_tensor *w = tensor(p, in, "w");
@@ -85,14 +116,17 @@ static void work(const npu_program *p, const npu_insn *in, npu_cost *c) {
   case NPU_DMA:
     break;
   default:
-    c->vector_ops += outs;
+    if (!is_dma(p, in))
+      c->vector_ops += outs;
   }
 }
 
 /* The engine of the machine model (docs/NPU.md, "Machine") that runs an
  * instruction. */
-static const char *engine_of(unsigned opcode) {
-  switch (opcode) {
+static const char *engine_of(const npu_program *p, const npu_insn *in) {
+  if (is_dma(p, in))
+    return "dma";
+  switch (in->opcode) {
   case NPU_CONV:
   case NPU_MATMUL:
     return "mac";
@@ -104,8 +138,6 @@ static const char *engine_of(unsigned opcode) {
   case NPU_AVGPOOL:
   case NPU_GPOOL:
     return "pool";
-  case NPU_DMA:
-    return "dma";
   default:
     return "move";
   }
@@ -138,6 +170,107 @@ static void insn_cost(const qir_target *t, unsigned cores, double ddr_gbps,
   c->ddr_cycles = (c->ddr_read_bytes + c->ddr_write_bytes) /
                   bytes_per_cycle(t, ddr_gbps);
   c->cycles = c->compute_cycles > c->ddr_cycles ? c->compute_cycles : c->ddr_cycles;
+}
+
+/* ---- The timeline ---------------------------------------------------------------
+ * Two in-order queues: the DMA engine (copies between DDR and SRAM) and
+ * the compute engines (the rest, each instruction with its own DDR
+ * traffic overlapped as above).  An instruction starts when its queue is
+ * free and every earlier instruction of the other queue that writes what
+ * it reads or reads what it writes has ended.  Earlier instructions are
+ * looked at over a window; those that left it count as dependencies.  The
+ * two share the DDR bus: a program takes at least its DDR bytes over the
+ * bandwidth. */
+
+#define WINDOW 48
+
+typedef struct footprint {
+  unsigned space;
+  uint64_t lo, hi;
+  bool write;
+} footprint;
+
+typedef struct slot {
+  bool dma;
+  double end;
+  unsigned n;
+  footprint f[8];
+} slot;
+
+typedef struct timeline {
+  double queue_end[2]; /* compute, dma */
+  double retired_end;  /* latest end of the instructions out of the window */
+  double end;
+  double ddr_cycles;   /* the DDR bus is shared: no faster than its traffic */
+  unsigned next, count;
+  slot window[WINDOW];
+} timeline;
+
+/* The activation memory an instruction reads and writes. */
+static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint *f) {
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  unsigned n = 0;
+  for (unsigned i = 0; i < info->num_fields && n < 8; i++) {
+    const char *name = info->fields[i];
+    bool out = !strcmp(name, "out") || !strcmp(name, "dst");
+    bool operand = !strcmp(name, "in") || !strcmp(name, "a") || !strcmp(name, "b") ||
+                   !strcmp(name, "src") || !strcmp(name, "sum");
+    const npu_tensor *t = (out || operand) ? tensor(p, in, name) : NULL;
+    if (!t || t->space == NPU_SPACE_WGT)
+      continue;
+    f[n++] = (footprint){t->space, t->offset, t->offset + (uint64_t)bytes_of(t), out};
+    /* (a copy's whole tensors: its region's rows are not contiguous) */
+  }
+  return n;
+}
+
+static bool conflicts(const slot *a, const footprint *f, unsigned n) {
+  for (unsigned i = 0; i < a->n; i++)
+    for (unsigned j = 0; j < n; j++)
+      if ((a->f[i].write || f[j].write) && a->f[i].space == f[j].space &&
+          a->f[i].lo < f[j].hi && f[j].lo < a->f[i].hi)
+        return true;
+  return false;
+}
+
+/* Puts an instruction of `cycles` on the timeline; returns its start. */
+static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *in,
+                           double cycles, double ddr_cycles, bool dma) {
+  tl->ddr_cycles += ddr_cycles;
+  slot cur = {dma, 0, 0, {{0}}};
+  cur.n = footprint_of(p, in, cur.f);
+  double start = tl->queue_end[dma] > tl->retired_end ? tl->queue_end[dma] : tl->retired_end;
+  for (unsigned i = 0; i < tl->count; i++) {
+    const slot *o = &tl->window[i];
+    if (o->dma != dma && o->end > start && conflicts(o, cur.f, cur.n))
+      start = o->end;
+  }
+  cur.end = start + cycles;
+  tl->queue_end[dma] = cur.end;
+  if (tl->count == WINDOW) {
+    double old = tl->window[tl->next].end;
+    tl->retired_end = old > tl->retired_end ? old : tl->retired_end;
+  } else {
+    tl->count++;
+  }
+  tl->window[tl->next] = cur;
+  tl->next = (tl->next + 1) % WINDOW;
+  tl->end = cur.end > tl->end ? cur.end : tl->end;
+  return start;
+}
+
+double npu_insns_cycles(const qir_target *t, const npu_program *p,
+                        const npu_insn *insns, unsigned n) {
+  timeline *tl = qir_xcalloc(1, sizeof *tl);
+  for (unsigned i = 0; i < n; i++) {
+    npu_cost c;
+    double wgt;
+    insn_cost(t, 0, t->ddr_gbps, p, &insns[i], &c, &wgt);
+    timeline_add(tl, p, &insns[i], c.cycles, c.ddr_cycles, is_dma(p, &insns[i]));
+  }
+  double end = tl->end > tl->ddr_cycles ? tl->end : tl->ddr_cycles;
+  free(tl);
+  return end;
 }
 
 void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
@@ -182,8 +315,10 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
     n += a->programs[i].num_insns;
   perf->layers = qir_xcalloc(n + 1, sizeof *perf->layers);
   double bpc = bytes_per_cycle(perf->target, perf->ddr_gbps), clock = 0;
+  timeline *tl = qir_xcalloc(1, sizeof *tl);
   for (unsigned i = 0; i < a->num_programs; i++) {
     const npu_program *p = &a->programs[i];
+    memset(tl, 0, sizeof *tl);
     for (unsigned k = 0; k < p->num_insns; k++) {
       const npu_insn *in = &p->insns[k];
       npu_perf_layer *l = &perf->layers[perf->num_layers++];
@@ -193,14 +328,18 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
       l->program = p->name;
       l->name = in->comment ? in->comment : p->name;
       l->insn = npu_insn_info_of(in->opcode)->mnemonic;
-      l->engine = engine_of(in->opcode);
+      l->engine = engine_of(p, in);
       l->load_cycles = l->cost.ddr_read_bytes / bpc;
       l->store_cycles = l->cost.ddr_write_bytes / bpc;
-      l->start_cycle = clock;
-      clock += l->cost.cycles;
+      l->start_cycle = clock + timeline_add(tl, p, in, l->cost.cycles, l->cost.ddr_cycles,
+                                            is_dma(p, in));
       npu_cost_add(&perf->total, &l->cost);
     }
+    clock += tl->end > tl->ddr_cycles ? tl->end : tl->ddr_cycles;
   }
+  /* The frame's cycles: the programs' timelines one after the other. */
+  perf->total.cycles = clock;
+  free(tl);
 }
 
 static double ratio(double x, double y) { return y > 0 ? x / y : 0; }

@@ -41,10 +41,12 @@ static void usage(FILE *out) {
         "  -o FILE                     the artifact (or the -emit output)\n"
         "  -emit=artifact|asm|qir|null what to write (default artifact);\n"
         "                              -filetype=obj|asm|null is a synonym\n"
-        "  -npu-schedule=none|sram     where activations live: none keeps each\n"
-        "                              in its own DDR range; sram (default)\n"
-        "                              reuses memory by liveness and keeps\n"
-        "                              intermediates in SRAM when they fit\n"
+        "  -npu-schedule=none|sram|tile where activations live: none keeps\n"
+        "                              each in its own DDR range; sram reuses\n"
+        "                              memory by liveness and keeps\n"
+        "                              intermediates in SRAM when they fit;\n"
+        "                              tile (default) also runs layer groups\n"
+        "                              tile by tile through SRAM\n"
         "  -print-placement            the table of ops, NPU or CPU, and why\n"
         "  -print-cost                 the cost model's estimate per instruction\n"
         "                              and for the model (latency, DDR bytes)\n"
@@ -106,7 +108,7 @@ static bool parse_gbps(const char *s, double *out) {
 
 static bool parse_schedule(const char *s, unsigned *out) {
   static const struct { const char *name; unsigned mode; } modes[] = {
-      {"none", NPU_SCHEDULE_NONE}, {"sram", NPU_SCHEDULE_SRAM}};
+      {"none", NPU_SCHEDULE_NONE}, {"sram", NPU_SCHEDULE_SRAM}, {"tile", NPU_SCHEDULE_TILE}};
   for (unsigned i = 0; i < sizeof modes / sizeof *modes; i++)
     if (!strcmp(s, modes[i].name)) {
       *out = modes[i].mode;
@@ -155,7 +157,7 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
       o->co.npu_cores = (unsigned)n;
     } else if (qir_cli_opt_value(argc, argv, &i, "npu-schedule", &v)) {
       if (!parse_schedule(v, &o->schedule))
-        return fail("unknown -npu-schedule value '%s' (none or sram)", v);
+        return fail("unknown -npu-schedule value '%s' (none, sram or tile)", v);
     } else if (qir_cli_opt_value(argc, argv, &i, "run-on-cpu", &v)) {
       o->co.run_on_cpu = v;
     } else if (qir_cli_opt_value(argc, argv, &i, "run-on-npu", &v)) {

@@ -170,7 +170,9 @@ enum npu_schedule {
   NPU_SCHEDULE_NONE,  /* the lowering's placement: every activation in DDR */
   NPU_SCHEDULE_SRAM,  /* buffers reused by liveness; intermediates in SRAM
                          when they fit */
-  NPU_SCHEDULE_BEST = NPU_SCHEDULE_SRAM
+  NPU_SCHEDULE_TILE,  /* and layer groups whose intermediates stay in DDR
+                         run tile by tile along H through SRAM */
+  NPU_SCHEDULE_BEST = NPU_SCHEDULE_TILE
 };
 
 /* Places the activation buffers of the lowered program `p` for target `t`
@@ -208,6 +210,12 @@ typedef struct npu_cost {
 void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
                    const npu_insn *in, npu_cost *c);
 void npu_cost_add(npu_cost *sum, const npu_cost *c);
+/* Cycles of the instruction sequence insns[0..n) of program p on all
+ * cores: the DMA engine and the compute engines each run their
+ * instructions in order, an instruction waiting for earlier ones of the
+ * other side whose memory it shares (docs/NPU.md, "Cost model"). */
+double npu_insns_cycles(const qir_target *t, const npu_program *p,
+                        const npu_insn *insns, unsigned n);
 
 /* Runs one program on memory: ddr (p->ddr_size bytes) and the weights.
  * npu_execute (exec.c) runs the instructions of the integer engines;

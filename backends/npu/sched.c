@@ -21,15 +21,26 @@ typedef struct buffer {
   int first, last;   /* instructions it is live over, inclusive; -1 is
                         the program's start (inputs) */
   bool io;           /* holds a program input or output: stays in DDR */
+  unsigned uses;     /* instruction fields that name it */
   unsigned space;    /* where it goes */
   uint64_t offset;
 } buffer;
+
+/* SRAM kept for the bands of a tiled group over its instructions: the
+ * bytes below `top`. */
+typedef struct reservation {
+  unsigned first, last; /* instructions, inclusive */
+  uint64_t top;
+} reservation;
 
 typedef struct sched {
   npu_program *p;
   unsigned num_buffers;
   buffer *buffers;
   unsigned *buffer_of; /* tensor -> buffer, UINT32_MAX when not in DDR */
+  uint64_t band_room;  /* SRAM for the bands of a tiled group */
+  unsigned num_reserved;
+  reservation *reserved; /* by instruction */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -71,7 +82,7 @@ static void find_buffers(sched *s) {
     buffer *cur = s->num_buffers ? &s->buffers[s->num_buffers - 1] : NULL;
     if (!cur || lo >= cur->hi) {
       cur = &s->buffers[s->num_buffers++];
-      *cur = (buffer){lo, hi, INT32_MAX, -2, false, NPU_SPACE_DDR, 0};
+      *cur = (buffer){lo, hi, INT32_MAX, -2, false, 0, NPU_SPACE_DDR, 0};
     }
     if (hi > cur->hi)
       cur->hi = hi;
@@ -93,6 +104,7 @@ static void touch(sched *s, int64_t tensor, int at) {
   if (tensor < 0 || tensor >= s->p->num_tensors || s->buffer_of[tensor] == UINT32_MAX)
     return;
   buffer *b = &s->buffers[s->buffer_of[tensor]];
+  b->uses += at >= 0 && at < (int)s->p->num_insns;
   if (at < b->first)
     b->first = at;
   if (at > b->last)
@@ -141,11 +153,11 @@ static void expire(arena *a, int now) {
   a->num = n;
 }
 
-/* First fit between the live buffers; false when it does not fit under
- * the capacity. */
-static bool arena_place(arena *a, buffer *b, unsigned space) {
+/* First fit between the live buffers, from byte `floor` up; false when it
+ * does not fit under the capacity. */
+static bool arena_place(arena *a, buffer *b, unsigned space, uint64_t floor) {
   expire(a, b->first);
-  uint64_t need = b->hi - b->lo, at = 0;
+  uint64_t need = b->hi - b->lo, at = floor;
   unsigned pos = 0;
   for (; pos < a->num; pos++) {
     if (at + need <= a->live[pos]->offset)
@@ -176,8 +188,25 @@ static int by_first(const void *x, const void *y) {
   return a->lo < b->lo ? -1 : a->lo > b->lo; /* the lowering's order */
 }
 
-/* Intermediates into SRAM as they fit (when `sram`), then everything else
- * into DDR; both in the order buffers become live. */
+/* The SRAM bytes reserved for bands at some instruction of [first, last]. */
+static uint64_t reserved_below(const sched *s, int first, int last) {
+  unsigned lo = 0, hi = s->num_reserved;
+  while (lo < hi) { /* the first reservation that ends at or after `first` */
+    unsigned mid = (lo + hi) / 2;
+    if ((int)s->reserved[mid].last < first)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  uint64_t top = 0;
+  for (unsigned i = lo; i < s->num_reserved && (int)s->reserved[i].first <= last; i++)
+    top = s->reserved[i].top > top ? s->reserved[i].top : top;
+  return top;
+}
+
+/* Intermediates into SRAM as they fit (when `sram`; above the bands
+ * reserved over their lives), then everything else into DDR; both in the
+ * order buffers become live. */
 static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
   buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order);
   for (unsigned i = 0; i < s->num_buffers; i++)
@@ -186,16 +215,502 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
   arena on_chip = {sram_bytes, 0, 0, 0, NULL}, ddr = {UINT64_MAX, 0, 0, 0, NULL};
   bool *in_sram = qir_xcalloc(s->num_buffers + 1, sizeof *in_sram);
   for (unsigned i = 0; i < s->num_buffers && sram; i++)
-    in_sram[i] = !order[i]->io && arena_place(&on_chip, order[i], NPU_SPACE_SRAM);
+    in_sram[i] = !order[i]->io &&
+                 arena_place(&on_chip, order[i], NPU_SPACE_SRAM,
+                             reserved_below(s, order[i]->first, order[i]->last));
   for (unsigned i = 0; i < s->num_buffers; i++)
     if (!in_sram[i])
-      arena_place(&ddr, order[i], NPU_SPACE_DDR);
-  s->p->sram_size = on_chip.size;
+      arena_place(&ddr, order[i], NPU_SPACE_DDR, 0);
+  if (sram && on_chip.size > s->p->sram_size)
+    s->p->sram_size = on_chip.size;
   s->p->ddr_size = ddr.size;
   free(in_sram);
   free(on_chip.live);
   free(ddr.live);
   free(order);
+}
+
+
+/* ---- Layer groups tiled along H ---------------------------------------------------
+ * A layer group is a run of instructions that each compute output rows
+ * from a window of input rows (conv, pools, elementwise ops without
+ * broadcast), each consuming the previous one's result, which nothing
+ * else reads and which the placement left in DDR.  The group runs tile by
+ * tile: a band of rows of its input is copied into SRAM, every
+ * instruction runs on the band (the rows each one needs, halos included,
+ * are found backwards from the output band; overlapping halos are
+ * computed again by the next tile), and the last result's band is copied
+ * out.  The intermediates then never reach DDR.  Tiles use the SRAM left
+ * free by the buffers placed over the group's instructions; two tiles'
+ * worth of space, when it fits, lets the copies of one tile overlap the
+ * compute of the other (double buffering, see cost.c). */
+
+typedef struct rows {
+  int64_t lo, hi;
+} rows;
+
+typedef struct group {
+  unsigned g0, g1;   /* instructions, inclusive */
+  uint64_t base;     /* first free SRAM byte over the group */
+} group;
+
+static int64_t field(const npu_insn *in, const char *f) {
+  return in->f[npu_field(in->opcode, f)];
+}
+
+static const npu_tensor *tensor_at(const npu_program *p, const npu_insn *in,
+                                   const char *f) {
+  return &p->tensors[field(in, f)];
+}
+
+static bool same_dims(const npu_tensor *a, const npu_tensor *b) {
+  return !memcmp(a->dims, b->dims, sizeof a->dims);
+}
+
+static bool row_local(const npu_program *p, const npu_insn *in) {
+  const npu_tensor *y = tensor_at(p, in, "out");
+  if (y->dtype == QIR_F32) /* a float result: copies move integers only */
+    return false;
+  switch (in->opcode) {
+  case NPU_CONV:
+    return field(in, "sum") < 0 || same_dims(tensor_at(p, in, "sum"), y);
+  case NPU_MAXPOOL:
+  case NPU_AVGPOOL:
+    return true;
+  case NPU_LUT:
+    return same_dims(tensor_at(p, in, "in"), y);
+  case NPU_ADD:
+  case NPU_MUL:
+    return same_dims(tensor_at(p, in, "a"), y) && same_dims(tensor_at(p, in, "b"), y);
+  default:
+    return false;
+  }
+}
+
+/* The operand through which an instruction takes the group's rows: "in",
+ * or of add and mul the one in buffer `b` ("a" when b is none). */
+static const char *chain_field(const sched *s, const npu_insn *in, unsigned b) {
+  if (in->opcode != NPU_ADD && in->opcode != NPU_MUL)
+    return "in";
+  return b != UINT32_MAX && s->buffer_of[field(in, "b")] == b ? "b" : "a";
+}
+
+/* Instruction k+1 continues the group of k: it reads k's result (whole,
+ * as k wrote it) through its chain operand, and nothing else touches that
+ * DDR buffer. */
+static bool links(const sched *s, unsigned k) {
+  const npu_program *p = s->p;
+  const npu_insn *a = &p->insns[k], *b = &p->insns[k + 1];
+  if (!row_local(p, a) || !row_local(p, b))
+    return false;
+  unsigned t = (unsigned)field(a, "out"), id = s->buffer_of[t];
+  if (id == UINT32_MAX)
+    return false;
+  const buffer *buf = &s->buffers[id];
+  bool crowds = buf->space != NPU_SPACE_SRAM || buf->hi - buf->lo > s->band_room;
+  if (buf->io || !crowds || buf->uses != 2 ||
+      buf->first != (int)k || buf->last != (int)k + 1 ||
+      buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
+    return false;
+  int64_t c = field(b, chain_field(s, b, id));
+  return s->buffer_of[c] == id && same_dims(&p->tensors[c], &p->tensors[t]);
+}
+
+/* The window of an instruction along H. */
+static void window(const npu_program *p, const npu_insn *in, int64_t *kh,
+                   int64_t *sh, int64_t *dh, int64_t *pt) {
+  *kh = *sh = *dh = 1;
+  *pt = 0;
+  if (in->opcode == NPU_CONV) {
+    *kh = tensor_at(p, in, "w")->dims[2];
+    *sh = field(in, "sh");
+    *dh = field(in, "dh");
+    *pt = field(in, "pt");
+  } else if (in->opcode == NPU_MAXPOOL || in->opcode == NPU_AVGPOOL) {
+    *kh = field(in, "kh");
+    *sh = field(in, "sh");
+    *dh = in->opcode == NPU_MAXPOOL ? field(in, "dh") : 1;
+    *pt = field(in, "pt");
+  }
+}
+
+/* The rows of the chain operand that output rows r read. */
+static rows input_rows(const npu_program *p, const npu_insn *in, const char *chain,
+                       rows r) {
+  int64_t kh, sh, dh, pt, H = tensor_at(p, in, chain)->dims[2];
+  window(p, in, &kh, &sh, &dh, &pt);
+  rows x = {r.lo * sh - pt, (r.hi - 1) * sh - pt + (kh - 1) * dh + 1};
+  x.lo = x.lo < 0 ? 0 : x.lo;
+  x.hi = x.hi > H ? H : x.hi;
+  return x;
+}
+
+/* Bytes of `rows` rows of tensor t (64-byte aligned). */
+static uint64_t band_bytes(const npu_tensor *t, int64_t n) {
+  int64_t d[NPU_RANK] = {t->dims[0], t->dims[1], n, t->dims[3]};
+  npu_tensor b = *t;
+  memcpy(b.dims, d, sizeof d);
+  return align_up(tensor_bytes(&b));
+}
+
+/* Output rows of each instruction of the group for the tile whose last
+ * result is rows `out`; in[0] gets the rows of the group's input.  False
+ * when a band would be empty. */
+static bool plan_tile(const sched *s, const group *g, rows out, rows *r, rows *in) {
+  const npu_program *p = s->p;
+  rows cur = out;
+  for (unsigned k = g->g1 + 1; k-- > g->g0;) {
+    const npu_insn *insn = &p->insns[k];
+    r[k - g->g0] = cur;
+    unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
+    cur = input_rows(p, insn, chain_field(s, insn, prev), cur);
+    if (cur.hi <= cur.lo)
+      return false;
+  }
+  *in = cur;
+  return true;
+}
+
+/* SRAM bytes one tile of `th` output rows needs at most. */
+static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, rows *r) {
+  const npu_program *p = s->p;
+  const npu_insn *last = &p->insns[g->g1];
+  int64_t H = tensor_at(p, last, "out")->dims[2];
+  uint64_t worst = 0;
+  for (int64_t o = 0; o < H; o += th) {
+    rows in;
+    if (!plan_tile(s, g, (rows){o, o + th < H ? o + th : H}, r, &in))
+      return UINT64_MAX;
+    const npu_insn *first = &p->insns[g->g0];
+    uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)),
+                            in.hi - in.lo);
+    for (unsigned k = g->g0; k <= g->g1; k++) {
+      const npu_insn *insn = &p->insns[k];
+      int64_t h = r[k - g->g0].hi - r[k - g->g0].lo;
+      n += band_bytes(tensor_at(p, insn, "out"), h);
+      if (insn->opcode == NPU_ADD || insn->opcode == NPU_MUL)
+        n += band_bytes(tensor_at(p, insn, "out"), h); /* the other operand */
+      else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
+        n += band_bytes(tensor_at(p, insn, "sum"), h);
+    }
+    worst = n > worst ? n : worst;
+  }
+  return worst;
+}
+
+/* ---- Emitting a tiled group ---- */
+
+typedef struct insn_list {
+  npu_insn *v;
+  unsigned num, cap;
+} insn_list;
+
+static void list_push(insn_list *l, const npu_insn *in) {
+  if (l->num == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->v = qir_xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->num++] = *in;
+}
+
+static void list_append(insn_list *l, insn_list *from) {
+  for (unsigned i = 0; i < from->num; i++)
+    list_push(l, &from->v[i]);
+  from->num = 0;
+}
+
+/* One tile: the copies into SRAM, then the instructions and the copy
+ * out. */
+typedef struct emitter {
+  npu_program *p;
+  insn_list loads, body;
+  uint64_t at;        /* next free SRAM byte of the tile */
+  uint64_t sram_top;
+} emitter;
+
+static unsigned append_tensor(npu_program *p, npu_tensor t) {
+  if (p->num_tensors == p->cap_tensors) {
+    p->cap_tensors = p->cap_tensors ? 2 * p->cap_tensors : 16;
+    p->tensors = qir_xrealloc(p->tensors, p->cap_tensors * sizeof *p->tensors);
+  }
+  p->tensors[p->num_tensors] = t;
+  return p->num_tensors++;
+}
+
+/* A band of `n` rows shaped like tensor `like`, in the tile's SRAM. */
+static unsigned band(emitter *e, int64_t like, int64_t n) {
+  npu_tensor t = e->p->tensors[like];
+  t.space = NPU_SPACE_SRAM;
+  t.dims[2] = n;
+  t.offset = e->at;
+  e->at += band_bytes(&t, n);
+  e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
+  return append_tensor(e->p, t);
+}
+
+/* Copies `n` rows, from row `from` of tensor `src` to row `to` of `dst`
+ * (same N, C, W and type: a DMA of a strided region). */
+static void copy_rows(insn_list *l, const npu_program *p, int64_t src, int64_t from,
+                      int64_t dst, int64_t to, int64_t n, const char *comment) {
+  npu_insn c = {NPU_COPY, {0}, comment};
+  const npu_tensor *t = &p->tensors[src];
+  c.f[npu_field(NPU_COPY, "in")] = src;
+  c.f[npu_field(NPU_COPY, "out")] = dst;
+  c.f[npu_field(NPU_COPY, "s2")] = from;
+  c.f[npu_field(NPU_COPY, "d2")] = to;
+  c.f[npu_field(NPU_COPY, "n0")] = t->dims[0];
+  c.f[npu_field(NPU_COPY, "n1")] = t->dims[1];
+  c.f[npu_field(NPU_COPY, "n2")] = n;
+  c.f[npu_field(NPU_COPY, "n3")] = t->dims[3];
+  c.f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t->dtype);
+  c.f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t->dtype);
+  c.f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t->dtype) > 1;
+  list_push(l, &c);
+}
+
+/* A side operand (the other operand of add/mul, a conv's sum): its band
+ * of rows r, copied into the tile. */
+static void side_band(emitter *e, npu_insn *in, const char *f, rows r) {
+  int64_t t = field(in, f);
+  if (t < 0)
+    return;
+  unsigned b = band(e, t, r.hi - r.lo);
+  copy_rows(&e->loads, e->p, t, r.lo, b, 0, r.hi - r.lo, in->comment);
+  in->f[npu_field(in->opcode, f)] = b;
+}
+
+/* One instruction on bands: its chain operand the band `x` (whose row 0
+ * is row x_rows.lo of the full operand), its result rows r. */
+static unsigned emit_on_band(emitter *e, const sched *s, const npu_insn *orig,
+                             const char *chain, unsigned x, rows x_rows, rows r) {
+  npu_insn in = *orig;
+  if (in.opcode == NPU_ADD || in.opcode == NPU_MUL)
+    side_band(e, &in, !strcmp(chain, "a") ? "b" : "a", r);
+  else if (in.opcode == NPU_CONV)
+    side_band(e, &in, "sum", r);
+  int64_t kh, sh, dh, pt, H = tensor_at(s->p, orig, chain)->dims[2];
+  window(s->p, orig, &kh, &sh, &dh, &pt);
+  if (in.opcode == NPU_CONV || in.opcode == NPU_MAXPOOL || in.opcode == NPU_AVGPOOL)
+    in.f[npu_field(in.opcode, "pt")] = x_rows.lo - (r.lo * sh - pt);
+  if (in.opcode == NPU_AVGPOOL && x_rows.hi < H)
+    in.f[npu_field(in.opcode, "pb")] = 0; /* no window of this band reaches the bottom */
+  in.f[npu_field(in.opcode, chain)] = x;
+  unsigned y = band(e, field(orig, "out"), r.hi - r.lo);
+  in.f[npu_field(in.opcode, "out")] = y;
+  list_push(&e->body, &in);
+  return y;
+}
+
+/* Tile `out` (rows of the group's last result) into e->loads and e->body,
+ * its bands from SRAM byte `base`. */
+static void emit_tile(emitter *e, const sched *s, const group *g, rows out,
+                      uint64_t base, rows *r) {
+  const npu_program *p = s->p;
+  const npu_insn *first = &p->insns[g->g0], *last = &p->insns[g->g1];
+  int64_t x = field(first, chain_field(s, first, UINT32_MAX)), y = field(last, "out");
+  rows in;
+  plan_tile(s, g, out, r, &in);
+  e->at = base;
+  unsigned cur = band(e, x, in.hi - in.lo);
+  copy_rows(&e->loads, e->p, x, in.lo, cur, 0, in.hi - in.lo, first->comment);
+  rows cur_rows = in;
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn *insn = &p->insns[k];
+    unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
+    rows rk = r[k - g->g0];
+    cur = emit_on_band(e, s, insn, chain_field(s, insn, prev), cur, cur_rows, rk);
+    cur_rows = rk;
+  }
+  copy_rows(&e->body, e->p, cur, 0, y, out.lo, out.hi - out.lo, last->comment);
+}
+
+/* The instructions of group g tiled by `th` output rows, onto `to`.  With
+ * double buffering the tiles alternate between two SRAM areas and the
+ * copies into SRAM of tile t+1 come before the instructions of tile t, so
+ * the DMA engine moves one tile while the others compute. */
+static void emit_group(emitter *e, insn_list *to, const sched *s, const group *g,
+                       int64_t th, uint64_t tile_size, bool double_buffer) {
+  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
+  rows *r = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *r);
+  insn_list body = {NULL, 0, 0};
+  for (int64_t o = 0, t = 0; o < H; o += th, t++) {
+    emit_tile(e, s, g, (rows){o, o + th < H ? o + th : H},
+              g->base + (double_buffer && t % 2 ? tile_size : 0), r);
+    if (double_buffer) {
+      list_append(to, &e->loads);
+      list_append(to, &body);
+      list_append(&body, &e->body);
+    } else {
+      list_append(to, &e->loads);
+      list_append(to, &e->body);
+    }
+  }
+  list_append(to, &body);
+  free(body.v);
+  free(r);
+}
+
+/* ---- Choosing the groups and their tiles ---- */
+
+/* Longest group: the halos, and the rows computed twice, grow with it. */
+#define MAX_GROUP 16
+
+/* The tallest tile (output rows of the group's last instruction) whose
+ * bands take at most `room` bytes (`copies` copies of them); 0 when even
+ * one row does not fit. */
+static int64_t tallest_tile(const sched *s, const group *g, uint64_t room,
+                            unsigned copies, rows *r) {
+  int64_t lo = 0, hi = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    uint64_t need = tile_bytes(s, g, mid, r);
+    if (need != UINT64_MAX && need * copies <= room)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+typedef struct estimate {
+  double cycles, ddr_bytes;
+} estimate;
+
+static estimate estimate_insns(const qir_target *t, const npu_program *p,
+                               const npu_insn *insns, unsigned n) {
+  estimate e = {npu_insns_cycles(t, p, insns, n), 0};
+  for (unsigned i = 0; i < n; i++) {
+    npu_cost c;
+    npu_insn_cost(t, 0, p, &insns[i], &c);
+    e.ddr_bytes += c.ddr_read_bytes + c.ddr_write_bytes;
+  }
+  return e;
+}
+
+/* The group as it is, its tensors where the trial placement put them. */
+static estimate estimate_untiled(const sched *s, const qir_target *t, const group *g) {
+  npu_program *p = s->p;
+  unsigned n = 0, *saved = qir_xcalloc((g->g1 - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *saved);
+  int64_t *which = qir_xcalloc((g->g1 - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *which);
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
+    for (unsigned f = 0; f < info->num_fields; f++) {
+      int64_t i = p->insns[k].f[f];
+      if (!tensor_field(info->fields[f]) || i < 0 || s->buffer_of[i] == UINT32_MAX)
+        continue;
+      which[n] = i;
+      saved[n++] = p->tensors[i].space;
+      p->tensors[i].space = s->buffers[s->buffer_of[i]].space;
+    }
+  }
+  estimate e = estimate_insns(t, p, &p->insns[g->g0], g->g1 - g->g0 + 1);
+  while (n--)
+    p->tensors[which[n]].space = saved[n];
+  free(saved);
+  free(which);
+  return e;
+}
+
+typedef struct tiling {
+  int64_t th;          /* 0: leave the group untiled */
+  uint64_t tile_size;
+  bool double_buffer;
+  estimate cost;
+} tiling;
+
+/* Tiles the group by `th` rows on a scratch list and estimates it (the
+ * bands it adds to the tensor table are dropped again). */
+static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
+                         int64_t th, bool double_buffer, rows *r) {
+  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, {0, 0}};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0};
+  insn_list to = {NULL, 0, 0};
+  unsigned saved = s->p->num_tensors;
+  emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
+  c.cost = estimate_insns(t, s->p, to.v, to.num);
+  s->p->num_tensors = saved;
+  free(to.v);
+  free(e.loads.v);
+  free(e.body.v);
+  return c;
+}
+
+/* The cheapest tiling of group g by the cost model (latency first, then
+ * DDR bytes), or th = 0 when running it untiled is as good.  Candidates:
+ * the tallest tile in single buffering, and double buffering with the
+ * tallest tile for two copies and one row band shorter. */
+static tiling choose_tiling(const sched *s, const qir_target *t, const group *g,
+                            uint64_t room) {
+  unsigned n = g->g1 - g->g0 + 1;
+  rows *r = qir_xcalloc(n, sizeof *r);
+  tiling best = {0, 0, false, estimate_untiled(s, t, g)};
+  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
+  int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
+  int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
+  int64_t cand[3] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0};
+  for (unsigned i = 0; i < 3; i++) {
+    if (cand[i] < 1)
+      continue;
+    tiling c = try_tiling(s, t, g, cand[i], i > 0, r);
+    bool faster = c.cost.cycles < best.cost.cycles * 0.999;
+    bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
+                            c.cost.ddr_bytes < best.cost.ddr_bytes;
+    if (faster || as_fast_less_ddr)
+      best = c;
+  }
+  free(r);
+  return best;
+}
+
+/* The group starting at instruction k: as long as the links hold, one
+ * row still fits and MAX_GROUP allows. */
+static group grow_group(const sched *s, unsigned k, rows *r) {
+  group g = {k, k, 0};
+  while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1)) {
+    group wider = {g.g0, g.g1 + 1, 0};
+    if (tile_bytes(s, &wider, 1, r) > s->band_room)
+      break;
+    g = wider;
+  }
+  return g;
+}
+
+static void reserve(sched *s, unsigned first, unsigned last, uint64_t top) {
+  s->reserved = qir_xrealloc(s->reserved, (s->num_reserved + 1) * sizeof *s->reserved);
+  s->reserved[s->num_reserved++] = (reservation){first, last, top};
+}
+
+/* Replaces the program's instructions: each group that tiles better, by
+ * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
+ * as they were. */
+static void tile_groups(sched *s, const qir_target *t) {
+  npu_program *p = s->p;
+  rows *r = qir_xcalloc(MAX_GROUP, sizeof *r);
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0};
+  insn_list out = {NULL, 0, 0};
+  for (unsigned k = 0; k < p->num_insns;) {
+    group g = grow_group(s, k, r);
+    tiling c = {0, 0, false, {0, 0}};
+    if (g.g1 > g.g0)
+      c = choose_tiling(s, t, &g, s->band_room);
+    if (!c.th) {
+      list_push(&out, &p->insns[k++]);
+      continue;
+    }
+    unsigned first = out.num;
+    e.sram_top = 0;
+    emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
+    reserve(s, first, out.num - 1, e.sram_top);
+    if (e.sram_top > p->sram_size)
+      p->sram_size = e.sram_top;
+    k = g.g1 + 1;
+  }
+  free(p->insns);
+  free(e.loads.v);
+  free(e.body.v);
+  p->insns = out.v;
+  p->num_insns = p->cap_insns = out.num;
+  free(r);
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
@@ -210,14 +725,73 @@ static void rewrite_tensors(sched *s) {
   }
 }
 
+/* Drops the tensors nothing names any more (the tiled groups' full
+ * intermediates), renumbering the rest. */
+static void compact_tensors(npu_program *p) {
+  unsigned *map = qir_xcalloc(p->num_tensors + 1, sizeof *map);
+  for (unsigned k = 0; k < p->num_insns; k++) {
+    const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      if (tensor_field(info->fields[f]) && p->insns[k].f[f] >= 0)
+        map[p->insns[k].f[f]] = 1;
+  }
+  for (unsigned i = 0; i < p->num_inputs; i++)
+    map[p->inputs[i]] = 1;
+  for (unsigned i = 0; i < p->num_outputs; i++)
+    map[p->outputs[i]] = 1;
+  unsigned n = 0;
+  for (unsigned i = 0; i < p->num_tensors; i++)
+    if (map[i]) {
+      p->tensors[n] = p->tensors[i];
+      map[i] = n++;
+    }
+  p->num_tensors = n;
+  for (unsigned k = 0; k < p->num_insns; k++) {
+    const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      if (tensor_field(info->fields[f]) && p->insns[k].f[f] >= 0)
+        p->insns[k].f[f] = map[p->insns[k].f[f]];
+  }
+  for (unsigned i = 0; i < p->num_inputs; i++)
+    p->inputs[i] = map[p->inputs[i]];
+  for (unsigned i = 0; i < p->num_outputs; i++)
+    p->outputs[i] = map[p->outputs[i]];
+  free(map);
+}
+
+static void sched_free(sched *s) {
+  free(s->buffers);
+  free(s->buffer_of);
+  s->buffers = NULL;
+  s->buffer_of = NULL;
+  s->num_buffers = 0;
+}
+
+static void find_buffers_and_lives(sched *s) {
+  find_buffers(s);
+  find_live_ranges(s);
+}
+
 void npu_schedule_program(npu_program *p, const qir_target *t, unsigned mode) {
   if (mode == NPU_SCHEDULE_NONE)
     return;
-  sched s = {p, 0, NULL, NULL};
-  find_buffers(&s);
-  find_live_ranges(&s);
-  place_buffers(&s, t->sram_bytes, mode >= NPU_SCHEDULE_SRAM);
+  sched s = {p, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL};
+  p->sram_size = 0;
+  find_buffers_and_lives(&s);
+  if (mode >= NPU_SCHEDULE_TILE) {
+    /* A trial placement shows which intermediates would stay in DDR;
+     * groups form through those (and through the ones too large to share
+     * SRAM with bands), then everything is placed again around the bands. */
+    place_buffers(&s, t->sram_bytes, true);
+    p->sram_size = 0;
+    tile_groups(&s, t);
+    if (s.num_reserved)
+      compact_tensors(p);
+    sched_free(&s);
+    find_buffers_and_lives(&s);
+  }
+  place_buffers(&s, t->sram_bytes, true);
   rewrite_tensors(&s);
-  free(s.buffers);
-  free(s.buffer_of);
+  sched_free(&s);
+  free(s.reserved);
 }
