@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "qir/progress.h"
+#include "qir/target.h"
 #include "quant/quant.h"
 
 /* ---- Error accumulators ------------------------------------------------- */
@@ -54,6 +55,8 @@ typedef struct eval {
   qir_op **fops;       /* F's ops in order; F op->aux = index + 1 */
   bool *compared;      /* per F op: a layer with a quantized counterpart */
   const char **qdtype; /* per F op: the element type in Q */
+  bool *quantized;     /* per F op: Q's op has a quantized operand or result
+                          (a high-precision output has only operands) */
   qq_err *layer;       /* per F op (result 0) */
   qq_err *out;         /* per output */
   double *sample_cos;  /* per sample and output: [i * num_results + o] */
@@ -70,6 +73,7 @@ static void eval_init(eval *e, qir_func *f) {
   e->fops = qir_xcalloc(e->nops + 1, sizeof *e->fops);
   e->compared = qir_xcalloc(e->nops + 1, sizeof *e->compared);
   e->qdtype = qir_xcalloc(e->nops + 1, sizeof *e->qdtype);
+  e->quantized = qir_xcalloc(e->nops + 1, sizeof *e->quantized);
   e->layer = qir_xcalloc(e->nops + 1, sizeof *e->layer);
   e->out = qir_xcalloc(f->num_results + 1, sizeof *e->out);
   e->ref = qir_xcalloc(e->nops + 1, sizeof *e->ref);
@@ -94,6 +98,7 @@ static void eval_free(eval *e) {
   free(e->fops);
   free(e->compared);
   free(e->qdtype);
+  free(e->quantized);
   free(e->layer);
   free(e->out);
   free(e->ref);
@@ -106,6 +111,7 @@ static void eval_reset(eval *e) {
   memset(e->layer, 0, e->nops * sizeof *e->layer);
   memset(e->out, 0, e->f->num_results * sizeof *e->out);
   memset(e->compared, 0, e->nops * sizeof *e->compared);
+  memset(e->quantized, 0, e->nops * sizeof *e->quantized);
   eval_clear_names(e);
   e->nsamples = 0;
 }
@@ -175,6 +181,13 @@ static void observe_quant(const qir_op *op, unsigned r, const qir_tensor *t,
   free(x);
 }
 
+static bool is_quantized_op(const qir_op *x) {
+  for (unsigned i = 0; i < x->num_operands; i++)
+    if (qir_tensor_is_quant(qir_op_operand(x, i)->type))
+      return true;
+  return x->num_results && qir_tensor_is_quant(x->results[0].type);
+}
+
 /* Q's ops answer to F's indices (op->aux); records Q's element types. */
 static void link_copy(eval *e, qir_func *q, qir_op **map) {
   qir_foreach_op(op, &q->body) op->aux = 0;
@@ -183,6 +196,7 @@ static void link_copy(eval *e, qir_func *q, qir_op **map) {
       continue;
     map[k]->aux = (intptr_t)k + 1;
     e->compared[k] = true;
+    e->quantized[k] = is_quantized_op(map[k]);
     const qir_type *t = map[k]->results[0].type;
     e->qdtype[k] = qir_tensor_is_quant(t)
                        ? qir_scalar_name(t->elem->scalar)
@@ -503,13 +517,6 @@ static qir_value *iso_operand(const iso *s, qir_builder *b, qir_value *v) {
   return &q->results[0];
 }
 
-static bool is_quantized_op(const qir_op *x) {
-  for (unsigned i = 0; i < x->num_operands; i++)
-    if (qir_tensor_is_quant(qir_op_operand(x, i)->type))
-      return true;
-  return x->num_results && qir_tensor_is_quant(x->results[0].type);
-}
-
 /* Appends the isolated copy of Q's layer x (F index k) before G's return. */
 static void add_isolated(iso *s, qir_op *x, unsigned k) {
   qir_builder b;
@@ -640,6 +647,24 @@ bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
 
 /* ---- auto-mixed-precision ----------------------------------------------------- */
 
+/* The options of the search. */
+typedef struct amp_opts {
+  double target;     /* what the user asks for */
+  double goal;       /* what the search aims at: target + margin (<= 1) */
+  double margin;
+  qq_prec to;        /* int16 or float; QQ_PREC_DEFAULT: int16, then float
+                        for the layers int16 does not fix (float-fallback) */
+  unsigned max_layers;
+  bool worst_sample;
+} amp_opts;
+
+/* Why a layer was promoted: its precision before, its cosine and its own
+ * error jump in the evaluation that chose it. */
+typedef struct promo {
+  qq_prec from;
+  double cosine, jump;
+} promo;
+
 /* How much error layer k adds: its 1 - cosine minus the worst of its
  * inputs' (layers whose error jumps are the ones worth promoting). */
 static double error_jump(const eval *e, unsigned k) {
@@ -653,102 +678,178 @@ static double error_jump(const eval *e, unsigned k) {
   return own - in;
 }
 
-/* Promotes up to `count` of the layers with the largest error jumps;
- * returns how many it promoted. */
-static unsigned promote_worst(const eval *e, qq_prec *precs, qq_prec to,
-                              unsigned count) {
+/* The precision layer k would be promoted to next (QQ_PREC_DEFAULT: none):
+ * an int8 layer to int16 (or float); with float_phase, an int16 one to
+ * float (float-fallback). */
+static qq_prec next_prec(const eval *e, const qq_prec *precs,
+                         const amp_opts *a, unsigned k, bool float_phase) {
+  if (!e->compared[k] || !e->quantized[k] || !qq_op_is_layer(e->fops[k]))
+    return QQ_PREC_DEFAULT;
+  if (precs[k] == QQ_PREC_DEFAULT && !float_phase)
+    return a->to == QQ_PREC_FLOAT ? QQ_PREC_FLOAT : QQ_PREC_INT16;
+  if (precs[k] == QQ_PREC_INT16 && a->to == QQ_PREC_DEFAULT && float_phase)
+    return QQ_PREC_FLOAT;
+  return QQ_PREC_DEFAULT;
+}
+
+static unsigned count_promoted(const qq_prec *precs, unsigned n) {
+  unsigned c = 0;
+  for (unsigned k = 0; k < n; k++)
+    c += precs[k] != QQ_PREC_DEFAULT;
+  return c;
+}
+
+/* The layer with the largest error jump that can go to the next
+ * precision (-1: none). */
+static int worst_layer(const eval *e, const qq_prec *precs, const bool *taken,
+                       const amp_opts *a, bool float_phase, double *jump) {
+  int best = -1;
+  for (unsigned k = 0; k < e->nops; k++) {
+    if (taken[k] || next_prec(e, precs, a, k, float_phase) == QQ_PREC_DEFAULT)
+      continue;
+    double j = error_jump(e, k);
+    if (best < 0 || j > *jump) {
+      best = (int)k;
+      *jump = j;
+    }
+  }
+  return best;
+}
+
+/* Promotes up to `count` of the layers with the largest error jumps (a
+ * layer promoted in this batch is not promoted again in it); returns how
+ * many it promoted.  int8 layers go to int16 while the budget of
+ * max-layers lasts and some are left; then (float-fallback) the int16
+ * ones go to float: a jump that int16 did not remove. */
+static unsigned promote_worst(const eval *e, qq_prec *precs, promo *why,
+                              const amp_opts *a, unsigned count) {
+  bool *taken = qir_xcalloc(e->nops + 1, sizeof *taken);
   unsigned done = 0;
   while (done < count) {
-    int best = -1;
-    double best_jump = 0;
-    for (unsigned k = 0; k < e->nops; k++) {
-      if (!e->compared[k] || precs[k] != QQ_PREC_DEFAULT ||
-          !strcmp(e->qdtype[k], "f32") || !qq_op_is_layer(e->fops[k]))
-        continue;
-      double j = error_jump(e, k);
-      if (best < 0 || j > best_jump) {
-        best = (int)k;
-        best_jump = j;
-      }
+    bool budget = count_promoted(precs, e->nops) < a->max_layers;
+    double jump = 0;
+    bool float_phase = false;
+    int best = budget ? worst_layer(e, precs, taken, a, false, &jump) : -1;
+    if (best < 0 && !done) {
+      float_phase = true;
+      best = worst_layer(e, precs, taken, a, true, &jump);
     }
     if (best < 0)
       break;
-    precs[best] = to;
+    unsigned k = (unsigned)best;
+    why[k].from = precs[k] == QQ_PREC_DEFAULT ? QQ_PREC_INT8 : precs[k];
+    why[k].cosine = qq_err_cosine(&e->layer[k]);
+    why[k].jump = jump;
+    precs[k] = next_prec(e, precs, a, k, float_phase);
+    taken[k] = true;
     done++;
+    if (float_phase)
+      break; /* one at a time: each float layer costs most */
   }
+  free(taken);
   return done;
 }
 
 static void report_promoted(FILE *out, const eval *first, const qq_prec *precs,
-                            double before, double after, double target,
-                            const char *what) {
-  unsigned n = 0;
-  for (unsigned k = 0; k < first->nops; k++)
-    n += precs[k] != QQ_PREC_DEFAULT;
-  fprintf(out, "auto-mixed-precision: %s %.6f -> %.6f (target %g), "
-          "%u layer(s) promoted\n", what, before, after, target, n);
+                            const promo *why, const amp_opts *a, double before,
+                            double after, const char *what) {
+  unsigned n = count_promoted(precs, first->nops);
+  fprintf(out, "auto-mixed-precision: %s %.6f -> %.6f (target %.8g", what,
+          before, after, a->target);
+  if (a->margin > 0)
+    fprintf(out, ", searched to %.8g with margin %.8g", a->goal, a->margin);
+  fprintf(out, "), %u layer(s) promoted\n", n);
   if (!n)
     return;
-  fprintf(out, "%-40s  %-16s  %-9s  %s\n", "Layer", "Op", "Precision",
-          "Why: cosine at int8 (its own drop)");
+  int w = 40;
   for (unsigned k = 0; k < first->nops; k++)
-    if (precs[k] != QQ_PREC_DEFAULT)
-      fprintf(out, "%-40.40s  %-16s  %-9s  %.6f (%.2e)\n",
-              op_label(first->fops[k]), first->fops[k]->def->name,
-              qq_prec_name(precs[k]), qq_err_cosine(&first->layer[k]),
-              error_jump(first, k));
+    if (precs[k] != QQ_PREC_DEFAULT && (int)strlen(op_label(first->fops[k])) > w)
+      w = (int)strlen(op_label(first->fops[k]));
+  w = w > 60 ? 60 : w;
+  fprintf(out, "%-*s  %-16s  %-9s  %s\n", w, "Layer", "Op", "Precision",
+          "Why: cosine at the former precision (its own drop)");
+  for (unsigned k = 0; k < first->nops; k++) {
+    if (precs[k] == QQ_PREC_DEFAULT)
+      continue;
+    /* Long (ONNX) names differ at their end: keep that. */
+    const char *l = op_label(first->fops[k]);
+    size_t len = strlen(l);
+    fprintf(out, "%s%-*s  %-16s  %-9s  %s %.6f (%.2e)\n",
+            (int)len > w ? "..." : "", (int)len > w ? w - 3 : w,
+            (int)len > w ? l + len - (size_t)(w - 3) : l,
+            first->fops[k]->def->name, qq_prec_name(precs[k]),
+            qq_prec_name(why[k].from), why[k].cosine, why[k].jump);
+  }
 }
 
-static bool read_amp_options(qir_pass *pass, qir_func *f, double *target,
-                             qq_prec *to, unsigned *max_layers,
-                             bool *worst_sample) {
+/* promote-to=int16 with float-fallback (the default): int16, then float
+ * for the layers int16 does not fix; float alone on a target without
+ * int16. */
+static bool read_promote_to(qir_pass *pass, qir_func *f, amp_opts *a) {
+  const char *s = qir_pass_opt_string(pass, "promote-to");
+  if (!qq_prec_from_name(s, &a->to) || a->to == QQ_PREC_INT8) {
+    qir_emit_error(f->module->ctx, f->loc, "auto-mixed-precision: promote-to "
+                   "must be int16 or float, not '%s'", s);
+    return false;
+  }
+  if (a->to == QQ_PREC_INT16 && qir_pass_opt_bool(pass, "float-fallback")) {
+    a->to = QQ_PREC_DEFAULT;
+    const char *tn = qir_pass_opt_string(pass, "target");
+    const qir_target *t = *tn ? qir_target_lookup(tn) : NULL;
+    if (t && !t->has_int16)
+      a->to = QQ_PREC_FLOAT;
+  }
+  return true;
+}
+
+static bool read_amp_options(qir_pass *pass, qir_func *f, amp_opts *a) {
   qir_context *ctx = f->module->ctx;
   const char *crit = qir_pass_opt_string(pass, "criterion");
-  *worst_sample = !strcmp(crit, "worst-sample");
-  if (!*worst_sample && strcmp(crit, "pooled")) {
+  a->worst_sample = !strcmp(crit, "worst-sample");
+  if (!a->worst_sample && strcmp(crit, "pooled")) {
     qir_emit_error(ctx, f->loc, "auto-mixed-precision: unknown criterion '%s' "
                    "(expected pooled or worst-sample)", crit);
     return false;
   }
-  *target = qir_pass_opt_float(pass, "target_cosine");
-  if (!(*target > 0 && *target <= 1)) {
+  a->target = qir_pass_opt_float(pass, "target_cosine");
+  if (!(a->target > 0 && a->target <= 1)) {
     qir_emit_error(ctx, f->loc, "auto-mixed-precision: target_cosine must be "
                    "in (0, 1]");
     return false;
   }
-  const char *s = qir_pass_opt_string(pass, "promote-to");
-  if (!qq_prec_from_name(s, to) || *to == QQ_PREC_INT8) {
-    qir_emit_error(ctx, f->loc, "auto-mixed-precision: promote-to must be "
-                   "int16 or float, not '%s'", s);
+  a->margin = qir_pass_opt_float(pass, "margin");
+  if (!(a->margin >= 0 && a->margin < 1)) {
+    qir_emit_error(ctx, f->loc, "auto-mixed-precision: margin must be in "
+                   "[0, 1)");
     return false;
   }
+  a->goal = fmin(1.0, a->target + a->margin);
+  if (!read_promote_to(pass, f, a))
+    return false;
   int64_t m = qir_pass_opt_int(pass, "max-layers");
-  *max_layers = m > 0 ? (unsigned)m : ~0u;
+  a->max_layers = m > 0 ? (unsigned)m : ~0u;
   return true;
 }
 
+/* A cosine short of a goal (with the rounding of identical outputs, whose
+ * cosine may come out a few ulps below 1). */
+static bool below(double cosine, double goal) { return cosine < goal - 1e-12; }
+
 /* Evaluates, promotes a batch of the worst layers, and again, until the
- * target is met, the budget is spent or nothing is left to promote.
- * Batches grow as the search goes on (1, 1, 2, 3, 5, ...: a tenth of the
- * promoted count plus one). */
+ * goal is met or nothing is left to promote.  Batches grow as the search
+ * goes on (1, 1, 2, 3, 5, ...: a tenth of the promoted count plus one). */
 static bool search(eval *e, eval *first, const qir_quantize_options *o,
-                   qq_prec *precs, qq_samples *smp, double target,
-                   qq_prec to, unsigned max_layers, bool worst_sample,
-                   double *before, double *after) {
+                   qq_prec *precs, promo *why, qq_samples *smp,
+                   const amp_opts *a, double *before, double *after) {
   bool ok = eval_run(first, o, precs, smp, "auto-mixed-precision");
-  *before = *after = ok ? min_output_cosine(first, worst_sample) : 0;
+  *before = *after = ok ? min_output_cosine(first, a->worst_sample) : 0;
   const eval *cur = first;
-  unsigned promoted = 0;
-  while (ok && *after < target && promoted < max_layers) {
-    unsigned batch = promoted / 10 + 1;
-    if (batch > max_layers - promoted)
-      batch = max_layers - promoted;
-    unsigned n = promote_worst(cur, precs, to, batch);
-    if (!n)
+  while (ok && below(*after, a->goal)) {
+    unsigned batch = count_promoted(precs, first->nops) / 10 + 1;
+    if (!promote_worst(cur, precs, why, a, batch))
       break;
-    promoted += n;
     ok = eval_run(e, o, precs, smp, "auto-mixed-precision");
-    *after = ok ? min_output_cosine(e, worst_sample) : 0;
+    *after = ok ? min_output_cosine(e, a->worst_sample) : 0;
     cur = e;
   }
   return ok;
@@ -756,11 +857,8 @@ static bool search(eval *e, eval *first, const qir_quantize_options *o,
 
 bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
-  double target;
-  qq_prec to;
-  unsigned max_layers;
-  bool worst_sample;
-  if (!read_amp_options(pass, f, &target, &to, &max_layers, &worst_sample))
+  amp_opts a;
+  if (!read_amp_options(pass, f, &a))
     return false;
   qir_quantize_options o;
   qq_options_from_pass(pass, &o);
@@ -773,16 +871,20 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   eval_init(&first, f);
   eval_init(&e, f);
   qq_prec *precs = qir_xcalloc(first.nops + 1, sizeof *precs);
+  promo *why = qir_xcalloc(first.nops + 1, sizeof *why);
   double before, after;
-  bool ok = search(&e, &first, &o, precs, smp, target, to, max_layers,
-                   worst_sample, &before, &after);
-  const char *what = worst_sample ? "worst sample's output cosine"
-                                  : "output cosine";
+  bool ok = search(&e, &first, &o, precs, why, smp, &a, &before, &after);
+  const char *what = a.worst_sample ? "worst sample's output cosine"
+                                    : "output cosine";
   if (ok)
-    report_promoted(stderr, &first, precs, before, after, target, what);
-  if (ok && after < target)
+    report_promoted(stderr, &first, precs, why, &a, before, after, what);
+  if (ok && below(after, a.target))
     qir_emit_warning(f->module->ctx, f->loc, "auto-mixed-precision: %s %.6f "
-                     "stays below the target %g", what, after, target);
+                     "stays below the target %.8g", what, after, a.target);
+  else if (ok && below(after, a.goal))
+    qir_emit_warning(f->module->ctx, f->loc, "auto-mixed-precision: %s %.6f "
+                     "reaches the target %.8g but not the margin (%.8g)", what,
+                     after, a.target, a.goal);
   const char *cfg_out = qir_pass_opt_string(pass, "config-out");
   if (ok && *cfg_out)
     ok = qq_config_write(f->module->ctx, cfg_out, f, precs);
@@ -790,6 +892,7 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   if (ok)
     ok = qq_quantize(f, &o, precs, true);
   free(precs);
+  free(why);
   eval_free(&e);
   eval_free(&first);
   qq_samples_close(smp);

@@ -16,13 +16,21 @@
  * q.minmax = the same layout, the observed minimum and maximum;
  * q.method = "kl": how q.range was chosen;
  * q.fixed  = true: the op's ranges came from the model (QDQ import) and
- *            calibration keeps them. */
+ *            calibration keeps them;
+ * q.bias_correction = [c0, c1, ...]: per output channel of a conv2d/gemm,
+ *            the mean error of its int8 result, which quantize subtracts
+ *            from the bias (the bias-correction pass). */
 #define QQ_ATTR_RANGE "q.range"
 #define QQ_ATTR_MINMAX "q.minmax"
 #define QQ_ATTR_ARG_RANGE "q.arg_range"
 #define QQ_ATTR_ARG_MINMAX "q.arg_minmax"
 #define QQ_ATTR_METHOD "q.method"
 #define QQ_ATTR_FIXED "q.fixed"
+#define QQ_ATTR_BIAS_CORRECTION "q.bias_correction"
+
+/* The q.bias_correction of op into out[0..ch) (zeros and false when it has
+ * none of that size). */
+bool qq_bias_correction(const qir_op *op, double *out, int64_t ch);
 
 /* ---- Observers (quant/observe.c) ------------------------------------------
  * Statistics of one tensor over all samples: min/max, and a histogram over

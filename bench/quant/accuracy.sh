@@ -21,7 +21,10 @@
 #   STAT       what a cell gives: pooled (the cosine over all evaluation
 #              samples together, default), worst (the worst sample's) or
 #              median (the median sample's); the worst output first, then
-#              each output's
+#              each output's; all (default): pooled / median / worst
+#              of the worst output
+#   AMP_OPTS   more options of auto-mixed-precision (margin=0.0005,
+#              criterion=worst-sample...)
 set -e
 B=$(cd "${1:?usage: accuracy.sh BUILD_DIR [WORK_DIR]}" && pwd)
 W=${2:-${TMPDIR:-/tmp}/qir-quant-accuracy}
@@ -31,7 +34,8 @@ METHODS=${METHODS:-"minmax percentile mse kl"}
 MODELS=${MODELS:-"blazeface mlsd ppocr-cls ppocr-det"}
 AMP=${AMP:-1}
 EQUALIZE=${EQUALIZE:-0}
-STAT=${STAT:-pooled}
+STAT=${STAT:-all}
+AMP_OPTS=${AMP_OPTS:-}
 PY=${PYTHON:-/usr/bin/python3}
 mkdir -p "$W/calib" "$W/eval"
 
@@ -81,13 +85,19 @@ limit() {
 }
 
 # Worst output cosine of a precision-analysis JSON, then each output's
-# (STAT: pooled, or the worst or median sample's).
+# (STAT: pooled, or the worst or median sample's; all: the three, as
+# pooled / median / worst of the worst output).
 cosines() {
   $PY -c 'import json, sys
-key = {"pooled": "cosine", "worst": "worst_sample_cosine",
-       "median": "median_sample_cosine"}[sys.argv[2]]
-o = [x[key] for x in json.load(open(sys.argv[1]))["outputs"]]
-print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))' "$1" "$STAT"
+outs = json.load(open(sys.argv[1]))["outputs"]
+keys = {"pooled": "cosine", "worst": "worst_sample_cosine",
+        "median": "median_sample_cosine"}
+if sys.argv[2] == "all":
+    print(" / ".join("%.5f" % min(x[keys[k]] for x in outs)
+                     for k in ("pooled", "median", "worst")))
+else:
+    o = [x[keys[sys.argv[2]]] for x in outs]
+    print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))' "$1" "$STAT"
 }
 
 printf '| model | %s | auto-mixed-precision |\n' "$(echo $METHODS | sed 's/ / | /g')"
@@ -113,11 +123,13 @@ for model in $MODELS; do
     echo "$row - |"
     continue
   fi
-  "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$cal $(limit $model) progress=false target_cosine=0.999 config-out=$d/amp.json}" \
+  "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$cal $(limit $model) progress=false target_cosine=0.999 $AMP_OPTS config-out=$d/amp.json}" \
     -o "$d/amp.qir" 2>"$d/amp.txt"
   "$B/qir-opt" "$d/c-minmax.qir" -pass="precision-analysis{$ev progress=false config=$d/amp.json json=$d/pa-amp.json}" \
     -o /dev/null 2>"$d/pa-amp.txt"
-  n=$($PY -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["layer_configs"]))' "$d/amp.json")
-  row="$row $(cosines "$d/pa-amp.json"), $n layers int16 |"
+  n=$($PY -c 'import json, sys
+c = [x["data_type"] for x in json.load(open(sys.argv[1]))["layer_configs"]]
+print("%d int16, %d float" % (c.count("int16"), c.count("float")))' "$d/amp.json")
+  row="$row $(cosines "$d/pa-amp.json"), $n |"
   echo "$row"
 done
