@@ -18,6 +18,8 @@
 #   AMP        0: skip the auto-mixed-precision column
 #   EQUALIZE   1: run cross-layer equalization (the equalize pass) after
 #              fuse, before calibrating
+#   BIASCORR   1: run bias-correction (on the calibration samples) after
+#              calibrate; the auto-mixed-precision column starts from it too
 #   STAT       what a cell gives: pooled (the cosine over all evaluation
 #              samples together, default), worst (the worst sample's) or
 #              median (the median sample's); the worst output first, then
@@ -34,6 +36,7 @@ METHODS=${METHODS:-"minmax percentile mse kl"}
 MODELS=${MODELS:-"blazeface mlsd ppocr-cls ppocr-det"}
 AMP=${AMP:-1}
 EQUALIZE=${EQUALIZE:-0}
+BIASCORR=${BIASCORR:-0}
 STAT=${STAT:-all}
 AMP_OPTS=${AMP_OPTS:-}
 PY=${PYTHON:-/usr/bin/python3}
@@ -114,7 +117,9 @@ for model in $MODELS; do
   ev="$(samples $model eval) $(limit $model)"
   row="| $model |"
   for m in $METHODS; do
-    "$B/qir-opt" "$d/float.qir" -pass="calibrate{$cal method=$m progress=false}" -o "$d/c-$m.qir"
+    bc=
+    [ "$BIASCORR" = 1 ] && bc=",bias-correction{$cal $(limit $model) progress=false}"
+    "$B/qir-opt" "$d/float.qir" -pass="calibrate{$cal method=$m progress=false}$bc" -o "$d/c-$m.qir"
     "$B/qir-opt" "$d/c-$m.qir" -pass="precision-analysis{$ev progress=false json=$d/pa-$m.json}" \
       -o /dev/null 2>"$d/pa-$m.txt"
     row="$row $(cosines "$d/pa-$m.json") |"
