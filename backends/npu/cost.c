@@ -79,16 +79,16 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
   *wgt += params;
 }
 
-/* A copy without rescale between DDR and SRAM (a tile moving in or out):
- * the DMA engine's work, as a dma instruction's. */
+/* A copy without rescale between DDR or the weight space and SRAM (a
+ * tile moving in or out, weights loaded once for a tiled group): the DMA
+ * engine's work, as a dma instruction's. */
 static bool is_dma(const npu_program *p, const npu_insn *in) {
   if (in->opcode == NPU_DMA)
     return true;
   if (in->opcode != NPU_COPY || fld(in, "rescale"))
     return false;
   const npu_tensor *x = tensor(p, in, "in"), *y = tensor(p, in, "out");
-  return x && y && x->space != y->space && x->space != NPU_SPACE_WGT &&
-         y->space != NPU_SPACE_WGT;
+  return x && y && x->space != y->space && y->space != NPU_SPACE_WGT;
 }
 
 /* Multiply-accumulates on the MAC array; elements on the vector engines. */

@@ -251,7 +251,9 @@ typedef struct rows {
 
 typedef struct group {
   unsigned g0, g1;   /* instructions, inclusive */
-  uint64_t base;     /* first free SRAM byte over the group */
+  uint64_t base;     /* first SRAM byte of its bands */
+  uint64_t weights;  /* SRAM bytes for its conv weights (0: read them from
+                        the weight space) */
 } group;
 
 static int64_t field(const npu_insn *in, const char *f) {
@@ -426,6 +428,9 @@ typedef struct emitter {
   insn_list loads, body;
   uint64_t at;        /* next free SRAM byte of the tile */
   uint64_t sram_top;
+  int64_t *weights;   /* per instruction of the group: its conv weights'
+                         copy in SRAM, or -1 */
+  unsigned g0;        /* the group's first instruction */
 } emitter;
 
 static unsigned append_tensor(npu_program *p, npu_tensor t) {
@@ -495,6 +500,8 @@ static unsigned emit_on_band(emitter *e, const sched *s, const npu_insn *orig,
   if (in.opcode == NPU_AVGPOOL && x_rows.hi < H)
     in.f[npu_field(in.opcode, "pb")] = 0; /* no window of this band reaches the bottom */
   in.f[npu_field(in.opcode, chain)] = x;
+  if (in.opcode == NPU_CONV && e->weights[orig - s->p->insns - e->g0] >= 0)
+    in.f[npu_field(NPU_CONV, "w")] = e->weights[orig - s->p->insns - e->g0];
   unsigned y = band(e, field(orig, "out"), r.hi - r.lo);
   in.f[npu_field(in.opcode, "out")] = y;
   list_push(&e->body, &in);
@@ -524,6 +531,52 @@ static void emit_tile(emitter *e, const sched *s, const group *g, rows out,
   copy_rows(&e->body, e->p, cur, 0, y, out.lo, out.hi - out.lo, last->comment);
 }
 
+/* Bytes of the conv weights of group g (64-byte aligned each). */
+static uint64_t group_weight_bytes(const sched *s, const group *g) {
+  uint64_t n = 0;
+  for (unsigned k = g->g0; k <= g->g1; k++)
+    if (s->p->insns[k].opcode == NPU_CONV)
+      n += align_up(tensor_bytes(tensor_at(s->p, &s->p->insns[k], "w")));
+  return n;
+}
+
+/* With several tiles, the group's conv weights are copied into SRAM
+ * (from e->at) once, before the first tile, instead of being read from
+ * the weight space by every tile.  (The channel parameters still are:
+ * the instructions address them in the weight space.) */
+static void load_weights(emitter *e, insn_list *to, const sched *s, const group *g,
+                         bool tiles) {
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn *in = &s->p->insns[k];
+    e->weights[k - g->g0] = -1;
+    if (!tiles || in->opcode != NPU_CONV)
+      continue;
+    int64_t w = field(in, "w");
+    for (unsigned j = g->g0; j < k && e->weights[k - g->g0] < 0; j++)
+      if (e->weights[j - g->g0] >= 0 && field(&s->p->insns[j], "w") == w)
+        e->weights[k - g->g0] = e->weights[j - g->g0]; /* shared weights */
+    if (e->weights[k - g->g0] >= 0)
+      continue;
+    npu_tensor t = e->p->tensors[w];
+    t.space = NPU_SPACE_SRAM;
+    t.offset = e->at;
+    e->at += align_up(tensor_bytes(&t));
+    e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
+    unsigned sw = append_tensor(e->p, t);
+    npu_insn c = {NPU_COPY, {0}, in->comment};
+    static const char *const nf[] = {"n0", "n1", "n2", "n3"};
+    c.f[npu_field(NPU_COPY, "in")] = w;
+    c.f[npu_field(NPU_COPY, "out")] = sw;
+    for (unsigned d = 0; d < NPU_RANK; d++)
+      c.f[npu_field(NPU_COPY, nf[d])] = t.dims[d];
+    c.f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t.dtype);
+    c.f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t.dtype);
+    c.f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t.dtype) > 1;
+    list_push(to, &c);
+    e->weights[k - g->g0] = sw;
+  }
+}
+
 /* The instructions of group g tiled by `th` output rows, onto `to`.  With
  * double buffering the tiles alternate between two SRAM areas and the
  * copies into SRAM of tile t+1 come before the instructions of tile t, so
@@ -533,6 +586,10 @@ static void emit_group(emitter *e, insn_list *to, const sched *s, const group *g
   int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   rows *r = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *r);
   insn_list body = {NULL, 0, 0};
+  e->g0 = g->g0;
+  e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
+  e->at = g->base + (double_buffer ? 2 : 1) * tile_size;
+  load_weights(e, to, s, g, H > th && g->weights);
   for (int64_t o = 0, t = 0; o < H; o += th, t++) {
     emit_tile(e, s, g, (rows){o, o + th < H ? o + th : H},
               g->base + (double_buffer && t % 2 ? tile_size : 0), r);
@@ -547,6 +604,8 @@ static void emit_group(emitter *e, insn_list *to, const sched *s, const group *g
   }
   list_append(to, &body);
   free(body.v);
+  free(e->weights);
+  e->weights = NULL;
   free(r);
 }
 
@@ -623,7 +682,7 @@ typedef struct tiling {
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, rows *r) {
   tiling c = {th, tile_bytes(s, g, th, r), double_buffer, {0, 0}};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
@@ -665,9 +724,9 @@ static tiling choose_tiling(const sched *s, const qir_target *t, const group *g,
 /* The group starting at instruction k: as long as the links hold, one
  * row still fits and MAX_GROUP allows. */
 static group grow_group(const sched *s, unsigned k, rows *r) {
-  group g = {k, k, 0};
+  group g = {k, k, 0, 0};
   while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1)) {
-    group wider = {g.g0, g.g1 + 1, 0};
+    group wider = {g.g0, g.g1 + 1, 0, 0};
     if (tile_bytes(s, &wider, 1, r) > s->band_room)
       break;
     g = wider;
@@ -686,13 +745,16 @@ static void reserve(sched *s, unsigned first, unsigned last, uint64_t top) {
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   rows *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0};
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0};
   insn_list out = {NULL, 0, 0};
   for (unsigned k = 0; k < p->num_insns;) {
     group g = grow_group(s, k, r);
     tiling c = {0, 0, false, {0, 0}};
-    if (g.g1 > g.g0)
-      c = choose_tiling(s, t, &g, s->band_room);
+    if (g.g1 > g.g0) {
+      uint64_t wb = group_weight_bytes(s, &g);
+      g.weights = wb <= s->band_room / 2 ? wb : 0;
+      c = choose_tiling(s, t, &g, s->band_room - g.weights);
+    }
     if (!c.th) {
       list_push(&out, &p->insns[k++]);
       continue;
