@@ -1,13 +1,21 @@
 /* quant/biascorr.c - bias correction (docs/Quantization.md,
  * "bias-correction").
  *
- * Quantizing weights and activations shifts the mean of a layer's output:
- * rounding errors of a channel's weights do not cancel over a large input,
- * and clipping is one-sided.  The pass quantizes a copy of the calibrated
- * function, runs both on the samples, and records for every conv2d/gemm
- * with a bias the mean difference (quantized - float) of each output
- * channel as q.bias_correction; the quantize pass subtracts it from the
- * bias before quantizing it.  The float function itself is unchanged. */
+ * Rounding a channel's weights to int8 does not average out over a large
+ * input: the layer's int8 result is off by a mean that depends on the
+ * input's mean.  For every conv2d/gemm with a bias that runs on int8
+ * inputs, the pass measures over the samples the mean of each input
+ * channel, float (x) and as the int8 layer sees it (x~ = dequantize(
+ * quantize(x)) with the quantized layer's input parameters), and stores
+ * per output channel c
+ *
+ *     q.bias_correction[c] = sum_i,taps (W~[c, i] * mean x~[i] - W[c, i] * mean x[i])
+ *
+ * the mean error of the layer's output before its activation when fed the
+ * float model's input (W~: the dequantized int8 weights).  The quantize
+ * pass subtracts it from the bias.  The layer's own error only: the
+ * errors of the layers before it are corrected there, not counted twice.
+ * Zero padding at the borders is not accounted for. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,41 +25,18 @@
 
 /* One layer whose bias is corrected. */
 typedef struct layer {
-  qir_op *op;         /* in the float function */
-  int64_t ch;         /* output channels (dimension 1 of the result) */
-  double lo, hi;      /* the fused activation's identity region */
-  double *sum, *cnt;  /* per channel: sum of differences, their count */
-  float *ref;         /* the float result of the current sample */
-  int64_t n;
+  qir_op *op;           /* in the float function */
+  const qir_op *q;      /* its quantized copy */
+  int64_t cin;          /* input channels (conv2d: dim 1; gemm: K) */
+  double *sx, *sxq;     /* per input channel: sums of x and x~ */
+  double count;         /* values summed per channel */
 } layer;
 
 typedef struct corrector {
   layer *l;
   unsigned nl;
+  layer **by_value; /* per float value (value->aux - 1): a layer reading it */
 } corrector;
-
-/* The region where a fused activation is the identity (slope 1): only
- * positions whose float result lies strictly inside it tell the bias's
- * error.  False for activations without one (sigmoid...). */
-static bool identity_region(const qir_op *op, double *lo, double *hi) {
-  const char *a = qir_op_get_string(op, "activation");
-  *lo = -INFINITY;
-  *hi = INFINITY;
-  if (!a || !*a || !strcmp(a, "none"))
-    return true;
-  if (!strcmp(a, "relu") || !strcmp(a, "leaky_relu")) {
-    *lo = 0;
-  } else if (!strcmp(a, "relu6") || !strcmp(a, "clip")) {
-    bool six = !strcmp(a, "relu6");
-    *lo = qir_op_get_float(op, "act_min", six ? 0.0 : -INFINITY);
-    *hi = qir_op_get_float(op, "act_max", six ? 6.0 : INFINITY);
-  } else if (!strcmp(a, "hard_swish")) {
-    *lo = 3; /* x * relu6(x + 3) / 6 = x for x >= 3 */
-  } else {
-    return false;
-  }
-  return true;
-}
 
 /* The constant per-channel bias of a conv2d/gemm (NULL: none). */
 static const qir_attr *layer_bias(const qir_op *op, int64_t ch) {
@@ -66,158 +51,214 @@ static const qir_attr *layer_bias(const qir_op *op, int64_t ch) {
   return b;
 }
 
-/* The op in the quantized copy runs on 8-bit activations (16-bit and
- * float layers need no correction). */
+/* The quantized copy runs on 8-bit activations with int8 weights. */
 static bool runs_int8(const qir_op *q) {
-  const qir_type *t = qir_op_operand(q, 0)->type;
-  return qir_tensor_is_quant(t) && qir_scalar_size(t->elem->scalar) == 1;
+  const qir_type *x = qir_op_operand(q, 0)->type;
+  const qir_type *w = qir_op_operand(q, 1)->type;
+  return qir_tensor_is_quant(x) && qir_scalar_size(x->elem->scalar) == 1 &&
+         qir_tensor_is_quant(w) && qir_value_constant(qir_op_operand(q, 1));
 }
 
-/* Picks the layers of f (F op->aux: layer index + 1) whose copy in the
- * quantized function (map) runs in int8. */
+/* Output channels and input channels of a conv2d/gemm, from its types. */
+static bool layer_dims(const qir_op *op, int64_t *cout, int64_t *cin) {
+  if ((!qir_op_is(op, QIR_OP_CONV2D) && !qir_op_is(op, QIR_OP_GEMM)) ||
+      op->num_operands < 2 || !op->num_results)
+    return false;
+  const qir_type *x = qir_op_operand(op, 0)->type, *y = op->results[0].type;
+  if (x->rank < 2 || y->rank < 2)
+    return false;
+  if (qir_op_is(op, QIR_OP_CONV2D)) {
+    *cout = y->dims[1];
+    *cin = x->dims[1];
+  } else {
+    *cout = y->dims[1];
+    *cin = x->dims[qir_op_get_int(op, "trans_a", 0) ? 0 : 1];
+  }
+  return *cout > 0 && *cin > 0;
+}
+
+/* Picks the layers and indexes the values they read (value->aux). */
 static void find_layers(corrector *c, qir_func *f, qir_op **map) {
+  unsigned nv = f->body.num_args, k = 0;
+  qir_foreach_op(op, &f->body) nv += op->num_results;
   c->l = qir_xcalloc(f->body.num_ops + 1, sizeof *c->l);
-  c->nl = 0;
-  unsigned k = 0;
+  c->by_value = qir_xcalloc(nv + 1, sizeof *c->by_value);
+  unsigned v = 0;
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = (intptr_t)++v;
   qir_foreach_op(op, &f->body) {
-    qir_op *q = map[k++];
-    op->aux = 0;
-    q->aux = 0;
-    const qir_type *t = op->num_results ? op->results[0].type : NULL;
-    double lo, hi;
-    if (!t || !qq_is_float_tensor(t) || t->rank < 2 || t->dims[1] <= 0 ||
-        !layer_bias(op, t->dims[1]) || !identity_region(op, &lo, &hi) ||
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = (intptr_t)++v;
+  }
+  qir_foreach_op(op, &f->body) {
+    const qir_op *q = map[k++];
+    int64_t cout, cin;
+    if (!op->num_results || !qq_is_float_tensor(op->results[0].type) ||
+        !layer_dims(op, &cout, &cin) || !layer_bias(op, cout) ||
         !runs_int8(q))
       continue;
+    qir_value *x = qir_op_operand(op, 0);
+    if (c->by_value[x->aux - 1])
+      continue; /* one layer per input value: others read the same means */
     layer *l = &c->l[c->nl++];
     l->op = op;
-    l->ch = t->dims[1];
-    l->lo = lo;
-    l->hi = hi;
-    l->sum = qir_xcalloc((size_t)l->ch, sizeof *l->sum);
-    l->cnt = qir_xcalloc((size_t)l->ch, sizeof *l->cnt);
-    op->aux = q->aux = (intptr_t)c->nl;
+    l->q = q;
+    l->cin = cin;
+    l->sx = qir_xcalloc((size_t)cin, sizeof *l->sx);
+    l->sxq = qir_xcalloc((size_t)cin, sizeof *l->sxq);
+    c->by_value[x->aux - 1] = l;
   }
 }
 
 static void free_layers(corrector *c) {
   for (unsigned i = 0; i < c->nl; i++) {
-    free(c->l[i].sum);
-    free(c->l[i].cnt);
-    free(c->l[i].ref);
+    free(c->l[i].sx);
+    free(c->l[i].sxq);
   }
   free(c->l);
+  free(c->by_value);
 }
 
-static void observe_float(const qir_op *op, unsigned r, const qir_tensor *t,
-                          void *user) {
-  corrector *c = user;
-  if (r || op->aux <= 0)
-    return;
-  layer *l = &c->l[op->aux - 1];
-  free(l->ref);
-  l->ref = qq_tensor_to_f32(t);
-  l->n = qir_tensor_numel(t);
-}
-
-/* Adds quantized - float per channel (dimension 1) where the float result
- * lies in the activation's identity region. */
-static void observe_quant(const qir_op *op, unsigned r, const qir_tensor *t,
-                          void *user) {
-  corrector *c = user;
-  if (r || op->aux <= 0)
-    return;
-  layer *l = &c->l[op->aux - 1];
-  if (!l->ref || l->n != qir_tensor_numel(t) || t->rank < 2 ||
-      t->dims[1] != l->ch)
-    return;
+/* Adds a tensor read by layer l to its per-channel sums of x and x~. */
+static void add_input(layer *l, const qir_tensor *t) {
   float *x = qq_tensor_to_f32(t);
-  int64_t inner = l->n / (t->dims[0] * l->ch);
-  for (int64_t i = 0; i < l->n; i++) {
-    double f = l->ref[i], d = (double)x[i] - f;
-    if (f > l->lo && f < l->hi && isfinite(d)) {
-      int64_t ch = (i / inner) % l->ch;
-      l->sum[ch] += d;
-      l->cnt[ch] += 1;
-    }
+  int64_t n = qir_tensor_numel(t);
+  bool conv = qir_op_is(l->op, QIR_OP_CONV2D);
+  bool trans = !conv && qir_op_get_int(l->op, "trans_a", 0);
+  /* conv2d: NCHW, the channel is dim 1; gemm: [M, K] or [K, M]. */
+  int64_t inner = conv ? n / (t->dims[0] * l->cin) : trans ? t->dims[1] : 1;
+  const qir_type *qt = qir_op_operand(l->q, 0)->type->elem;
+  double s = qt->scales[0];
+  int64_t zp = qir_quant_zp(qt, 0);
+  for (int64_t i = 0; i < n; i++) {
+    if (!isfinite(x[i]))
+      continue;
+    int64_t ch = (i / inner) % l->cin;
+    int64_t q = qir_quantize_f64(x[i], s, zp, qt->qmin, qt->qmax);
+    l->sx[ch] += x[i];
+    l->sxq[ch] += s * (double)(q - zp);
   }
+  l->count += (double)n / (double)l->cin;
   free(x);
 }
 
-static bool run_samples(corrector *c, qir_func *f, qir_func *q,
-                        qq_samples *smp) {
+static void observe(const qir_op *op, unsigned r, const qir_tensor *t,
+                    void *user) {
+  corrector *c = user;
+  intptr_t v = op->results[r].aux;
+  if (v > 0 && c->by_value[v - 1])
+    add_input(c->by_value[v - 1], t);
+}
+
+static bool run_samples(corrector *c, qir_func *f, qq_samples *smp) {
   qir_interp_options io;
   qir_interp_options_init(&io);
-  io.observer = observe_float;
+  io.observer = observe;
   io.observer_user = c;
-  qir_interp *fi = qir_interp_create(f, &io);
-  io.observer = observe_quant;
-  qir_interp *qi = fi ? qir_interp_create(q, &io) : NULL;
-  bool ok = qi != NULL;
+  qir_interp *it = qir_interp_create(f, &io);
+  bool ok = it != NULL;
   size_t n = qq_samples_count(smp);
+  unsigned nin = it ? qir_interp_num_inputs(it) : 0;
   qir_progress *pg = ok && qq_samples_progress(smp)
                          ? qir_progress_start(stderr, "bias-correction", n)
                          : NULL;
-  /* Each sample runs the float function, then the quantized one: the
-   * float results are at hand when the quantized ones arrive. */
   for (size_t i = 0; ok && i < n; i++) {
-    ok = qq_run_sample(smp, i, fi) && qq_run_sample(smp, i, qi);
+    qir_tensor *in = qir_xcalloc(nin + 1, sizeof *in);
+    ok = qq_samples_load(smp, i, in);
+    for (unsigned k = 0; ok && k < nin; k++) {
+      /* Inputs read directly by a layer have no op to observe. */
+      layer *l = c->by_value[f->body.args[k]->aux - 1];
+      if (l)
+        add_input(l, &in[k]);
+      ok = qir_interp_set_input(it, k, &in[k]);
+    }
+    ok = ok && qir_interp_run(it);
+    for (unsigned k = 0; k < nin; k++)
+      qir_tensor_free_data(&in[k]);
+    free(in);
     if (pg)
       qir_progress_update(pg, i + 1);
   }
   if (pg)
     qir_progress_finish(pg);
-  qir_interp_destroy(qi);
-  qir_interp_destroy(fi);
+  qir_interp_destroy(it);
   return ok;
 }
 
-/* Adds the measured mean differences to each layer's q.bias_correction;
- * returns the largest change (in units of the layer's output). */
-static double store_corrections(qir_context *ctx, corrector *c,
-                                const char **worst) {
-  double largest = 0;
-  for (unsigned i = 0; i < c->nl; i++) {
-    layer *l = &c->l[i];
-    double *v = qir_xcalloc((size_t)l->ch, sizeof *v);
-    qq_bias_correction(l->op, v, l->ch);
-    for (int64_t ch = 0; ch < l->ch; ch++) {
-      double m = l->cnt[ch] > 0 ? l->sum[ch] / l->cnt[ch] : 0;
-      v[ch] += m;
-      if (fabs(m) > largest) {
-        largest = fabs(m);
-        *worst = qq_layer_name(l->op);
-      }
+/* Element i of a quantized constant, dequantized. */
+static double dequant_at(const qir_attr *a, int64_t i) {
+  const qir_type *t = a->u.dense.type, *e = t->elem;
+  unsigned p = 0;
+  if (e->axis >= 0) {
+    int64_t inner = 1;
+    for (unsigned d = (unsigned)e->axis + 1; d < t->rank; d++)
+      inner *= t->dims[d];
+    p = (unsigned)((i / inner) % t->dims[e->axis]);
+  }
+  return e->scales[p] * (double)(qir_dense_get_i64(a, i) - qir_quant_zp(e, p));
+}
+
+/* The correction of each output channel of op (float weights w, int8
+ * weights wq of its copy l->q) from the input means of l. */
+static void layer_corrections(const layer *l, const qir_op *op, double *out) {
+  const qir_attr *w = qir_value_constant(qir_op_operand(op, 1));
+  const qir_attr *wq = qir_value_constant(qir_op_operand(l->q, 1));
+  const qir_type *wt = w->u.dense.type;
+  int64_t cout, cin, n = qir_dense_num_elements(w);
+  layer_dims(op, &cout, &cin);
+  bool conv = qir_op_is(op, QIR_OP_CONV2D);
+  bool trans_b = !conv && qir_op_get_int(op, "trans_b", 0);
+  int64_t group = conv ? qir_op_get_int(op, "group", 1) : 1;
+  int64_t taps = conv ? n / (wt->dims[0] * wt->dims[1]) : 1;
+  int64_t per_in = conv ? wt->dims[1] : 0;
+  memset(out, 0, (size_t)cout * sizeof *out);
+  for (int64_t i = 0; i < n; i++) {
+    int64_t o, ic;
+    if (conv) {
+      o = i / (per_in * taps);
+      ic = (o / (cout / group)) * per_in + (i / taps) % per_in;
+    } else {
+      o = trans_b ? i / cin : i % cout;
+      ic = trans_b ? i % cin : i / cout;
     }
-    qir_op_set_attr(l->op, QQ_ATTR_BIAS_CORRECTION,
-                    qir_attr_floats(ctx, (unsigned)l->ch, v));
-    free(v);
+    if (o >= cout || ic >= l->cin || l->count <= 0)
+      continue;
+    double mx = l->sx[ic] / l->count, mxq = l->sxq[ic] / l->count;
+    out[o] += dequant_at(wq, i) * mxq - qir_dense_get_f64(w, i) * mx;
   }
-  return largest;
 }
 
-/* One round: quantize a copy (with the corrections so far), measure,
- * correct.  *count receives the number of corrected layers. */
-static bool correct_once(qir_func *f, const qir_quantize_options *o,
-                         qq_samples *smp, unsigned *count, double *largest,
-                         const char **worst) {
-  qir_func *q;
-  qir_op **map;
-  qir_module *qm = qq_clone_func(f, &q, &map);
-  bool ok = qq_quantize(q, o, NULL, true);
-  corrector c = {0};
-  if (ok) {
-    find_layers(&c, f, map);
-    ok = run_samples(&c, f, q, smp);
+/* Stores the corrections of every layer reading a measured input value;
+ * returns how many layers it corrected and the largest shift. */
+static unsigned store_corrections(qir_context *ctx, corrector *c, qir_func *f,
+                                  qir_op **map, double *largest,
+                                  const char **worst) {
+  unsigned done = 0, k = 0;
+  qir_foreach_op(op, &f->body) {
+    const qir_op *q = map[k++];
+    int64_t cout, cin;
+    if (!op->num_results || !qq_is_float_tensor(op->results[0].type) ||
+        !layer_dims(op, &cout, &cin) || !layer_bias(op, cout) ||
+        !runs_int8(q))
+      continue;
+    layer *l = c->by_value[qir_op_operand(op, 0)->aux - 1];
+    if (!l || l->cin != cin)
+      continue;
+    layer me = *l;
+    me.q = q; /* its own weights and input parameters */
+    double *v = qir_xcalloc((size_t)cout, sizeof *v);
+    layer_corrections(&me, op, v);
+    for (int64_t o = 0; o < cout; o++)
+      if (fabs(v[o]) > *largest) {
+        *largest = fabs(v[o]);
+        *worst = qq_layer_name(op);
+      }
+    qir_op_set_attr(op, QQ_ATTR_BIAS_CORRECTION,
+                    qir_attr_floats(ctx, (unsigned)cout, v));
+    free(v);
+    done++;
   }
-  if (ok) {
-    *count = c.nl;
-    *largest = store_corrections(f->module->ctx, &c, worst);
-  }
-  free_layers(&c);
-  free(map);
-  qir_module_destroy(qm);
-  return ok;
+  return done;
 }
 
 bool qq_bias_correction(const qir_op *op, double *out, int64_t ch) {
@@ -235,31 +276,36 @@ bool qq_bias_correction(const qir_op *op, double *out, int64_t ch) {
 
 bool qir_pass_run_bias_correction(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
-  int64_t iters = qir_pass_opt_int(pass, "iterations");
-  if (iters < 1) {
-    qir_emit_error(f->module->ctx, f->loc, "bias-correction: iterations must "
-                   "be at least 1");
-    return false;
-  }
   qir_quantize_options o;
   qq_options_from_pass(pass, &o);
   o.dump = NULL;
   qq_samples *smp = qq_samples_open(pass, f);
   if (!smp)
     return false;
-  bool ok = true;
+  qir_func *q;
+  qir_op **map;
+  qir_module *qm = qq_clone_func(f, &q, &map);
+  bool ok = qq_quantize(q, &o, NULL, true);
+  corrector c = {0};
   unsigned count = 0;
   double largest = 0;
   const char *worst = "";
-  for (int64_t i = 0; ok && i < iters; i++)
-    ok = correct_once(f, &o, smp, &count, &largest, &worst);
+  if (ok) {
+    find_layers(&c, f, map);
+    ok = run_samples(&c, f, smp);
+  }
+  if (ok)
+    count = store_corrections(f->module->ctx, &c, f, map, &largest, &worst);
   if (ok && count)
     fprintf(stderr, "bias-correction: %u conv2d/gemm bias(es) corrected over "
-            "%zu sample(s); largest shift of the last round %.4g ('%s')\n",
-            count, qq_samples_count(smp), largest, worst);
+            "%zu sample(s); largest shift %.4g ('%s')\n", count,
+            qq_samples_count(smp), largest, worst);
   else if (ok)
-    fprintf(stderr, "bias-correction: no bias to correct (no int8 conv2d or "
-            "gemm with a bias and no activation, or a relu-like one)\n");
+    fprintf(stderr, "bias-correction: no bias to correct (no conv2d or gemm "
+            "with a bias on int8 inputs)\n");
+  free_layers(&c);
+  free(map);
+  qir_module_destroy(qm);
   qq_samples_close(smp);
   return ok;
 }
