@@ -207,4 +207,6 @@ static Suite *quant_observe_suite(void) {
   return s;
 }
 
-QIR_UNIT_MAIN(quant_observe_suite)
+Suite *quant_biascorr_suite(void);
+
+QIR_UNIT_MAIN(quant_observe_suite, quant_biascorr_suite)
