@@ -269,6 +269,10 @@ static bool same_dims(const npu_tensor *a, const npu_tensor *b) {
   return !memcmp(a->dims, b->dims, sizeof a->dims);
 }
 
+/* An operand of add or mul the same for every row (one row, broadcast):
+ * each band uses it whole. */
+static bool row_broadcast(const npu_tensor *t) { return t->dims[2] == 1; }
+
 static bool row_local(const npu_program *p, const npu_insn *in) {
   const npu_tensor *y = tensor_at(p, in, "out");
   if (y->dtype == QIR_F32) /* a float result: copies move integers only */
@@ -282,8 +286,11 @@ static bool row_local(const npu_program *p, const npu_insn *in) {
   case NPU_LUT:
     return same_dims(tensor_at(p, in, "in"), y);
   case NPU_ADD:
-  case NPU_MUL:
-    return same_dims(tensor_at(p, in, "a"), y) && same_dims(tensor_at(p, in, "b"), y);
+  case NPU_MUL: {
+    const npu_tensor *a = tensor_at(p, in, "a"), *b = tensor_at(p, in, "b");
+    return (same_dims(a, y) && (same_dims(b, y) || row_broadcast(b))) ||
+           (same_dims(b, y) && row_broadcast(a));
+  }
   default:
     return false;
   }
@@ -294,7 +301,10 @@ static bool row_local(const npu_program *p, const npu_insn *in) {
 static const char *chain_field(const sched *s, const npu_insn *in, unsigned b) {
   if (in->opcode != NPU_ADD && in->opcode != NPU_MUL)
     return "in";
-  return b != UINT32_MAX && s->buffer_of[field(in, "b")] == b ? "b" : "a";
+  if (b != UINT32_MAX)
+    return s->buffer_of[field(in, "b")] == b ? "b" : "a";
+  const npu_program *p = s->p;
+  return same_dims(tensor_at(p, in, "a"), tensor_at(p, in, "out")) ? "a" : "b";
 }
 
 /* Instruction k+1 continues the group of k: it reads k's result (whole,
@@ -315,7 +325,9 @@ static bool links(const sched *s, unsigned k) {
       buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
     return false;
   int64_t c = field(b, chain_field(s, b, id));
-  return s->buffer_of[c] == id && same_dims(&p->tensors[c], &p->tensors[t]);
+  return s->buffer_of[c] == id && same_dims(&p->tensors[c], &p->tensors[t]) &&
+         (p->tensors[c].dims[2] == tensor_at(p, b, "out")->dims[2] ||
+          (b->opcode != NPU_ADD && b->opcode != NPU_MUL));
 }
 
 /* The window of an instruction along H. */
@@ -390,7 +402,8 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, rows *r) 
       const npu_insn *insn = &p->insns[k];
       int64_t h = r[k - g->g0].hi - r[k - g->g0].lo;
       n += band_bytes(tensor_at(p, insn, "out"), h);
-      if (insn->opcode == NPU_ADD || insn->opcode == NPU_MUL)
+      if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
+          !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
         n += band_bytes(tensor_at(p, insn, "out"), h); /* the other operand */
       else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
         n += band_bytes(tensor_at(p, insn, "sum"), h);
@@ -477,7 +490,7 @@ static void copy_rows(insn_list *l, const npu_program *p, int64_t src, int64_t f
  * of rows r, copied into the tile. */
 static void side_band(emitter *e, npu_insn *in, const char *f, rows r) {
   int64_t t = field(in, f);
-  if (t < 0)
+  if (t < 0 || row_broadcast(&e->p->tensors[t]))
     return;
   unsigned b = band(e, t, r.hi - r.lo);
   copy_rows(&e->loads, e->p, t, r.lo, b, 0, r.hi - r.lo, in->comment);
