@@ -274,18 +274,26 @@ bool qq_bias_correction(const qir_op *op, double *out, int64_t ch) {
   return true;
 }
 
-bool qir_pass_run_bias_correction(qir_pass *pass, void *unit_ir) {
-  qir_func *f = unit_ir;
-  qir_quantize_options o;
-  qq_options_from_pass(pass, &o);
-  o.dump = NULL;
-  qq_samples *smp = qq_samples_open(pass, f);
-  if (!smp)
-    return false;
+static bool has_biased_layer(qir_func *f) {
+  int64_t cout, cin;
+  qir_foreach_op(op, &f->body) {
+    if (layer_dims(op, &cout, &cin) && layer_bias(op, cout))
+      return true;
+  }
+  return false;
+}
+
+bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
+                       qq_samples *smp) {
+  if (!has_biased_layer(f)) {
+    fprintf(stderr, "bias-correction: no bias to correct (no conv2d or gemm "
+            "with a bias on int8 inputs)\n");
+    return true;
+  }
   qir_func *q;
   qir_op **map;
   qir_module *qm = qq_clone_func(f, &q, &map);
-  bool ok = qq_quantize(q, &o, NULL, true);
+  bool ok = qq_quantize(q, o, NULL, true);
   corrector c = {0};
   unsigned count = 0;
   double largest = 0;
@@ -306,6 +314,18 @@ bool qir_pass_run_bias_correction(qir_pass *pass, void *unit_ir) {
   free_layers(&c);
   free(map);
   qir_module_destroy(qm);
+  return ok;
+}
+
+bool qir_pass_run_bias_correction(qir_pass *pass, void *unit_ir) {
+  qir_func *f = unit_ir;
+  qir_quantize_options o;
+  qq_options_from_pass(pass, &o);
+  o.dump = NULL;
+  qq_samples *smp = qq_samples_open(pass, f);
+  if (!smp)
+    return false;
+  bool ok = qq_correct_biases(f, &o, smp);
   qq_samples_close(smp);
   return ok;
 }

@@ -227,6 +227,13 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
   bool ok = run_sweeps(&c, smp, qq_method_needs_histogram(m));
   if (ok)
     store_ranges(&c, m, pct);
+  /* With the default quantize options (asym-i8): another scheme or target
+   * runs the bias-correction pass with its own. */
+  if (ok && qir_pass_opt_bool(pass, "bias-correction")) {
+    qir_quantize_options o;
+    qir_quantize_options_init(&o);
+    ok = qq_correct_biases(f, &o, smp);
+  }
   qir_pass_stat(pass, "samples", (long)qq_samples_count(smp));
   for (unsigned i = 0; i < c.num_stats; i++)
     qq_stats_free(&c.stats[i]);

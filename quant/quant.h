@@ -166,6 +166,13 @@ const char *qq_layer_name(const qir_op *op);
 /* True when the quantize rewrite may quantize this op at all. */
 bool qq_op_is_layer(const qir_op *op);
 
+/* ---- Bias correction (quant/biascorr.c) ----------------------------------
+ * Stores q.bias_correction on the conv2d/gemm layers of the calibrated
+ * float function f that quantize (with options o) runs on int8 inputs:
+ * the mean error their int8 weights and inputs add, over the samples. */
+bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
+                       qq_samples *smp);
+
 /* ---- Comparisons (quant/analysis.c) --------------------------------------- */
 
 typedef struct qq_err {
