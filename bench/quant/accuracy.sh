@@ -5,12 +5,13 @@
 # Each model is imported, canonicalized and fused, calibrated on the first
 # 16 photographs of the calibration folder (sorted by name) with each
 # method, quantized (default scheme asym-i8), and compared with the float
-# model on the other photographs by precision-analysis: the table gives
-# the worst output cosine (and each output's).  The run leaves the
+# model on the other photographs by precision-analysis: each cell gives
+# the pooled / median / worst cosine of the worst output (STAT).  The
+# run leaves the
 # per-layer tables (pa-*.txt) and the auto-mixed-precision report in
-# WORK_DIR/<model>/.  The last column is
-# auto-mixed-precision (target 0.999, calibrated with the default method),
-# evaluated the same way.  Not a test: it takes minutes.
+# WORK_DIR/<model>/.  The last column is auto-mixed-precision (target
+# 0.999, calibrated with minmax, searched on the calibration photographs),
+# evaluated the same way, with the count of int16 and float layers.  Not a test: it takes minutes.
 #
 #   CALIB_DIR  the photographs (default: ../shared/data/calib beside the tree)
 #   METHODS    the methods (default: "minmax percentile mse kl")
@@ -20,11 +21,11 @@
 #              fuse, before calibrating
 #   BIASCORR   1: run bias-correction (on the calibration samples) after
 #              calibrate; the auto-mixed-precision column starts from it too
-#   STAT       what a cell gives: pooled (the cosine over all evaluation
-#              samples together, default), worst (the worst sample's) or
-#              median (the median sample's); the worst output first, then
-#              each output's; all (default): pooled / median / worst
-#              of the worst output
+#   STAT       what a cell gives: all (default): pooled / median / worst
+#              of the worst output; pooled (the cosine over all evaluation
+#              samples together), worst (the worst sample's) or median
+#              (the median sample's): the worst output first, then each
+#              output's
 #   AMP_OPTS   more options of auto-mixed-precision (margin=0.0005,
 #              criterion=worst-sample...)
 set -e
