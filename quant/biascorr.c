@@ -304,6 +304,10 @@ bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
   }
   if (ok)
     count = store_corrections(f->module->ctx, &c, f, map, &largest, &worst);
+  const char *scheme = qq_scheme_name(o);
+  if (ok && count && scheme)
+    qir_func_set_attr(f, QQ_ATTR_BIAS_SCHEME,
+                      qir_attr_cstr(f->module->ctx, scheme));
   if (ok && count)
     fprintf(stderr, "bias-correction: %u conv2d/gemm bias(es) corrected over "
             "%zu sample(s); largest shift %.4g ('%s')\n", count,

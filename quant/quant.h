@@ -27,6 +27,10 @@
 #define QQ_ATTR_METHOD "q.method"
 #define QQ_ATTR_FIXED "q.fixed"
 #define QQ_ATTR_BIAS_CORRECTION "q.bias_correction"
+/* On the function: the scheme the corrections were measured with; quantize
+ * ignores them under a scheme whose weights round otherwise (pow2-i8
+ * against the others). */
+#define QQ_ATTR_BIAS_SCHEME "q.bias_correction_scheme"
 
 /* The q.bias_correction of op into out[0..ch) (zeros and false when it has
  * none of that size). */
@@ -155,6 +159,9 @@ bool qq_config_write(qir_context *ctx, const char *path, qir_func *f,
 
 /* ---- The quantize rewrite (quant/quantize.c) ----------------------------- */
 
+/* The scheme name options o resolve to (a target's own; NULL for an
+ * unknown target). */
+const char *qq_scheme_name(const qir_quantize_options *o);
 /* Reads the quantize options of a pass (QIR_QUANT_OPTS of passes.def). */
 bool qq_options_from_pass(qir_pass *pass, qir_quantize_options *o);
 /* The quantize rewrite with per-op precision overrides (indexed by op

@@ -69,6 +69,7 @@ typedef struct plan {
   qq_config cfg;
   const qq_prec *overrides; /* per op, from auto-mixed-precision */
   qir_op *last_arg_op;       /* the last quantize of an argument */
+  bool bias_corrections;     /* apply q.bias_correction */
 } plan;
 
 void qir_quantize_options_init(qir_quantize_options *o) {
@@ -76,6 +77,14 @@ void qir_quantize_options_init(qir_quantize_options *o) {
   o->scheme = "asym-i8";
   o->bits = 8;
   o->float_output = true;
+}
+
+const char *qq_scheme_name(const qir_quantize_options *o) {
+  if (o->target) {
+    const qir_target *t = qir_target_lookup(o->target);
+    return t ? t->quant_scheme : NULL;
+  }
+  return o->scheme ? o->scheme : "asym-i8";
 }
 
 bool qq_options_from_pass(qir_pass *pass, qir_quantize_options *o) {
@@ -667,6 +676,16 @@ static bool check_int16(plan *p) {
   return true;
 }
 
+/* Corrections measured with pow2-i8 weights do not fit the others', and
+ * the reverse. */
+static bool corrections_apply(const plan *p) {
+  const qir_attr *a = qir_func_get_attr(p->f, QQ_ATTR_BIAS_SCHEME);
+  if (!a || a->kind != QIR_ATTR_STRING)
+    return true;
+  bool pow2 = a->u.str.len == 7 && !memcmp(a->u.str.data, "pow2-i8", 7);
+  return pow2 == (p->scheme == SCH_POW2_I8);
+}
+
 static bool make_plan(plan *p) {
   if (p->o->bits != 8 && p->o->bits != 16) {
     qir_emit_error(p->ctx, p->f->loc, "quantize: bits must be 8 or 16");
@@ -686,6 +705,7 @@ static bool make_plan(plan *p) {
       p->prec[k] = p->overrides[k];
   if (!check_int16(p) || !apply_input_scales(p))
     return false;
+  p->bias_corrections = corrections_apply(p);
   choose_modes(p);
   join_groups(p);
   mark_fixed_ranges(p);
@@ -824,7 +844,8 @@ static void quantize_weights(plan *p, qir_op *op) {
   /* The bias-correction pass measured int8 layers: int16 ones keep their
    * bias. */
   double *shift = NULL;
-  if (ba && bits == 8 && qir_dense_num_elements(ba) == ch) {
+  if (ba && bits == 8 && p->bias_corrections &&
+      qir_dense_num_elements(ba) == ch) {
     shift = qir_xcalloc((size_t)ch, sizeof *shift);
     if (!qq_bias_correction(op, shift, ch)) {
       free(shift);
@@ -988,6 +1009,7 @@ static void strip_attrs(plan *p) {
   }
   qir_func_set_attr(p->f, QQ_ATTR_ARG_RANGE, NULL);
   qir_func_set_attr(p->f, QQ_ATTR_ARG_MINMAX, NULL);
+  qir_func_set_attr(p->f, QQ_ATTR_BIAS_SCHEME, NULL);
 }
 
 static void free_plan(plan *p) {
