@@ -19,8 +19,9 @@
 #   AMP        0: skip the auto-mixed-precision column
 #   EQUALIZE   1: run cross-layer equalization (the equalize pass) after
 #              fuse, before calibrating
-#   BIASCORR   1: run bias-correction (on the calibration samples) after
-#              calibrate; the auto-mixed-precision column starts from it too
+#   BIASCORR   0: calibrate without bias correction (default 1, as
+#              calibrate does by default); the auto-mixed-precision column
+#              starts from the same calibrated model
 #   STAT       what a cell gives: all (default): pooled / median / worst
 #              of the worst output; pooled (the cosine over all evaluation
 #              samples together), worst (the worst sample's) or median
@@ -37,7 +38,7 @@ METHODS=${METHODS:-"minmax percentile mse kl"}
 MODELS=${MODELS:-"blazeface mlsd ppocr-cls ppocr-det"}
 AMP=${AMP:-1}
 EQUALIZE=${EQUALIZE:-0}
-BIASCORR=${BIASCORR:-0}
+BIASCORR=${BIASCORR:-1}
 STAT=${STAT:-all}
 AMP_OPTS=${AMP_OPTS:-}
 PY=${PYTHON:-/usr/bin/python3}
@@ -118,9 +119,9 @@ for model in $MODELS; do
   ev="$(samples $model eval) $(limit $model)"
   row="| $model |"
   for m in $METHODS; do
-    bc=
-    [ "$BIASCORR" = 1 ] && bc=",bias-correction{$cal $(limit $model) progress=false}"
-    "$B/qir-opt" "$d/float.qir" -pass="calibrate{$cal method=$m progress=false}$bc" -o "$d/c-$m.qir"
+    bc=true
+    [ "$BIASCORR" = 0 ] && bc=false
+    "$B/qir-opt" "$d/float.qir" -pass="calibrate{$cal method=$m progress=false bias-correction=$bc}" -o "$d/c-$m.qir"
     "$B/qir-opt" "$d/c-$m.qir" -pass="precision-analysis{$ev progress=false json=$d/pa-$m.json}" \
       -o /dev/null 2>"$d/pa-$m.txt"
     row="$row $(cosines "$d/pa-$m.json") |"
