@@ -104,7 +104,7 @@ typedef struct npu_tensor {
 typedef struct npu_program {
   char *name;
   uint64_t ddr_size;        /* activation bytes the program needs */
-  uint64_t sram_size;       /* SRAM bytes it uses (tiling, issue-8 work) */
+  uint64_t sram_size;       /* SRAM bytes it uses (the schedule, sched.c) */
   unsigned num_tensors, cap_tensors;
   npu_tensor *tensors;
   unsigned num_inputs, num_outputs;

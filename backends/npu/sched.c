@@ -7,8 +7,10 @@
  * again: intermediates in the on-chip SRAM while they fit (first fit,
  * buffers taken in the order they become live, space reused when a
  * buffer dies), the rest and the program's inputs and outputs in DDR with
- * the same reuse.  An instruction never sees two live buffers overlap, so
- * the emulated results do not change. */
+ * the same reuse.  In tile mode, layer groups whose intermediates would
+ * stay in DDR are first rewritten to run tile by tile through SRAM (the
+ * second half of this file).  An instruction never sees two live buffers
+ * overlap, so the emulated results do not change. */
 #include <stdlib.h>
 #include <string.h>
 
