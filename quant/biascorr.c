@@ -274,10 +274,15 @@ bool qq_bias_correction(const qir_op *op, double *out, int64_t ch) {
   return true;
 }
 
+/* A float conv2d/gemm with a bias and a calibrated result (a QDQ model's
+ * quantized layers keep their own biases). */
 static bool has_biased_layer(qir_func *f) {
   int64_t cout, cin;
+  double lo, hi;
   qir_foreach_op(op, &f->body) {
-    if (layer_dims(op, &cout, &cin) && layer_bias(op, cout))
+    if (layer_dims(op, &cout, &cin) && layer_bias(op, cout) &&
+        qq_is_float_tensor(op->results[0].type) &&
+        qq_value_range(&op->results[0], &lo, &hi))
       return true;
   }
   return false;
@@ -321,11 +326,30 @@ bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
   return ok;
 }
 
+static bool has_ranges(qir_func *f) {
+  double lo, hi;
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    if (qq_value_range(f->body.args[i], &lo, &hi))
+      return true;
+  qir_foreach_op(op, &f->body) {
+    for (unsigned r = 0; r < op->num_results; r++)
+      if (qq_value_range(&op->results[r], &lo, &hi))
+        return true;
+  }
+  return false;
+}
+
 bool qir_pass_run_bias_correction(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
   qir_quantize_options o;
   qq_options_from_pass(pass, &o);
   o.dump = NULL;
+  if (!has_ranges(f)) {
+    qir_emit_error(f->module->ctx, f->loc, "bias-correction: @%s has no "
+                   "calibration ranges (run the calibrate pass first)",
+                   f->name);
+    return false;
+  }
   qq_samples *smp = qq_samples_open(pass, f);
   if (!smp)
     return false;
