@@ -692,6 +692,13 @@ static qq_prec next_prec(const eval *e, const qq_prec *precs,
   return QQ_PREC_DEFAULT;
 }
 
+static unsigned count_float(const qq_prec *precs, unsigned n) {
+  unsigned c = 0;
+  for (unsigned k = 0; k < n; k++)
+    c += precs[k] == QQ_PREC_FLOAT;
+  return c;
+}
+
 static unsigned count_promoted(const qq_prec *precs, unsigned n) {
   unsigned c = 0;
   for (unsigned k = 0; k < n; k++)
@@ -720,20 +727,26 @@ static int worst_layer(const eval *e, const qq_prec *precs, const bool *taken,
  * layer promoted in this batch is not promoted again in it); returns how
  * many it promoted.  int8 layers go to int16 while the budget of
  * max-layers lasts and some are left; then (float-fallback) the int16
- * ones go to float: a jump that int16 did not remove. */
+ * ones go to float, a quarter of the float count plus one at a time: a
+ * jump that int16 did not remove. */
 static unsigned promote_worst(const eval *e, qq_prec *precs, promo *why,
                               const amp_opts *a, unsigned count) {
   bool *taken = qir_xcalloc(e->nops + 1, sizeof *taken);
   unsigned done = 0;
+  bool float_phase = false;
   while (done < count) {
     bool budget = count_promoted(precs, e->nops) < a->max_layers;
     double jump = 0;
-    bool float_phase = false;
-    int best = budget ? worst_layer(e, precs, taken, a, false, &jump) : -1;
-    if (best < 0 && !done) {
+    int best = -1;
+    if (!float_phase && budget)
+      best = worst_layer(e, precs, taken, a, false, &jump);
+    if (best < 0 && !done && !float_phase) {
+      /* Float batches grow with the float layers, not with all. */
       float_phase = true;
-      best = worst_layer(e, precs, taken, a, true, &jump);
+      count = count_float(precs, e->nops) / 4 + 1;
     }
+    if (best < 0 && float_phase)
+      best = worst_layer(e, precs, taken, a, true, &jump);
     if (best < 0)
       break;
     unsigned k = (unsigned)best;
@@ -743,8 +756,6 @@ static unsigned promote_worst(const eval *e, qq_prec *precs, promo *why,
     precs[k] = next_prec(e, precs, a, k, float_phase);
     taken[k] = true;
     done++;
-    if (float_phase)
-      break; /* one at a time: each float layer costs most */
   }
   free(taken);
   return done;
