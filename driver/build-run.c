@@ -308,34 +308,6 @@ static bool check_samples(build *b, qir_func *f) {
   return ok;
 }
 
-static bool step_calibrate(build *b) {
-  if (skip_calibration(b)) {
-    build_say(b, "      skipped: the QuantONNX model carries its scales");
-    return true;
-  }
-  if (!need_pass(b, "calibrate", "calibrate"))
-    return false;
-  if (!has_items(b, "quant.input_configs"))
-    return build_error(b, "quant.input_configs: calibration needs at least "
-                          "one input config with a calibration_dataset");
-  qir_func *f = main_func(b);
-  if (!check_samples(b, f))
-    return false;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&text, &len);
-  fputs("calibrate{", out);
-  bool ok = build_data_options(b, f, out);
-  fprintf(out, " method=%s}",
-          lower_method(cfg_string(b->c, "quant.calibration_method")));
-  fclose(out);
-  ok = ok && run_pipeline(b, text);
-  free(text);
-  return ok;
-}
-
-/* ---- Quantize and precision analysis ------------------------------------- */
-
 /* quantize options: the target's scheme and the layer_configs. */
 static bool quant_options(build *b, FILE *out) {
   build_opt_append(out, "target", b->target->name);
@@ -354,6 +326,41 @@ static bool quant_options(build *b, FILE *out) {
   free(path);
   return ok;
 }
+
+static bool step_calibrate(build *b) {
+  if (skip_calibration(b)) {
+    build_say(b, "      skipped: the QuantONNX model carries its scales");
+    return true;
+  }
+  if (!need_pass(b, "calibrate", "calibrate"))
+    return false;
+  if (!has_items(b, "quant.input_configs"))
+    return build_error(b, "quant.input_configs: calibration needs at least "
+                          "one input config with a calibration_dataset");
+  qir_func *f = main_func(b);
+  if (!check_samples(b, f))
+    return false;
+  char *data = NULL, *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&data, &len);
+  bool ok = build_data_options(b, f, out);
+  fclose(out);
+  out = open_memstream(&text, &len);
+  fprintf(out, "calibrate{%s method=%s bias-correction=false}", data,
+          lower_method(cfg_string(b->c, "quant.calibration_method")));
+  /* Bias correction measures the error of the weights as quantize will
+   * round them, so it takes the target's scheme and the layer configs. */
+  fprintf(out, ",bias-correction{%s", data);
+  ok = ok && quant_options(b, out);
+  fputc('}', out);
+  fclose(out);
+  ok = ok && run_pipeline(b, text);
+  free(data);
+  free(text);
+  return ok;
+}
+
+/* ---- Quantize and precision analysis ------------------------------------- */
 
 static bool step_precision(build *b) {
   if (!need_pass(b, "precision-analysis", "precision analysis"))
