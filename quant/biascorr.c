@@ -77,6 +77,14 @@ static bool layer_dims(const qir_op *op, int64_t *cout, int64_t *cin) {
   return *cout > 0 && *cin > 0;
 }
 
+/* A float conv2d/gemm with a bias whose quantized form q runs int8: the
+ * layers bias correction handles. */
+static bool correctable(const qir_op *op, const qir_op *q, int64_t *cout,
+                        int64_t *cin) {
+  return op->num_results && qq_is_float_tensor(op->results[0].type) &&
+         layer_dims(op, cout, cin) && layer_bias(op, *cout) && runs_int8(q);
+}
+
 /* Picks the layers and indexes the values they read (value->aux). */
 static void find_layers(corrector *c, qir_func *f, qir_op **map) {
   unsigned nv = f->body.num_args, k = 0;
@@ -93,9 +101,7 @@ static void find_layers(corrector *c, qir_func *f, qir_op **map) {
   qir_foreach_op(op, &f->body) {
     const qir_op *q = map[k++];
     int64_t cout, cin;
-    if (!op->num_results || !qq_is_float_tensor(op->results[0].type) ||
-        !layer_dims(op, &cout, &cin) || !layer_bias(op, cout) ||
-        !runs_int8(q))
+    if (!correctable(op, q, &cout, &cin))
       continue;
     qir_value *x = qir_op_operand(op, 0);
     if (c->by_value[x->aux - 1])
@@ -237,9 +243,7 @@ static unsigned store_corrections(qir_context *ctx, corrector *c, qir_func *f,
   qir_foreach_op(op, &f->body) {
     const qir_op *q = map[k++];
     int64_t cout, cin;
-    if (!op->num_results || !qq_is_float_tensor(op->results[0].type) ||
-        !layer_dims(op, &cout, &cin) || !layer_bias(op, cout) ||
-        !runs_int8(q))
+    if (!correctable(op, q, &cout, &cin))
       continue;
     layer *l = c->by_value[qir_op_operand(op, 0)->aux - 1];
     if (!l || l->cin != cin)

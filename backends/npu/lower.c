@@ -41,7 +41,7 @@ uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n) {
 
 /* ---- Tensors ------------------------------------------------------------------ */
 
-static unsigned add_tensor(npu_program *p, npu_tensor t) {
+unsigned npu_program_add_tensor(npu_program *p, npu_tensor t) {
   if (p->num_tensors == p->cap_tensors) {
     p->cap_tensors = p->cap_tensors ? 2 * p->cap_tensors : 16;
     p->tensors = qir_xrealloc(p->tensors, p->cap_tensors * sizeof *p->tensors);
@@ -61,7 +61,7 @@ static unsigned new_ddr(lower *L, const qir_type *ty) {
   dims4(ty, t.dims);
   t.offset = (L->p->ddr_size + ALIGN - 1) / ALIGN * ALIGN;
   L->p->ddr_size = t.offset + (uint64_t)qir_tensor_num_bytes(ty);
-  return add_tensor(L->p, t);
+  return npu_program_add_tensor(L->p, t);
 }
 
 /* The dense data of a constant in storage layout (splats expanded). */
@@ -76,7 +76,7 @@ static unsigned new_wgt(lower *L, const qir_attr *d) {
     memcpy(buf + i * es, (const uint8_t *)d->u.dense.data + (d->u.dense.splat ? 0 : i * es), es);
   t.offset = npu_blob_append(L->w, buf, (uint64_t)n * es);
   free(buf);
-  return add_tensor(L->p, t);
+  return npu_program_add_tensor(L->p, t);
 }
 
 static unsigned tensor_of(lower *L, qir_value *v) {
@@ -99,7 +99,7 @@ static unsigned result_tensor(lower *L, qir_value *v) {
 static unsigned alias(lower *L, unsigned i, const qir_type *ty) {
   npu_tensor t = L->p->tensors[i];
   dims4(ty, t.dims);
-  return add_tensor(L->p, t);
+  return npu_program_add_tensor(L->p, t);
 }
 
 /* ---- Instructions --------------------------------------------------------------- */

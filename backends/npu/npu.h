@@ -114,6 +114,8 @@ typedef struct npu_program {
 } npu_program;
 
 void npu_program_free(npu_program *p);
+/* Appends a tensor descriptor to p's table; returns its index. */
+unsigned npu_program_add_tensor(npu_program *p, npu_tensor t);
 int64_t npu_tensor_numel(const npu_tensor *t);
 /* Prints one program as assembly. */
 void npu_print_program(FILE *out, const npu_program *p);

@@ -448,15 +448,6 @@ typedef struct emitter {
   unsigned g0;        /* the group's first instruction */
 } emitter;
 
-static unsigned append_tensor(npu_program *p, npu_tensor t) {
-  if (p->num_tensors == p->cap_tensors) {
-    p->cap_tensors = p->cap_tensors ? 2 * p->cap_tensors : 16;
-    p->tensors = qir_xrealloc(p->tensors, p->cap_tensors * sizeof *p->tensors);
-  }
-  p->tensors[p->num_tensors] = t;
-  return p->num_tensors++;
-}
-
 /* A band of `n` rows shaped like tensor `like`, in the tile's SRAM. */
 static unsigned band(emitter *e, int64_t like, int64_t n) {
   npu_tensor t = e->p->tensors[like];
@@ -465,7 +456,7 @@ static unsigned band(emitter *e, int64_t like, int64_t n) {
   t.offset = e->at;
   e->at += band_bytes(&t, n);
   e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
-  return append_tensor(e->p, t);
+  return npu_program_add_tensor(e->p, t);
 }
 
 /* Copies `n` rows, from row `from` of tensor `src` to row `to` of `dst`
@@ -577,7 +568,7 @@ static void load_weights(emitter *e, insn_list *to, const sched *s, const group 
     t.offset = e->at;
     e->at += align_up(tensor_bytes(&t));
     e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
-    unsigned sw = append_tensor(e->p, t);
+    unsigned sw = npu_program_add_tensor(e->p, t);
     npu_insn c = {NPU_COPY, {0}, in->comment};
     static const char *const nf[] = {"n0", "n1", "n2", "n3"};
     c.f[npu_field(NPU_COPY, "in")] = w;
