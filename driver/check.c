@@ -5,7 +5,6 @@
  * the output type, or 1e-4 relative for float outputs; cosine: cosine
  * similarity of at least 0.9999).  The worst cosine of the artifact's
  * outputs against the float model's is the summary's "final cosine". */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,72 +16,24 @@
 
 /* ---- Comparing outputs --------------------------------------------------- */
 
-/* Element i as a real number (quantized storage dequantized). */
-static double real_at(const qir_tensor *t, int64_t i) {
-  double v = qir_load_f64(t->scalar, t->data, i);
-  const qir_type *e = t->elem;
-  if (!e || e->kind != QIR_TYPE_QUANT)
-    return v;
-  unsigned p = 0;
-  if (e->axis >= 0 && (unsigned)e->axis < t->rank) {
-    int64_t inner = 1;
-    for (unsigned d = (unsigned)e->axis + 1; d < t->rank; d++)
-      inner *= t->dims[d];
-    p = (unsigned)((i / inner) % t->dims[e->axis]);
-  }
-  return e->scales[p] * (v - (double)e->zero_points[p]);
-}
-
-static double cosine(const qir_tensor *a, const qir_tensor *b) {
-  double ab = 0, aa = 0, bb = 0;
-  int64_t n = qir_tensor_numel(a);
-  for (int64_t i = 0; i < n; i++) {
-    double x = real_at(a, i), y = real_at(b, i);
-    ab += x * y, aa += x * x, bb += y * y;
-  }
-  if (aa == 0 && bb == 0)
-    return 1.0;
-  return aa == 0 || bb == 0 ? 0.0 : ab / sqrt(aa * bb);
-}
-
-/* Largest difference measured in steps of the output type: storage units
- * for quantized outputs, relative error / 1e-4 for float ones. */
-static double steps_apart(const qir_tensor *a, const qir_tensor *b) {
-  bool quant = a->elem && a->elem->kind == QIR_TYPE_QUANT;
-  double worst = 0;
-  int64_t n = qir_tensor_numel(a);
-  for (int64_t i = 0; i < n; i++) {
-    double x = qir_load_f64(a->scalar, a->data, i);
-    double y = qir_load_f64(b->scalar, b->data, i);
-    double d = quant ? fabs(x - y) : fabs(x - y) / (1e-4 * fmax(1, fabs(y)));
-    if (d > worst)
-      worst = d;
-  }
-  return worst;
-}
-
-static bool same_shape(const qir_tensor *a, const qir_tensor *b) {
-  return a->scalar == b->scalar && a->rank == b->rank &&
-         !memcmp(a->dims, b->dims, a->rank * sizeof a->dims[0]);
-}
-
 static bool outputs_agree(build *b, const char *level, const char *name,
                           const qir_tensor *got, const qir_tensor *want,
                           const char *sample) {
   const char *why = NULL;
   char buf[96];
-  if (!same_shape(got, want)) {
+  if (!qir_tensor_same_shape(got, want)) {
     why = "its shape or type differs";
   } else if (!strcmp(level, "equal") &&
              memcmp(got->data, want->data, got->nbytes) != 0) {
     why = "it is not bit-exact";
-  } else if (!strcmp(level, "close") && steps_apart(got, want) > 1) {
-    snprintf(buf, sizeof buf, "it differs by %.3g steps",
-             steps_apart(got, want));
-    why = buf;
-  } else if (!strcmp(level, "cosine") && cosine(got, want) < 0.9999) {
-    snprintf(buf, sizeof buf, "its cosine is %.6f", cosine(got, want));
-    why = buf;
+  } else if (!strcmp(level, "close")) {
+    double steps = qir_tensor_steps_apart(got, want, 1e-4, 1e-4);
+    snprintf(buf, sizeof buf, "it differs by %.3g steps", steps);
+    why = steps > 1 ? buf : NULL;
+  } else if (!strcmp(level, "cosine")) {
+    double c = qir_tensor_cosine(got, want);
+    snprintf(buf, sizeof buf, "its cosine is %.6f", c);
+    why = c < 0.9999 ? buf : NULL;
   }
   if (why)
     qir_emit_error(b->ctx, qir_loc_unknown(),
@@ -173,7 +124,7 @@ static bool check_sample(check_run *r, size_t s, const char *level) {
                        qir_interp_output(r->qi, o), sample);
     const qir_tensor *ref = qir_interp_output(r->fi, o);
     if (ok && qir_tensor_numel(ref) == qir_tensor_numel(got)) {
-      double c = cosine(got, ref);
+      double c = qir_tensor_cosine(got, ref);
       build_summary *sum = &r->b->sum;
       if (!sum->have_cosine || c < sum->cosine) {
         sum->cosine = c;

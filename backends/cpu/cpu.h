@@ -34,6 +34,17 @@ void qir_convert(qir_scalar from, const void *src, qir_scalar to, void *dst,
                  int64_t n);
 double qir_load_f64(qir_scalar s, const void *data, int64_t i);
 
+/* ---- Comparing tensors (compare.c) ---- */
+/* Element i as a real number (quantized storage dequantized). */
+double qir_tensor_real_at(const qir_tensor *t, int64_t i);
+/* Cosine similarity of the real values (1 when both are all zero). */
+double qir_tensor_cosine(const qir_tensor *a, const qir_tensor *b);
+/* The largest difference of a from b in steps: storage units for
+ * quantized tensors; for float ones, |a - b| over max(atol, rtol |b|). */
+double qir_tensor_steps_apart(const qir_tensor *a, const qir_tensor *b,
+                              double rtol, double atol);
+bool qir_tensor_same_shape(const qir_tensor *a, const qir_tensor *b);
+
 /* ---- Kernel interface ----------------------------------------------------- */
 
 /* One op execution: operand and result tensors (results preallocated with

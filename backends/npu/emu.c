@@ -315,3 +315,13 @@ bool qir_emu_run(qir_emu *e) {
 const qir_tensor *qir_emu_output(const qir_emu *e, unsigned i) {
   return i < e->a->num_outputs ? &e->values[e->a->outputs[i]] : NULL;
 }
+
+unsigned qir_emu_num_values(const qir_emu *e) { return e->a->num_values; }
+
+const char *qir_emu_value_name(const qir_emu *e, unsigned i) {
+  return i < e->a->num_values ? e->a->values[i].name : NULL;
+}
+
+const qir_tensor *qir_emu_value(const qir_emu *e, unsigned i) {
+  return i < e->a->num_values ? &e->values[i] : NULL;
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends/cpu/cpu.h"
 #include "backends/npu/perf.h"
 #include "backends/npu/run.h"
 #include "ir/cli.h"
@@ -22,6 +23,8 @@
 
 typedef struct llc_opts {
   const char *input, *output, *emit, *check, *save_inputs, *output_dir;
+  bool per_layer;                      /* -check-mode=per-layer */
+  double check_rtol, check_atol, check_cosine;
   const char *perf_json, *perf_report;
   const char *inputs[MAX_INPUTS];
   unsigned num_inputs;
@@ -57,9 +60,16 @@ static void usage(FILE *out) {
         "                              bus) for the estimate; default the target's\n"
         "  -run-on-cpu=NAME,...        force ops (named by their result) to the CPU\n"
         "  -run-on-npu=NAME,...        require ops on the NPU (error if illegal)\n"
-        "  -check=none|equal           emulate the artifact on random inputs and\n"
-        "                              compare with the interpreter bit for bit\n"
-        "  -check-samples=N            random inputs for -check (default 16)\n"
+        "  -check=none|equal|close|cosine  emulate the artifact on random inputs\n"
+        "                              and compare with the interpreter: bit for\n"
+        "                              bit; within one step (quantized) or the\n"
+        "                              tolerances (float); or by cosine\n"
+        "  -check-rtol=X, -check-atol=X  close: |got - want| <= max(atol,\n"
+        "                              rtol |want|) for float values (1e-4, 1e-4)\n"
+        "  -check-cosine=X             cosine: the least similarity (0.9999)\n"
+        "  -check-mode=output|per-layer  compare the outputs, or every value\n"
+        "                              between steps (NPU programs, CPU functions)\n"
+"  -check-samples=N            random inputs for -check (default 16)\n"
         "  -seed=N                     seed of the random inputs (default 1)\n"
         "emulation (-emulate MODEL.qbin):\n"
         "  --input NAME=FILE.npy       an input (NAME= may be left out)\n"
@@ -95,12 +105,13 @@ static bool parse_long(const char *s, long min, long max, long *out) {
   return true;
 }
 
-/* A finite number over 0 (GB/s). */
-static bool parse_gbps(const char *s, double *out) {
+/* A number in [min, max] (min excluded when open_min). */
+static bool parse_double(const char *s, double min, bool open_min, double max,
+                         double *out) {
   char *end;
   errno = 0;
   double v = strtod(s, &end);
-  if (errno || !*s || *end || !(v > 0) || v > 1e6)
+  if (errno || !*s || *end || !(open_min ? v > min : v >= min) || !(v <= max))
     return false;
   *out = v;
   return true;
@@ -127,6 +138,8 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
   qir_compile_options_init(&o->co);
   o->emit = "artifact";
   o->check = "none";
+  o->check_rtol = o->check_atol = 1e-4;
+  o->check_cosine = 0.9999;
   o->samples = 16;
   o->seed = 1;
   o->schedule = NPU_SCHEDULE_BEST;
@@ -173,14 +186,28 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
     } else if (qir_cli_opt_value(argc, argv, &i, "perf-report", &v)) {
       o->perf_report = v;
     } else if (qir_cli_opt_value(argc, argv, &i, "ddr-bw-limit", &v)) {
-      if (!parse_gbps(v, &o->perf.ddr_gbps_limit))
+      if (!parse_double(v, 0, true, 1e6, &o->perf.ddr_gbps_limit))
         return fail("bad -ddr-bw-limit value '%s' (GB/s, a number over 0)", v);
     } else if (qir_cli_opt_value(argc, argv, &i, "check-samples", &v)) {
       if (!parse_long(v, 1, 1000000, &o->samples))
         return fail("bad -check-samples value '%s'", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "check-rtol", &v)) {
+      if (!parse_double(v, 0, false, 1e6, &o->check_rtol))
+        return fail("bad -check-rtol value '%s' (a number of at least 0)", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "check-atol", &v)) {
+      if (!parse_double(v, 0, false, 1e30, &o->check_atol))
+        return fail("bad -check-atol value '%s' (a number of at least 0)", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "check-cosine", &v)) {
+      if (!parse_double(v, -1, false, 1, &o->check_cosine))
+        return fail("bad -check-cosine value '%s' (a number from -1 to 1)", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "check-mode", &v)) {
+      if (strcmp(v, "output") && strcmp(v, "per-layer"))
+        return fail("unknown -check-mode value '%s' (output or per-layer)", v);
+      o->per_layer = !strcmp(v, "per-layer");
     } else if (qir_cli_opt_value(argc, argv, &i, "check", &v)) {
-      if (strcmp(v, "none") && strcmp(v, "equal"))
-        return fail("unknown -check value '%s' (none or equal)", v);
+      if (strcmp(v, "none") && strcmp(v, "equal") && strcmp(v, "close") &&
+          strcmp(v, "cosine"))
+        return fail("unknown -check value '%s' (none, equal, close or cosine)", v);
       o->check = v;
     } else if (qir_cli_opt_value(argc, argv, &i, "seed", &v)) {
       if (!parse_long(v, 0, 0x7fffffffL, &o->seed))
@@ -400,7 +427,7 @@ static int emulate(qir_context *ctx, const llc_opts *o) {
   return rc;
 }
 
-/* ---- -check=equal ------------------------------------------------------------------ */
+/* ---- -check ------------------------------------------------------------------------ */
 
 static qir_func *entry_func(qir_module *m) {
   qir_func *f = qir_module_lookup(m, "main");
@@ -415,58 +442,119 @@ static unsigned count_diffs(const qir_tensor *x, const qir_tensor *y) {
   return n;
 }
 
-/* Runs one random sample through both; returns the number of outputs
- * that differ, -1 on an error. */
-static int check_sample(qir_interp *it, qir_emu *e, uint64_t *state) {
+/* Whether the emulator's value agrees with the interpreter's at the level
+ * of -check; else why[0..n) says how they differ. */
+static bool agree(const llc_opts *o, const qir_tensor *got,
+                  const qir_tensor *want, char *why, size_t n) {
+  if (!qir_tensor_same_shape(got, want)) {
+    snprintf(why, n, "its shape or type differs");
+    return false;
+  }
+  if (!strcmp(o->check, "equal")) {
+    unsigned d = count_diffs(got, want);
+    snprintf(why, n, "%u of %lld elements differ", d, (long long)qir_tensor_numel(got));
+    return !d;
+  }
+  if (!strcmp(o->check, "close")) {
+    double steps = qir_tensor_steps_apart(got, want, o->check_rtol, o->check_atol);
+    snprintf(why, n, "it differs by %.3g steps", steps);
+    return steps <= 1;
+  }
+  double c = qir_tensor_cosine(got, want);
+  snprintf(why, n, "its cosine is %.6f", c);
+  return c >= o->check_cosine;
+}
+
+typedef struct checker {
+  const llc_opts *o;
+  qir_emu *e;
+  long sample;
+  unsigned bad;          /* values of this sample that differ */
+  unsigned compared;     /* values compared in per-layer mode */
+} checker;
+
+static void report(checker *c, const char *what, const char *name,
+                   const qir_tensor *got, const qir_tensor *want) {
+  char why[96];
+  if (agree(c->o, got, want, why, sizeof why))
+    return;
+  if (!c->bad)
+    fprintf(stderr, "qir-llc: check: sample %ld: %s '%s': %s\n", c->sample,
+            what, name, why);
+  c->bad++;
+}
+
+/* -check-mode=per-layer: each result the interpreter computes that is
+ * also a value of the artifact (the emulator ran first) is compared as it
+ * is computed, so the first report names the first value that differs. */
+static void observe(const qir_op *op, unsigned r, const qir_tensor *t, void *user) {
+  checker *c = user;
+  const char *name = op->results[r].name;
+  if (!name)
+    return;
+  for (unsigned i = 0; i < qir_emu_num_values(c->e); i++)
+    if (!strcmp(qir_emu_value_name(c->e, i), name)) {
+      c->compared++;
+      report(c, "value", name, qir_emu_value(c->e, i), t);
+      return;
+    }
+}
+
+/* Runs one random sample through both; false on an error. */
+static bool check_sample(qir_interp *it, checker *c, uint64_t *state) {
+  qir_emu *e = c->e;
   for (unsigned i = 0; i < qir_emu_num_inputs(e); i++) {
     qir_tensor t;
     if (!random_input(&t, qir_emu_input_type(e, i), state))
-      return -1;
+      return false;
     bool ok = qir_interp_set_input(it, i, &t) && qir_emu_set_input(e, i, &t);
     qir_tensor_free_data(&t);
     if (!ok)
-      return -1;
+      return false;
   }
-  if (!qir_interp_run(it) || !qir_emu_run(e))
-    return -1;
-  int bad = 0;
-  for (unsigned i = 0; i < qir_emu_num_outputs(e); i++) {
-    unsigned d = count_diffs(qir_interp_output(it, i), qir_emu_output(e, i));
-    if (d)
-      fprintf(stderr, "qir-llc: check: output '%s': %u of %lld elements differ\n",
-              qir_emu_output_name(e, i), d,
-              (long long)qir_tensor_numel(qir_emu_output(e, i)));
-    bad += d != 0;
-  }
-  return bad;
+  c->bad = c->compared = 0;
+  if (!qir_emu_run(e) || !qir_interp_run(it))
+    return false;
+  for (unsigned i = 0; i < qir_emu_num_outputs(e); i++)
+    report(c, "output", qir_emu_output_name(e, i), qir_emu_output(e, i),
+           qir_interp_output(it, i));
+  return true;
 }
 
-static int check_equal(qir_context *ctx, const llc_opts *o, qir_artifact *a) {
+static const char *agreement_word(const char *level) {
+  return !strcmp(level, "equal") ? "bit-exact"
+         : !strcmp(level, "close") ? "close" : "similar";
+}
+
+static int check(qir_context *ctx, const llc_opts *o, qir_artifact *a) {
   qir_module *ref = qir_parse_file(ctx, o->input);
   if (!ref || !qir_verify_module(ref))
     return 1;
   qir_interp *it = qir_interp_create(entry_func(ref), NULL);
-  qir_emu *e = it ? qir_emu_create(ctx, a) : NULL;
+  checker c = {o, it ? qir_emu_create(ctx, a) : NULL, 0, 0, 0};
   int rc = 1;
-  if (e) {
+  if (c.e) {
+    if (o->per_layer)
+      qir_interp_set_observer(it, observe, &c);
     uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t)o->seed;
-    long bad_samples = 0, s;
-    for (s = 0; s < o->samples; s++) {
-      int bad = check_sample(it, e, &state);
-      if (bad < 0)
+    long bad_samples = 0;
+    for (c.sample = 0; c.sample < o->samples; c.sample++) {
+      if (!check_sample(it, &c, &state))
         break;
-      bad_samples += bad > 0;
+      bad_samples += c.bad > 0;
     }
-    if (s == o->samples) {
-      printf("check=equal: %ld of %ld samples bit-exact (%u outputs, target %s)\n",
-             o->samples - bad_samples, o->samples, qir_emu_num_outputs(e),
-             a->target);
+    if (c.sample == o->samples) {
+      printf("check=%s%s: %ld of %ld samples %s (%u %s, target %s)\n", o->check,
+             o->per_layer ? " per-layer" : "", o->samples - bad_samples,
+             o->samples, agreement_word(o->check),
+             o->per_layer ? c.compared : qir_emu_num_outputs(c.e),
+             o->per_layer ? "values" : "outputs", a->target);
       rc = bad_samples ? 1 : 0;
       if (bad_samples)
         fail("the emulated artifact differs from the interpreter");
     }
   }
-  qir_emu_destroy(e);
+  qir_emu_destroy(c.e);
   qir_interp_destroy(it);
   qir_module_destroy(ref);
   return rc;
@@ -519,7 +607,7 @@ static int compile(qir_context *ctx, llc_opts *o) {
       ok = report_perf(ctx, o, a, false, true);
     rc = ok ? 0 : 1;
     if (ok && strcmp(o->check, "none"))
-      rc = check_equal(ctx, o, a);
+      rc = check(ctx, o, a);
   }
   qir_artifact_free(a);
   qir_module_destroy(m);

@@ -93,6 +93,12 @@ bool qir_emu_set_input(qir_emu *e, unsigned i, const qir_tensor *t);
 bool qir_emu_run(qir_emu *e);
 /* Output i of the last run; valid until the next run or destroy. */
 const qir_tensor *qir_emu_output(const qir_emu *e, unsigned i);
+/* Every value the artifact passes between its steps (its inputs and the
+ * results of each NPU program and CPU function), named after the values
+ * of the module it was compiled from; the tensors of the last run. */
+unsigned qir_emu_num_values(const qir_emu *e);
+const char *qir_emu_value_name(const qir_emu *e, unsigned i);
+const qir_tensor *qir_emu_value(const qir_emu *e, unsigned i);
 
 /* ---- Tools ------------------------------------------------------------------- */
 
