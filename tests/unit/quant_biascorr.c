@@ -27,47 +27,46 @@ static qir_op *conv_with(qir_context *ctx, qir_module **m, const char *attr) {
   return conv;
 }
 
+/* The two-channel correction of a conv with `attrs` (v prefilled with 9,
+ * which must not survive); returns qq_bias_correction's result. */
+static bool correction_of(qir_context *ctx, const char *attrs, double v[2]) {
+  qir_module *m;
+  qir_op *c = conv_with(ctx, &m, attrs);
+  v[0] = v[1] = 9;
+  bool ok = qq_bias_correction(c, v, 2);
+  qir_module_destroy(m);
+  return ok;
+}
+
 START_TEST(reads_one_value_per_channel) {
   qir_context *ctx = qir_context_create();
-  qir_module *m;
-  qir_op *c = conv_with(ctx, &m, "q.bias_correction = [0.25, -1.5]");
-  double v[2] = {9, 9};
-  ck_assert(qq_bias_correction(c, v, 2));
+  double v[2];
+  ck_assert(correction_of(ctx, "q.bias_correction = [0.25, -1.5]", v));
   ck_assert_double_eq(v[0], 0.25);
   ck_assert_double_eq(v[1], -1.5);
-  qir_module_destroy(m);
   qir_context_destroy(ctx);
 }
 END_TEST
 
 START_TEST(wrong_size_or_absent_gives_zeros) {
   qir_context *ctx = qir_context_create();
-  qir_module *m;
-  qir_op *c = conv_with(ctx, &m, "q.bias_correction = [0.25, -1.5, 2.0]");
-  double v[2] = {9, 9};
-  ck_assert(!qq_bias_correction(c, v, 2));
+  double v[2];
+  ck_assert(!correction_of(ctx, "q.bias_correction = [0.25, -1.5, 2.0]", v));
   ck_assert_double_eq(v[0], 0.0);
   ck_assert_double_eq(v[1], 0.0);
-  qir_module_destroy(m);
-  c = conv_with(ctx, &m, "group = 1");
-  v[0] = v[1] = 9;
-  ck_assert(!qq_bias_correction(c, v, 2));
+  ck_assert(!correction_of(ctx, "group = 1", v));
   ck_assert_double_eq(v[0], 0.0);
   ck_assert_double_eq(v[1], 0.0);
-  qir_module_destroy(m);
   qir_context_destroy(ctx);
 }
 END_TEST
 
 START_TEST(non_finite_entries_are_zero) {
   qir_context *ctx = qir_context_create();
-  qir_module *m;
-  qir_op *c = conv_with(ctx, &m, "q.bias_correction = [nan, inf]");
-  double v[2] = {9, 9};
-  ck_assert(qq_bias_correction(c, v, 2));
+  double v[2];
+  ck_assert(correction_of(ctx, "q.bias_correction = [nan, inf]", v));
   ck_assert_double_eq(v[0], 0.0);
   ck_assert_double_eq(v[1], 0.0);
-  qir_module_destroy(m);
   qir_context_destroy(ctx);
 }
 END_TEST
