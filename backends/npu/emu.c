@@ -6,8 +6,13 @@
 #include <string.h>
 
 #include "backends/cpu/cpu.h"
-#include "backends/npu/npu.h"
+#include "backends/npu/perf.h"
 #include "qir/io.h"
+
+typedef struct emu_counters emu_counters;
+static emu_counters *counters_create(const qir_artifact *a);
+static void counters_reset(emu_counters *c, const qir_artifact *a);
+static void counters_free(emu_counters *c);
 
 struct qir_emu {
   qir_context *ctx;
@@ -17,6 +22,7 @@ struct qir_emu {
   qir_interp **interps;  /* per step, CPU steps only */
   uint8_t **ddr;         /* per program */
   uint8_t *sram;
+  emu_counters *counters;
 };
 
 static bool emu_error(qir_emu *e, const char *msg, const char *arg) {
@@ -95,6 +101,8 @@ qir_emu *qir_emu_create(qir_context *ctx, const qir_artifact *a) {
   qir_emu *e = qir_xcalloc(1, sizeof *e);
   e->ctx = ctx;
   e->a = a;
+  e->counters = counters_create(a);
+  counters_reset(e->counters, a);
   if (!alloc_values(e) || !prepare_npu(e) || !prepare_cpu(e)) {
     qir_emu_destroy(e);
     return NULL;
@@ -118,6 +126,7 @@ void qir_emu_destroy(qir_emu *e) {
   free(e->interps);
   free(e->ddr);
   free(e->sram);
+  counters_free(e->counters);
   free(e);
 }
 
@@ -238,51 +247,316 @@ static void exec_softmax(const npu_program *p, const npu_insn *in,
   free(e);
 }
 
-static bool is_float_unit(unsigned opcode) {
-  return opcode == NPU_RESIZE || opcode == NPU_SOFTMAX;
+/* ---- Counters (docs/NPU.md, "Emulator counters") -----------------------------------
+ * Each executed instruction adds the DDR bytes it moves and takes its
+ * place on two in-order queues, the DMA engine and the compute engines:
+ * it starts when its queue is free and every instruction of the other
+ * queue that writes what it reads or reads what it writes has ended. */
+
+typedef struct emu_range {
+  unsigned space;
+  uint64_t lo, hi;
+  bool write;
+} emu_range;
+
+#define EMU_MAX_RANGES 8
+
+typedef struct emu_slot {
+  double end;
+  unsigned n;
+  emu_range r[EMU_MAX_RANGES];
+} emu_slot;
+
+typedef struct emu_queue {
+  double end;
+  unsigned num, cap;
+  emu_slot *pending; /* its instructions the other queue may still wait for */
+} emu_queue;
+
+struct emu_counters {
+  npu_perf perf;             /* the estimate: compute cycles and engines */
+  bool have_perf;
+  unsigned *first_layer;     /* per program: its first row in perf.layers */
+  double bytes_per_cycle;    /* DDR bytes per NPU cycle */
+  unsigned *step_slot;       /* per artifact step: its row in steps */
+  qir_emu_step_stats *steps; /* per NPU step */
+  qir_emu_stats total;
+  emu_queue q[2];            /* compute, DMA */
+  double ddr_cycles;         /* of the program running */
+};
+
+typedef struct emu_traffic {
+  uint64_t load, wgt, store;
+} emu_traffic;
+
+static uint64_t tensor_bytes(const npu_tensor *t) {
+  return (uint64_t)npu_tensor_numel(t) * qir_scalar_size(t->dtype);
 }
 
-/* Runs the instructions in order: each run of integer-engine
- * instructions through npu_execute (a view of the program holding just
- * that run), the float unit's here. */
-void npu_run_program(const npu_program *p, uint8_t *ddr, uint8_t *sram,
-                     const uint8_t *weights) {
-  uint8_t *const mem[NPU_NUM_SPACES] = {ddr, (uint8_t *)weights, sram};
-  for (unsigned i = 0; i < p->num_insns;) {
-    const npu_insn *in = &p->insns[i];
-    if (is_float_unit(in->opcode)) {
-      if (in->opcode == NPU_RESIZE)
-        exec_resize(p, in, mem);
-      else
-        exec_softmax(p, in, mem);
-      i++;
-      continue;
-    }
-    unsigned j = i;
-    while (j < p->num_insns && !is_float_unit(p->insns[j].opcode))
-      j++;
-    npu_program run = *p;
-    run.insns = &p->insns[i];
-    run.num_insns = j - i;
-    npu_execute(&run, ddr, sram, weights);
-    i = j;
+static bool is_result_field(const char *f) { return !strcmp(f, "out") || !strcmp(f, "dst"); }
+
+static bool is_operand_field(const char *f) {
+  return !strcmp(f, "in") || !strcmp(f, "w") || !strcmp(f, "a") || !strcmp(f, "b") ||
+         !strcmp(f, "src") || !strcmp(f, "sum");
+}
+
+/* The tensor of field i of `in` when it names one (a conv's absent `sum`
+ * is -1). */
+static const npu_tensor *field_tensor(const npu_program *p, const npu_insn *in,
+                                      unsigned i) {
+  const char *f = npu_insn_info_of(in->opcode)->fields[i];
+  if (!is_result_field(f) && !is_operand_field(f))
+    return NULL;
+  return in->f[i] >= 0 && in->f[i] < p->num_tensors ? &p->tensors[in->f[i]] : NULL;
+}
+
+/* Bytes `in` moves of its tensor t: a copy its region, dma its count,
+ * the others the whole tensor. */
+static uint64_t moved_bytes(const npu_insn *in, const npu_tensor *t) {
+  if (in->opcode == NPU_COPY)
+    return (uint64_t)(ifld(in, "n0") * ifld(in, "n1") * ifld(in, "n2") * ifld(in, "n3")) *
+           qir_scalar_size(t->dtype);
+  if (in->opcode == NPU_DMA)
+    return (uint64_t)ifld(in, "bytes");
+  return tensor_bytes(t);
+}
+
+/* What the engines read of the weight space besides tensor operands:
+ * the parameters of every output channel, the tables. */
+static uint64_t side_loads(const npu_program *p, const npu_insn *in) {
+  const uint64_t params = NPU_PARAM_WORDS * 4;
+  switch (in->opcode) {
+  case NPU_CONV:
+    return (uint64_t)tfld(p, in, "out")->dims[1] * params;
+  case NPU_MATMUL:
+    return (uint64_t)ifld(in, "n") * params;
+  case NPU_LUT: /* the whole table */
+    return (uint64_t)ifld(in, "entries") * 4;
+  case NPU_GATHER: /* one source index per output pixel */
+    return (uint64_t)(tfld(p, in, "out")->dims[2] * tfld(p, in, "out")->dims[3]) * 4;
+  case NPU_SOFTMAX: /* per line, one table row: the row of its largest input */
+    return (uint64_t)(ifld(in, "outer") * ifld(in, "inner") * ifld(in, "entries")) * 4;
+  default:
+    return 0;
   }
 }
 
-static void run_npu(qir_emu *e, const npu_step *s) {
+static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
+  emu_traffic t = {0, 0, 0};
+  for (unsigned i = 0; i < npu_insn_info_of(in->opcode)->num_fields; i++) {
+    const npu_tensor *x = field_tensor(p, in, i);
+    if (!x || x->space == NPU_SPACE_SRAM)
+      continue;
+    uint64_t b = moved_bytes(in, x);
+    if (is_result_field(npu_insn_info_of(in->opcode)->fields[i]))
+      t.store += b;
+    else
+      t.load += b;
+    if (x->space == NPU_SPACE_WGT)
+      t.wgt += b;
+  }
+  uint64_t side = side_loads(p, in);
+  t.load += side;
+  t.wgt += side;
+  return t;
+}
+
+/* The activation memory (ddr, sram) `in` reads and writes: its tensors
+ * whole (a copy's region rows are not contiguous). */
+static unsigned insn_ranges(const npu_program *p, const npu_insn *in, emu_range *r) {
+  unsigned n = 0;
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  for (unsigned i = 0; i < info->num_fields && n < EMU_MAX_RANGES; i++) {
+    const npu_tensor *x = field_tensor(p, in, i);
+    if (x && x->space != NPU_SPACE_WGT)
+      r[n++] = (emu_range){x->space, x->offset, x->offset + tensor_bytes(x),
+                           is_result_field(info->fields[i])};
+  }
+  return n;
+}
+
+static bool slots_conflict(const emu_slot *a, const emu_slot *b) {
+  for (unsigned i = 0; i < a->n; i++)
+    for (unsigned j = 0; j < b->n; j++)
+      if ((a->r[i].write || b->r[j].write) && a->r[i].space == b->r[j].space &&
+          a->r[i].lo < b->r[j].hi && b->r[j].lo < a->r[i].hi)
+        return true;
+  return false;
+}
+
+/* Drops the slots of q that end by `t`: nothing starting at t or later
+ * waits for them. */
+static void queue_prune(emu_queue *q, double t) {
+  unsigned k = 0;
+  for (unsigned i = 0; i < q->num; i++)
+    if (q->pending[i].end > t)
+      q->pending[k++] = q->pending[i];
+  q->num = k;
+}
+
+/* Puts `cur` (cycles long) on queue `dma`, after the conflicting
+ * instructions of the other queue. */
+static void queue_place(emu_counters *c, bool dma, emu_slot *cur, double cycles) {
+  emu_queue *mine = &c->q[dma], *other = &c->q[!dma];
+  double start = mine->end;
+  for (unsigned i = 0; i < other->num; i++)
+    if (other->pending[i].end > start && slots_conflict(&other->pending[i], cur))
+      start = other->pending[i].end;
+  cur->end = mine->end = start + cycles;
+  if (mine->num == mine->cap) {
+    mine->cap = mine->cap ? 2 * mine->cap : 16;
+    mine->pending = qir_xrealloc(mine->pending, mine->cap * sizeof *mine->pending);
+  }
+  mine->pending[mine->num++] = *cur;
+  queue_prune(other, mine->end);
+  queue_prune(mine, other->end);
+}
+
+static void counters_free(emu_counters *c) {
+  if (!c)
+    return;
+  if (c->have_perf)
+    npu_perf_free(&c->perf);
+  free(c->first_layer);
+  free(c->step_slot);
+  free(c->steps);
+  free(c->q[0].pending);
+  free(c->q[1].pending);
+  free(c);
+}
+
+static emu_counters *counters_create(const qir_artifact *a) {
+  emu_counters *c = qir_xcalloc(1, sizeof *c);
+  c->have_perf = npu_perf_compute(a, NULL, &c->perf);
+  if (c->have_perf) {
+    c->bytes_per_cycle = c->perf.ddr_gbps * 1e3 / c->perf.clock_mhz;
+    c->total.clock_mhz = c->perf.clock_mhz;
+  }
+  c->first_layer = qir_xcalloc(a->num_programs + 1, sizeof *c->first_layer);
+  for (unsigned i = 1; i <= a->num_programs; i++)
+    c->first_layer[i] = c->first_layer[i - 1] + a->programs[i - 1].num_insns;
+  c->step_slot = qir_xcalloc(a->num_steps + 1, sizeof *c->step_slot);
+  c->steps = qir_xcalloc(a->num_steps + 1, sizeof *c->steps);
+  for (unsigned i = 0; i < a->num_steps; i++)
+    if (a->steps[i].kind == NPU_STEP_NPU)
+      c->step_slot[i] = c->total.num_steps++;
+  return c;
+}
+
+static void counters_reset(emu_counters *c, const qir_artifact *a) {
+  double mhz = c->total.clock_mhz;
+  unsigned n = c->total.num_steps;
+  memset(&c->total, 0, sizeof c->total);
+  c->total.clock_mhz = mhz;
+  c->total.num_steps = n;
+  memset(c->steps, 0, n * sizeof *c->steps);
+  for (unsigned i = 0; i < a->num_steps; i++)
+    if (a->steps[i].kind == NPU_STEP_NPU) {
+      qir_emu_step_stats *s = &c->steps[c->step_slot[i]];
+      s->step = i;
+      s->program = a->programs[a->steps[i].index].name;
+    }
+}
+
+static void program_begin(emu_counters *c) {
+  c->q[0].end = c->q[1].end = c->ddr_cycles = 0;
+  c->q[0].num = c->q[1].num = 0;
+}
+
+/* Counts instruction k of program `prog` (just executed) for step s. */
+static void count_insn(emu_counters *c, const npu_program *p, unsigned prog,
+                       unsigned k, qir_emu_step_stats *s) {
+  const npu_insn *in = &p->insns[k];
+  emu_traffic t = insn_traffic(p, in);
+  s->instructions++;
+  s->ddr_load_bytes += t.load;
+  s->ddr_weight_load_bytes += t.wgt;
+  s->ddr_store_bytes += t.store;
+  if (!c->have_perf)
+    return;
+  const npu_perf_layer *l = &c->perf.layers[c->first_layer[prog] + k];
+  double ddr = (double)(t.load + t.store) / c->bytes_per_cycle;
+  double compute = l->cost.compute_cycles;
+  c->ddr_cycles += ddr;
+  emu_slot cur = {0, 0, {{0}}};
+  cur.n = insn_ranges(p, in, cur.r);
+  queue_place(c, !strcmp(l->engine, "dma"), &cur, compute > ddr ? compute : ddr);
+}
+
+/* The program's cycles: the later queue, and no less than its DDR bytes
+ * over the bandwidth (the queues share the bus). */
+static double program_end(const emu_counters *c) {
+  double end = c->q[0].end > c->q[1].end ? c->q[0].end : c->q[1].end;
+  return end > c->ddr_cycles ? end : c->ddr_cycles;
+}
+
+static void add_step_to_total(emu_counters *c, const qir_emu_step_stats *s) {
+  qir_emu_stats *t = &c->total;
+  t->instructions += s->instructions;
+  t->ddr_load_bytes += s->ddr_load_bytes;
+  t->ddr_weight_load_bytes += s->ddr_weight_load_bytes;
+  t->ddr_store_bytes += s->ddr_store_bytes;
+  t->cycles += s->cycles;
+  t->latency_us = t->clock_mhz > 0 ? t->cycles / t->clock_mhz : 0;
+}
+
+void qir_emu_get_stats(const qir_emu *e, qir_emu_stats *s) {
+  *s = e->counters->total;
+  s->steps = e->counters->steps;
+}
+
+/* ---- Running programs -------------------------------------------------------------- */
+
+/* Runs the instructions in order, one at a time: the integer engines'
+ * through npu_execute (a view of the program holding just that one), the
+ * float unit's here; with counters `c`, counts each for step s. */
+static void run_program(const npu_program *p, unsigned prog, uint8_t *const mem[NPU_NUM_SPACES],
+                        emu_counters *c, qir_emu_step_stats *s) {
+  if (c)
+    program_begin(c);
+  for (unsigned i = 0; i < p->num_insns; i++) {
+    const npu_insn *in = &p->insns[i];
+    if (in->opcode == NPU_RESIZE) {
+      exec_resize(p, in, mem);
+    } else if (in->opcode == NPU_SOFTMAX) {
+      exec_softmax(p, in, mem);
+    } else {
+      npu_program one = *p;
+      one.insns = &p->insns[i];
+      one.num_insns = 1;
+      npu_execute(&one, mem[NPU_SPACE_DDR], mem[NPU_SPACE_SRAM], mem[NPU_SPACE_WGT]);
+    }
+    if (c)
+      count_insn(c, p, prog, i, s);
+  }
+  if (c) {
+    s->runs++;
+    s->cycles += program_end(c);
+  }
+}
+
+void npu_run_program(const npu_program *p, uint8_t *ddr, uint8_t *sram,
+                     const uint8_t *weights) {
+  uint8_t *const mem[NPU_NUM_SPACES] = {ddr, (uint8_t *)weights, sram};
+  run_program(p, 0, mem, NULL, NULL);
+}
+
+static void run_npu(qir_emu *e, unsigned step) {
+  const npu_step *s = &e->a->steps[step];
   const npu_program *p = &e->a->programs[s->index];
   uint8_t *ddr = e->ddr[s->index];
   for (unsigned k = 0; k < s->num_in; k++) {
     const qir_tensor *v = &e->values[s->in[k]];
     memcpy(ddr + p->tensors[p->inputs[k]].offset, v->data, v->nbytes);
   }
-  npu_run_program(p, ddr, e->sram, e->a->weights);
+  uint8_t *const mem[NPU_NUM_SPACES] = {ddr, (uint8_t *)e->a->weights, e->sram};
+  qir_emu_step_stats *st = &e->counters->steps[e->counters->step_slot[step]];
+  run_program(p, s->index, mem, e->counters, st);
+  add_step_to_total(e->counters, st);
   for (unsigned k = 0; k < s->num_out; k++) {
     qir_tensor *v = &e->values[s->out[k]];
     const npu_tensor *t = &p->tensors[p->outputs[k]];
-    const uint8_t *base = t->space == NPU_SPACE_WGT ? e->a->weights
-                          : t->space == NPU_SPACE_SRAM ? e->sram : ddr;
-    memcpy(v->data, base + t->offset, v->nbytes);
+    memcpy(v->data, mem[t->space] + t->offset, v->nbytes);
   }
 }
 
@@ -302,10 +576,12 @@ static bool run_cpu(qir_emu *e, unsigned step) {
 }
 
 bool qir_emu_run(qir_emu *e) {
+  counters_reset(e->counters, e->a);
+  e->counters->total.runs = 1;
   for (unsigned i = 0; i < e->a->num_steps; i++) {
     const npu_step *s = &e->a->steps[i];
     if (s->kind == NPU_STEP_NPU)
-      run_npu(e, s);
+      run_npu(e, i);
     else if (!run_cpu(e, i))
       return false;
   }

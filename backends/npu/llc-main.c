@@ -28,7 +28,7 @@ typedef struct llc_opts {
   const char *perf_json, *perf_report;
   const char *inputs[MAX_INPUTS];
   unsigned num_inputs;
-  bool emulate, random_inputs, print_placement, print_cost;
+  bool emulate, random_inputs, print_placement, print_cost, emu_stats;
   long samples, seed;
   unsigned schedule; /* enum npu_schedule */
   npu_perf_options perf;
@@ -56,6 +56,10 @@ static void usage(FILE *out) {
         "  -perf-json=FILE             the estimate as JSON (summary, layers)\n"
         "  -perf-report=FILE           the estimate as an HTML page (summary,\n"
         "                              layer table, timeline)\n"
+        "  -emu-stats                  emulate one frame (random inputs when\n"
+        "                              compiling) and print the emulator's DDR\n"
+        "                              bytes and cycles against the estimate\n"
+        "                              (also in -perf-json)\n"
         "  -ddr-bw-limit=GBPS          DDR bandwidth left to the NPU (a busy\n"
         "                              bus) for the estimate; default the target's\n"
         "  -run-on-cpu=NAME,...        force ops (named by their result) to the CPU\n"
@@ -157,6 +161,8 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
       o->print_placement = true;
     } else if (qir_cli_opt_flag(a, "print-cost")) {
       o->print_cost = true;
+    } else if (qir_cli_opt_flag(a, "emu-stats")) {
+      o->emu_stats = true;
     } else if (qir_cli_opt_flag(a, "emulate")) {
       o->emulate = true;
     } else if (qir_cli_opt_flag(a, "random-inputs")) {
@@ -284,7 +290,7 @@ static bool random_input(qir_tensor *t, const qir_type *type, uint64_t *state) {
 /* ---- Performance estimate ---------------------------------------------------------- */
 
 static bool wants_perf(const llc_opts *o) {
-  return o->print_cost || o->perf_json || o->perf_report;
+  return o->print_cost || o->perf_json || o->perf_report || o->emu_stats;
 }
 
 typedef struct perf_file {
@@ -296,7 +302,8 @@ typedef struct perf_file {
 
 /* Writes -perf-json and -perf-report to their temporaries, then commits
  * both, or neither when one fails. */
-static bool write_perf_files(qir_context *ctx, const llc_opts *o, const npu_perf *perf) {
+static bool write_perf_files(qir_context *ctx, const llc_opts *o, const npu_perf *perf,
+                             const qir_artifact *a, const qir_emu_stats *emu) {
   perf_file files[2] = {{.path = o->perf_json}, {.path = o->perf_report, .html = true}};
   bool ok = true;
   for (unsigned i = 0; i < 2 && ok; i++) {
@@ -309,7 +316,7 @@ static bool write_perf_files(qir_context *ctx, const llc_opts *o, const npu_perf
                      f->path);
       ok = false;
     } else if (ok && !f->html) {
-      npu_perf_print_json(perf, f->out.fp);
+      npu_perf_print_json_emu(perf, a, emu, f->out.fp);
     }
   }
   for (unsigned i = 0; i < 2; i++) {
@@ -323,18 +330,22 @@ static bool write_perf_files(qir_context *ctx, const llc_opts *o, const npu_perf
 }
 
 /* The estimate of `a` into -perf-json and -perf-report (when `files`),
- * and to stdout with -print-cost (when `text`). */
+ * and to stdout with -print-cost (when `text`); with the emulator's
+ * counters `emu` (-emu-stats) in the JSON and, after the estimate, on
+ * stdout. */
 static bool report_perf(qir_context *ctx, const llc_opts *o, const qir_artifact *a,
-                        bool files, bool text) {
+                        bool files, bool text, const qir_emu_stats *emu) {
   npu_perf perf;
   if (!npu_perf_compute(a, &o->perf, &perf)) {
     qir_emit_error(ctx, qir_loc_unknown(), "no cost model for target '%s'",
                    qir_artifact_target(a));
     return false;
   }
-  bool ok = !files || write_perf_files(ctx, o, &perf);
+  bool ok = !files || write_perf_files(ctx, o, &perf, a, emu);
   if (ok && text && o->print_cost)
     npu_perf_print_text(&perf, stdout);
+  if (ok && text && emu)
+    npu_emu_stats_print_text(&perf, a, emu, stdout);
   npu_perf_free(&perf);
   return ok;
 }
@@ -411,10 +422,16 @@ static int emulate(qir_context *ctx, const llc_opts *o) {
     return 1;
   int rc = 1;
   qir_emu *e = NULL;
-  if (!strcmp(o->emit, "asm") || wants_perf(o)) {
+  if (o->emu_stats) {
+    qir_emu_stats st;
+    if ((e = npu_artifact_run(ctx, a, bind_inputs, (void *)o))) {
+      qir_emu_get_stats(e, &st);
+      rc = report_perf(ctx, o, a, true, true, &st) ? 0 : 1;
+    }
+  } else if (!strcmp(o->emit, "asm") || wants_perf(o)) {
     if (!strcmp(o->emit, "asm"))
       qir_artifact_print_asm(a, stdout);
-    rc = !wants_perf(o) || report_perf(ctx, o, a, true, true) ? 0 : 1;
+    rc = !wants_perf(o) || report_perf(ctx, o, a, true, true, NULL) ? 0 : 1;
   } else if ((e = npu_artifact_run(ctx, a, bind_inputs, (void *)o))) {
     rc = 0;
     for (unsigned i = 0; i < qir_emu_num_outputs(e) && o->output_dir; i++)
@@ -599,16 +616,28 @@ static int compile(qir_context *ctx, llc_opts *o) {
   o->co.placement_out = o->print_placement ? stdout : NULL;
   qir_artifact *a = npu_compile_scheduled(m, &o->co, o->schedule);
   int rc = 1;
-  if (a) {
+  qir_emu *e = NULL;
+  qir_emu_stats st, *emu = NULL;
+  if (a && o->emu_stats) {
+    /* One frame on random inputs (those of --input when given). */
+    llc_opts ro = *o;
+    ro.random_inputs = true;
+    if ((e = npu_artifact_run(ctx, a, bind_inputs, &ro))) {
+      qir_emu_get_stats(e, &st);
+      emu = &st;
+    }
+  }
+  if (a && (e || !o->emu_stats)) {
     /* The report files go first: a failure there leaves no artifact. */
-    bool ok = !(o->perf_json || o->perf_report) || report_perf(ctx, o, a, true, false);
+    bool ok = !(o->perf_json || o->perf_report) || report_perf(ctx, o, a, true, false, emu);
     ok = ok && write_emit(ctx, o, m, a);
-    if (ok && o->print_cost)
-      ok = report_perf(ctx, o, a, false, true);
+    if (ok && (o->print_cost || emu))
+      ok = report_perf(ctx, o, a, false, true, emu);
     rc = ok ? 0 : 1;
     if (ok && strcmp(o->check, "none"))
       rc = check(ctx, o, a);
   }
+  qir_emu_destroy(e);
   qir_artifact_free(a);
   qir_module_destroy(m);
   return rc;

@@ -13,6 +13,7 @@
 #include <libxml/xmlsave.h>
 
 #include "backends/npu/perf.h"
+#include "backends/npu/run.h"
 
 /* The op of a layer: the first word of its name ("conv2d %c"). */
 static void op_of(const npu_perf_layer *l, char *buf, size_t n) {
@@ -116,8 +117,145 @@ static json_object *json_perf(const npu_perf *p) {
   return root;
 }
 
+/* ---- The emulator's counters against the estimate --------------------------------- */
+
+/* (emulated - estimated) / estimated in percent; 0 when both are 0. */
+static double pct_diff(double emulated, double estimated) {
+  if (estimated == 0)
+    return emulated == 0 ? 0 : 100;
+  return 100.0 * (emulated - estimated) / estimated;
+}
+
+typedef struct program_estimate {
+  double load, wgt, store, cycles;
+} program_estimate;
+
+/* Row of the first instruction of program `prog` in perf->layers. */
+static unsigned first_layer(const qir_artifact *a, unsigned prog) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < prog && i < a->num_programs; i++)
+    n += a->programs[i].num_insns;
+  return n;
+}
+
+/* The estimate of one run of program `prog`: its layers' bytes, and the
+ * cycles from its first layer's start to the next program's (programs
+ * run one after the other on the estimate's timeline). */
+static program_estimate estimate_of(const npu_perf *perf, const qir_artifact *a,
+                                    unsigned prog) {
+  program_estimate e = {0, 0, 0, 0};
+  unsigned first = first_layer(a, prog), n = a->programs[prog].num_insns;
+  if (!n || first + n > perf->num_layers)
+    return e;
+  for (unsigned k = first; k < first + n; k++) {
+    e.load += perf->layers[k].cost.ddr_read_bytes;
+    e.wgt += perf->layers[k].weight_load_bytes;
+    e.store += perf->layers[k].cost.ddr_write_bytes;
+  }
+  double end = perf->total.cycles;
+  if (first + n < perf->num_layers)
+    end = perf->layers[first + n].start_cycle;
+  e.cycles = end - perf->layers[first].start_cycle;
+  return e;
+}
+
+static double stats_bytes(const qir_emu_stats *s) {
+  return (double)(s->ddr_load_bytes + s->ddr_store_bytes);
+}
+
+static double step_bytes(const qir_emu_step_stats *s) {
+  return (double)(s->ddr_load_bytes + s->ddr_store_bytes);
+}
+
+static unsigned step_program(const qir_artifact *a, const qir_emu_step_stats *s) {
+  return a->steps[s->step].index;
+}
+
+void npu_emu_stats_print_text(const npu_perf *perf, const qir_artifact *a,
+                              const qir_emu_stats *s, FILE *out) {
+  const npu_cost *t = &perf->total;
+  double est_bytes = t->ddr_read_bytes + t->ddr_write_bytes;
+  fprintf(out, "emulated vs estimated on %s (NPU steps; diff = (emulated - estimated) "
+               "/ estimated)\n", perf->target->name);
+  fprintf(out, "  %-4s %-24s %6s %12s %12s %8s %12s %12s %8s\n", "step", "program",
+          "runs", "DDR emu", "DDR est", "diff", "cycles emu", "cycles est", "diff");
+  for (unsigned i = 0; i < s->num_steps; i++) {
+    const qir_emu_step_stats *st = &s->steps[i];
+    program_estimate e = estimate_of(perf, a, step_program(a, st));
+    double runs = (double)st->runs, eb = (e.load + e.store) * runs, ec = e.cycles * runs;
+    fprintf(out, "  %-4u %-24s %6llu %12.0f %12.0f %+7.2f%% %12.0f %12.0f %+7.2f%%\n",
+            st->step, st->program, (unsigned long long)st->runs, step_bytes(st), eb,
+            pct_diff(step_bytes(st), eb), st->cycles, ec, pct_diff(st->cycles, ec));
+  }
+  fprintf(out, "emulated: %llu instructions, %.0f cycles, %.2f us; DDR %.0f bytes "
+               "(%llu read, %llu of them weights, %llu written)\n",
+          (unsigned long long)s->instructions, s->cycles, s->latency_us, stats_bytes(s),
+          (unsigned long long)s->ddr_load_bytes,
+          (unsigned long long)s->ddr_weight_load_bytes,
+          (unsigned long long)s->ddr_store_bytes);
+  fprintf(out, "estimated: %.0f cycles, %.2f us; DDR %.0f bytes (%.0f read, %.0f of them "
+               "weights, %.0f written)\n",
+          t->cycles, perf->latency_us, est_bytes, t->ddr_read_bytes,
+          perf->weight_load_bytes, t->ddr_write_bytes);
+  fprintf(out, "difference: DDR %+.2f%% (read %+.2f%%, write %+.2f%%), cycles %+.2f%%\n",
+          pct_diff(stats_bytes(s), est_bytes),
+          pct_diff((double)s->ddr_load_bytes, t->ddr_read_bytes),
+          pct_diff((double)s->ddr_store_bytes, t->ddr_write_bytes),
+          pct_diff(s->cycles, t->cycles));
+}
+
+static json_object *json_emu_step(const npu_perf *perf, const qir_artifact *a,
+                                  const qir_emu_step_stats *st) {
+  program_estimate e = estimate_of(perf, a, step_program(a, st));
+  double runs = (double)st->runs, eb = (e.load + e.store) * runs;
+  json_object *o = json_object_new_object();
+  jset(o, "step", json_object_new_int64(st->step));
+  jset(o, "program", json_object_new_string(st->program ? st->program : ""));
+  jset(o, "runs", jnum((double)st->runs));
+  jset(o, "instructions", jnum((double)st->instructions));
+  jset(o, "ddr_load_bytes", jnum((double)st->ddr_load_bytes));
+  jset(o, "ddr_weight_load_bytes", jnum((double)st->ddr_weight_load_bytes));
+  jset(o, "ddr_store_bytes", jnum((double)st->ddr_store_bytes));
+  jset(o, "ddr_bytes", jnum(step_bytes(st)));
+  jset(o, "cycles", jnum(st->cycles));
+  jset(o, "estimated_ddr_bytes", jnum(eb));
+  jset(o, "estimated_cycles", jnum(e.cycles * runs));
+  jset(o, "ddr_bytes_diff_pct", jnum(pct_diff(step_bytes(st), eb)));
+  jset(o, "cycles_diff_pct", jnum(pct_diff(st->cycles, e.cycles * runs)));
+  return o;
+}
+
+static json_object *json_emulated(const npu_perf *perf, const qir_artifact *a,
+                                  const qir_emu_stats *s) {
+  const npu_cost *t = &perf->total;
+  json_object *o = json_object_new_object();
+  jset(o, "runs", jnum((double)s->runs));
+  jset(o, "instructions", jnum((double)s->instructions));
+  jset(o, "cycles", jnum(s->cycles));
+  jset(o, "latency_us", jnum(s->latency_us));
+  jset(o, "ddr_load_bytes", jnum((double)s->ddr_load_bytes));
+  jset(o, "ddr_weight_load_bytes", jnum((double)s->ddr_weight_load_bytes));
+  jset(o, "ddr_store_bytes", jnum((double)s->ddr_store_bytes));
+  jset(o, "ddr_bytes", jnum(stats_bytes(s)));
+  jset(o, "ddr_bytes_diff_pct",
+       jnum(pct_diff(stats_bytes(s), t->ddr_read_bytes + t->ddr_write_bytes)));
+  jset(o, "cycles_diff_pct", jnum(pct_diff(s->cycles, t->cycles)));
+  json_object *steps = json_object_new_array();
+  for (unsigned i = 0; i < s->num_steps; i++)
+    json_object_array_add(steps, json_emu_step(perf, a, &s->steps[i]));
+  jset(o, "steps", steps);
+  return o;
+}
+
 void npu_perf_print_json(const npu_perf *perf, FILE *out) {
+  npu_perf_print_json_emu(perf, NULL, NULL, out);
+}
+
+void npu_perf_print_json_emu(const npu_perf *perf, const qir_artifact *a,
+                             const qir_emu_stats *emu, FILE *out) {
   json_object *root = json_perf(perf);
+  if (a && emu)
+    jset(root, "emulated", json_emulated(perf, a, emu));
   fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
                                                  JSON_C_TO_STRING_SPACED |
                                                  JSON_C_TO_STRING_NOSLASHESCAPE),

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "backends/npu/perf.h"
 #include "qir/npu.h"
 
 /* True when data[0..size) begins with the artifact magic. */
@@ -38,5 +39,15 @@ void npu_artifact_close(qir_emu *e, qir_artifact *a);
  * weight bytes, and the DDR and SRAM the programs need. */
 void npu_artifact_print_stats(const qir_artifact *a, FILE *out,
                               const char *prefix);
+
+/* The emulator's counters of one run (qir_emu_get_stats) next to the
+ * estimate `perf` of the same artifact, per NPU step and in total, with
+ * the difference (emulated - estimated) / estimated in percent (report.c;
+ * docs/NPU.md, "Emulator counters"). */
+void npu_emu_stats_print_text(const npu_perf *perf, const qir_artifact *a,
+                              const qir_emu_stats *s, FILE *out);
+/* The JSON of -perf-json, with an "emulated" object when `emu` is set. */
+void npu_perf_print_json_emu(const npu_perf *perf, const qir_artifact *a,
+                             const qir_emu_stats *emu, FILE *out);
 
 #endif

@@ -100,6 +100,35 @@ unsigned qir_emu_num_values(const qir_emu *e);
 const char *qir_emu_value_name(const qir_emu *e, unsigned i);
 const qir_tensor *qir_emu_value(const qir_emu *e, unsigned i);
 
+/* Counters of the work the emulator executed in the last run
+ * (docs/NPU.md, "Emulator counters"): the DDR bytes of the transfers it
+ * performed (loads from the ddr and wgt spaces, stores to ddr) and the
+ * cycles of a per-instruction model on the DMA and compute queues. */
+typedef struct qir_emu_step_stats {
+  unsigned step;                   /* index in the artifact's steps */
+  const char *program;             /* the NPU program it ran */
+  uint64_t runs;                   /* times the program ran */
+  uint64_t instructions;           /* instructions executed */
+  uint64_t ddr_load_bytes;         /* loads from ddr and wgt */
+  uint64_t ddr_weight_load_bytes;  /* the part of them from wgt */
+  uint64_t ddr_store_bytes;
+  double cycles;
+} qir_emu_step_stats;
+
+typedef struct qir_emu_stats {
+  uint64_t runs;                   /* runs counted (qir_emu_run calls) */
+  uint64_t instructions;
+  uint64_t ddr_load_bytes, ddr_weight_load_bytes, ddr_store_bytes;
+  double cycles;                   /* NPU steps one after the other */
+  double clock_mhz;                /* of the artifact's target */
+  double latency_us;               /* cycles / clock */
+  unsigned num_steps;              /* NPU steps, in artifact order */
+  const qir_emu_step_stats *steps; /* valid until the next run or destroy */
+} qir_emu_stats;
+
+/* The counters of the last qir_emu_run (all zero before the first run). */
+void qir_emu_get_stats(const qir_emu *e, qir_emu_stats *s);
+
 /* ---- Tools ------------------------------------------------------------------- */
 
 /* The qir-llc command line; returns the exit status. */
