@@ -7,5 +7,6 @@
 
 Suite *npu_target_suite(void);
 Suite *npu_artifact_suite(void);
+Suite *npu_emu_suite(void);
 
 #endif
