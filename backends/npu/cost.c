@@ -144,7 +144,8 @@ static const char *engine_of(const npu_program *p, const npu_insn *in) {
 }
 
 static unsigned cores_of(const qir_target *t, unsigned cores) {
-  return !cores || cores > t->cores ? t->cores : cores;
+  unsigned n = !cores || cores > t->cores ? t->cores : cores;
+  return n > NPU_MAX_CORES ? NPU_MAX_CORES : n;
 }
 
 /* DDR bytes per NPU clock cycle at `gbps`. */
@@ -152,14 +153,14 @@ static double bytes_per_cycle(const qir_target *t, double gbps) {
   return gbps * 1e9 / (t->clock_mhz * 1e6);
 }
 
-static void insn_cost(const qir_target *t, unsigned cores, double ddr_gbps,
-                      const npu_program *p, const npu_insn *in, npu_cost *c,
-                      double *wgt) {
+/* An instruction runs on one core: its MAC array and vector engines. */
+static void insn_cost(const qir_target *t, double ddr_gbps, const npu_program *p,
+                      const npu_insn *in, npu_cost *c, double *wgt) {
   memset(c, 0, sizeof *c);
   *wgt = 0;
   work(p, in, c);
   traffic(p, in, c, wgt);
-  double macs_per_cycle = (double)t->macs_per_core * cores_of(t, cores);
+  double macs_per_cycle = (double)t->macs_per_core;
   double lanes = macs_per_cycle / VECTOR_RATIO;
   /* A depthwise conv uses one input channel per output: the array runs
    * it at the vector engines' rate. */
@@ -173,14 +174,17 @@ static void insn_cost(const qir_target *t, unsigned cores, double ddr_gbps,
 }
 
 /* ---- The timeline ---------------------------------------------------------------
- * Two in-order queues: the DMA engine (copies between DDR and SRAM) and
- * the compute engines (the rest, each instruction with its own DDR
- * traffic overlapped as above).  An instruction starts when its queue is
- * free and every earlier instruction of the other queue that writes what
- * it reads or reads what it writes has ended.  Earlier instructions are
- * looked at over a window; those that left it count as dependencies.  The
- * two share the DDR bus: a program takes at least its DDR bytes over the
- * bandwidth. */
+ * Each core has two in-order queues: its DMA engine (copies between DDR
+ * and SRAM) and its compute engines (the rest, each instruction with its
+ * own DDR traffic overlapped as above).  `core` markers send the
+ * instructions that follow to a core's queues; a `sync` makes every core
+ * wait for all of them.  Within a core, an instruction starts when its
+ * queue is free and every earlier instruction of the core's other queue
+ * that writes what it reads or reads what it writes has ended (earlier
+ * instructions are looked at over a window; those that left it count as
+ * dependencies).  Between cores there are no other dependencies: the
+ * scheduler emits a sync where there are.  All cores share the DDR bus: a
+ * program takes at least its DDR bytes over the bandwidth. */
 
 #define WINDOW 48
 
@@ -197,14 +201,25 @@ typedef struct slot {
   footprint f[8];
 } slot;
 
-typedef struct timeline {
+typedef struct core_line {
   double queue_end[2]; /* compute, dma */
   double retired_end;  /* latest end of the instructions out of the window */
-  double end;
-  double ddr_cycles;   /* the DDR bus is shared: no faster than its traffic */
   unsigned next, count;
   slot window[WINDOW];
+} core_line;
+
+typedef struct timeline {
+  unsigned cores, cur; /* cores in use; the core that gets the next insns */
+  double end;
+  double ddr_cycles;   /* the DDR bus is shared: no faster than its traffic */
+  npu_core_figures fig[NPU_MAX_CORES];
+  core_line core[NPU_MAX_CORES];
 } timeline;
+
+static void timeline_init(timeline *tl, unsigned cores) {
+  memset(tl, 0, sizeof *tl);
+  tl->cores = cores ? cores : 1;
+}
 
 /* The activation memory an instruction reads and writes. */
 static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint *f) {
@@ -233,50 +248,86 @@ static bool conflicts(const slot *a, const footprint *f, unsigned n) {
   return false;
 }
 
-/* Puts an instruction of `cycles` on the timeline; returns its start. */
+static double max2(double a, double b) { return a > b ? a : b; }
+
+static double core_end(const core_line *l) { return max2(l->queue_end[0], l->queue_end[1]); }
+
+/* A core or sync marker: switches the core that gets the next
+ * instructions (a program for more cores than the estimate's runs core c's
+ * instructions on core c mod cores), or makes every core wait for the
+ * latest end and counts each core's wait.  Returns the cycle the core it
+ * leaves current is free from. */
+static double timeline_marker(timeline *tl, const npu_insn *in) {
+  if (in->opcode == NPU_CORE) {
+    tl->cur = (unsigned)in->f[0] % tl->cores;
+    return core_end(&tl->core[tl->cur]);
+  }
+  double at = 0;
+  for (unsigned c = 0; c < tl->cores; c++)
+    at = max2(at, max2(tl->core[c].queue_end[0], tl->core[c].queue_end[1]));
+  for (unsigned c = 0; c < tl->cores; c++) {
+    core_line *l = &tl->core[c];
+    tl->fig[c].sync_wait_cycles += at - max2(l->queue_end[0], l->queue_end[1]);
+    l->queue_end[0] = l->queue_end[1] = l->retired_end = at;
+  }
+  tl->cur = 0;
+  return at;
+}
+
+/* Puts an instruction of `cycles` on the current core's timeline; returns
+ * its start. */
 static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *in,
                            double cycles, double ddr_cycles, bool dma) {
+  core_line *l = &tl->core[tl->cur];
+  npu_core_figures *fig = &tl->fig[tl->cur];
   tl->ddr_cycles += ddr_cycles;
   slot cur = {dma, 0, 0, {{0}}};
   cur.n = footprint_of(p, in, cur.f);
-  double start = tl->queue_end[dma] > tl->retired_end ? tl->queue_end[dma] : tl->retired_end;
-  for (unsigned i = 0; i < tl->count; i++) {
-    const slot *o = &tl->window[i];
+  double start = max2(l->queue_end[dma], l->retired_end);
+  for (unsigned i = 0; i < l->count; i++) {
+    const slot *o = &l->window[i];
     if (o->dma != dma && o->end > start && conflicts(o, cur.f, cur.n))
       start = o->end;
   }
   cur.end = start + cycles;
-  tl->queue_end[dma] = cur.end;
-  if (tl->count == WINDOW) {
-    double old = tl->window[tl->next].end;
-    tl->retired_end = old > tl->retired_end ? old : tl->retired_end;
-  } else {
-    tl->count++;
-  }
-  tl->window[tl->next] = cur;
-  tl->next = (tl->next + 1) % WINDOW;
-  tl->end = cur.end > tl->end ? cur.end : tl->end;
+  l->queue_end[dma] = cur.end;
+  if (l->count == WINDOW)
+    l->retired_end = max2(l->retired_end, l->window[l->next].end);
+  else
+    l->count++;
+  l->window[l->next] = cur;
+  l->next = (l->next + 1) % WINDOW;
+  tl->end = max2(tl->end, cur.end);
+  fig->insns++;
+  fig->busy_cycles[dma] += cycles;
   return start;
 }
 
-double npu_insns_cycles(const qir_target *t, const npu_program *p,
+static double timeline_end(const timeline *tl) { return max2(tl->end, tl->ddr_cycles); }
+
+double npu_insns_cycles(const qir_target *t, unsigned cores, const npu_program *p,
                         const npu_insn *insns, unsigned n) {
   timeline *tl = qir_xcalloc(1, sizeof *tl);
+  timeline_init(tl, cores_of(t, cores));
   for (unsigned i = 0; i < n; i++) {
+    if (npu_insn_is_marker(&insns[i])) {
+      timeline_marker(tl, &insns[i]);
+      continue;
+    }
     npu_cost c;
     double wgt;
-    insn_cost(t, 0, t->ddr_gbps, p, &insns[i], &c, &wgt);
+    insn_cost(t, t->ddr_gbps, p, &insns[i], &c, &wgt);
     timeline_add(tl, p, &insns[i], c.cycles, c.ddr_cycles, is_dma(p, &insns[i]));
   }
-  double end = tl->end > tl->ddr_cycles ? tl->end : tl->ddr_cycles;
+  double end = timeline_end(tl);
   free(tl);
   return end;
 }
 
-void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
-                   const npu_insn *in, npu_cost *c) {
+void npu_insn_cost(const qir_target *t, const npu_program *p, const npu_insn *in,
+                   npu_cost *c) {
   double wgt;
-  insn_cost(t, cores, t->ddr_gbps, p, in, c, &wgt);
+  insn_cost(t, t->ddr_gbps, p, in, c, &wgt);
 }
 
 void npu_cost_add(npu_cost *sum, const npu_cost *c) {
@@ -307,8 +358,8 @@ static void compulsory_bytes(const qir_artifact *a, npu_perf *perf) {
   perf->compulsory_bytes = perf->weight_bytes + perf->input_bytes + perf->output_bytes;
 }
 
-/* One row per instruction, programs in order, each starting when the
- * previous one ends. */
+/* One row per instruction (the core and sync markers cost nothing),
+ * programs in order, each starting when the previous one ends. */
 static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   size_t n = 0;
   for (unsigned i = 0; i < a->num_programs; i++)
@@ -318,24 +369,44 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   timeline *tl = qir_xcalloc(1, sizeof *tl);
   for (unsigned i = 0; i < a->num_programs; i++) {
     const npu_program *p = &a->programs[i];
-    memset(tl, 0, sizeof *tl);
+    timeline_init(tl, perf->cores);
     for (unsigned k = 0; k < p->num_insns; k++) {
       const npu_insn *in = &p->insns[k];
       npu_perf_layer *l = &perf->layers[perf->num_layers++];
-      insn_cost(perf->target, perf->cores, perf->ddr_gbps, p, in, &l->cost,
-                &l->weight_load_bytes);
-      perf->weight_load_bytes += l->weight_load_bytes;
       l->program = p->name;
       l->name = in->comment ? in->comment : p->name;
       l->insn = npu_insn_info_of(in->opcode)->mnemonic;
+      if (npu_insn_is_marker(in)) {
+        perf->syncs += in->opcode == NPU_SYNC;
+        l->start_cycle = clock + timeline_marker(tl, in);
+        l->engine = "sync";
+        l->core = tl->cur;
+        continue;
+      }
+      insn_cost(perf->target, perf->ddr_gbps, p, in, &l->cost, &l->weight_load_bytes);
+      perf->weight_load_bytes += l->weight_load_bytes;
       l->engine = engine_of(p, in);
+      l->core = tl->cur;
       l->load_cycles = l->cost.ddr_read_bytes / bpc;
       l->store_cycles = l->cost.ddr_write_bytes / bpc;
       l->start_cycle = clock + timeline_add(tl, p, in, l->cost.cycles, l->cost.ddr_cycles,
                                             is_dma(p, in));
       npu_cost_add(&perf->total, &l->cost);
     }
-    clock += tl->end > tl->ddr_cycles ? tl->end : tl->ddr_cycles;
+    /* A program ends when all its cores have: what is left of that wait
+     * counts as each core's wait too. */
+    double end = timeline_end(tl);
+    for (unsigned c = 0; c < tl->cores; c++) {
+      npu_core_figures *f = &perf->core[c], *g = &tl->fig[c];
+      const core_line *cl = &tl->core[c];
+      f->insns += g->insns;
+      f->busy_cycles[0] += g->busy_cycles[0];
+      f->busy_cycles[1] += g->busy_cycles[1];
+      f->sync_wait_cycles += g->sync_wait_cycles + end - core_end(cl);
+      if (g->insns && c + 1 > perf->cores_used)
+        perf->cores_used = c + 1;
+    }
+    clock += end;
   }
   /* The frame's cycles: the programs' timelines one after the other. */
   perf->total.cycles = clock;
@@ -372,6 +443,7 @@ bool npu_perf_compute(const qir_artifact *a, const npu_perf_options *o,
                        ? o->ddr_gbps_limit
                        : t->ddr_gbps;
   perf->peak_macs = qir_target_peak_macs(t, perf->cores);
+  perf->cores_used = 1;
   for (unsigned i = 0; i < a->num_steps; i++) {
     perf->cpu_steps += a->steps[i].kind == NPU_STEP_CPU;
     perf->npu_steps += a->steps[i].kind == NPU_STEP_NPU;
@@ -402,10 +474,23 @@ const char *npu_perf_roofline_bound(const npu_perf *perf) {
 
 static void print_row(FILE *out, const npu_perf_layer *l, double mhz) {
   const npu_cost *c = &l->cost;
-  fprintf(out, "  %-28s %-8s %12.0f %10.0f %10.0f %10.0f %10.3f %-7s %-6s %10.0f %10.0f %10.0f\n",
+  fprintf(out, "  %-28s %-8s %12.0f %10.0f %10.0f %10.0f %10.3f %-7s %-6s %10.0f %10.0f %10.0f %4u %12.0f\n",
           l->name, l->insn, c->macs, c->ddr_read_bytes, c->ddr_write_bytes,
           c->cycles, c->cycles / mhz, npu_perf_layer_bound(l), l->engine,
-          c->compute_cycles, l->load_cycles, l->store_cycles);
+          c->compute_cycles, l->load_cycles, l->store_cycles, l->core, l->start_cycle);
+}
+
+/* One line per core of the estimate: its instructions, the time its
+ * engines were busy and the time it waited for the others. */
+static void print_cores(const npu_perf *perf, FILE *out) {
+  fprintf(out, "cores: %u of %u ran instructions; %u sync(s)\n", perf->cores_used,
+          perf->cores, perf->syncs);
+  for (unsigned c = 0; c < perf->cores; c++) {
+    const npu_core_figures *f = &perf->core[c];
+    fprintf(out, "core %u: %u instructions, compute %.2f us, dma %.2f us, waiting %.2f us\n",
+            c, f->insns, f->busy_cycles[0] / perf->clock_mhz,
+            f->busy_cycles[1] / perf->clock_mhz, f->sync_wait_cycles / perf->clock_mhz);
+  }
 }
 
 void npu_perf_print_text(const npu_perf *perf, FILE *out) {
@@ -413,9 +498,9 @@ void npu_perf_print_text(const npu_perf *perf, FILE *out) {
   double total_bytes = s->ddr_read_bytes + s->ddr_write_bytes;
   fprintf(out, "cost on %s, %u of %u cores, %.0f MHz (estimate; NPU steps only)\n",
           perf->target->name, perf->cores, perf->target->cores, perf->clock_mhz);
-  fprintf(out, "  %-28s %-8s %12s %10s %10s %10s %10s %-7s %-6s %10s %10s %10s\n",
+  fprintf(out, "  %-28s %-8s %12s %10s %10s %10s %10s %-7s %-6s %10s %10s %10s %4s %12s\n",
           "layer", "insn", "MACs", "DDR read", "DDR write", "cycles", "us", "bound",
-          "engine", "compute", "load", "store");
+          "engine", "compute", "load", "store", "core", "start");
   for (unsigned i = 0; i < perf->num_layers; i++)
     print_row(out, &perf->layers[i], perf->clock_mhz);
   fprintf(out, "total: %.0f MACs, %.2f us, %.0f FPS, DDR %.0f bytes per frame "
@@ -434,6 +519,8 @@ void npu_perf_print_text(const npu_perf *perf, FILE *out) {
                "(compulsory bytes); bound by %s\n",
           perf->compute_bound_us, s->macs, perf->peak_macs, perf->memory_bound_us,
           npu_perf_roofline_bound(perf));
+  if (perf->cores > 1)
+    print_cores(perf, out);
 }
 
 void qir_artifact_print_cost(const qir_artifact *a, FILE *out) {

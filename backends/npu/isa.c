@@ -489,9 +489,25 @@ static bool check_dtypes(vctx *v, const npu_insn *in) {
   return true;
 }
 
+bool npu_insn_is_marker(const npu_insn *in) {
+  return in->opcode == NPU_CORE || in->opcode == NPU_SYNC;
+}
+
+/* core id=c (0 <= c < NPU_MAX_CORES), sync cores=n (1..NPU_MAX_CORES). */
+static bool check_marker(vctx *v, const npu_insn *in) {
+  bool core = in->opcode == NPU_CORE;
+  int64_t x = in->f[0];
+  if (core ? !in_range(x, 0, NPU_MAX_CORES - 1) : !in_range(x, 1, NPU_MAX_CORES))
+    return bad(v, "%s: field '%s' out of range", core ? "core" : "sync",
+               core ? "id" : "cores");
+  return true;
+}
+
 static bool check_insn(vctx *v, const npu_insn *in) {
   if (in->opcode >= NPU_NUM_OPCODES)
     return bad(v, "unknown opcode %u", in->opcode);
+  if (npu_insn_is_marker(in))
+    return check_marker(v, in);
   if (!check_dtypes(v, in))
     return false;
   const npu_tensor *out = tfield(v, in, in->opcode == NPU_DMA ? "dst" : "out");

@@ -62,7 +62,19 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
   X(RESIZE, "resize", "out", "in", "mode", "coord", "scale_h", "scale_w",     \
     "zx", "sx", "zy", "sy", "lo", "hi")                                       \
   X(SOFTMAX, "softmax", "out", "in", "table", "in_min", "entries", "outer",   \
-    "len", "inner", "zy", "sy", "lo", "hi")
+    "len", "inner", "zy", "sy", "lo", "hi")                                   \
+  X(CORE, "core", "id")                                                       \
+  X(SYNC, "sync", "cores")
+
+/* Multi-core programs (docs/NPU.md, "Machine"): `core id` sends the
+ * instructions after it to the queues of core `id`; `sync cores=n` is a
+ * barrier: every core waits until all instructions before it have ended,
+ * and the instructions after it go to core 0.  A program with neither
+ * runs on core 0.  Core c's SRAM is the window [c x sram_bytes,
+ * (c + 1) x sram_bytes) of the sram space; between two syncs, no core
+ * touches what another one writes, so running the instructions in
+ * program order (the emulator) gives the results of any timing. */
+#define NPU_MAX_CORES 4
 
 enum npu_opcode {
 #define X(id, mn, ...) NPU_##id,
@@ -180,6 +192,12 @@ enum npu_schedule {
 /* Places the activation buffers of the lowered program `p` for target `t`
  * (enum npu_schedule), setting p->ddr_size and p->sram_size. */
 void npu_schedule_program(npu_program *p, const qir_target *t, unsigned mode);
+/* The same for `cores` of the target's cores (0: all; the schedule above
+ * uses all of them). */
+void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
+                                unsigned cores);
+/* True for the instructions that only direct the cores (core, sync). */
+bool npu_insn_is_marker(const npu_insn *in);
 
 /* Partitions and lowers `m` into an artifact in memory with the schedule
  * `mode` (NULL after an error); npu_compile_to_artifact uses the best. */
@@ -208,15 +226,16 @@ typedef struct npu_cost {
   double cycles;           /* max(compute, ddr): the two overlap */
 } npu_cost;
 
-/* The estimate of one instruction on `cores` cores (0: all). */
-void npu_insn_cost(const qir_target *t, unsigned cores, const npu_program *p,
-                   const npu_insn *in, npu_cost *c);
+/* The estimate of one instruction, on the one core that runs it. */
+void npu_insn_cost(const qir_target *t, const npu_program *p, const npu_insn *in,
+                   npu_cost *c);
 void npu_cost_add(npu_cost *sum, const npu_cost *c);
-/* Cycles of the instruction sequence insns[0..n) of program p on all
- * cores: the DMA engine and the compute engines each run their
+/* Cycles of the instruction sequence insns[0..n) of program p on `cores`
+ * cores (0: all): each core's DMA engine and compute engines run their
  * instructions in order, an instruction waiting for earlier ones of the
- * other side whose memory it shares (docs/NPU.md, "Cost model"). */
-double npu_insns_cycles(const qir_target *t, const npu_program *p,
+ * other side of its core whose memory it shares, and every core at a
+ * sync for all the others (docs/NPU.md, "Performance reports"). */
+double npu_insns_cycles(const qir_target *t, unsigned cores, const npu_program *p,
                         const npu_insn *insns, unsigned n);
 
 /* Runs one program on memory: ddr (p->ddr_size bytes) and the weights.

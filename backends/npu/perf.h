@@ -17,12 +17,22 @@ typedef struct npu_perf_layer {
   const char *program;    /* program name */
   const char *name;       /* "conv2d %c", else the program name */
   const char *insn;       /* mnemonic */
-  const char *engine;     /* mac, vector, pool, move or dma */
+  const char *engine;     /* mac, vector, pool, move, dma, or sync (the
+                             core and sync markers, which cost nothing) */
   npu_cost cost;
   double weight_load_bytes; /* the part of the loads from the weight space */
   double load_cycles, store_cycles; /* DDR reads and writes alone */
   double start_cycle;     /* on the frame's timeline (NPU steps only) */
+  unsigned core;          /* the core that runs it */
 } npu_perf_layer;
+
+/* What one core did over the frame. */
+typedef struct npu_core_figures {
+  unsigned insns;           /* instructions it ran */
+  double busy_cycles[2];    /* its compute engines, its DMA engine */
+  double sync_wait_cycles;  /* waiting at syncs and at the ends of the
+                               programs for the other cores */
+} npu_core_figures;
 
 typedef struct npu_perf {
   const qir_target *target;
@@ -36,6 +46,9 @@ typedef struct npu_perf {
   npu_cost total;
   double weight_load_bytes; /* loads of the weight space, all layers */
   unsigned npu_steps, cpu_steps;
+  unsigned cores_used;      /* cores that ran instructions (at least 1) */
+  unsigned syncs;           /* sync instructions executed */
+  npu_core_figures core[NPU_MAX_CORES];
   /* The compulsory DDR traffic of a frame: weights (with their channel
    * parameters and alignment), NPU inputs and outputs, each once. */
   double weight_bytes, input_bytes, output_bytes, compulsory_bytes;

@@ -23,6 +23,8 @@ typedef struct buffer {
   int first, last;   /* instructions it is live over, inclusive; -1 is
                         the program's start (inputs) */
   bool io;           /* holds a program input or output: stays in DDR */
+  bool remote;       /* touched by a core other than 0: stays in DDR (the
+                        SRAM of core 0 is not theirs) */
   unsigned uses;     /* instruction fields that name it */
   unsigned space;    /* where it goes */
   uint64_t offset;
@@ -37,6 +39,9 @@ typedef struct reservation {
 
 typedef struct sched {
   npu_program *p;
+  unsigned cores;      /* the cores to spread the work over */
+  uint64_t sram_bytes; /* one core's SRAM: core c's is the window from
+                          c x sram_bytes */
   unsigned num_buffers;
   buffer *buffers;
   unsigned *buffer_of; /* tensor -> buffer, UINT32_MAX when not in DDR */
@@ -84,7 +89,7 @@ static void find_buffers(sched *s) {
     buffer *cur = s->num_buffers ? &s->buffers[s->num_buffers - 1] : NULL;
     if (!cur || lo >= cur->hi) {
       cur = &s->buffers[s->num_buffers++];
-      *cur = (buffer){lo, hi, INT32_MAX, -2, false, 0, NPU_SPACE_DDR, 0};
+      *cur = (buffer){lo, hi, INT32_MAX, -2, false, false, 0, NPU_SPACE_DDR, 0};
     }
     if (hi > cur->hi)
       cur->hi = hi;
@@ -102,10 +107,11 @@ static bool tensor_field(const char *f) {
   return false;
 }
 
-static void touch(sched *s, int64_t tensor, int at) {
+static void touch(sched *s, int64_t tensor, int at, unsigned core) {
   if (tensor < 0 || tensor >= s->p->num_tensors || s->buffer_of[tensor] == UINT32_MAX)
     return;
   buffer *b = &s->buffers[s->buffer_of[tensor]];
+  b->remote |= core != 0;
   b->uses += at >= 0 && at < (int)s->p->num_insns;
   if (at < b->first)
     b->first = at;
@@ -119,17 +125,20 @@ static void touch(sched *s, int64_t tensor, int at) {
  * its own memory, so none of them shares bytes with another buffer. */
 static void find_live_ranges(sched *s) {
   npu_program *p = s->p;
+  unsigned core = 0;
   for (unsigned k = 0; k < p->num_insns; k++) {
     const npu_insn *in = &p->insns[k];
+    if (npu_insn_is_marker(in))
+      core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
       if (tensor_field(info->fields[f]))
-        touch(s, in->f[f], (int)k);
+        touch(s, in->f[f], (int)k, core);
   }
   for (unsigned i = 0; i < p->num_inputs + p->num_outputs; i++) {
     unsigned t = i < p->num_inputs ? p->inputs[i] : p->outputs[i - p->num_inputs];
-    touch(s, t, -1);
-    touch(s, t, (int)p->num_insns);
+    touch(s, t, -1, 0);
+    touch(s, t, (int)p->num_insns, 0);
     if (s->buffer_of[t] != UINT32_MAX)
       s->buffers[s->buffer_of[t]].io = true;
   }
@@ -217,7 +226,7 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
   arena on_chip = {sram_bytes, 0, 0, 0, NULL}, ddr = {UINT64_MAX, 0, 0, 0, NULL};
   bool *in_sram = qir_xcalloc(s->num_buffers + 1, sizeof *in_sram);
   for (unsigned i = 0; i < s->num_buffers && sram; i++)
-    in_sram[i] = !order[i]->io &&
+    in_sram[i] = !order[i]->io && !order[i]->remote &&
                  arena_place(&on_chip, order[i], NPU_SPACE_SRAM,
                              reserved_below(s, order[i]->first, order[i]->last));
   for (unsigned i = 0; i < s->num_buffers; i++)
@@ -583,22 +592,26 @@ static void load_weights(emitter *e, insn_list *to, const sched *s, const group 
   }
 }
 
-/* The instructions of group g tiled by `th` output rows, onto `to`.  With
- * double buffering the tiles alternate between two SRAM areas and the
- * copies into SRAM of tile t+1 come before the instructions of tile t, so
- * the DMA engine moves one tile while the others compute. */
-static void emit_group(emitter *e, insn_list *to, const sched *s, const group *g,
-                       int64_t th, uint64_t tile_size, bool double_buffer) {
+/* Tiles [t0, t1) of group g, `th` output rows each, onto `to`, their
+ * bands from SRAM byte `base` (the tiles of one core).  With several of
+ * them, the group's conv weights are first copied into SRAM after the
+ * bands.  With double buffering the tiles alternate between two SRAM
+ * areas and the copies into SRAM of tile t+1 come before the instructions
+ * of tile t, so the DMA engine moves one tile while the others compute. */
+static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g,
+                       int64_t th, uint64_t tile_size, bool double_buffer,
+                       uint64_t base, int64_t t0, int64_t t1) {
   int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   rows *r = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *r);
   insn_list body = {NULL, 0, 0};
   e->g0 = g->g0;
   e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
-  e->at = g->base + (double_buffer ? 2 : 1) * tile_size;
-  load_weights(e, to, s, g, H > th && g->weights);
-  for (int64_t o = 0, t = 0; o < H; o += th, t++) {
+  e->at = base + (double_buffer ? 2 : 1) * tile_size;
+  load_weights(e, to, s, g, t1 - t0 > 1 && g->weights);
+  for (int64_t t = t0; t < t1; t++) {
+    int64_t o = t * th;
     emit_tile(e, s, g, (rows){o, o + th < H ? o + th : H},
-              g->base + (double_buffer && t % 2 ? tile_size : 0), r);
+              base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
     if (double_buffer) {
       list_append(to, &e->loads);
       list_append(to, &body);
@@ -613,6 +626,39 @@ static void emit_group(emitter *e, insn_list *to, const sched *s, const group *g
   free(e->weights);
   e->weights = NULL;
   free(r);
+}
+
+static void push_marker(insn_list *to, unsigned opcode, int64_t x) {
+  npu_insn m = {opcode, {x}, NULL};
+  list_push(to, &m);
+}
+
+/* The instructions of group g tiled by `th` output rows, onto `to`.  On
+ * several cores, the tiles are split into one run of consecutive tiles
+ * per core (as even as the count allows), each core's bands in its own
+ * SRAM, then a sync: the tiles are independent (halos are recomputed), so
+ * the cores only meet at the end.  Returns the top of core 0's bands. */
+static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const group *g,
+                           int64_t th, uint64_t tile_size, bool double_buffer) {
+  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
+  int64_t tiles = (H + th - 1) / th;
+  int64_t cores = (int64_t)s->cores < tiles ? (int64_t)s->cores : tiles;
+  e->sram_top = 0;
+  if (cores <= 1) {
+    emit_tiles(e, to, s, g, th, tile_size, double_buffer, g->base, 0, tiles);
+    return e->sram_top;
+  }
+  uint64_t top0 = 0;
+  for (int64_t c = 0; c < cores; c++) {
+    push_marker(to, NPU_CORE, c);
+    emit_tiles(e, to, s, g, th, tile_size, double_buffer,
+               (uint64_t)c * s->sram_bytes + g->base, c * tiles / cores,
+               (c + 1) * tiles / cores);
+    if (c == 0)
+      top0 = e->sram_top;
+  }
+  push_marker(to, NPU_SYNC, cores);
+  return top0;
 }
 
 /* ---- Choosing the groups and their tiles ---- */
@@ -641,12 +687,14 @@ typedef struct estimate {
   double cycles, ddr_bytes;
 } estimate;
 
-static estimate estimate_insns(const qir_target *t, const npu_program *p,
-                               const npu_insn *insns, unsigned n) {
-  estimate e = {npu_insns_cycles(t, p, insns, n), 0};
+static estimate estimate_insns(const sched *s, const qir_target *t, const npu_insn *insns,
+                               unsigned n) {
+  estimate e = {npu_insns_cycles(t, s->cores, s->p, insns, n), 0};
   for (unsigned i = 0; i < n; i++) {
     npu_cost c;
-    npu_insn_cost(t, 0, p, &insns[i], &c);
+    if (npu_insn_is_marker(&insns[i]))
+      continue;
+    npu_insn_cost(t, s->p, &insns[i], &c);
     e.ddr_bytes += c.ddr_read_bytes + c.ddr_write_bytes;
   }
   return e;
@@ -668,7 +716,7 @@ static estimate estimate_untiled(const sched *s, const qir_target *t, const grou
       p->tensors[i].space = s->buffers[s->buffer_of[i]].space;
     }
   }
-  estimate e = estimate_insns(t, p, &p->insns[g->g0], g->g1 - g->g0 + 1);
+  estimate e = estimate_insns(s, t, &p->insns[g->g0], g->g1 - g->g0 + 1);
   while (n--)
     p->tensors[which[n]].space = saved[n];
   free(saved);
@@ -692,7 +740,7 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
-  c.cost = estimate_insns(t, s->p, to.v, to.num);
+  c.cost = estimate_insns(s, t, to.v, to.num);
   s->p->num_tensors = saved;
   free(to.v);
   free(e.loads.v);
@@ -700,10 +748,19 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
   return c;
 }
 
+/* The height of tiles that cut H rows into at least `tiles` tiles, that
+ * count rounded up to a multiple of `cores` (every core gets as many). */
+static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
+  tiles = (tiles + cores - 1) / cores * cores;
+  return (H + tiles - 1) / tiles;
+}
+
 /* The cheapest tiling of group g by the cost model (latency first, then
  * DDR bytes), or th = 0 when running it untiled is as good.  Candidates:
  * the tallest tile in single buffering, and double buffering with the
- * tallest tile for two copies and one row band shorter. */
+ * tallest tile for two copies and one row band shorter; on several cores
+ * also the first two with their tile counts rounded up to a multiple of
+ * the cores. */
 static tiling choose_tiling(const sched *s, const qir_target *t, const group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
@@ -711,12 +768,17 @@ static tiling choose_tiling(const sched *s, const qir_target *t, const group *g,
   tiling best = {0, 0, false, estimate_untiled(s, t, g)};
   int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
+  int64_t tiles1 = single ? (H + single - 1) / single : 0;
   int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
-  int64_t cand[3] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0};
-  for (unsigned i = 0; i < 3; i++) {
+  int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
+  if (s->cores > 1) {
+    cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
+    cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
+  }
+  for (unsigned i = 0; i < 5; i++) {
     if (cand[i] < 1)
       continue;
-    tiling c = try_tiling(s, t, g, cand[i], i > 0, r);
+    tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
     bool faster = c.cost.cycles < best.cost.cycles * 0.999;
     bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
                             c.cost.ddr_bytes < best.cost.ddr_bytes;
@@ -766,9 +828,8 @@ static void tile_groups(sched *s, const qir_target *t) {
       continue;
     }
     unsigned first = out.num;
-    e.sram_top = 0;
-    emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
-    reserve(s, first, out.num - 1, e.sram_top);
+    uint64_t top0 = emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
+    reserve(s, first, out.num - 1, top0);
     if (e.sram_top > p->sram_size)
       p->sram_size = e.sram_top;
     k = g.g1 + 1;
@@ -841,9 +902,17 @@ static void find_buffers_and_lives(sched *s) {
 }
 
 void npu_schedule_program(npu_program *p, const qir_target *t, unsigned mode) {
+  npu_schedule_program_cores(p, t, mode, 0);
+}
+
+void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
+                                unsigned cores) {
   if (mode == NPU_SCHEDULE_NONE)
     return;
-  sched s = {p, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL};
+  if (!cores || cores > t->cores)
+    cores = t->cores;
+  cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {
