@@ -62,6 +62,8 @@ typedef struct eval {
   double *sample_cos;  /* per sample and output: [i * num_results + o] */
   size_t nsamples;     /* samples compared so far */
   char **sample_names; /* their names */
+  qq_task *tasks;      /* task views (precision-analysis task=) */
+  unsigned ntasks;
   float **ref;         /* per F op: F's result of the current sample */
   int64_t *ref_n;
 } eval;
@@ -104,6 +106,7 @@ static void eval_free(eval *e) {
   free(e->ref);
   free(e->ref_n);
   free(e->sample_cos);
+  qq_tasks_free(e->tasks, e->ntasks);
   eval_clear_names(e);
 }
 
@@ -112,6 +115,7 @@ static void eval_reset(eval *e) {
   memset(e->out, 0, e->f->num_results * sizeof *e->out);
   memset(e->compared, 0, e->nops * sizeof *e->compared);
   memset(e->quantized, 0, e->nops * sizeof *e->quantized);
+  qq_tasks_reset(e->tasks, e->ntasks);
   eval_clear_names(e);
   e->nsamples = 0;
 }
@@ -204,6 +208,15 @@ static void link_copy(eval *e, qir_func *q, qir_op **map) {
   }
 }
 
+/* Adds one sample of output o (ref from F, x from Q) to its task views. */
+static void add_tasks(eval *e, unsigned o, const qir_tensor *t,
+                      const float *ref, const float *x) {
+  int64_t last = t->rank ? t->dims[t->rank - 1] : 1;
+  for (unsigned i = 0; i < e->ntasks; i++)
+    if (e->tasks[i].output == o)
+      qq_task_add(&e->tasks[i], ref, x, qir_tensor_numel(t), last);
+}
+
 static bool run_both(eval *e, qq_samples *smp, size_t i, qir_interp *fi,
                      qir_interp *qi) {
   unsigned n = qir_interp_num_inputs(fi);
@@ -222,6 +235,7 @@ static bool run_both(eval *e, qq_samples *smp, size_t i, qir_interp *fi,
     if (qir_tensor_numel(a) == qir_tensor_numel(b)) {
       qq_err_add(&e->out[o], fa, fb, qir_tensor_numel(a));
       qq_err_add(&one[o], fa, fb, qir_tensor_numel(a));
+      add_tasks(e, o, a, fa, fb);
     }
     free(fa);
     free(fb);
@@ -326,6 +340,13 @@ static void print_table(const eval *e, FILE *out, bool outputs) {
             qq_err_cosine(&e->out[o]), qq_err_mse(&e->out[o]),
             e->out[o].maxabs, median, worst);
   }
+  for (unsigned i = 0; outputs && i < e->ntasks; i++) {
+    const qq_task *t = &e->tasks[i];
+    char what[64];
+    qq_task_describe(t, what, sizeof what);
+    fprintf(out, "output #%u: %s %.6f; per sample: worst %.6f\n", t->output,
+            what, qq_task_pooled(t), qq_task_worst(t));
+  }
 }
 
 static json_object *err_json(const qq_err *er) {
@@ -366,6 +387,33 @@ static json_object *outputs_json(const eval *e) {
   return outs;
 }
 
+/* Each task view: its output, kind, parameter, the pooled figure, and
+ * every sample's. */
+static json_object *tasks_json(const eval *e) {
+  json_object *arr = json_object_new_array();
+  for (unsigned i = 0; i < e->ntasks; i++) {
+    const qq_task *t = &e->tasks[i];
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "output", json_object_new_int((int)t->output));
+    json_object_object_add(j, "task", json_object_new_string(qq_task_kind_name(t->kind)));
+    if (t->kind == QQ_TASK_IOU) {
+      char num[32]; /* as written, not 0.40050000000000002 */
+      snprintf(num, sizeof num, "%.9g", t->param);
+      json_object_object_add(j, "threshold", json_object_new_double_s(t->param, num));
+    }
+    if (t->kind == QQ_TASK_TOPK)
+      json_object_object_add(j, "k", json_object_new_int((int)t->param));
+    json_object_object_add(j, "pooled", json_object_new_double(qq_task_pooled(t)));
+    json_object_object_add(j, "worst_sample", json_object_new_double(qq_task_worst(t)));
+    json_object *per = json_object_new_array();
+    for (size_t k = 0; k < t->nsamples; k++)
+      json_object_array_add(per, json_object_new_double(t->per_sample[k]));
+    json_object_object_add(j, "per_sample", per);
+    json_object_array_add(arr, j);
+  }
+  return arr;
+}
+
 static bool write_json(const eval *e, qir_context *ctx, const char *path,
                        const char *mode) {
   json_object *root = json_object_new_object(), *layers = json_object_new_array();
@@ -388,6 +436,8 @@ static bool write_json(const eval *e, qir_context *ctx, const char *path,
   }
   json_object_object_add(root, "layers", layers);
   json_object_object_add(root, "outputs", outputs_json(e));
+  if (e->ntasks)
+    json_object_object_add(root, "tasks", tasks_json(e));
   json_object *names = json_object_new_array();
   for (size_t i = 0; i < e->nsamples; i++)
     json_object_array_add(names, json_object_new_string(e->sample_names[i]));
@@ -626,8 +676,16 @@ bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
     return false;
   eval e;
   eval_init(&e, f);
-  bool ok = per_layer ? iso_run(&e, &o, smp)
-                      : eval_run(&e, &o, NULL, smp, "precision-analysis");
+  const char *task = qir_pass_opt_string(pass, "task");
+  bool ok = true;
+  if (*task && per_layer) {
+    qir_emit_error(ctx, f->loc, "precision-analysis: task= needs "
+                   "mode=end-to-end");
+    ok = false;
+  }
+  ok = ok && qq_tasks_parse(f, task, &e.tasks, &e.ntasks);
+  ok = ok && (per_layer ? iso_run(&e, &o, smp)
+                      : eval_run(&e, &o, NULL, smp, "precision-analysis"));
   if (ok) {
     fprintf(stderr, "Precision analysis of @%s (%s, %zu samples):\n", f->name,
             mode, qq_samples_count(smp));

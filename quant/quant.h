@@ -197,4 +197,34 @@ double qq_err_relative(const qq_err *e);
 /* A tensor as f32 (dequantized when quantized); malloc'd. */
 float *qq_tensor_to_f32(const qir_tensor *t);
 
+/* ---- Task views of precision-analysis (quant/task.c) ---------------------- */
+
+typedef enum qq_task_kind { QQ_TASK_ARGMAX, QQ_TASK_IOU, QQ_TASK_TOPK } qq_task_kind;
+
+typedef struct qq_task {
+  unsigned output;    /* the function result it looks at */
+  qq_task_kind kind;
+  double param;       /* iou: the threshold; topk: K */
+  double hits, total; /* pooled: agreeing rows / rows, |A and B| / |A or B|,
+                         shared top elements / K per sample */
+  double *per_sample; /* hits / total of each sample */
+  size_t nsamples;
+} qq_task;
+
+/* Parses `task=` (`OUTPUT:KIND[:PARAM]` separated by ';'); false with an
+ * error emitted on f's location. */
+bool qq_tasks_parse(qir_func *f, const char *spec, qq_task **tasks,
+                    unsigned *n);
+void qq_tasks_free(qq_task *tasks, unsigned n);
+/* Forgets the samples seen (a new evaluation). */
+void qq_tasks_reset(qq_task *tasks, unsigned n);
+/* Adds one sample of the task's output: ref from the float model, x from
+ * the quantized one, n elements, the last axis last_dim long. */
+void qq_task_add(qq_task *t, const float *ref, const float *x, int64_t n,
+                 int64_t last_dim);
+double qq_task_pooled(const qq_task *t);
+double qq_task_worst(const qq_task *t);
+const char *qq_task_kind_name(qq_task_kind k);
+void qq_task_describe(const qq_task *t, char *buf, size_t n);
+
 #endif

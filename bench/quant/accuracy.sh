@@ -6,7 +6,8 @@
 # 16 photographs of the calibration folder (sorted by name) with each
 # method, quantized (default scheme asym-i8), and compared with the float
 # model on the other photographs by precision-analysis: each cell gives
-# the pooled / median / worst cosine of the worst output (STAT).  The
+# the pooled / median / worst cosine of the worst output (STAT), then the
+# task view (below), pooled / worst sample.  The
 # run leaves the
 # per-layer tables (pa-*.txt) and the auto-mixed-precision report in
 # WORK_DIR/<model>/.  The last column is auto-mixed-precision (target
@@ -80,6 +81,19 @@ samples() {
   esac
 }
 
+# The task view of each model (precision-analysis task=): the detections
+# of BlazeFace's two score outputs (logit > 0, score > 0.5), the PP-OCR classifier's
+# class, PP-OCRv4 det's text map binarized at 0.3 (its postprocessing's
+# threshold) and MLSD's line centers above 0.1 (its score threshold).
+task() {
+  case $1 in
+  blazeface) echo "task=0:iou:0;1:iou:0" ;;
+  ppocr-cls) echo "task=0:argmax" ;;
+  ppocr-det) echo "task=0:iou:0.3" ;;
+  mlsd) echo "task=scores:iou:0.1" ;;
+  esac
+}
+
 # ppocr-det runs 640x640 in integer semantics slowly (the reference
 # interpreter's integer conv2d): it is evaluated, and searched by
 # auto-mixed-precision, on 4 samples.
@@ -102,7 +116,12 @@ if sys.argv[2] == "all":
                      for k in ("pooled", "median", "worst")))
 else:
     o = [x[keys[sys.argv[2]]] for x in outs]
-    print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))' "$1" "$STAT"
+    print("%.5f (%s)" % (min(o), " ".join("%.5f" % c for c in o)))
+names = {"argmax": "argmax", "iou": "IoU", "topk": "top-k"}
+tasks = json.load(open(sys.argv[1])).get("tasks", [])
+if tasks:
+    print("; " + ", ".join("%s %.4f / %.4f" % (names[t["task"]], t["pooled"], t["worst_sample"])
+                          for t in tasks))' "$1" "$STAT" | tr -d '\n'
 }
 
 printf '| model | %s | auto-mixed-precision |\n' "$(echo $METHODS | sed 's/ / | /g')"
@@ -122,7 +141,7 @@ for model in $MODELS; do
     bc=true
     [ "$BIASCORR" = 0 ] && bc=false
     "$B/qir-opt" "$d/float.qir" -pass="calibrate{$cal method=$m progress=false bias-correction=$bc}" -o "$d/c-$m.qir"
-    "$B/qir-opt" "$d/c-$m.qir" -pass="precision-analysis{$ev progress=false json=$d/pa-$m.json}" \
+    "$B/qir-opt" "$d/c-$m.qir" -pass="precision-analysis{$ev progress=false $(task $model) json=$d/pa-$m.json}" \
       -o /dev/null 2>"$d/pa-$m.txt"
     row="$row $(cosines "$d/pa-$m.json") |"
   done
@@ -132,7 +151,7 @@ for model in $MODELS; do
   fi
   "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$cal $(limit $model) progress=false target_cosine=0.999 $AMP_OPTS config-out=$d/amp.json}" \
     -o "$d/amp.qir" 2>"$d/amp.txt"
-  "$B/qir-opt" "$d/c-minmax.qir" -pass="precision-analysis{$ev progress=false config=$d/amp.json json=$d/pa-amp.json}" \
+  "$B/qir-opt" "$d/c-minmax.qir" -pass="precision-analysis{$ev progress=false $(task $model) config=$d/amp.json json=$d/pa-amp.json}" \
     -o /dev/null 2>"$d/pa-amp.txt"
   n=$($PY -c 'import json, sys
 c = [x["data_type"] for x in json.load(open(sys.argv[1]))["layer_configs"]]
