@@ -13,13 +13,106 @@
 #define MAGIC "QIRNPU\r\n"
 #define VERSION_MAJOR 1
 #define VERSION_MINOR 0
+#define VERSION_MINOR_BATCH 1 /* written when the artifact has batch variants */
 #define HEADER_SIZE 64
 #define SECTION_ENTRY 24
 #define MAX_COUNT (1u << 20)
 #define MAX_STRING 4096
 #define MAX_DDR ((uint64_t)1 << 33)
+#define MAX_VARIANT_BATCH (1u << 16)
 
-enum { SEC_GRAPH = 1, SEC_PROGRAMS, SEC_WEIGHTS, SEC_CPU, NUM_SECTIONS = 4 };
+enum { SEC_GRAPH = 1, SEC_PROGRAMS, SEC_WEIGHTS, SEC_CPU, SEC_BATCH, NUM_SECTIONS = 4,
+       MAX_SECTIONS = 5 };
+
+/* ---- Batch variants ----------------------------------------------------------------
+ * An artifact is allocated in a box that also holds its batch variants:
+ * artifacts compiled from the same model at more frames, sharing its
+ * weight space (docs/NPU.md, "Batching"). */
+
+typedef struct variant {
+  unsigned batch;
+  qir_artifact *a;
+} variant;
+
+typedef struct artifact_box {
+  qir_artifact a; /* first: a qir_artifact * is the box's address */
+  unsigned num_variants;
+  variant *variants;
+  bool borrowed_weights; /* a variant: the weights are its parent's */
+} artifact_box;
+
+static artifact_box *box_of(const qir_artifact *a) { return (artifact_box *)a; }
+
+qir_artifact *npu_artifact_new(void) {
+  artifact_box *b = qir_xcalloc(1, sizeof *b);
+  return &b->a;
+}
+
+unsigned npu_artifact_num_variants(const qir_artifact *a) {
+  return box_of(a)->num_variants;
+}
+
+const qir_artifact *npu_artifact_variant(const qir_artifact *a, unsigned i,
+                                         unsigned *batch) {
+  const artifact_box *b = box_of(a);
+  if (i >= b->num_variants)
+    return NULL;
+  if (batch)
+    *batch = b->variants[i].batch;
+  return b->variants[i].a;
+}
+
+/* Moves every weight-space offset of p (tensors, channel parameters,
+ * tables) by `base`. */
+static void relocate_weights(npu_program *p, uint64_t base) {
+  for (unsigned i = 0; i < p->num_tensors; i++)
+    if (p->tensors[i].space == NPU_SPACE_WGT)
+      p->tensors[i].offset += base;
+  for (unsigned k = 0; k < p->num_insns; k++) {
+    npu_insn *in = &p->insns[k];
+    const npu_insn_info *info = npu_insn_info_of(in->opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      if (!strcmp(info->fields[f], "params") || !strcmp(info->fields[f], "table"))
+        in->f[f] += (int64_t)base;
+  }
+}
+
+/* Makes v use a's weights: the same bytes are shared, others appended
+ * (64-byte aligned) with v's offsets moved. */
+static void share_weights(qir_artifact *a, qir_artifact *v) {
+  if (v->weights_size != a->weights_size ||
+      memcmp(v->weights, a->weights, a->weights_size)) {
+    uint64_t base = (a->weights_size + 63) / 64 * 64;
+    a->weights = qir_xrealloc(a->weights, base + v->weights_size + 1);
+    memset(a->weights + a->weights_size, 0, base - a->weights_size);
+    memcpy(a->weights + base, v->weights, v->weights_size);
+    a->weights_size = base + v->weights_size;
+    for (unsigned i = 0; i < v->num_programs; i++)
+      relocate_weights(&v->programs[i], base);
+  }
+  free(v->weights);
+  /* Every variant points at the parent's (possibly moved) bytes. */
+  artifact_box *b = box_of(a);
+  for (unsigned i = 0; i < b->num_variants; i++) {
+    b->variants[i].a->weights = a->weights;
+    b->variants[i].a->weights_size = a->weights_size;
+  }
+  v->weights = a->weights;
+  v->weights_size = a->weights_size;
+  box_of(v)->borrowed_weights = true;
+}
+
+void npu_artifact_add_variant(qir_artifact *a, unsigned batch, qir_artifact *v) {
+  artifact_box *b = box_of(a);
+  share_weights(a, v);
+  b->variants = qir_xrealloc(b->variants, (b->num_variants + 1) * sizeof *b->variants);
+  unsigned i = b->num_variants++;
+  while (i > 0 && b->variants[i - 1].batch > batch) {
+    b->variants[i] = b->variants[i - 1];
+    i--;
+  }
+  b->variants[i] = (variant){batch, v};
+}
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib computes it). */
 static uint32_t crc32_of(const uint8_t *p, size_t n) {
@@ -145,19 +238,51 @@ static void put_program(buf *b, const npu_program *p) {
   }
 }
 
-uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size) {
-  buf sec[NUM_SECTIONS] = {{0}};
-  put_graph(&sec[0], a);
-  put_u32(&sec[1], a->num_programs);
+static void put_programs(buf *b, const qir_artifact *a) {
+  put_u32(b, a->num_programs);
   for (unsigned i = 0; i < a->num_programs; i++)
-    put_program(&sec[1], &a->programs[i]);
+    put_program(b, &a->programs[i]);
+}
+
+/* A u64 size, then the bytes of `blk` (freed). */
+static void put_block(buf *b, buf *blk) {
+  put_u64(b, blk->size);
+  put(b, blk->data, blk->size);
+  free(blk->data);
+  *blk = (buf){0};
+}
+
+/* The batch variants section (docs/Artifact.md). */
+static void put_variants(buf *b, const qir_artifact *a) {
+  const artifact_box *box = box_of(a);
+  put_u32(b, box->num_variants);
+  for (unsigned i = 0; i < box->num_variants; i++) {
+    const qir_artifact *v = box->variants[i].a;
+    buf blk = {0};
+    put_u32(b, box->variants[i].batch);
+    put_graph(&blk, v);
+    put_block(b, &blk);
+    put_programs(&blk, v);
+    put_block(b, &blk);
+    put(&blk, v->cpu_text, v->cpu_text_len);
+    put_block(b, &blk);
+  }
+}
+
+uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size) {
+  buf sec[MAX_SECTIONS] = {{0}};
+  unsigned nsec = box_of(a)->num_variants ? MAX_SECTIONS : NUM_SECTIONS;
+  put_graph(&sec[0], a);
+  put_programs(&sec[1], a);
   put(&sec[2], a->weights, a->weights_size);
   put(&sec[3], a->cpu_text, a->cpu_text_len);
+  if (nsec > NUM_SECTIONS)
+    put_variants(&sec[4], a);
   buf out = {0};
   uint8_t header[HEADER_SIZE] = {0};
   put(&out, header, sizeof header);
-  uint64_t off = HEADER_SIZE + NUM_SECTIONS * SECTION_ENTRY;
-  for (unsigned i = 0; i < NUM_SECTIONS; i++) {
+  uint64_t off = HEADER_SIZE + nsec * SECTION_ENTRY;
+  for (unsigned i = 0; i < nsec; i++) {
     off = (off + 63) / 64 * 64;
     put_u32(&out, i + 1);
     put_u32(&out, 0);
@@ -165,7 +290,7 @@ uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size) {
     put_u64(&out, sec[i].size);
     off += sec[i].size;
   }
-  for (unsigned i = 0; i < NUM_SECTIONS; i++) {
+  for (unsigned i = 0; i < nsec; i++) {
     while (out.size % 64)
       put_u8(&out, 0);
     put(&out, sec[i].data, sec[i].size);
@@ -174,10 +299,10 @@ uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size) {
   buf h = {0};
   put(&h, MAGIC, 8);
   put_u16(&h, VERSION_MAJOR);
-  put_u16(&h, VERSION_MINOR);
+  put_u16(&h, nsec > NUM_SECTIONS ? VERSION_MINOR_BATCH : VERSION_MINOR);
   put_u32(&h, HEADER_SIZE);
   put_u64(&h, out.size);
-  put_u32(&h, NUM_SECTIONS);
+  put_u32(&h, nsec);
   put_u32(&h, crc32_of(out.data + HEADER_SIZE, out.size - HEADER_SIZE));
   char target[32] = {0};
   snprintf(target, sizeof target, "%s", a->target);
@@ -413,8 +538,8 @@ typedef struct section {
   uint64_t off, size;
 } section;
 
-static bool read_header(cursor *c, size_t size, section sec[NUM_SECTIONS],
-                        char target[33]) {
+static bool read_header(cursor *c, size_t size, section sec[MAX_SECTIONS],
+                        unsigned *num_sections, char target[33]) {
   const uint8_t *base = c->p;
   if (size < 8 || memcmp(base, MAGIC, 8))
     return fail(c, "not a qir NPU artifact (bad magic)"), false;
@@ -432,12 +557,14 @@ static bool read_header(cursor *c, size_t size, section sec[NUM_SECTIONS],
     return fail(c, "unsupported artifact version"), false;
   if (hsize != HEADER_SIZE || fsize != size)
     return fail(c, "truncated or padded file (size mismatch)"), false;
-  if (nsec != NUM_SECTIONS || size < HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY)
+  if (nsec < NUM_SECTIONS || nsec > MAX_SECTIONS ||
+      size < HEADER_SIZE + (uint64_t)nsec * SECTION_ENTRY)
     return fail(c, "bad section table"), false;
+  *num_sections = nsec;
   if (crc32_of(base + HEADER_SIZE, size - HEADER_SIZE) != crc)
     return fail(c, "checksum mismatch (corrupted file)"), false;
   c->p = base + HEADER_SIZE;
-  for (unsigned i = 0; i < NUM_SECTIONS; i++) {
+  for (unsigned i = 0; i < nsec; i++) {
     uint32_t kind = get_u32(c);
     get_u32(c);
     uint64_t off = get_u64(c), sz = get_u64(c);
@@ -448,13 +575,90 @@ static bool read_header(cursor *c, size_t size, section sec[NUM_SECTIONS],
   return true;
 }
 
+/* The next `u64 size` + bytes block of c as a cursor of its own. */
+static cursor get_block(cursor *c) {
+  uint64_t n = get_u64(c);
+  cursor b = {c->p, c->p, true, c->what};
+  if (!need(c, n, "truncated batch variant"))
+    return b;
+  b = (cursor){c->p, c->p + n, false, NULL};
+  c->p += n;
+  return b;
+}
+
+/* A variant's inputs and outputs are the model's (batch 1) with `batch`
+ * frames in dimension 0. */
+static bool same_io_batched(const qir_artifact *a, const unsigned *ai,
+                            const qir_artifact *v, const unsigned *vi, unsigned n,
+                            unsigned batch) {
+  for (unsigned k = 0; k < n; k++) {
+    const qir_type *ta = a->values[ai[k]].type, *tv = v->values[vi[k]].type;
+    if (ta->rank != tv->rank || !ta->rank || ta->elem != tv->elem || ta->dims[0] != 1 ||
+        tv->dims[0] != (int64_t)batch ||
+        memcmp(ta->dims + 1, tv->dims + 1, (ta->rank - 1) * sizeof *ta->dims))
+      return false;
+  }
+  return true;
+}
+
+static void check_variant(cursor *c, const qir_artifact *a, const qir_artifact *v,
+                          unsigned batch, char *why, size_t why_size) {
+  for (unsigned i = 0; i < v->num_programs && !c->bad; i++)
+    if (!npu_program_validate(&v->programs[i], v->weights, v->weights_size, why, why_size))
+      fail(c, why);
+  if (!c->bad)
+    check_graph(c, (qir_artifact *)v);
+  if (!c->bad && (v->num_inputs != a->num_inputs || v->num_outputs != a->num_outputs ||
+                  v->npu_cores != a->npu_cores ||
+                  !same_io_batched(a, a->inputs, v, v->inputs, a->num_inputs, batch) ||
+                  !same_io_batched(a, a->outputs, v, v->outputs, a->num_outputs, batch)))
+    fail(c, "a batch variant does not match the model's inputs and outputs");
+}
+
+/* The batch variants section: each variant's graph, programs and CPU
+ * functions, on a's weights. */
+static void read_variants(cursor *c, qir_artifact *a, char *why, size_t why_size) {
+  unsigned n = get_count(c, 28), last = 1;
+  for (unsigned i = 0; i < n && !c->bad; i++) {
+    unsigned batch = get_u32(c);
+    if (batch <= last || batch > MAX_VARIANT_BATCH)
+      return fail(c, "bad batch variant size");
+    last = batch;
+    qir_artifact *v = npu_artifact_new();
+    v->ctx = a->ctx;
+    v->target = qir_xstrdup(a->target);
+    v->weights = a->weights;
+    v->weights_size = a->weights_size;
+    box_of(v)->borrowed_weights = true;
+    artifact_box *b = box_of(a);
+    b->variants = qir_xrealloc(b->variants, (b->num_variants + 1) * sizeof *b->variants);
+    b->variants[b->num_variants++] = (variant){batch, v};
+    cursor g = get_block(c);
+    read_graph(&g, v);
+    cursor pr = get_block(c);
+    if (g.bad)
+      fail(&pr, g.what);
+    read_programs(&pr, v);
+    cursor cpu = get_block(c);
+    if (pr.bad)
+      return fail(c, pr.what);
+    v->cpu_text_len = (size_t)(cpu.end - cpu.p);
+    v->cpu_text = qir_xmalloc(v->cpu_text_len + 1);
+    memcpy(v->cpu_text, cpu.p, v->cpu_text_len);
+    v->cpu_text[v->cpu_text_len] = 0;
+    if (!c->bad)
+      check_variant(c, a, v, batch, why, why_size);
+  }
+}
+
 static qir_artifact *parse(qir_context *ctx, const uint8_t *data, size_t size,
                            cursor *c, char *why, size_t why_size) {
-  section sec[NUM_SECTIONS];
+  section sec[MAX_SECTIONS];
+  unsigned nsec = 0;
   char target[33];
-  if (!read_header(c, size, sec, target))
+  if (!read_header(c, size, sec, &nsec, target))
     return NULL;
-  qir_artifact *a = qir_xcalloc(1, sizeof *a);
+  qir_artifact *a = npu_artifact_new();
   a->ctx = ctx;
   a->target = qir_xstrdup(target);
   cursor g = {data + sec[0].off, data + sec[0].off + sec[0].size, false, NULL};
@@ -477,6 +681,12 @@ static qir_artifact *parse(qir_context *ctx, const uint8_t *data, size_t size,
       fail(c, why);
   if (!c->bad)
     check_graph(c, a);
+  if (!c->bad && nsec > NUM_SECTIONS) {
+    cursor vc = {data + sec[4].off, data + sec[4].off + sec[4].size, false, NULL};
+    read_variants(&vc, a, why, why_size);
+    if (vc.bad)
+      fail(c, vc.what);
+  }
   return a;
 }
 
@@ -509,6 +719,12 @@ qir_artifact *qir_artifact_read_file(qir_context *ctx, const char *path) {
 void qir_artifact_free(qir_artifact *a) {
   if (!a)
     return;
+  artifact_box *b = box_of(a);
+  for (unsigned i = 0; i < b->num_variants; i++)
+    qir_artifact_free(b->variants[i].a);
+  free(b->variants);
+  if (b->borrowed_weights)
+    a->weights = NULL;
   for (unsigned i = 0; i < a->num_values; i++)
     free(a->values[i].name);
   for (unsigned i = 0; i < a->num_steps; i++) {
@@ -536,6 +752,14 @@ void qir_artifact_print_asm(const qir_artifact *a, FILE *out) {
           a->num_programs, (unsigned long long)a->weights_size);
   for (unsigned i = 0; i < a->num_programs; i++)
     npu_print_program(out, &a->programs[i]);
+  const artifact_box *b = box_of(a);
+  for (unsigned k = 0; k < b->num_variants; k++) {
+    const qir_artifact *v = b->variants[k].a;
+    fprintf(out, "; batch %u: %u NPU program(s) on the same weights\n",
+            b->variants[k].batch, v->num_programs);
+    for (unsigned i = 0; i < v->num_programs; i++)
+      npu_print_program(out, &v->programs[i]);
+  }
 }
 
 /* ---- Running an artifact file ------------------------------------------------------ */

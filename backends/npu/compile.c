@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "backends/npu/npu.h"
+#include "backends/npu/run.h"
 #include "qir/io.h"
+#include "qir/pass.h"
 
 void qir_compile_options_init(qir_compile_options *o) {
   memset(o, 0, sizeof *o);
@@ -184,7 +186,7 @@ qir_artifact *npu_compile_scheduled(qir_module *m, const qir_compile_options *o,
     return NULL;
   if (!qir_verify_module(m))
     qir_die("the partitioned module does not verify");
-  qir_artifact *a = qir_xcalloc(1, sizeof *a);
+  qir_artifact *a = npu_artifact_new();
   a->ctx = m->ctx;
   a->target = qir_xstrdup(t->name);
   a->npu_cores = o->npu_cores ? o->npu_cores : t->cores;
@@ -213,5 +215,97 @@ bool qir_npu_compile(qir_module *m, const qir_compile_options *o,
     qir_artifact_print_asm(a, o->asm_out);
   bool ok = !artifact_path || npu_artifact_write(m->ctx, a, artifact_path);
   qir_artifact_free(a);
+  return ok;
+}
+
+/* ---- Batch variants (docs/NPU.md, "Batching") ------------------------------------ */
+
+/* Marks values computed from the inputs (aux = 1) as the ops go. */
+static bool reads_frames(const qir_op *op) {
+  for (unsigned i = 0; i < op->num_operands; i++)
+    if (qir_op_operand((qir_op *)op, i)->aux)
+      return true;
+  return false;
+}
+
+/* True when an attribute of `op` (axis, axes, perm) reaches across the
+ * frames of a batch: dimension 0 of a rank-`rank` operand. */
+static bool mixes_frames(const qir_op *op, unsigned rank) {
+  int64_t v[QIR_MAX_RANK];
+  const qir_attr *axis = qir_op_get_attr(op, "axis");
+  if (axis && axis->kind == QIR_ATTR_INT &&
+      (qir_op_get_int(op, "axis", 1) == 0 || qir_op_get_int(op, "axis", 1) == -(int64_t)rank))
+    return true;
+  int n = qir_op_get_ints(op, "axes", v, QIR_MAX_RANK);
+  for (int i = 0; i < n; i++)
+    if (v[i] == 0 || v[i] == -(int64_t)rank)
+      return true;
+  return qir_op_get_ints(op, "perm", v, QIR_MAX_RANK) > 0 && v[0] != 0;
+}
+
+static const char *value_label(const qir_value *v) { return v->name ? v->name : "?"; }
+
+/* Every value computed from the inputs must keep the batch in dimension
+ * 0, and no op may work across it; else an error at the op. */
+static bool batch_flows(qir_func *f, int64_t batch) {
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 1;
+  bool ok = true;
+  qir_foreach_op(op, &f->body) {
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+    if (!reads_frames(op) || qir_op_is(op, QIR_OP_RETURN))
+      continue;
+    unsigned rank = qir_op_operand(op, 0)->type->rank;
+    if (mixes_frames(op, rank)) {
+      qir_op_emit_error(op, "works across the frames of a batch (dimension 0): "
+                        "the model cannot be batched");
+      ok = false;
+      break;
+    }
+    for (unsigned r = 0; r < op->num_results; r++) {
+      const qir_type *t = op->results[r].type;
+      if (!qir_type_is_tensor(t) || !t->rank || t->dims[0] != batch) {
+        qir_op_emit_error(op, "fixes the batch: result %%%s does not keep the batch of "
+                          "%lld in dimension 0", value_label(&op->results[r]),
+                          (long long)batch);
+        ok = false;
+        break;
+      }
+      op->results[r].aux = 1;
+    }
+    if (!ok)
+      break;
+  }
+  qir_foreach_op(op, &f->body) {
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+  }
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 0;
+  return ok;
+}
+
+bool npu_module_set_batch(qir_module *m, int64_t batch) {
+  qir_func *f = entry_func(m);
+  for (unsigned i = 0; i < f->body.num_args; i++) {
+    qir_value *arg = f->body.args[i];
+    const qir_type *t = arg->type;
+    if (!qir_type_is_tensor(t) || !t->rank || !qir_tensor_is_static(t)) {
+      qir_emit_error(m->ctx, qir_loc_unknown(),
+                     "input '%s' has no static batch dimension: the model cannot be batched",
+                     value_label(arg));
+      return false;
+    }
+    int64_t dims[QIR_MAX_RANK];
+    memcpy(dims, t->dims, t->rank * sizeof *dims);
+    dims[0] = batch;
+    qir_value_set_type(arg, qir_tensor_with_dims(m->ctx, t, t->rank, dims));
+  }
+  qir_pipeline *pl = qir_pipeline_parse(m->ctx, "shape-infer");
+  qir_pm_options po;
+  qir_pm_options_init(&po);
+  bool ok = pl && qir_pipeline_run(pl, m, &po) && batch_flows(f, batch);
+  qir_pipeline_destroy(pl);
   return ok;
 }

@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu.h"
 #include "backends/npu/perf.h"
+#include "backends/npu/run.h"
 #include "qir/io.h"
 
 typedef struct emu_counters emu_counters;
@@ -23,6 +24,17 @@ struct qir_emu {
   uint8_t **ddr;         /* per program */
   uint8_t *sram;
   emu_counters *counters;
+  /* Batches: an emulator per batch variant, and with several frames the
+   * batched inputs and outputs and the counters of the pieces. */
+  unsigned num_variants;
+  qir_emu **variants;
+  unsigned *variant_batch;
+  unsigned frames;
+  const qir_type **in_types, **out_types;
+  qir_tensor *batch_in, *batch_out;
+  unsigned num_rows;
+  qir_emu_step_stats *rows;
+  qir_emu_stats batch_total;
 };
 
 static bool emu_error(qir_emu *e, const char *msg, const char *arg) {
@@ -97,13 +109,40 @@ static bool prepare_npu(qir_emu *e) {
   return true;
 }
 
+static bool prepare_variants(qir_emu *e) {
+  unsigned n = npu_artifact_num_variants(e->a);
+  e->variants = qir_xcalloc(n + 1, sizeof *e->variants);
+  e->variant_batch = qir_xcalloc(n + 1, sizeof *e->variant_batch);
+  for (unsigned i = 0; i < n; i++) {
+    const qir_artifact *v = npu_artifact_variant(e->a, i, &e->variant_batch[i]);
+    if (!(e->variants[i] = qir_emu_create(e->ctx, v)))
+      return false;
+    e->num_variants++;
+  }
+  return true;
+}
+
+static void free_batch_io(qir_emu *e) {
+  for (unsigned i = 0; e->batch_in && i < e->a->num_inputs; i++)
+    qir_tensor_free_data(&e->batch_in[i]);
+  for (unsigned i = 0; e->batch_out && i < e->a->num_outputs; i++)
+    qir_tensor_free_data(&e->batch_out[i]);
+  free(e->batch_in);
+  free(e->batch_out);
+  free(e->in_types);
+  free(e->out_types);
+  e->batch_in = e->batch_out = NULL;
+  e->in_types = e->out_types = NULL;
+}
+
 qir_emu *qir_emu_create(qir_context *ctx, const qir_artifact *a) {
   qir_emu *e = qir_xcalloc(1, sizeof *e);
   e->ctx = ctx;
   e->a = a;
   e->counters = counters_create(a);
   counters_reset(e->counters, a);
-  if (!alloc_values(e) || !prepare_npu(e) || !prepare_cpu(e)) {
+  e->frames = 1;
+  if (!alloc_values(e) || !prepare_npu(e) || !prepare_cpu(e) || !prepare_variants(e)) {
     qir_emu_destroy(e);
     return NULL;
   }
@@ -127,6 +166,12 @@ void qir_emu_destroy(qir_emu *e) {
   free(e->ddr);
   free(e->sram);
   counters_free(e->counters);
+  for (unsigned i = 0; i < e->num_variants; i++)
+    qir_emu_destroy(e->variants[i]);
+  free(e->variants);
+  free(e->variant_batch);
+  free_batch_io(e);
+  free(e->rows);
   free(e);
 }
 
@@ -142,14 +187,16 @@ const char *qir_emu_output_name(const qir_emu *e, unsigned i) {
 }
 
 const qir_type *qir_emu_input_type(const qir_emu *e, unsigned i) {
-  return i < e->a->num_inputs ? e->a->values[e->a->inputs[i]].type : NULL;
+  if (i >= e->a->num_inputs)
+    return NULL;
+  return e->frames > 1 ? e->in_types[i] : e->a->values[e->a->inputs[i]].type;
 }
 
 bool qir_emu_set_input(qir_emu *e, unsigned i, const qir_tensor *t) {
   if (i >= e->a->num_inputs)
     return emu_error(e, "no such input", NULL);
-  qir_tensor *v = &e->values[e->a->inputs[i]];
-  if (!qir_tensor_matches_type(t, e->a->values[e->a->inputs[i]].type) ||
+  qir_tensor *v = e->frames > 1 ? &e->batch_in[i] : &e->values[e->a->inputs[i]];
+  if (!qir_tensor_matches_type(t, qir_emu_input_type(e, i)) ||
       t->nbytes != v->nbytes)
     return emu_error(e, "wrong type or shape for input", qir_emu_input_name(e, i));
   memcpy(v->data, t->data, v->nbytes);
@@ -454,6 +501,7 @@ static void counters_reset(emu_counters *c, const qir_artifact *a) {
     if (a->steps[i].kind == NPU_STEP_NPU) {
       qir_emu_step_stats *s = &c->steps[c->step_slot[i]];
       s->step = i;
+      s->batch = 1;
       s->program = a->programs[a->steps[i].index].name;
     }
 }
@@ -501,6 +549,11 @@ static void add_step_to_total(emu_counters *c, const qir_emu_step_stats *s) {
 }
 
 void qir_emu_get_stats(const qir_emu *e, qir_emu_stats *s) {
+  if (e->frames > 1) {
+    *s = e->batch_total;
+    s->steps = e->rows;
+    return;
+  }
   *s = e->counters->total;
   s->steps = e->counters->steps;
 }
@@ -575,9 +628,11 @@ static bool run_cpu(qir_emu *e, unsigned step) {
   return true;
 }
 
-bool qir_emu_run(qir_emu *e) {
+/* Runs the artifact's own graph once (one frame, or a variant's batch). */
+static bool run_graph(qir_emu *e) {
   counters_reset(e->counters, e->a);
   e->counters->total.runs = 1;
+  e->counters->total.frames = 1;
   for (unsigned i = 0; i < e->a->num_steps; i++) {
     const npu_step *s = &e->a->steps[i];
     if (s->kind == NPU_STEP_NPU)
@@ -588,8 +643,150 @@ bool qir_emu_run(qir_emu *e) {
   return true;
 }
 
+/* ---- Batches ------------------------------------------------------------------- */
+
+unsigned qir_emu_num_batch_sizes(const qir_emu *e) { return e->num_variants + 1; }
+
+unsigned qir_emu_batch_size(const qir_emu *e, unsigned i) {
+  return i == 0 ? 1 : i <= e->num_variants ? e->variant_batch[i - 1] : 0;
+}
+
+unsigned qir_emu_frames(const qir_emu *e) { return e->frames; }
+
+/* The type of `t` with `frames` frames in dimension 0; NULL when it does
+ * not hold one frame there. */
+static const qir_type *with_frames(qir_emu *e, const qir_type *t, unsigned frames) {
+  if (!qir_type_is_tensor(t) || !t->rank || t->dims[0] != 1)
+    return NULL;
+  int64_t dims[QIR_MAX_RANK];
+  memcpy(dims, t->dims, t->rank * sizeof *dims);
+  dims[0] = frames;
+  return qir_tensor_with_dims(e->ctx, t, t->rank, dims);
+}
+
+static bool alloc_batch_side(qir_emu *e, unsigned n, const unsigned *ids,
+                             const qir_type **types, qir_tensor *ts) {
+  for (unsigned i = 0; i < n; i++) {
+    const npu_value *v = &e->a->values[ids[i]];
+    if (!(types[i] = with_frames(e, v->type, e->frames)))
+      return emu_error(e, "no batch of 1 in dimension 0 to run several frames", v->name);
+    qir_tensor_init_from_type(&ts[i], types[i]);
+    if (!qir_tensor_alloc(&ts[i]))
+      return emu_error(e, "cannot allocate the tensor", v->name);
+  }
+  return true;
+}
+
+/* One row per NPU step of the artifact's graph, then of each variant. */
+static void alloc_rows(qir_emu *e) {
+  e->num_rows = e->counters->total.num_steps;
+  for (unsigned i = 0; i < e->num_variants; i++)
+    e->num_rows += e->variants[i]->counters->total.num_steps;
+  e->rows = qir_xcalloc(e->num_rows + 1, sizeof *e->rows);
+}
+
+bool qir_emu_set_frames(qir_emu *e, unsigned frames) {
+  if (!frames || frames > QIR_EMU_MAX_FRAMES)
+    return emu_error(e, "the frames of a run must be from 1 to 65536", NULL);
+  free_batch_io(e);
+  e->frames = frames;
+  if (frames == 1)
+    return true;
+  const qir_artifact *a = e->a;
+  e->in_types = qir_xcalloc(a->num_inputs + 1, sizeof *e->in_types);
+  e->out_types = qir_xcalloc(a->num_outputs + 1, sizeof *e->out_types);
+  e->batch_in = qir_xcalloc(a->num_inputs + 1, sizeof *e->batch_in);
+  e->batch_out = qir_xcalloc(a->num_outputs + 1, sizeof *e->batch_out);
+  if (!e->rows)
+    alloc_rows(e);
+  if (!alloc_batch_side(e, a->num_inputs, a->inputs, e->in_types, e->batch_in) ||
+      !alloc_batch_side(e, a->num_outputs, a->outputs, e->out_types, e->batch_out)) {
+    free_batch_io(e);
+    e->frames = 1;
+    return false;
+  }
+  return true;
+}
+
+/* Adds the counters of piece x (the emulator of batch slot k) to the
+ * batch's. */
+static void add_piece_stats(qir_emu *e, unsigned k, const qir_emu *x) {
+  unsigned base = 0;
+  for (unsigned i = 0; i < k; i++)
+    base += (i ? e->variants[i - 1] : e)->counters->total.num_steps;
+  const emu_counters *c = x->counters;
+  for (unsigned j = 0; j < c->total.num_steps; j++) {
+    qir_emu_step_stats *r = &e->rows[base + j];
+    const qir_emu_step_stats *s = &c->steps[j];
+    r->step = s->step;
+    r->batch = k ? e->variant_batch[k - 1] : 1;
+    r->program = s->program;
+    r->runs += s->runs;
+    r->instructions += s->instructions;
+    r->ddr_load_bytes += s->ddr_load_bytes;
+    r->ddr_weight_load_bytes += s->ddr_weight_load_bytes;
+    r->ddr_store_bytes += s->ddr_store_bytes;
+    r->cycles += s->cycles;
+  }
+  qir_emu_stats *t = &e->batch_total;
+  t->runs++;
+  t->instructions += c->total.instructions;
+  t->ddr_load_bytes += c->total.ddr_load_bytes;
+  t->ddr_weight_load_bytes += c->total.ddr_weight_load_bytes;
+  t->ddr_store_bytes += c->total.ddr_store_bytes;
+  t->cycles += c->total.cycles;
+  t->latency_us = t->clock_mhz > 0 ? t->cycles / t->clock_mhz : 0;
+}
+
+/* Copies frames [done, done + n) between the batch tensors and x's own
+ * inputs (in) or outputs. */
+static void copy_frames(qir_emu *e, qir_emu *x, unsigned done, unsigned n, bool in) {
+  const qir_artifact *a = e->a;
+  unsigned count = in ? a->num_inputs : a->num_outputs;
+  for (unsigned i = 0; i < count; i++) {
+    qir_tensor *b = in ? &e->batch_in[i] : &e->batch_out[i];
+    qir_tensor *v = &x->values[in ? x->a->inputs[i] : x->a->outputs[i]];
+    size_t frame = b->nbytes / e->frames;
+    uint8_t *slice = (uint8_t *)b->data + (size_t)done * frame;
+    QIR_ASSERT(v->nbytes == frame * n);
+    if (in)
+      memcpy(v->data, slice, v->nbytes);
+    else
+      memcpy(slice, v->data, v->nbytes);
+  }
+}
+
+/* Covers the frames with the batch sizes, the largest that fits first. */
+static bool run_frames(qir_emu *e) {
+  memset(e->rows, 0, e->num_rows * sizeof *e->rows);
+  memset(&e->batch_total, 0, sizeof e->batch_total);
+  e->batch_total.clock_mhz = e->counters->total.clock_mhz;
+  e->batch_total.frames = e->frames;
+  e->batch_total.num_steps = e->num_rows;
+  for (unsigned done = 0; done < e->frames;) {
+    unsigned k = e->num_variants;
+    while (k && e->variant_batch[k - 1] > e->frames - done)
+      k--;
+    qir_emu *x = k ? e->variants[k - 1] : e;
+    unsigned n = k ? e->variant_batch[k - 1] : 1;
+    copy_frames(e, x, done, n, true);
+    if (!run_graph(x))
+      return false;
+    copy_frames(e, x, done, n, false);
+    add_piece_stats(e, k, x);
+    done += n;
+  }
+  return true;
+}
+
+bool qir_emu_run(qir_emu *e) {
+  return e->frames > 1 ? run_frames(e) : run_graph(e);
+}
+
 const qir_tensor *qir_emu_output(const qir_emu *e, unsigned i) {
-  return i < e->a->num_outputs ? &e->values[e->a->outputs[i]] : NULL;
+  if (i >= e->a->num_outputs)
+    return NULL;
+  return e->frames > 1 ? &e->batch_out[i] : &e->values[e->a->outputs[i]];
 }
 
 unsigned qir_emu_num_values(const qir_emu *e) { return e->a->num_values; }

@@ -31,12 +31,17 @@ typedef struct llc_opts {
   bool emulate, random_inputs, print_placement, print_cost, emu_stats;
   long samples, seed;
   unsigned schedule; /* enum npu_schedule */
+  /* Batching: the sizes of -static-batch (ascending), or the limit of
+   * -max-dynamic-batch; the frames of a run (-batch). */
+  unsigned static_batch[NPU_MAX_BATCH], num_static_batch, max_dynamic_batch;
+  const char *static_batch_text;
+  long frames;
   npu_perf_options perf;
   qir_compile_options co;
 } llc_opts;
 
 static void usage(FILE *out) {
-  fputs("usage: qir-llc MODEL.q.qir -target=NAME [options]\n"
+  fprintf(out, "usage: qir-llc MODEL.q.qir -target=NAME [options]\n"
         "       qir-llc -emulate MODEL.qbin [emulation options]\n"
         "       qir-llc --print-targets\n"
         "  -target=NAME (-march=NAME)  the NPU target (see --print-targets)\n"
@@ -62,6 +67,14 @@ static void usage(FILE *out) {
         "                              (also in -perf-json)\n"
         "  -ddr-bw-limit=GBPS          DDR bandwidth left to the NPU (a busy\n"
         "                              bus) for the estimate; default the target's\n"
+        "  -static-batch=N,...         also compile the model at these batch sizes\n"
+        "                              (and 1) into the one artifact, sharing\n"
+        "                              the weights (at most %d)\n"
+        "  -max-dynamic-batch=N        batch sizes 1, 2, 4, ... up to N while\n"
+        "                              the estimated time per frame improves\n"
+        "  -batch=N                    frames per run for -emulate and -check\n"
+        "                              (the batch sizes of the artifact,\n"
+        "                              largest first: 9 = 4 + 4 + 1)\n"
         "  -run-on-cpu=NAME,...        force ops (named by their result) to the CPU\n"
         "  -run-on-npu=NAME,...        require ops on the NPU (error if illegal)\n"
         "  -check=none|equal|close|cosine  emulate the artifact on random inputs\n"
@@ -80,7 +93,7 @@ static void usage(FILE *out) {
         "  --random-inputs             random data for inputs not given\n"
         "  --save-inputs DIR           write the inputs used as DIR/<name>.npy\n"
         "  --output-dir DIR            write DIR/<output-name>.npy per output\n",
-        out);
+        NPU_MAX_BATCH);
 }
 
 static int fail(const char *fmt, ...) QIR_PRINTF(1, 2);
@@ -132,6 +145,72 @@ static bool parse_schedule(const char *s, unsigned *out) {
   return false;
 }
 
+/* A batch size of option `opt` from text s (one item of a list); -1 to
+ * go on, else the exit status after the error. */
+static int parse_batch_size(const char *opt, const char *whole, const char *s, char **end,
+                            unsigned *out) {
+  if (*s < '0' || *s > '9')
+    return fail("bad -%s value '%s': not a %s", opt, whole,
+                strcmp(opt, "static-batch") ? "batch size" : "comma list of batch sizes");
+  errno = 0;
+  long n = strtol(s, end, 10);
+  if (n == 0)
+    return fail("bad -%s value '%s': a batch size is at least 1", opt, whole);
+  if (errno || n > NPU_MAX_BATCH)
+    return fail("bad -%s value '%s': a batch size is at most %d", opt, whole, NPU_MAX_BATCH);
+  *out = (unsigned)n;
+  return -1;
+}
+
+/* -static-batch=N,...: sizes from 1 to NPU_MAX_BATCH, each once; kept
+ * ascending. */
+static int parse_static_batch(const char *v, llc_opts *o) {
+  o->static_batch_text = v;
+  o->num_static_batch = 0;
+  for (const char *p = v;;) {
+    char *end;
+    unsigned n;
+    int rc = parse_batch_size("static-batch", v, p, &end, &n);
+    if (rc >= 0)
+      return rc;
+    unsigned i = o->num_static_batch;
+    for (unsigned k = 0; k < i; k++)
+      if (o->static_batch[k] == n)
+        return fail("bad -static-batch value '%s': batch size %u is listed twice", v, n);
+    for (; i > 0 && o->static_batch[i - 1] > n; i--)
+      o->static_batch[i] = o->static_batch[i - 1];
+    o->static_batch[i] = n;
+    o->num_static_batch++;
+    if (!*end)
+      return -1;
+    if (*end != ',')
+      return fail("bad -static-batch value '%s': not a comma list of batch sizes", v);
+    p = end + 1;
+  }
+}
+
+static int parse_max_dynamic_batch(const char *v, llc_opts *o) {
+  char *end;
+  int rc = parse_batch_size("max-dynamic-batch", v, v, &end, &o->max_dynamic_batch);
+  if (rc < 0 && *end)
+    return fail("bad -max-dynamic-batch value '%s': not a batch size", v);
+  return rc;
+}
+
+/* The combinations the options forbid; -1 when there is none. */
+static int check_batch_options(const llc_opts *o) {
+  bool batching = o->num_static_batch || o->max_dynamic_batch;
+  if (o->num_static_batch && o->max_dynamic_batch)
+    return fail("-static-batch and -max-dynamic-batch cannot be used together");
+  if (batching && o->emulate)
+    return fail("-static-batch and -max-dynamic-batch compile a model (not with -emulate)");
+  if (batching && !strcmp(o->emit, "qir"))
+    return fail("-static-batch and -max-dynamic-batch apply to the artifact (not to -emit=qir)");
+  if (o->frames > 1 && o->per_layer)
+    return fail("-batch does not apply to -check-mode=per-layer");
+  return -1;
+}
+
 static const char *filetype_to_emit(const char *v) {
   return !strcmp(v, "obj") ? "artifact" : v;
 }
@@ -147,6 +226,7 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
   o->samples = 16;
   o->seed = 1;
   o->schedule = NPU_SCHEDULE_BEST;
+  o->frames = 1;
   npu_perf_options_init(&o->perf);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
@@ -177,6 +257,18 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
     } else if (qir_cli_opt_value(argc, argv, &i, "npu-schedule", &v)) {
       if (!parse_schedule(v, &o->schedule))
         return fail("unknown -npu-schedule value '%s' (none, sram or tile)", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "static-batch", &v)) {
+      int rc = parse_static_batch(v, o);
+      if (rc >= 0)
+        return rc;
+    } else if (qir_cli_opt_value(argc, argv, &i, "max-dynamic-batch", &v)) {
+      int rc = parse_max_dynamic_batch(v, o);
+      if (rc >= 0)
+        return rc;
+    } else if (qir_cli_opt_value(argc, argv, &i, "batch", &v)) {
+      if (!parse_long(v, 1, QIR_EMU_MAX_FRAMES, &o->frames))
+        return fail("bad -batch value '%s' (frames per run, from 1 to %d)", v,
+                    QIR_EMU_MAX_FRAMES);
     } else if (qir_cli_opt_value(argc, argv, &i, "run-on-cpu", &v)) {
       o->co.run_on_cpu = v;
     } else if (qir_cli_opt_value(argc, argv, &i, "run-on-npu", &v)) {
@@ -238,7 +330,7 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
   }
   if (!o->input)
     return fail("no input file (see --help)");
-  return -1;
+  return check_batch_options(o);
 }
 
 /* ---- Random inputs ------------------------------------------------------------- */
@@ -412,8 +504,10 @@ static bool set_inputs(qir_context *ctx, const llc_opts *o, qir_emu *e) {
   return true;
 }
 
+/* Sets the frames of a run (-batch) and the inputs. */
 static bool bind_inputs(qir_context *ctx, qir_emu *e, void *user) {
-  return set_inputs(ctx, user, e);
+  const llc_opts *o = user;
+  return qir_emu_set_frames(e, (unsigned)o->frames) && set_inputs(ctx, o, e);
 }
 
 static int emulate(qir_context *ctx, const llc_opts *o) {
@@ -543,7 +637,133 @@ static const char *agreement_word(const char *level) {
          : !strcmp(level, "close") ? "close" : "similar";
 }
 
+/* ---- -check with -batch=N ------------------------------------------------------------ */
+
+/* Frame f of the batched tensor b, as a one-frame tensor of type `type`
+ * (a view: no data of its own). */
+static qir_tensor frame_of(const qir_tensor *b, const qir_type *type, unsigned frames,
+                           unsigned f) {
+  qir_tensor t;
+  qir_tensor_init_from_type(&t, type);
+  t.nbytes = b->nbytes / frames;
+  t.data = (uint8_t *)b->data + (size_t)f * t.nbytes;
+  return t;
+}
+
+/* "4+4+1": the pieces a run of `frames` frames takes on the batch sizes
+ * of e (the largest that fits first). */
+static void pieces_text(const qir_emu *e, unsigned frames, char *buf, size_t n) {
+  size_t len = 0;
+  buf[0] = 0;
+  for (unsigned left = frames; left && len + 8 < n;) {
+    unsigned k = qir_emu_num_batch_sizes(e) - 1;
+    while (k && qir_emu_batch_size(e, k) > left)
+      k--;
+    unsigned b = qir_emu_batch_size(e, k);
+    len += (size_t)snprintf(buf + len, n - len, "%s%u", len ? "+" : "", b);
+    left -= b;
+  }
+}
+
+typedef struct batch_checker {
+  const llc_opts *o;
+  qir_emu *batched, *single; /* -batch frames a run; one frame a run */
+  qir_interp *it;
+  unsigned frames;
+  unsigned bad;              /* frames of this sample that differ */
+  long sample;
+} batch_checker;
+
+/* Runs one frame through the one-frame emulator and the interpreter and
+ * compares both with that frame of the batched run. */
+static bool check_frame(batch_checker *c, const qir_tensor *in, unsigned f) {
+  for (unsigned i = 0; i < qir_emu_num_inputs(c->single); i++) {
+    qir_tensor t = frame_of(&in[i], qir_emu_input_type(c->single, i), c->frames, f);
+    if (!qir_emu_set_input(c->single, i, &t) || !qir_interp_set_input(c->it, i, &t))
+      return false;
+  }
+  if (!qir_emu_run(c->single) || !qir_interp_run(c->it))
+    return false;
+  for (unsigned i = 0; i < qir_emu_num_outputs(c->single); i++) {
+    const qir_tensor *one = qir_emu_output(c->single, i);
+    qir_tensor view = *one; /* frame f of the batched output */
+    view.data = (uint8_t *)qir_emu_output(c->batched, i)->data + (size_t)f * one->nbytes;
+    char why[96];
+    const char *name = qir_emu_output_name(c->single, i);
+    if (memcmp(view.data, one->data, one->nbytes)) {
+      if (!c->bad++)
+        fprintf(stderr, "qir-llc: check: sample %ld: frame %u of output '%s' differs from "
+                "the run of that frame alone\n", c->sample, f, name);
+    } else if (!agree(c->o, &view, qir_interp_output(c->it, i), why, sizeof why)) {
+      if (!c->bad++)
+        fprintf(stderr, "qir-llc: check: sample %ld: frame %u of output '%s': %s\n",
+                c->sample, f, name, why);
+    }
+  }
+  return true;
+}
+
+/* One sample: `frames` random frames through the batched run, then frame
+ * by frame; false on an error. */
+static bool check_batch_sample(batch_checker *c, uint64_t *state) {
+  unsigned n = qir_emu_num_inputs(c->batched);
+  qir_tensor *in = qir_xcalloc(n + 1, sizeof *in);
+  bool ok = true;
+  for (unsigned i = 0; i < n && ok; i++)
+    ok = random_input(&in[i], qir_emu_input_type(c->batched, i), state) &&
+         qir_emu_set_input(c->batched, i, &in[i]);
+  ok = ok && qir_emu_run(c->batched);
+  c->bad = 0;
+  for (unsigned f = 0; f < c->frames && ok; f++)
+    ok = check_frame(c, in, f);
+  for (unsigned i = 0; i < n; i++)
+    qir_tensor_free_data(&in[i]);
+  free(in);
+  return ok;
+}
+
+/* -check with -batch=N: every output frame of a run of N frames equals
+ * the run of that frame alone bit for bit, and agrees with the
+ * interpreter at the level of -check. */
+static int check_batched(qir_context *ctx, const llc_opts *o, qir_artifact *a) {
+  qir_module *ref = qir_parse_file(ctx, o->input);
+  if (!ref || !qir_verify_module(ref) || !npu_module_set_batch(ref, 1)) {
+    qir_module_destroy(ref);
+    return 1;
+  }
+  batch_checker c = {o, qir_emu_create(ctx, a), qir_emu_create(ctx, a),
+                     qir_interp_create(entry_func(ref), NULL), (unsigned)o->frames, 0, 0};
+  int rc = 1;
+  if (c.batched && c.single && c.it && qir_emu_set_frames(c.batched, c.frames)) {
+    uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t)o->seed;
+    long bad_samples = 0;
+    for (c.sample = 0; c.sample < o->samples; c.sample++) {
+      if (!check_batch_sample(&c, &state))
+        break;
+      bad_samples += c.bad > 0;
+    }
+    if (c.sample == o->samples) {
+      char pieces[256];
+      pieces_text(c.batched, c.frames, pieces, sizeof pieces);
+      printf("check=%s batch=%u (%s): %ld of %ld samples %s, each frame as run alone and "
+             "against the interpreter (%u outputs, target %s)\n", o->check, c.frames, pieces,
+             o->samples - bad_samples, o->samples, agreement_word(o->check),
+             qir_emu_num_outputs(c.batched), a->target);
+      rc = bad_samples ? 1 : 0;
+      if (bad_samples)
+        fail("the batched run differs");
+    }
+  }
+  qir_emu_destroy(c.batched);
+  qir_emu_destroy(c.single);
+  qir_interp_destroy(c.it);
+  qir_module_destroy(ref);
+  return rc;
+}
+
 static int check(qir_context *ctx, const llc_opts *o, qir_artifact *a) {
+  if (o->frames > 1)
+    return check_batched(ctx, o, a);
   qir_module *ref = qir_parse_file(ctx, o->input);
   if (!ref || !qir_verify_module(ref))
     return 1;
@@ -606,6 +826,87 @@ static bool write_emit(qir_context *ctx, const llc_opts *o, qir_module *m,
   return true;
 }
 
+/* ---- Batch variants (-static-batch, -max-dynamic-batch) ------------------------------ */
+
+/* The model compiled again at `batch` frames; NULL after an error. */
+static qir_artifact *compile_at_batch(qir_context *ctx, const llc_opts *o, unsigned batch) {
+  qir_module *m = qir_parse_file(ctx, o->input);
+  qir_artifact *a = NULL;
+  if (m && qir_verify_module(m)) {
+    if (npu_module_set_batch(m, batch)) {
+      qir_compile_options co = o->co;
+      co.placement_out = co.asm_out = NULL;
+      a = npu_compile_scheduled(m, &co, o->schedule);
+    } else {
+      fail("the model cannot be compiled at batch %u", batch);
+    }
+  }
+  qir_module_destroy(m);
+  return a;
+}
+
+/* The estimated latency of one run of `a` and its DDR bytes. */
+static void estimate_run(const llc_opts *o, const qir_artifact *a, double *us, double *ddr) {
+  npu_perf perf;
+  *us = *ddr = 0;
+  if (!npu_perf_compute(a, &o->perf, &perf))
+    return;
+  *us = perf.latency_us;
+  *ddr = perf.total.ddr_read_bytes + perf.total.ddr_write_bytes;
+  npu_perf_free(&perf);
+}
+
+static void print_batch_row(const qir_artifact *a, unsigned batch, double us, double ddr,
+                            const char *note) {
+  printf("batch %u on %s: %.2f us, %.2f us per frame (%.1f FPS), DDR %.0f bytes per "
+         "frame%s\n", batch, a->target, us, us / batch, us > 0 ? 1e6 * batch / us : 0,
+         ddr / batch, note);
+}
+
+static void print_batch_sizes(const qir_artifact *a) {
+  printf("batch sizes: 1");
+  for (unsigned i = 0; i < npu_artifact_num_variants(a); i++) {
+    unsigned b;
+    npu_artifact_variant(a, i, &b);
+    printf(",%u", b);
+  }
+  printf("\n");
+}
+
+/* Adds the variants of -static-batch or -max-dynamic-batch to `a` (the
+ * model at batch 1), printing the per-frame figures of each (always with
+ * -max-dynamic-batch, with -print-cost for -static-batch). */
+static bool add_batch_variants(qir_context *ctx, const llc_opts *o, qir_artifact *a) {
+  bool dynamic = o->max_dynamic_batch > 0, print = dynamic || o->print_cost;
+  double us, ddr;
+  estimate_run(o, a, &us, &ddr);
+  double best = us;
+  if (print)
+    print_batch_row(a, 1, us, ddr, "");
+  unsigned n = dynamic ? 0 : o->num_static_batch;
+  for (unsigned i = 0, b = 2; dynamic ? b <= o->max_dynamic_batch : i < n; i++, b *= 2) {
+    unsigned batch = dynamic ? b : o->static_batch[i];
+    if (batch == 1)
+      continue;
+    qir_artifact *v = compile_at_batch(ctx, o, batch);
+    if (!v)
+      return false;
+    estimate_run(o, v, &us, &ddr);
+    bool better = us / batch < best;
+    if (print)
+      print_batch_row(a, batch, us, ddr, dynamic && !better ? ": no faster per frame, not kept" : "");
+    if (dynamic && !better) {
+      qir_artifact_free(v);
+      break;
+    }
+    best = us / batch;
+    npu_artifact_add_variant(a, batch, v);
+  }
+  if (print)
+    print_batch_sizes(a);
+  return true;
+}
+
 static int compile(qir_context *ctx, llc_opts *o) {
   bool artifact = !strcmp(o->emit, "artifact");
   if (artifact && !o->output && !strcmp(o->check, "none"))
@@ -613,8 +914,17 @@ static int compile(qir_context *ctx, llc_opts *o) {
   qir_module *m = qir_parse_file(ctx, o->input);
   if (!m || !qir_verify_module(m))
     return 1;
+  bool batching = o->num_static_batch || o->max_dynamic_batch;
+  if (batching && !npu_module_set_batch(m, 1)) {
+    qir_module_destroy(m);
+    return fail("the model cannot be batched");
+  }
   o->co.placement_out = o->print_placement ? stdout : NULL;
   qir_artifact *a = npu_compile_scheduled(m, &o->co, o->schedule);
+  if (a && batching && !add_batch_variants(ctx, o, a)) {
+    qir_artifact_free(a);
+    a = NULL;
+  }
   int rc = 1;
   qir_emu *e = NULL;
   qir_emu_stats st, *emu = NULL;

@@ -167,24 +167,89 @@ static double step_bytes(const qir_emu_step_stats *s) {
   return (double)(s->ddr_load_bytes + s->ddr_store_bytes);
 }
 
-static unsigned step_program(const qir_artifact *a, const qir_emu_step_stats *s) {
-  return a->steps[s->step].index;
+/* The estimate of each counted row (one run of its program, in the
+ * artifact's own graph or in the batch variant it ran) and the estimated
+ * totals over the rows' runs. */
+typedef struct emu_compare {
+  program_estimate *rows;
+  double load, wgt, store, cycles;
+} emu_compare;
+
+/* The variant of `a` compiled at `batch` frames (a itself for 1). */
+static const qir_artifact *variant_of(const qir_artifact *a, unsigned batch) {
+  for (unsigned i = 0, b; batch > 1 && i < npu_artifact_num_variants(a); i++) {
+    const qir_artifact *v = npu_artifact_variant(a, i, &b);
+    if (b == batch)
+      return v;
+  }
+  return a;
+}
+
+static void compare_build(const npu_perf *perf, const qir_artifact *a,
+                          const qir_emu_stats *s, emu_compare *c) {
+  memset(c, 0, sizeof *c);
+  c->rows = qir_xcalloc(s->num_steps + 1, sizeof *c->rows);
+  npu_perf_options po = {perf->ddr_gbps};
+  npu_perf vp;
+  unsigned vp_batch = 0;
+  for (unsigned i = 0; i < s->num_steps; i++) {
+    const qir_emu_step_stats *st = &s->steps[i];
+    const qir_artifact *v = variant_of(a, st->batch);
+    const npu_perf *p = perf;
+    if (v != a) {
+      if (vp_batch != st->batch) {
+        if (vp_batch)
+          npu_perf_free(&vp);
+        vp_batch = npu_perf_compute(v, &po, &vp) ? st->batch : 0;
+      }
+      if (!vp_batch)
+        continue;
+      p = &vp;
+    }
+    program_estimate e = estimate_of(p, v, v->steps[st->step].index);
+    double runs = (double)st->runs;
+    c->rows[i] = e;
+    c->load += e.load * runs;
+    c->wgt += e.wgt * runs;
+    c->store += e.store * runs;
+    c->cycles += e.cycles * runs;
+  }
+  if (vp_batch)
+    npu_perf_free(&vp);
+  if (s->frames <= 1) { /* one run of the artifact's own graph: its estimate */
+    c->load = perf->total.ddr_read_bytes;
+    c->wgt = perf->weight_load_bytes;
+    c->store = perf->total.ddr_write_bytes;
+    c->cycles = perf->total.cycles;
+  }
+}
+
+static void row_label(const qir_emu_step_stats *st, char *buf, size_t n) {
+  if (st->batch > 1)
+    snprintf(buf, n, "b%u:%s", st->batch, st->program ? st->program : "");
+  else
+    snprintf(buf, n, "%s", st->program ? st->program : "");
 }
 
 void npu_emu_stats_print_text(const npu_perf *perf, const qir_artifact *a,
                               const qir_emu_stats *s, FILE *out) {
-  const npu_cost *t = &perf->total;
-  double est_bytes = t->ddr_read_bytes + t->ddr_write_bytes;
+  emu_compare c;
+  compare_build(perf, a, s, &c);
+  double est_bytes = c.load + c.store, clock = perf->clock_mhz;
   fprintf(out, "emulated vs estimated on %s (NPU steps; diff = (emulated - estimated) "
                "/ estimated)\n", perf->target->name);
   fprintf(out, "  %-4s %-24s %6s %12s %12s %8s %12s %12s %8s\n", "step", "program",
           "runs", "DDR emu", "DDR est", "diff", "cycles emu", "cycles est", "diff");
   for (unsigned i = 0; i < s->num_steps; i++) {
     const qir_emu_step_stats *st = &s->steps[i];
-    program_estimate e = estimate_of(perf, a, step_program(a, st));
-    double runs = (double)st->runs, eb = (e.load + e.store) * runs, ec = e.cycles * runs;
+    if (!st->runs && s->frames > 1)
+      continue;
+    const program_estimate *e = &c.rows[i];
+    double runs = (double)st->runs, eb = (e->load + e->store) * runs, ec = e->cycles * runs;
+    char label[96];
+    row_label(st, label, sizeof label);
     fprintf(out, "  %-4u %-24s %6llu %12.0f %12.0f %+7.2f%% %12.0f %12.0f %+7.2f%%\n",
-            st->step, st->program, (unsigned long long)st->runs, step_bytes(st), eb,
+            st->step, label, (unsigned long long)st->runs, step_bytes(st), eb,
             pct_diff(step_bytes(st), eb), st->cycles, ec, pct_diff(st->cycles, ec));
   }
   fprintf(out, "emulated: %llu instructions, %.0f cycles, %.2f us; DDR %.0f bytes "
@@ -195,21 +260,27 @@ void npu_emu_stats_print_text(const npu_perf *perf, const qir_artifact *a,
           (unsigned long long)s->ddr_store_bytes);
   fprintf(out, "estimated: %.0f cycles, %.2f us; DDR %.0f bytes (%.0f read, %.0f of them "
                "weights, %.0f written)\n",
-          t->cycles, perf->latency_us, est_bytes, t->ddr_read_bytes,
-          perf->weight_load_bytes, t->ddr_write_bytes);
+          c.cycles, c.cycles / clock, est_bytes, c.load, c.wgt, c.store);
   fprintf(out, "difference: DDR %+.2f%% (read %+.2f%%, write %+.2f%%), cycles %+.2f%%\n",
-          pct_diff(stats_bytes(s), est_bytes),
-          pct_diff((double)s->ddr_load_bytes, t->ddr_read_bytes),
-          pct_diff((double)s->ddr_store_bytes, t->ddr_write_bytes),
-          pct_diff(s->cycles, t->cycles));
+          pct_diff(stats_bytes(s), est_bytes), pct_diff((double)s->ddr_load_bytes, c.load),
+          pct_diff((double)s->ddr_store_bytes, c.store), pct_diff(s->cycles, c.cycles));
+  if (s->frames > 1) {
+    double f = (double)s->frames;
+    fprintf(out, "per frame (%llu frames in %llu runs): emulated %.2f us, %.1f FPS, DDR "
+                 "%.0f bytes; estimated %.2f us, %.1f FPS, DDR %.0f bytes\n",
+            (unsigned long long)s->frames, (unsigned long long)s->runs, s->latency_us / f,
+            s->latency_us > 0 ? 1e6 * f / s->latency_us : 0, stats_bytes(s) / f,
+            c.cycles / clock / f, c.cycles > 0 ? 1e6 * f * clock / c.cycles : 0, est_bytes / f);
+  }
+  free(c.rows);
 }
 
-static json_object *json_emu_step(const npu_perf *perf, const qir_artifact *a,
-                                  const qir_emu_step_stats *st) {
-  program_estimate e = estimate_of(perf, a, step_program(a, st));
-  double runs = (double)st->runs, eb = (e.load + e.store) * runs;
+static json_object *json_emu_step(const qir_emu_step_stats *st, const program_estimate *e) {
+  double runs = (double)st->runs, eb = (e->load + e->store) * runs;
   json_object *o = json_object_new_object();
   jset(o, "step", json_object_new_int64(st->step));
+  if (st->batch > 1)
+    jset(o, "batch", json_object_new_int64(st->batch));
   jset(o, "program", json_object_new_string(st->program ? st->program : ""));
   jset(o, "runs", jnum((double)st->runs));
   jset(o, "instructions", jnum((double)st->instructions));
@@ -219,17 +290,20 @@ static json_object *json_emu_step(const npu_perf *perf, const qir_artifact *a,
   jset(o, "ddr_bytes", jnum(step_bytes(st)));
   jset(o, "cycles", jnum(st->cycles));
   jset(o, "estimated_ddr_bytes", jnum(eb));
-  jset(o, "estimated_cycles", jnum(e.cycles * runs));
+  jset(o, "estimated_cycles", jnum(e->cycles * runs));
   jset(o, "ddr_bytes_diff_pct", jnum(pct_diff(step_bytes(st), eb)));
-  jset(o, "cycles_diff_pct", jnum(pct_diff(st->cycles, e.cycles * runs)));
+  jset(o, "cycles_diff_pct", jnum(pct_diff(st->cycles, e->cycles * runs)));
   return o;
 }
 
 static json_object *json_emulated(const npu_perf *perf, const qir_artifact *a,
                                   const qir_emu_stats *s) {
-  const npu_cost *t = &perf->total;
+  emu_compare c;
+  compare_build(perf, a, s, &c);
   json_object *o = json_object_new_object();
   jset(o, "runs", jnum((double)s->runs));
+  if (s->frames > 1)
+    jset(o, "frames", jnum((double)s->frames));
   jset(o, "instructions", jnum((double)s->instructions));
   jset(o, "cycles", jnum(s->cycles));
   jset(o, "latency_us", jnum(s->latency_us));
@@ -237,13 +311,17 @@ static json_object *json_emulated(const npu_perf *perf, const qir_artifact *a,
   jset(o, "ddr_weight_load_bytes", jnum((double)s->ddr_weight_load_bytes));
   jset(o, "ddr_store_bytes", jnum((double)s->ddr_store_bytes));
   jset(o, "ddr_bytes", jnum(stats_bytes(s)));
-  jset(o, "ddr_bytes_diff_pct",
-       jnum(pct_diff(stats_bytes(s), t->ddr_read_bytes + t->ddr_write_bytes)));
-  jset(o, "cycles_diff_pct", jnum(pct_diff(s->cycles, t->cycles)));
+  if (s->frames > 1) {
+    jset(o, "estimated_cycles", jnum(c.cycles));
+    jset(o, "estimated_ddr_bytes", jnum(c.load + c.store));
+  }
+  jset(o, "ddr_bytes_diff_pct", jnum(pct_diff(stats_bytes(s), c.load + c.store)));
+  jset(o, "cycles_diff_pct", jnum(pct_diff(s->cycles, c.cycles)));
   json_object *steps = json_object_new_array();
   for (unsigned i = 0; i < s->num_steps; i++)
-    json_object_array_add(steps, json_emu_step(perf, a, &s->steps[i]));
+    json_object_array_add(steps, json_emu_step(&s->steps[i], &c.rows[i]));
   jset(o, "steps", steps);
+  free(c.rows);
   return o;
 }
 

@@ -40,6 +40,34 @@ void npu_artifact_close(qir_emu *e, qir_artifact *a);
 void npu_artifact_print_stats(const qir_artifact *a, FILE *out,
                               const char *prefix);
 
+/* ---- Batch variants (docs/NPU.md, "Batching") ------------------------------------ */
+
+/* The largest batch -static-batch and -max-dynamic-batch accept. */
+#define NPU_MAX_BATCH 64
+
+/* Sets dimension 0 of the entry function's inputs of `m` to `batch` and
+ * infers every type again; false after an error (reported through the
+ * module's context) when the model's batch is fixed: a value computed from
+ * the inputs that does not keep the batch in dimension 0 (a reshape to a
+ * constant shape, ...) or an op that works across it (an axis 0). */
+bool npu_module_set_batch(qir_module *m, int64_t batch);
+
+/* A new, empty artifact (every artifact is allocated here: it can hold
+ * batch variants). */
+qir_artifact *npu_artifact_new(void);
+/* Batch variants of an artifact: the artifact's own graph runs one frame;
+ * each variant (a graph, its programs and CPU functions, compiled at
+ * `batch` frames) shares its weight space. */
+unsigned npu_artifact_num_variants(const qir_artifact *a);
+/* Variant i (its weights are a's: do not free them). */
+const qir_artifact *npu_artifact_variant(const qir_artifact *a, unsigned i,
+                                         unsigned *batch);
+/* Adds variant `v` (compiled at `batch` frames from the same model) to a,
+ * which takes it: its weights become a's (appended when they differ, the
+ * programs' weight offsets moved accordingly).  Variants are kept sorted
+ * by batch. */
+void npu_artifact_add_variant(qir_artifact *a, unsigned batch, qir_artifact *v);
+
 /* The emulator's counters of one run (qir_emu_get_stats) next to the
  * estimate `perf` of the same artifact, per NPU step and in total, with
  * the difference (emulated - estimated) / estimated in percent (report.c;

@@ -105,7 +105,9 @@ const qir_tensor *qir_emu_value(const qir_emu *e, unsigned i);
  * performed (loads from the ddr and wgt spaces, stores to ddr) and the
  * cycles of a per-instruction model on the DMA and compute queues. */
 typedef struct qir_emu_step_stats {
-  unsigned step;                   /* index in the artifact's steps */
+  unsigned step;                   /* index in the steps of its graph */
+  unsigned batch;                  /* frames per run: 1 for the artifact's
+                                      own graph, else a batch variant's */
   const char *program;             /* the NPU program it ran */
   uint64_t runs;                   /* times the program ran */
   uint64_t instructions;           /* instructions executed */
@@ -116,18 +118,41 @@ typedef struct qir_emu_step_stats {
 } qir_emu_step_stats;
 
 typedef struct qir_emu_stats {
-  uint64_t runs;                   /* runs counted (qir_emu_run calls) */
+  uint64_t runs;                   /* graphs run: 1, or with several frames
+                                      the pieces of the batch (4 + 4 + 1) */
+  uint64_t frames;                 /* frames of the run */
   uint64_t instructions;
   uint64_t ddr_load_bytes, ddr_weight_load_bytes, ddr_store_bytes;
   double cycles;                   /* NPU steps one after the other */
   double clock_mhz;                /* of the artifact's target */
   double latency_us;               /* cycles / clock */
-  unsigned num_steps;              /* NPU steps, in artifact order */
+  unsigned num_steps;              /* NPU steps, in artifact order (with
+                                      several frames, those of the artifact's
+                                      graph and then of each variant) */
   const qir_emu_step_stats *steps; /* valid until the next run or destroy */
 } qir_emu_stats;
 
 /* The counters of the last qir_emu_run (all zero before the first run). */
 void qir_emu_get_stats(const qir_emu *e, qir_emu_stats *s);
+
+/* Batches (docs/NPU.md, "Batching").  An artifact compiled with qir-llc
+ * -static-batch or -max-dynamic-batch holds programs for several batch
+ * sizes on one weight space.  The batch sizes it runs, ascending (the
+ * first is 1). */
+unsigned qir_emu_num_batch_sizes(const qir_emu *e);
+unsigned qir_emu_batch_size(const qir_emu *e, unsigned i);
+#define QIR_EMU_MAX_FRAMES 65536
+/* Sets the frames of the next runs (1 by default): every input and output
+ * then holds that many frames along dimension 0 (qir_emu_input_type gives
+ * the type), and a run covers them with the batch sizes, the largest that
+ * fits first (9 frames with sizes 1, 2 and 4: 4 + 4 + 1); the result
+ * equals running frame by frame.  Inputs are to be set again.  An error
+ * when frames is 0 or over QIR_EMU_MAX_FRAMES, or when frames > 1 and the
+ * model's inputs and outputs do not have one frame in dimension 0.  With
+ * several frames, qir_emu_value gives the values of the artifact's own
+ * graph's last run (a piece of one frame), if any. */
+bool qir_emu_set_frames(qir_emu *e, unsigned frames);
+unsigned qir_emu_frames(const qir_emu *e);
 
 /* ---- Tools ------------------------------------------------------------------- */
 
