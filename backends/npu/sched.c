@@ -807,6 +807,91 @@ static void reserve(sched *s, unsigned first, unsigned last, uint64_t top) {
   s->reserved[s->num_reserved++] = (reservation){first, last, top};
 }
 
+/* ---- Convolutions split over the cores ----
+ * An untiled conv whose activations the trial placement left in DDR (so
+ * every core can reach them) is split along its output channels (along
+ * its groups when it has several) into one piece per core, then a sync.
+ * Each piece reads the whole input (its groups' channels of it), its rows
+ * of the weights and channel parameters, and writes its channels of the
+ * result: views of the same bytes (N = 1, so channel ranges are
+ * contiguous). */
+
+/* A view of [c0, c0 + n) along dimension d of tensor `i` (d = 0 or 1,
+ * with dims[0] = 1 when d = 1: the range is contiguous). */
+static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n) {
+  npu_tensor v = p->tensors[i];
+  uint64_t per = tensor_bytes(&v) / (uint64_t)v.dims[d];
+  v.offset += (uint64_t)c0 * per;
+  v.dims[d] = n;
+  return npu_program_add_tensor(p, v);
+}
+
+/* The trial placement put tensor i (when an activation) in DDR. */
+static bool left_in_ddr(const sched *s, int64_t i) {
+  return i < 0 || s->buffer_of[i] == UINT32_MAX ||
+         s->buffers[s->buffer_of[i]].space == NPU_SPACE_DDR;
+}
+
+static bool splittable_conv(const sched *s, const npu_insn *in) {
+  const npu_program *p = s->p;
+  if (s->cores < 2 || in->opcode != NPU_CONV)
+    return false;
+  const npu_tensor *y = tensor_at(p, in, "out"), *x = tensor_at(p, in, "in");
+  int64_t units = field(in, "group") > 1 ? field(in, "group") : y->dims[1];
+  return y->dims[0] == 1 && x->dims[0] == 1 && units >= 2 &&
+         left_in_ddr(s, field(in, "out")) && left_in_ddr(s, field(in, "in")) &&
+         left_in_ddr(s, field(in, "sum"));
+}
+
+/* The pieces of conv `in` on the cores, onto `to`. */
+static void emit_split_conv(const sched *s, insn_list *to, const npu_insn *in) {
+  npu_program *p = s->p;
+  int64_t G = field(in, "group"), O = tensor_at(p, in, "out")->dims[1];
+  int64_t I = tensor_at(p, in, "in")->dims[1];
+  int64_t units = G > 1 ? G : O, out_per = G > 1 ? O / G : 1, in_per = G > 1 ? I / G : 0;
+  int64_t cores = (int64_t)s->cores < units ? (int64_t)s->cores : units;
+  for (int64_t c = 0; c < cores; c++) {
+    int64_t u0 = c * units / cores, n = (c + 1) * units / cores - u0;
+    npu_insn piece = *in;
+    piece.f[npu_field(NPU_CONV, "out")] = channel_view(p, field(in, "out"), 1, u0 * out_per, n * out_per);
+    piece.f[npu_field(NPU_CONV, "w")] = channel_view(p, field(in, "w"), 0, u0 * out_per, n * out_per);
+    piece.f[npu_field(NPU_CONV, "params")] += u0 * out_per * NPU_PARAM_WORDS * 4;
+    if (field(in, "sum") >= 0)
+      piece.f[npu_field(NPU_CONV, "sum")] = channel_view(p, field(in, "sum"), 1, u0 * out_per, n * out_per);
+    if (G > 1) {
+      piece.f[npu_field(NPU_CONV, "in")] = channel_view(p, field(in, "in"), 1, u0 * in_per, n * in_per);
+      piece.f[npu_field(NPU_CONV, "group")] = n;
+    }
+    push_marker(to, NPU_CORE, c);
+    list_push(to, &piece);
+  }
+  push_marker(to, NPU_SYNC, cores);
+}
+
+/* Instruction k as it is, or split over the cores when the cost model
+ * finds that faster. */
+static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
+  npu_program *p = s->p;
+  const npu_insn *in = &p->insns[k];
+  if (!splittable_conv(s, in)) {
+    list_push(to, in);
+    return;
+  }
+  group one = {k, k, 0, 0};
+  estimate whole = estimate_untiled(s, t, &one);
+  insn_list pieces = {NULL, 0, 0};
+  unsigned saved = p->num_tensors;
+  emit_split_conv(s, &pieces, in);
+  estimate split = estimate_insns(s, t, pieces.v, pieces.num);
+  if (split.cycles < whole.cycles * 0.999) {
+    list_append(to, &pieces);
+  } else {
+    p->num_tensors = saved;
+    list_push(to, in);
+  }
+  free(pieces.v);
+}
+
 /* Replaces the program's instructions: each group that tiles better, by
  * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
  * as they were. */
@@ -824,7 +909,7 @@ static void tile_groups(sched *s, const qir_target *t) {
       c = choose_tiling(s, t, &g, s->band_room - g.weights);
     }
     if (!c.th) {
-      list_push(&out, &p->insns[k++]);
+      emit_untiled(s, t, &out, k++);
       continue;
     }
     unsigned first = out.num;
