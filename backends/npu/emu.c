@@ -708,19 +708,38 @@ bool qir_emu_set_frames(qir_emu *e, unsigned frames) {
   return true;
 }
 
+/* The emulator of batch slot k: 0 the artifact's own graph, else a
+ * variant's. */
+static qir_emu *slot_emu(qir_emu *e, unsigned k) { return k ? e->variants[k - 1] : e; }
+
+/* The first row of slot k's steps. */
+static unsigned slot_rows(qir_emu *e, unsigned k) {
+  unsigned base = 0;
+  for (unsigned i = 0; i < k; i++)
+    base += slot_emu(e, i)->counters->total.num_steps;
+  return base;
+}
+
+/* Zero counters on every row, named after its step and batch size. */
+static void reset_rows(qir_emu *e) {
+  for (unsigned k = 0; k <= e->num_variants; k++) {
+    const emu_counters *c = slot_emu(e, k)->counters;
+    qir_emu_step_stats *r = &e->rows[slot_rows(e, k)];
+    for (unsigned j = 0; j < c->total.num_steps; j++)
+      r[j] = (qir_emu_step_stats){.step = c->steps[j].step,
+                                  .batch = k ? e->variant_batch[k - 1] : 1,
+                                  .program = c->steps[j].program};
+  }
+}
+
 /* Adds the counters of piece x (the emulator of batch slot k) to the
  * batch's. */
 static void add_piece_stats(qir_emu *e, unsigned k, const qir_emu *x) {
-  unsigned base = 0;
-  for (unsigned i = 0; i < k; i++)
-    base += (i ? e->variants[i - 1] : e)->counters->total.num_steps;
+  unsigned base = slot_rows(e, k);
   const emu_counters *c = x->counters;
   for (unsigned j = 0; j < c->total.num_steps; j++) {
     qir_emu_step_stats *r = &e->rows[base + j];
     const qir_emu_step_stats *s = &c->steps[j];
-    r->step = s->step;
-    r->batch = k ? e->variant_batch[k - 1] : 1;
-    r->program = s->program;
     r->runs += s->runs;
     r->instructions += s->instructions;
     r->ddr_load_bytes += s->ddr_load_bytes;
@@ -758,7 +777,7 @@ static void copy_frames(qir_emu *e, qir_emu *x, unsigned done, unsigned n, bool 
 
 /* Covers the frames with the batch sizes, the largest that fits first. */
 static bool run_frames(qir_emu *e) {
-  memset(e->rows, 0, e->num_rows * sizeof *e->rows);
+  reset_rows(e);
   memset(&e->batch_total, 0, sizeof e->batch_total);
   e->batch_total.clock_mhz = e->counters->total.clock_mhz;
   e->batch_total.frames = e->frames;
@@ -767,7 +786,7 @@ static bool run_frames(qir_emu *e) {
     unsigned k = e->num_variants;
     while (k && e->variant_batch[k - 1] > e->frames - done)
       k--;
-    qir_emu *x = k ? e->variants[k - 1] : e;
+    qir_emu *x = slot_emu(e, k);
     unsigned n = k ? e->variant_batch[k - 1] : 1;
     copy_frames(e, x, done, n, true);
     if (!run_graph(x))

@@ -861,6 +861,7 @@ static void print_batch_row(const qir_artifact *a, unsigned batch, double us, do
   printf("batch %u on %s: %.2f us, %.2f us per frame (%.1f FPS), DDR %.0f bytes per "
          "frame%s\n", batch, a->target, us, us / batch, us > 0 ? 1e6 * batch / us : 0,
          ddr / batch, note);
+  fflush(stdout); /* before an error of the next batch size on stderr */
 }
 
 static void print_batch_sizes(const qir_artifact *a) {

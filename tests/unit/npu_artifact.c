@@ -51,7 +51,7 @@ static qir_artifact *compile(qir_context *ctx, const char *target) {
   return compile_text(ctx, model, target);
 }
 
-static uint32_t crc32_of(const uint8_t *p, size_t n) {
+uint32_t npu_test_crc32(const uint8_t *p, size_t n) {
   uint32_t c = 0xFFFFFFFFu;
   for (size_t i = 0; i < n; i++) {
     c ^= p[i];
@@ -137,7 +137,7 @@ static void damage(const char *text, const char *target, unsigned trials) {
       size_t pos = 64 + (size_t)((state >> 33) % (n - 64));
       d[pos] ^= (uint8_t)(1u << ((state >> 20) & 7)) | (uint8_t)(trial & 0xF0);
     }
-    uint32_t crc = crc32_of(d + 64, n - 64);
+    uint32_t crc = npu_test_crc32(d + 64, n - 64);
     memcpy(d + 28, &crc, 4);
     qir_artifact *r = qir_artifact_read_buffer(ctx, d, n, "flip");
     if (r) {
