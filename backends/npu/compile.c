@@ -228,6 +228,19 @@ static bool reads_frames(const qir_op *op) {
   return false;
 }
 
+/* True when entry i of a slice's axes (dimension 0) takes every frame:
+ * from 0, step 1, to an end past the batch (a slice to a fixed end stops
+ * keeping the batch at another size, which the shape check finds). */
+static bool keeps_all_frames(const qir_op *op, int i) {
+  int64_t starts[QIR_MAX_RANK], ends[QIR_MAX_RANK], steps[QIR_MAX_RANK];
+  int ns = qir_op_get_ints(op, "starts", starts, QIR_MAX_RANK);
+  int ne = qir_op_get_ints(op, "ends", ends, QIR_MAX_RANK);
+  int nt = qir_op_get_ints(op, "steps", steps, QIR_MAX_RANK);
+  int64_t frames = qir_op_operand((qir_op *)op, 0)->type->dims[0];
+  return i < ns && i < ne && starts[i] == 0 && ends[i] >= frames &&
+         (nt <= i || steps[i] == 1);
+}
+
 /* True when an attribute of `op` (axis, axes, perm) reaches across the
  * frames of a batch: dimension 0 of a rank-`rank` operand. */
 static bool mixes_frames(const qir_op *op, unsigned rank) {
@@ -238,7 +251,7 @@ static bool mixes_frames(const qir_op *op, unsigned rank) {
     return true;
   int n = qir_op_get_ints(op, "axes", v, QIR_MAX_RANK);
   for (int i = 0; i < n; i++)
-    if (v[i] == 0 || v[i] == -(int64_t)rank)
+    if ((v[i] == 0 || v[i] == -(int64_t)rank) && !keeps_all_frames(op, i))
       return true;
   return qir_op_get_ints(op, "perm", v, QIR_MAX_RANK) > 0 && v[0] != 0;
 }
