@@ -246,7 +246,9 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
  * A layer group is a run of instructions that each compute output rows
  * from a window of input rows (conv, pools, elementwise ops without
  * broadcast), each consuming the previous one's result, which nothing
- * else reads and which the placement left in DDR.  The group runs tile by
+ * else reads (but at most one later instruction of the group, through its
+ * other operand: a branch, kept in SRAM until then) and which the
+ * placement left in DDR.  The group runs tile by
  * tile: a band of rows of its input is copied into SRAM, every
  * instruction runs on the band (the rows each one needs, halos included,
  * are found backwards from the output band; overlapping halos are
@@ -265,6 +267,7 @@ typedef struct group {
   uint64_t base;     /* first SRAM byte of its bands */
   uint64_t weights;  /* SRAM bytes for its conv weights (0: read them from
                         the weight space) */
+  unsigned cores;    /* the cores its tiles are spread over */
 } group;
 
 static int64_t field(const npu_insn *in, const char *f) {
@@ -318,9 +321,30 @@ static const char *chain_field(const sched *s, const npu_insn *in, unsigned b) {
   return same_dims(tensor_at(p, in, "a"), tensor_at(p, in, "out")) ? "a" : "b";
 }
 
+/* Instruction j reads buffer `id` whole through a side operand (the
+ * other operand of add/mul, a conv's sum) shaped like its result. */
+static bool side_reader(const sched *s, unsigned id, int j) {
+  const npu_program *p = s->p;
+  const npu_insn *in = &p->insns[j];
+  static const char *const sides[] = {"a", "b", "sum"};
+  if (!row_local(p, in))
+    return false;
+  for (unsigned i = 0; i < 3; i++) {
+    bool has = in->opcode == NPU_CONV ? i == 2 : i < 2 && (in->opcode == NPU_ADD ||
+                                                           in->opcode == NPU_MUL);
+    int64_t t = has ? field(in, sides[i]) : -1;
+    if (t >= 0 && s->buffer_of[t] == id &&
+        same_dims(&p->tensors[t], tensor_at(p, in, "out")))
+      return true;
+  }
+  return false;
+}
+
 /* Instruction k+1 continues the group of k: it reads k's result (whole,
  * as k wrote it) through its chain operand, and nothing else touches that
- * DDR buffer. */
+ * DDR buffer but, at most, one later instruction through a side operand
+ * (a branch: a residual's skip input), which must then be in the group
+ * too (grow_group). */
 static bool links(const sched *s, unsigned k) {
   const npu_program *p = s->p;
   const npu_insn *a = &p->insns[k], *b = &p->insns[k + 1];
@@ -331,8 +355,9 @@ static bool links(const sched *s, unsigned k) {
     return false;
   const buffer *buf = &s->buffers[id];
   bool crowds = buf->space != NPU_SPACE_SRAM || buf->hi - buf->lo > s->band_room;
-  if (buf->io || !crowds || buf->uses != 2 ||
-      buf->first != (int)k || buf->last != (int)k + 1 ||
+  bool chain_only = buf->uses == 2 && buf->last == (int)k + 1;
+  bool branch = buf->uses == 3 && buf->last > (int)k + 1 && side_reader(s, id, buf->last);
+  if (buf->io || !crowds || !(chain_only || branch) || buf->first != (int)k ||
       buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
     return false;
   int64_t c = field(b, chain_field(s, b, id));
@@ -378,6 +403,30 @@ static uint64_t band_bytes(const npu_tensor *t, int64_t n) {
   return align_up(tensor_bytes(&b));
 }
 
+/* When the side operand of instruction k of group g (the other operand
+ * of add/mul, a conv's sum) is the result of an earlier instruction i of
+ * the group (a branch), i - g0 and the field; else -1. */
+static int branch_source(const sched *s, const group *g, unsigned k, const char **f) {
+  const npu_program *p = s->p;
+  const npu_insn *in = &p->insns[k];
+  if (k == g->g0)
+    return -1;
+  unsigned prev = s->buffer_of[field(&p->insns[k - 1], "out")];
+  const char *side = in->opcode == NPU_CONV ? "sum"
+                     : in->opcode == NPU_ADD || in->opcode == NPU_MUL
+                         ? (!strcmp(chain_field(s, in, prev), "a") ? "b" : "a")
+                         : NULL;
+  int64_t t = side ? field(in, side) : -1;
+  if (t < 0 || s->buffer_of[t] == UINT32_MAX)
+    return -1;
+  for (unsigned i = g->g0; i + 1 < k; i++)
+    if (s->buffer_of[field(&p->insns[i], "out")] == s->buffer_of[t]) {
+      *f = side;
+      return (int)(i - g->g0);
+    }
+  return -1;
+}
+
 /* Output rows of each instruction of the group for the tile whose last
  * result is rows `out`; in[0] gets the rows of the group's input.  False
  * when a band would be empty. */
@@ -393,6 +442,13 @@ static bool plan_tile(const sched *s, const group *g, rows out, rows *r, rows *i
       return false;
   }
   *in = cur;
+  /* A branch's band must hold the rows its later reader needs. */
+  for (unsigned k = g->g0 + 1; k <= g->g1; k++) {
+    const char *f;
+    int i = branch_source(s, g, k, &f);
+    if (i >= 0 && (r[i].lo > r[k - g->g0].lo || r[i].hi < r[k - g->g0].hi))
+      return false;
+  }
   return true;
 }
 
@@ -455,6 +511,8 @@ typedef struct emitter {
   int64_t *weights;   /* per instruction of the group: its conv weights'
                          copy in SRAM, or -1 */
   unsigned g0;        /* the group's first instruction */
+  unsigned *out_band; /* per instruction of the group: its result's band in
+                         the current tile */
 } emitter;
 
 /* A band of `n` rows shaped like tensor `like`, in the tile's SRAM. */
@@ -501,10 +559,31 @@ static void side_band(emitter *e, npu_insn *in, const char *f, rows r) {
 
 /* One instruction on bands: its chain operand the band `x` (whose row 0
  * is row x_rows.lo of the full operand), its result rows r. */
-static unsigned emit_on_band(emitter *e, const sched *s, const npu_insn *orig,
-                             const char *chain, unsigned x, rows x_rows, rows r) {
+/* A side operand that an earlier instruction of the group computed (a
+ * branch) is read from its band: as it is when the rows agree, else
+ * through a copy of rows r into a band of their own (bands are dense:
+ * some rows of one are no view). */
+static void branch_band(emitter *e, npu_insn *in, const char *f, unsigned src,
+                        rows src_rows, rows r) {
+  unsigned b = src;
+  if (src_rows.lo != r.lo || src_rows.hi != r.hi) {
+    b = band(e, field(in, f), r.hi - r.lo);
+    copy_rows(&e->body, e->p, src, r.lo - src_rows.lo, b, 0, r.hi - r.lo, in->comment);
+  }
+  in->f[npu_field(in->opcode, f)] = b;
+}
+
+static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
+                             const npu_insn *orig, const char *chain, unsigned x,
+                             rows x_rows, const rows *r_all) {
   npu_insn in = *orig;
-  if (in.opcode == NPU_ADD || in.opcode == NPU_MUL)
+  unsigned k = (unsigned)(orig - s->p->insns);
+  rows r = r_all[k - g->g0];
+  const char *bf;
+  int src = branch_source(s, g, k, &bf);
+  if (src >= 0)
+    branch_band(e, &in, bf, e->out_band[src], r_all[src], r);
+  else if (in.opcode == NPU_ADD || in.opcode == NPU_MUL)
     side_band(e, &in, !strcmp(chain, "a") ? "b" : "a", r);
   else if (in.opcode == NPU_CONV)
     side_band(e, &in, "sum", r);
@@ -536,13 +615,17 @@ static void emit_tile(emitter *e, const sched *s, const group *g, rows out,
   unsigned cur = band(e, x, in.hi - in.lo);
   copy_rows(&e->loads, e->p, x, in.lo, cur, 0, in.hi - in.lo, first->comment);
   rows cur_rows = in;
+  unsigned *out_band = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *out_band);
+  e->out_band = out_band;
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *insn = &p->insns[k];
     unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
-    rows rk = r[k - g->g0];
-    cur = emit_on_band(e, s, insn, chain_field(s, insn, prev), cur, cur_rows, rk);
-    cur_rows = rk;
+    cur = emit_on_band(e, s, g, insn, chain_field(s, insn, prev), cur, cur_rows, r);
+    out_band[k - g->g0] = cur;
+    cur_rows = r[k - g->g0];
   }
+  e->out_band = NULL;
+  free(out_band);
   copy_rows(&e->body, e->p, cur, 0, y, out.lo, out.hi - out.lo, last->comment);
 }
 
@@ -642,7 +725,7 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
                            int64_t th, uint64_t tile_size, bool double_buffer) {
   int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   int64_t tiles = (H + th - 1) / th;
-  int64_t cores = (int64_t)s->cores < tiles ? (int64_t)s->cores : tiles;
+  int64_t cores = (int64_t)g->cores < tiles ? (int64_t)g->cores : tiles;
   e->sram_top = 0;
   if (cores <= 1) {
     emit_tiles(e, to, s, g, th, tile_size, double_buffer, g->base, 0, tiles);
@@ -728,6 +811,7 @@ typedef struct tiling {
   int64_t th;          /* 0: leave the group untiled */
   uint64_t tile_size;
   bool double_buffer;
+  unsigned cores;      /* the cores its tiles are spread over */
   estimate cost;
 } tiling;
 
@@ -735,8 +819,8 @@ typedef struct tiling {
  * bands it adds to the tensor table are dropped again). */
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, rows *r) {
-  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, {0, 0}};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0};
+  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, {0, 0}};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
@@ -746,6 +830,60 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
   free(e.loads.v);
   free(e.body.v);
   return c;
+}
+
+/* The trial placement put tensor i (when an activation) in DDR. */
+static bool left_in_ddr(const sched *s, int64_t i) {
+  return i < 0 || s->buffer_of[i] == UINT32_MAX ||
+         s->buffers[s->buffer_of[i]].space == NPU_SPACE_DDR;
+}
+
+/* Fields of the instructions of group g that name buffer `id`. */
+static unsigned uses_in_group(const sched *s, const group *g, unsigned id) {
+  unsigned n = 0;
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn *in = &s->p->insns[k];
+    const npu_insn_info *info = npu_insn_info_of(in->opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      n += tensor_field(info->fields[f]) && in->f[f] >= 0 && s->buffer_of[in->f[f]] == id;
+  }
+  return n;
+}
+
+/* What spreading group g over the cores costs outside it: the
+ * activations it reads and writes outside its bands (its input, result
+ * and side operands) that the trial placement kept in SRAM must go to
+ * DDR (the other cores cannot reach core 0's SRAM), so every other
+ * instruction touching them moves their bytes over the bus; in cycles. */
+static double remote_penalty(const sched *s, const qir_target *t, const group *g) {
+  const npu_program *p = s->p;
+  double bytes = 0;
+  unsigned seen[8], n = 0;
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn *in = &p->insns[k];
+    const char *f;
+    unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
+    const char *chain = chain_field(s, in, prev);
+    int64_t ext[3] = {k == g->g0 ? field(in, chain) : -1,
+                      k == g->g1 ? field(in, "out") : -1, -1};
+    if (branch_source(s, g, k, &f) < 0)
+      ext[2] = in->opcode == NPU_CONV                               ? field(in, "sum")
+               : in->opcode == NPU_ADD || in->opcode == NPU_MUL ? field(in, !strcmp(chain, "a") ? "b" : "a")
+                                                                 : -1;
+    for (unsigned i = 0; i < 3; i++) {
+      if (left_in_ddr(s, ext[i]))
+        continue;
+      unsigned id = s->buffer_of[ext[i]], j = 0;
+      while (j < n && seen[j] != id)
+        j++;
+      if (j < n || n == 8)
+        continue;
+      seen[n++] = id;
+      const buffer *b = &s->buffers[id];
+      bytes += (double)(b->hi - b->lo) * (double)(b->uses - uses_in_group(s, g, id));
+    }
+  }
+  return bytes / (t->ddr_gbps * 1e3 / t->clock_mhz);
 }
 
 /* The height of tiles that cut H rows into at least `tiles` tiles, that
@@ -761,30 +899,38 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
  * tallest tile for two copies and one row band shorter; on several cores
  * also the first two with their tile counts rounded up to a multiple of
  * the cores. */
-static tiling choose_tiling(const sched *s, const qir_target *t, const group *g,
+static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
   rows *r = qir_xcalloc(n, sizeof *r);
-  tiling best = {0, 0, false, estimate_untiled(s, t, g)};
+  tiling best = {0, 0, false, 1, estimate_untiled(s, t, g)};
   int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
   int64_t tiles1 = single ? (H + single - 1) / single : 0;
   int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
   int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
+  double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
   if (s->cores > 1) {
     cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
     cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
   }
-  for (unsigned i = 0; i < 5; i++) {
-    if (cand[i] < 1)
-      continue;
-    tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
-    bool faster = c.cost.cycles < best.cost.cycles * 0.999;
-    bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
-                            c.cost.ddr_bytes < best.cost.ddr_bytes;
-    if (faster || as_fast_less_ddr)
-      best = c;
+  for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
+    g->cores = cores;
+    for (unsigned i = 0; i < 5; i++) {
+      if (cand[i] < 1 || (cores == 1 && i >= 3))
+        continue;
+      tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
+      c.cores = cores;
+      if (cores > 1 && (H + cand[i] - 1) / cand[i] > 1)
+        c.cost.cycles += penalty;
+      bool faster = c.cost.cycles < best.cost.cycles * 0.999;
+      bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
+                              c.cost.ddr_bytes < best.cost.ddr_bytes;
+      if (faster || as_fast_less_ddr)
+        best = c;
+    }
   }
+  g->cores = best.cores;
   free(r);
   return best;
 }
@@ -792,13 +938,20 @@ static tiling choose_tiling(const sched *s, const qir_target *t, const group *g,
 /* The group starting at instruction k: as long as the links hold, one
  * row still fits and MAX_GROUP allows. */
 static group grow_group(const sched *s, unsigned k, rows *r) {
-  group g = {k, k, 0, 0};
+  group g = {k, k, 0, 0, 1};
   while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1)) {
-    group wider = {g.g0, g.g1 + 1, 0, 0};
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1};
     if (tile_bytes(s, &wider, 1, r) > s->band_room)
       break;
     g = wider;
   }
+  /* A branch must be read again within the group: end the group at the
+   * instruction that computes a branch read after the group's end. */
+  for (unsigned i = g.g0; i < g.g1; i++)
+    if (s->buffers[s->buffer_of[field(&s->p->insns[i], "out")]].last > (int)g.g1) {
+      g.g1 = i;
+      i = g.g0 - 1; /* an earlier branch may now be read after the end */
+    }
   return g;
 }
 
@@ -824,12 +977,6 @@ static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, i
   v.offset += (uint64_t)c0 * per;
   v.dims[d] = n;
   return npu_program_add_tensor(p, v);
-}
-
-/* The trial placement put tensor i (when an activation) in DDR. */
-static bool left_in_ddr(const sched *s, int64_t i) {
-  return i < 0 || s->buffer_of[i] == UINT32_MAX ||
-         s->buffers[s->buffer_of[i]].space == NPU_SPACE_DDR;
 }
 
 static bool splittable_conv(const sched *s, const npu_insn *in) {
@@ -877,7 +1024,7 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
     list_push(to, in);
     return;
   }
-  group one = {k, k, 0, 0};
+  group one = {k, k, 0, 0, 1};
   estimate whole = estimate_untiled(s, t, &one);
   insn_list pieces = {NULL, 0, 0};
   unsigned saved = p->num_tensors;
@@ -898,11 +1045,11 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   rows *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0};
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL};
   insn_list out = {NULL, 0, 0};
   for (unsigned k = 0; k < p->num_insns;) {
     group g = grow_group(s, k, r);
-    tiling c = {0, 0, false, {0, 0}};
+    tiling c = {0, 0, false, 1, {0, 0}};
     if (g.g1 > g.g0) {
       uint64_t wb = group_weight_bytes(s, &g);
       g.weights = wb <= s->band_room / 2 ? wb : 0;
