@@ -300,10 +300,15 @@ static void exec_softmax(const npu_program *p, const npu_insn *in,
  * it starts when its queue is free and every instruction of the other
  * queue that writes what it reads or reads what it writes has ended. */
 
+/* The bytes [lo, hi) of a space an instruction touches; for a copy's
+ * region also the region itself (box), which two copies of the same
+ * tensor compare exactly: their bands interleave in memory (NCHW). */
 typedef struct emu_range {
   unsigned space;
   uint64_t lo, hi;
   bool write;
+  const npu_tensor *t;     /* with a box: the tensor of the region */
+  int64_t start[NPU_RANK], count[NPU_RANK];
 } emu_range;
 
 #define EMU_MAX_RANGES 8
@@ -328,7 +333,8 @@ struct emu_counters {
   unsigned *step_slot;       /* per artifact step: its row in steps */
   qir_emu_step_stats *steps; /* per NPU step */
   qir_emu_stats total;
-  emu_queue q[2];            /* compute, DMA */
+  unsigned cores, cur;       /* cores of the estimate; the current one */
+  emu_queue q[2 * NPU_MAX_CORES]; /* per core: compute, DMA */
   double ddr_cycles;         /* of the program running */
 };
 
@@ -410,23 +416,76 @@ static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
 
 /* The activation memory (ddr, sram) `in` reads and writes: its tensors
  * whole (a copy's region rows are not contiguous). */
+/* Element index of `at` in the row-major dims of t. */
+static int64_t linear_index(const npu_tensor *t, const int64_t at[NPU_RANK]) {
+  int64_t k = 0;
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    k = k * t->dims[d] + at[d];
+  return k;
+}
+
+/* The region a copy reads (prefix "s") or writes ("d") of tensor x: its
+ * box, and the bytes from its first element to its last. */
+static void copy_region(const npu_insn *in, const npu_tensor *x, bool out, emu_range *r) {
+  static const char *const src[] = {"s0", "s1", "s2", "s3"}, *const dst[] = {"d0", "d1", "d2", "d3"},
+                           *const cnt[] = {"n0", "n1", "n2", "n3"};
+  int64_t last[NPU_RANK];
+  r->t = x;
+  for (unsigned d = 0; d < NPU_RANK; d++) {
+    r->start[d] = ifld(in, out ? dst[d] : src[d]);
+    r->count[d] = ifld(in, cnt[d]);
+    last[d] = r->start[d] + (r->count[d] > 0 ? r->count[d] - 1 : 0);
+  }
+  uint64_t es = qir_scalar_size(x->dtype);
+  r->lo = x->offset + (uint64_t)linear_index(x, r->start) * es;
+  r->hi = x->offset + (uint64_t)(linear_index(x, last) + 1) * es;
+}
+
 static unsigned insn_ranges(const npu_program *p, const npu_insn *in, emu_range *r) {
   unsigned n = 0;
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   for (unsigned i = 0; i < info->num_fields && n < EMU_MAX_RANGES; i++) {
     const npu_tensor *x = field_tensor(p, in, i);
-    if (x && x->space != NPU_SPACE_WGT)
-      r[n++] = (emu_range){x->space, x->offset, x->offset + tensor_bytes(x),
-                           is_result_field(info->fields[i])};
+    if (!x || x->space == NPU_SPACE_WGT)
+      continue;
+    bool out = is_result_field(info->fields[i]);
+    emu_range *e = &r[n++];
+    memset(e, 0, sizeof *e);
+    e->space = x->space;
+    e->write = out;
+    e->lo = x->offset;
+    e->hi = x->offset + (in->opcode == NPU_DMA ? (uint64_t)ifld(in, "bytes") : tensor_bytes(x));
+    if (in->opcode == NPU_COPY)
+      copy_region(in, x, out, e);
   }
   return n;
+}
+
+/* Two boxes of views with the same place and shape overlap when they do
+ * along every dimension. */
+static bool boxes_overlap(const emu_range *a, const emu_range *b) {
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    if (a->start[d] >= b->start[d] + b->count[d] || b->start[d] >= a->start[d] + a->count[d])
+      return false;
+  return true;
+}
+
+static bool same_view(const npu_tensor *a, const npu_tensor *b) {
+  return a->offset == b->offset && a->dtype == b->dtype && !memcmp(a->dims, b->dims, sizeof a->dims);
+}
+
+static bool ranges_conflict(const emu_range *a, const emu_range *b) {
+  if (!(a->write || b->write) || a->space != b->space || a->lo >= b->hi || b->lo >= a->hi)
+    return false;
+  if (a->t && b->t && same_view(a->t, b->t))
+    return boxes_overlap(a, b);
+  return true;
 }
 
 static bool slots_conflict(const emu_slot *a, const emu_slot *b) {
   for (unsigned i = 0; i < a->n; i++)
     for (unsigned j = 0; j < b->n; j++)
-      if ((a->r[i].write || b->r[j].write) && a->r[i].space == b->r[j].space &&
-          a->r[i].lo < b->r[j].hi && b->r[j].lo < a->r[i].hi)
+      if (ranges_conflict(&a->r[i], &b->r[j]))
         return true;
   return false;
 }
@@ -441,22 +500,58 @@ static void queue_prune(emu_queue *q, double t) {
   q->num = k;
 }
 
-/* Puts `cur` (cycles long) on queue `dma`, after the conflicting
- * instructions of the other queue. */
+static double max2(double a, double b) { return a > b ? a : b; }
+
+/* The queues in use: compute and DMA of each core. */
+static unsigned num_queues(const emu_counters *c) { return 2 * c->cores; }
+
+/* Drops every slot no queue can wait for any more: those that end by the
+ * time every other queue is free. */
+static void prune_all(emu_counters *c) {
+  for (unsigned i = 0; i < num_queues(c); i++) {
+    double t = -1;
+    for (unsigned k = 0; k < num_queues(c); k++)
+      if (k != i)
+        t = t < 0 || c->q[k].end < t ? c->q[k].end : t;
+    queue_prune(&c->q[i], t < 0 ? c->q[i].end : t);
+  }
+}
+
+/* Puts `cur` (cycles long) on the DMA or compute queue of the current
+ * core, after every conflicting instruction of the other queues (of this
+ * core and of the others: exact, where the estimate trusts the syncs). */
 static void queue_place(emu_counters *c, bool dma, emu_slot *cur, double cycles) {
-  emu_queue *mine = &c->q[dma], *other = &c->q[!dma];
+  unsigned me = 2 * c->cur + dma;
+  emu_queue *mine = &c->q[me];
   double start = mine->end;
-  for (unsigned i = 0; i < other->num; i++)
-    if (other->pending[i].end > start && slots_conflict(&other->pending[i], cur))
-      start = other->pending[i].end;
+  for (unsigned k = 0; k < num_queues(c); k++)
+    for (unsigned i = 0; k != me && i < c->q[k].num; i++)
+      if (c->q[k].pending[i].end > start && slots_conflict(&c->q[k].pending[i], cur))
+        start = c->q[k].pending[i].end;
   cur->end = mine->end = start + cycles;
   if (mine->num == mine->cap) {
     mine->cap = mine->cap ? 2 * mine->cap : 16;
     mine->pending = qir_xrealloc(mine->pending, mine->cap * sizeof *mine->pending);
   }
   mine->pending[mine->num++] = *cur;
-  queue_prune(other, mine->end);
-  queue_prune(mine, other->end);
+  prune_all(c);
+}
+
+/* A `core` marker sends the next instructions to core id mod the cores of
+ * the estimate; a `sync` makes every queue wait for the latest. */
+static void queue_marker(emu_counters *c, const npu_insn *in) {
+  if (in->opcode == NPU_CORE) {
+    c->cur = (unsigned)(in->f[0] % c->cores);
+    return;
+  }
+  double at = 0;
+  for (unsigned k = 0; k < num_queues(c); k++)
+    at = max2(at, c->q[k].end);
+  for (unsigned k = 0; k < num_queues(c); k++) {
+    c->q[k].end = at;
+    c->q[k].num = 0;
+  }
+  c->cur = 0;
 }
 
 static void counters_free(emu_counters *c) {
@@ -467,15 +562,17 @@ static void counters_free(emu_counters *c) {
   free(c->first_layer);
   free(c->step_slot);
   free(c->steps);
-  free(c->q[0].pending);
-  free(c->q[1].pending);
+  for (unsigned k = 0; k < 2 * NPU_MAX_CORES; k++)
+    free(c->q[k].pending);
   free(c);
 }
 
 static emu_counters *counters_create(const qir_artifact *a) {
   emu_counters *c = qir_xcalloc(1, sizeof *c);
   c->have_perf = npu_perf_compute(a, NULL, &c->perf);
+  c->cores = 1;
   if (c->have_perf) {
+    c->cores = c->perf.cores < 1 ? 1 : c->perf.cores > NPU_MAX_CORES ? NPU_MAX_CORES : c->perf.cores;
     c->bytes_per_cycle = c->perf.ddr_gbps * 1e3 / c->perf.clock_mhz;
     c->total.clock_mhz = c->perf.clock_mhz;
   }
@@ -507,8 +604,12 @@ static void counters_reset(emu_counters *c, const qir_artifact *a) {
 }
 
 static void program_begin(emu_counters *c) {
-  c->q[0].end = c->q[1].end = c->ddr_cycles = 0;
-  c->q[0].num = c->q[1].num = 0;
+  for (unsigned k = 0; k < 2 * NPU_MAX_CORES; k++) {
+    c->q[k].end = 0;
+    c->q[k].num = 0;
+  }
+  c->ddr_cycles = 0;
+  c->cur = 0;
 }
 
 /* Counts instruction k of program `prog` (just executed) for step s. */
@@ -522,6 +623,10 @@ static void count_insn(emu_counters *c, const npu_program *p, unsigned prog,
   s->ddr_store_bytes += t.store;
   if (!c->have_perf)
     return;
+  if (in->opcode == NPU_CORE || in->opcode == NPU_SYNC) {
+    queue_marker(c, in);
+    return;
+  }
   const npu_perf_layer *l = &c->perf.layers[c->first_layer[prog] + k];
   double ddr = (double)(t.load + t.store) / c->bytes_per_cycle;
   double compute = l->cost.compute_cycles;
@@ -534,8 +639,10 @@ static void count_insn(emu_counters *c, const npu_program *p, unsigned prog,
 /* The program's cycles: the later queue, and no less than its DDR bytes
  * over the bandwidth (the queues share the bus). */
 static double program_end(const emu_counters *c) {
-  double end = c->q[0].end > c->q[1].end ? c->q[0].end : c->q[1].end;
-  return end > c->ddr_cycles ? end : c->ddr_cycles;
+  double end = c->ddr_cycles;
+  for (unsigned k = 0; k < num_queues(c); k++)
+    end = max2(end, c->q[k].end);
+  return end;
 }
 
 static void add_step_to_total(emu_counters *c, const qir_emu_step_stats *s) {
