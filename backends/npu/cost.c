@@ -264,10 +264,10 @@ static double timeline_marker(timeline *tl, const npu_insn *in) {
   }
   double at = 0;
   for (unsigned c = 0; c < tl->cores; c++)
-    at = max2(at, max2(tl->core[c].queue_end[0], tl->core[c].queue_end[1]));
+    at = max2(at, core_end(&tl->core[c]));
   for (unsigned c = 0; c < tl->cores; c++) {
     core_line *l = &tl->core[c];
-    tl->fig[c].sync_wait_cycles += at - max2(l->queue_end[0], l->queue_end[1]);
+    tl->fig[c].sync_wait_cycles += at - core_end(l);
     l->queue_end[0] = l->queue_end[1] = l->retired_end = at;
   }
   tl->cur = 0;

@@ -896,9 +896,10 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
 /* The cheapest tiling of group g by the cost model (latency first, then
  * DDR bytes), or th = 0 when running it untiled is as good.  Candidates:
  * the tallest tile in single buffering, and double buffering with the
- * tallest tile for two copies and one row band shorter; on several cores
- * also the first two with their tile counts rounded up to a multiple of
- * the cores. */
+ * tallest tile for two copies and one row band shorter, on one core (not
+ * for a group of one instruction: that runs as well untiled) and on all;
+ * on several cores also the first two with their tile counts rounded up
+ * to a multiple of the cores. */
 static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
@@ -917,7 +918,7 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
     g->cores = cores;
     for (unsigned i = 0; i < 5; i++) {
-      if (cand[i] < 1 || (cores == 1 && i >= 3))
+      if (cand[i] < 1 || (cores == 1 && (i >= 3 || g->g0 == g->g1)))
         continue;
       tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
       c.cores = cores;
@@ -1015,28 +1016,31 @@ static void emit_split_conv(const sched *s, insn_list *to, const npu_insn *in) {
   push_marker(to, NPU_SYNC, cores);
 }
 
+/* Conv k split over the cores onto `to` when the cost model finds that
+ * faster than `cycles`; else nothing is emitted and false returned. */
+static bool try_split(const sched *s, const qir_target *t, unsigned k, double cycles,
+                      insn_list *to) {
+  npu_program *p = s->p;
+  insn_list pieces = {NULL, 0, 0};
+  unsigned saved = p->num_tensors;
+  emit_split_conv(s, &pieces, &p->insns[k]);
+  estimate split = estimate_insns(s, t, pieces.v, pieces.num);
+  bool faster = split.cycles < cycles * 0.999;
+  if (faster)
+    list_append(to, &pieces);
+  else
+    p->num_tensors = saved;
+  free(pieces.v);
+  return faster;
+}
+
 /* Instruction k as it is, or split over the cores when the cost model
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
-  npu_program *p = s->p;
-  const npu_insn *in = &p->insns[k];
-  if (!splittable_conv(s, in)) {
-    list_push(to, in);
-    return;
-  }
+  const npu_insn *in = &s->p->insns[k];
   group one = {k, k, 0, 0, 1};
-  estimate whole = estimate_untiled(s, t, &one);
-  insn_list pieces = {NULL, 0, 0};
-  unsigned saved = p->num_tensors;
-  emit_split_conv(s, &pieces, in);
-  estimate split = estimate_insns(s, t, pieces.v, pieces.num);
-  if (split.cycles < whole.cycles * 0.999) {
-    list_append(to, &pieces);
-  } else {
-    p->num_tensors = saved;
+  if (!splittable_conv(s, in) || !try_split(s, t, k, estimate_untiled(s, t, &one).cycles, to))
     list_push(to, in);
-  }
-  free(pieces.v);
 }
 
 /* Replaces the program's instructions: each group that tiles better, by
@@ -1050,13 +1054,22 @@ static void tile_groups(sched *s, const qir_target *t) {
   for (unsigned k = 0; k < p->num_insns;) {
     group g = grow_group(s, k, r);
     tiling c = {0, 0, false, 1, {0, 0}};
-    if (g.g1 > g.g0) {
+    /* On several cores a single instruction is a group too: its tiles
+     * spread over the cores read their rows of the input once (a
+     * channel split reads all of it on every core). */
+    if (g.g1 > g.g0 || (s->cores > 1 && row_local(p, &p->insns[k]))) {
       uint64_t wb = group_weight_bytes(s, &g);
       g.weights = wb <= s->band_room / 2 ? wb : 0;
       c = choose_tiling(s, t, &g, s->band_room - g.weights);
     }
     if (!c.th) {
       emit_untiled(s, t, &out, k++);
+      continue;
+    }
+    /* One conv: its channel split may beat its tiles (weights read once). */
+    if (g.g0 == g.g1 && splittable_conv(s, &p->insns[k]) &&
+        try_split(s, t, k, c.cost.cycles, &out)) {
+      k++;
       continue;
     }
     unsigned first = out.num;
