@@ -968,3 +968,165 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   qq_samples_close(smp);
   return ok;
 }
+
+/* ---- scale-search ------------------------------------------------------------
+ * A search of activation ranges in the manner of EasyQuant: the ranges
+ * calibrate chose are narrowed by factors from a grid, and each tensor
+ * keeps the factor under which the layers that produce and consume it
+ * lose least (per-layer mode: each layer fed quantize(float inputs), so
+ * one run per factor measures every layer at once).  The result is kept
+ * only when the end-to-end worst output cosine improves. */
+
+#define SS_MAX_FACTORS 32
+
+/* A range worth searching: chosen by calibrate (not fixed), of a tensor
+ * inside the network (quantize never clips model outputs). */
+static bool is_searched(const qir_op *op) {
+  return qir_op_get_attr(op, QQ_ATTR_RANGE) &&
+         !qir_op_get_attr(op, QQ_ATTR_FIXED) && op->num_results &&
+         !qq_reaches_only_return(&op->results[0]);
+}
+
+/* Multiplies every searched range of g (ops in the order of F) by factor[k]
+ * of its op; factor NULL: by `all`. */
+static void scale_ranges(qir_func *g, const double *factor, double all) {
+  qir_context *ctx = g->module->ctx;
+  unsigned k = 0;
+  qir_foreach_op(op, &g->body) {
+    double f = factor ? factor[k] : all;
+    k++;
+    const qir_attr *a = qir_op_get_attr(op, QQ_ATTR_RANGE);
+    double v[2 * 64];
+    int n = f != 1.0 && is_searched(op) ? qir_attr_get_floats(a, v, 2 * 64) : -1;
+    if (n <= 0)
+      continue;
+    for (int i = 0; i < n; i++)
+      v[i] *= f;
+    qir_op_set_attr(op, QQ_ATTR_RANGE, qir_attr_floats(ctx, (unsigned)n, v));
+  }
+}
+
+/* Each compared layer's 1 - cosine in per-layer mode with every range
+ * scaled by f (err[k]; 0 for ops not compared). */
+static bool layer_errors(qir_func *f, const qir_quantize_options *o,
+                         qq_samples *smp, double factor, double *err) {
+  qir_func *g;
+  qir_op **map;
+  qir_module *gm = qq_clone_func(f, &g, &map);
+  scale_ranges(g, NULL, factor);
+  eval e;
+  eval_init(&e, g);
+  bool ok = iso_run(&e, o, smp);
+  for (unsigned k = 0; ok && k < e.nops; k++)
+    err[k] = e.compared[k] ? 1.0 - qq_err_cosine(&e.layer[k]) : 0.0;
+  eval_free(&e);
+  free(map);
+  qir_module_destroy(gm);
+  return ok;
+}
+
+/* The end-to-end worst output cosine of f with its ranges scaled by
+ * factor[k] (NULL: as they are). */
+static bool e2e_cosine(qir_func *f, const qir_quantize_options *o,
+                       qq_samples *smp, const double *factor, double *cos) {
+  qir_func *g;
+  qir_op **map;
+  qir_module *gm = qq_clone_func(f, &g, &map);
+  if (factor)
+    scale_ranges(g, factor, 1.0);
+  eval e;
+  eval_init(&e, g);
+  bool ok = eval_run(&e, o, NULL, smp, "scale-search");
+  *cos = ok ? min_output_cosine(&e, false) : 0;
+  eval_free(&e);
+  free(map);
+  qir_module_destroy(gm);
+  return ok;
+}
+
+/* The error a tensor's factor moves: its producer's and its consumers'
+ * (F's ops carry index + 1 in aux). */
+static double tensor_error(const qir_op *op, unsigned k, const double *err) {
+  double s = err[k];
+  for (unsigned r = 0; r < op->num_results; r++)
+    for (const qir_use *u = op->results[r].uses; u; u = u->next)
+      if (u->owner->aux > 0)
+        s += err[u->owner->aux - 1];
+  return s;
+}
+
+static bool read_factors(qir_pass *pass, qir_func *f, double *v, unsigned *n) {
+  const char *s = qir_pass_opt_string(pass, "factors");
+  bool ok = *s != 0;
+  *n = 0;
+  for (const char *p = s; ok && *p; p++) {
+    char *end;
+    double x = strtod(p, &end);
+    ok = end != p && x > 0 && x <= 1 && *n < SS_MAX_FACTORS &&
+         (*end == 0 || (*end == ':' && end[1]));
+    if (ok)
+      v[(*n)++] = x;
+    p = end;
+    if (!*p)
+      break;
+  }
+  if (!ok)
+    qir_emit_error(f->module->ctx, f->loc, "scale-search: factors must be "
+                   "1 to %d numbers in (0, 1] separated by ':', not '%s'",
+                   SS_MAX_FACTORS, s);
+  return ok;
+}
+
+bool qir_pass_run_scale_search(qir_pass *pass, void *unit_ir) {
+  qir_func *f = unit_ir;
+  double fac[SS_MAX_FACTORS];
+  unsigned nf;
+  if (!read_factors(pass, f, fac, &nf))
+    return false;
+  qir_quantize_options o;
+  qq_options_from_pass(pass, &o);
+  o.dump = NULL;
+  qq_samples *smp = qq_samples_open(pass, f);
+  if (!smp)
+    return false;
+  unsigned nops = f->body.num_ops;
+  double *err = qir_xcalloc((size_t)nf * nops + 1, sizeof *err);
+  bool ok = true;
+  for (unsigned i = 0; ok && i < nf; i++)
+    ok = layer_errors(f, &o, smp, fac[i], err + (size_t)i * nops);
+  /* Each op's best factor: the least error, the larger factor on a tie. */
+  double *best = qir_xcalloc(nops + 1, sizeof *best);
+  unsigned k = 0, narrowed = 0, searched = 0;
+  qir_foreach_op(op, &f->body) op->aux = (intptr_t)++k;
+  k = 0;
+  qir_foreach_op(op, &f->body) {
+    best[k] = 1.0;
+    if (ok && is_searched(op)) {
+      double least = INFINITY;
+      for (unsigned i = 0; i < nf; i++) {
+        double s = tensor_error(op, k, err + (size_t)i * nops);
+        if (s < least - 1e-12 || (s <= least + 1e-12 && fac[i] > best[k])) {
+          least = fmin(s, least);
+          best[k] = fac[i];
+        }
+      }
+      searched++;
+      narrowed += best[k] < 1.0;
+    }
+    k++;
+  }
+  double before = 0, after = 0;
+  ok = ok && e2e_cosine(f, &o, smp, NULL, &before) &&
+       e2e_cosine(f, &o, smp, best, &after);
+  bool keep = ok && after > before;
+  if (ok)
+    fprintf(stderr, "scale-search: %u of %u ranges narrowed; output cosine "
+            "%.6f -> %.6f (%s)\n", narrowed, searched, before, after,
+            keep ? "kept" : "not kept: no better");
+  if (keep)
+    scale_ranges(f, best, 1.0);
+  free(best);
+  free(err);
+  qq_samples_close(smp);
+  return ok;
+}

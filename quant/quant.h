@@ -180,6 +180,10 @@ bool qq_op_is_layer(const qir_op *op);
 bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
                        qq_samples *smp);
 
+/* Does v reach only `return`, maybe through data movement?  Such values
+ * (model outputs) are quantized over their min/max, never clipped. */
+bool qq_reaches_only_return(const qir_value *v);
+
 /* ---- Comparisons (quant/analysis.c) --------------------------------------- */
 
 typedef struct qq_err {

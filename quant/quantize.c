@@ -258,13 +258,13 @@ static bool is_movement(const qir_op *op) {
 }
 
 /* Does v reach only `return`, maybe through data movement? */
-static bool reaches_only_return(const qir_value *v) {
+bool qq_reaches_only_return(const qir_value *v) {
   if (!v->uses)
     return false;
   for (const qir_use *u = v->uses; u; u = u->next) {
     const qir_op *o = u->owner;
     if (!qir_op_is(o, QIR_OP_RETURN) &&
-        !(is_movement(o) && reaches_only_return(&o->results[0])))
+        !(is_movement(o) && qq_reaches_only_return(&o->results[0])))
       return false;
   }
   return true;
@@ -285,7 +285,7 @@ static void add_value(plan *p, qir_value *v) {
     }
     /* Model outputs are never clipped: clipping pays off inside the
      * network, where later layers average the error out. */
-    if (reaches_only_return(v)) {
+    if (qq_reaches_only_return(v)) {
       vi->lo = fmin(vi->mlo, 0);
       vi->hi = fmax(vi->mhi, 0);
     }
