@@ -826,4 +826,11 @@ void npu_artifact_print_stats(const qir_artifact *a, FILE *out,
   fprintf(out, "%s: DDR activation memory: %llu bytes\n", prefix,
           (unsigned long long)ddr);
   fprintf(out, "%s: SRAM: %llu bytes\n", prefix, (unsigned long long)sram);
+  const artifact_box *b = box_of(a);
+  if (!b->num_variants)
+    return;
+  fprintf(out, "%s: batch sizes: 1", prefix);
+  for (unsigned i = 0; i < b->num_variants; i++)
+    fprintf(out, ", %u", b->variants[i].batch);
+  fprintf(out, " (one weight space; this tool runs one frame)\n");
 }
