@@ -206,6 +206,8 @@ static int check_batch_options(const llc_opts *o) {
     return fail("-static-batch and -max-dynamic-batch compile a model (not with -emulate)");
   if (batching && !strcmp(o->emit, "qir"))
     return fail("-static-batch and -max-dynamic-batch apply to the artifact (not to -emit=qir)");
+  if (o->emu_stats && o->perf.ddr_gbps_limit > 0)
+    return fail("-emu-stats times the target's DDR bandwidth (not with -ddr-bw-limit)");
   if (o->frames > 1 && o->per_layer)
     return fail("-batch does not apply to -check-mode=per-layer");
   return -1;
