@@ -296,9 +296,10 @@ static void exec_softmax(const npu_program *p, const npu_insn *in,
 
 /* ---- Counters (docs/NPU.md, "Emulator counters") -----------------------------------
  * Each executed instruction adds the DDR bytes it moves and takes its
- * place on two in-order queues, the DMA engine and the compute engines:
- * it starts when its queue is free and every instruction of the other
- * queue that writes what it reads or reads what it writes has ended. */
+ * place on its core's two in-order queues, the DMA engine and the compute
+ * engines: it starts when its queue is free and every instruction of any
+ * other queue that writes what it reads or reads what it writes has
+ * ended. */
 
 /* The bytes [lo, hi) of a space an instruction touches; for a copy's
  * region also the region itself (box), which two copies of the same
