@@ -109,16 +109,14 @@ static bool prepare_npu(qir_emu *e) {
   return true;
 }
 
+/* The batch sizes of the variants; their emulators come when they first
+ * run (slot_emu): a large batch's memories are not taken for nothing. */
 static bool prepare_variants(qir_emu *e) {
-  unsigned n = npu_artifact_num_variants(e->a);
-  e->variants = qir_xcalloc(n + 1, sizeof *e->variants);
-  e->variant_batch = qir_xcalloc(n + 1, sizeof *e->variant_batch);
-  for (unsigned i = 0; i < n; i++) {
-    const qir_artifact *v = npu_artifact_variant(e->a, i, &e->variant_batch[i]);
-    if (!(e->variants[i] = qir_emu_create(e->ctx, v)))
-      return false;
-    e->num_variants++;
-  }
+  e->num_variants = npu_artifact_num_variants(e->a);
+  e->variants = qir_xcalloc(e->num_variants + 1, sizeof *e->variants);
+  e->variant_batch = qir_xcalloc(e->num_variants + 1, sizeof *e->variant_batch);
+  for (unsigned i = 0; i < e->num_variants; i++)
+    npu_artifact_variant(e->a, i, &e->variant_batch[i]);
   return true;
 }
 
@@ -786,12 +784,7 @@ static bool alloc_batch_side(qir_emu *e, unsigned n, const unsigned *ids,
 }
 
 /* One row per NPU step of the artifact's graph, then of each variant. */
-static void alloc_rows(qir_emu *e) {
-  e->num_rows = e->counters->total.num_steps;
-  for (unsigned i = 0; i < e->num_variants; i++)
-    e->num_rows += e->variants[i]->counters->total.num_steps;
-  e->rows = qir_xcalloc(e->num_rows + 1, sizeof *e->rows);
-}
+static void alloc_rows(qir_emu *e);
 
 bool qir_emu_set_frames(qir_emu *e, unsigned frames) {
   if (!frames || frames > QIR_EMU_MAX_FRAMES)
@@ -816,27 +809,52 @@ bool qir_emu_set_frames(qir_emu *e, unsigned frames) {
   return true;
 }
 
-/* The emulator of batch slot k: 0 the artifact's own graph, else a
+/* The artifact of batch slot k: 0 the artifact's own graph, else a
  * variant's. */
-static qir_emu *slot_emu(qir_emu *e, unsigned k) { return k ? e->variants[k - 1] : e; }
+static const qir_artifact *slot_artifact(const qir_emu *e, unsigned k) {
+  return k ? npu_artifact_variant(e->a, k - 1, NULL) : e->a;
+}
+
+/* Its emulator, created the first time (NULL after an error). */
+static qir_emu *slot_emu(qir_emu *e, unsigned k) {
+  if (!k)
+    return e;
+  if (!e->variants[k - 1])
+    e->variants[k - 1] = qir_emu_create(e->ctx, slot_artifact(e, k));
+  return e->variants[k - 1];
+}
+
+static unsigned npu_steps_of(const qir_artifact *a) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < a->num_steps; i++)
+    n += a->steps[i].kind == NPU_STEP_NPU;
+  return n;
+}
 
 /* The first row of slot k's steps. */
-static unsigned slot_rows(qir_emu *e, unsigned k) {
+static unsigned slot_rows(const qir_emu *e, unsigned k) {
   unsigned base = 0;
   for (unsigned i = 0; i < k; i++)
-    base += slot_emu(e, i)->counters->total.num_steps;
+    base += npu_steps_of(slot_artifact(e, i));
   return base;
+}
+
+/* One row per NPU step of the artifact's graph, then of each variant. */
+static void alloc_rows(qir_emu *e) {
+  e->num_rows = slot_rows(e, e->num_variants + 1);
+  e->rows = qir_xcalloc(e->num_rows + 1, sizeof *e->rows);
 }
 
 /* Zero counters on every row, named after its step and batch size. */
 static void reset_rows(qir_emu *e) {
   for (unsigned k = 0; k <= e->num_variants; k++) {
-    const emu_counters *c = slot_emu(e, k)->counters;
+    const qir_artifact *a = slot_artifact(e, k);
     qir_emu_step_stats *r = &e->rows[slot_rows(e, k)];
-    for (unsigned j = 0; j < c->total.num_steps; j++)
-      r[j] = (qir_emu_step_stats){.step = c->steps[j].step,
-                                  .batch = k ? e->variant_batch[k - 1] : 1,
-                                  .program = c->steps[j].program};
+    for (unsigned i = 0; i < a->num_steps; i++)
+      if (a->steps[i].kind == NPU_STEP_NPU)
+        *r++ = (qir_emu_step_stats){.step = i,
+                                    .batch = k ? e->variant_batch[k - 1] : 1,
+                                    .program = a->programs[a->steps[i].index].name};
   }
 }
 
@@ -896,6 +914,8 @@ static bool run_frames(qir_emu *e) {
       k--;
     qir_emu *x = slot_emu(e, k);
     unsigned n = k ? e->variant_batch[k - 1] : 1;
+    if (!x)
+      return false;
     copy_frames(e, x, done, n, true);
     if (!run_graph(x))
       return false;

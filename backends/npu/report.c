@@ -121,6 +121,8 @@ static json_object *json_perf(const npu_perf *p) {
 
 /* (emulated - estimated) / estimated in percent; 0 when both are 0. */
 static double pct_diff(double emulated, double estimated) {
+  if (fabs(emulated - estimated) <= 1e-9 * fabs(estimated)) /* rounding of sums */
+    return 0;
   if (estimated == 0)
     return emulated == 0 ? 0 : 100;
   return 100.0 * (emulated - estimated) / estimated;
