@@ -232,6 +232,124 @@ static int64_t bias_acc(const qir_tensor *b, int64_t c, double s_acc) {
 /* ---- conv2d ------------------------------------------------------------------ */
 
 
+/* The integer conv2d of one call: the input as int32 values less its zero
+ * point, and what every work item shares. */
+typedef struct qconv {
+  const qir_kargs *k;
+  const qir_tensor *w, *bias;
+  const out_stage *os;
+  const int32_t *xs;   /* x - zx, N x C x H x W */
+  int64_t N, C, H, W, O, OH, OW, KH, KW, G, sh, sw, dh, dw, pt, pl;
+  int64_t cg, og, kdim, npix;
+  bool wide;
+  int64_t n, g;        /* the image and group of a per-channel split */
+  const int32_t *col;  /* its im2col rows (per-channel split) */
+} qconv;
+
+/* col[r][p] = x - zx of tap r at output pixel p of image n, group g; 0 in
+ * the padding (the real value 0). */
+static void qconv_im2col(const qconv *q, int64_t n, int64_t g, int32_t *col) {
+  int64_t khw = q->KH * q->KW;
+  for (int64_t r = 0; r < q->kdim; r++) {
+    int64_t c = g * q->cg + r / khw, ki = (r / q->KW) % q->KH, kj = r % q->KW;
+    const int32_t *plane = q->xs + (n * q->C + c) * q->H * q->W;
+    int32_t *dst = col + r * q->npix;
+    for (int64_t oh = 0; oh < q->OH; oh++) {
+      int64_t ih = oh * q->sh - q->pt + ki * q->dh;
+      bool row_in = ih >= 0 && ih < q->H;
+      for (int64_t ow = 0; ow < q->OW; ow++) {
+        int64_t iw = ow * q->sw - q->pl + kj * q->dw;
+        dst[oh * q->OW + ow] =
+            row_in && iw >= 0 && iw < q->W ? plane[ih * q->W + iw] : 0;
+      }
+    }
+  }
+}
+
+/* Output channel oc of image n from its group's col rows: int32
+ * accumulators where no sum can leave int32, int64 otherwise (the same
+ * values either way). */
+static void qconv_channel(const qconv *q, int64_t n, int64_t oc,
+                          const int32_t *col, int32_t *acc32, int64_t *acc,
+                          int64_t *wrow) {
+  const qir_tensor *w = q->w;
+  int64_t zw = qir_quant_zp(w->elem, oc), wmax = 0, npix = q->npix;
+  for (int64_t r = 0; r < q->kdim; r++) {
+    wrow[r] = qir_load_int(w->scalar, w->data, oc * q->kdim + r) - zw;
+    wmax = llabs(wrow[r]) > wmax ? llabs(wrow[r]) : wmax;
+  }
+  int64_t b = bias_acc(q->bias, oc, q->os->in_scale * qir_quant_scale(w->elem, oc));
+  int64_t xmax = q->wide ? 131071 : 511; /* bounds |x - zx| */
+  if (llabs(b) + q->kdim * xmax * wmax < INT32_MAX) {
+    for (int64_t p = 0; p < npix; p++)
+      acc32[p] = (int32_t)b;
+    for (int64_t r = 0; r < q->kdim; r++) {
+      int32_t wv = (int32_t)wrow[r];
+      const int32_t *cr = col + r * npix;
+      if (wv)
+        for (int64_t p = 0; p < npix; p++)
+          acc32[p] += wv * cr[p];
+    }
+    for (int64_t p = 0; p < npix; p++)
+      acc[p] = acc32[p];
+  } else {
+    for (int64_t p = 0; p < npix; p++)
+      acc[p] = b;
+    for (int64_t r = 0; r < q->kdim; r++) {
+      int64_t wv = wrow[r];
+      const int32_t *cr = col + r * npix;
+      if (wv)
+        for (int64_t p = 0; p < npix; p++)
+          acc[p] += wv * cr[p];
+    }
+  }
+  out_stage_write(q->os, oc, acc, npix, (n * q->O + oc) * npix, q->wide);
+}
+
+typedef struct qconv_bufs {
+  int32_t *col, *acc32;
+  int64_t *acc, *wrow;
+} qconv_bufs;
+
+static void qconv_bufs_init(qconv_bufs *b, const qconv *q, bool with_col) {
+  b->col = with_col ? qir_xmalloc((size_t)(q->kdim * q->npix + 1) * sizeof(int32_t)) : NULL;
+  b->acc32 = qir_xmalloc((size_t)(q->npix + 1) * sizeof(int32_t));
+  b->acc = qir_xmalloc((size_t)(q->npix + 1) * sizeof(int64_t));
+  b->wrow = qir_xmalloc((size_t)(q->kdim + 1) * sizeof(int64_t));
+}
+
+static void qconv_bufs_free(qconv_bufs *b) {
+  free(b->col);
+  free(b->acc32);
+  free(b->acc);
+  free(b->wrow);
+}
+
+/* Work items [begin, end) of image-group pairs: each builds its col rows
+ * and computes its group's channels. */
+static void qconv_groups(void *arg, int64_t begin, int64_t end) {
+  const qconv *q = arg;
+  qconv_bufs b;
+  qconv_bufs_init(&b, q, true);
+  for (int64_t it = begin; it < end; it++) {
+    int64_t n = it / q->G, g = it % q->G;
+    qconv_im2col(q, n, g, b.col);
+    for (int64_t oc = g * q->og; oc < (g + 1) * q->og; oc++)
+      qconv_channel(q, n, oc, b.col, b.acc32, b.acc, b.wrow);
+  }
+  qconv_bufs_free(&b);
+}
+
+/* Channels [begin, end) of group q->g of image q->n, from shared col rows. */
+static void qconv_channels(void *arg, int64_t begin, int64_t end) {
+  const qconv *q = arg;
+  qconv_bufs b;
+  qconv_bufs_init(&b, q, false);
+  for (int64_t i = begin; i < end; i++)
+    qconv_channel(q, q->n, q->g * q->og + i, q->col, b.acc32, b.acc, b.wrow);
+  qconv_bufs_free(&b);
+}
+
 bool qir_cpu_kq_conv2d(const qir_kargs *k) {
   const qir_tensor *x = k->in[0], *w = k->in[1];
   if (!isq(x) || !isq(w) || x->elem->axis >= 0)
@@ -239,60 +357,53 @@ bool qir_cpu_kq_conv2d(const qir_kargs *k) {
                       "and quantized weights");
   if (x->rank != 4 || w->rank != 4 || k->out[0]->rank != 4)
     return qk_fail(k, "needs 4-D input, weights and result");
+  if (x->scalar != QIR_I8 && x->scalar != QIR_U8 && x->scalar != QIR_I16 &&
+      x->scalar != QIR_U16)
+    return qk_fail(k, "quantized conv2d needs an 8- or 16-bit input");
   bool sum_in = qir_op_get_bool(k->op, "sum_in", false);
   const qir_tensor *sum = sum_in && k->nin >= 3 ? k->in[k->nin - 1] : NULL;
-  const qir_tensor *bias = k->nin >= 3 && k->in[2] != sum ? k->in[2] : NULL;
+  qconv q = {.k = k, .w = w};
+  q.bias = k->nin >= 3 && k->in[2] != sum ? k->in[2] : NULL;
   int64_t v[4];
-  int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
-  int64_t O = k->out[0]->dims[1], OH = k->out[0]->dims[2], OW = k->out[0]->dims[3];
-  int64_t KH = w->dims[2], KW = w->dims[3], G = qir_op_get_int(k->op, "group", 1);
-  int64_t sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0;
-  if (qir_op_get_ints(k->op, "strides", v, 2) == 2) { sh = v[0]; sw = v[1]; }
-  if (qir_op_get_ints(k->op, "dilations", v, 2) == 2) { dh = v[0]; dw = v[1]; }
-  if (qir_op_get_ints(k->op, "pads", v, 4) == 4) { pt = v[0]; pl = v[1]; }
-  if (G < 1 || C % G || O % G || w->dims[1] * G != C)
+  q.N = x->dims[0], q.C = x->dims[1], q.H = x->dims[2], q.W = x->dims[3];
+  q.O = k->out[0]->dims[1], q.OH = k->out[0]->dims[2], q.OW = k->out[0]->dims[3];
+  q.KH = w->dims[2], q.KW = w->dims[3], q.G = qir_op_get_int(k->op, "group", 1);
+  q.sh = q.sw = q.dh = q.dw = 1;
+  if (qir_op_get_ints(k->op, "strides", v, 2) == 2) { q.sh = v[0]; q.sw = v[1]; }
+  if (qir_op_get_ints(k->op, "dilations", v, 2) == 2) { q.dh = v[0]; q.dw = v[1]; }
+  if (qir_op_get_ints(k->op, "pads", v, 4) == 4) { q.pt = v[0]; q.pl = v[1]; }
+  if (q.G < 1 || q.C % q.G || q.O % q.G || w->dims[1] * q.G != q.C)
     return qk_fail(k, "weights do not match the input channels");
+  /* The channels run on the pool's threads: what they call runs inline. */
+  qir_kargs inline_k = *k;
+  inline_k.pool = NULL;
   out_stage os;
-  out_stage_init(&os, k, x->elem, w->elem, sum);
-  bool wide = wide_storage(x->scalar) || wide_storage(w->scalar);
-  int64_t zx = qir_quant_zp(x->elem, 0), cg = C / G, og = O / G;
-  int64_t kdim = cg * KH * KW, npix = OH * OW;
-  int64_t *col = qir_xmalloc((size_t)(kdim * npix + 1) * sizeof(int64_t));
-  int64_t *acc = qir_xmalloc((size_t)(npix + 1) * sizeof(int64_t));
-  int64_t *wrow = qir_xmalloc((size_t)(kdim + 1) * sizeof(int64_t));
-  for (int64_t n = 0; n < N; n++)
-    for (int64_t g = 0; g < G; g++) {
-      /* col[r][p] = x - zx, 0 in the padding (the real value 0). */
-      for (int64_t r = 0; r < kdim; r++) {
-        int64_t c = g * cg + r / (KH * KW), ki = (r / KW) % KH, kj = r % KW;
-        for (int64_t p = 0; p < npix; p++) {
-          int64_t ih = (p / OW) * sh - pt + ki * dh, iw = (p % OW) * sw - pl + kj * dw;
-          col[r * npix + p] =
-              ih < 0 || ih >= H || iw < 0 || iw >= W
-                  ? 0
-                  : qir_load_int(x->scalar, x->data, ((n * C + c) * H + ih) * W + iw) - zx;
-        }
+  out_stage_init(&os, &inline_k, x->elem, w->elem, sum);
+  q.os = &os;
+  q.wide = wide_storage(x->scalar) || wide_storage(w->scalar);
+  q.cg = q.C / q.G, q.og = q.O / q.G;
+  q.kdim = q.cg * q.KH * q.KW, q.npix = q.OH * q.OW;
+  int64_t nx = qk_numel(x), zx = qir_quant_zp(x->elem, 0);
+  int32_t *xs = qir_xmalloc((size_t)(nx + 1) * sizeof *xs);
+  for (int64_t i = 0; i < nx; i++)
+    xs[i] = (int32_t)(qir_load_int(x->scalar, x->data, i) - zx);
+  q.xs = xs;
+  /* Many groups (depthwise): split the image-group pairs over the threads;
+   * few: build each group's col rows once and split its channels. */
+  unsigned threads = k->pool ? qir_pool_threads(k->pool) : 1;
+  if (q.G >= 2 * (int64_t)threads) {
+    qir_parallel_for(k->pool, q.N * q.G, 1, qconv_groups, &q);
+  } else {
+    int32_t *col = qir_xmalloc((size_t)(q.kdim * q.npix + 1) * sizeof *col);
+    q.col = col;
+    for (q.n = 0; q.n < q.N; q.n++)
+      for (q.g = 0; q.g < q.G; q.g++) {
+        qconv_im2col(&q, q.n, q.g, col);
+        qir_parallel_for(k->pool, q.og, 1, qconv_channels, &q);
       }
-      for (int64_t oc = g * og; oc < (g + 1) * og; oc++) {
-        int64_t zw = qir_quant_zp(w->elem, oc);
-        for (int64_t r = 0; r < kdim; r++)
-          wrow[r] = qir_load_int(w->scalar, w->data, oc * kdim + r) - zw;
-        int64_t b = bias_acc(bias, oc, x->elem->scales[0] * qir_quant_scale(w->elem, oc));
-        for (int64_t p = 0; p < npix; p++)
-          acc[p] = b;
-        for (int64_t r = 0; r < kdim; r++) {
-          int64_t wv = wrow[r];
-          const int64_t *cr = col + r * npix;
-          if (wv)
-            for (int64_t p = 0; p < npix; p++)
-              acc[p] += wv * cr[p];
-        }
-        out_stage_write(&os, oc, acc, npix, (n * O + oc) * npix, wide);
-      }
-    }
-  free(col);
-  free(acc);
-  free(wrow);
+    free(col);
+  }
+  free(xs);
   if (!os.quant_out)
     return qk_apply_fused_activation(k, k->out[0]->data, qk_numel(k->out[0]));
   return true;
@@ -420,6 +531,24 @@ static int64_t bcast_offset(const qir_tensor *y, const qir_tensor *t, int64_t i)
   return off;
 }
 
+/* How operand t of an elementwise op reads along the result y: one
+ * element for all, element i of y, or numpy broadcasting. */
+typedef enum bcast_kind { BCAST_SCALAR, BCAST_SAME, BCAST_GENERAL } bcast_kind;
+
+static bcast_kind bcast_kind_of(const qir_tensor *y, const qir_tensor *t) {
+  if (qk_numel(t) == 1)
+    return BCAST_SCALAR;
+  if (t->rank == y->rank &&
+      !memcmp(t->dims, y->dims, y->rank * sizeof *y->dims))
+    return BCAST_SAME;
+  return BCAST_GENERAL;
+}
+
+static int64_t operand_offset(bcast_kind kind, const qir_tensor *y,
+                              const qir_tensor *t, int64_t i) {
+  return kind == BCAST_SCALAR ? 0 : kind == BCAST_SAME ? i : bcast_offset(y, t, i);
+}
+
 static bool per_tensor_operands(const qir_kargs *k) {
   for (unsigned i = 0; i < k->nin; i++)
     if (!isq(k->in[i]) || k->in[i]->elem->axis >= 0)
@@ -446,9 +575,10 @@ static bool quant_add(const qir_kargs *k, bool subtract) {
   qir_multiplier ma = multiplier(sa / twice_max), mb = multiplier(sb / twice_max);
   qir_multiplier my = multiplier(twice_max / (ldexp(1.0, shift) * sy));
   int64_t za = qir_quant_zp(qa, 0), zb = qir_quant_zp(qb, 0), zy = qir_quant_zp(qy, 0);
+  bcast_kind ka = bcast_kind_of(y, a), kb = bcast_kind_of(y, b);
   for (int64_t i = 0, n = qk_numel(y); i < n; i++) {
-    int64_t va = qir_load_int(a->scalar, a->data, bcast_offset(y, a, i)) - za;
-    int64_t vb = qir_load_int(b->scalar, b->data, bcast_offset(y, b, i)) - zb;
+    int64_t va = qir_load_int(a->scalar, a->data, operand_offset(ka, y, a, i)) - za;
+    int64_t vb = qir_load_int(b->scalar, b->data, operand_offset(kb, y, b, i)) - zb;
     int64_t r;
     if (!wide) {
       int32_t xa = qir_mul_by_multiplier((int32_t)(va * (1 << shift)), ma);
@@ -477,9 +607,10 @@ bool qir_cpu_kq_mul(const qir_kargs *k) {
   bool wide = wide_storage(a->scalar) || wide_storage(b->scalar);
   qir_multiplier m = multiplier(qa->scales[0] * qb->scales[0] / qy->scales[0]);
   int64_t za = qir_quant_zp(qa, 0), zb = qir_quant_zp(qb, 0), zy = qir_quant_zp(qy, 0);
+  bcast_kind ka = bcast_kind_of(y, a), kb = bcast_kind_of(y, b);
   for (int64_t i = 0, n = qk_numel(y); i < n; i++) {
-    int64_t va = qir_load_int(a->scalar, a->data, bcast_offset(y, a, i)) - za;
-    int64_t vb = qir_load_int(b->scalar, b->data, bcast_offset(y, b, i)) - zb;
+    int64_t va = qir_load_int(a->scalar, a->data, operand_offset(ka, y, a, i)) - za;
+    int64_t vb = qir_load_int(b->scalar, b->data, operand_offset(kb, y, b, i)) - zb;
     qir_store_int(y->scalar, y->data, i,
                   requant(va * vb, m, zy, qy->qmin, qy->qmax, wide));
   }
@@ -506,9 +637,10 @@ bool qir_cpu_kq_minmax(const qir_kargs *k) {
   qir_multiplier ma = multiplier(a->elem->scales[0] / qy->scales[0]);
   qir_multiplier mb = multiplier(b->elem->scales[0] / qy->scales[0]);
   bool is_max = k->op->def->id == QIR_OP_MAX;
+  bcast_kind ka = bcast_kind_of(y, a), kb = bcast_kind_of(y, b);
   for (int64_t i = 0, n = qk_numel(y); i < n; i++) {
-    int64_t va = to_out(a, bcast_offset(y, a, i), qy, ma, sa);
-    int64_t vb = to_out(b, bcast_offset(y, b, i), qy, mb, sb);
+    int64_t va = to_out(a, operand_offset(ka, y, a, i), qy, ma, sa);
+    int64_t vb = to_out(b, operand_offset(kb, y, b, i), qy, mb, sb);
     qir_store_int(y->scalar, y->data, i,
                   is_max ? (va > vb ? va : vb) : (va < vb ? va : vb));
   }
