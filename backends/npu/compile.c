@@ -57,7 +57,7 @@ static bool add_npu_program(qir_artifact *a, qir_func *f, const qir_target *t,
     npu_program_free(p);
     return false;
   }
-  npu_schedule_program(p, t, schedule);
+  npu_schedule_program_cores(p, t, schedule, a->npu_cores);
   a->num_programs++;
   return true;
 }

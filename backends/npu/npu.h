@@ -190,10 +190,8 @@ enum npu_schedule {
 };
 
 /* Places the activation buffers of the lowered program `p` for target `t`
- * (enum npu_schedule), setting p->ddr_size and p->sram_size. */
-void npu_schedule_program(npu_program *p, const qir_target *t, unsigned mode);
-/* The same for `cores` of the target's cores (0: all; the schedule above
- * uses all of them). */
+ * (enum npu_schedule) and `cores` of its cores (0: all), setting
+ * p->ddr_size and p->sram_size. */
 void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
                                 unsigned cores);
 /* True for the instructions that only direct the cores (core, sync). */

@@ -1146,10 +1146,6 @@ static void find_buffers_and_lives(sched *s) {
   find_live_ranges(s);
 }
 
-void npu_schedule_program(npu_program *p, const qir_target *t, unsigned mode) {
-  npu_schedule_program_cores(p, t, mode, 0);
-}
-
 void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
                                 unsigned cores) {
   if (mode == NPU_SCHEDULE_NONE)
