@@ -656,6 +656,15 @@ static bool iso_run(eval *e, const qir_quantize_options *o, qq_samples *smp) {
   return ok;
 }
 
+/* The quantize options (without a dump: evaluations quantize copies) and
+ * the samples of an analysis pass; NULL with an error emitted. */
+static qq_samples *open_analysis(qir_pass *pass, qir_func *f,
+                                 qir_quantize_options *o) {
+  qq_options_from_pass(pass, o);
+  o->dump = NULL;
+  return qq_samples_open(pass, f);
+}
+
 /* ---- precision-analysis ----------------------------------------------------- */
 
 bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
@@ -669,9 +678,7 @@ bool qir_pass_run_precision_analysis(qir_pass *pass, void *unit_ir) {
     return false;
   }
   qir_quantize_options o;
-  qq_options_from_pass(pass, &o);
-  o.dump = NULL;
-  qq_samples *smp = qq_samples_open(pass, f);
+  qq_samples *smp = open_analysis(pass, f, &o);
   if (!smp)
     return false;
   eval e;
@@ -931,10 +938,7 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   if (!read_amp_options(pass, f, &a))
     return false;
   qir_quantize_options o;
-  qq_options_from_pass(pass, &o);
-  const char *dump = o.dump;
-  o.dump = NULL;
-  qq_samples *smp = qq_samples_open(pass, f);
+  qq_samples *smp = open_analysis(pass, f, &o);
   if (!smp)
     return false;
   eval e, first;
@@ -958,7 +962,8 @@ bool qir_pass_run_auto_mixed_precision(qir_pass *pass, void *unit_ir) {
   const char *cfg_out = qir_pass_opt_string(pass, "config-out");
   if (ok && *cfg_out)
     ok = qq_config_write(f->module->ctx, cfg_out, f, precs);
-  o.dump = dump;
+  const char *dump = qir_pass_opt_string(pass, "dump");
+  o.dump = *dump ? dump : NULL;
   if (ok)
     ok = qq_quantize(f, &o, precs, true);
   free(precs);
@@ -1084,9 +1089,7 @@ bool qir_pass_run_scale_search(qir_pass *pass, void *unit_ir) {
   if (!read_factors(pass, f, fac, &nf))
     return false;
   qir_quantize_options o;
-  qq_options_from_pass(pass, &o);
-  o.dump = NULL;
-  qq_samples *smp = qq_samples_open(pass, f);
+  qq_samples *smp = open_analysis(pass, f, &o);
   if (!smp)
     return false;
   unsigned nops = f->body.num_ops;
