@@ -356,7 +356,9 @@ static bool links(const sched *s, unsigned k) {
   const buffer *buf = &s->buffers[id];
   bool crowds = buf->space != NPU_SPACE_SRAM || buf->hi - buf->lo > s->band_room;
   bool chain_only = buf->uses == 2 && buf->last == (int)k + 1;
-  bool branch = buf->uses == 3 && buf->last > (int)k + 1 && side_reader(s, id, buf->last);
+  /* (An input or output is live to num_insns: no instruction there.) */
+  bool branch = !buf->io && buf->uses == 3 && buf->last > (int)k + 1 &&
+                buf->last < (int)p->num_insns && side_reader(s, id, buf->last);
   if (buf->io || !crowds || !(chain_only || branch) || buf->first != (int)k ||
       buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
     return false;
