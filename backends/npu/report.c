@@ -92,8 +92,26 @@ static json_object *json_layer(const npu_perf_layer *l, unsigned index) {
   jset(o, "store_cycles", jnum(l->store_cycles));
   jset(o, "cycles", jnum(l->cost.cycles));
   jset(o, "start_cycle", jnum(l->start_cycle));
+  jset(o, "core", json_object_new_int((int)l->core));
   jset(o, "bound", json_object_new_string(npu_perf_layer_bound(l)));
   return o;
+}
+
+/* What each core did: its instructions, the time its compute and DMA
+ * engines were busy and the time it waited for the others (us). */
+static json_object *json_cores(const npu_perf *p) {
+  json_object *arr = json_object_new_array();
+  for (unsigned c = 0; c < p->cores; c++) {
+    const npu_core_figures *f = &p->core[c];
+    json_object *o = json_object_new_object();
+    jset(o, "core", json_object_new_int((int)c));
+    jset(o, "instructions", json_object_new_int((int)f->insns));
+    jset(o, "compute_us", jnum(f->busy_cycles[0] / p->clock_mhz));
+    jset(o, "dma_us", jnum(f->busy_cycles[1] / p->clock_mhz));
+    jset(o, "waiting_us", jnum(f->sync_wait_cycles / p->clock_mhz));
+    json_object_array_add(arr, o);
+  }
+  return arr;
 }
 
 static json_object *json_perf(const npu_perf *p) {
@@ -110,6 +128,9 @@ static json_object *json_perf(const npu_perf *p) {
   jset(root, "npu_steps", json_object_new_int((int)p->npu_steps));
   jset(root, "cpu_steps", json_object_new_int((int)p->cpu_steps));
   jset(root, "summary", json_summary(p));
+  jset(root, "cores_used", json_object_new_int((int)p->cores_used));
+  jset(root, "syncs", json_object_new_int((int)p->syncs));
+  jset(root, "per_core", json_cores(p));
   json_object *layers = json_object_new_array();
   for (unsigned i = 0; i < p->num_layers; i++)
     json_object_array_add(layers, json_layer(&p->layers[i], i));
@@ -428,6 +449,16 @@ static void html_summary(xmlNodePtr body, const npu_perf *p) {
   summary_row(t, "estimate vs roofline", "%.2fx", ratio(p->latency_us, p->roofline_us));
   summary_row(t, "utilization", "MAC array %.1f%%, DDR %.1f%%",
               100.0 * p->mac_utilization, 100.0 * p->ddr_utilization);
+  summary_row(t, "cores", "%u of %u ran instructions; %u sync(s)", p->cores_used,
+              p->cores, p->syncs);
+  for (unsigned c = 0; c < p->cores; c++) {
+    const npu_core_figures *f = &p->core[c];
+    char what[16];
+    snprintf(what, sizeof what, "core %u", c);
+    summary_row(t, what, "%u instructions, compute %.2f us, dma %.2f us, waiting %.2f us",
+                f->insns, f->busy_cycles[0] / p->clock_mhz,
+                f->busy_cycles[1] / p->clock_mhz, f->sync_wait_cycles / p->clock_mhz);
+  }
   summary_row(t, "not included", "%u CPU step(s)", p->cpu_steps);
 }
 
