@@ -39,6 +39,7 @@ typedef struct run_opts {
   long threads;
   bool stats;
   bool profile;
+  long batch; /* frames through an artifact (0: not given) */
 } run_opts;
 
 static void usage(FILE *out) {
@@ -58,6 +59,10 @@ static void usage(FILE *out) {
         "  --stats                     memory plan and peak RSS\n"
         "  --profile                   time per op kind (with --bench)\n"
         "  --func=NAME                 the function to run (default @main)\n"
+        "  --batch=N                   run N frames through an NPU artifact: the\n"
+        "                              inputs and outputs hold N frames along\n"
+        "                              dimension 0, run with its batch variants\n"
+        "                              (9 as 4 + 4 + 1 with sizes 1, 2 and 4)\n"
         "An NPU artifact (qir-llc -o MODEL.qbin) runs its NPU programs in the\n"
         "emulator and its CPU functions in the interpreter; --dump-dir,\n"
         "--profile, --func and --threads do not apply to it.\n",
@@ -127,6 +132,10 @@ static int parse_args(int argc, char **argv, run_opts *o) {
     } else if (qir_cli_opt_value(argc, argv, &i, "bench", &v)) {
       if (!parse_long(v, 1, &o->bench))
         return fail("--bench needs a positive integer, got '%s'", v);
+    } else if (qir_cli_opt_value(argc, argv, &i, "batch", &v)) {
+      if (!parse_long(v, 1, &o->batch) || o->batch > QIR_EMU_MAX_FRAMES)
+        return fail("--batch needs an integer from 1 to %d, got '%s'",
+                    QIR_EMU_MAX_FRAMES, v);
     } else if (qir_cli_opt_value(argc, argv, &i, "threads", &v)) {
       if (!parse_long(v, 1, &o->threads) || o->threads > 1024)
         return fail("--threads needs an integer from 1 to 1024, got '%s'", v);
@@ -564,6 +573,8 @@ static qir_func *pick_func(qir_module *m, const char *name) {
 static int run_func(qir_context *ctx, qir_func *f, const run_opts *o);
 
 static int run_model(qir_context *ctx, const run_opts *o) {
+  if (o->batch)
+    return fail("--batch applies to an NPU artifact, not to '%s'", o->model);
   qir_module *m = qir_parse_file(ctx, o->model);
   if (!m)
     return 1;
@@ -638,6 +649,8 @@ static int check_artifact_options(const run_opts *o) {
 static bool bind_artifact_inputs(qir_context *ctx, qir_emu *e, void *user) {
   const run_opts *o = user;
   model m = {NULL, e, NULL};
+  if (o->batch > 1 && !qir_emu_set_frames(e, (unsigned)o->batch))
+    return false;
   return set_inputs(ctx, &m, o) == 0;
 }
 
