@@ -3,6 +3,7 @@
  * validator and the emulator API. */
 #include <string.h>
 
+#include "backends/npu/run.h"
 #include "npu_test.h"
 #include "qir/io.h"
 
@@ -15,13 +16,13 @@ static const char model[] =
     "  return(%c, %t)\n"
     "}\n";
 
-static unsigned errors_seen;
+unsigned npu_test_errors;
 
-static void quiet(qir_context *ctx, const qir_diag *d, void *user) {
+void npu_test_quiet(qir_context *ctx, const qir_diag *d, void *user) {
   (void)ctx;
   (void)d;
   (void)user;
-  errors_seen++;
+  npu_test_errors++;
 }
 
 /* Linear resize and softmax: the float unit's instructions on bpu-bayes. */
@@ -32,13 +33,13 @@ static const char float_unit_model[] =
     "  return(%r, %s)\n"
     "}\n";
 
-/* The artifact of `text` for `target` (the module is freed; the artifact
- * only refers to types owned by the context). */
-static qir_artifact *compile_text(qir_context *ctx, const char *text,
-                                  const char *target) {
+qir_artifact *npu_test_compile(qir_context *ctx, const char *text,
+                               const char *target, unsigned batch) {
   qir_module *m = qir_parse_buffer(ctx, "model.qir", text, strlen(text), 1);
   ck_assert_ptr_nonnull(m);
   ck_assert(qir_verify_module(m));
+  if (batch)
+    ck_assert(npu_module_set_batch(m, batch));
   qir_compile_options o;
   qir_compile_options_init(&o);
   o.target = target;
@@ -48,7 +49,18 @@ static qir_artifact *compile_text(qir_context *ctx, const char *text,
 }
 
 static qir_artifact *compile(qir_context *ctx, const char *target) {
-  return compile_text(ctx, model, target);
+  return npu_test_compile(ctx, model, target, 0);
+}
+
+void npu_test_rejects_truncations(qir_context *ctx, const qir_artifact *a) {
+  size_t n;
+  uint8_t *b = npu_artifact_encode(a, &n);
+  for (size_t len = 0; len < n; len++) {
+    unsigned before = npu_test_errors;
+    ck_assert_ptr_null(qir_artifact_read_buffer(ctx, b, len, "cut"));
+    ck_assert_uint_gt(npu_test_errors, before);
+  }
+  free(b);
 }
 
 void npu_test_encodes_to(const qir_artifact *r, const uint8_t *b, size_t n) {
@@ -90,17 +102,10 @@ END_TEST
 
 START_TEST(every_truncation_is_rejected) {
   qir_context *ctx = qir_context_create();
-  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
   qir_artifact *a = compile(ctx, "ax620e");
-  size_t n;
-  uint8_t *b = npu_artifact_encode(a, &n);
   ck_assert_ptr_null(qir_artifact_read_buffer(ctx, NULL, 0, "null"));
-  for (size_t len = 0; len < n; len++) {
-    unsigned before = errors_seen;
-    ck_assert_ptr_null(qir_artifact_read_buffer(ctx, b, len, "cut"));
-    ck_assert_uint_gt(errors_seen, before);
-  }
-  free(b);
+  npu_test_rejects_truncations(ctx, a);
   qir_artifact_free(a);
   qir_context_destroy(ctx);
 }
@@ -127,8 +132,8 @@ static void run_if_accepted(qir_context *ctx, qir_artifact *r) {
  * sanitizer build checks the "safely"). */
 static void damage(const char *text, const char *target, unsigned trials) {
   qir_context *ctx = qir_context_create();
-  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
-  qir_artifact *a = compile_text(ctx, text, target);
+  qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
+  qir_artifact *a = npu_test_compile(ctx, text, target, 0);
   ck_assert_ptr_nonnull(a);
   size_t n;
   uint8_t *b = npu_artifact_encode(a, &n);
@@ -292,7 +297,7 @@ END_TEST
 
 START_TEST(emulator_api) {
   qir_context *ctx = qir_context_create();
-  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
   qir_artifact *a = compile(ctx, "ax615");
   qir_emu *e = qir_emu_create(ctx, a);
   ck_assert_ptr_nonnull(e);
@@ -306,16 +311,16 @@ START_TEST(emulator_api) {
   int64_t dims[1] = {72};
   qir_tensor_init_from_type(&bad, qir_tensor_of(ctx, QIR_U8, 1, dims));
   ck_assert(qir_tensor_alloc(&bad));
-  unsigned before = errors_seen;
+  unsigned before = npu_test_errors;
   ck_assert(!qir_emu_set_input(e, 0, &bad));
-  ck_assert_uint_gt(errors_seen, before);
+  ck_assert_uint_gt(npu_test_errors, before);
   ck_assert(!qir_emu_set_input(e, 3, &bad));
   qir_tensor_free_data(&bad);
   qir_emu_destroy(e);
   qir_artifact_free(a);
-  before = errors_seen;
+  before = npu_test_errors;
   ck_assert_ptr_null(compile(ctx, "nope"));
-  ck_assert_uint_gt(errors_seen, before);
+  ck_assert_uint_gt(npu_test_errors, before);
   qir_context_destroy(ctx);
 }
 END_TEST

@@ -18,28 +18,12 @@ static const char model_fmt[] =
 static const char weights_a[] = "1, -2, 3, 4, 5, -6, 7, 8";
 static const char weights_b[] = "-9, 4, 0, 2, -5, 6, 1, -3";
 
-static unsigned errors_seen;
-
-static void quiet(qir_context *ctx, const qir_diag *d, void *user) {
-  (void)ctx;
-  (void)d;
-  (void)user;
-  errors_seen++;
-}
 
 /* The model with weights w compiled at `batch` frames. */
 static qir_artifact *compile_at(qir_context *ctx, const char *w, unsigned batch) {
   char text[2048];
   snprintf(text, sizeof text, model_fmt, w);
-  qir_module *m = qir_parse_buffer(ctx, "model.qir", text, strlen(text), 1);
-  ck_assert_ptr_nonnull(m);
-  ck_assert(qir_verify_module(m));
-  ck_assert(npu_module_set_batch(m, batch));
-  qir_compile_options o;
-  qir_compile_options_init(&o);
-  o.target = "ax650";
-  qir_artifact *a = npu_compile_to_artifact(m, &o);
-  qir_module_destroy(m);
+  qir_artifact *a = npu_test_compile(ctx, text, "ax650", batch);
   ck_assert_ptr_nonnull(a);
   return a;
 }
@@ -81,16 +65,9 @@ END_TEST
 
 START_TEST(every_truncation_of_a_batched_artifact_is_rejected) {
   qir_context *ctx = qir_context_create();
-  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
   qir_artifact *a = batched(ctx, weights_a);
-  size_t n;
-  uint8_t *b = npu_artifact_encode(a, &n);
-  for (size_t len = 0; len < n; len++) {
-    unsigned before = errors_seen;
-    ck_assert_ptr_null(qir_artifact_read_buffer(ctx, b, len, "cut"));
-    ck_assert_uint_gt(errors_seen, before);
-  }
-  free(b);
+  npu_test_rejects_truncations(ctx, a);
   qir_artifact_free(a);
   qir_context_destroy(ctx);
 }
@@ -123,7 +100,7 @@ static void run_frames_if_accepted(qir_context *ctx, qir_artifact *r) {
  * or an artifact that runs safely. */
 START_TEST(damage_in_the_batch_section_is_safe) {
   qir_context *ctx = qir_context_create();
-  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
   qir_artifact *a = batched(ctx, weights_b);
   size_t n;
   uint8_t *b = npu_artifact_encode(a, &n);
@@ -225,13 +202,13 @@ END_TEST
 
 START_TEST(frames_out_of_range_are_errors) {
   qir_context *ctx = qir_context_create();
-  qir_diag_set_handler(ctx, quiet, NULL, NULL, NULL);
+  qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
   qir_artifact *a = compile_at(ctx, weights_a, 1);
   qir_emu *e = qir_emu_create(ctx, a);
-  unsigned before = errors_seen;
+  unsigned before = npu_test_errors;
   ck_assert(!qir_emu_set_frames(e, 0));
   ck_assert(!qir_emu_set_frames(e, QIR_EMU_MAX_FRAMES + 1));
-  ck_assert_uint_eq(errors_seen, before + 2);
+  ck_assert_uint_eq(npu_test_errors, before + 2);
   ck_assert_uint_eq(qir_emu_frames(e), 1);
   ck_assert_uint_eq(qir_emu_num_batch_sizes(e), 1);
   ck_assert(qir_emu_set_frames(e, 2));

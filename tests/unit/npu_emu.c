@@ -18,14 +18,7 @@ static const char model[] =
     "}\n";
 
 static qir_artifact *compile(qir_context *ctx) {
-  qir_module *m = qir_parse_buffer(ctx, "model.qir", model, strlen(model), 1);
-  ck_assert_ptr_nonnull(m);
-  ck_assert(qir_verify_module(m));
-  qir_compile_options o;
-  qir_compile_options_init(&o);
-  o.target = "ax615";
-  qir_artifact *a = npu_compile_to_artifact(m, &o);
-  qir_module_destroy(m);
+  qir_artifact *a = npu_test_compile(ctx, model, "ax615", 0);
   ck_assert_ptr_nonnull(a);
   return a;
 }
