@@ -5,6 +5,7 @@
 
 #include "backends/npu/npu.h"
 #include "backends/npu/run.h"
+#include "qir/builder.h"
 #include "qir/io.h"
 #include "qir/pass.h"
 
@@ -299,8 +300,94 @@ static bool batch_flows(qir_func *f, int64_t batch) {
   return ok;
 }
 
+/* `op`'s int-array attribute `name` with entry 0 set to `batch` when it
+ * is `from` (a reshape's `shape` or a resize's `sizes` written for the
+ * model's own batch, `from`). */
+static void retarget_dim0(qir_context *ctx, qir_op *op, const char *name, int64_t from,
+                          int64_t batch) {
+  int64_t v[QIR_MAX_RANK];
+  int n = qir_op_get_ints(op, name, v, QIR_MAX_RANK);
+  if (n > 0 && v[0] == from) {
+    v[0] = batch;
+    qir_op_set_attr(op, name, qir_attr_ints(ctx, (unsigned)n, v));
+  }
+}
+
+/* A constant with dimension 0 of 1 repeated `batch` times, placed before
+ * `user`; NULL when `v` is not such a constant. */
+static qir_value *tiled_constant(qir_context *ctx, qir_value *v, qir_op *user, int64_t batch) {
+  qir_op *def = qir_value_def(v);
+  const qir_attr *d = def && qir_op_is(def, QIR_OP_CONSTANT) ? qir_op_get_attr(def, "value") : NULL;
+  const qir_type *t = v->type;
+  if (!d || d->kind != QIR_ATTR_DENSE || !qir_type_is_tensor(t) || !t->rank || t->dims[0] != 1)
+    return NULL;
+  int64_t dims[QIR_MAX_RANK];
+  memcpy(dims, t->dims, t->rank * sizeof *dims);
+  dims[0] = batch;
+  const qir_type *nt = qir_tensor_with_dims(ctx, t, t->rank, dims);
+  const qir_attr *nd;
+  if (d->u.dense.splat) {
+    nd = qir_attr_dense_splat(ctx, nt, d->u.dense.data);
+  } else {
+    size_t frame = d->u.dense.nbytes;
+    char *data = malloc(frame * (size_t)batch);
+    if (!data)
+      return NULL;
+    for (int64_t i = 0; i < batch; i++)
+      memcpy(data + frame * (size_t)i, d->u.dense.data, frame);
+    nd = qir_attr_dense(ctx, def->loc, nt, data, frame * (size_t)batch);
+    free(data);
+  }
+  if (!nd)
+    return NULL;
+  qir_builder b;
+  qir_builder_init(&b, ctx);
+  qir_builder_set_before(&b, user);
+  return qir_build_constant(&b, nd);
+}
+
+/* Rewrites what a model states for its own batch so that it holds for
+ * `batch` frames: a reshape's target shape and a resize's sizes whose
+ * dimension 0 is that batch (`from`), and the constants a concat joins to the frames
+ * (the zero padding of a Pad lowered to concat), repeated per frame (from
+ * a batch of 1).
+ * Marks the values computed from the inputs with aux = 1 as it goes;
+ * batch_flows() checks the rest. */
+static void rebatch(qir_context *ctx, qir_func *f, int64_t from, int64_t batch) {
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 1;
+  qir_foreach_op(op, &f->body) {
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+    if (!reads_frames(op) || qir_op_is(op, QIR_OP_RETURN))
+      continue;
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 1;
+    if (qir_op_is(op, QIR_OP_RESHAPE))
+      retarget_dim0(ctx, op, "shape", from, batch);
+    else if (qir_op_is(op, QIR_OP_RESIZE))
+      retarget_dim0(ctx, op, "sizes", from, batch);
+    else if (from == 1 && qir_op_is(op, QIR_OP_CONCAT) && !mixes_frames(op, qir_op_operand(op, 0)->type->rank))
+      for (unsigned i = 0; i < op->num_operands; i++) {
+        qir_value *v = qir_op_operand(op, i);
+        qir_value *tiled = v->aux ? NULL : tiled_constant(ctx, v, op, batch);
+        if (tiled)
+          qir_op_set_operand(op, i, tiled);
+      }
+  }
+  qir_foreach_op(op, &f->body) {
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+  }
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 0;
+}
+
 bool npu_module_set_batch(qir_module *m, int64_t batch) {
   qir_func *f = entry_func(m);
+  /* The batch the model was written for: the first input's. */
+  int64_t from = f->body.num_args && qir_type_is_tensor(f->body.args[0]->type) &&
+                 f->body.args[0]->type->rank ? f->body.args[0]->type->dims[0] : 1;
   for (unsigned i = 0; i < f->body.num_args; i++) {
     qir_value *arg = f->body.args[i];
     const qir_type *t = arg->type;
@@ -315,6 +402,8 @@ bool npu_module_set_batch(qir_module *m, int64_t batch) {
     dims[0] = batch;
     qir_value_set_type(arg, qir_tensor_with_dims(m->ctx, t, t->rank, dims));
   }
+  if (batch != from)
+    rebatch(m->ctx, f, from, batch);
   qir_pipeline *pl = qir_pipeline_parse(m->ctx, "shape-infer");
   qir_pm_options po;
   qir_pm_options_init(&po);
