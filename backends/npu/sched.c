@@ -268,6 +268,9 @@ typedef struct group {
   uint64_t weights;  /* SRAM bytes for its conv weights (0: read them from
                         the weight space) */
   unsigned cores;    /* the cores its tiles are spread over */
+  bool per_frame;    /* tiles of one frame each (a batch: the frames of
+                        dimension 0 one after the other, sharing the
+                        weights loaded once) */
 } group;
 
 static int64_t field(const npu_insn *in, const char *f) {
@@ -397,9 +400,10 @@ static rows input_rows(const npu_program *p, const npu_insn *in, const char *cha
   return x;
 }
 
-/* Bytes of `rows` rows of tensor t (64-byte aligned). */
-static uint64_t band_bytes(const npu_tensor *t, int64_t n) {
-  int64_t d[NPU_RANK] = {t->dims[0], t->dims[1], n, t->dims[3]};
+/* Bytes of `n` rows of tensor t (64-byte aligned), of one frame when
+ * `one_frame`. */
+static uint64_t band_bytes(const npu_tensor *t, int64_t n, bool one_frame) {
+  int64_t d[NPU_RANK] = {one_frame ? 1 : t->dims[0], t->dims[1], n, t->dims[3]};
   npu_tensor b = *t;
   memcpy(b.dims, d, sizeof d);
   return align_up(tensor_bytes(&b));
@@ -466,16 +470,16 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, rows *r) 
       return UINT64_MAX;
     const npu_insn *first = &p->insns[g->g0];
     uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)),
-                            in.hi - in.lo);
+                            in.hi - in.lo, g->per_frame);
     for (unsigned k = g->g0; k <= g->g1; k++) {
       const npu_insn *insn = &p->insns[k];
       int64_t h = r[k - g->g0].hi - r[k - g->g0].lo;
-      n += band_bytes(tensor_at(p, insn, "out"), h);
+      n += band_bytes(tensor_at(p, insn, "out"), h, g->per_frame);
       if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
           !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
-        n += band_bytes(tensor_at(p, insn, "out"), h); /* the other operand */
+        n += band_bytes(tensor_at(p, insn, "out"), h, g->per_frame); /* the other operand */
       else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
-        n += band_bytes(tensor_at(p, insn, "sum"), h);
+        n += band_bytes(tensor_at(p, insn, "sum"), h, g->per_frame);
     }
     worst = n > worst ? n : worst;
   }
@@ -515,15 +519,27 @@ typedef struct emitter {
   unsigned g0;        /* the group's first instruction */
   unsigned *out_band; /* per instruction of the group: its result's band in
                          the current tile */
+  int64_t frame;      /* the current tile's frame, or -1: all frames */
 } emitter;
+
+static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
+
+/* Tensor i as the current tile sees it: its frame (a view) when the tile
+ * has one and i holds the frames, else i. */
+static int64_t in_frame(emitter *e, int64_t i) {
+  if (e->frame < 0 || i < 0 || e->p->tensors[i].dims[0] == 1)
+    return i;
+  return channel_view(e->p, i, 0, e->frame, 1);
+}
 
 /* A band of `n` rows shaped like tensor `like`, in the tile's SRAM. */
 static unsigned band(emitter *e, int64_t like, int64_t n) {
   npu_tensor t = e->p->tensors[like];
   t.space = NPU_SPACE_SRAM;
   t.dims[2] = n;
+  t.dims[0] = e->frame >= 0 ? 1 : t.dims[0];
   t.offset = e->at;
-  e->at += band_bytes(&t, n);
+  e->at += band_bytes(&t, n, false);
   e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
   return npu_program_add_tensor(e->p, t);
 }
@@ -551,7 +567,9 @@ static void copy_rows(insn_list *l, const npu_program *p, int64_t src, int64_t f
 /* A side operand (the other operand of add/mul, a conv's sum): its band
  * of rows r, copied into the tile. */
 static void side_band(emitter *e, npu_insn *in, const char *f, rows r) {
-  int64_t t = field(in, f);
+  int64_t t = in_frame(e, field(in, f));
+  if (t >= 0 && row_broadcast(&e->p->tensors[t]))
+    in->f[npu_field(in->opcode, f)] = t;
   if (t < 0 || row_broadcast(&e->p->tensors[t]))
     return;
   unsigned b = band(e, t, r.hi - r.lo);
@@ -610,7 +628,8 @@ static void emit_tile(emitter *e, const sched *s, const group *g, rows out,
                       uint64_t base, rows *r) {
   const npu_program *p = s->p;
   const npu_insn *first = &p->insns[g->g0], *last = &p->insns[g->g1];
-  int64_t x = field(first, chain_field(s, first, UINT32_MAX)), y = field(last, "out");
+  int64_t x = in_frame(e, field(first, chain_field(s, first, UINT32_MAX)));
+  int64_t y = in_frame(e, field(last, "out"));
   rows in;
   plan_tile(s, g, out, r, &in);
   e->at = base;
@@ -677,6 +696,12 @@ static void load_weights(emitter *e, insn_list *to, const sched *s, const group 
   }
 }
 
+/* The tiles of group g at `th` rows: per frame when it tiles per frame. */
+static int64_t count_tiles(const sched *s, const group *g, int64_t th) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  return (y->dims[2] + th - 1) / th * (g->per_frame ? y->dims[0] : 1);
+}
+
 /* Tiles [t0, t1) of group g, `th` output rows each, onto `to`, their
  * bands from SRAM byte `base` (the tiles of one core).  With several of
  * them, the group's conv weights are first copied into SRAM after the
@@ -693,8 +718,10 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
   e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
   e->at = base + (double_buffer ? 2 : 1) * tile_size;
   load_weights(e, to, s, g, t1 - t0 > 1 && g->weights);
+  int64_t per = (H + th - 1) / th; /* tiles per frame */
   for (int64_t t = t0; t < t1; t++) {
-    int64_t o = t * th;
+    int64_t o = g->per_frame ? t % per * th : t * th;
+    e->frame = g->per_frame ? t / per : -1;
     emit_tile(e, s, g, (rows){o, o + th < H ? o + th : H},
               base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
     if (double_buffer) {
@@ -707,6 +734,7 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
     }
   }
   list_append(to, &body);
+  e->frame = -1;
   free(body.v);
   free(e->weights);
   e->weights = NULL;
@@ -725,8 +753,7 @@ static void push_marker(insn_list *to, unsigned opcode, int64_t x) {
  * the cores only meet at the end.  Returns the top of core 0's bands. */
 static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const group *g,
                            int64_t th, uint64_t tile_size, bool double_buffer) {
-  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
-  int64_t tiles = (H + th - 1) / th;
+  int64_t tiles = count_tiles(s, g, th);
   int64_t cores = (int64_t)g->cores < tiles ? (int64_t)g->cores : tiles;
   e->sram_top = 0;
   if (cores <= 1) {
@@ -814,6 +841,7 @@ typedef struct tiling {
   uint64_t tile_size;
   bool double_buffer;
   unsigned cores;      /* the cores its tiles are spread over */
+  bool per_frame;      /* tiles of one frame each */
   estimate cost;
 } tiling;
 
@@ -821,8 +849,8 @@ typedef struct tiling {
  * bands it adds to the tensor table are dropped again). */
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, rows *r) {
-  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, {0, 0}};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL};
+  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
@@ -901,39 +929,45 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
  * tallest tile for two copies and one row band shorter, on one core (not
  * for a group of one instruction: that runs as well untiled) and on all;
  * on several cores also the first two with their tile counts rounded up
- * to a multiple of the cores. */
+ * to a multiple of the cores.  With a batch, each of them also with tiles
+ * of one frame each. */
 static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
   rows *r = qir_xcalloc(n, sizeof *r);
-  tiling best = {0, 0, false, 1, estimate_untiled(s, t, g)};
-  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
-  int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
-  int64_t tiles1 = single ? (H + single - 1) / single : 0;
-  int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
-  int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
+  tiling best = {0, 0, false, 1, false, estimate_untiled(s, t, g)};
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  int64_t H = y->dims[2];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
-  if (s->cores > 1) {
-    cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
-    cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
-  }
-  for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
-    g->cores = cores;
-    for (unsigned i = 0; i < 5; i++) {
-      if (cand[i] < 1 || (cores == 1 && (i >= 3 || g->g0 == g->g1)))
-        continue;
-      tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
-      c.cores = cores;
-      if (cores > 1 && (H + cand[i] - 1) / cand[i] > 1)
-        c.cost.cycles += penalty;
-      bool faster = c.cost.cycles < best.cost.cycles * 0.999;
-      bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
-                              c.cost.ddr_bytes < best.cost.ddr_bytes;
-      if (faster || as_fast_less_ddr)
-        best = c;
+  for (int per_frame = 0; per_frame <= (y->dims[0] > 1); per_frame++) {
+    g->per_frame = per_frame;
+    int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
+    int64_t tiles1 = single ? (H + single - 1) / single : 0;
+    int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
+    int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
+    if (s->cores > 1) {
+      cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
+      cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
+    }
+    for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
+      g->cores = cores;
+      for (unsigned i = 0; i < 5; i++) {
+        if (cand[i] < 1 || (cores == 1 && (i >= 3 || (g->g0 == g->g1 && !per_frame))))
+          continue;
+        tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
+        c.cores = cores;
+        if (cores > 1 && count_tiles(s, g, cand[i]) > 1)
+          c.cost.cycles += penalty;
+        bool faster = c.cost.cycles < best.cost.cycles * 0.999;
+        bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
+                                c.cost.ddr_bytes < best.cost.ddr_bytes;
+        if (faster || as_fast_less_ddr)
+          best = c;
+      }
     }
   }
   g->cores = best.cores;
+  g->per_frame = best.per_frame;
   free(r);
   return best;
 }
@@ -941,12 +975,14 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
 /* The group starting at instruction k: as long as the links hold, one
  * row still fits and MAX_GROUP allows. */
 static group grow_group(const sched *s, unsigned k, rows *r) {
-  group g = {k, k, 0, 0, 1};
+  group g = {k, k, 0, 0, 1, false};
   while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1)) {
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1};
+    /* (One row of one frame: the least a tile can hold.) */
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true};
     if (tile_bytes(s, &wider, 1, r) > s->band_room)
       break;
     g = wider;
+    g.per_frame = false;
   }
   /* A branch must be read again within the group: end the group at the
    * instruction that computes a branch read after the group's end. */
@@ -1040,7 +1076,7 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, double cy
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
-  group one = {k, k, 0, 0, 1};
+  group one = {k, k, 0, 0, 1, false};
   if (!splittable_conv(s, in) || !try_split(s, t, k, estimate_untiled(s, t, &one).cycles, to))
     list_push(to, in);
 }
@@ -1051,11 +1087,11 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   rows *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL};
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
   insn_list out = {NULL, 0, 0};
   for (unsigned k = 0; k < p->num_insns;) {
     group g = grow_group(s, k, r);
-    tiling c = {0, 0, false, 1, {0, 0}};
+    tiling c = {0, 0, false, 1, false, {0, 0}};
     /* On several cores a single instruction is a group too: its tiles
      * spread over the cores read their rows of the input once (a
      * channel split reads all of it on every core). */
