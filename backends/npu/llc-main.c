@@ -134,17 +134,6 @@ static bool parse_double(const char *s, double min, bool open_min, double max,
   return true;
 }
 
-static bool parse_schedule(const char *s, unsigned *out) {
-  static const struct { const char *name; unsigned mode; } modes[] = {
-      {"none", NPU_SCHEDULE_NONE}, {"sram", NPU_SCHEDULE_SRAM}, {"tile", NPU_SCHEDULE_TILE}};
-  for (unsigned i = 0; i < sizeof modes / sizeof *modes; i++)
-    if (!strcmp(s, modes[i].name)) {
-      *out = modes[i].mode;
-      return true;
-    }
-  return false;
-}
-
 /* A batch size of option `opt` from text s (one item of a list); -1 to
  * go on, else the exit status after the error. */
 static int parse_batch_size(const char *opt, const char *whole, const char *s, char **end,
@@ -257,7 +246,7 @@ static int parse_args(int argc, char **argv, llc_opts *o) {
         return fail("bad -npu-cores value '%s'", v);
       o->co.npu_cores = (unsigned)n;
     } else if (qir_cli_opt_value(argc, argv, &i, "npu-schedule", &v)) {
-      if (!parse_schedule(v, &o->schedule))
+      if (!npu_schedule_from_name(v, &o->schedule))
         return fail("unknown -npu-schedule value '%s' (none, sram or tile)", v);
     } else if (qir_cli_opt_value(argc, argv, &i, "static-batch", &v)) {
       int rc = parse_static_batch(v, o);

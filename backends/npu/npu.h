@@ -189,11 +189,37 @@ enum npu_schedule {
   NPU_SCHEDULE_BEST = NPU_SCHEDULE_TILE
 };
 
+/* The mode named `s` ("none", "sram", "tile"); false for another name. */
+bool npu_schedule_from_name(const char *s, unsigned *out);
+
 /* Places the activation buffers of the lowered program `p` for target `t`
  * (enum npu_schedule) and `cores` of its cores (0: all), setting
  * p->ddr_size and p->sram_size. */
 void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
                                 unsigned cores);
+/* What the tile mode decided for one layer group (a run of instructions
+ * that could share SRAM tiles), or for one conv split over the cores. */
+typedef struct npu_sched_group {
+  unsigned num_insns;       /* the group's instructions, before tiling */
+  const char *first, *last; /* the comments of the first and the last */
+  int64_t tile_rows;        /* rows per tile; 0: left untiled */
+  int64_t tiles;            /* tiles in all (over frames and cores) */
+  bool per_frame;           /* tiles of one frame each */
+  bool double_buffer;
+  unsigned cores;           /* cores its tiles (or conv pieces) run on */
+  bool split;               /* a conv split along its output channels */
+  double cycles, ddr_bytes; /* the estimate as scheduled */
+  double untiled_cycles, untiled_ddr_bytes; /* and as it was */
+} npu_sched_group;
+
+typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
+
+/* npu_schedule_program_cores, calling `fn` with each decision of the
+ * tile mode: every group of several instructions, every group tiled or
+ * split over the cores (in program order). */
+void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned mode,
+                                   unsigned cores, npu_sched_observer fn, void *ctx);
+
 /* True for the instructions that only direct the cores (core, sync). */
 bool npu_insn_is_marker(const npu_insn *in);
 

@@ -1,7 +1,11 @@
 /* backends/npu/passes.c - the NPU passes of passes/passes.def, for qir-opt
  * and lit tests: npu-legalize reports the placement of every op as
  * remarks; npu-partition splits the entry function into NPU and CPU
- * functions (what qir-llc does before lowering). */
+ * functions (what qir-llc does before lowering); npu-schedule reports the
+ * schedule of each NPU function as remarks. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "backends/npu/npu.h"
 #include "qir/pass.h"
 
@@ -37,4 +41,79 @@ bool qir_pass_run_npu_partition(qir_pass *p, void *unit) {
   o.run_on_cpu = qir_pass_opt_string(p, "run-on-cpu");
   o.run_on_npu = qir_pass_opt_string(p, "run-on-npu");
   return qir_npu_partition(unit, &o);
+}
+
+/* ---- npu-schedule ---- */
+
+typedef struct schedule_report {
+  qir_func *f;
+  const qir_target *t;
+} schedule_report;
+
+/* The op whose instructions carry `comment` ("conv2d %name"), or NULL. */
+static const qir_op *op_of(qir_func *f, const char *comment) {
+  qir_foreach_op(op, &f->body) {
+    const char *name = op->num_results ? op->results[0].name : NULL;
+    size_t n = strlen(op->def->name);
+    if (name && !strncmp(comment, op->def->name, n) && !strncmp(comment + n, " %", 2) &&
+        !strcmp(comment + n + 2, name))
+      return op;
+  }
+  return NULL;
+}
+
+static void report_group(void *ctx, const npu_sched_group *g) {
+  const schedule_report *r = ctx;
+  const qir_op *op = g->first ? op_of(r->f, g->first) : NULL;
+  double us = 1.0 / r->t->clock_mhz;
+  char what[160];
+  if (g->split)
+    snprintf(what, sizeof what, "split along its output channels over %u cores", g->cores);
+  else
+    snprintf(what, sizeof what, "%u instruction(s) to '%s': %lld tile(s) of %lld row(s)%s, %s "
+             "buffered, on %u core(s)", g->num_insns, g->last ? g->last : "?",
+             (long long)g->tiles, (long long)g->tile_rows,
+             g->per_frame ? ", one frame each" : "", g->double_buffer ? "double" : "single",
+             g->cores);
+  const char *fmt = "npu-schedule: %s; %.2f us -> %.2f us, DDR %.0f -> %.0f bytes";
+  if (op)
+    qir_op_emit_remark(op, fmt, what, g->untiled_cycles * us, g->cycles * us,
+                       g->untiled_ddr_bytes, g->ddr_bytes);
+  else
+    qir_emit_remark(r->f->module->ctx, r->f->loc, fmt, what, g->untiled_cycles * us,
+                    g->cycles * us, g->untiled_ddr_bytes, g->ddr_bytes);
+}
+
+bool qir_pass_run_npu_schedule(qir_pass *p, void *unit) {
+  qir_func *f = unit;
+  qir_context *ctx = qir_pass_context(p);
+  const qir_attr *pl = qir_func_get_attr(f, "npu.placement");
+  qir_compile_options o;
+  options_of(p, &o);
+  const char *mode_name = qir_pass_opt_string(p, "mode");
+  unsigned mode;
+  if (!npu_schedule_from_name(mode_name, &mode)) {
+    qir_emit_error(ctx, f->loc, "npu-schedule: unknown mode '%s' (none, sram or tile)",
+                   mode_name);
+    return false;
+  }
+  const qir_target *t = npu_target_of(ctx, &o);
+  if (!t)
+    return false;
+  if (!pl || pl->kind != QIR_ATTR_STRING || strcmp(pl->u.str.data, "npu"))
+    return true; /* a CPU function, or the module before npu-partition */
+  npu_program prog = {0};
+  npu_blob w = {0};
+  bool ok = npu_lower_func(f, t, &prog, &w);
+  if (ok) {
+    schedule_report r = {f, t};
+    npu_schedule_program_observed(&prog, t, mode, o.npu_cores, report_group, &r);
+    qir_emit_remark(ctx, f->loc, "npu-schedule: @%s: %u instructions, %llu bytes of DDR "
+                    "activations, %llu of SRAM", f->name, prog.num_insns,
+                    (unsigned long long)prog.ddr_size, (unsigned long long)prog.sram_size);
+    qir_pass_stat(p, "instructions", prog.num_insns);
+  }
+  npu_program_free(&prog);
+  free(w.data);
+  return ok;
 }

@@ -48,6 +48,8 @@ typedef struct sched {
   uint64_t band_room;  /* SRAM for the bands of a tiled group */
   unsigned num_reserved;
   reservation *reserved; /* by instruction */
+  npu_sched_observer observe; /* told each decision (may be NULL) */
+  void *observe_ctx;
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -843,13 +845,14 @@ typedef struct tiling {
   unsigned cores;      /* the cores its tiles are spread over */
   bool per_frame;      /* tiles of one frame each */
   estimate cost;
+  estimate untiled;    /* the group as it was */
 } tiling;
 
 /* Tiles the group by `th` rows on a scratch list and estimates it (the
  * bands it adds to the tensor table are dropped again). */
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, rows *r) {
-  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}};
+  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0}};
   emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
@@ -935,7 +938,8 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
   rows *r = qir_xcalloc(n, sizeof *r);
-  tiling best = {0, 0, false, 1, false, estimate_untiled(s, t, g)};
+  estimate untiled = estimate_untiled(s, t, g);
+  tiling best = {0, 0, false, 1, false, untiled, untiled};
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   int64_t H = y->dims[2];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
@@ -961,8 +965,10 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
         bool faster = c.cost.cycles < best.cost.cycles * 0.999;
         bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
                                 c.cost.ddr_bytes < best.cost.ddr_bytes;
-        if (faster || as_fast_less_ddr)
+        if (faster || as_fast_less_ddr) {
           best = c;
+          best.untiled = untiled;
+        }
       }
     }
   }
@@ -1054,20 +1060,44 @@ static void emit_split_conv(const sched *s, insn_list *to, const npu_insn *in) {
   push_marker(to, NPU_SYNC, cores);
 }
 
+/* Tells the observer about group g (tiled as `c`, or split when
+ * c->th is 0). */
+static void observe(const sched *s, const group *g, const tiling *c) {
+  if (!s->observe)
+    return;
+  const npu_insn *first = &s->p->insns[g->g0];
+  unsigned cores = c->cores;
+  if (!c->th) { /* a conv split: one piece per unit (group or channel) at most */
+    int64_t units = field(first, "group") > 1 ? field(first, "group")
+                                              : tensor_at(s->p, first, "out")->dims[1];
+    cores = units < (int64_t)s->cores ? (unsigned)units : s->cores;
+  }
+  npu_sched_group d = {g->g1 - g->g0 + 1, first->comment, s->p->insns[g->g1].comment,
+                       c->th, c->th ? count_tiles(s, g, c->th) : 0, g->per_frame,
+                       c->double_buffer, cores, !c->th, c->cost.cycles, c->cost.ddr_bytes,
+                       c->untiled.cycles, c->untiled.ddr_bytes};
+  s->observe(s->observe_ctx, &d);
+}
+
 /* Conv k split over the cores onto `to` when the cost model finds that
- * faster than `cycles`; else nothing is emitted and false returned. */
-static bool try_split(const sched *s, const qir_target *t, unsigned k, double cycles,
+ * faster than `than` (the cost of the alternative, as `than->cost`); else
+ * nothing is emitted and false returned. */
+static bool try_split(const sched *s, const qir_target *t, unsigned k, const tiling *than,
                       insn_list *to) {
   npu_program *p = s->p;
   insn_list pieces = {NULL, 0, 0};
   unsigned saved = p->num_tensors;
   emit_split_conv(s, &pieces, &p->insns[k]);
   estimate split = estimate_insns(s, t, pieces.v, pieces.num);
-  bool faster = split.cycles < cycles * 0.999;
-  if (faster)
+  bool faster = split.cycles < than->cost.cycles * 0.999;
+  if (faster) {
     list_append(to, &pieces);
-  else
+    group one = {k, k, 0, 0, 1, false};
+    tiling c = {0, 0, false, s->cores, false, split, than->untiled};
+    observe(s, &one, &c);
+  } else {
     p->num_tensors = saved;
+  }
   free(pieces.v);
   return faster;
 }
@@ -1077,7 +1107,13 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, double cy
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
   group one = {k, k, 0, 0, 1, false};
-  if (!splittable_conv(s, in) || !try_split(s, t, k, estimate_untiled(s, t, &one).cycles, to))
+  if (!splittable_conv(s, in)) {
+    list_push(to, in);
+    return;
+  }
+  estimate untiled = estimate_untiled(s, t, &one);
+  tiling as_is = {0, 0, false, 1, false, untiled, untiled};
+  if (!try_split(s, t, k, &as_is, to))
     list_push(to, in);
 }
 
@@ -1091,7 +1127,7 @@ static void tile_groups(sched *s, const qir_target *t) {
   insn_list out = {NULL, 0, 0};
   for (unsigned k = 0; k < p->num_insns;) {
     group g = grow_group(s, k, r);
-    tiling c = {0, 0, false, 1, false, {0, 0}};
+    tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}};
     /* On several cores a single instruction is a group too: its tiles
      * spread over the cores read their rows of the input once (a
      * channel split reads all of it on every core). */
@@ -1106,10 +1142,11 @@ static void tile_groups(sched *s, const qir_target *t) {
     }
     /* One conv: its channel split may beat its tiles (weights read once). */
     if (g.g0 == g.g1 && splittable_conv(s, &p->insns[k]) &&
-        try_split(s, t, k, c.cost.cycles, &out)) {
+        try_split(s, t, k, &c, &out)) {
       k++;
       continue;
     }
+    observe(s, &g, &c);
     unsigned first = out.num;
     uint64_t top0 = emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
     reserve(s, first, out.num - 1, top0);
@@ -1184,14 +1221,30 @@ static void find_buffers_and_lives(sched *s) {
   find_live_ranges(s);
 }
 
+bool npu_schedule_from_name(const char *s, unsigned *out) {
+  static const struct { const char *name; unsigned mode; } modes[] = {
+      {"none", NPU_SCHEDULE_NONE}, {"sram", NPU_SCHEDULE_SRAM}, {"tile", NPU_SCHEDULE_TILE}};
+  for (unsigned i = 0; i < sizeof modes / sizeof *modes; i++)
+    if (!strcmp(s, modes[i].name)) {
+      *out = modes[i].mode;
+      return true;
+    }
+  return false;
+}
+
 void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
                                 unsigned cores) {
+  npu_schedule_program_observed(p, t, mode, cores, NULL, NULL);
+}
+
+void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned mode,
+                                   unsigned cores, npu_sched_observer fn, void *ctx) {
   if (mode == NPU_SCHEDULE_NONE)
     return;
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL};
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {
