@@ -504,8 +504,8 @@ static void read_perf_totals(build *b, const char *report) {
 }
 
 /* One report of the estimate into output_dir; false after an error. */
-static bool write_perf_file(build *b, const npu_perf *perf, const char *name,
-                            char **text, size_t *len) {
+static bool write_perf_file(build *b, const npu_perf *perf, const qir_artifact *a,
+                            const char *name, char **text, size_t *len) {
   char *path = build_outdir_file(&b->od, name);
   qir_output out;
   bool ok = qir_output_open(b->ctx, &out, path, false);
@@ -517,7 +517,7 @@ static bool write_perf_file(build *b, const npu_perf *perf, const char *name,
       fwrite(*text, 1, *len, out.fp);
     } else if (strstr(name, ".json")) {
       npu_perf_print_json(perf, out.fp);
-    } else if (!npu_perf_print_html(perf, out.fp)) {
+    } else if (!npu_perf_print_html(perf, a, out.fp)) {
       qir_emit_error(b->ctx, qir_loc_unknown(),
                      "cannot write '%s': HTML serialization failed", path);
       qir_output_abort(&out);
@@ -549,9 +549,9 @@ static bool step_perf(build *b) {
   }
   char *text = NULL;
   size_t len = 0;
-  bool ok = write_perf_file(b, &perf, "perf.txt", &text, &len) &&
-            write_perf_file(b, &perf, "perf.json", NULL, NULL) &&
-            write_perf_file(b, &perf, "perf.html", NULL, NULL);
+  bool ok = write_perf_file(b, &perf, a, "perf.txt", &text, &len) &&
+            write_perf_file(b, &perf, a, "perf.json", NULL, NULL) &&
+            write_perf_file(b, &perf, a, "perf.html", NULL, NULL);
   if (ok) {
     read_perf_totals(b, text);
     build_say(b, "      wrote perf.txt, perf.json, perf.html (the cost model's "

@@ -394,7 +394,7 @@ static bool write_perf_files(qir_context *ctx, const llc_opts *o, const npu_perf
     if (!f->path)
       continue;
     ok = f->open = qir_output_open(ctx, &f->out, f->path, false);
-    if (ok && f->html && !npu_perf_print_html(perf, f->out.fp)) {
+    if (ok && f->html && !npu_perf_print_html(perf, a, f->out.fp)) {
       qir_emit_error(ctx, qir_loc_unknown(), "cannot write '%s': HTML serialization failed",
                      f->path);
       ok = false;

@@ -77,8 +77,9 @@ const char *npu_perf_roofline_bound(const npu_perf *perf);
 void npu_perf_print_text(const npu_perf *perf, FILE *out);
 /* The JSON of -perf-json. */
 void npu_perf_print_json(const npu_perf *perf, FILE *out);
-/* The HTML page of -perf-report; false when libxml2 fails to serialize
- * it. */
-bool npu_perf_print_html(const npu_perf *perf, FILE *out);
+/* The HTML page of -perf-report for artifact `a` (whose estimate `perf`
+ * is; its graph is drawn from `a`, NULL: no graph); false when libxml2
+ * fails to serialize it. */
+bool npu_perf_print_html(const npu_perf *perf, const qir_artifact *a, FILE *out);
 
 #endif

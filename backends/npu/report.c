@@ -564,7 +564,289 @@ static void html_timeline(xmlNodePtr body, const npu_perf *p) {
     svg_bar(svg, &p->layers[i], i, p->total.cycles, p->clock_mhz);
 }
 
-static xmlDocPtr html_doc(const npu_perf *p) {
+/* ---- The layer graph ----
+ * Nodes: the artifact's inputs, the layers of its NPU programs (the
+ * instructions of one op: one name), its CPU steps and its outputs.  An
+ * edge joins a layer to the layers that read what it wrote: within a
+ * program, an instruction reading bytes of a tensor (in, a, b, sum, src)
+ * reads from the latest instructions that wrote bytes of it (out, dst),
+ * back to one that wrote all of them; between steps, the artifact's
+ * values join the layer that wrote a program output, or the CPU step or
+ * input that made the value, to the step that takes it. */
+
+#define GRAPH_MAX_NODES 2000 /* larger graphs are not drawn */
+#define GRAPH_SCAN 4096      /* earlier writes looked at, per read */
+#define GN_W 170             /* node box, px */
+#define GN_H 30
+#define GN_GAP_X 14
+#define GN_GAP_Y 26
+
+enum { GN_INPUT, GN_LAYER, GN_CPU, GN_OUTPUT };
+
+typedef struct gnode {
+  unsigned kind, program;
+  const char *name;
+  double cycles, compute_cycles, ddr_cycles;
+  unsigned depth, col;
+} gnode;
+
+typedef struct gwrite {
+  unsigned space, node;
+  uint64_t lo, hi;
+} gwrite;
+
+typedef struct graph {
+  unsigned num_nodes, num_edges, cap_edges;
+  gnode *nodes;
+  unsigned (*edges)[2];
+  unsigned num_writes, cap_writes;
+  gwrite *writes; /* of the current program, in order */
+  unsigned *producer; /* value -> node, UINT32_MAX: none yet */
+  bool too_large;
+} graph;
+
+static unsigned graph_node(graph *g, unsigned kind, unsigned program, const char *name) {
+  if (kind == GN_LAYER) /* one node per name in a program */
+    for (unsigned i = g->num_nodes; i-- > 0;) {
+      if (g->nodes[i].kind == GN_LAYER && g->nodes[i].program != program)
+        break;
+      if (g->nodes[i].kind == GN_LAYER && !strcmp(g->nodes[i].name, name))
+        return i;
+    }
+  if (g->num_nodes == GRAPH_MAX_NODES) {
+    g->too_large = true;
+    return UINT32_MAX;
+  }
+  g->nodes[g->num_nodes] = (gnode){kind, program, name, 0, 0, 0, 0, 0};
+  return g->num_nodes++;
+}
+
+static void graph_edge(graph *g, unsigned from, unsigned to) {
+  if (from == UINT32_MAX || to == UINT32_MAX || from == to)
+    return;
+  for (unsigned i = 0; i < g->num_edges; i++)
+    if (g->edges[i][0] == from && g->edges[i][1] == to)
+      return;
+  if (g->num_edges == g->cap_edges) {
+    g->cap_edges = g->cap_edges ? 2 * g->cap_edges : 64;
+    g->edges = qir_xrealloc(g->edges, g->cap_edges * sizeof *g->edges);
+  }
+  g->edges[g->num_edges][0] = from;
+  g->edges[g->num_edges++][1] = to;
+}
+
+static void tensor_range(const npu_tensor *t, uint64_t *lo, uint64_t *hi) {
+  *lo = t->offset;
+  *hi = t->offset + (uint64_t)npu_tensor_numel(t) * qir_scalar_size(t->dtype);
+}
+
+static void graph_write(graph *g, const npu_tensor *t, unsigned node) {
+  if (g->num_writes == g->cap_writes) {
+    g->cap_writes = g->cap_writes ? 2 * g->cap_writes : 256;
+    g->writes = qir_xrealloc(g->writes, g->cap_writes * sizeof *g->writes);
+  }
+  gwrite *w = &g->writes[g->num_writes++];
+  w->space = t->space;
+  w->node = node;
+  tensor_range(t, &w->lo, &w->hi);
+}
+
+/* Edges into `node` from the writers of tensor t's bytes; returns the
+ * latest writer (UINT32_MAX: none). */
+static unsigned graph_read(graph *g, const npu_tensor *t, unsigned node) {
+  uint64_t lo, hi;
+  tensor_range(t, &lo, &hi);
+  unsigned latest = UINT32_MAX;
+  for (unsigned i = g->num_writes, n = 0; i-- > 0 && n < GRAPH_SCAN; n++) {
+    const gwrite *w = &g->writes[i];
+    if (w->space != t->space || w->hi <= lo || w->lo >= hi)
+      continue;
+    if (latest == UINT32_MAX)
+      latest = w->node;
+    graph_edge(g, w->node, node);
+    if (w->lo <= lo && w->hi >= hi)
+      break;
+  }
+  return latest;
+}
+
+static void graph_program(graph *g, const npu_perf *perf, const qir_artifact *a,
+                          const npu_step *s, unsigned *layer) {
+  const npu_program *p = &a->programs[s->index];
+  static const char *const reads[] = {"in", "a", "b", "sum", "src"};
+  static const char *const writes[] = {"out", "dst"};
+  g->num_writes = 0;
+  for (unsigned k = 0; k < p->num_inputs && k < s->num_in; k++)
+    graph_write(g, &p->tensors[p->inputs[k]], g->producer[s->in[k]]);
+  for (unsigned k = 0; k < p->num_insns; k++, (*layer)++) {
+    const npu_insn *in = &p->insns[k];
+    if (npu_insn_is_marker(in))
+      continue;
+    unsigned node = graph_node(g, GN_LAYER, s->index, in->comment ? in->comment : p->name);
+    if (node == UINT32_MAX)
+      return;
+    const npu_perf_layer *l = *layer < perf->num_layers ? &perf->layers[*layer] : NULL;
+    if (l) {
+      g->nodes[node].cycles += l->cost.cycles;
+      g->nodes[node].compute_cycles += l->cost.compute_cycles;
+      g->nodes[node].ddr_cycles += l->load_cycles + l->store_cycles;
+    }
+    const npu_insn_info *info = npu_insn_info_of(in->opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      for (unsigned i = 0; i < 5; i++)
+        if (!strcmp(info->fields[f], reads[i]) && in->f[f] >= 0 && in->f[f] < p->num_tensors)
+          graph_read(g, &p->tensors[in->f[f]], node);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      for (unsigned i = 0; i < 2; i++)
+        if (!strcmp(info->fields[f], writes[i]) && in->f[f] >= 0 && in->f[f] < p->num_tensors)
+          graph_write(g, &p->tensors[in->f[f]], node);
+  }
+  for (unsigned k = 0; k < p->num_outputs && k < s->num_out; k++) {
+    /* (Reading it for no node: its latest writer.) */
+    g->producer[s->out[k]] = graph_read(g, &p->tensors[p->outputs[k]], UINT32_MAX);
+  }
+}
+
+/* The graph of `a`; its layers' cycles from `perf` (rows in program
+ * order, as cost.c makes them). */
+static void graph_build(graph *g, const npu_perf *perf, const qir_artifact *a) {
+  g->nodes = qir_xcalloc(GRAPH_MAX_NODES, sizeof *g->nodes);
+  g->producer = qir_xcalloc(a->num_values + 1, sizeof *g->producer);
+  for (unsigned v = 0; v < a->num_values; v++)
+    g->producer[v] = UINT32_MAX;
+  for (unsigned i = 0; i < a->num_inputs; i++)
+    g->producer[a->inputs[i]] = graph_node(g, GN_INPUT, 0, a->values[a->inputs[i]].name);
+  unsigned layer = 0;
+  for (unsigned i = 0; i < a->num_steps && !g->too_large; i++) {
+    const npu_step *s = &a->steps[i];
+    if (s->kind == NPU_STEP_NPU) {
+      graph_program(g, perf, a, s, &layer);
+      continue;
+    }
+    unsigned node = graph_node(g, GN_CPU, 0, s->func);
+    for (unsigned k = 0; k < s->num_in; k++)
+      graph_edge(g, g->producer[s->in[k]], node);
+    for (unsigned k = 0; k < s->num_out; k++)
+      g->producer[s->out[k]] = node;
+  }
+  for (unsigned i = 0; i < a->num_outputs && !g->too_large; i++)
+    graph_edge(g, g->producer[a->outputs[i]],
+               graph_node(g, GN_OUTPUT, 0, a->values[a->outputs[i]].name));
+  /* Rows: the longest path from a source (edges run forward in node
+   * order); columns: node order within a row. */
+  for (unsigned n = 0; n < g->num_nodes; n++)
+    for (unsigned i = 0; i < g->num_edges; i++)
+      if (g->edges[i][1] == n && g->edges[i][0] < n &&
+          g->nodes[g->edges[i][0]].depth + 1 > g->nodes[n].depth)
+        g->nodes[n].depth = g->nodes[g->edges[i][0]].depth + 1;
+}
+
+static void graph_free(graph *g) {
+  free(g->nodes);
+  free(g->edges);
+  free(g->writes);
+  free(g->producer);
+}
+
+static const char *node_fill(const gnode *n) {
+  switch (n->kind) {
+  case GN_LAYER:
+    return n->ddr_cycles > n->compute_cycles ? "#f0a030" : "#3070c0";
+  case GN_CPU:
+    return "#999999";
+  default:
+    return "#60a060";
+  }
+}
+
+static void html_graph(xmlNodePtr body, const npu_perf *p, const qir_artifact *a) {
+  el(body, "h2", "Graph");
+  graph g = {0};
+  graph_build(&g, p, a);
+  if (g.too_large) {
+    char note[128];
+    snprintf(note, sizeof note, "The graph has more than %d nodes and is not drawn.",
+             GRAPH_MAX_NODES);
+    el(body, "p", note);
+    graph_free(&g);
+    return;
+  }
+  el(body, "p", "The inputs and outputs (green), the layers of the NPU programs (blue: "
+                "compute bound, orange: DDR bound; the time is the sum of the layer's "
+                "instructions) and the CPU steps (gray), joined where one reads what "
+                "another wrote.");
+  unsigned rows = 0, cols = 0, *fill = qir_xcalloc(g.num_nodes + 1, sizeof *fill);
+  for (unsigned n = 0; n < g.num_nodes; n++) {
+    gnode *x = &g.nodes[n];
+    x->col = fill[x->depth]++;
+    rows = x->depth + 1 > rows ? x->depth + 1 : rows;
+    cols = fill[x->depth] > cols ? fill[x->depth] : cols;
+  }
+  free(fill);
+  xmlNodePtr svg = svg_el(body, "svg");
+  xmlSetNs(svg, xmlNewNs(svg, BAD_CAST "http://www.w3.org/2000/svg", NULL));
+  attr(svg, "id", "graph");
+  attr(svg, "width", "%u", cols * (GN_W + GN_GAP_X) + GN_GAP_X);
+  attr(svg, "height", "%u", rows * (GN_H + GN_GAP_Y) + GN_GAP_Y);
+#define NX(n) (GN_GAP_X + (n)->col * (GN_W + GN_GAP_X))
+#define NY(n) (GN_GAP_Y / 2 + (n)->depth * (GN_H + GN_GAP_Y))
+  for (unsigned i = 0; i < g.num_edges; i++) {
+    const gnode *f = &g.nodes[g.edges[i][0]], *t = &g.nodes[g.edges[i][1]];
+    xmlNodePtr line = svg_el(svg, "line");
+    attr(line, "x1", "%u", NX(f) + GN_W / 2);
+    attr(line, "y1", "%u", NY(f) + GN_H);
+    attr(line, "x2", "%u", NX(t) + GN_W / 2);
+    attr(line, "y2", "%u", NY(t));
+    attr(line, "stroke", "#888");
+    char text[256];
+    snprintf(text, sizeof text, "%s -> %s", f->name, t->name);
+    el(line, "title", text);
+  }
+  for (unsigned n = 0; n < g.num_nodes; n++) {
+    const gnode *x = &g.nodes[n];
+    xmlNodePtr box = svg_el(svg, "g");
+    xmlNodePtr rect = svg_el(box, "rect");
+    attr(rect, "x", "%u", NX(x));
+    attr(rect, "y", "%u", NY(x));
+    attr(rect, "width", "%d", GN_W);
+    attr(rect, "height", "%d", GN_H);
+    attr(rect, "rx", "4");
+    attr(rect, "fill", "%s", node_fill(x));
+    static const char *const kinds[] = {"input", "layer", "cpu", "output"};
+    char tip[300], label[40], sub[48];
+    if (x->kind == GN_LAYER)
+      snprintf(tip, sizeof tip, "%s %s: %.3f us, %s bound", kinds[x->kind], x->name,
+               x->cycles / p->clock_mhz, x->ddr_cycles > x->compute_cycles ? "ddr" : "compute");
+    else
+      snprintf(tip, sizeof tip, "%s %s", kinds[x->kind], x->name);
+    el(rect, "title", tip);
+    /* The name's end (the value; long names differ at the end), then the
+     * op or the kind of node, and a layer's time. */
+    const char *value = x->kind == GN_LAYER && strchr(x->name, '%') ? strchr(x->name, '%') + 1
+                                                                   : x->name;
+    size_t len = strlen(value);
+    snprintf(label, sizeof label, "%s%s", len > 26 ? "..." : "",
+             len > 26 ? value + len - 23 : value);
+    xmlNodePtr t1 = el(box, "text", label);
+    attr(t1, "x", "%u", NX(x) + 4);
+    attr(t1, "y", "%u", NY(x) + 12);
+    attr(t1, "fill", "#fff");
+    if (x->kind == GN_LAYER)
+      snprintf(sub, sizeof sub, "%.*s %.3f us", (int)strcspn(x->name, " "), x->name,
+               x->cycles / p->clock_mhz);
+    else
+      snprintf(sub, sizeof sub, "%s", kinds[x->kind]);
+    xmlNodePtr t2 = el(box, "text", sub);
+    attr(t2, "x", "%u", NX(x) + 4);
+    attr(t2, "y", "%u", NY(x) + 25);
+    attr(t2, "fill", "#fff");
+  }
+#undef NX
+#undef NY
+  graph_free(&g);
+}
+
+static xmlDocPtr html_doc(const npu_perf *p, const qir_artifact *a) {
   xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
   xmlCreateIntSubset(doc, BAD_CAST "html", NULL, NULL);
   xmlNodePtr html = xmlNewDocNode(doc, NULL, BAD_CAST "html", NULL);
@@ -585,6 +867,8 @@ static xmlDocPtr html_doc(const npu_perf *p) {
   html_summary(body, p);
   html_layers(body, p);
   html_timeline(body, p);
+  if (a)
+    html_graph(body, p, a);
   return doc;
 }
 
@@ -592,8 +876,8 @@ static int write_to_file(void *fp, const char *buf, int len) {
   return (int)fwrite(buf, 1, (size_t)len, fp);
 }
 
-bool npu_perf_print_html(const npu_perf *perf, FILE *out) {
-  xmlDocPtr doc = html_doc(perf);
+bool npu_perf_print_html(const npu_perf *perf, const qir_artifact *a, FILE *out) {
+  xmlDocPtr doc = html_doc(perf, a);
   /* XHTML rules: empty void elements as <meta ... />, other empty
    * elements with an end tag, so the page is both HTML and well-formed
    * XML. */
