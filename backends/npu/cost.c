@@ -54,11 +54,11 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
                     double *wgt) {
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   for (unsigned i = 0; i < info->num_fields; i++) {
-    const char *f = info->fields[i];
-    bool out = !strcmp(f, "out") || !strcmp(f, "dst");
-    bool operand = !strcmp(f, "in") || !strcmp(f, "w") || !strcmp(f, "a") ||
-                   !strcmp(f, "b") || !strcmp(f, "src") || !strcmp(f, "sum");
-    const npu_tensor *t = (out || operand) ? tensor(p, in, f) : NULL;
+    unsigned role = npu_field_role(in->opcode, i);
+    bool out = role == NPU_FIELD_RESULT;
+    const npu_tensor *t = role && in->f[i] >= 0 && in->f[i] < p->num_tensors
+                              ? &p->tensors[in->f[i]]
+                              : NULL;
     if (!t || t->space == NPU_SPACE_SRAM)
       continue;
     if (out)
@@ -226,11 +226,12 @@ static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   unsigned n = 0;
   for (unsigned i = 0; i < info->num_fields && n < 8; i++) {
-    const char *name = info->fields[i];
-    bool out = !strcmp(name, "out") || !strcmp(name, "dst");
-    bool operand = !strcmp(name, "in") || !strcmp(name, "a") || !strcmp(name, "b") ||
-                   !strcmp(name, "src") || !strcmp(name, "sum");
-    const npu_tensor *t = (out || operand) ? tensor(p, in, name) : NULL;
+    unsigned role = npu_field_role(in->opcode, i);
+    bool out = role == NPU_FIELD_RESULT;
+    const npu_tensor *t = (role & (NPU_FIELD_RESULT | NPU_FIELD_OPERAND)) && in->f[i] >= 0 &&
+                                  in->f[i] < p->num_tensors
+                              ? &p->tensors[in->f[i]]
+                              : NULL;
     if (!t || t->space == NPU_SPACE_WGT)
       continue;
     f[n++] = (footprint){t->space, t->offset, t->offset + (uint64_t)bytes_of(t), out};

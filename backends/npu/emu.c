@@ -345,19 +345,12 @@ static uint64_t tensor_bytes(const npu_tensor *t) {
   return (uint64_t)npu_tensor_numel(t) * qir_scalar_size(t->dtype);
 }
 
-static bool is_result_field(const char *f) { return !strcmp(f, "out") || !strcmp(f, "dst"); }
-
-static bool is_operand_field(const char *f) {
-  return !strcmp(f, "in") || !strcmp(f, "w") || !strcmp(f, "a") || !strcmp(f, "b") ||
-         !strcmp(f, "src") || !strcmp(f, "sum");
-}
 
 /* The tensor of field i of `in` when it names one (a conv's absent `sum`
  * is -1). */
 static const npu_tensor *field_tensor(const npu_program *p, const npu_insn *in,
                                       unsigned i) {
-  const char *f = npu_insn_info_of(in->opcode)->fields[i];
-  if (!is_result_field(f) && !is_operand_field(f))
+  if (!npu_field_role(in->opcode, i))
     return NULL;
   return in->f[i] >= 0 && in->f[i] < p->num_tensors ? &p->tensors[in->f[i]] : NULL;
 }
@@ -400,7 +393,7 @@ static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
     if (!x || x->space == NPU_SPACE_SRAM)
       continue;
     uint64_t b = moved_bytes(in, x);
-    if (is_result_field(npu_insn_info_of(in->opcode)->fields[i]))
+    if (npu_field_role(in->opcode, i) == NPU_FIELD_RESULT)
       t.store += b;
     else
       t.load += b;
@@ -447,7 +440,7 @@ static unsigned insn_ranges(const npu_program *p, const npu_insn *in, emu_range 
     const npu_tensor *x = field_tensor(p, in, i);
     if (!x || x->space == NPU_SPACE_WGT)
       continue;
-    bool out = is_result_field(info->fields[i]);
+    bool out = npu_field_role(in->opcode, i) == NPU_FIELD_RESULT;
     emu_range *e = &r[n++];
     memset(e, 0, sizeof *e);
     e->space = x->space;

@@ -2,8 +2,10 @@
  * printer and the validator every program passes before it runs. */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "backends/npu/npu.h"
@@ -20,12 +22,52 @@ const npu_insn_info *npu_insn_info_of(unsigned opcode) {
   return opcode < NPU_NUM_OPCODES ? &infos[opcode] : NULL;
 }
 
+/* Callers name fields with string literals: a small cache keyed by the
+ * name's address and the opcode saves the scheduler and the cost model
+ * most of their string compares (per thread: compilations may run in
+ * parallel). */
+#define FIELD_CACHE 256
+static _Thread_local struct {
+  const char *name;
+  unsigned opcode, index;
+} field_cache[FIELD_CACHE];
+
+static unsigned char field_roles[NPU_NUM_OPCODES][NPU_MAX_FIELDS];
+static pthread_once_t field_roles_once = PTHREAD_ONCE_INIT;
+
+static void find_field_roles(void) {
+  static const struct { const char *name; unsigned char role; } names[] = {
+      {"out", NPU_FIELD_RESULT}, {"dst", NPU_FIELD_RESULT}, {"in", NPU_FIELD_OPERAND},
+      {"a", NPU_FIELD_OPERAND},  {"b", NPU_FIELD_OPERAND},  {"src", NPU_FIELD_OPERAND},
+      {"sum", NPU_FIELD_OPERAND}, {"w", NPU_FIELD_WEIGHTS}};
+  for (unsigned op = 0; op < NPU_NUM_OPCODES; op++) {
+    const npu_insn_info *in = npu_insn_info_of(op);
+    for (unsigned f = 0; in && f < in->num_fields; f++)
+      for (unsigned k = 0; k < sizeof names / sizeof *names; k++)
+        if (!strcmp(in->fields[f], names[k].name))
+          field_roles[op][f] = names[k].role;
+  }
+}
+
+unsigned npu_field_role(unsigned opcode, unsigned i) {
+  QIR_ASSERT(opcode < NPU_NUM_OPCODES && i < NPU_MAX_FIELDS);
+  pthread_once(&field_roles_once, find_field_roles);
+  return field_roles[opcode][i];
+}
+
 unsigned npu_field(unsigned opcode, const char *name) {
+  unsigned h = (unsigned)(((uintptr_t)name >> 2) ^ (opcode * 0x9e37u)) % FIELD_CACHE;
+  if (field_cache[h].name == name && field_cache[h].opcode == opcode)
+    return field_cache[h].index;
   const npu_insn_info *in = npu_insn_info_of(opcode);
   QIR_ASSERT(in);
   for (unsigned i = 0; i < in->num_fields; i++)
-    if (!strcmp(in->fields[i], name))
+    if (!strcmp(in->fields[i], name)) {
+      field_cache[h].name = name;
+      field_cache[h].opcode = opcode;
+      field_cache[h].index = i;
       return i;
+    }
   qir_die("instruction %s has no field '%s'", in->mnemonic, name);
 }
 

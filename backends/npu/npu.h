@@ -92,8 +92,15 @@ typedef struct npu_insn_info {
 } npu_insn_info;
 
 const npu_insn_info *npu_insn_info_of(unsigned opcode);
-/* Index of field `name` of an opcode (internal error when absent). */
+/* Index of field `name` of an opcode (internal error when absent).
+ * `name` must not change while the program runs (a string literal, a
+ * static table): lookups are cached by its address. */
 unsigned npu_field(unsigned opcode, const char *name);
+
+/* What field i of an opcode names: its result (out, dst), an operand it
+ * reads (in, a, b, src, sum) or its weights (w); 0 for the other fields. */
+enum { NPU_FIELD_RESULT = 1, NPU_FIELD_OPERAND = 2, NPU_FIELD_WEIGHTS = 4 };
+unsigned npu_field_role(unsigned opcode, unsigned i);
 
 typedef struct npu_insn {
   unsigned opcode;
@@ -185,7 +192,8 @@ enum npu_schedule {
   NPU_SCHEDULE_SRAM,  /* buffers reused by liveness; intermediates in SRAM
                          when they fit */
   NPU_SCHEDULE_TILE,  /* and layer groups whose intermediates stay in DDR
-                         run tile by tile along H through SRAM */
+                         run tile by tile (along H, W and the frames)
+                         through SRAM */
   NPU_SCHEDULE_BEST = NPU_SCHEDULE_TILE
 };
 
@@ -203,6 +211,7 @@ typedef struct npu_sched_group {
   unsigned num_insns;       /* the group's instructions, before tiling */
   const char *first, *last; /* the comments of the first and the last */
   int64_t tile_rows;        /* rows per tile; 0: left untiled */
+  int64_t tile_cols;        /* columns per tile; 0: the full width */
   int64_t tiles;            /* tiles in all (over frames and cores) */
   bool per_frame;           /* tiles of one frame each */
   bool double_buffer;

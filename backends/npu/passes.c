@@ -66,15 +66,20 @@ static void report_group(void *ctx, const npu_sched_group *g) {
   const schedule_report *r = ctx;
   const qir_op *op = g->first ? op_of(r->f, g->first) : NULL;
   double us = 1.0 / r->t->clock_mhz;
-  char what[160];
+  char what[224];
   if (g->split)
     snprintf(what, sizeof what, "split along its output channels over %u cores", g->cores);
   else
-    snprintf(what, sizeof what, "%u instruction(s) to '%s': %lld tile(s) of %lld row(s)%s, %s "
+  {
+    char cols[48] = "";
+    if (g->tile_cols)
+      snprintf(cols, sizeof cols, " x %lld column(s)", (long long)g->tile_cols);
+    snprintf(what, sizeof what, "%u instruction(s) to '%s': %lld tile(s) of %lld row(s)%s%s, %s "
              "buffered, on %u core(s)", g->num_insns, g->last ? g->last : "?",
-             (long long)g->tiles, (long long)g->tile_rows,
+             (long long)g->tiles, (long long)g->tile_rows, cols,
              g->per_frame ? ", one frame each" : "", g->double_buffer ? "double" : "single",
              g->cores);
+  }
   const char *fmt = "npu-schedule: %s; %.2f us -> %.2f us, DDR %.0f -> %.0f bytes";
   if (op)
     qir_op_emit_remark(op, fmt, what, g->untiled_cycles * us, g->cycles * us,

@@ -568,8 +568,9 @@ static void html_timeline(xmlNodePtr body, const npu_perf *p) {
  * Nodes: the artifact's inputs, the layers of its NPU programs (the
  * instructions of one op: one name), its CPU steps and its outputs.  An
  * edge joins a layer to the layers that read what it wrote: within a
- * program, an instruction reading bytes of a tensor (in, a, b, sum, src)
- * reads from the latest instructions that wrote bytes of it (out, dst),
+ * program, an instruction reading bytes of a tensor (an operand: in, a, b,
+ * sum, src) reads from the latest instructions that wrote bytes of it
+ * (its result: out, dst),
  * back to one that wrote all of them; between steps, the artifact's
  * values join the layer that wrote a program output, or the CPU step or
  * input that made the value, to the step that takes it. */
@@ -673,8 +674,6 @@ static unsigned graph_read(graph *g, const npu_tensor *t, unsigned node) {
 static void graph_program(graph *g, const npu_perf *perf, const qir_artifact *a,
                           const npu_step *s, unsigned *layer) {
   const npu_program *p = &a->programs[s->index];
-  static const char *const reads[] = {"in", "a", "b", "sum", "src"};
-  static const char *const writes[] = {"out", "dst"};
   g->num_writes = 0;
   for (unsigned k = 0; k < p->num_inputs && k < s->num_in; k++)
     graph_write(g, &p->tensors[p->inputs[k]], g->producer[s->in[k]]);
@@ -693,13 +692,13 @@ static void graph_program(graph *g, const npu_perf *perf, const qir_artifact *a,
     }
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      for (unsigned i = 0; i < 5; i++)
-        if (!strcmp(info->fields[f], reads[i]) && in->f[f] >= 0 && in->f[f] < p->num_tensors)
-          graph_read(g, &p->tensors[in->f[f]], node);
+      if (npu_field_role(in->opcode, f) == NPU_FIELD_OPERAND && in->f[f] >= 0 &&
+          in->f[f] < p->num_tensors)
+        graph_read(g, &p->tensors[in->f[f]], node);
     for (unsigned f = 0; f < info->num_fields; f++)
-      for (unsigned i = 0; i < 2; i++)
-        if (!strcmp(info->fields[f], writes[i]) && in->f[f] >= 0 && in->f[f] < p->num_tensors)
-          graph_write(g, &p->tensors[in->f[f]], node);
+      if (npu_field_role(in->opcode, f) == NPU_FIELD_RESULT && in->f[f] >= 0 &&
+          in->f[f] < p->num_tensors)
+        graph_write(g, &p->tensors[in->f[f]], node);
   }
   for (unsigned k = 0; k < p->num_outputs && k < s->num_out; k++) {
     /* (Reading it for no node: its latest writer.) */

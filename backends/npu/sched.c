@@ -100,14 +100,8 @@ static void find_buffers(sched *s) {
   free(order);
 }
 
-/* Fields of an instruction that name tensors ("sum" may be -1: none). */
-static bool tensor_field(const char *f) {
-  static const char *const names[] = {"out", "in", "w", "a", "b", "dst", "src", "sum"};
-  for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
-    if (!strcmp(f, names[i]))
-      return true;
-  return false;
-}
+/* Field f of an opcode names a tensor ("sum" may be -1: none). */
+static bool tensor_field(unsigned opcode, unsigned f) { return npu_field_role(opcode, f) != 0; }
 
 static void touch(sched *s, int64_t tensor, int at, unsigned core) {
   if (tensor < 0 || tensor >= s->p->num_tensors || s->buffer_of[tensor] == UINT32_MAX)
@@ -134,7 +128,7 @@ static void find_live_ranges(sched *s) {
       core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      if (tensor_field(info->fields[f]))
+      if (tensor_field(in->opcode, f))
         touch(s, in->f[f], (int)k, core);
   }
   for (unsigned i = 0; i < p->num_inputs + p->num_outputs; i++) {
@@ -244,7 +238,7 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
 }
 
 
-/* ---- Layer groups tiled along H ---------------------------------------------------
+/* ---- Layer groups tiled along H (and W, and the frames of a batch) ----------------
  * A layer group is a run of instructions that each compute output rows
  * from a window of input rows (conv, pools, elementwise ops without
  * broadcast), each consuming the previous one's result, which nothing
@@ -258,11 +252,14 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
  * out.  The intermediates then never reach DDR.  Tiles use the SRAM left
  * free by the buffers placed over the group's instructions; two tiles'
  * worth of space, when it fits, lets the copies of one tile overlap the
- * compute of the other (double buffering, see cost.c). */
+ * compute of the other (double buffering, see cost.c).  Where not even
+ * one row across the width fits, the tiles also split the width (halo
+ * columns as halo rows); a batch may run one frame per tile. */
 
-typedef struct rows {
-  int64_t lo, hi;
-} rows;
+/* A tile's part of a tensor: rows [lo, hi) of H, columns [w0, w1) of W. */
+typedef struct region {
+  int64_t lo, hi, w0, w1;
+} region;
 
 typedef struct group {
   unsigned g0, g1;   /* instructions, inclusive */
@@ -273,6 +270,7 @@ typedef struct group {
   bool per_frame;    /* tiles of one frame each (a batch: the frames of
                         dimension 0 one after the other, sharing the
                         weights loaded once) */
+  int64_t tw;        /* output columns of a tile; 0: the full width */
 } group;
 
 static int64_t field(const npu_insn *in, const char *f) {
@@ -373,39 +371,50 @@ static bool links(const sched *s, unsigned k) {
           (b->opcode != NPU_ADD && b->opcode != NPU_MUL));
 }
 
-/* The window of an instruction along H. */
-static void window(const npu_program *p, const npu_insn *in, int64_t *kh,
-                   int64_t *sh, int64_t *dh, int64_t *pt) {
-  *kh = *sh = *dh = 1;
-  *pt = 0;
+/* The window of an instruction along H (d = 2) or W (d = 3): its size,
+ * stride, dilation and leading padding. */
+static void window(const npu_program *p, const npu_insn *in, unsigned d, int64_t *k,
+                   int64_t *st, int64_t *dl, int64_t *pad) {
+  bool h = d == 2;
+  *k = *st = *dl = 1;
+  *pad = 0;
   if (in->opcode == NPU_CONV) {
-    *kh = tensor_at(p, in, "w")->dims[2];
-    *sh = field(in, "sh");
-    *dh = field(in, "dh");
-    *pt = field(in, "pt");
+    *k = tensor_at(p, in, "w")->dims[d];
+    *st = field(in, h ? "sh" : "sw");
+    *dl = field(in, h ? "dh" : "dw");
+    *pad = field(in, h ? "pt" : "pl");
   } else if (in->opcode == NPU_MAXPOOL || in->opcode == NPU_AVGPOOL) {
-    *kh = field(in, "kh");
-    *sh = field(in, "sh");
-    *dh = in->opcode == NPU_MAXPOOL ? field(in, "dh") : 1;
-    *pt = field(in, "pt");
+    *k = field(in, h ? "kh" : "kw");
+    *st = field(in, h ? "sh" : "sw");
+    *dl = in->opcode == NPU_MAXPOOL ? field(in, h ? "dh" : "dw") : 1;
+    *pad = field(in, h ? "pt" : "pl");
   }
 }
 
-/* The rows of the chain operand that output rows r read. */
-static rows input_rows(const npu_program *p, const npu_insn *in, const char *chain,
-                       rows r) {
-  int64_t kh, sh, dh, pt, H = tensor_at(p, in, chain)->dims[2];
-  window(p, in, &kh, &sh, &dh, &pt);
-  rows x = {r.lo * sh - pt, (r.hi - 1) * sh - pt + (kh - 1) * dh + 1};
-  x.lo = x.lo < 0 ? 0 : x.lo;
-  x.hi = x.hi > H ? H : x.hi;
-  return x;
+/* The input indices [lo, hi) along dimension d that outputs [lo, hi)
+ * read, within the input's n. */
+static void input_span(const npu_program *p, const npu_insn *in, unsigned d, int64_t n,
+                       int64_t *lo, int64_t *hi) {
+  int64_t k, st, dl, pad;
+  window(p, in, d, &k, &st, &dl, &pad);
+  int64_t a = *lo * st - pad, b = (*hi - 1) * st - pad + (k - 1) * dl + 1;
+  *lo = a < 0 ? 0 : a;
+  *hi = b > n ? n : b;
 }
 
-/* Bytes of `n` rows of tensor t (64-byte aligned), of one frame when
+/* The region of the chain operand that the output region r reads. */
+static region input_region(const npu_program *p, const npu_insn *in, const char *chain,
+                           region r) {
+  const npu_tensor *x = tensor_at(p, in, chain);
+  input_span(p, in, 2, x->dims[2], &r.lo, &r.hi);
+  input_span(p, in, 3, x->dims[3], &r.w0, &r.w1);
+  return r;
+}
+
+/* Bytes of the region r of tensor t (64-byte aligned), of one frame when
  * `one_frame`. */
-static uint64_t band_bytes(const npu_tensor *t, int64_t n, bool one_frame) {
-  int64_t d[NPU_RANK] = {one_frame ? 1 : t->dims[0], t->dims[1], n, t->dims[3]};
+static uint64_t band_bytes(const npu_tensor *t, region r, bool one_frame) {
+  int64_t d[NPU_RANK] = {one_frame ? 1 : t->dims[0], t->dims[1], r.hi - r.lo, r.w1 - r.w0};
   npu_tensor b = *t;
   memcpy(b.dims, d, sizeof d);
   return align_up(tensor_bytes(&b));
@@ -435,53 +444,109 @@ static int branch_source(const sched *s, const group *g, unsigned k, const char 
   return -1;
 }
 
-/* Output rows of each instruction of the group for the tile whose last
- * result is rows `out`; in[0] gets the rows of the group's input.  False
- * when a band would be empty. */
-static bool plan_tile(const sched *s, const group *g, rows out, rows *r, rows *in) {
+/* The output region of each instruction of the group for the tile whose
+ * last result is region `out`; *in gets the region of the group's input.
+ * False when a band would be empty. */
+static bool plan_tile(const sched *s, const group *g, region out, region *r, region *in) {
   const npu_program *p = s->p;
-  rows cur = out;
+  region cur = out;
   for (unsigned k = g->g1 + 1; k-- > g->g0;) {
     const npu_insn *insn = &p->insns[k];
     r[k - g->g0] = cur;
     unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
-    cur = input_rows(p, insn, chain_field(s, insn, prev), cur);
-    if (cur.hi <= cur.lo)
+    cur = input_region(p, insn, chain_field(s, insn, prev), cur);
+    if (cur.hi <= cur.lo || cur.w1 <= cur.w0)
       return false;
   }
   *in = cur;
-  /* A branch's band must hold the rows its later reader needs. */
+  /* A branch's band must hold the region its later reader needs. */
   for (unsigned k = g->g0 + 1; k <= g->g1; k++) {
     const char *f;
     int i = branch_source(s, g, k, &f);
-    if (i >= 0 && (r[i].lo > r[k - g->g0].lo || r[i].hi < r[k - g->g0].hi))
+    if (i < 0)
+      continue;
+    const region *b = &r[i], *u = &r[k - g->g0];
+    if (b->lo > u->lo || b->hi < u->hi || b->w0 > u->w0 || b->w1 < u->w1)
       return false;
   }
   return true;
 }
 
-/* SRAM bytes one tile of `th` output rows needs at most. */
-static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, rows *r) {
+/* The output region of tile t of group g at `th` rows (and g->tw
+ * columns) per tile, and the tile's frame (-1: all frames). */
+static region tile_region(const sched *s, const group *g, int64_t th, int64_t t,
+                          int64_t *frame) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  int64_t H = y->dims[2], W = y->dims[3], tw = g->tw ? g->tw : W;
+  int64_t rt = (H + th - 1) / th, ct = (W + tw - 1) / tw;
+  *frame = g->per_frame ? t / (rt * ct) : -1;
+  t %= rt * ct;
+  int64_t o = t / ct * th, q = t % ct * tw;
+  return (region){o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W};
+}
+
+/* The tiles of group g at `th` rows: over the columns (g->tw) and per
+ * frame when it tiles per frame. */
+static int64_t count_tiles(const sched *s, const group *g, int64_t th) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  int64_t tw = g->tw ? g->tw : y->dims[3];
+  return (y->dims[2] + th - 1) / th * ((y->dims[3] + tw - 1) / tw) *
+         (g->per_frame ? y->dims[0] : 1);
+}
+
+/* Group g can tile along W: no operand of its adds and muls is one row
+ * wide across the width (such an operand is used whole by every band). */
+static bool column_local(const sched *s, const group *g) {
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn *in = &s->p->insns[k];
+    if (in->opcode != NPU_ADD && in->opcode != NPU_MUL)
+      continue;
+    const npu_tensor *a = tensor_at(s->p, in, "a"), *b = tensor_at(s->p, in, "b");
+    if ((row_broadcast(a) && a->dims[3] != 1) || (row_broadcast(b) && b->dims[3] != 1))
+      return false;
+  }
+  return true;
+}
+
+/* Tile indices whose size bounds all of 0 .. n-1: the two at each end
+ * (edges are clamped) and so one inside (all inside are alike: a band's
+ * size depends on its tile's size alone). */
+static unsigned probe_tiles(int64_t n, int64_t *at) {
+  unsigned k = 0;
+  int64_t cand[4] = {0, 1, n - 2, n - 1};
+  for (unsigned i = 0; i < 4; i++)
+    if (cand[i] >= 0 && cand[i] < n && (!k || cand[i] > at[k - 1]))
+      at[k++] = cand[i];
+  return k;
+}
+
+/* SRAM bytes one tile of `th` output rows (and g->tw columns) needs at
+ * most. */
+static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r) {
   const npu_program *p = s->p;
-  const npu_insn *last = &p->insns[g->g1];
-  int64_t H = tensor_at(p, last, "out")->dims[2];
+  const npu_tensor *y = tensor_at(p, &p->insns[g->g1], "out");
+  int64_t H = y->dims[2], W = y->dims[3], tw = g->tw ? g->tw : W;
+  int64_t rows_at[4], cols_at[4];
+  unsigned nr = probe_tiles((H + th - 1) / th, rows_at);
+  unsigned nc = probe_tiles((W + tw - 1) / tw, cols_at);
   uint64_t worst = 0;
-  for (int64_t o = 0; o < H; o += th) {
-    rows in;
-    if (!plan_tile(s, g, (rows){o, o + th < H ? o + th : H}, r, &in))
+  for (unsigned i = 0; i < nr * nc; i++) {
+    int64_t o = rows_at[i / nc] * th, q = cols_at[i % nc] * tw;
+    region out = {o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W}, in;
+    if (!plan_tile(s, g, out, r, &in))
       return UINT64_MAX;
     const npu_insn *first = &p->insns[g->g0];
-    uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)),
-                            in.hi - in.lo, g->per_frame);
+    uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)), in,
+                            g->per_frame);
     for (unsigned k = g->g0; k <= g->g1; k++) {
       const npu_insn *insn = &p->insns[k];
-      int64_t h = r[k - g->g0].hi - r[k - g->g0].lo;
-      n += band_bytes(tensor_at(p, insn, "out"), h, g->per_frame);
+      region b = r[k - g->g0];
+      n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame);
       if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
           !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
-        n += band_bytes(tensor_at(p, insn, "out"), h, g->per_frame); /* the other operand */
+        n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame); /* the other operand */
       else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
-        n += band_bytes(tensor_at(p, insn, "sum"), h, g->per_frame);
+        n += band_bytes(tensor_at(p, insn, "sum"), b, g->per_frame);
     }
     worst = n > worst ? n : worst;
   }
@@ -534,32 +599,37 @@ static int64_t in_frame(emitter *e, int64_t i) {
   return channel_view(e->p, i, 0, e->frame, 1);
 }
 
-/* A band of `n` rows shaped like tensor `like`, in the tile's SRAM. */
-static unsigned band(emitter *e, int64_t like, int64_t n) {
+/* A band of region r's size shaped like tensor `like`, in the tile's
+ * SRAM. */
+static unsigned band(emitter *e, int64_t like, region r) {
   npu_tensor t = e->p->tensors[like];
   t.space = NPU_SPACE_SRAM;
-  t.dims[2] = n;
+  t.dims[2] = r.hi - r.lo;
+  t.dims[3] = r.w1 - r.w0;
   t.dims[0] = e->frame >= 0 ? 1 : t.dims[0];
   t.offset = e->at;
-  e->at += band_bytes(&t, n, false);
+  e->at += band_bytes(&t, (region){0, t.dims[2], 0, t.dims[3]}, false);
   e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
   return npu_program_add_tensor(e->p, t);
 }
 
-/* Copies `n` rows, from row `from` of tensor `src` to row `to` of `dst`
- * (same N, C, W and type: a DMA of a strided region). */
-static void copy_rows(insn_list *l, const npu_program *p, int64_t src, int64_t from,
-                      int64_t dst, int64_t to, int64_t n, const char *comment) {
+/* Copies region r (its size) from row r.lo, column r.w0 of tensor `src`
+ * to row `to`, column `to_w` of `dst` (same N, C and type: a DMA of a
+ * strided region). */
+static void copy_rows(insn_list *l, const npu_program *p, int64_t src, region r,
+                      int64_t dst, int64_t to, int64_t to_w, const char *comment) {
   npu_insn c = {NPU_COPY, {0}, comment};
   const npu_tensor *t = &p->tensors[src];
   c.f[npu_field(NPU_COPY, "in")] = src;
   c.f[npu_field(NPU_COPY, "out")] = dst;
-  c.f[npu_field(NPU_COPY, "s2")] = from;
+  c.f[npu_field(NPU_COPY, "s2")] = r.lo;
   c.f[npu_field(NPU_COPY, "d2")] = to;
+  c.f[npu_field(NPU_COPY, "s3")] = r.w0;
+  c.f[npu_field(NPU_COPY, "d3")] = to_w;
   c.f[npu_field(NPU_COPY, "n0")] = t->dims[0];
   c.f[npu_field(NPU_COPY, "n1")] = t->dims[1];
-  c.f[npu_field(NPU_COPY, "n2")] = n;
-  c.f[npu_field(NPU_COPY, "n3")] = t->dims[3];
+  c.f[npu_field(NPU_COPY, "n2")] = r.hi - r.lo;
+  c.f[npu_field(NPU_COPY, "n3")] = r.w1 - r.w0;
   c.f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t->dtype);
   c.f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t->dtype);
   c.f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t->dtype) > 1;
@@ -567,40 +637,41 @@ static void copy_rows(insn_list *l, const npu_program *p, int64_t src, int64_t f
 }
 
 /* A side operand (the other operand of add/mul, a conv's sum): its band
- * of rows r, copied into the tile. */
-static void side_band(emitter *e, npu_insn *in, const char *f, rows r) {
+ * of region r, copied into the tile. */
+static void side_band(emitter *e, npu_insn *in, const char *f, region r) {
   int64_t t = in_frame(e, field(in, f));
   if (t >= 0 && row_broadcast(&e->p->tensors[t]))
     in->f[npu_field(in->opcode, f)] = t;
   if (t < 0 || row_broadcast(&e->p->tensors[t]))
     return;
-  unsigned b = band(e, t, r.hi - r.lo);
-  copy_rows(&e->loads, e->p, t, r.lo, b, 0, r.hi - r.lo, in->comment);
+  unsigned b = band(e, t, r);
+  copy_rows(&e->loads, e->p, t, r, b, 0, 0, in->comment);
   in->f[npu_field(in->opcode, f)] = b;
 }
 
-/* One instruction on bands: its chain operand the band `x` (whose row 0
- * is row x_rows.lo of the full operand), its result rows r. */
 /* A side operand that an earlier instruction of the group computed (a
  * branch) is read from its band: as it is when the rows agree, else
- * through a copy of rows r into a band of their own (bands are dense:
+ * through a copy of region r into a band of their own (bands are dense:
  * some rows of one are no view). */
 static void branch_band(emitter *e, npu_insn *in, const char *f, unsigned src,
-                        rows src_rows, rows r) {
+                        region src_r, region r) {
   unsigned b = src;
-  if (src_rows.lo != r.lo || src_rows.hi != r.hi) {
-    b = band(e, field(in, f), r.hi - r.lo);
-    copy_rows(&e->body, e->p, src, r.lo - src_rows.lo, b, 0, r.hi - r.lo, in->comment);
+  if (src_r.lo != r.lo || src_r.hi != r.hi || src_r.w0 != r.w0 || src_r.w1 != r.w1) {
+    b = band(e, field(in, f), r);
+    region from = {r.lo - src_r.lo, r.hi - src_r.lo, r.w0 - src_r.w0, r.w1 - src_r.w0};
+    copy_rows(&e->body, e->p, src, from, b, 0, 0, in->comment);
   }
   in->f[npu_field(in->opcode, f)] = b;
 }
 
+/* One instruction on bands: its chain operand the band `x` (whose row 0
+ * is row x_r.lo, column x_r.w0 of the full operand), its result region r. */
 static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
                              const npu_insn *orig, const char *chain, unsigned x,
-                             rows x_rows, const rows *r_all) {
+                             region x_r, const region *r_all) {
   npu_insn in = *orig;
   unsigned k = (unsigned)(orig - s->p->insns);
-  rows r = r_all[k - g->g0];
+  region r = r_all[k - g->g0];
   const char *bf;
   int src = branch_source(s, g, k, &bf);
   if (src >= 0)
@@ -609,47 +680,55 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
     side_band(e, &in, !strcmp(chain, "a") ? "b" : "a", r);
   else if (in.opcode == NPU_CONV)
     side_band(e, &in, "sum", r);
-  int64_t kh, sh, dh, pt, H = tensor_at(s->p, orig, chain)->dims[2];
-  window(s->p, orig, &kh, &sh, &dh, &pt);
-  if (in.opcode == NPU_CONV || in.opcode == NPU_MAXPOOL || in.opcode == NPU_AVGPOOL)
-    in.f[npu_field(in.opcode, "pt")] = x_rows.lo - (r.lo * sh - pt);
-  if (in.opcode == NPU_AVGPOOL && x_rows.hi < H)
-    in.f[npu_field(in.opcode, "pb")] = 0; /* no window of this band reaches the bottom */
+  const npu_tensor *xt = tensor_at(s->p, orig, chain);
+  int64_t kh, sh, dh, pt, kw, sw, dw, pl;
+  window(s->p, orig, 2, &kh, &sh, &dh, &pt);
+  window(s->p, orig, 3, &kw, &sw, &dw, &pl);
+  if (in.opcode == NPU_CONV || in.opcode == NPU_MAXPOOL || in.opcode == NPU_AVGPOOL) {
+    in.f[npu_field(in.opcode, "pt")] = x_r.lo - (r.lo * sh - pt);
+    in.f[npu_field(in.opcode, "pl")] = x_r.w0 - (r.w0 * sw - pl);
+  }
+  /* No window of this band reaches the bottom (the right edge). */
+  if (in.opcode == NPU_AVGPOOL && x_r.hi < xt->dims[2])
+    in.f[npu_field(in.opcode, "pb")] = 0;
+  if (in.opcode == NPU_AVGPOOL && x_r.w1 < xt->dims[3])
+    in.f[npu_field(in.opcode, "pr")] = 0;
   in.f[npu_field(in.opcode, chain)] = x;
   if (in.opcode == NPU_CONV && e->weights[orig - s->p->insns - e->g0] >= 0)
     in.f[npu_field(NPU_CONV, "w")] = e->weights[orig - s->p->insns - e->g0];
-  unsigned y = band(e, field(orig, "out"), r.hi - r.lo);
+  unsigned y = band(e, field(orig, "out"), r);
   in.f[npu_field(in.opcode, "out")] = y;
   list_push(&e->body, &in);
   return y;
 }
 
-/* Tile `out` (rows of the group's last result) into e->loads and e->body,
- * its bands from SRAM byte `base`. */
-static void emit_tile(emitter *e, const sched *s, const group *g, rows out,
-                      uint64_t base, rows *r) {
+/* Tile `out` (a region of the group's last result) into e->loads and
+ * e->body, its bands from SRAM byte `base`. */
+static void emit_tile(emitter *e, const sched *s, const group *g, region out,
+                      uint64_t base, region *r) {
   const npu_program *p = s->p;
   const npu_insn *first = &p->insns[g->g0], *last = &p->insns[g->g1];
   int64_t x = in_frame(e, field(first, chain_field(s, first, UINT32_MAX)));
   int64_t y = in_frame(e, field(last, "out"));
-  rows in;
+  region in;
   plan_tile(s, g, out, r, &in);
   e->at = base;
-  unsigned cur = band(e, x, in.hi - in.lo);
-  copy_rows(&e->loads, e->p, x, in.lo, cur, 0, in.hi - in.lo, first->comment);
-  rows cur_rows = in;
+  unsigned cur = band(e, x, in);
+  copy_rows(&e->loads, e->p, x, in, cur, 0, 0, first->comment);
+  region cur_r = in;
   unsigned *out_band = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *out_band);
   e->out_band = out_band;
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *insn = &p->insns[k];
     unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
-    cur = emit_on_band(e, s, g, insn, chain_field(s, insn, prev), cur, cur_rows, r);
+    cur = emit_on_band(e, s, g, insn, chain_field(s, insn, prev), cur, cur_r, r);
     out_band[k - g->g0] = cur;
-    cur_rows = r[k - g->g0];
+    cur_r = r[k - g->g0];
   }
   e->out_band = NULL;
   free(out_band);
-  copy_rows(&e->body, e->p, cur, 0, y, out.lo, out.hi - out.lo, last->comment);
+  copy_rows(&e->body, e->p, cur, (region){0, out.hi - out.lo, 0, out.w1 - out.w0}, y, out.lo,
+            out.w0, last->comment);
 }
 
 /* Bytes of the conv weights of group g (64-byte aligned each). */
@@ -698,12 +777,6 @@ static void load_weights(emitter *e, insn_list *to, const sched *s, const group 
   }
 }
 
-/* The tiles of group g at `th` rows: per frame when it tiles per frame. */
-static int64_t count_tiles(const sched *s, const group *g, int64_t th) {
-  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
-  return (y->dims[2] + th - 1) / th * (g->per_frame ? y->dims[0] : 1);
-}
-
 /* Tiles [t0, t1) of group g, `th` output rows each, onto `to`, their
  * bands from SRAM byte `base` (the tiles of one core).  With several of
  * them, the group's conv weights are first copied into SRAM after the
@@ -713,19 +786,15 @@ static int64_t count_tiles(const sched *s, const group *g, int64_t th) {
 static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g,
                        int64_t th, uint64_t tile_size, bool double_buffer,
                        uint64_t base, int64_t t0, int64_t t1) {
-  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
-  rows *r = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *r);
+  region *r = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *r);
   insn_list body = {NULL, 0, 0};
   e->g0 = g->g0;
   e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
   e->at = base + (double_buffer ? 2 : 1) * tile_size;
   load_weights(e, to, s, g, t1 - t0 > 1 && g->weights);
-  int64_t per = (H + th - 1) / th; /* tiles per frame */
   for (int64_t t = t0; t < t1; t++) {
-    int64_t o = g->per_frame ? t % per * th : t * th;
-    e->frame = g->per_frame ? t / per : -1;
-    emit_tile(e, s, g, (rows){o, o + th < H ? o + th : H},
-              base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
+    region out = tile_region(s, g, th, t, &e->frame);
+    emit_tile(e, s, g, out, base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
     if (double_buffer) {
       list_append(to, &e->loads);
       list_append(to, &body);
@@ -784,7 +853,7 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
  * bands take at most `room` bytes (`copies` copies of them); 0 when even
  * one row does not fit. */
 static int64_t tallest_tile(const sched *s, const group *g, uint64_t room,
-                            unsigned copies, rows *r) {
+                            unsigned copies, region *r) {
   int64_t lo = 0, hi = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   while (lo < hi) {
     int64_t mid = lo + (hi - lo + 1) / 2;
@@ -823,7 +892,7 @@ static estimate estimate_untiled(const sched *s, const qir_target *t, const grou
     const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
     for (unsigned f = 0; f < info->num_fields; f++) {
       int64_t i = p->insns[k].f[f];
-      if (!tensor_field(info->fields[f]) || i < 0 || s->buffer_of[i] == UINT32_MAX)
+      if (!tensor_field(p->insns[k].opcode, f) || i < 0 || s->buffer_of[i] == UINT32_MAX)
         continue;
       which[n] = i;
       saved[n++] = p->tensors[i].space;
@@ -846,13 +915,15 @@ typedef struct tiling {
   bool per_frame;      /* tiles of one frame each */
   estimate cost;
   estimate untiled;    /* the group as it was */
+  int64_t tw;          /* output columns per tile (0: the full width) */
 } tiling;
 
 /* Tiles the group by `th` rows on a scratch list and estimates it (the
  * bands it adds to the tensor table are dropped again). */
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
-                         int64_t th, bool double_buffer, rows *r) {
-  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0}};
+                         int64_t th, bool double_buffer, region *r) {
+  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
+              g->tw};
   emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
@@ -878,7 +949,7 @@ static unsigned uses_in_group(const sched *s, const group *g, unsigned id) {
     const npu_insn *in = &s->p->insns[k];
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      n += tensor_field(info->fields[f]) && in->f[f] >= 0 && s->buffer_of[in->f[f]] == id;
+      n += tensor_field(in->opcode, f) && in->f[f] >= 0 && s->buffer_of[in->f[f]] == id;
   }
   return n;
 }
@@ -926,6 +997,34 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
   return (H + tiles - 1) / tiles;
 }
 
+/* The tile widths to try for group g (per frame or not): the full width
+ * (0), and when not even one row across it fits, half of it, a quarter,
+ * ... down to the first width whose tiles hold the whole height (narrower
+ * ones only add halos), and no narrower than a sixteenth. */
+#define MAX_WIDTHS 12
+static unsigned tile_widths(const sched *s, group *g, bool per_frame, uint64_t room,
+                            region *r, int64_t *tws) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  unsigned n = 0;
+  tws[n++] = 0;
+  g->per_frame = per_frame;
+  g->tw = 0;
+  if (tallest_tile(s, g, room, 1, r) || !column_local(s, g))
+    return n;
+  /* (No narrower than a sixteenth of the width, or 4 columns: narrower
+   * tiles are mostly halo, and many.) */
+  int64_t least = y->dims[3] / 16 > 4 ? y->dims[3] / 16 : 4;
+  for (int64_t tw = y->dims[3]; (tw + 1) / 2 >= least && n < MAX_WIDTHS;) {
+    tw = (tw + 1) / 2;
+    tws[n++] = tw;
+    g->tw = tw;
+    if (tallest_tile(s, g, room, 1, r) == y->dims[2])
+      break;
+  }
+  g->tw = 0;
+  return n;
+}
+
 /* The cheapest tiling of group g by the cost model (latency first, then
  * DDR bytes), or th = 0 when running it untiled is as good.  Candidates:
  * the tallest tile in single buffering, and double buffering with the
@@ -933,62 +1032,77 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
  * for a group of one instruction: that runs as well untiled) and on all;
  * on several cores also the first two with their tile counts rounded up
  * to a multiple of the cores.  With a batch, each of them also with tiles
- * of one frame each. */
+ * of one frame each; where one row across the width does not fit, each
+ * also at the narrower tile widths of tile_widths(). */
 static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
-  rows *r = qir_xcalloc(n, sizeof *r);
+  region *r = qir_xcalloc(n, sizeof *r);
   estimate untiled = estimate_untiled(s, t, g);
-  tiling best = {0, 0, false, 1, false, untiled, untiled};
+  tiling best = {0, 0, false, 1, false, untiled, untiled, 0};
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   int64_t H = y->dims[2];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
+  int64_t tws[MAX_WIDTHS];
   for (int per_frame = 0; per_frame <= (y->dims[0] > 1); per_frame++) {
-    g->per_frame = per_frame;
-    int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
-    int64_t tiles1 = single ? (H + single - 1) / single : 0;
-    int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
-    int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
-    if (s->cores > 1) {
-      cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
-      cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
-    }
-    for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
-      g->cores = cores;
-      for (unsigned i = 0; i < 5; i++) {
-        if (cand[i] < 1 || (cores == 1 && (i >= 3 || (g->g0 == g->g1 && !per_frame))))
-          continue;
-        tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
-        c.cores = cores;
-        if (cores > 1 && count_tiles(s, g, cand[i]) > 1)
-          c.cost.cycles += penalty;
-        bool faster = c.cost.cycles < best.cost.cycles * 0.999;
-        bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
-                                c.cost.ddr_bytes < best.cost.ddr_bytes;
-        if (faster || as_fast_less_ddr) {
-          best = c;
-          best.untiled = untiled;
+    unsigned num_tw = tile_widths(s, g, per_frame, room, r, tws);
+    for (unsigned w = 0; w < num_tw; w++) {
+      g->per_frame = per_frame;
+      g->tw = tws[w];
+      int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
+      int64_t tiles1 = single ? (H + single - 1) / single : 0;
+      int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
+      int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
+      if (s->cores > 1) {
+        cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
+        cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
+      }
+      for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
+        g->cores = cores;
+        for (unsigned i = 0; i < 5; i++) {
+          if (cand[i] < 1 || (cores == 1 && (i >= 3 || (g->g0 == g->g1 && !per_frame))))
+            continue;
+          tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
+          c.cores = cores;
+          if (cores > 1 && count_tiles(s, g, cand[i]) > 1)
+            c.cost.cycles += penalty;
+          bool faster = c.cost.cycles < best.cost.cycles * 0.999;
+          bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
+                                  c.cost.ddr_bytes < best.cost.ddr_bytes;
+          if (faster || as_fast_less_ddr) {
+            best = c;
+            best.untiled = untiled;
+          }
         }
       }
     }
   }
   g->cores = best.cores;
   g->per_frame = best.per_frame;
+  g->tw = best.tw;
   free(r);
   return best;
 }
 
 /* The group starting at instruction k: as long as the links hold, one
  * row still fits and MAX_GROUP allows. */
-static group grow_group(const sched *s, unsigned k, rows *r) {
-  group g = {k, k, 0, 0, 1, false};
+static group grow_group(const sched *s, unsigned k, region *r) {
+  group g = {k, k, 0, 0, 1, false, 0};
   while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1)) {
-    /* (One row of one frame: the least a tile can hold.) */
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true};
-    if (tile_bytes(s, &wider, 1, r) > s->band_room)
-      break;
+    /* (One row of one frame across the width or, where the group can
+     * tile along W, across an eighth of it: the least a tile may hold;
+     * narrower tiles would let groups grow long on tiles of mostly
+     * halos.) */
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0};
+    if (tile_bytes(s, &wider, 1, r) > s->band_room) {
+      int64_t W = tensor_at(s->p, &s->p->insns[wider.g1], "out")->dims[3];
+      wider.tw = W / 8 > 0 ? W / 8 : 1;
+      if (!column_local(s, &wider) || tile_bytes(s, &wider, 1, r) > s->band_room)
+        break;
+    }
     g = wider;
     g.per_frame = false;
+    g.tw = 0;
   }
   /* A branch must be read again within the group: end the group at the
    * instruction that computes a branch read after the group's end. */
@@ -1073,7 +1187,7 @@ static void observe(const sched *s, const group *g, const tiling *c) {
     cores = units < (int64_t)s->cores ? (unsigned)units : s->cores;
   }
   npu_sched_group d = {g->g1 - g->g0 + 1, first->comment, s->p->insns[g->g1].comment,
-                       c->th, c->th ? count_tiles(s, g, c->th) : 0, g->per_frame,
+                       c->th, g->tw, c->th ? count_tiles(s, g, c->th) : 0, g->per_frame,
                        c->double_buffer, cores, !c->th, c->cost.cycles, c->cost.ddr_bytes,
                        c->untiled.cycles, c->untiled.ddr_bytes};
   s->observe(s->observe_ctx, &d);
@@ -1092,8 +1206,8 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
     list_append(to, &pieces);
-    group one = {k, k, 0, 0, 1, false};
-    tiling c = {0, 0, false, s->cores, false, split, than->untiled};
+    group one = {k, k, 0, 0, 1, false, 0};
+    tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0};
     observe(s, &one, &c);
   } else {
     p->num_tensors = saved;
@@ -1106,13 +1220,13 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
-  group one = {k, k, 0, 0, 1, false};
+  group one = {k, k, 0, 0, 1, false, 0};
   if (!splittable_conv(s, in)) {
     list_push(to, in);
     return;
   }
   estimate untiled = estimate_untiled(s, t, &one);
-  tiling as_is = {0, 0, false, 1, false, untiled, untiled};
+  tiling as_is = {0, 0, false, 1, false, untiled, untiled, 0};
   if (!try_split(s, t, k, &as_is, to))
     list_push(to, in);
 }
@@ -1122,12 +1236,12 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
  * as they were. */
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
-  rows *r = qir_xcalloc(MAX_GROUP, sizeof *r);
+  region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
   emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
   insn_list out = {NULL, 0, 0};
   for (unsigned k = 0; k < p->num_insns;) {
     group g = grow_group(s, k, r);
-    tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}};
+    tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
     /* On several cores a single instruction is a group too: its tiles
      * spread over the cores read their rows of the input once (a
      * channel split reads all of it on every core). */
@@ -1181,7 +1295,7 @@ static void compact_tensors(npu_program *p) {
   for (unsigned k = 0; k < p->num_insns; k++) {
     const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      if (tensor_field(info->fields[f]) && p->insns[k].f[f] >= 0)
+      if (tensor_field(p->insns[k].opcode, f) && p->insns[k].f[f] >= 0)
         map[p->insns[k].f[f]] = 1;
   }
   for (unsigned i = 0; i < p->num_inputs; i++)
@@ -1198,7 +1312,7 @@ static void compact_tensors(npu_program *p) {
   for (unsigned k = 0; k < p->num_insns; k++) {
     const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      if (tensor_field(info->fields[f]) && p->insns[k].f[f] >= 0)
+      if (tensor_field(p->insns[k].opcode, f) && p->insns[k].f[f] >= 0)
         p->insns[k].f[f] = map[p->insns[k].f[f]];
   }
   for (unsigned i = 0; i < p->num_inputs; i++)
