@@ -216,9 +216,19 @@ typedef struct timeline {
   core_line core[NPU_MAX_CORES];
 } timeline;
 
+/* (The windows' slots are read only below each core's count: they are
+ * not cleared, which matters when the scheduler estimates many short
+ * candidate lists.) */
 static void timeline_init(timeline *tl, unsigned cores) {
-  memset(tl, 0, sizeof *tl);
   tl->cores = cores ? cores : 1;
+  tl->cur = 0;
+  tl->end = tl->ddr_cycles = 0;
+  memset(tl->fig, 0, sizeof tl->fig);
+  for (unsigned c = 0; c < NPU_MAX_CORES; c++) {
+    core_line *l = &tl->core[c];
+    l->queue_end[0] = l->queue_end[1] = l->retired_end = 0;
+    l->next = l->count = 0;
+  }
 }
 
 /* The activation memory an instruction reads and writes. */
@@ -308,7 +318,7 @@ static double timeline_end(const timeline *tl) { return max2(tl->end, tl->ddr_cy
 
 double npu_insns_cycles(const qir_target *t, unsigned cores, const npu_program *p,
                         const npu_insn *insns, unsigned n) {
-  timeline *tl = qir_xcalloc(1, sizeof *tl);
+  timeline *tl = qir_xmalloc(sizeof *tl);
   timeline_init(tl, cores_of(t, cores));
   for (unsigned i = 0; i < n; i++) {
     if (npu_insn_is_marker(&insns[i])) {
