@@ -1040,11 +1040,12 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   region *r = qir_xcalloc(n, sizeof *r);
   estimate untiled = estimate_untiled(s, t, g);
   tiling best = {0, 0, false, 1, false, untiled, untiled, 0};
+  /* (Copied: trying a tiling adds tensors, which may move the table.) */
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
-  int64_t H = y->dims[2];
+  int64_t H = y->dims[2], frames = y->dims[0];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
   int64_t tws[MAX_WIDTHS];
-  for (int per_frame = 0; per_frame <= (y->dims[0] > 1); per_frame++) {
+  for (int per_frame = 0; per_frame <= (frames > 1); per_frame++) {
     unsigned num_tw = tile_widths(s, g, per_frame, room, r, tws);
     for (unsigned w = 0; w < num_tw; w++) {
       g->per_frame = per_frame;
