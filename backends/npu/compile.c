@@ -259,15 +259,24 @@ static bool mixes_frames(const qir_op *op, unsigned rank) {
 
 static const char *value_label(const qir_value *v) { return v->name ? v->name : "?"; }
 
-/* Every value computed from the inputs must keep the batch in dimension
- * 0, and no op may work across it; else an error at the op. */
-static bool batch_flows(qir_func *f, int64_t batch) {
-  for (unsigned i = 0; i < f->body.num_args; i++)
-    f->body.args[i]->aux = 1;
-  bool ok = true;
+/* Sets aux of the entry's arguments to `args` and of every op result to
+ * 0: the start (args 1) and the end (args 0) of a walk marking the values
+ * computed from the inputs. */
+static void mark_inputs(qir_func *f, intptr_t args) {
   qir_foreach_op(op, &f->body) {
     for (unsigned r = 0; r < op->num_results; r++)
       op->results[r].aux = 0;
+  }
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = args;
+}
+
+/* Every value computed from the inputs must keep the batch in dimension
+ * 0, and no op may work across it; else an error at the op. */
+static bool batch_flows(qir_func *f, int64_t batch) {
+  mark_inputs(f, 1);
+  bool ok = true;
+  qir_foreach_op(op, &f->body) {
     if (!reads_frames(op) || qir_op_is(op, QIR_OP_RETURN))
       continue;
     unsigned rank = qir_op_operand(op, 0)->type->rank;
@@ -291,12 +300,7 @@ static bool batch_flows(qir_func *f, int64_t batch) {
     if (!ok)
       break;
   }
-  qir_foreach_op(op, &f->body) {
-    for (unsigned r = 0; r < op->num_results; r++)
-      op->results[r].aux = 0;
-  }
-  for (unsigned i = 0; i < f->body.num_args; i++)
-    f->body.args[i]->aux = 0;
+  mark_inputs(f, 0);
   return ok;
 }
 
@@ -354,11 +358,8 @@ static qir_value *tiled_constant(qir_context *ctx, qir_value *v, qir_op *user, i
  * Marks the values computed from the inputs with aux = 1 as it goes;
  * batch_flows() checks the rest. */
 static void rebatch(qir_context *ctx, qir_func *f, int64_t from, int64_t batch) {
-  for (unsigned i = 0; i < f->body.num_args; i++)
-    f->body.args[i]->aux = 1;
+  mark_inputs(f, 1);
   qir_foreach_op(op, &f->body) {
-    for (unsigned r = 0; r < op->num_results; r++)
-      op->results[r].aux = 0;
     if (!reads_frames(op) || qir_op_is(op, QIR_OP_RETURN))
       continue;
     for (unsigned r = 0; r < op->num_results; r++)
@@ -375,12 +376,7 @@ static void rebatch(qir_context *ctx, qir_func *f, int64_t from, int64_t batch) 
           qir_op_set_operand(op, i, tiled);
       }
   }
-  qir_foreach_op(op, &f->body) {
-    for (unsigned r = 0; r < op->num_results; r++)
-      op->results[r].aux = 0;
-  }
-  for (unsigned i = 0; i < f->body.num_args; i++)
-    f->body.args[i]->aux = 0;
+  mark_inputs(f, 0);
 }
 
 bool npu_module_set_batch(qir_module *m, int64_t batch) {
