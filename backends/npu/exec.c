@@ -562,11 +562,16 @@ static void exec_copy(const machine *mc, const npu_insn *in) {
   bool rescale = fld(in, "rescale") != 0, wide = fld(in, "wide") != 0;
   qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
   int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  size_t fsize = x.t->dtype == QIR_F32 ? sizeof(float) : 0; /* f32: bytes as they are */
   for (int64_t i0 = 0; i0 < n[0]; i0++)
     for (int64_t i1 = 0; i1 < n[1]; i1++)
       for (int64_t i2 = 0; i2 < n[2]; i2++) {
         int64_t so = (((s[0] + i0) * xd[1] + s[1] + i1) * xd[2] + s[2] + i2) * xd[3] + s[3];
         int64_t dof = (((d[0] + i0) * yd[1] + d[1] + i1) * yd[2] + d[2] + i2) * yd[3] + d[3];
+        if (fsize) {
+          memmove(y.base + dof * fsize, x.base + so * fsize, (size_t)n[3] * fsize);
+          continue;
+        }
         for (int64_t i3 = 0; i3 < n[3]; i3++) {
           int64_t v = ld(&x, so + i3);
           if (rescale)

@@ -510,9 +510,20 @@ static bool check_softmax(vctx *v, const npu_insn *in) {
   return check_out_quant(v, in, y);
 }
 
-/* Only conv and matmul with epilogue 2 produce f32; nothing reads it. */
+/* Only conv and matmul with epilogue 2 produce f32; only a copy reads it
+ * (moving a tile's rows of such a result), to f32 and without rescale. */
 static bool check_dtypes(vctx *v, const npu_insn *in) {
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  if (in->opcode == NPU_COPY) {
+    const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
+    if (!x || !y)
+      return false;
+    bool fx = x->dtype == QIR_F32, fy = y->dtype == QIR_F32;
+    if (fx != fy || (fx && fld(in, "rescale") != 0))
+      return bad(v, "copy: a float copy moves f32 to f32 without rescale");
+    if (fx)
+      return true;
+  }
   bool float_out = (in->opcode == NPU_CONV || in->opcode == NPU_MATMUL) &&
                    fld(in, "epilogue") == 2;
   for (unsigned i = 0; i < info->num_fields; i++) {

@@ -50,6 +50,8 @@ typedef struct sched {
   reservation *reserved; /* by instruction */
   npu_sched_observer observe; /* told each decision (may be NULL) */
   void *observe_ctx;
+  double *compute_sum; /* compute cycles of instructions [0, k), by k (tile
+                          mode, on several cores) */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -271,6 +273,8 @@ typedef struct group {
                         dimension 0 one after the other, sharing the
                         weights loaded once) */
   int64_t tw;        /* output columns of a tile; 0: the full width */
+  bool fits;         /* its intermediates fit in SRAM untiled: it is a
+                        group only to spread its tiles over the cores */
 } group;
 
 static int64_t field(const npu_insn *in, const char *f) {
@@ -290,10 +294,10 @@ static bool same_dims(const npu_tensor *a, const npu_tensor *b) {
  * each band uses it whole. */
 static bool row_broadcast(const npu_tensor *t) { return t->dims[2] == 1; }
 
+/* (A conv's float result, f32, ends a group: nothing else reads it, and
+ * its tiles' rows go out by float copies.) */
 static bool row_local(const npu_program *p, const npu_insn *in) {
   const npu_tensor *y = tensor_at(p, in, "out");
-  if (y->dtype == QIR_F32) /* a float result: copies move integers only */
-    return false;
   switch (in->opcode) {
   case NPU_CONV:
     return field(in, "sum") < 0 || same_dims(tensor_at(p, in, "sum"), y);
@@ -347,8 +351,10 @@ static bool side_reader(const sched *s, unsigned id, int j) {
  * as k wrote it) through its chain operand, and nothing else touches that
  * DDR buffer but, at most, one later instruction through a side operand
  * (a branch: a residual's skip input), which must then be in the group
- * too (grow_group). */
-static bool links(const sched *s, unsigned k) {
+ * too (grow_group).  On several cores a result the trial placement keeps
+ * in SRAM links too (tiles spread over the cores may beat one core
+ * running the layers whole); *crowded tells whether it did not fit. */
+static bool links(const sched *s, unsigned k, bool spread, bool *crowded) {
   const npu_program *p = s->p;
   const npu_insn *a = &p->insns[k], *b = &p->insns[k + 1];
   if (!row_local(p, a) || !row_local(p, b))
@@ -358,11 +364,12 @@ static bool links(const sched *s, unsigned k) {
     return false;
   const buffer *buf = &s->buffers[id];
   bool crowds = buf->space != NPU_SPACE_SRAM || buf->hi - buf->lo > s->band_room;
+  *crowded = crowds;
   bool chain_only = buf->uses == 2 && buf->last == (int)k + 1;
   /* (An input or output is live to num_insns: no instruction there.) */
   bool branch = !buf->io && buf->uses == 3 && buf->last > (int)k + 1 &&
                 buf->last < (int)p->num_insns && side_reader(s, id, buf->last);
-  if (buf->io || !crowds || !(chain_only || branch) || buf->first != (int)k ||
+  if (buf->io || !(crowds || spread) || !(chain_only || branch) || buf->first != (int)k ||
       buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
     return false;
   int64_t c = field(b, chain_field(s, b, id));
@@ -1044,6 +1051,13 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   int64_t H = y->dims[2], frames = y->dims[0];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
+  /* A group that fits gains only by spreading over the cores: at best
+   * untiled / cores, and the penalty on top. */
+  bool spread_only = g->fits && g->g1 > g->g0;
+  if (spread_only && penalty >= untiled.cycles * (1 - 1.0 / s->cores)) {
+    free(r);
+    return best;
+  }
   int64_t tws[MAX_WIDTHS];
   for (int per_frame = 0; per_frame <= (frames > 1); per_frame++) {
     unsigned num_tw = tile_widths(s, g, per_frame, room, r, tws);
@@ -1061,7 +1075,8 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
       for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
         g->cores = cores;
         for (unsigned i = 0; i < 5; i++) {
-          if (cand[i] < 1 || (cores == 1 && (i >= 3 || (g->g0 == g->g1 && !per_frame))))
+          if (cand[i] < 1 ||
+              (cores == 1 && (i >= 3 || spread_only || (g->g0 == g->g1 && !per_frame))))
             continue;
           tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
           c.cores = cores;
@@ -1085,16 +1100,43 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   return best;
 }
 
+/* A group from instruction k through intermediates that fit in SRAM may
+ * pay: its work spread over the cores saves at most (1 - 1/cores) of the
+ * compute of MAX_GROUP instructions, and moving its input to DDR (when
+ * the trial placement keeps it in SRAM) costs its bytes for each other
+ * use. */
+static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
+  if (s->cores < 2 || !s->compute_sum || !row_local(s->p, &s->p->insns[k]))
+    return false;
+  unsigned end = k + MAX_GROUP < s->p->num_insns ? k + MAX_GROUP : s->p->num_insns;
+  double gain = (s->compute_sum[end] - s->compute_sum[k]) * (1 - 1.0 / s->cores);
+  const npu_insn *in = &s->p->insns[k];
+  int64_t x = field(in, chain_field(s, in, UINT32_MAX));
+  if (left_in_ddr(s, x))
+    return gain > 0;
+  const buffer *b = &s->buffers[s->buffer_of[x]];
+  double bytes = (double)(b->hi - b->lo) * (b->uses > 1 ? b->uses - 1 : 1);
+  return gain > bytes / (t->ddr_gbps * 1e3 / t->clock_mhz);
+}
+
 /* The group starting at instruction k: as long as the links hold, one
- * row still fits and MAX_GROUP allows. */
-static group grow_group(const sched *s, unsigned k, region *r) {
-  group g = {k, k, 0, 0, 1, false, 0};
-  while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1)) {
+ * row still fits and MAX_GROUP allows.  Its first link says what kind of
+ * group it is: one that keeps intermediates out of DDR (crowded links) or
+ * one that spreads layers fitting in SRAM over the cores; it stops at a
+ * link of the other kind (a long group of both kinds tiles in thin,
+ * single-buffered tiles worse than the two apart). */
+static group grow_group(const sched *s, const qir_target *t, unsigned k, region *r) {
+  group g = {k, k, 0, 0, 1, false, 0, true};
+  bool crowded, spread = may_spread(s, t, k);
+  while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP &&
+         links(s, g.g1, spread, &crowded)) {
     /* (One row of one frame across the width or, where the group can
      * tile along W, across an eighth of it: the least a tile may hold;
      * narrower tiles would let groups grow long on tiles of mostly
      * halos.) */
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0};
+    if (g.g1 > g.g0 && crowded == g.fits)
+      break;
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, !crowded};
     if (tile_bytes(s, &wider, 1, r) > s->band_room) {
       int64_t W = tensor_at(s->p, &s->p->insns[wider.g1], "out")->dims[3];
       wider.tw = W / 8 > 0 ? W / 8 : 1;
@@ -1207,7 +1249,7 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
     list_append(to, &pieces);
-    group one = {k, k, 0, 0, 1, false, 0};
+    group one = {k, k, 0, 0, 1, false, 0, false};
     tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0};
     observe(s, &one, &c);
   } else {
@@ -1221,7 +1263,7 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
-  group one = {k, k, 0, 0, 1, false, 0};
+  group one = {k, k, 0, 0, 1, false, 0, false};
   if (!splittable_conv(s, in)) {
     list_push(to, in);
     return;
@@ -1240,8 +1282,17 @@ static void tile_groups(sched *s, const qir_target *t) {
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
   emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
   insn_list out = {NULL, 0, 0};
+  if (s->cores > 1) {
+    s->compute_sum = qir_xcalloc(p->num_insns + 1, sizeof *s->compute_sum);
+    for (unsigned k = 0; k < p->num_insns; k++) {
+      npu_cost c = {0};
+      if (!npu_insn_is_marker(&p->insns[k]))
+        npu_insn_cost(t, p, &p->insns[k], &c);
+      s->compute_sum[k + 1] = s->compute_sum[k] + c.compute_cycles;
+    }
+  }
   for (unsigned k = 0; k < p->num_insns;) {
-    group g = grow_group(s, k, r);
+    group g = grow_group(s, t, k, r);
     tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
     /* On several cores a single instruction is a group too: its tiles
      * spread over the cores read their rows of the input once (a
@@ -1275,6 +1326,8 @@ static void tile_groups(sched *s, const qir_target *t) {
   p->insns = out.v;
   p->num_insns = p->cap_insns = out.num;
   free(r);
+  free(s->compute_sum);
+  s->compute_sum = NULL;
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
@@ -1359,7 +1412,7 @@ void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx};
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {

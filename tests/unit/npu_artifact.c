@@ -221,6 +221,42 @@ static void expect_invalid(const npu_program *p, const uint8_t *w, size_t n,
   ck_assert_str_eq(why, msg);
 }
 
+/* A copy moves f32 (a float epilogue's tile rows) only to f32 and
+ * only as bytes; the emulator copies them unchanged. */
+START_TEST(validator_checks_float_copies) {
+  npu_program p = {0};
+  npu_tensor t[2] = {
+      {NPU_SPACE_DDR, QIR_F32, 0, {1, 1, 2, 2}},
+      {NPU_SPACE_DDR, QIR_F32, 64, {1, 1, 2, 3}},
+  };
+  p.tensors = t;
+  p.num_tensors = 2;
+  p.ddr_size = 128;
+  npu_insn in = {.opcode = NPU_COPY};
+  set_i(&in, "in", 0);
+  set_i(&in, "out", 1);
+  for (const char *const *f = (const char *const[]){"n0", "n1", "n2", "n3", NULL}; *f; f++)
+    set_i(&in, *f, 1);
+  set_i(&in, "n3", 2);
+  set_i(&in, "d3", 1);
+  p.insns = &in;
+  p.num_insns = 1;
+  char why[128];
+  ck_assert(npu_program_validate(&p, NULL, 0, why, sizeof why));
+  uint8_t mem[128] = {0};
+  float x[4] = {1.5f, -2.25f, 3.0f, 4.0f}, y[6];
+  memcpy(mem, x, sizeof x);
+  npu_execute(&p, mem, NULL, NULL);
+  memcpy(y, mem + 64, sizeof y);
+  ck_assert(y[0] == 0.0f && y[1] == 1.5f && y[2] == -2.25f && y[3] == 0.0f);
+  set_i(&in, "rescale", 1);
+  expect_invalid(&p, NULL, 0, "copy: a float copy moves f32 to f32 without rescale (instruction 0)");
+  set_i(&in, "rescale", 0);
+  t[1].dtype = QIR_I8;
+  expect_invalid(&p, NULL, 0, "copy: a float copy moves f32 to f32 without rescale (instruction 0)");
+}
+END_TEST
+
 START_TEST(validator_checks_resize) {
   npu_program p = {0};
   npu_tensor t[2] = {
@@ -334,6 +370,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, damaged_bytes_never_crash);
   tcase_add_test(tc, damaged_float_unit_never_crashes);
   tcase_add_test(tc, validator_names_the_problem);
+  tcase_add_test(tc, validator_checks_float_copies);
   tcase_add_test(tc, validator_checks_resize);
   tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, emulator_api);
