@@ -1187,9 +1187,7 @@ static bool splittable_conv(const sched *s, const npu_insn *in) {
     return false;
   const npu_tensor *y = tensor_at(p, in, "out"), *x = tensor_at(p, in, "in");
   int64_t units = field(in, "group") > 1 ? field(in, "group") : y->dims[1];
-  return y->dims[0] == 1 && x->dims[0] == 1 && units >= 2 &&
-         left_in_ddr(s, field(in, "out")) && left_in_ddr(s, field(in, "in")) &&
-         left_in_ddr(s, field(in, "sum"));
+  return y->dims[0] == 1 && x->dims[0] == 1 && units >= 2;
 }
 
 /* The pieces of conv `in` on the cores, onto `to`. */
@@ -1246,10 +1244,11 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   unsigned saved = p->num_tensors;
   emit_split_conv(s, &pieces, &p->insns[k]);
   estimate split = estimate_insns(s, t, pieces.v, pieces.num);
+  group one = {k, k, 0, 0, 1, false, 0, false};
+  split.cycles += remote_penalty(s, t, &one);
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
     list_append(to, &pieces);
-    group one = {k, k, 0, 0, 1, false, 0, false};
     tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0};
     observe(s, &one, &c);
   } else {
