@@ -11,7 +11,7 @@
 # run leaves the
 # per-layer tables (pa-*.txt) and the auto-mixed-precision report in
 # WORK_DIR/<model>/.  The last column is auto-mixed-precision (target
-# 0.999, calibrated with minmax, searched on the calibration photographs),
+# 0.999, calibrated with minmax, searched on the calibration photographs; PP-OCRv4 det on those with text),
 # evaluated the same way, with the count of int16 and float layers.  Not a test: it takes minutes.
 #
 #   CALIB_DIR  the photographs (default: ../shared/data/calib beside the tree)
@@ -69,14 +69,22 @@ import_args() {
 # them (its integer run at 640x640 is slow in the reference interpreter):
 # on photographs without text both maps are empty and agree trivially.
 DET_EVAL=${DET_EVAL:-"notes.png sudoku.png text_defocus.png leuvenA.png"}
+# Its auto-mixed-precision search runs on the 4 calibration photographs
+# with text (on the others both maps are empty, the output cosine is that
+# of noise, and the search promotes every layer).
+DET_SEARCH=${DET_SEARCH:-"board.png box_in_scene.png graf1.png imageTextN.png"}
 det_split() {
-  if [ "$1" = eval ]; then
+  case $1 in
+  eval)
     mkdir -p "$W/eval-det"
     for f in $DET_EVAL; do cp "$W/eval/$f" "$W/eval-det/"; done
-    echo eval-det
-  else
-    echo "$1"
-  fi
+    echo eval-det ;;
+  search)
+    mkdir -p "$W/search-det"
+    for f in $DET_SEARCH; do cp "$W/calib/$f" "$W/search-det/"; done
+    echo search-det ;;
+  *) echo "$1" ;;
+  esac
 }
 
 # The sample options of a model for split $2 (calib or eval).  MLSD takes
@@ -163,7 +171,9 @@ for model in $MODELS; do
     echo "$row - |"
     continue
   fi
-  "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$cal $(limit $model) progress=false target_cosine=0.999 $AMP_OPTS config-out=$d/amp.json}" \
+  search=$cal
+  [ "$model" = ppocr-det ] && search=$(samples $model search)
+  "$B/qir-opt" "$d/c-minmax.qir" -pass="auto-mixed-precision{$search $(limit $model) progress=false target_cosine=0.999 $AMP_OPTS config-out=$d/amp.json}" \
     -o "$d/amp.qir" 2>"$d/amp.txt"
   "$B/qir-opt" "$d/c-minmax.qir" -pass="precision-analysis{$ev progress=false $(task $model) config=$d/amp.json json=$d/pa-amp.json}" \
     -o /dev/null 2>"$d/pa-amp.txt"
