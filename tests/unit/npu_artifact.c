@@ -221,26 +221,32 @@ static void expect_invalid(const npu_program *p, const uint8_t *w, size_t n,
   ck_assert_str_eq(why, msg);
 }
 
+/* A program of one instruction `in` on the two DDR tensors t. */
+static npu_program one_insn(npu_tensor *t, uint64_t ddr_size, npu_insn *in) {
+  npu_program p = {0};
+  p.tensors = t;
+  p.num_tensors = 2;
+  p.ddr_size = ddr_size;
+  p.insns = in;
+  p.num_insns = 1;
+  return p;
+}
+
 /* A copy moves f32 (a float epilogue's tile rows) only to f32 and
  * only as bytes; the emulator copies them unchanged. */
 START_TEST(validator_checks_float_copies) {
-  npu_program p = {0};
   npu_tensor t[2] = {
       {NPU_SPACE_DDR, QIR_F32, 0, {1, 1, 2, 2}},
       {NPU_SPACE_DDR, QIR_F32, 64, {1, 1, 2, 3}},
   };
-  p.tensors = t;
-  p.num_tensors = 2;
-  p.ddr_size = 128;
   npu_insn in = {.opcode = NPU_COPY};
+  npu_program p = one_insn(t, 128, &in);
   set_i(&in, "in", 0);
   set_i(&in, "out", 1);
   for (const char *const *f = (const char *const[]){"n0", "n1", "n2", "n3", NULL}; *f; f++)
     set_i(&in, *f, 1);
   set_i(&in, "n3", 2);
   set_i(&in, "d3", 1);
-  p.insns = &in;
-  p.num_insns = 1;
   char why[128];
   ck_assert(npu_program_validate(&p, NULL, 0, why, sizeof why));
   uint8_t mem[128] = {0};
@@ -258,23 +264,18 @@ START_TEST(validator_checks_float_copies) {
 END_TEST
 
 START_TEST(validator_checks_resize) {
-  npu_program p = {0};
   npu_tensor t[2] = {
       {NPU_SPACE_DDR, QIR_I8, 0, {1, 2, 3, 4}},
       {NPU_SPACE_DDR, QIR_I8, 64, {1, 2, 6, 8}},
   };
-  p.tensors = t;
-  p.num_tensors = 2;
-  p.ddr_size = 256;
   npu_insn in = {.opcode = NPU_RESIZE};
+  npu_program p = one_insn(t, 256, &in);
   set_i(&in, "out", 1);
   set_i(&in, "mode", NPU_RESIZE_LINEAR);
   set_f64(&in, "sx", 0.5);
   set_f64(&in, "sy", 0.25);
   set_i(&in, "lo", -128);
   set_i(&in, "hi", 127);
-  p.insns = &in;
-  p.num_insns = 1;
   char why[128];
   ck_assert(npu_program_validate(&p, NULL, 0, why, sizeof why));
   set_i(&in, "coord", 5);
@@ -295,16 +296,13 @@ START_TEST(validator_checks_resize) {
 END_TEST
 
 START_TEST(validator_checks_softmax) {
-  npu_program p = {0};
   npu_tensor t[2] = {
       {NPU_SPACE_DDR, QIR_U8, 0, {1, 4, 2, 2}},
       {NPU_SPACE_DDR, QIR_U8, 64, {1, 4, 2, 2}},
   };
   static uint8_t weights[256 * 256 * 4 + 64];
-  p.tensors = t;
-  p.num_tensors = 2;
-  p.ddr_size = 128;
   npu_insn in = {.opcode = NPU_SOFTMAX};
+  npu_program p = one_insn(t, 128, &in);
   set_i(&in, "out", 1);
   set_i(&in, "table", 64);
   set_i(&in, "entries", 256);
@@ -313,8 +311,6 @@ START_TEST(validator_checks_softmax) {
   set_i(&in, "inner", 4);
   set_f64(&in, "sy", 1.0 / 256);
   set_i(&in, "hi", 255);
-  p.insns = &in;
-  p.num_insns = 1;
   char why[128];
   ck_assert(npu_program_validate(&p, weights, sizeof weights, why, sizeof why));
   expect_invalid(&p, weights, sizeof weights - 1, "softmax: table outside the weights (instruction 0)");
