@@ -37,14 +37,30 @@ static double copy_elements(const npu_insn *in) {
          (double)fld(in, "n3");
 }
 
-/* Bytes an instruction reads or writes of tensor t: all of it, but for
- * copies (their region) and dma (its byte count). */
-static double accessed_bytes(const npu_insn *in, const npu_tensor *t) {
+uint64_t npu_insn_moved_bytes(const npu_insn *in, const npu_tensor *t) {
   if (in->opcode == NPU_COPY)
-    return copy_elements(in) * (double)qir_scalar_size(t->dtype);
+    return (uint64_t)copy_elements(in) * qir_scalar_size(t->dtype);
   if (in->opcode == NPU_DMA)
-    return (double)fld(in, "bytes");
-  return bytes_of(t);
+    return (uint64_t)fld(in, "bytes");
+  return (uint64_t)bytes_of(t);
+}
+
+uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in) {
+  const uint64_t params = NPU_PARAM_WORDS * 4;
+  switch (in->opcode) {
+  case NPU_CONV:
+    return (uint64_t)tensor(p, in, "out")->dims[1] * params;
+  case NPU_MATMUL:
+    return (uint64_t)fld(in, "n") * params;
+  case NPU_LUT: /* the whole table */
+    return (uint64_t)fld(in, "entries") * 4;
+  case NPU_GATHER: /* one source index per output pixel */
+    return (uint64_t)(tensor(p, in, "out")->dims[2] * tensor(p, in, "out")->dims[3]) * 4;
+  case NPU_SOFTMAX: /* per line, one table row: the row of its largest input */
+    return (uint64_t)(fld(in, "outer") * fld(in, "inner") * fld(in, "entries")) * 4;
+  default:
+    return 0;
+  }
 }
 
 /* Bytes moved between DDR and the engines: operands read, result written
@@ -62,21 +78,15 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
     if (!t || t->space == NPU_SPACE_SRAM)
       continue;
     if (out)
-      c->ddr_write_bytes += accessed_bytes(in, t);
+      c->ddr_write_bytes += (double)npu_insn_moved_bytes(in, t);
     else
-      c->ddr_read_bytes += accessed_bytes(in, t);
+      c->ddr_read_bytes += (double)npu_insn_moved_bytes(in, t);
     if (!out && t->space == NPU_SPACE_WGT)
-      *wgt += bytes_of(t);
+      *wgt += (double)npu_insn_moved_bytes(in, t);
   }
-  double params = 0;
-  if (in->opcode == NPU_CONV)
-    params = (double)tensor(p, in, "out")->dims[1] * NPU_PARAM_WORDS * 4;
-  else if (in->opcode == NPU_MATMUL)
-    params = (double)fld(in, "n") * NPU_PARAM_WORDS * 4;
-  else if (in->opcode == NPU_LUT)
-    params = (double)fld(in, "entries") * 4;
-  c->ddr_read_bytes += params;
-  *wgt += params;
+  double side = (double)npu_insn_side_loads(p, in);
+  c->ddr_read_bytes += side;
+  *wgt += side;
 }
 
 /* A copy without rescale between DDR or the weight space and SRAM (a

@@ -355,36 +355,6 @@ static const npu_tensor *field_tensor(const npu_program *p, const npu_insn *in,
   return in->f[i] >= 0 && in->f[i] < p->num_tensors ? &p->tensors[in->f[i]] : NULL;
 }
 
-/* Bytes `in` moves of its tensor t: a copy its region, dma its count,
- * the others the whole tensor. */
-static uint64_t moved_bytes(const npu_insn *in, const npu_tensor *t) {
-  if (in->opcode == NPU_COPY)
-    return (uint64_t)(ifld(in, "n0") * ifld(in, "n1") * ifld(in, "n2") * ifld(in, "n3")) *
-           qir_scalar_size(t->dtype);
-  if (in->opcode == NPU_DMA)
-    return (uint64_t)ifld(in, "bytes");
-  return tensor_bytes(t);
-}
-
-/* What the engines read of the weight space besides tensor operands:
- * the parameters of every output channel, the tables. */
-static uint64_t side_loads(const npu_program *p, const npu_insn *in) {
-  const uint64_t params = NPU_PARAM_WORDS * 4;
-  switch (in->opcode) {
-  case NPU_CONV:
-    return (uint64_t)tfld(p, in, "out")->dims[1] * params;
-  case NPU_MATMUL:
-    return (uint64_t)ifld(in, "n") * params;
-  case NPU_LUT: /* the whole table */
-    return (uint64_t)ifld(in, "entries") * 4;
-  case NPU_GATHER: /* one source index per output pixel */
-    return (uint64_t)(tfld(p, in, "out")->dims[2] * tfld(p, in, "out")->dims[3]) * 4;
-  case NPU_SOFTMAX: /* per line, one table row: the row of its largest input */
-    return (uint64_t)(ifld(in, "outer") * ifld(in, "inner") * ifld(in, "entries")) * 4;
-  default:
-    return 0;
-  }
-}
 
 static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
   emu_traffic t = {0, 0, 0};
@@ -392,7 +362,7 @@ static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
     const npu_tensor *x = field_tensor(p, in, i);
     if (!x || x->space == NPU_SPACE_SRAM)
       continue;
-    uint64_t b = moved_bytes(in, x);
+    uint64_t b = npu_insn_moved_bytes(in, x);
     if (npu_field_role(in->opcode, i) == NPU_FIELD_RESULT)
       t.store += b;
     else
@@ -400,7 +370,7 @@ static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
     if (x->space == NPU_SPACE_WGT)
       t.wgt += b;
   }
-  uint64_t side = side_loads(p, in);
+  uint64_t side = npu_insn_side_loads(p, in);
   t.load += side;
   t.wgt += side;
   return t;

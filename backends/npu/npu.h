@@ -260,6 +260,13 @@ typedef struct npu_cost {
 } npu_cost;
 
 /* The estimate of one instruction, on the one core that runs it. */
+/* Bytes `in` moves of its tensor t (a copy its region, dma its count,
+ * the others the whole tensor), and what the engines read of the weight
+ * space besides tensor operands (the parameters of every output channel,
+ * the tables, a gather's source indices).  The cost model and the
+ * emulator's counters both count with these. */
+uint64_t npu_insn_moved_bytes(const npu_insn *in, const npu_tensor *t);
+uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in);
 void npu_insn_cost(const qir_target *t, const npu_program *p, const npu_insn *in,
                    npu_cost *c);
 void npu_cost_add(npu_cost *sum, const npu_cost *c);
