@@ -1119,24 +1119,24 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   return gain > bytes / (t->ddr_gbps * 1e3 / t->clock_mhz);
 }
 
-/* The group starting at instruction k: as long as the links hold, one
- * row still fits and MAX_GROUP allows.  Its first link says what kind of
- * group it is: one that keeps intermediates out of DDR (crowded links) or
- * one that spreads layers fitting in SRAM over the cores; it stops at a
- * link of the other kind (a long group of both kinds tiles in thin,
- * single-buffered tiles worse than the two apart). */
-static group grow_group(const sched *s, const qir_target *t, unsigned k, region *r) {
+/* The group starting at instruction k and ending at `last` at the
+ * latest: as long as the links hold, one row still fits and MAX_GROUP
+ * allows.  Unless `mixed`, its first link says what kind of group it is:
+ * one that keeps intermediates out of DDR (crowded links) or one that
+ * spreads layers fitting in SRAM over the cores, and it stops at a link
+ * of the other kind (tile_groups weighs the two). */
+static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigned last,
+                        bool mixed, region *r) {
   group g = {k, k, 0, 0, 1, false, 0, true};
   bool crowded, spread = may_spread(s, t, k);
-  while (g.g1 + 1 < s->p->num_insns && g.g1 - g.g0 + 1 < MAX_GROUP &&
-         links(s, g.g1, spread, &crowded)) {
+  while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1, spread, &crowded)) {
     /* (One row of one frame across the width or, where the group can
      * tile along W, across an eighth of it: the least a tile may hold;
      * narrower tiles would let groups grow long on tiles of mostly
      * halos.) */
-    if (g.g1 > g.g0 && crowded == g.fits)
+    if (!mixed && g.g1 > g.g0 && crowded == g.fits)
       break;
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, !crowded};
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded};
     if (tile_bytes(s, &wider, 1, r) > s->band_room) {
       int64_t W = tensor_at(s->p, &s->p->insns[wider.g1], "out")->dims[3];
       wider.tw = W / 8 > 0 ? W / 8 : 1;
@@ -1276,6 +1276,40 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
 /* Replaces the program's instructions: each group that tiles better, by
  * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
  * as they were. */
+/* The tiling of group g (th = 0: untiled).  On several cores a single
+ * instruction is a group too: its tiles spread over the cores read their
+ * rows of the input once (a channel split reads all of it on every
+ * core). */
+static tiling plan_group(const sched *s, const qir_target *t, group *g) {
+  tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
+  if (g->g1 > g->g0 || (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
+    uint64_t wb = group_weight_bytes(s, g);
+    g->weights = wb <= s->band_room / 2 ? wb : 0;
+    c = choose_tiling(s, t, g, s->band_room - g->weights);
+  }
+  return c;
+}
+
+/* Cycles of instructions k..last as groups of one kind run them, chosen
+ * as tile_groups does (ending at `last` at the latest).  (A group of both
+ * kinds competes with the group of one kind from its start plus this for
+ * the rest of its span.) */
+static double rest_cycles(const sched *s, const qir_target *t, unsigned k, unsigned last,
+                          region *r) {
+  double cycles = 0;
+  while (k <= last) {
+    group g = grow_group(s, t, k, last, false, r);
+    tiling c = plan_group(s, t, &g);
+    if (!c.th) {
+      g.g1 = k;
+      c.cost = estimate_untiled(s, t, &g);
+    }
+    cycles += c.cost.cycles;
+    k = g.g1 + 1;
+  }
+  return cycles;
+}
+
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
@@ -1291,15 +1325,17 @@ static void tile_groups(sched *s, const qir_target *t) {
     }
   }
   for (unsigned k = 0; k < p->num_insns;) {
-    group g = grow_group(s, t, k, r);
-    tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
-    /* On several cores a single instruction is a group too: its tiles
-     * spread over the cores read their rows of the input once (a
-     * channel split reads all of it on every core). */
-    if (g.g1 > g.g0 || (s->cores > 1 && row_local(p, &p->insns[k]))) {
-      uint64_t wb = group_weight_bytes(s, &g);
-      g.weights = wb <= s->band_room / 2 ? wb : 0;
-      c = choose_tiling(s, t, &g, s->band_room - g.weights);
+    group g = grow_group(s, t, k, p->num_insns - 1, false, r);
+    tiling c = plan_group(s, t, &g);
+    if (c.th && s->cores > 1) {
+      group mixed = grow_group(s, t, k, p->num_insns - 1, true, r);
+      if (mixed.g1 > g.g1) {
+        tiling m = plan_group(s, t, &mixed);
+        if (m.th && m.cost.cycles < c.cost.cycles + rest_cycles(s, t, g.g1 + 1, mixed.g1, r)) {
+          g = mixed;
+          c = m;
+        }
+      }
     }
     if (!c.th) {
       emit_untiled(s, t, &out, k++);
