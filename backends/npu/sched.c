@@ -1163,9 +1163,11 @@ static void reserve(sched *s, unsigned first, unsigned last, uint64_t top) {
 }
 
 /* ---- Convolutions split over the cores ----
- * An untiled conv whose activations the trial placement left in DDR (so
- * every core can reach them) is split along its output channels (along
- * its groups when it has several) into one piece per core, then a sync.
+ * An untiled conv (batch 1) is split along its output channels (along
+ * its groups when it has several) into one piece per core, then a sync,
+ * when that is faster; its activations then live in DDR, where every core
+ * can reach them (those the trial placement kept in SRAM pay for it:
+ * remote_penalty).
  * Each piece reads the whole input (its groups' channels of it), its rows
  * of the weights and channel parameters, and writes its channels of the
  * result: views of the same bytes (N = 1, so channel ranges are
@@ -1273,9 +1275,6 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
     list_push(to, in);
 }
 
-/* Replaces the program's instructions: each group that tiles better, by
- * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
- * as they were. */
 /* The tiling of group g (th = 0: untiled).  On several cores a single
  * instruction is a group too: its tiles spread over the cores read their
  * rows of the input once (a channel split reads all of it on every
@@ -1310,6 +1309,9 @@ static double rest_cycles(const sched *s, const qir_target *t, unsigned k, unsig
   return cycles;
 }
 
+/* Replaces the program's instructions: each group that tiles better, by
+ * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
+ * as they were. */
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
