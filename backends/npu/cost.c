@@ -70,11 +70,8 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
                     double *wgt) {
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   for (unsigned i = 0; i < info->num_fields; i++) {
-    unsigned role = npu_field_role(in->opcode, i);
-    bool out = role == NPU_FIELD_RESULT;
-    const npu_tensor *t = role && in->f[i] >= 0 && in->f[i] < p->num_tensors
-                              ? &p->tensors[in->f[i]]
-                              : NULL;
+    bool out = npu_field_role(in->opcode, i) == NPU_FIELD_RESULT;
+    const npu_tensor *t = npu_field_tensor(p, in, i);
     if (!t || t->space == NPU_SPACE_SRAM)
       continue;
     if (out)
@@ -248,9 +245,8 @@ static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint
   for (unsigned i = 0; i < info->num_fields && n < 8; i++) {
     unsigned role = npu_field_role(in->opcode, i);
     bool out = role == NPU_FIELD_RESULT;
-    const npu_tensor *t = (role & (NPU_FIELD_RESULT | NPU_FIELD_OPERAND)) && in->f[i] >= 0 &&
-                                  in->f[i] < p->num_tensors
-                              ? &p->tensors[in->f[i]]
+    const npu_tensor *t = role & (NPU_FIELD_RESULT | NPU_FIELD_OPERAND)
+                              ? npu_field_tensor(p, in, i)
                               : NULL;
     if (!t || t->space == NPU_SPACE_WGT)
       continue;

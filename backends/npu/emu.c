@@ -345,21 +345,10 @@ static uint64_t tensor_bytes(const npu_tensor *t) {
   return (uint64_t)npu_tensor_numel(t) * qir_scalar_size(t->dtype);
 }
 
-
-/* The tensor of field i of `in` when it names one (a conv's absent `sum`
- * is -1). */
-static const npu_tensor *field_tensor(const npu_program *p, const npu_insn *in,
-                                      unsigned i) {
-  if (!npu_field_role(in->opcode, i))
-    return NULL;
-  return in->f[i] >= 0 && in->f[i] < p->num_tensors ? &p->tensors[in->f[i]] : NULL;
-}
-
-
 static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
   emu_traffic t = {0, 0, 0};
   for (unsigned i = 0; i < npu_insn_info_of(in->opcode)->num_fields; i++) {
-    const npu_tensor *x = field_tensor(p, in, i);
+    const npu_tensor *x = npu_field_tensor(p, in, i);
     if (!x || x->space == NPU_SPACE_SRAM)
       continue;
     uint64_t b = npu_insn_moved_bytes(in, x);
@@ -407,7 +396,7 @@ static unsigned insn_ranges(const npu_program *p, const npu_insn *in, emu_range 
   unsigned n = 0;
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   for (unsigned i = 0; i < info->num_fields && n < EMU_MAX_RANGES; i++) {
-    const npu_tensor *x = field_tensor(p, in, i);
+    const npu_tensor *x = npu_field_tensor(p, in, i);
     if (!x || x->space == NPU_SPACE_WGT)
       continue;
     bool out = npu_field_role(in->opcode, i) == NPU_FIELD_RESULT;

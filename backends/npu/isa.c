@@ -55,6 +55,12 @@ unsigned npu_field_role(unsigned opcode, unsigned i) {
   return field_roles[opcode][i];
 }
 
+const npu_tensor *npu_field_tensor(const npu_program *p, const npu_insn *in, unsigned i) {
+  if (!npu_field_role(in->opcode, i))
+    return NULL;
+  return in->f[i] >= 0 && in->f[i] < p->num_tensors ? &p->tensors[in->f[i]] : NULL;
+}
+
 unsigned npu_field(unsigned opcode, const char *name) {
   unsigned h = (unsigned)(((uintptr_t)name >> 2) ^ (opcode * 0x9e37u)) % FIELD_CACHE;
   if (field_cache[h].name == name && field_cache[h].opcode == opcode)

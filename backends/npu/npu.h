@@ -132,6 +132,10 @@ typedef struct npu_program {
   npu_insn *insns;
 } npu_program;
 
+/* The tensor field i of `in` names (a field with a role above), or NULL:
+ * another field, none (a conv's absent `sum` is -1) or out of the table. */
+const npu_tensor *npu_field_tensor(const npu_program *p, const npu_insn *in, unsigned i);
+
 void npu_program_free(npu_program *p);
 /* Appends a tensor descriptor to p's table; returns its index. */
 unsigned npu_program_add_tensor(npu_program *p, npu_tensor t);
@@ -259,7 +263,6 @@ typedef struct npu_cost {
   double cycles;           /* max(compute, ddr): the two overlap */
 } npu_cost;
 
-/* The estimate of one instruction, on the one core that runs it. */
 /* Bytes `in` moves of its tensor t (a copy its region, dma its count,
  * the others the whole tensor), and what the engines read of the weight
  * space besides tensor operands (the parameters of every output channel,
@@ -267,6 +270,7 @@ typedef struct npu_cost {
  * emulator's counters both count with these. */
 uint64_t npu_insn_moved_bytes(const npu_insn *in, const npu_tensor *t);
 uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in);
+/* The estimate of one instruction, on the one core that runs it. */
 void npu_insn_cost(const qir_target *t, const npu_program *p, const npu_insn *in,
                    npu_cost *c);
 void npu_cost_add(npu_cost *sum, const npu_cost *c);

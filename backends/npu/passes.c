@@ -69,8 +69,7 @@ static void report_group(void *ctx, const npu_sched_group *g) {
   char what[224];
   if (g->split)
     snprintf(what, sizeof what, "split along its output channels over %u cores", g->cores);
-  else
-  {
+  else {
     char cols[48] = "";
     if (g->tile_cols)
       snprintf(cols, sizeof cols, " x %lld column(s)", (long long)g->tile_cols);

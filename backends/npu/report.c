@@ -692,13 +692,11 @@ static void graph_program(graph *g, const npu_perf *perf, const qir_artifact *a,
     }
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      if (npu_field_role(in->opcode, f) == NPU_FIELD_OPERAND && in->f[f] >= 0 &&
-          in->f[f] < p->num_tensors)
-        graph_read(g, &p->tensors[in->f[f]], node);
+      if (npu_field_role(in->opcode, f) == NPU_FIELD_OPERAND && npu_field_tensor(p, in, f))
+        graph_read(g, npu_field_tensor(p, in, f), node);
     for (unsigned f = 0; f < info->num_fields; f++)
-      if (npu_field_role(in->opcode, f) == NPU_FIELD_RESULT && in->f[f] >= 0 &&
-          in->f[f] < p->num_tensors)
-        graph_write(g, &p->tensors[in->f[f]], node);
+      if (npu_field_role(in->opcode, f) == NPU_FIELD_RESULT && npu_field_tensor(p, in, f))
+        graph_write(g, npu_field_tensor(p, in, f), node);
   }
   for (unsigned k = 0; k < p->num_outputs && k < s->num_out; k++) {
     /* (Reading it for no node: its latest writer.) */
