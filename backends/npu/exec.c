@@ -76,6 +76,9 @@ static double fld_f64(const npu_insn *in, const char *f) {
 typedef struct epilogue {
   bool on, has_sum, float_out;
   view sum;
+  int64_t sum_c, out_c, plane; /* a conv's sum may have fewer channels
+                                  (sum_c < out_c; plane = H x W): the
+                                  channels past it add 0 */
   double ss, sy;
   int64_t zs, zy, lo, hi;
   int act;
@@ -90,8 +93,14 @@ static epilogue epilogue_of(const machine *mc, const npu_insn *in) {
     return ep;
   ep.float_out = fld(in, "epilogue") == 2;
   ep.has_sum = fld(in, "sum") >= 0;
-  if (ep.has_sum)
+  if (ep.has_sum) {
+    const npu_tensor *y = tensor(mc, in, "out").t;
     ep.sum = tensor(mc, in, "sum");
+    ep.out_c = ep.sum_c = y->dims[1];
+    ep.plane = y->dims[2] * y->dims[3];
+    if (in->opcode == NPU_CONV)
+      ep.sum_c = ep.sum.t->dims[1];
+  }
   ep.ss = fld_f64(in, "ss");
   ep.zs = fld(in, "zs");
   ep.sy = fld_f64(in, "sy");
@@ -124,8 +133,14 @@ static float activate(const epilogue *ep, float x) {
 static void epilogue_store(const epilogue *ep, const view *y, int64_t acc,
                            double s_acc, int64_t idx) {
   double v = (double)acc * s_acc;
-  if (ep->has_sum)
+  if (ep->has_sum && ep->sum_c == ep->out_c) {
     v += qir_dequantize_f64(ld(&ep->sum, idx), ep->ss, ep->zs);
+  } else if (ep->has_sum) {
+    int64_t p = idx % ep->plane, c = idx / ep->plane % ep->out_c, n = idx / ep->plane / ep->out_c;
+    v += c < ep->sum_c ? qir_dequantize_f64(ld(&ep->sum, (n * ep->sum_c + c) * ep->plane + p),
+                                            ep->ss, ep->zs)
+                       : 0.0;
+  }
   float f = activate(ep, (float)v);
   if (ep->float_out)
     memcpy(y->base + idx * sizeof f, &f, sizeof f);

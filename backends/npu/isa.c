@@ -268,6 +268,15 @@ static bool positive(double d) { return d > 0 && d < 1e300; }
 
 /* The float epilogue of conv and matmul: the sum operand (or -1), the
  * activation, the scales. */
+/* A conv's sum: y's shape, or fewer channels (the channels past them
+ * add 0); a matmul's: y's element count. */
+static bool sum_fits(const npu_insn *in, const npu_tensor *t, const npu_tensor *y) {
+  if (in->opcode != NPU_CONV)
+    return npu_tensor_numel(t) == npu_tensor_numel(y);
+  return t->dims[0] == y->dims[0] && t->dims[1] >= 1 && t->dims[1] <= y->dims[1] &&
+         t->dims[2] == y->dims[2] && t->dims[3] == y->dims[3];
+}
+
 static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
   if (!in_range(fld(in, "epilogue"), 0, 2))
     return bad(v, "bad epilogue");
@@ -276,7 +285,7 @@ static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
   int64_t s = fld(in, "sum");
   if (s >= 0) {
     const npu_tensor *t = tfield(v, in, "sum");
-    if (!t || npu_tensor_numel(t) != npu_tensor_numel(y) ||
+    if (!t || !sum_fits(in, t, y) ||
         !positive(fld_f64(in, "ss")) || !in_range(fld(in, "zs"), -MAX_ZP, MAX_ZP))
       return bad(v, "bad sum operand");
   } else if (s != -1) {

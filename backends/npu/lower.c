@@ -271,10 +271,43 @@ static bool channel_params(lower *L, const qir_value *x, const qir_value *w,
   return ok;
 }
 
+static unsigned axis4(const qir_op *op, unsigned rank);
+
+/* The fused sum of a conv2d, or NULL. */
+static qir_value *conv_sum(const qir_op *op) {
+  bool sum_in = qir_op_get_bool(op, "sum_in", false) && op->num_operands >= 3;
+  return sum_in ? qir_op_operand(op, op->num_operands - 1) : NULL;
+}
+
+/* A channel-padded residual: when concat `op` appends zeros to x along C
+ * (a constant whose values are all its zero point, after x, with x's
+ * parameters) and its one use is a quantized conv2d's sum, that conv
+ * reads x as a sum of fewer channels (the channels past x's add 0, as the
+ * zeros would) and the concat is not lowered: x, else NULL. */
+static qir_value *padded_sum(qir_op *op) {
+  if (!qir_op_is(op, QIR_OP_CONCAT) || op->num_operands != 2)
+    return NULL;
+  qir_value *x = qir_op_operand(op, 0), *z = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
+  const qir_attr *d = qir_value_constant(z);
+  if (!d || y->type->rank != 4 || axis4(op, 4) != 1 || !qir_value_has_one_use(y) ||
+      !qir_tensor_is_quant(x->type) || !qir_tensor_is_quant(z->type) ||
+      x->type->scalar != y->type->scalar || !qir_quant_same_params(qt(x), qt(y)) ||
+      qt(z)->axis >= 0)
+    return NULL;
+  qir_op *conv = y->uses->owner;
+  if (!qir_op_is(conv, QIR_OP_CONV2D) || conv_sum(conv) != y ||
+      y->uses->index != conv->num_operands - 1 ||
+      !qir_tensor_is_quant(qir_op_result(conv, 0)->type))
+    return NULL;
+  for (int64_t i = 0, n = qir_tensor_num_elements(z->type); i < n; i++)
+    if (qir_dense_get_i64(d, i) != qir_quant_zp(qt(z), 0))
+      return NULL;
+  return x;
+}
+
 static bool lower_conv(lower *L, qir_op *op) {
   qir_value *x = qir_op_operand(op, 0), *w = qir_op_operand(op, 1), *y = qir_op_result(op, 0);
-  bool sum_in = qir_op_get_bool(op, "sum_in", false) && op->num_operands >= 3;
-  qir_value *sum = sum_in ? qir_op_operand(op, op->num_operands - 1) : NULL;
+  qir_value *sum = conv_sum(op);
   qir_value *b = op->num_operands > 2 && qir_op_operand(op, 2) != sum ? qir_op_operand(op, 2) : NULL;
   int64_t params, v[4];
   if (!channel_params(L, x, w, b, y, y->type->dims[1], true, &params))
@@ -297,7 +330,8 @@ static bool lower_conv(lower *L, qir_op *op) {
   set(in, "pl", p4 ? v[1] : 0);
   set(in, "group", qir_op_get_int(op, "group", 1));
   set(in, "wide", wide(x->type->scalar) || wide(w->type->scalar));
-  set_epilogue(L, in, op, sum, y);
+  qir_op *pad = sum ? qir_value_def(sum) : NULL;
+  set_epilogue(L, in, op, pad && padded_sum(pad) ? padded_sum(pad) : sum, y);
   return true;
 }
 
@@ -715,6 +749,8 @@ static unsigned axis4(const qir_op *op, unsigned rank) {
 }
 
 static bool lower_concat(lower *L, qir_op *op) {
+  if (padded_sum(op))
+    return true;
   qir_value *y = qir_op_result(op, 0);
   unsigned dst = result_tensor(L, y), ax = axis4(op, y->type->rank);
   int64_t zero[4] = {0}, d[4] = {0};

@@ -17,6 +17,9 @@
 #include "backends/npu/npu.h"
 
 #define ALIGN 64
+/* Longest group (tile mode): the halos, and the rows computed twice, grow
+ * with it. */
+#define MAX_GROUP 16
 
 typedef struct buffer {
   uint64_t lo, hi;   /* the lowering's DDR byte range [lo, hi) */
@@ -290,6 +293,12 @@ static bool same_dims(const npu_tensor *a, const npu_tensor *b) {
   return !memcmp(a->dims, b->dims, sizeof a->dims);
 }
 
+/* A conv's sum row for row with its result: the same frames, rows and
+ * columns (it may have fewer channels: a channel-padded residual). */
+static bool same_rows(const npu_tensor *a, const npu_tensor *b) {
+  return a->dims[0] == b->dims[0] && a->dims[2] == b->dims[2] && a->dims[3] == b->dims[3];
+}
+
 /* An operand of add or mul the same for every row (one row, broadcast):
  * each band uses it whole. */
 static bool row_broadcast(const npu_tensor *t) { return t->dims[2] == 1; }
@@ -300,7 +309,7 @@ static bool row_local(const npu_program *p, const npu_insn *in) {
   const npu_tensor *y = tensor_at(p, in, "out");
   switch (in->opcode) {
   case NPU_CONV:
-    return field(in, "sum") < 0 || same_dims(tensor_at(p, in, "sum"), y);
+    return field(in, "sum") < 0 || same_rows(tensor_at(p, in, "sum"), y);
   case NPU_MAXPOOL:
   case NPU_AVGPOOL:
     return true;
@@ -340,36 +349,83 @@ static bool side_reader(const sched *s, unsigned id, int j) {
     bool has = in->opcode == NPU_CONV ? i == 2 : i < 2 && (in->opcode == NPU_ADD ||
                                                            in->opcode == NPU_MUL);
     int64_t t = has ? field(in, sides[i]) : -1;
+    const npu_tensor *y = tensor_at(p, in, "out");
     if (t >= 0 && s->buffer_of[t] == id &&
-        same_dims(&p->tensors[t], tensor_at(p, in, "out")))
+        (i == 2 ? same_rows(&p->tensors[t], y) : same_dims(&p->tensors[t], y)))
       return true;
   }
   return false;
 }
 
-/* Instruction k+1 continues the group of k: it reads k's result (whole,
- * as k wrote it) through its chain operand, and nothing else touches that
- * DDR buffer but, at most, one later instruction through a side operand
- * (a branch: a residual's skip input), which must then be in the group
- * too (grow_group).  On several cores a result the trial placement keeps
- * in SRAM links too (tiles spread over the cores may beat one core
- * running the layers whole); *crowded tells whether it did not fit. */
-static bool links(const sched *s, unsigned k, bool spread, bool *crowded) {
+/* Instruction m only feeds a later instruction's side operand: its
+ * result is read once, not by m + 1, through a side operand shaped like
+ * that reader's result (a residual's skip path through a pooling, as in
+ * BlazeFace).  m + 1 continues from m's own chain operand. */
+static bool side_insn(const sched *s, unsigned m) {
+  const npu_program *p = s->p;
+  if (m == 0 || m + 1 >= p->num_insns || !row_local(p, &p->insns[m]))
+    return false;
+  unsigned id = s->buffer_of[field(&p->insns[m], "out")];
+  unsigned src = s->buffer_of[field(&p->insns[m - 1], "out")];
+  if (id == UINT32_MAX || src == UINT32_MAX)
+    return false;
+  const buffer *b = &s->buffers[id];
+  const npu_insn *a = &p->insns[m], *next = &p->insns[m + 1];
+  /* (An input or output is live to num_insns: no instruction there.) */
+  return !b->io && b->uses == 2 && b->first == (int)m && b->last > (int)m + 1 &&
+         b->last < (int)p->num_insns && side_reader(s, id, b->last) &&
+         s->buffer_of[field(a, chain_field(s, a, src))] == src &&
+         s->buffer_of[field(next, chain_field(s, next, src))] == src;
+}
+
+/* The instruction whose result instruction k (after g0, the first of its
+ * group) reads through its chain operand: k - 1, or k - 2 past a side
+ * instruction. */
+static unsigned chain_source(const sched *s, unsigned g0, unsigned k) {
+  return k >= g0 + 2 && side_insn(s, k - 1) ? k - 2 : k - 1;
+}
+
+/* The buffer of that result (none for g0: it reads the group's input). */
+static unsigned chain_buffer(const sched *s, unsigned g0, unsigned k) {
+  return k > g0 ? s->buffer_of[field(&s->p->insns[chain_source(s, g0, k)], "out")]
+                : UINT32_MAX;
+}
+
+/* Instruction k+1 continues the group of k (which starts at g0): it reads
+ * k's result (whole, as k wrote it) through its chain operand, and
+ * nothing else touches that DDR buffer but, at most, one later
+ * instruction through a side operand (a branch: a residual's skip
+ * input), which must then be in the group too (grow_group).  A side
+ * instruction also links: k + 1 a side instruction reading k's result,
+ * k + 2 reading it too; k one, k + 1 reading k - 1's result.  On several
+ * cores a result the trial placement keeps in SRAM links too (tiles
+ * spread over the cores may beat one core running the layers whole);
+ * *crowded tells whether it did not fit. */
+static bool links(const sched *s, unsigned g0, unsigned k, bool spread, bool *crowded) {
   const npu_program *p = s->p;
   const npu_insn *a = &p->insns[k], *b = &p->insns[k + 1];
   if (!row_local(p, a) || !row_local(p, b))
     return false;
-  unsigned t = (unsigned)field(a, "out"), id = s->buffer_of[t];
+  bool past_side = side_insn(s, k);
+  if (past_side && (k == g0 || (k - 1 > g0 && side_insn(s, k - 1))))
+    return false;
+  unsigned src = past_side ? k - 1 : k;
+  unsigned t = (unsigned)field(&p->insns[src], "out"), id = s->buffer_of[t];
   if (id == UINT32_MAX)
     return false;
   const buffer *buf = &s->buffers[id];
   bool crowds = buf->space != NPU_SPACE_SRAM || buf->hi - buf->lo > s->band_room;
   *crowded = crowds;
-  bool chain_only = buf->uses == 2 && buf->last == (int)k + 1;
-  /* (An input or output is live to num_insns: no instruction there.) */
-  bool branch = !buf->io && buf->uses == 3 && buf->last > (int)k + 1 &&
-                buf->last < (int)p->num_insns && side_reader(s, id, buf->last);
-  if (buf->io || !(crowds || spread) || !(chain_only || branch) || buf->first != (int)k ||
+  bool ok;
+  if (past_side)
+    ok = buf->uses == 3 && buf->last == (int)k + 1;
+  else if (k + 2 < p->num_insns && side_insn(s, k + 1))
+    ok = buf->uses == 3 && buf->last == (int)k + 2;
+  else
+    ok = (buf->uses == 2 && buf->last == (int)k + 1) ||
+         (buf->uses == 3 && buf->last > (int)k + 1 && buf->last < (int)p->num_insns &&
+          side_reader(s, id, buf->last));
+  if (buf->io || !(crowds || spread) || !ok || buf->first != (int)src ||
       buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
     return false;
   int64_t c = field(b, chain_field(s, b, id));
@@ -435,10 +491,9 @@ static int branch_source(const sched *s, const group *g, unsigned k, const char 
   const npu_insn *in = &p->insns[k];
   if (k == g->g0)
     return -1;
-  unsigned prev = s->buffer_of[field(&p->insns[k - 1], "out")];
   const char *side = in->opcode == NPU_CONV ? "sum"
                      : in->opcode == NPU_ADD || in->opcode == NPU_MUL
-                         ? (!strcmp(chain_field(s, in, prev), "a") ? "b" : "a")
+                         ? (!strcmp(chain_field(s, in, chain_buffer(s, g->g0, k)), "a") ? "b" : "a")
                          : NULL;
   int64_t t = side ? field(in, side) : -1;
   if (t < 0 || s->buffer_of[t] == UINT32_MAX)
@@ -451,32 +506,46 @@ static int branch_source(const sched *s, const group *g, unsigned k, const char 
   return -1;
 }
 
+/* Widens r[i] to cover region c (sets it when has[i] is not yet). */
+static void cover(region *r, bool *has, unsigned i, region c) {
+  if (has[i]) {
+    c.lo = c.lo < r[i].lo ? c.lo : r[i].lo;
+    c.hi = c.hi > r[i].hi ? c.hi : r[i].hi;
+    c.w0 = c.w0 < r[i].w0 ? c.w0 : r[i].w0;
+    c.w1 = c.w1 > r[i].w1 ? c.w1 : r[i].w1;
+  }
+  r[i] = c;
+  has[i] = true;
+}
+
 /* The output region of each instruction of the group for the tile whose
  * last result is region `out`; *in gets the region of the group's input.
  * False when a band would be empty. */
 static bool plan_tile(const sched *s, const group *g, region out, region *r, region *in) {
   const npu_program *p = s->p;
-  region cur = out;
-  for (unsigned k = g->g1 + 1; k-- > g->g0;) {
+  unsigned n = g->g1 - g->g0 + 1;
+  bool has[MAX_GROUP] = {false};
+  /* Backwards: each result's region covers what its readers in the group
+   * need (the union when two read it: a branch, a side instruction's
+   * source). */
+  r[n - 1] = out;
+  has[n - 1] = true;
+  bool ok = true;
+  for (unsigned k = g->g1 + 1; ok && k-- > g->g0;) {
     const npu_insn *insn = &p->insns[k];
-    r[k - g->g0] = cur;
-    unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
-    cur = input_region(p, insn, chain_field(s, insn, prev), cur);
-    if (cur.hi <= cur.lo || cur.w1 <= cur.w0)
-      return false;
-  }
-  *in = cur;
-  /* A branch's band must hold the region its later reader needs. */
-  for (unsigned k = g->g0 + 1; k <= g->g1; k++) {
+    region cur = input_region(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)),
+                              r[k - g->g0]);
     const char *f;
-    int i = branch_source(s, g, k, &f);
-    if (i < 0)
-      continue;
-    const region *b = &r[i], *u = &r[k - g->g0];
-    if (b->lo > u->lo || b->hi < u->hi || b->w0 > u->w0 || b->w1 < u->w1)
-      return false;
+    int b = branch_source(s, g, k, &f);
+    ok = has[k - g->g0] && cur.hi > cur.lo && cur.w1 > cur.w0;
+    if (ok && k == g->g0)
+      *in = cur;
+    else if (ok)
+      cover(r, has, chain_source(s, g->g0, k) - g->g0, cur);
+    if (ok && b >= 0)
+      cover(r, has, (unsigned)b, r[k - g->g0]);
   }
-  return true;
+  return ok;
 }
 
 /* The output region of tile t of group g at `th` rows (and g->tw
@@ -727,10 +796,14 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
   e->out_band = out_band;
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *insn = &p->insns[k];
-    unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
-    cur = emit_on_band(e, s, g, insn, chain_field(s, insn, prev), cur, cur_r, r);
+    if (k > g->g0) {
+      unsigned src = chain_source(s, g->g0, k) - g->g0;
+      cur = out_band[src];
+      cur_r = r[src];
+    }
+    cur = emit_on_band(e, s, g, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), cur,
+                       cur_r, r);
     out_band[k - g->g0] = cur;
-    cur_r = r[k - g->g0];
   }
   e->out_band = NULL;
   free(out_band);
@@ -853,8 +926,6 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
 
 /* ---- Choosing the groups and their tiles ---- */
 
-/* Longest group: the halos, and the rows computed twice, grow with it. */
-#define MAX_GROUP 16
 
 /* The tallest tile (output rows of the group's last instruction) whose
  * bands take at most `room` bytes (`copies` copies of them); 0 when even
@@ -973,8 +1044,7 @@ static double remote_penalty(const sched *s, const qir_target *t, const group *g
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *in = &p->insns[k];
     const char *f;
-    unsigned prev = k > g->g0 ? s->buffer_of[field(&p->insns[k - 1], "out")] : UINT32_MAX;
-    const char *chain = chain_field(s, in, prev);
+    const char *chain = chain_field(s, in, chain_buffer(s, g->g0, k));
     int64_t ext[3] = {k == g->g0 ? field(in, chain) : -1,
                       k == g->g1 ? field(in, "out") : -1, -1};
     if (branch_source(s, g, k, &f) < 0)
@@ -1129,7 +1199,8 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
                         bool mixed, region *r) {
   group g = {k, k, 0, 0, 1, false, 0, true};
   bool crowded, spread = may_spread(s, t, k);
-  while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g1, spread, &crowded)) {
+  int side_read = -1; /* the last reader of the group's side results */
+  while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g0, g.g1, spread, &crowded)) {
     /* (One row of one frame across the width or, where the group can
      * tile along W, across an eighth of it: the least a tile may hold;
      * narrower tiles would let groups grow long on tiles of mostly
@@ -1137,6 +1208,15 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
     if (!mixed && g.g1 > g.g0 && crowded == g.fits)
       break;
     group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded};
+    if (side_insn(s, wider.g1)) {
+      int at = s->buffers[s->buffer_of[field(&s->p->insns[wider.g1], "out")]].last;
+      side_read = at > side_read ? at : side_read;
+    }
+    /* (Until a side result's reader joins, its tiles have no plan.) */
+    if (side_read > (int)wider.g1) {
+      g = wider;
+      continue;
+    }
     if (tile_bytes(s, &wider, 1, r) > s->band_room) {
       int64_t W = tensor_at(s->p, &s->p->insns[wider.g1], "out")->dims[3];
       wider.tw = W / 8 > 0 ? W / 8 : 1;
@@ -1205,8 +1285,11 @@ static void emit_split_conv(const sched *s, insn_list *to, const npu_insn *in) {
     piece.f[npu_field(NPU_CONV, "out")] = channel_view(p, field(in, "out"), 1, u0 * out_per, n * out_per);
     piece.f[npu_field(NPU_CONV, "w")] = channel_view(p, field(in, "w"), 0, u0 * out_per, n * out_per);
     piece.f[npu_field(NPU_CONV, "params")] += u0 * out_per * NPU_PARAM_WORDS * 4;
-    if (field(in, "sum") >= 0)
-      piece.f[npu_field(NPU_CONV, "sum")] = channel_view(p, field(in, "sum"), 1, u0 * out_per, n * out_per);
+    /* (A sum of fewer channels covers the first ones.) */
+    int64_t sum = field(in, "sum"), sc = sum >= 0 ? p->tensors[sum].dims[1] : 0;
+    int64_t c0 = u0 * out_per, c1 = c0 + n * out_per < sc ? c0 + n * out_per : sc;
+    if (sum >= 0)
+      piece.f[npu_field(NPU_CONV, "sum")] = c0 < sc ? channel_view(p, sum, 1, c0, c1 - c0) : -1;
     if (G > 1) {
       piece.f[npu_field(NPU_CONV, "in")] = channel_view(p, field(in, "in"), 1, u0 * in_per, n * in_per);
       piece.f[npu_field(NPU_CONV, "group")] = n;

@@ -263,6 +263,55 @@ START_TEST(validator_checks_float_copies) {
 }
 END_TEST
 
+/* A conv's sum may have fewer channels than its result (a
+ * channel-padded residual): the channels past it add 0.  One more
+ * channel than the result is an error. */
+START_TEST(conv_sum_of_fewer_channels) {
+  npu_tensor t[4] = {
+      {NPU_SPACE_DDR, QIR_I8, 0, {1, 1, 1, 2}},   /* x */
+      {NPU_SPACE_WGT, QIR_I8, 64, {2, 1, 1, 1}},  /* w */
+      {NPU_SPACE_DDR, QIR_I8, 64, {1, 2, 1, 2}},  /* y */
+      {NPU_SPACE_DDR, QIR_I8, 128, {1, 1, 1, 2}}, /* sum */
+  };
+  uint8_t weights[128] = {0}, mem[192] = {0};
+  int8_t w[2] = {1, 2};
+  memcpy(weights + 64, w, sizeof w);
+  for (int c = 0; c < 2; c++) {
+    int32_t *row = (int32_t *)(void *)(weights + c * NPU_PARAM_WORDS * 4);
+    double s_acc = 1.0;
+    memcpy(&row[NPU_PARAM_SACC], &s_acc, sizeof s_acc);
+  }
+  npu_insn in = {.opcode = NPU_CONV};
+  npu_program p = one_insn(t, 192, &in);
+  p.num_tensors = 4;
+  set_i(&in, "in", 0);
+  set_i(&in, "w", 1);
+  set_i(&in, "out", 2);
+  for (const char *const *f = (const char *const[]){"sh", "sw", "dh", "dw", "group", NULL}; *f; f++)
+    set_i(&in, *f, 1);
+  set_i(&in, "epilogue", 1);
+  set_i(&in, "sum", 3);
+  set_f64(&in, "ss", 1.0);
+  set_f64(&in, "sy", 1.0);
+  set_i(&in, "lo", -128);
+  set_i(&in, "hi", 127);
+  char why[128];
+  ck_assert_msg(npu_program_validate(&p, weights, sizeof weights, why, sizeof why), "%s", why);
+  int8_t x[2] = {3, -4}, sum[2] = {10, 20}, y[4];
+  memcpy(mem, x, sizeof x);
+  memcpy(mem + 128, sum, sizeof sum);
+  npu_execute(&p, mem, NULL, weights);
+  memcpy(y, mem + 64, sizeof y);
+  /* channel 0: x * 1 + sum; channel 1: x * 2, no sum */
+  ck_assert(y[0] == 13 && y[1] == 16 && y[2] == 6 && y[3] == -8);
+  t[3].dims[1] = 3;
+  expect_invalid(&p, weights, sizeof weights, "bad sum operand (instruction 0)");
+  t[3].dims[1] = 1;
+  t[3].dims[3] = 1;
+  expect_invalid(&p, weights, sizeof weights, "bad sum operand (instruction 0)");
+}
+END_TEST
+
 START_TEST(validator_checks_resize) {
   npu_tensor t[2] = {
       {NPU_SPACE_DDR, QIR_I8, 0, {1, 2, 3, 4}},
@@ -367,6 +416,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, damaged_float_unit_never_crashes);
   tcase_add_test(tc, validator_names_the_problem);
   tcase_add_test(tc, validator_checks_float_copies);
+  tcase_add_test(tc, conv_sum_of_fewer_channels);
   tcase_add_test(tc, validator_checks_resize);
   tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, emulator_api);
