@@ -276,11 +276,9 @@ START_TEST(conv_sum_of_fewer_channels) {
   uint8_t weights[128] = {0}, mem[192] = {0};
   int8_t w[2] = {1, 2};
   memcpy(weights + 64, w, sizeof w);
-  for (int c = 0; c < 2; c++) {
-    int32_t *row = (int32_t *)(void *)(weights + c * NPU_PARAM_WORDS * 4);
-    double s_acc = 1.0;
-    memcpy(&row[NPU_PARAM_SACC], &s_acc, sizeof s_acc);
-  }
+  double s_acc = 1.0; /* bias, multiplier, shift and weight zero point 0 */
+  for (int c = 0; c < 2; c++)
+    memcpy(weights + (c * NPU_PARAM_WORDS + NPU_PARAM_SACC) * 4, &s_acc, sizeof s_acc);
   npu_insn in = {.opcode = NPU_CONV};
   npu_program p = one_insn(t, 192, &in);
   p.num_tensors = 4;
