@@ -525,6 +525,7 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
   const npu_program *p = s->p;
   unsigned n = g->g1 - g->g0 + 1;
   bool has[MAX_GROUP] = {false};
+  QIR_ASSERT(n <= MAX_GROUP);
   /* Backwards: each result's region covers what its readers in the group
    * need (the union when two read it: a branch, a side instruction's
    * source). */
@@ -925,7 +926,6 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
 }
 
 /* ---- Choosing the groups and their tiles ---- */
-
 
 /* The tallest tile (output rows of the group's last instruction) whose
  * bands take at most `room` bytes (`copies` copies of them); 0 when even
