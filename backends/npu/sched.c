@@ -483,9 +483,15 @@ static uint64_t band_bytes(const npu_tensor *t, region r, bool one_frame) {
   return align_up(tensor_bytes(&b));
 }
 
+/* branch_source's answer for a side operand that is the group's input. */
+#define BRANCH_INPUT (-2)
+
 /* When the side operand of instruction k of group g (the other operand
  * of add/mul, a conv's sum) is the result of an earlier instruction i of
- * the group (a branch), i - g0 and the field; else -1. */
+ * the group (a branch), i - g0 and the field; when it is the group's
+ * input (the tensor the first instruction reads through its row operand:
+ * x * s + x after a squeeze-and-excitation), BRANCH_INPUT and the field;
+ * else -1. */
 static int branch_source(const sched *s, const group *g, unsigned k, const char **f) {
   const npu_program *p = s->p;
   const npu_insn *in = &p->insns[k];
@@ -498,6 +504,13 @@ static int branch_source(const sched *s, const group *g, unsigned k, const char 
   int64_t t = side ? field(in, side) : -1;
   if (t < 0 || s->buffer_of[t] == UINT32_MAX)
     return -1;
+  const npu_insn *first = &p->insns[g->g0];
+  const npu_tensor *x = tensor_at(p, first, chain_field(s, first, UINT32_MAX));
+  if (x->offset == p->tensors[t].offset && x->space == p->tensors[t].space &&
+      same_dims(x, &p->tensors[t]) && !row_broadcast(x)) {
+    *f = side;
+    return BRANCH_INPUT;
+  }
   for (unsigned i = g->g0; i + 1 < k; i++)
     if (s->buffer_of[field(&p->insns[i], "out")] == s->buffer_of[t]) {
       *f = side;
@@ -531,7 +544,7 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
    * source). */
   r[n - 1] = out;
   has[n - 1] = true;
-  bool ok = true;
+  bool ok = true, in_read = false; /* (in_read: a side operand reads the input) */
   for (unsigned k = g->g1 + 1; ok && k-- > g->g0;) {
     const npu_insn *insn = &p->insns[k];
     region cur = input_region(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)),
@@ -540,11 +553,13 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
     int b = branch_source(s, g, k, &f);
     ok = has[k - g->g0] && cur.hi > cur.lo && cur.w1 > cur.w0;
     if (ok && k == g->g0)
-      *in = cur;
+      cover(in, &in_read, 0, cur);
     else if (ok)
       cover(r, has, chain_source(s, g->g0, k) - g->g0, cur);
     if (ok && b >= 0)
       cover(r, has, (unsigned)b, r[k - g->g0]);
+    else if (ok && b == BRANCH_INPUT)
+      cover(in, &in_read, 0, r[k - g->g0]);
   }
   return ok;
 }
@@ -664,6 +679,8 @@ typedef struct emitter {
   unsigned *out_band; /* per instruction of the group: its result's band in
                          the current tile */
   int64_t frame;      /* the current tile's frame, or -1: all frames */
+  unsigned in_band;   /* the band of the group's input in the current tile */
+  region in_r;        /* and its region */
 } emitter;
 
 static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
@@ -753,6 +770,8 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   int src = branch_source(s, g, k, &bf);
   if (src >= 0)
     branch_band(e, &in, bf, e->out_band[src], r_all[src], r);
+  else if (src == BRANCH_INPUT)
+    branch_band(e, &in, bf, e->in_band, e->in_r, r);
   else if (in.opcode == NPU_ADD || in.opcode == NPU_MUL)
     side_band(e, &in, !strcmp(chain, "a") ? "b" : "a", r);
   else if (in.opcode == NPU_CONV)
@@ -793,6 +812,8 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
   unsigned cur = band(e, x, in);
   copy_rows(&e->loads, e->p, x, in, cur, 0, 0, first->comment);
   region cur_r = in;
+  e->in_band = cur;
+  e->in_r = in;
   unsigned *out_band = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *out_band);
   e->out_band = out_band;
   for (unsigned k = g->g0; k <= g->g1; k++) {
@@ -1002,7 +1023,7 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, region *r) {
   tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
               g->tw};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
@@ -1398,7 +1419,7 @@ static double rest_cycles(const sched *s, const qir_target *t, unsigned k, unsig
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1};
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}};
   insn_list out = {NULL, 0, 0};
   if (s->cores > 1) {
     s->compute_sum = qir_xcalloc(p->num_insns + 1, sizeof *s->compute_sum);
