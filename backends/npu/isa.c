@@ -266,8 +266,6 @@ static double fld_f64(const npu_insn *in, const char *f) {
 
 static bool positive(double d) { return d > 0 && d < 1e300; }
 
-/* The float epilogue of conv and matmul: the sum operand (or -1), the
- * activation, the scales. */
 /* A conv's sum: y's shape, or fewer channels (the channels past them
  * add 0); a matmul's: y's element count. */
 static bool sum_fits(const npu_insn *in, const npu_tensor *t, const npu_tensor *y) {
@@ -277,6 +275,8 @@ static bool sum_fits(const npu_insn *in, const npu_tensor *t, const npu_tensor *
          t->dims[2] == y->dims[2] && t->dims[3] == y->dims[3];
 }
 
+/* The float epilogue of conv and matmul: the sum operand (or -1), the
+ * activation, the scales. */
 static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
   if (!in_range(fld(in, "epilogue"), 0, 2))
     return bad(v, "bad epilogue");

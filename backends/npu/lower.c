@@ -331,7 +331,8 @@ static bool lower_conv(lower *L, qir_op *op) {
   set(in, "group", qir_op_get_int(op, "group", 1));
   set(in, "wide", wide(x->type->scalar) || wide(w->type->scalar));
   qir_op *pad = sum ? qir_value_def(sum) : NULL;
-  set_epilogue(L, in, op, pad && padded_sum(pad) ? padded_sum(pad) : sum, y);
+  qir_value *unpadded = pad ? padded_sum(pad) : NULL;
+  set_epilogue(L, in, op, unpadded ? unpadded : sum, y);
   return true;
 }
 

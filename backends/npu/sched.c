@@ -55,6 +55,7 @@ typedef struct sched {
   void *observe_ctx;
   double *compute_sum; /* compute cycles of instructions [0, k), by k (tile
                           mode, on several cores) */
+  bool *side;          /* side instructions (find_side_insns; tile mode) */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -361,7 +362,7 @@ static bool side_reader(const sched *s, unsigned id, int j) {
  * result is read once, not by m + 1, through a side operand shaped like
  * that reader's result (a residual's skip path through a pooling, as in
  * BlazeFace).  m + 1 continues from m's own chain operand. */
-static bool side_insn(const sched *s, unsigned m) {
+static bool find_side_insn(const sched *s, unsigned m) {
   const npu_program *p = s->p;
   if (m == 0 || m + 1 >= p->num_insns || !row_local(p, &p->insns[m]))
     return false;
@@ -377,6 +378,16 @@ static bool side_insn(const sched *s, unsigned m) {
          s->buffer_of[field(a, chain_field(s, a, src))] == src &&
          s->buffer_of[field(next, chain_field(s, next, src))] == src;
 }
+
+/* Marks the side instructions, once: the buffers they depend on stay as
+ * the trial placement made them while the groups are chosen. */
+static void find_side_insns(sched *s) {
+  s->side = qir_xcalloc(s->p->num_insns + 1, sizeof *s->side);
+  for (unsigned m = 0; m < s->p->num_insns; m++)
+    s->side[m] = find_side_insn(s, m);
+}
+
+static bool side_insn(const sched *s, unsigned m) { return s->side[m]; }
 
 /* The instruction whose result instruction k (after g0, the first of its
  * group) reads through its chain operand: k - 1, or k - 2 past a side
@@ -1421,6 +1432,7 @@ static void tile_groups(sched *s, const qir_target *t) {
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
   emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}};
   insn_list out = {NULL, 0, 0};
+  find_side_insns(s);
   if (s->cores > 1) {
     s->compute_sum = qir_xcalloc(p->num_insns + 1, sizeof *s->compute_sum);
     for (unsigned k = 0; k < p->num_insns; k++) {
@@ -1469,6 +1481,8 @@ static void tile_groups(sched *s, const qir_target *t) {
   free(r);
   free(s->compute_sum);
   s->compute_sum = NULL;
+  free(s->side);
+  s->side = NULL;
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
@@ -1553,7 +1567,7 @@ void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL};
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {
