@@ -256,6 +256,12 @@ double qir_op_get_float(const qir_op *op, const char *name, double dflt) {
   return dflt;
 }
 
+bool qir_op_post_affine(const qir_op *op, float *mul, float *add) {
+  *mul = (float)qir_op_get_float(op, "post_mul", 1.0);
+  *add = (float)qir_op_get_float(op, "post_add", -0.0);
+  return qir_op_get_attr(op, "post_mul") || qir_op_get_attr(op, "post_add");
+}
+
 bool qir_op_get_bool(const qir_op *op, const char *name, bool dflt) {
   const qir_attr *a = qir_op_get_attr(op, name);
   return a && a->kind == QIR_ATTR_BOOL ? a->u.b : dflt;

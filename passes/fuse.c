@@ -6,6 +6,7 @@
  *   matmul + add(bias)             -> gemm(a, b, bias)
  *   pad + conv2d / pool            -> the pad in the conv's / pool's pads
  *   x * clip(x + 3, 0, 6) / 6      -> hard_swish(x)
+ *   conv2d {act} * a + b           -> conv2d {act, post_mul = a, post_add = b}
  *   batch norms and per-channel scales and shifts fold into conv weights
  *   (passes/fuse-fold.c).
  *
@@ -42,7 +43,9 @@ qir_op *fuse_single_use_def(qir_value *v, unsigned id) {
 
 bool fuse_conv_has_activation(const qir_op *conv) {
   const char *a = qir_op_get_string(conv, "activation");
-  return a && *a && strcmp(a, "none") != 0;
+  float pm, pa;
+  return (a && *a && strcmp(a, "none") != 0) ||
+         qir_op_post_affine(conv, &pm, &pa);
 }
 
 static bool is_constant_f32(const qir_value *v, unsigned rank) {
@@ -371,6 +374,50 @@ static bool fuse_hard_swish(fuser *fu, qir_op *div) {
   return false;
 }
 
+/* ---- conv2d {activation} * a + b: the post-activation affine ---------------- */
+
+/* The value of a one-element finite f32 constant. */
+static bool scalar_of(const qir_value *v, double *x) {
+  const qir_attr *a = qir_value_constant(v);
+  if (!a || !fuse_is_f32(v->type) || qir_dense_num_elements(a) != 1)
+    return false;
+  *x = qir_dense_get_f64(a, 0);
+  return isfinite(*x);
+}
+
+/* mul(y, a), add(y, b) or sub(y, b) of the result y of a conv2d with an
+ * activation or a sum (a plain conv folds scales into its weights), in
+ * that order: y * a then + b are the post affine's two f32 roundings, so
+ * the fused conv computes what the ops did, bit for bit (x - b is
+ * x + -b in IEEE arithmetic). */
+static bool fuse_post_affine(fuser *fu, qir_op *op) {
+  if (!fu->post_affine)
+    return false;
+  bool mul = qir_op_is(op, QIR_OP_MUL), sub = qir_op_is(op, QIR_OP_SUB);
+  const qir_type *t = qir_op_result(op, 0)->type;
+  for (unsigned i = 0; i < (sub ? 1u : 2u); i++) {
+    qir_value *y = qir_op_operand(op, i);
+    qir_op *conv = fuse_single_use_def(y, QIR_OP_CONV2D);
+    double c;
+    if (!conv || y->type != t || !fuse_is_f32(t) ||
+        !scalar_of(qir_op_operand(op, 1 - i), &c))
+      continue;
+    const char *a = qir_op_get_string(conv, "activation");
+    if ((!a || !*a || !strcmp(a, "none")) &&
+        !qir_op_get_bool(conv, "sum_in", false))
+      continue;
+    if (qir_op_get_attr(conv, "post_add") ||
+        (mul && qir_op_get_attr(conv, "post_mul")))
+      continue;
+    qir_op_set_attr(conv, mul ? "post_mul" : "post_add",
+                    qir_attr_float(fu->ctx, sub ? -c : c));
+    fuse_note(fu, op, "affine steps fused into convs");
+    fuse_replace(fu, op, y);
+    return true;
+  }
+  return false;
+}
+
 /* ---- Driver ----------------------------------------------------------------- */
 
 static bool apply_rules(fuser *fu, qir_op *op) {
@@ -378,10 +425,11 @@ static bool apply_rules(fuser *fu, qir_op *op) {
   case QIR_OP_BATCH_NORM:
     return fuse_batch_norm(fu, op);
   case QIR_OP_ADD:
-    return fuse_scale_shift(fu, op) || fuse_gemm(fu, op) || fuse_sum(fu, op);
+    return fuse_scale_shift(fu, op) || fuse_gemm(fu, op) || fuse_sum(fu, op) ||
+           fuse_post_affine(fu, op);
   case QIR_OP_MUL:
   case QIR_OP_SUB:
-    return fuse_scale_shift(fu, op);
+    return fuse_scale_shift(fu, op) || fuse_post_affine(fu, op);
   case QIR_OP_DIV:
     return fuse_scale_shift(fu, op) || fuse_hard_swish(fu, op);
   case QIR_OP_RELU:
@@ -434,6 +482,7 @@ bool qir_pass_run_fuse(qir_pass *pass, void *unit_ir) {
   fu.gemm = qir_pass_opt_bool(pass, "gemm");
   fu.pad = qir_pass_opt_bool(pass, "pad");
   fu.hard_swish = qir_pass_opt_bool(pass, "hard-swish");
+  fu.post_affine = qir_pass_opt_bool(pass, "post-affine");
   fu.nchw_inputs = qir_pass_opt_bool(pass, "nchw-inputs");
   if (fu.nchw_inputs)
     fuse_nchw_inputs(&fu, f);

@@ -11,6 +11,7 @@ typedef struct fuser {
   qir_context *ctx;
   qir_worklist wl;
   bool fold_bn, fold_scale, activations, sum_in, gemm, pad, hard_swish;
+  bool post_affine;
   bool nchw_inputs;
 } fuser;
 
@@ -25,13 +26,16 @@ bool fuse_is_f32(const qir_type *t);
  * exactly one use; else NULL. */
 qir_op *fuse_single_use_def(qir_value *v, unsigned id);
 
-/* A conv2d or conv_transpose2d without a fused activation or sum, f32,
+/* A conv2d or conv_transpose2d without a fused activation, sum or
+ * post-activation affine, f32,
  * with constant 4-D weights and (if any) a constant 1-D bias: the form
  * weights fold into. */
 bool fuse_is_plain_conv(const qir_op *conv);
 /* The plain conv defining v when v has no other use; else NULL. */
 qir_op *fuse_conv_def(qir_value *v);
-/* True when the conv2d has an `activation` other than "none". */
+/* True when the conv2d has an `activation` other than "none" or a
+ * post-activation affine (post_mul/post_add): what comes after either
+ * cannot join the conv as an activation. */
 bool fuse_conv_has_activation(const qir_op *conv);
 
 /* Replaces `op` (one result) by `v`, with the worklist bookkeeping. */

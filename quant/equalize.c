@@ -21,10 +21,13 @@
 #define EQ_MAX_SCALE 1e4
 #define EQ_SWEEPS 8
 
-/* A's fused activation commutes with a positive per-channel scale. */
+/* A's fused activation commutes with a positive per-channel scale (a
+ * post-activation affine's shift does not). */
 static bool homogeneous_activation(const qir_op *op) {
   const char *act = qir_op_get_string(op, "activation");
-  return !act || !strcmp(act, "relu") || !strcmp(act, "leaky_relu");
+  float pm, pa;
+  return (!act || !strcmp(act, "relu") || !strcmp(act, "leaky_relu")) &&
+         !qir_op_post_affine(op, &pm, &pa);
 }
 
 static const qir_attr *float_weight(const qir_op *op, unsigned i) {

@@ -109,9 +109,12 @@ bool qir_cpu_float_round_trip(const qir_kargs *k, const qir_kernel *kern);
 /* Pooling attributes of max_pool2d / avg_pool2d. */
 typedef struct qir_pool_params qir_pool_params;
 bool qk_read_pool_params(const qir_kargs *k, qir_pool_params *p);
-/* Fused activation of conv2d/matmul/gemm (`activation` attribute), applied
- * in place; false for an unknown activation name. */
+/* Fused activation of conv2d/matmul/gemm (`activation` attribute), then
+ * the post-activation affine (post_mul/post_add), applied in place; false
+ * for an unknown activation name. */
 bool qk_apply_fused_activation(const qir_kargs *k, float *y, int64_t n);
+/* The post-activation affine alone (after an activation a kernel ran). */
+void qk_apply_post_affine(const qir_kargs *k, float *y, int64_t n);
 
 /* ---- Elementwise building blocks (fused regions) ---------------------- */
 

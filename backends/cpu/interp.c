@@ -595,7 +595,9 @@ static bool conv_clamp_pair(qir_interp *it, unsigned i, exec_step *st) {
     return false;
   const qir_op *act = it->ops[ia];
   const char *a = qir_op_get_string(conv, "activation");
-  if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false))
+  float pm, pa;
+  if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false) ||
+      qir_op_post_affine(conv, &pm, &pa))
     return false;
   if (!qir_op_is(act, QIR_OP_RELU) && !qir_op_is(act, QIR_OP_CLIP))
     return false;
@@ -662,8 +664,9 @@ static bool conv_bn_group(qir_interp *it, unsigned i, exec_step *st) {
   if (!qir_op_is(conv, QIR_OP_CONV2D) || ib >= it->num_ops)
     return false;
   const char *a = qir_op_get_string(conv, "activation");
+  float pm, pa;
   if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false) ||
-      conv->num_operands > 3)
+      conv->num_operands > 3 || qir_op_post_affine(conv, &pm, &pa))
     return false;
   const qir_op *bn = it->ops[ib];
   const qir_value *v = &conv->results[0];

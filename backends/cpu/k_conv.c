@@ -797,8 +797,10 @@ static bool conv_run(const qir_kargs *k, const qir_conv_plan *c) {
     return false;
   qir_conv_plan_run(k->pool, c, k->in[0]->data, bias ? bias->data : NULL,
                     k->out[0]->data);
-  if (p.act)
+  if (p.act) {
+    qk_apply_post_affine(k, k->out[0]->data, qk_numel(k->out[0]));
     return true;
+  }
   return epilogue(k, sum, k->out[0]->data, qk_numel(k->out[0]));
 }
 

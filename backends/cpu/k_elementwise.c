@@ -517,7 +517,20 @@ bool qir_cpu_k_cast(const qir_kargs *k) {
 
 /* ---- Fused activations of conv2d / matmul / gemm ------------------------------- */
 
-bool qk_apply_fused_activation(const qir_kargs *k, float *y, int64_t n) {
+typedef struct post_job {
+  float *y, mul, add;
+} post_job;
+
+/* y * mul + add, two f32 roundings (as mul, then add, compute them). */
+static void post_range(void *arg, int64_t begin, int64_t end) {
+  const post_job *j = arg;
+  for (int64_t i = begin; i < end; i++) {
+    float t = j->y[i] * j->mul;
+    j->y[i] = t + j->add;
+  }
+}
+
+static bool apply_activation(const qir_kargs *k, float *y, int64_t n) {
   const char *act = qir_op_get_string(k->op, "activation");
   if (!act || !*act || !strcmp(act, "none"))
     return true;
@@ -546,5 +559,18 @@ bool qk_apply_fused_activation(const qir_kargs *k, float *y, int64_t n) {
     return qk_fail(k, "has an unknown fused activation '%s'", act);
   }
   qir_parallel_for(k->pool, n, 1 << 14, unary_range, &j);
+  return true;
+}
+
+void qk_apply_post_affine(const qir_kargs *k, float *y, int64_t n) {
+  post_job p = {y, 1.0f, -0.0f};
+  if (qir_op_post_affine(k->op, &p.mul, &p.add))
+    qir_parallel_for(k->pool, n, 1 << 14, post_range, &p);
+}
+
+bool qk_apply_fused_activation(const qir_kargs *k, float *y, int64_t n) {
+  if (!apply_activation(k, y, n))
+    return false;
+  qk_apply_post_affine(k, y, n);
   return true;
 }

@@ -156,7 +156,9 @@ static bool out_stage_init(out_stage *o, const qir_kargs *k,
   bool has_act = act && *act && strcmp(act, "none");
   bool clamp_act = has_act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
                                !strcmp(act, "clip"));
-  o->float_act = sum || (has_act && !clamp_act) || !o->quant_out;
+  float pm, pa;
+  o->float_act = sum || (has_act && !clamp_act) || !o->quant_out ||
+                 qir_op_post_affine(k->op, &pm, &pa);
   if (o->quant_out) {
     const qir_type *q = o->y->elem;
     o->lo = q->qmin;

@@ -83,6 +83,8 @@ typedef struct epilogue {
   int64_t zs, zy, lo, hi;
   int act;
   float a0, a1;
+  bool post;   /* then * pm + pa */
+  float pm, pa;
 } epilogue;
 
 static epilogue epilogue_of(const machine *mc, const npu_insn *in) {
@@ -110,6 +112,9 @@ static epilogue epilogue_of(const machine *mc, const npu_insn *in) {
   ep.act = (int)fld(in, "act");
   ep.a0 = (float)fld_f64(in, "a0");
   ep.a1 = (float)fld_f64(in, "a1");
+  ep.post = fld(in, "post") != 0;
+  ep.pm = (float)fld_f64(in, "pm");
+  ep.pa = (float)fld_f64(in, "pa");
   return ep;
 }
 
@@ -142,6 +147,10 @@ static void epilogue_store(const epilogue *ep, const view *y, int64_t acc,
                        : 0.0;
   }
   float f = activate(ep, (float)v);
+  if (ep->post) {
+    float t = f * ep->pm;
+    f = t + ep->pa;
+  }
   if (ep->float_out)
     memcpy(y->base + idx * sizeof f, &f, sizeof f);
   else

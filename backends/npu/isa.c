@@ -124,7 +124,8 @@ static void print_insn(FILE *out, const npu_insn *in) {
     else if (!strcmp(f, "sum"))
       in->f[i] < 0 ? fprintf(out, ", sum=none") : fprintf(out, ", sum=%%t%" PRId64, in->f[i]);
     else if (!strcmp(f, "sx") || !strcmp(f, "sy") || !strcmp(f, "ss") ||
-             !strcmp(f, "a0") || !strcmp(f, "a1") || !strcmp(f, "scale_h") ||
+             !strcmp(f, "a0") || !strcmp(f, "a1") || !strcmp(f, "pm") ||
+             !strcmp(f, "pa") || !strcmp(f, "scale_h") ||
              !strcmp(f, "scale_w")) {
       double d;
       memcpy(&d, &in->f[i], sizeof d);
@@ -293,7 +294,9 @@ static bool check_epilogue(vctx *v, const npu_insn *in, const npu_tensor *y) {
   }
   /* sy only matters when the result is quantized (epilogue 1). */
   if (!in_range(fld(in, "act"), 0, NPU_NUM_ACTS - 1) ||
-      (fld(in, "epilogue") == 1 && !positive(fld_f64(in, "sy"))))
+      (fld(in, "epilogue") == 1 && !positive(fld_f64(in, "sy"))) ||
+      !in_range(fld(in, "post"), 0, 1) ||
+      (fld(in, "post") && (!isfinite(fld_f64(in, "pm")) || !isfinite(fld_f64(in, "pa")))))
     return bad(v, "bad float epilogue");
   return true;
 }

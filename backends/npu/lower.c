@@ -173,8 +173,9 @@ static void clamp_range(const qir_op *op, const qir_type *q, int64_t *lo,
   *hi = qhi < *hi ? qhi : *hi;
 }
 
-/* The float epilogue (a sum operand or an activation other than a clamp):
- * its activation code and parameters, as the interpreter reads them. */
+/* The float epilogue (a sum operand, an activation other than a clamp or a
+ * post-activation affine): its activation code and parameters, as the
+ * interpreter reads them. */
 static void set_epilogue(lower *L, npu_insn *in, const qir_op *op,
                          qir_value *sum, const qir_value *y) {
   const char *act = qir_op_get_string(op, "activation");
@@ -182,9 +183,16 @@ static void set_epilogue(lower *L, npu_insn *in, const qir_op *op,
   bool clamp = has_act && (!strcmp(act, "relu") || !strcmp(act, "relu6") ||
                            !strcmp(act, "clip"));
   bool float_out = !qir_tensor_is_quant(y->type);
+  float pm, pa;
+  bool post = qir_op_post_affine(op, &pm, &pa);
   set(in, "sum", -1);
-  if (!sum && (!has_act || clamp) && !float_out)
+  if (!sum && (!has_act || clamp) && !float_out && !post)
     return;
+  if (post) {
+    set(in, "post", 1);
+    set_f64(in, "pm", pm);
+    set_f64(in, "pa", pa);
+  }
   set(in, "epilogue", float_out ? 2 : 1);
   if (!float_out) {
     set(in, "lo", qt(y)->qmin);

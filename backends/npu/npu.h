@@ -36,10 +36,11 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
 #define NPU_INSN_LIST(X)                                                      \
   X(CONV, "conv", "out", "in", "w", "params", "zx", "zy", "lo", "hi", "sh",   \
     "sw", "dh", "dw", "pt", "pl", "group", "wide", "epilogue", "sum", "zs",   \
-    "ss", "act", "a0", "a1", "sy")                                            \
+    "ss", "act", "a0", "a1", "sy", "post", "pm", "pa")                        \
   X(MATMUL, "matmul", "out", "a", "b", "params", "za", "zy", "lo", "hi",      \
     "batch", "m", "k", "n", "a_batched", "trans_a", "trans_b", "wide",        \
-    "epilogue", "sum", "zs", "ss", "act", "a0", "a1", "sy")                   \
+    "epilogue", "sum", "zs", "ss", "act", "a0", "a1", "sy", "post", "pm",     \
+    "pa")                                                                     \
   X(ADD, "add", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "ma", "ea",    \
     "mb", "eb", "my", "ey", "sub", "wide")                                    \
   X(MUL, "mul", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "m", "e",      \
@@ -304,7 +305,9 @@ enum { NPU_PARAM_BIAS, NPU_PARAM_MULT, NPU_PARAM_SHIFT, NPU_PARAM_ZW,
        NPU_PARAM_SACC, NPU_PARAM_WORDS = NPU_PARAM_SACC + 2 };
 
 /* Activations of the float epilogue (field `act`; a0/a1 its float
- * parameters, as the bits of doubles). */
+ * parameters, as the bits of doubles).  With `post` = 1 the activation's
+ * f32 result is then multiplied by pm, and pa is added to the product (the
+ * post-activation affine of conv2d: two f32 roundings). */
 enum npu_act { NPU_ACT_NONE, NPU_ACT_RELU, NPU_ACT_CLIP, NPU_ACT_SIGMOID,
                NPU_ACT_HARD_SIGMOID, NPU_ACT_HARD_SWISH, NPU_ACT_LEAKY_RELU,
                NPU_NUM_ACTS };

@@ -85,10 +85,13 @@ bool onnx_ex_requantize(exporter *ex, qir_op *at, const qir_type *from,
  * approximate or fuse); false for other ops. */
 bool onnx_ex_exact_activation(exporter *ex, unsigned id, float alpha,
                               float beta, const char *x, const char *out);
-/* A conv2d's fused activation `act` x -> out; the exact formula in a
- * quantized module. */
+/* A conv2d's fused activation `act` (or NULL) and post-activation affine
+ * x -> out; the exact formula in a quantized module. */
 void onnx_ex_stage_activation(op_ctx *c, const char *act, const char *x,
                               const char *out);
+/* True when op has a stage after its accumulation: an activation `act`
+ * (NULL: none) or a post-activation affine. */
+bool onnx_ex_has_stage(const qir_op *op, const char *act);
 /* Exports c's op on quantized types with an integer kernel in qir as an
  * exact emulation.  QX_OTHER: the op has no integer kernel (the caller
  * writes the float round trip). */

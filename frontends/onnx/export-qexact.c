@@ -480,18 +480,39 @@ bool onnx_ex_exact_activation(exporter *ex, unsigned id, float alpha,
   }
 }
 
+bool onnx_ex_has_stage(const qir_op *op, const char *act) {
+  float pm, pa;
+  return act || qir_op_post_affine(op, &pm, &pa);
+}
+
 void onnx_ex_stage_activation(op_ctx *c, const char *act, const char *x,
                              const char *out) {
   qir_op *op = c->op;
-  unsigned id = !c->ex->quantized_module       ? 0
-                : !strcmp(act, "sigmoid")      ? QIR_OP_SIGMOID
-                : !strcmp(act, "hard_sigmoid") ? QIR_OP_HARD_SIGMOID
-                : !strcmp(act, "hard_swish")   ? QIR_OP_HARD_SWISH
-                                               : 0;
-  float alpha = (float)qir_op_get_float(op, "act_alpha", 0.2);
-  float beta = (float)qir_op_get_float(op, "act_beta", 0.5);
-  if (!id || !onnx_ex_exact_activation(c->ex, id, alpha, beta, x, out))
-    onnx_ex_activation(c, act, x, out);
+  exporter *ex = c->ex;
+  bool mul = qir_op_get_attr(op, "post_mul"), add = qir_op_get_attr(op, "post_add");
+  const char *a = !mul && !add ? out : act ? onnx_ex_tmp(ex) : x;
+  if (act) {
+    unsigned id = !ex->quantized_module          ? 0
+                  : !strcmp(act, "sigmoid")      ? QIR_OP_SIGMOID
+                  : !strcmp(act, "hard_sigmoid") ? QIR_OP_HARD_SIGMOID
+                  : !strcmp(act, "hard_swish")   ? QIR_OP_HARD_SWISH
+                                                 : 0;
+    float alpha = (float)qir_op_get_float(op, "act_alpha", 0.2);
+    float beta = (float)qir_op_get_float(op, "act_beta", 0.5);
+    if (!id || !onnx_ex_exact_activation(ex, id, alpha, beta, x, a))
+      onnx_ex_activation(c, act, x, a);
+  }
+  /* The post affine: a Mul, then an Add, each rounded to f32 as qir's. */
+  if (mul) {
+    const char *in[2] = {a, f32c(ex, (float)qir_op_get_float(op, "post_mul", 1))};
+    const char *m = add ? onnx_ex_tmp(ex) : out;
+    onnx_ex_node(ex, "Mul", 2, in, 1, &m);
+    a = m;
+  }
+  if (add) {
+    const char *in[2] = {a, f32c(ex, (float)qir_op_get_float(op, "post_add", 0))};
+    onnx_ex_node(ex, "Add", 2, in, 1, &out);
+  }
 }
 
 /* A quantized sigmoid / hard_sigmoid / hard_swish: qir's float round
@@ -590,9 +611,10 @@ static qx_result stage_real(const acc_stage *s, const char *act) {
   }
   qir_value *res = qir_op_result(op, 0);
   bool quant_out = isq(res);
+  bool stage = onnx_ex_has_stage(op, act);
   const char *f = cast_to(ex, r, QIR_F32,
-                          quant_out || act ? NULL : s->c->out[0]);
-  if (act) {
+                          quant_out || stage ? NULL : s->c->out[0]);
+  if (stage) {
     const char *a = quant_out ? onnx_ex_tmp(ex) : s->c->out[0];
     onnx_ex_stage_activation(s->c, act, f, a);
     f = a;
@@ -611,8 +633,10 @@ static const char *fused_activation(const qir_op *op) {
  * from the accumulator; anything else goes through real values. */
 static bool stage_requantizes(const acc_stage *s) {
   const char *act = fused_activation(s->c->op);
+  float pm, pa;
   return isq(qir_op_result(s->c->op, 0)) && !s->sum &&
-         (!act || clamp_activation(act));
+         (!act || clamp_activation(act)) &&
+         !qir_op_post_affine(s->c->op, &pm, &pa);
 }
 
 static qx_result finish_stage(const acc_stage *s) {

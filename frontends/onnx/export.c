@@ -395,7 +395,8 @@ static bool export_conv(op_ctx *c, bool transpose) {
   const char *sum_in = sum ? c->in[nin - 1] : NULL;
   nin -= sum ? 1 : 0;
   const char *y = c->out[0];
-  if (act || sum)
+  bool stage = onnx_ex_has_stage(c->op, act);
+  if (stage || sum)
     c->out[0] = onnx_ex_tmp(c->ex);
   Onnx__NodeProto *n = onnx_ex_node(c->ex, transpose ? "ConvTranspose" : "Conv",
                                     nin < 3 ? nin : 3, c->in, 1, c->out);
@@ -408,8 +409,8 @@ static bool export_conv(op_ctx *c, bool transpose) {
     copy_ints(c->ex, n, c->op, "output_padding", "output_padding");
   const char *r = c->out[0];
   if (sum)
-    r = binary_to(c, "Add", r, sum_in, act ? NULL : y);
-  if (act)
+    r = binary_to(c, "Add", r, sum_in, stage ? NULL : y);
+  if (stage)
     onnx_ex_stage_activation(c, act, r, y);
   c->out[0] = y;
   return true;

@@ -190,6 +190,11 @@ const char *qir_op_get_string(const qir_op *op, const char *name);
 /* Count read (see qir_attr_get_ints), 0 when absent, -1 when malformed. */
 int qir_op_get_ints(const qir_op *op, const char *name, int64_t *out,
                     unsigned max);
+/* The affine step after a conv2d's fused activation (docs/Ops.md):
+ * y = activation(x) * post_mul + post_add, the product and the sum each
+ * rounded to f32.  False when the op has neither attribute; an absent one
+ * reads as the identity (1, and -0.0, which leaves every value as it is). */
+bool qir_op_post_affine(const qir_op *op, float *mul, float *add);
 
 /* Placement in a block. */
 void qir_block_append(qir_block *b, qir_op *op);

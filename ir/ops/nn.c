@@ -1,5 +1,6 @@
 /* ir/ops/nn.c - convolutions, matrix products, normalizations, pooling. */
 #include <inttypes.h>
+#include <math.h>
 
 #include "ir/ops/ops.h"
 
@@ -73,12 +74,19 @@ static bool check_fused_activation(qir_op *op) {
                                      "hard_sigmoid", "hard_swish",
                                      "leaky_relu",   NULL};
   static const char *const params[] = {"act_min", "act_max", "act_alpha",
-                                       "act_beta"};
+                                       "act_beta", "post_mul", "post_add"};
   int act;
   double v;
   bool ok = qir_ops_attr_enum(op, "activation", acts, 0, &act);
-  for (unsigned i = 0; i < 4; i++)
+  for (unsigned i = 0; i < 6; i++)
     ok &= qir_ops_attr_float(op, params[i], 0.0, &v);
+  for (unsigned i = 4; ok && i < 6; i++) {
+    v = qir_op_get_float(op, params[i], 0.0);
+    if (!isfinite(v) || !isfinite((float)v)) {
+      qir_op_emit_error(op, "'%s' must be a finite f32 value", params[i]);
+      ok = false;
+    }
+  }
   bool sum_in;
   if (!qir_ops_attr_flag(op, "sum_in", false, &sum_in))
     return false;

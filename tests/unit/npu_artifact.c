@@ -1,6 +1,7 @@
 /* tests/unit/npu_artifact.c - the artifact round trip, the reader against
  * damaged input (every truncation, byte flips behind a valid checksum), the
  * validator and the emulator API. */
+#include <math.h>
 #include <string.h>
 
 #include "backends/npu/run.h"
@@ -266,7 +267,7 @@ END_TEST
 /* A conv's sum may have fewer channels than its result (a
  * channel-padded residual): the channels past it add 0.  One more
  * channel than the result is an error. */
-START_TEST(conv_sum_of_fewer_channels) {
+START_TEST(conv_sum_of_fewer_channels_and_post_affine) {
   npu_tensor t[4] = {
       {NPU_SPACE_DDR, QIR_I8, 0, {1, 1, 1, 2}},   /* x */
       {NPU_SPACE_WGT, QIR_I8, 64, {2, 1, 1, 1}},  /* w */
@@ -307,6 +308,21 @@ START_TEST(conv_sum_of_fewer_channels) {
   t[3].dims[1] = 1;
   t[3].dims[3] = 1;
   expect_invalid(&p, weights, sizeof weights, "bad sum operand (instruction 0)");
+  /* The post-activation affine: (x * w + sum) * 0.5 - 1, rounded half to
+   * even at scale 1. */
+  t[3].dims[3] = 2;
+  set_i(&in, "post", 1);
+  set_f64(&in, "pm", 0.5);
+  set_f64(&in, "pa", -1.0);
+  ck_assert_msg(npu_program_validate(&p, weights, sizeof weights, why, sizeof why), "%s", why);
+  npu_execute(&p, mem, NULL, weights);
+  memcpy(y, mem + 64, sizeof y);
+  ck_assert(y[0] == 6 && y[1] == 7 && y[2] == 2 && y[3] == -5);
+  set_i(&in, "post", 2);
+  expect_invalid(&p, weights, sizeof weights, "bad float epilogue (instruction 0)");
+  set_i(&in, "post", 1);
+  set_f64(&in, "pa", NAN);
+  expect_invalid(&p, weights, sizeof weights, "bad float epilogue (instruction 0)");
 }
 END_TEST
 
@@ -414,7 +430,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, damaged_float_unit_never_crashes);
   tcase_add_test(tc, validator_names_the_problem);
   tcase_add_test(tc, validator_checks_float_copies);
-  tcase_add_test(tc, conv_sum_of_fewer_channels);
+  tcase_add_test(tc, conv_sum_of_fewer_channels_and_post_affine);
   tcase_add_test(tc, validator_checks_resize);
   tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, emulator_api);

@@ -236,6 +236,29 @@ def q_conv2d(xq, sx, zx, wq, sw, bq, sy, zy, qmin, qmax, **kw):
     return y
 
 
+def q_conv2d_real(xq, sx, zx, wq, sw, bq, sy, zy, qmin, qmax, act=None,
+                  post_mul=None, post_add=None, **kw):
+    """Quantized conv2d through real values: acc * s_x * s_w[c] in double
+    rounded to f32, the activation in f32, then the post-activation affine
+    (an f32 product, then an f32 sum), quantized in double."""
+    acc = conv2d((xq.astype(np.int64) - zx).astype(np.float64), wq.astype(np.float64), None, **kw)
+    acc = np.rint(acc).astype(np.int64)
+    if bq is not None:
+        acc += np.asarray(bq, dtype=np.int64).reshape(1, -1, 1, 1)
+    s_acc = sx * np.asarray(sw, dtype=np.float64).reshape(1, -1, 1, 1)
+    v = (acc.astype(np.float64) * s_acc).astype(np.float32)
+    f32 = np.float32
+    if act == 'relu':
+        v = np.maximum(v, f32(0))
+    elif act == 'hard_swish':
+        v = v * np.minimum(f32(1), np.maximum(f32(0), v / f32(6) + f32(0.5)))
+    if post_mul is not None:
+        v = v * f32(post_mul)
+    if post_add is not None:
+        v = v + f32(post_add)
+    return quantize(v, sy, zy, qmin, qmax, np.int64)
+
+
 def q_add(aq, sa, za, bq, sb, zb, sy, zy, qmin, qmax, subtract=False):
     shift = 20
     twice = 2 * max(sa, sb)
