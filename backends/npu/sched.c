@@ -930,6 +930,14 @@ static void push_marker(insn_list *to, unsigned opcode, int64_t x) {
   list_push(to, &m);
 }
 
+/* A sync before work spread over the cores, unless the program is empty
+ * or already synced: the other cores' first instructions read what core 0
+ * wrote since the last sync (the group's input, a side operand). */
+static void sync_before_spread(insn_list *to, unsigned cores) {
+  if (to->num && to->v[to->num - 1].opcode != NPU_SYNC)
+    push_marker(to, NPU_SYNC, cores);
+}
+
 /* The instructions of group g tiled by `th` output rows, onto `to`.  On
  * several cores, the tiles are split into one run of consecutive tiles
  * per core (as even as the count allows), each core's bands in its own
@@ -1365,6 +1373,7 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   split.cycles += remote_penalty(s, t, &one);
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
+    sync_before_spread(to, s->cores);
     list_append(to, &pieces);
     tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0};
     observe(s, &one, &c);
@@ -1466,6 +1475,8 @@ static void tile_groups(sched *s, const qir_target *t) {
       continue;
     }
     observe(s, &g, &c);
+    if (g.cores > 1 && count_tiles(s, &g, c.th) > 1)
+      sync_before_spread(&out, s->cores);
     unsigned first = out.num;
     uint64_t top0 = emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
     reserve(s, first, out.num - 1, top0);
