@@ -257,6 +257,10 @@ double qir_op_get_float(const qir_op *op, const char *name, double dflt) {
 }
 
 bool qir_op_post_affine(const qir_op *op, float *mul, float *add) {
+  *mul = 1.0f;
+  *add = -0.0f;
+  if (!qir_op_is(op, QIR_OP_CONV2D)) /* the only op that verifies them */
+    return false;
   *mul = (float)qir_op_get_float(op, "post_mul", 1.0);
   *add = (float)qir_op_get_float(op, "post_add", -0.0);
   return qir_op_get_attr(op, "post_mul") || qir_op_get_attr(op, "post_add");

@@ -489,7 +489,9 @@ void onnx_ex_stage_activation(op_ctx *c, const char *act, const char *x,
                              const char *out) {
   qir_op *op = c->op;
   exporter *ex = c->ex;
-  bool mul = qir_op_get_attr(op, "post_mul"), add = qir_op_get_attr(op, "post_add");
+  float pm, pa;
+  bool post = qir_op_post_affine(op, &pm, &pa);
+  bool mul = post && qir_op_get_attr(op, "post_mul"), add = post && qir_op_get_attr(op, "post_add");
   const char *a = !mul && !add ? out : act ? onnx_ex_tmp(ex) : x;
   if (act) {
     unsigned id = !ex->quantized_module          ? 0
@@ -504,13 +506,13 @@ void onnx_ex_stage_activation(op_ctx *c, const char *act, const char *x,
   }
   /* The post affine: a Mul, then an Add, each rounded to f32 as qir's. */
   if (mul) {
-    const char *in[2] = {a, f32c(ex, (float)qir_op_get_float(op, "post_mul", 1))};
+    const char *in[2] = {a, f32c(ex, pm)};
     const char *m = add ? onnx_ex_tmp(ex) : out;
     onnx_ex_node(ex, "Mul", 2, in, 1, &m);
     a = m;
   }
   if (add) {
-    const char *in[2] = {a, f32c(ex, (float)qir_op_get_float(op, "post_add", 0))};
+    const char *in[2] = {a, f32c(ex, pa)};
     onnx_ex_node(ex, "Add", 2, in, 1, &out);
   }
 }
