@@ -324,14 +324,18 @@ static bool fuse_pad(fuser *fu, qir_op *op) {
 
 /* ---- x * clip(x + 3, 0, 6) / 6 -> hard_swish(x) ---------------------------- */
 
-static bool is_splat_of(const qir_value *v, double x) {
+/* The value of a one-element finite f32 constant. */
+static bool scalar_of(const qir_value *v, double *x) {
   const qir_attr *a = qir_value_constant(v);
-  if (!a || !fuse_is_f32(v->type))
+  if (!a || !fuse_is_f32(v->type) || qir_dense_num_elements(a) != 1)
     return false;
-  int64_t n = qir_dense_num_elements(a);
-  if (n != 1)
-    return false;
-  return qir_dense_get_f64(a, 0) == x;
+  *x = qir_dense_get_f64(a, 0);
+  return isfinite(*x);
+}
+
+static bool is_splat_of(const qir_value *v, double x) {
+  double c;
+  return scalar_of(v, &c) && c == x;
 }
 
 /* clip(x + 3, 0, 6) -> x, else NULL. */
@@ -375,15 +379,6 @@ static bool fuse_hard_swish(fuser *fu, qir_op *div) {
 }
 
 /* ---- conv2d {activation} * a + b: the post-activation affine ---------------- */
-
-/* The value of a one-element finite f32 constant. */
-static bool scalar_of(const qir_value *v, double *x) {
-  const qir_attr *a = qir_value_constant(v);
-  if (!a || !fuse_is_f32(v->type) || qir_dense_num_elements(a) != 1)
-    return false;
-  *x = qir_dense_get_f64(a, 0);
-  return isfinite(*x);
-}
 
 /* mul(y, a), add(y, b) or sub(y, b) of the result y of a conv2d with an
  * activation or a sum (a plain conv folds scales into its weights), in
