@@ -299,23 +299,10 @@ static void exec_softmax(const npu_program *p, const npu_insn *in,
  * other queue that writes what it reads or reads what it writes has
  * ended. */
 
-/* The bytes [lo, hi) of a space an instruction touches; for a copy's
- * region also the region itself (box), which two copies of the same
- * tensor compare exactly: their bands interleave in memory (NCHW). */
-typedef struct emu_range {
-  unsigned space;
-  uint64_t lo, hi;
-  bool write;
-  const npu_tensor *t;     /* with a box: the tensor of the region */
-  int64_t start[NPU_RANK], count[NPU_RANK];
-} emu_range;
-
-#define EMU_MAX_RANGES 8
-
 typedef struct emu_slot {
   double end;
   unsigned n;
-  emu_range r[EMU_MAX_RANGES];
+  npu_mem_range r[NPU_MAX_RANGES];
 } emu_slot;
 
 typedef struct emu_queue {
@@ -341,10 +328,6 @@ typedef struct emu_traffic {
   uint64_t load, wgt, store;
 } emu_traffic;
 
-static uint64_t tensor_bytes(const npu_tensor *t) {
-  return (uint64_t)npu_tensor_numel(t) * qir_scalar_size(t->dtype);
-}
-
 static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
   emu_traffic t = {0, 0, 0};
   for (unsigned i = 0; i < npu_insn_info_of(in->opcode)->num_fields; i++) {
@@ -365,78 +348,10 @@ static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
   return t;
 }
 
-/* The activation memory (ddr, sram) `in` reads and writes: its tensors
- * whole (a copy's region rows are not contiguous). */
-/* Element index of `at` in the row-major dims of t. */
-static int64_t linear_index(const npu_tensor *t, const int64_t at[NPU_RANK]) {
-  int64_t k = 0;
-  for (unsigned d = 0; d < NPU_RANK; d++)
-    k = k * t->dims[d] + at[d];
-  return k;
-}
-
-/* The region a copy reads (prefix "s") or writes ("d") of tensor x: its
- * box, and the bytes from its first element to its last. */
-static void copy_region(const npu_insn *in, const npu_tensor *x, bool out, emu_range *r) {
-  static const char *const src[] = {"s0", "s1", "s2", "s3"}, *const dst[] = {"d0", "d1", "d2", "d3"},
-                           *const cnt[] = {"n0", "n1", "n2", "n3"};
-  int64_t last[NPU_RANK];
-  r->t = x;
-  for (unsigned d = 0; d < NPU_RANK; d++) {
-    r->start[d] = ifld(in, out ? dst[d] : src[d]);
-    r->count[d] = ifld(in, cnt[d]);
-    last[d] = r->start[d] + (r->count[d] > 0 ? r->count[d] - 1 : 0);
-  }
-  uint64_t es = qir_scalar_size(x->dtype);
-  r->lo = x->offset + (uint64_t)linear_index(x, r->start) * es;
-  r->hi = x->offset + (uint64_t)(linear_index(x, last) + 1) * es;
-}
-
-static unsigned insn_ranges(const npu_program *p, const npu_insn *in, emu_range *r) {
-  unsigned n = 0;
-  const npu_insn_info *info = npu_insn_info_of(in->opcode);
-  for (unsigned i = 0; i < info->num_fields && n < EMU_MAX_RANGES; i++) {
-    const npu_tensor *x = npu_field_tensor(p, in, i);
-    if (!x || x->space == NPU_SPACE_WGT)
-      continue;
-    bool out = npu_field_role(in->opcode, i) == NPU_FIELD_RESULT;
-    emu_range *e = &r[n++];
-    memset(e, 0, sizeof *e);
-    e->space = x->space;
-    e->write = out;
-    e->lo = x->offset;
-    e->hi = x->offset + (in->opcode == NPU_DMA ? (uint64_t)ifld(in, "bytes") : tensor_bytes(x));
-    if (in->opcode == NPU_COPY)
-      copy_region(in, x, out, e);
-  }
-  return n;
-}
-
-/* Two boxes of views with the same place and shape overlap when they do
- * along every dimension. */
-static bool boxes_overlap(const emu_range *a, const emu_range *b) {
-  for (unsigned d = 0; d < NPU_RANK; d++)
-    if (a->start[d] >= b->start[d] + b->count[d] || b->start[d] >= a->start[d] + a->count[d])
-      return false;
-  return true;
-}
-
-static bool same_view(const npu_tensor *a, const npu_tensor *b) {
-  return a->offset == b->offset && a->dtype == b->dtype && !memcmp(a->dims, b->dims, sizeof a->dims);
-}
-
-static bool ranges_conflict(const emu_range *a, const emu_range *b) {
-  if (!(a->write || b->write) || a->space != b->space || a->lo >= b->hi || b->lo >= a->hi)
-    return false;
-  if (a->t && b->t && same_view(a->t, b->t))
-    return boxes_overlap(a, b);
-  return true;
-}
-
 static bool slots_conflict(const emu_slot *a, const emu_slot *b) {
   for (unsigned i = 0; i < a->n; i++)
     for (unsigned j = 0; j < b->n; j++)
-      if (ranges_conflict(&a->r[i], &b->r[j]))
+      if (npu_mem_ranges_conflict(&a->r[i], &b->r[j]))
         return true;
   return false;
 }
@@ -583,7 +498,7 @@ static void count_insn(emu_counters *c, const npu_program *p, unsigned prog,
   double compute = l->cost.compute_cycles;
   c->ddr_cycles += ddr;
   emu_slot cur = {0, 0, {{0}}};
-  cur.n = insn_ranges(p, in, cur.r);
+  cur.n = npu_insn_mem_ranges(p, in, cur.r);
   queue_place(c, !strcmp(l->engine, "dma"), &cur, compute > ddr ? compute : ddr);
 }
 

@@ -605,6 +605,138 @@ static bool check_insn(vctx *v, const npu_insn *in) {
   }
 }
 
+/* ---- Memory ranges and races between cores ---- */
+
+/* Element index of `at` in the row-major dims of t. */
+static int64_t linear_index(const npu_tensor *t, const int64_t at[NPU_RANK]) {
+  int64_t k = 0;
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    k = k * t->dims[d] + at[d];
+  return k;
+}
+
+/* The region a copy reads (prefix "s") or writes ("d") of tensor x: its
+ * box, and the bytes from its first element to its last. */
+static void copy_region(const npu_insn *in, const npu_tensor *x, bool out, npu_mem_range *r) {
+  static const char *const src[] = {"s0", "s1", "s2", "s3"}, *const dst[] = {"d0", "d1", "d2", "d3"},
+                           *const cnt[] = {"n0", "n1", "n2", "n3"};
+  int64_t last[NPU_RANK];
+  r->t = x;
+  for (unsigned d = 0; d < NPU_RANK; d++) {
+    r->start[d] = fld(in, out ? dst[d] : src[d]);
+    r->count[d] = fld(in, cnt[d]);
+    last[d] = r->start[d] + (r->count[d] > 0 ? r->count[d] - 1 : 0);
+  }
+  uint64_t es = qir_scalar_size(x->dtype);
+  r->lo = x->offset + (uint64_t)linear_index(x, r->start) * es;
+  r->hi = x->offset + (uint64_t)(linear_index(x, last) + 1) * es;
+}
+
+unsigned npu_insn_mem_ranges(const npu_program *p, const npu_insn *in, npu_mem_range *r) {
+  unsigned n = 0;
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  for (unsigned i = 0; i < info->num_fields && n < NPU_MAX_RANGES; i++) {
+    const npu_tensor *x = npu_field_tensor(p, in, i);
+    if (!x || x->space == NPU_SPACE_WGT)
+      continue;
+    bool out = npu_field_role(in->opcode, i) == NPU_FIELD_RESULT;
+    npu_mem_range *e = &r[n++];
+    memset(e, 0, sizeof *e);
+    e->space = x->space;
+    e->write = out;
+    e->lo = x->offset;
+    e->hi = x->offset + (in->opcode == NPU_DMA
+                             ? (uint64_t)fld(in, "bytes")
+                             : (uint64_t)npu_tensor_numel(x) * qir_scalar_size(x->dtype));
+    if (in->opcode == NPU_COPY)
+      copy_region(in, x, out, e);
+  }
+  return n;
+}
+
+/* Two boxes of views with the same place and shape overlap when they do
+ * along every dimension. */
+static bool boxes_overlap(const npu_mem_range *a, const npu_mem_range *b) {
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    if (a->start[d] >= b->start[d] + b->count[d] || b->start[d] >= a->start[d] + a->count[d])
+      return false;
+  return true;
+}
+
+static bool same_view(const npu_tensor *a, const npu_tensor *b) {
+  return a->offset == b->offset && a->dtype == b->dtype && !memcmp(a->dims, b->dims, sizeof a->dims);
+}
+
+bool npu_mem_ranges_conflict(const npu_mem_range *a, const npu_mem_range *b) {
+  if (!(a->write || b->write) || a->space != b->space || a->lo >= b->hi || b->lo >= a->hi)
+    return false;
+  if (a->t && b->t && same_view(a->t, b->t))
+    return boxes_overlap(a, b);
+  return true;
+}
+
+/* Between two syncs, no instruction may touch memory that an instruction
+ * of another core writes (docs/NPU.md, "Machine"): the cores run at their
+ * own pace there.  Each instruction's ranges go to its core's list, which
+ * a sync empties. */
+typedef struct core_ranges {
+  npu_mem_range *r;
+  unsigned *insn; /* the instruction of each range */
+  unsigned n, cap;
+} core_ranges;
+
+static bool check_races(vctx *v) {
+  const npu_program *p = v->p;
+  bool multi = false;
+  for (unsigned i = 0; i < p->num_insns && !multi; i++)
+    multi = p->insns[i].opcode == NPU_CORE && p->insns[i].f[0] != 0;
+  if (!multi)
+    return true;
+  core_ranges cr[NPU_MAX_CORES];
+  memset(cr, 0, sizeof cr);
+  unsigned cur = 0;
+  bool ok = true;
+  for (unsigned i = 0; i < p->num_insns && ok; i++) {
+    const npu_insn *in = &p->insns[i];
+    if (in->opcode == NPU_SYNC) {
+      for (unsigned c = 0; c < NPU_MAX_CORES; c++)
+        cr[c].n = 0;
+      cur = 0;
+      continue;
+    }
+    if (in->opcode == NPU_CORE) {
+      cur = (unsigned)in->f[0];
+      continue;
+    }
+    npu_mem_range r[NPU_MAX_RANGES];
+    unsigned n = npu_insn_mem_ranges(p, in, r);
+    for (unsigned c = 0; c < NPU_MAX_CORES && ok; c++)
+      for (unsigned k = 0; c != cur && k < cr[c].n && ok; k++)
+        for (unsigned j = 0; j < n && ok; j++)
+          if (npu_mem_ranges_conflict(&cr[c].r[k], &r[j])) {
+            bad(v, "core %u %s memory that core %u %s (instruction %u) with no sync "
+                   "between (instruction %u)", cur, r[j].write ? "writes" : "reads", c,
+                cr[c].r[k].write ? "writes" : "reads", cr[c].insn[k], i);
+            ok = false;
+          }
+    core_ranges *m = &cr[cur];
+    if (m->n + n > m->cap) {
+      m->cap = 2 * (m->n + n);
+      m->r = qir_xrealloc(m->r, m->cap * sizeof *m->r);
+      m->insn = qir_xrealloc(m->insn, m->cap * sizeof *m->insn);
+    }
+    for (unsigned j = 0; j < n; j++) {
+      m->r[m->n] = r[j];
+      m->insn[m->n++] = i;
+    }
+  }
+  for (unsigned c = 0; c < NPU_MAX_CORES; c++) {
+    free(cr[c].r);
+    free(cr[c].insn);
+  }
+  return ok;
+}
+
 bool npu_program_validate(const npu_program *p, const uint8_t *weights,
                           uint64_t weights_size, char *why, size_t n) {
   vctx v = {p, weights, weights_size, why, n};
@@ -623,5 +755,5 @@ bool npu_program_validate(const npu_program *p, const uint8_t *weights,
       snprintf(why + len, n > len ? n - len : 0, " (instruction %u)", i);
       return false;
     }
-  return true;
+  return check_races(&v);
 }

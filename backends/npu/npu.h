@@ -248,10 +248,29 @@ uint8_t *npu_artifact_encode(const qir_artifact *a, size_t *size);
 /* Writes the encoded artifact atomically (through qir_output). */
 bool npu_artifact_write(qir_context *ctx, const qir_artifact *a, const char *path);
 /* Checks that every instruction of `p` is well formed against its tensor
- * table and the weight size (the reader and the compiler both call it).
+ * table and the weight size, and that between two syncs no core touches
+ * memory another core writes (the reader and the compiler both call it).
  * Writes the problem into why[0..n) and returns false otherwise. */
 bool npu_program_validate(const npu_program *p, const uint8_t *weights,
                           uint64_t weights_size, char *why, size_t n);
+
+/* The bytes [lo, hi) of a space (ddr, sram) an instruction reads or
+ * writes: its tensors whole, a dma its bytes; for a copy's region also the
+ * region itself (box), which two copies of the same tensor compare
+ * exactly: their bands interleave in memory (NCHW). */
+typedef struct npu_mem_range {
+  unsigned space;
+  uint64_t lo, hi;
+  bool write;
+  const npu_tensor *t; /* with a box: the tensor of the region */
+  int64_t start[NPU_RANK], count[NPU_RANK];
+} npu_mem_range;
+#define NPU_MAX_RANGES 8
+/* The ranges of `in` into r[0..NPU_MAX_RANGES); returns their count. */
+unsigned npu_insn_mem_ranges(const npu_program *p, const npu_insn *in, npu_mem_range *r);
+/* One of the two writes and they share a byte (two boxes of the same view:
+ * an element). */
+bool npu_mem_ranges_conflict(const npu_mem_range *a, const npu_mem_range *b);
 
 /* ---- Cost model (cost.c) ------------------------------------------------------- */
 
