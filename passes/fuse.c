@@ -41,11 +41,15 @@ qir_op *fuse_single_use_def(qir_value *v, unsigned id) {
   return def;
 }
 
-bool fuse_conv_has_activation(const qir_op *conv) {
+/* An `activation` other than "none". */
+static bool has_activation(const qir_op *conv) {
   const char *a = qir_op_get_string(conv, "activation");
+  return a && *a && strcmp(a, "none") != 0;
+}
+
+bool fuse_conv_has_activation(const qir_op *conv) {
   float pm, pa;
-  return (a && *a && strcmp(a, "none") != 0) ||
-         qir_op_post_affine(conv, &pm, &pa);
+  return has_activation(conv) || qir_op_post_affine(conv, &pm, &pa);
 }
 
 static bool is_constant_f32(const qir_value *v, unsigned rank) {
@@ -397,9 +401,7 @@ static bool fuse_post_affine(fuser *fu, qir_op *op) {
     if (!conv || y->type != t || !fuse_is_f32(t) ||
         !scalar_of(qir_op_operand(op, 1 - i), &c))
       continue;
-    const char *a = qir_op_get_string(conv, "activation");
-    if ((!a || !*a || !strcmp(a, "none")) &&
-        !qir_op_get_bool(conv, "sum_in", false))
+    if (!has_activation(conv) && !qir_op_get_bool(conv, "sum_in", false))
       continue;
     if (qir_op_get_attr(conv, "post_add") ||
         (mul && qir_op_get_attr(conv, "post_mul")))

@@ -586,6 +586,15 @@ static bool is_f32_tensor(const qir_type *t) {
 
 static unsigned next_runnable(const qir_interp *it, unsigned i);
 
+/* A conv2d with something after its accumulation: a fused activation, a
+ * sum or a post-activation affine (the groups below add their own). */
+static bool conv_has_epilogue(const qir_op *conv) {
+  const char *a = qir_op_get_string(conv, "activation");
+  float pm, pa;
+  return (a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false) ||
+         qir_op_post_affine(conv, &pm, &pa);
+}
+
 /* conv2d (f32, no fused activation or sum) whose only use is the next
  * op, a relu or clip: the clamp becomes the conv's epilogue. */
 static bool conv_clamp_pair(qir_interp *it, unsigned i, exec_step *st) {
@@ -594,10 +603,7 @@ static bool conv_clamp_pair(qir_interp *it, unsigned i, exec_step *st) {
   if (!qir_op_is(conv, QIR_OP_CONV2D) || ia >= it->num_ops)
     return false;
   const qir_op *act = it->ops[ia];
-  const char *a = qir_op_get_string(conv, "activation");
-  float pm, pa;
-  if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false) ||
-      qir_op_post_affine(conv, &pm, &pa))
+  if (conv_has_epilogue(conv))
     return false;
   if (!qir_op_is(act, QIR_OP_RELU) && !qir_op_is(act, QIR_OP_CLIP))
     return false;
@@ -663,10 +669,7 @@ static bool conv_bn_group(qir_interp *it, unsigned i, exec_step *st) {
   unsigned ib = next_runnable(it, i);
   if (!qir_op_is(conv, QIR_OP_CONV2D) || ib >= it->num_ops)
     return false;
-  const char *a = qir_op_get_string(conv, "activation");
-  float pm, pa;
-  if ((a && *a && strcmp(a, "none")) || qir_op_get_bool(conv, "sum_in", false) ||
-      conv->num_operands > 3 || qir_op_post_affine(conv, &pm, &pa))
+  if (conv_has_epilogue(conv) || conv->num_operands > 3)
     return false;
   const qir_op *bn = it->ops[ib];
   const qir_value *v = &conv->results[0];

@@ -521,13 +521,10 @@ typedef struct post_job {
   float *y, mul, add;
 } post_job;
 
-/* y * mul + add, two f32 roundings (as mul, then add, compute them). */
 static void post_range(void *arg, int64_t begin, int64_t end) {
   const post_job *j = arg;
-  for (int64_t i = begin; i < end; i++) {
-    float t = j->y[i] * j->mul;
-    j->y[i] = t + j->add;
-  }
+  for (int64_t i = begin; i < end; i++)
+    j->y[i] = qir_post_affine_f32(j->y[i], j->mul, j->add);
 }
 
 static bool apply_activation(const qir_kargs *k, float *y, int64_t n) {

@@ -147,10 +147,8 @@ static void epilogue_store(const epilogue *ep, const view *y, int64_t acc,
                        : 0.0;
   }
   float f = activate(ep, (float)v);
-  if (ep->post) {
-    float t = f * ep->pm;
-    f = t + ep->pa;
-  }
+  if (ep->post)
+    f = qir_post_affine_f32(f, ep->pm, ep->pa);
   if (ep->float_out)
     memcpy(y->base + idx * sizeof f, &f, sizeof f);
   else

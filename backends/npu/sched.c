@@ -941,8 +941,9 @@ static void sync_before_spread(insn_list *to, unsigned cores) {
 /* The instructions of group g tiled by `th` output rows, onto `to`.  On
  * several cores, the tiles are split into one run of consecutive tiles
  * per core (as even as the count allows), each core's bands in its own
- * SRAM, then a sync: the tiles are independent (halos are recomputed), so
- * the cores only meet at the end.  Returns the top of core 0's bands. */
+ * SRAM, after a sync (sync_before_spread) and before another: the tiles
+ * are independent (halos are recomputed), so the cores meet only at the
+ * ends.  Returns the top of core 0's bands. */
 static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const group *g,
                            int64_t th, uint64_t tile_size, bool double_buffer) {
   int64_t tiles = count_tiles(s, g, th);
@@ -953,6 +954,7 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
     return e->sram_top;
   }
   uint64_t top0 = 0;
+  sync_before_spread(to, s->cores);
   for (int64_t c = 0; c < cores; c++) {
     push_marker(to, NPU_CORE, c);
     emit_tiles(e, to, s, g, th, tile_size, double_buffer,
@@ -1475,8 +1477,6 @@ static void tile_groups(sched *s, const qir_target *t) {
       continue;
     }
     observe(s, &g, &c);
-    if (g.cores > 1 && count_tiles(s, &g, c.th) > 1)
-      sync_before_spread(&out, s->cores);
     unsigned first = out.num;
     uint64_t top0 = emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
     reserve(s, first, out.num - 1, top0);

@@ -195,6 +195,11 @@ int qir_op_get_ints(const qir_op *op, const char *name, int64_t *out,
  * rounded to f32.  False when the op has neither attribute; an absent one
  * reads as the identity (1, and -0.0, which leaves every value as it is). */
 bool qir_op_post_affine(const qir_op *op, float *mul, float *add);
+/* The affine on one value, as the interpreter and the NPU emulator run it. */
+static inline float qir_post_affine_f32(float y, float mul, float add) {
+  float t = y * mul;
+  return t + add;
+}
 
 /* Placement in a block. */
 void qir_block_append(qir_block *b, qir_op *op);
