@@ -50,15 +50,86 @@ static unsigned *value_ids(qir_op *op, bool results, unsigned *n) {
   return ids;
 }
 
+/* The decisions of one schedule, as the scheduler reported them. */
+typedef struct decisions {
+  npu_sched_group *v;
+  unsigned n;
+} decisions;
+
+static void record(void *ctx, const npu_sched_group *g) {
+  decisions *d = ctx;
+  d->v = qir_xrealloc(d->v, (d->n + 1) * sizeof *d->v);
+  d->v[d->n++] = *g;
+}
+
+bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_blob *w,
+                         unsigned mode, unsigned cores, npu_sched_observer fn, void *ctx) {
+  npu_program best = {0};
+  npu_blob best_w = {0};
+  decisions best_d = {0};
+  double best_cycles = 0;
+  bool have = false;
+  unsigned may = NPU_LOWER_IN_PLACE | NPU_LOWER_SINK; /* lowering flags that change f */
+  /* Variant v: its lowering flags, and bit 2 SRAM by value.  The first is
+   * the plain schedule; a variant that cannot differ from one before is
+   * skipped. */
+  for (unsigned v = 0; v < 8; v++) {
+    unsigned flags = v & 3;
+    if ((flags & ~may) || ((v & 4) && mode < NPU_SCHEDULE_SRAM))
+      continue;
+    npu_program q;
+    npu_blob qw = {qir_xmalloc(w->cap + 1), w->size, w->cap};
+    if (w->size)
+      memcpy(qw.data, w->data, w->size);
+    unsigned changed = 0;
+    if (!npu_lower_func(f, t, &q, &qw, flags, &changed)) {
+      npu_program_free(&q);
+      free(qw.data);
+      if (have)
+        continue;
+      return false;
+    }
+    may &= ~(flags & ~changed);
+    if (flags & ~changed) {
+      npu_program_free(&q);
+      free(qw.data);
+      continue;
+    }
+    decisions d = {0};
+    npu_schedule_variant(&q, t, mode, cores, v & 4, fn ? record : NULL, &d);
+    double cycles = npu_insns_cycles(t, cores, &q, q.insns, q.num_insns);
+    if (!have || cycles < best_cycles) {
+      if (have) {
+        npu_program_free(&best);
+        free(best_w.data);
+        free(best_d.v);
+      }
+      best = q;
+      best_w = qw;
+      best_d = d;
+      best_cycles = cycles;
+      have = true;
+    } else {
+      npu_program_free(&q);
+      free(qw.data);
+      free(d.v);
+    }
+  }
+  free(w->data);
+  *w = best_w;
+  *p = best;
+  for (unsigned i = 0; i < best_d.n; i++)
+    fn(ctx, &best_d.v[i]);
+  free(best_d.v);
+  return true;
+}
+
 static bool add_npu_program(qir_artifact *a, qir_func *f, const qir_target *t,
                             npu_blob *w, unsigned schedule) {
   a->programs = qir_xrealloc(a->programs, (a->num_programs + 1) * sizeof *a->programs);
-  npu_program *p = &a->programs[a->num_programs];
-  if (!npu_lower_func(f, t, p, w)) {
-    npu_program_free(p);
+  if (!npu_lower_scheduled(f, t, &a->programs[a->num_programs], w, schedule, a->npu_cores,
+                           NULL, NULL))
     return false;
-  }
-  npu_schedule_program_cores(p, t, schedule, a->npu_cores);
   a->num_programs++;
   return true;
 }

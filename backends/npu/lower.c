@@ -24,6 +24,8 @@ typedef struct lower {
   npu_program *p;
   npu_blob *w;
   qir_op *op;         /* the op being lowered (for messages) */
+  bool in_place;      /* concat operands written in place (in_place_slot) */
+  unsigned placed;    /* how many were */
 } lower;
 
 uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n) {
@@ -89,8 +91,12 @@ static unsigned tensor_of(lower *L, qir_value *v) {
   return i;
 }
 
+static unsigned in_place_slot(lower *L, qir_value *v);
+
 static unsigned result_tensor(lower *L, qir_value *v) {
-  unsigned i = new_ddr(L, v->type);
+  unsigned i = in_place_slot(L, v);
+  if (i == UINT32_MAX)
+    i = new_ddr(L, v->type);
   v->aux = i + 1;
   return i;
 }
@@ -757,18 +763,79 @@ static unsigned axis4(const qir_op *op, unsigned rank) {
   return (unsigned)a + NPU_RANK - rank;
 }
 
+/* Concat in place: when operand x of a concat is an op's result used
+ * by nothing else, the concat's slice of it is contiguous (every dim
+ * before the axis is 1) and it has the result's element type and
+ * parameters, the op writes its result straight into that slice (a view
+ * of the concat's tensor) and the concat copies nothing for it.  (Not
+ * for a concat the function returns: the runtime may bind outputs to its
+ * own memory.)  The byte offset of x in the result, or -1. */
+static int64_t in_place_offset(qir_op *op, const qir_value *x) {
+  const qir_value *y = qir_op_result(op, 0);
+  if (!qir_op_is(op, QIR_OP_CONCAT) || padded_sum(op) ||
+      x->kind != QIR_VALUE_RESULT || !qir_value_has_one_use(x) ||
+      x->type->scalar != y->type->scalar ||
+      !(qt(x) == qt(y) || (qir_tensor_is_quant(x->type) && qir_tensor_is_quant(y->type) &&
+                           qir_quant_same_params(qt(x), qt(y)))))
+    return -1;
+  for (const qir_use *u = y->uses; u; u = u->next)
+    if (qir_op_is(u->owner, QIR_OP_RETURN))
+      return -1;
+  unsigned ax = axis4(op, y->type->rank);
+  int64_t yd[4], xd[4], at = 0;
+  dims4(y->type, yd);
+  for (unsigned d = 0; d < ax; d++)
+    if (yd[d] != 1)
+      return -1;
+  for (unsigned i = 0; i < op->num_operands; i++) {
+    const qir_value *o = qir_op_operand(op, i);
+    if (o == x)
+      break;
+    dims4(o->type, xd);
+    at += xd[ax];
+  }
+  int64_t inner = 1;
+  for (unsigned d = ax + 1; d < NPU_RANK; d++)
+    inner *= yd[d];
+  return at * inner * (int64_t)qir_scalar_size(y->type->scalar);
+}
+
+/* The view of a concat's tensor that result v is written to in place
+ * (the concat's tensor made on first need), or UINT32_MAX. */
+static unsigned in_place_slot(lower *L, qir_value *v) {
+  if (!L->in_place || v->kind != QIR_VALUE_RESULT || !qir_value_has_one_use(v))
+    return UINT32_MAX;
+  qir_op *cat = v->uses->owner;
+  int64_t off = in_place_offset(cat, v);
+  if (off < 0)
+    return UINT32_MAX;
+  qir_value *y = qir_op_result(cat, 0);
+  if (!y->aux)
+    y->aux = new_ddr(L, y->type) + 1;
+  npu_tensor t = L->p->tensors[y->aux - 1];
+  dims4(v->type, t.dims);
+  t.offset += (uint64_t)off;
+  L->placed++;
+  return npu_program_add_tensor(L->p, t);
+}
+
 static bool lower_concat(lower *L, qir_op *op) {
   if (padded_sum(op))
     return true;
   qir_value *y = qir_op_result(op, 0);
-  unsigned dst = result_tensor(L, y), ax = axis4(op, y->type->rank);
+  unsigned dst = y->aux ? (unsigned)(y->aux - 1) : result_tensor(L, y);
+  unsigned ax = axis4(op, y->type->rank);
   int64_t zero[4] = {0}, d[4] = {0};
   for (unsigned i = 0; i < op->num_operands; i++) {
     qir_value *x = qir_op_operand(op, i);
     unsigned src = tensor_of(L, x);
     int64_t n[4];
     dims4(x->type, n);
-    if (!emit_copy(L, src, dst, zero, d, n, qt(x), qt(y), x->type->scalar))
+    int64_t off = in_place_offset(op, x);
+    /* (Written in place unless its op made it a view of something else.) */
+    bool placed = off >= 0 && L->p->tensors[src].space == NPU_SPACE_DDR &&
+                  L->p->tensors[src].offset == L->p->tensors[dst].offset + (uint64_t)off;
+    if (!placed && !emit_copy(L, src, dst, zero, d, n, qt(x), qt(y), x->type->scalar))
       return false;
     d[ax] += n[ax];
   }
@@ -890,23 +957,78 @@ static void set_io(lower *L, qir_func *f) {
     p->outputs[i] = tensor_of(L, qir_op_operand(ret, i));
 }
 
-bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p,
-                    npu_blob *weights) {
-  lower L = {f->module->ctx, t, p, weights, NULL};
+/* The order the ops of f are lowered in: the block's, or with `sink`
+ * each op whose one result has one use moved to just before that use
+ * (the last ops first), so that a chain of such ops runs back to back,
+ * as layer groups want (docs/NPU.md, "Scheduling").  Any such move is
+ * legal: the op's operands are defined before its old place and nothing
+ * between reads its result.  *moved tells whether one moved. */
+static qir_op **lowering_order(qir_func *f, bool sink, unsigned *n, bool *moved) {
+  unsigned num = f->body.num_ops;
+  qir_op **ops = qir_xcalloc(num + 1, sizeof *ops);
+  unsigned *next = qir_xcalloc(num + 2, sizeof *next), *prev = qir_xcalloc(num + 2, sizeof *prev);
+  unsigned k = 0;
+  qir_foreach_op(op, &f->body) {
+    if (op->num_results)
+      op->results[0].aux = k + 1;
+    ops[k++] = op;
+  }
+  /* A list over 1..num (0 is its head and tail). */
+  for (unsigned i = 0; i <= num; i++) {
+    next[i] = i < num ? i + 1 : 0;
+    prev[i] = i ? i - 1 : num;
+  }
+  *moved = false;
+  for (unsigned i = num; sink && i-- > 0;) {
+    qir_op *op = ops[i];
+    if (op->num_results != 1 || qir_op_is(op, QIR_OP_CONSTANT) ||
+        !qir_value_has_one_use(&op->results[0]))
+      continue;
+    qir_op *user = op->results[0].uses->owner;
+    if (!user->num_results || !user->results[0].aux)
+      continue;
+    unsigned a = i + 1, b = (unsigned)user->results[0].aux;
+    if (next[a] == b)
+      continue;
+    next[prev[a]] = next[a];
+    prev[next[a]] = prev[a];
+    next[a] = b;
+    prev[a] = prev[b];
+    next[prev[b]] = a;
+    prev[b] = a;
+    *moved = true;
+  }
+  qir_op **order = qir_xcalloc(num + 1, sizeof *order);
+  k = 0;
+  for (unsigned i = next[0]; i; i = next[i])
+    order[k++] = ops[i - 1];
+  *n = k;
+  free(prev);
+  free(next);
+  free(ops);
+  clear_aux(f);
+  return order;
+}
+
+bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p, npu_blob *weights,
+                    unsigned flags, unsigned *changed) {
+  lower L = {f->module->ctx, t, p, weights, NULL, flags & NPU_LOWER_IN_PLACE, 0};
   memset(p, 0, sizeof *p);
   p->name = qir_xstrdup(f->name);
-  clear_aux(f);
+  unsigned n;
+  bool moved;
+  qir_op **order = lowering_order(f, flags & NPU_LOWER_SINK, &n, &moved);
   for (unsigned i = 0; i < f->body.num_args; i++)
     result_tensor(&L, f->body.args[i]);
   bool ok = true;
-  qir_foreach_op(op, &f->body) {
-    if (qir_op_is(op, QIR_OP_RETURN))
-      break;
-    if (!(ok = lower_op(&L, op)))
-      break;
-  }
+  for (unsigned i = 0; i < n && ok; i++)
+    if (!qir_op_is(order[i], QIR_OP_RETURN))
+      ok = lower_op(&L, order[i]);
+  free(order);
   if (ok)
     set_io(&L, f);
   clear_aux(f);
+  if (changed)
+    *changed = (L.placed ? NPU_LOWER_IN_PLACE : 0) | (moved ? NPU_LOWER_SINK : 0);
   return ok;
 }

@@ -179,16 +179,25 @@ struct qir_artifact {
   size_t cpu_text_len;
 };
 
-/* Lowers the NPU function `f` (already legal) into `p`, appending its
- * constants to the weight blob.  False after an error. */
 typedef struct npu_blob {
   uint8_t *data;
   uint64_t size, cap;
 } npu_blob;
 
 uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n);
-bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p,
-                    npu_blob *weights);
+/* Choices of the lowering (flags of npu_lower_func). */
+enum {
+  NPU_LOWER_IN_PLACE = 1, /* an op whose one use is a concat writes its
+                             result into the concat's result */
+  NPU_LOWER_SINK = 2      /* an op whose one result has one use is lowered
+                             just before that use */
+};
+/* Lowers the NPU function `f` (already legal) into `p`, appending its
+ * constants to the weight blob, with the choices `flags` (docs/NPU.md,
+ * "Lowering"); *changed (may be NULL) gets the flags that changed the
+ * program.  False after an error. */
+bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p, npu_blob *weights,
+                    unsigned flags, unsigned *changed);
 
 /* ---- Scheduling (sched.c; docs/NPU.md, "Scheduling") ---------------------------- */
 
@@ -233,6 +242,20 @@ typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
  * split over the cores (in program order). */
 void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned mode,
                                    unsigned cores, npu_sched_observer fn, void *ctx);
+
+/* npu_schedule_program_observed; with `by_value`, the SRAM placement is
+ * the better (fewer DDR bytes) of first fit in the order buffers become
+ * live and first fit by the DDR bytes each buffer would cost. */
+void npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+                          bool by_value, npu_sched_observer fn, void *ctx);
+
+/* Lowers the NPU function `f` (npu_lower_func) and schedules it
+ * (npu_schedule_variant) as the fastest by the estimate of its variants:
+ * concats in place or not, SRAM placed by value or not.  `fn` (may be
+ * NULL) is told the decisions of the schedule kept.  False after an
+ * error. */
+bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_blob *w,
+                         unsigned mode, unsigned cores, npu_sched_observer fn, void *ctx);
 
 /* True for the instructions that only direct the cores (core, sync). */
 bool npu_insn_is_marker(const npu_insn *in);

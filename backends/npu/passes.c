@@ -108,10 +108,9 @@ bool qir_pass_run_npu_schedule(qir_pass *p, void *unit) {
     return true; /* a CPU function, or the module before npu-partition */
   npu_program prog = {0};
   npu_blob w = {0};
-  bool ok = npu_lower_func(f, t, &prog, &w);
+  schedule_report r = {f, t};
+  bool ok = npu_lower_scheduled(f, t, &prog, &w, mode, o.npu_cores, report_group, &r);
   if (ok) {
-    schedule_report r = {f, t};
-    npu_schedule_program_observed(&prog, t, mode, o.npu_cores, report_group, &r);
     qir_emit_remark(ctx, f->loc, "npu-schedule: @%s: %u instructions, %llu bytes of DDR "
                     "activations, %llu of SRAM", f->name, prog.num_insns,
                     (unsigned long long)prog.ddr_size, (unsigned long long)prog.sram_size);

@@ -56,6 +56,7 @@ typedef struct sched {
   double *compute_sum; /* compute cycles of instructions [0, k), by k (tile
                           mode, on several cores) */
   bool *side;          /* side instructions (find_side_insns; tile mode) */
+  bool by_value;       /* SRAM may take place_by_value's placement */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -217,21 +218,126 @@ static uint64_t reserved_below(const sched *s, int first, int last) {
   return top;
 }
 
+/* May buffer b go to SRAM at all (an input, an output or a buffer
+ * another core touches stays in DDR). */
+static bool sram_candidate(const buffer *b) { return !b->io && !b->remote; }
+
+/* DDR bytes a placement leaves to the intermediates: each one in DDR is
+ * written and read (its uses) there. */
+static uint64_t ddr_cost(buffer *const *order, unsigned n, const bool *in_sram) {
+  uint64_t c = 0;
+  for (unsigned i = 0; i < n; i++)
+    if (!in_sram[i] && sram_candidate(order[i]))
+      c += (order[i]->hi - order[i]->lo) * order[i]->uses;
+  return c;
+}
+
+/* More DDR bytes first (then the order buffers become live). */
+static int by_value(const void *x, const void *y) {
+  const buffer *a = *(buffer *const *)x, *b = *(buffer *const *)y;
+  uint64_t va = (a->hi - a->lo) * a->uses, vb = (b->hi - b->lo) * b->uses;
+  if (va != vb)
+    return va > vb ? -1 : 1;
+  return by_first(x, y);
+}
+
+/* Buffers of at most this many get the second SRAM placement (its cost
+ * grows with the square of their number). */
+#define MAX_VALUE_PLACEMENT 4096
+
+/* The SRAM placement by value: the buffers that save the most DDR bytes
+ * first, each at the lowest offset above its floor where it overlaps no
+ * buffer placed before it and live at the same time.  (By order of
+ * liveness, a large buffer may find the SRAM split by smaller ones that
+ * became live first.)  Sets in_sram and off per buffer of `order` (by
+ * liveness); returns the high-water mark. */
+static uint64_t place_by_value(const sched *s, buffer **order, unsigned n,
+                               uint64_t sram_bytes, bool *in_sram, uint64_t *off) {
+  unsigned *rank = qir_xcalloc(n + 1, sizeof *rank), *placed = qir_xcalloc(n + 1, sizeof *placed),
+           *near = qir_xcalloc(n + 1, sizeof *near), num_placed = 0;
+  buffer **byv = qir_xcalloc(n + 1, sizeof *byv);
+  memcpy(byv, order, n * sizeof *byv);
+  qsort(byv, n, sizeof *byv, by_value);
+  for (unsigned i = 0; i < n; i++)
+    rank[i] = (unsigned)(byv[i] - s->buffers);
+  /* (order[i] -> i, through the buffer index) */
+  unsigned *pos = qir_xcalloc(s->num_buffers + 1, sizeof *pos);
+  for (unsigned i = 0; i < n; i++)
+    pos[order[i] - s->buffers] = i;
+  uint64_t top = 0;
+  for (unsigned v = 0; v < n; v++) {
+    unsigned i = pos[rank[v]];
+    const buffer *b = order[i];
+    in_sram[i] = false;
+    if (!sram_candidate(b))
+      continue;
+    unsigned m = 0;
+    for (unsigned j = 0; j < num_placed; j++) {
+      const buffer *c = order[placed[j]];
+      if (c->first <= b->last && b->first <= c->last)
+        near[m++] = placed[j];
+    }
+    /* (insertion sort by offset: few buffers are live together) */
+    for (unsigned a = 1; a < m; a++)
+      for (unsigned k = a; k > 0 && off[near[k - 1]] > off[near[k]]; k--) {
+        unsigned t = near[k];
+        near[k] = near[k - 1];
+        near[k - 1] = t;
+      }
+    uint64_t need = b->hi - b->lo, at = reserved_below(s, b->first, b->last);
+    for (unsigned k = 0; k < m; k++) {
+      uint64_t lo = off[near[k]], end = align_up(lo + (order[near[k]]->hi - order[near[k]]->lo));
+      if (at + need <= lo)
+        break;
+      at = end > at ? end : at;
+    }
+    if (at + need > sram_bytes)
+      continue;
+    in_sram[i] = true;
+    off[i] = at;
+    placed[num_placed++] = i;
+    top = at + need > top ? at + need : top;
+  }
+  free(pos);
+  free(byv);
+  free(near);
+  free(placed);
+  free(rank);
+  return top;
+}
+
 /* Intermediates into SRAM as they fit (when `sram`; above the bands
- * reserved over their lives), then everything else into DDR; both in the
- * order buffers become live. */
+ * reserved over their lives), then everything else into DDR in the order
+ * buffers become live.  SRAM takes the better of two placements: first
+ * fit in the order buffers become live, and place_by_value. */
 static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
-  buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order);
-  for (unsigned i = 0; i < s->num_buffers; i++)
+  unsigned n = s->num_buffers;
+  buffer **order = qir_xcalloc(n + 1, sizeof *order);
+  for (unsigned i = 0; i < n; i++)
     order[i] = &s->buffers[i];
-  qsort(order, s->num_buffers, sizeof *order, by_first);
+  qsort(order, n, sizeof *order, by_first);
   arena on_chip = {sram_bytes, 0, 0, 0, NULL}, ddr = {UINT64_MAX, 0, 0, 0, NULL};
-  bool *in_sram = qir_xcalloc(s->num_buffers + 1, sizeof *in_sram);
-  for (unsigned i = 0; i < s->num_buffers && sram; i++)
-    in_sram[i] = !order[i]->io && !order[i]->remote &&
+  bool *in_sram = qir_xcalloc(n + 1, sizeof *in_sram);
+  for (unsigned i = 0; i < n && sram; i++)
+    in_sram[i] = sram_candidate(order[i]) &&
                  arena_place(&on_chip, order[i], NPU_SPACE_SRAM,
                              reserved_below(s, order[i]->first, order[i]->last));
-  for (unsigned i = 0; i < s->num_buffers; i++)
+  if (sram && s->by_value && n <= MAX_VALUE_PLACEMENT) {
+    bool *by_v = qir_xcalloc(n + 1, sizeof *by_v);
+    uint64_t *off = qir_xcalloc(n + 1, sizeof *off);
+    uint64_t top = place_by_value(s, order, n, sram_bytes, by_v, off);
+    if (ddr_cost(order, n, by_v) < ddr_cost(order, n, in_sram)) {
+      for (unsigned i = 0; i < n; i++) {
+        in_sram[i] = by_v[i];
+        order[i]->space = by_v[i] ? NPU_SPACE_SRAM : NPU_SPACE_DDR;
+        order[i]->offset = off[i];
+      }
+      on_chip.size = top;
+    }
+    free(off);
+    free(by_v);
+  }
+  for (unsigned i = 0; i < n; i++)
     if (!in_sram[i])
       arena_place(&ddr, order[i], NPU_SPACE_DDR, 0);
   if (sram && on_chip.size > s->p->sram_size)
@@ -1573,12 +1679,18 @@ void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mo
 
 void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned mode,
                                    unsigned cores, npu_sched_observer fn, void *ctx) {
+  npu_schedule_variant(p, t, mode, cores, false, fn, ctx);
+}
+
+void npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+                          bool by_value, npu_sched_observer fn, void *ctx) {
   if (mode == NPU_SCHEDULE_NONE)
     return;
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL};
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL,
+             by_value};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {
