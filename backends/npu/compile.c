@@ -65,26 +65,24 @@ static void record(void *ctx, const npu_sched_group *g) {
 bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_blob *w,
                          unsigned mode, unsigned cores, npu_sched_observer fn, void *ctx) {
   npu_program best = {0};
-  npu_blob best_w = {0};
+  uint8_t *best_w = NULL; /* its weights: the blob's bytes from w0 */
+  uint64_t w0 = w->size, best_n = 0;
   decisions best_d = {0};
   double best_cycles = 0;
   bool have = false;
   unsigned may = NPU_LOWER_IN_PLACE | NPU_LOWER_SINK; /* lowering flags that change f */
   /* Variant v: its lowering flags, and bit 2 SRAM by value.  The first is
    * the plain schedule; a variant that cannot differ from one before is
-   * skipped. */
+   * skipped.  Each appends its weights to the blob from w0. */
   for (unsigned v = 0; v < 8; v++) {
     unsigned flags = v & 3;
     if ((flags & ~may) || ((v & 4) && mode < NPU_SCHEDULE_SRAM))
       continue;
     npu_program q;
-    npu_blob qw = {qir_xmalloc(w->cap + 1), w->size, w->cap};
-    if (w->size)
-      memcpy(qw.data, w->data, w->size);
     unsigned changed = 0;
-    if (!npu_lower_func(f, t, &q, &qw, flags, &changed)) {
+    w->size = w0;
+    if (!npu_lower_func(f, t, &q, w, flags, &changed)) {
       npu_program_free(&q);
-      free(qw.data);
       if (have)
         continue;
       return false;
@@ -92,31 +90,35 @@ bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_b
     may &= ~(flags & ~changed);
     if (flags & ~changed) {
       npu_program_free(&q);
-      free(qw.data);
       continue;
     }
     decisions d = {0};
     npu_schedule_variant(&q, t, mode, cores, v & 4, fn ? record : NULL, &d);
     double cycles = npu_insns_cycles(t, cores, &q, q.insns, q.num_insns);
-    if (!have || cycles < best_cycles) {
-      if (have) {
-        npu_program_free(&best);
-        free(best_w.data);
-        free(best_d.v);
-      }
-      best = q;
-      best_w = qw;
-      best_d = d;
-      best_cycles = cycles;
-      have = true;
-    } else {
+    if (have && cycles >= best_cycles) {
       npu_program_free(&q);
-      free(qw.data);
       free(d.v);
+      continue;
     }
+    if (have)
+      npu_program_free(&best);
+    free(best_d.v);
+    best = q;
+    best_d = d;
+    best_cycles = cycles;
+    best_n = w->size - w0;
+    best_w = qir_xrealloc(best_w, best_n + 1);
+    memcpy(best_w, w->data + w0, best_n);
+    have = true;
   }
-  free(w->data);
-  *w = best_w;
+  if (w0 + best_n > w->cap) {
+    w->cap = w0 + best_n;
+    w->data = qir_xrealloc(w->data, w->cap + 1);
+  }
+  if (best_n)
+    memcpy(w->data + w0, best_w, best_n);
+  w->size = w0 + best_n;
+  free(best_w);
   *p = best;
   for (unsigned i = 0; i < best_d.n; i++)
     fn(ctx, &best_d.v[i]);

@@ -253,20 +253,16 @@ static int by_value(const void *x, const void *y) {
  * liveness); returns the high-water mark. */
 static uint64_t place_by_value(const sched *s, buffer **order, unsigned n,
                                uint64_t sram_bytes, bool *in_sram, uint64_t *off) {
-  unsigned *rank = qir_xcalloc(n + 1, sizeof *rank), *placed = qir_xcalloc(n + 1, sizeof *placed),
-           *near = qir_xcalloc(n + 1, sizeof *near), num_placed = 0;
+  unsigned *placed = qir_xcalloc(n + 1, sizeof *placed), *near = qir_xcalloc(n + 1, sizeof *near),
+           *pos = qir_xcalloc(s->num_buffers + 1, sizeof *pos), num_placed = 0;
   buffer **byv = qir_xcalloc(n + 1, sizeof *byv);
   memcpy(byv, order, n * sizeof *byv);
   qsort(byv, n, sizeof *byv, by_value);
-  for (unsigned i = 0; i < n; i++)
-    rank[i] = (unsigned)(byv[i] - s->buffers);
-  /* (order[i] -> i, through the buffer index) */
-  unsigned *pos = qir_xcalloc(s->num_buffers + 1, sizeof *pos);
-  for (unsigned i = 0; i < n; i++)
+  for (unsigned i = 0; i < n; i++) /* buffer -> its index in `order` */
     pos[order[i] - s->buffers] = i;
   uint64_t top = 0;
   for (unsigned v = 0; v < n; v++) {
-    unsigned i = pos[rank[v]];
+    unsigned i = pos[byv[v] - s->buffers];
     const buffer *b = order[i];
     in_sram[i] = false;
     if (!sram_candidate(b))
@@ -302,7 +298,6 @@ static uint64_t place_by_value(const sched *s, buffer **order, unsigned n,
   free(byv);
   free(near);
   free(placed);
-  free(rank);
   return top;
 }
 
