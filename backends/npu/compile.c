@@ -70,30 +70,34 @@ bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_b
   decisions best_d = {0};
   double best_cycles = 0;
   bool have = false;
-  unsigned may = NPU_LOWER_IN_PLACE | NPU_LOWER_SINK; /* lowering flags that change f */
-  /* Variant v: its lowering flags, and bit 2 SRAM by value.  The first is
-   * the plain schedule; a variant that cannot differ from one before is
-   * skipped.  Each appends its weights to the blob from w0. */
+  /* The choices that may change f: lowering flags, and VALUE. */
+  enum { VALUE = 4 };
+  unsigned may = npu_lower_choices(f) | (mode >= NPU_SCHEDULE_SRAM ? VALUE : 0);
+  /* Variant v: its lowering flags, and VALUE: SRAM by value.  The first
+   * is the plain schedule; a variant that cannot differ from one before
+   * is skipped.  Each appends its weights to the blob from w0. */
   for (unsigned v = 0; v < 8; v++) {
     unsigned flags = v & 3;
-    if ((flags & ~may) || ((v & 4) && mode < NPU_SCHEDULE_SRAM))
+    if (v & ~may)
       continue;
     npu_program q;
-    unsigned changed = 0;
     w->size = w0;
-    if (!npu_lower_func(f, t, &q, w, flags, &changed)) {
+    if (!npu_lower_func(f, t, &q, w, flags)) {
       npu_program_free(&q);
       if (have)
         continue;
       return false;
     }
-    may &= ~(flags & ~changed);
-    if (flags & ~changed) {
+    if (q.num_tensors > NPU_MAX_VALUE_PLACEMENT) /* (at least its buffers) */
+      may &= ~VALUE;
+    decisions d = {0};
+    bool took = npu_schedule_variant(&q, t, mode, cores, v & VALUE, fn ? record : NULL, &d);
+    if ((v & VALUE) && !took) { /* the same as v without it */
+      may &= ~VALUE;
       npu_program_free(&q);
+      free(d.v);
       continue;
     }
-    decisions d = {0};
-    npu_schedule_variant(&q, t, mode, cores, v & 4, fn ? record : NULL, &d);
     double cycles = npu_insns_cycles(t, cores, &q, q.insns, q.num_insns);
     if (have && cycles >= best_cycles) {
       npu_program_free(&q);

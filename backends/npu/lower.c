@@ -25,7 +25,6 @@ typedef struct lower {
   npu_blob *w;
   qir_op *op;         /* the op being lowered (for messages) */
   bool in_place;      /* concat operands written in place (in_place_slot) */
-  unsigned placed;    /* how many were */
 } lower;
 
 uint64_t npu_blob_append(npu_blob *b, const void *data, uint64_t n) {
@@ -815,7 +814,6 @@ static unsigned in_place_slot(lower *L, qir_value *v) {
   npu_tensor t = L->p->tensors[y->aux - 1];
   dims4(v->type, t.dims);
   t.offset += (uint64_t)off;
-  L->placed++;
   return npu_program_add_tensor(L->p, t);
 }
 
@@ -987,8 +985,10 @@ static qir_op **lowering_order(qir_func *f, bool sink, unsigned *n, bool *moved)
     qir_op *user = op->results[0].uses->owner;
     if (!user->num_results || !user->results[0].aux)
       continue;
-    unsigned a = i + 1, b = (unsigned)user->results[0].aux;
-    if (next[a] == b)
+    unsigned a = i + 1, b = (unsigned)user->results[0].aux, after = next[a];
+    while (after && qir_op_is(ops[after - 1], QIR_OP_CONSTANT)) /* (no instructions) */
+      after = next[after];
+    if (after == b)
       continue;
     next[prev[a]] = next[a];
     prev[next[a]] = prev[a];
@@ -1010,9 +1010,20 @@ static qir_op **lowering_order(qir_func *f, bool sink, unsigned *n, bool *moved)
   return order;
 }
 
+unsigned npu_lower_choices(qir_func *f) {
+  unsigned n, flags = 0;
+  bool moved;
+  free(lowering_order(f, true, &n, &moved));
+  qir_foreach_op(op, &f->body)
+    for (unsigned i = 0; qir_op_is(op, QIR_OP_CONCAT) && i < op->num_operands; i++)
+      if (in_place_offset(op, qir_op_operand(op, i)) >= 0)
+        flags |= NPU_LOWER_IN_PLACE;
+  return flags | (moved ? NPU_LOWER_SINK : 0);
+}
+
 bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p, npu_blob *weights,
-                    unsigned flags, unsigned *changed) {
-  lower L = {f->module->ctx, t, p, weights, NULL, flags & NPU_LOWER_IN_PLACE, 0};
+                    unsigned flags) {
+  lower L = {f->module->ctx, t, p, weights, NULL, flags & NPU_LOWER_IN_PLACE};
   memset(p, 0, sizeof *p);
   p->name = qir_xstrdup(f->name);
   unsigned n;
@@ -1028,7 +1039,5 @@ bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p, npu_blob *
   if (ok)
     set_io(&L, f);
   clear_aux(f);
-  if (changed)
-    *changed = (L.placed ? NPU_LOWER_IN_PLACE : 0) | (moved ? NPU_LOWER_SINK : 0);
   return ok;
 }

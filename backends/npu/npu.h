@@ -194,10 +194,11 @@ enum {
 };
 /* Lowers the NPU function `f` (already legal) into `p`, appending its
  * constants to the weight blob, with the choices `flags` (docs/NPU.md,
- * "Lowering"); *changed (may be NULL) gets the flags that changed the
- * program.  False after an error. */
+ * "Lowering variants").  False after an error. */
 bool npu_lower_func(qir_func *f, const qir_target *t, npu_program *p, npu_blob *weights,
-                    unsigned flags, unsigned *changed);
+                    unsigned flags);
+/* The choices that would change the lowering of `f`. */
+unsigned npu_lower_choices(qir_func *f);
 
 /* ---- Scheduling (sched.c; docs/NPU.md, "Scheduling") ---------------------------- */
 
@@ -245,8 +246,11 @@ void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned
 
 /* npu_schedule_program_observed; with `by_value`, the SRAM placement is
  * the better (fewer DDR bytes) of first fit in the order buffers become
- * live and first fit by the DDR bytes each buffer would cost. */
-void npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+ * live and first fit by the DDR bytes each buffer would cost, for
+ * programs of at most NPU_MAX_VALUE_PLACEMENT buffers (its cost grows
+ * with the square of their number).  True when it took the second. */
+#define NPU_MAX_VALUE_PLACEMENT 4096
+bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, npu_sched_observer fn, void *ctx);
 
 /* Lowers the NPU function `f` (npu_lower_func) and schedules it

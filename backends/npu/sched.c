@@ -57,6 +57,7 @@ typedef struct sched {
                           mode, on several cores) */
   bool *side;          /* side instructions (find_side_insns; tile mode) */
   bool by_value;       /* SRAM may take place_by_value's placement */
+  bool took_value;     /* and did */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -241,10 +242,6 @@ static int by_value(const void *x, const void *y) {
   return by_first(x, y);
 }
 
-/* Buffers of at most this many get the second SRAM placement (its cost
- * grows with the square of their number). */
-#define MAX_VALUE_PLACEMENT 4096
-
 /* The SRAM placement by value: the buffers that save the most DDR bytes
  * first, each at the lowest offset above its floor where it overlaps no
  * buffer placed before it and live at the same time.  (By order of
@@ -317,7 +314,7 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
     in_sram[i] = sram_candidate(order[i]) &&
                  arena_place(&on_chip, order[i], NPU_SPACE_SRAM,
                              reserved_below(s, order[i]->first, order[i]->last));
-  if (sram && s->by_value && n <= MAX_VALUE_PLACEMENT) {
+  if (sram && s->by_value && n <= NPU_MAX_VALUE_PLACEMENT) {
     bool *by_v = qir_xcalloc(n + 1, sizeof *by_v);
     uint64_t *off = qir_xcalloc(n + 1, sizeof *off);
     uint64_t top = place_by_value(s, order, n, sram_bytes, by_v, off);
@@ -328,6 +325,7 @@ static void place_buffers(sched *s, uint64_t sram_bytes, bool sram) {
         order[i]->offset = off[i];
       }
       on_chip.size = top;
+      s->took_value = true;
     }
     free(off);
     free(by_v);
@@ -1677,15 +1675,15 @@ void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned
   npu_schedule_variant(p, t, mode, cores, false, fn, ctx);
 }
 
-void npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, npu_sched_observer fn, void *ctx) {
   if (mode == NPU_SCHEDULE_NONE)
-    return;
+    return false;
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
   sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL,
-             by_value};
+             by_value, false};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {
@@ -1704,4 +1702,5 @@ void npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
   rewrite_tensors(&s);
   sched_free(&s);
   free(s.reserved);
+  return s.took_value;
 }
