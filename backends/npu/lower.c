@@ -958,7 +958,7 @@ static void set_io(lower *L, qir_func *f) {
 /* The order the ops of f are lowered in: the block's, or with `sink`
  * each op whose one result has one use moved to just before that use
  * (the last ops first), so that a chain of such ops runs back to back,
- * as layer groups want (docs/NPU.md, "Scheduling").  Any such move is
+ * as layer groups want (docs/NPU.md, "Lowering variants").  Any such move is
  * legal: the op's operands are defined before its old place and nothing
  * between reads its result.  *moved tells whether one moved. */
 static qir_op **lowering_order(qir_func *f, bool sink, unsigned *n, bool *moved) {

@@ -215,11 +215,6 @@ enum npu_schedule {
 /* The mode named `s` ("none", "sram", "tile"); false for another name. */
 bool npu_schedule_from_name(const char *s, unsigned *out);
 
-/* Places the activation buffers of the lowered program `p` for target `t`
- * (enum npu_schedule) and `cores` of its cores (0: all), setting
- * p->ddr_size and p->sram_size. */
-void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
-                                unsigned cores);
 /* What the tile mode decided for one layer group (a run of instructions
  * that could share SRAM tiles), or for one conv split over the cores. */
 typedef struct npu_sched_group {
@@ -238,17 +233,16 @@ typedef struct npu_sched_group {
 
 typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
 
-/* npu_schedule_program_cores, calling `fn` with each decision of the
- * tile mode: every group of several instructions, every group tiled or
- * split over the cores (in program order). */
-void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned mode,
-                                   unsigned cores, npu_sched_observer fn, void *ctx);
-
-/* npu_schedule_program_observed; with `by_value`, the SRAM placement is
- * the better (fewer DDR bytes) of first fit in the order buffers become
- * live and first fit by the DDR bytes each buffer would cost, for
- * programs of at most NPU_MAX_VALUE_PLACEMENT buffers (its cost grows
- * with the square of their number).  True when it took the second. */
+/* Places the activation buffers of the lowered program `p` for target `t`
+ * (enum npu_schedule) and `cores` of its cores (0: all), setting
+ * p->ddr_size and p->sram_size; calls `fn` (may be NULL) with each
+ * decision of the tile mode: every group of several instructions, every
+ * group tiled or split over the cores (in program order).  With
+ * `by_value`, the SRAM placement is the better (fewer DDR bytes) of first
+ * fit in the order buffers become live and first fit by the DDR bytes
+ * each buffer would cost, for programs of at most NPU_MAX_VALUE_PLACEMENT
+ * buffers (its cost grows with the square of their number).  True when
+ * it took the second. */
 #define NPU_MAX_VALUE_PLACEMENT 4096
 bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, npu_sched_observer fn, void *ctx);

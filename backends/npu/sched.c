@@ -1665,16 +1665,6 @@ bool npu_schedule_from_name(const char *s, unsigned *out) {
   return false;
 }
 
-void npu_schedule_program_cores(npu_program *p, const qir_target *t, unsigned mode,
-                                unsigned cores) {
-  npu_schedule_program_observed(p, t, mode, cores, NULL, NULL);
-}
-
-void npu_schedule_program_observed(npu_program *p, const qir_target *t, unsigned mode,
-                                   unsigned cores, npu_sched_observer fn, void *ctx) {
-  npu_schedule_variant(p, t, mode, cores, false, fn, ctx);
-}
-
 bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, npu_sched_observer fn, void *ctx) {
   if (mode == NPU_SCHEDULE_NONE)
