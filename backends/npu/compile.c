@@ -112,7 +112,8 @@ bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_b
     best_cycles = cycles;
     best_n = w->size - w0;
     best_w = qir_xrealloc(best_w, best_n + 1);
-    memcpy(best_w, w->data + w0, best_n);
+    if (best_n)
+      memcpy(best_w, w->data + w0, best_n);
     have = true;
   }
   if (w0 + best_n > w->cap) {
