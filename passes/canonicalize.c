@@ -462,6 +462,43 @@ static bool rule_add_neg(canon *c, qir_op *op) {
   return false;
 }
 
+/* transpose(x op k) -> transpose(x) op k for add, sub, mul and div by a
+ * one-element constant k (either side) whose result nothing else reads:
+ * the same values (each element meets the same constant).  An NHWC
+ * image normalized, then transposed to NCHW (MLSD's input), is then
+ * transposed first, and the NPU runs the normalization in the first
+ * conv's layer group instead of through DDR before the transpose. */
+static bool rule_transpose_scalar(canon *c, qir_op *op) {
+  qir_op *bin = qir_value_def(qir_op_operand(op, 0));
+  if (!bin || !is_plain_float(op->results[0].type) ||
+      !qir_value_has_one_use(qir_op_operand(op, 0)) ||
+      !(qir_op_is(bin, QIR_OP_ADD) || qir_op_is(bin, QIR_OP_SUB) ||
+        qir_op_is(bin, QIR_OP_MUL) || qir_op_is(bin, QIR_OP_DIV)))
+    return false;
+  for (unsigned i = 0; i < 2; i++) {
+    qir_value *x = qir_op_operand(bin, i), *k = qir_op_operand(bin, 1 - i);
+    if (!qir_value_constant(k) || !qir_type_is_tensor(k->type) ||
+        !qir_tensor_is_static(k->type) || qir_tensor_num_elements(k->type) != 1 ||
+        k->type->rank > x->type->rank || x->type != bin->results[0].type)
+      continue;
+    qir_builder b;
+    qir_builder_init(&b, c->ctx);
+    qir_builder_set_before(&b, op);
+    b.loc = op->loc;
+    const qir_type *t = op->results[0].type;
+    qir_op *tr = qir_build_typed(&b, op->def, 1, &x, 1, &t, op->num_attrs, op->attrs);
+    qir_worklist_push(&c->wl, tr);
+    qir_value *ops[2];
+    ops[i] = qir_op_result(tr, 0);
+    ops[1 - i] = k;
+    replace_by_new(c, op, bin->def->id, 2, ops, bin->num_attrs, bin->attrs,
+                   "elementwise ops by a scalar moved below transposes");
+    qir_worklist_push(&c->wl, bin);
+    return true;
+  }
+  return false;
+}
+
 /* True when every element of the dense is +-2^k with 2^-k a normal f32:
  * x / c and x * (1 / c) then round the same. */
 static bool all_powers_of_two(const qir_attr *a) {
@@ -536,7 +573,7 @@ static bool apply_rules(canon *c, qir_op *op) {
   case QIR_OP_RESHAPE:
     return rule_reshape(c, op);
   case QIR_OP_TRANSPOSE:
-    return rule_transpose(c, op);
+    return rule_transpose(c, op) || rule_transpose_scalar(c, op);
   case QIR_OP_CAST:
     return rule_cast(c, op);
   case QIR_OP_WHERE:
