@@ -267,6 +267,8 @@ static bool step_optimize(build *b) {
 /* ---- Calibrate ----------------------------------------------------------- */
 
 static const char *lower_method(const char *m) {
+  if (!strcmp(m, "Auto"))
+    return "auto";
   if (!strcmp(m, "MinMax"))
     return "minmax";
   if (!strcmp(m, "Percentile"))
@@ -346,11 +348,11 @@ static bool step_calibrate(build *b) {
   bool ok = build_data_options(b, f, out);
   fclose(out);
   out = open_memstream(&text, &len);
-  fprintf(out, "calibrate{%s method=%s bias-correction=false}", data,
+  /* Bias correction (and method=auto's comparison) measure the model as
+   * quantize will round it: with the target's scheme and the layer
+   * configs. */
+  fprintf(out, "calibrate{%s method=%s", data,
           lower_method(cfg_string(b->c, "quant.calibration_method")));
-  /* Bias correction measures the error of the weights as quantize will
-   * round them, so it takes the target's scheme and the layer configs. */
-  fprintf(out, ",bias-correction{%s", data);
   ok = ok && quant_options(b, out);
   fputc('}', out);
   fclose(out);

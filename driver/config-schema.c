@@ -7,8 +7,8 @@ static const char *const data_formats[] = {"Auto", "Image", "Numpy",
                                            "Binary", NULL};
 static const char *const channel_orders[] = {"RGB", "BGR", "GRAY", NULL};
 static const char *const layouts[] = {"NCHW", "NHWC", NULL};
-static const char *const methods[] = {"MinMax", "Percentile", "MSE", "KL",
-                                      NULL};
+static const char *const methods[] = {"Auto", "MinMax", "Percentile", "MSE",
+                                      "KL", NULL};
 static const char *const analysis_modes[] = {"EndToEnd", "PerLayer", NULL};
 static const char *const model_types[] = {"Auto", "ONNX", "QuantONNX", "QIR",
                                           NULL};
@@ -53,7 +53,7 @@ static const cfg_key input_config = {
 
 static const cfg_key quant_fields[] = {
     ARRAY("input_configs", input_config),
-    CHOICE("calibration_method", "MinMax", methods),
+    CHOICE("calibration_method", "Auto", methods),
     INT("calibration_size", "32", 1),
     ARRAY("layer_configs", any_object),
     BOOL("precision_analysis", "false"),

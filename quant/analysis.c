@@ -1030,10 +1030,9 @@ static bool layer_errors(qir_func *f, const qir_quantize_options *o,
   return ok;
 }
 
-/* The end-to-end worst output cosine of f with its ranges scaled by
- * factor[k] (NULL: as they are). */
-static bool e2e_cosine(qir_func *f, const qir_quantize_options *o,
-                       qq_samples *smp, const double *factor, double *cos) {
+bool qq_e2e_cosine(qir_func *f, const qir_quantize_options *o,
+                   qq_samples *smp, const double *factor, const char *label,
+                   double *cos) {
   qir_func *g;
   qir_op **map;
   qir_module *gm = qq_clone_func(f, &g, &map);
@@ -1041,7 +1040,7 @@ static bool e2e_cosine(qir_func *f, const qir_quantize_options *o,
     scale_ranges(g, factor, 1.0);
   eval e;
   eval_init(&e, g);
-  bool ok = eval_run(&e, o, NULL, smp, "scale-search");
+  bool ok = eval_run(&e, o, NULL, smp, label);
   *cos = ok ? min_output_cosine(&e, false) : 0;
   eval_free(&e);
   free(map);
@@ -1119,8 +1118,8 @@ bool qir_pass_run_scale_search(qir_pass *pass, void *unit_ir) {
     k++;
   }
   double before = 0, after = 0;
-  ok = ok && e2e_cosine(f, &o, smp, NULL, &before) &&
-       e2e_cosine(f, &o, smp, best, &after);
+  ok = ok && qq_e2e_cosine(f, &o, smp, NULL, "scale-search", &before) &&
+       qq_e2e_cosine(f, &o, smp, best, "scale-search", &after);
   bool keep = ok && after > before;
   if (ok)
     fprintf(stderr, "scale-search: %u of %u ranges narrowed; output cosine "

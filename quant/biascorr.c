@@ -295,8 +295,9 @@ static bool has_biased_layer(qir_func *f) {
 bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
                        qq_samples *smp) {
   if (!has_biased_layer(f)) {
-    fprintf(stderr, "bias-correction: no bias to correct (no conv2d or gemm "
-            "with a bias on int8 inputs)\n");
+    if (o->report)
+      fprintf(o->report, "bias-correction: no bias to correct (no conv2d or "
+              "gemm with a bias on int8 inputs)\n");
     return true;
   }
   qir_func *q;
@@ -317,13 +318,13 @@ bool qq_correct_biases(qir_func *f, const qir_quantize_options *o,
   if (ok && count && scheme)
     qir_func_set_attr(f, QQ_ATTR_BIAS_SCHEME,
                       qir_attr_cstr(f->module->ctx, scheme));
-  if (ok && count)
-    fprintf(stderr, "bias-correction: %u conv2d/gemm bias(es) corrected over "
+  if (ok && count && o->report)
+    fprintf(o->report, "bias-correction: %u conv2d/gemm bias(es) corrected over "
             "%zu sample(s); largest shift %.4g ('%s')\n", count,
             qq_samples_count(smp), largest, worst);
-  else if (ok)
-    fprintf(stderr, "bias-correction: no bias to correct (no conv2d or gemm "
-            "with a bias on int8 inputs)\n");
+  else if (ok && o->report)
+    fprintf(o->report, "bias-correction: no bias to correct (no conv2d or "
+            "gemm with a bias on int8 inputs)\n");
   free_layers(&c);
   free(map);
   qir_module_destroy(qm);

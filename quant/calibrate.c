@@ -7,6 +7,7 @@
  * first fixes each tensor's min/max, the second fills a histogram over
  * [-absmax, absmax]. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,7 +162,7 @@ static bool read_method(qir_pass *pass, qir_func *f, qq_method *m,
   const char *name = qir_pass_opt_string(pass, "method");
   if (!qq_method_from_name(name, m)) {
     qir_emit_error(ctx, f->loc, "calibrate: unknown method '%s' (expected "
-                   "minmax, percentile, mse or kl)", name);
+                   "minmax, percentile, mse, kl or auto)", name);
     return false;
   }
   *pct = qir_pass_opt_float(pass, "percentile");
@@ -175,6 +176,36 @@ static bool read_method(qir_pass *pass, qir_func *f, qq_method *m,
     return false;
   }
   *bins = (unsigned)b;
+  return true;
+}
+
+/* method=auto: each candidate's ranges (and bias corrections), quantized
+ * with options o, compared with the float model on the same samples; the
+ * best worst output cosine wins, the earlier candidate on a tie.  The
+ * choice and every candidate's cosine go to stderr. */
+static bool choose_method(calib *c, qq_samples *smp, const qir_quantize_options *o,
+                          double pct, bool bc, qq_method *best) {
+  static const qq_method cand[] = {QQ_MINMAX, QQ_PERCENTILE, QQ_MSE};
+  double cos[sizeof cand / sizeof *cand], top = -INFINITY;
+  qir_quantize_options quiet = *o;
+  quiet.report = NULL;
+  bool ok = true;
+  for (unsigned i = 0; ok && i < sizeof cand / sizeof *cand; i++) {
+    store_ranges(c, cand[i], pct);
+    ok = (!bc || qq_correct_biases(c->f, &quiet, smp)) &&
+         qq_e2e_cosine(c->f, &quiet, smp, NULL, "calibrate: method=auto", &cos[i]);
+    if (ok && cos[i] > top + 1e-9) {
+      top = cos[i];
+      *best = cand[i];
+    }
+  }
+  if (!ok)
+    return false;
+  fprintf(stderr, "calibrate: method=auto chose %s (output cosine on the "
+          "%zu sample(s):", qq_method_name(*best), qq_samples_count(smp));
+  for (unsigned i = 0; i < sizeof cand / sizeof *cand; i++)
+    fprintf(stderr, " %s %.6f", qq_method_name(cand[i]), cos[i]);
+  fprintf(stderr, ")\n");
   return true;
 }
 
@@ -225,15 +256,16 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
     c.stats[i].nbins = bins;
   }
   bool ok = run_sweeps(&c, smp, qq_method_needs_histogram(m));
+  bool bc = qir_pass_opt_bool(pass, "bias-correction");
+  qir_quantize_options o;
+  qq_options_from_pass(pass, &o);
+  o.dump = NULL; /* (quantize's own option: nothing to dump here) */
+  if (ok && m == QQ_AUTO)
+    ok = choose_method(&c, smp, &o, pct, bc, &m);
   if (ok)
     store_ranges(&c, m, pct);
-  /* With the default quantize options (asym-i8): another scheme or target
-   * runs the bias-correction pass with its own. */
-  if (ok && qir_pass_opt_bool(pass, "bias-correction")) {
-    qir_quantize_options o;
-    qir_quantize_options_init(&o);
+  if (ok && bc)
     ok = qq_correct_biases(f, &o, smp);
-  }
   qir_pass_stat(pass, "samples", (long)qq_samples_count(smp));
   for (unsigned i = 0; i < c.num_stats; i++)
     qq_stats_free(&c.stats[i]);

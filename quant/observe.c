@@ -8,7 +8,7 @@
 #include "quant/quant.h"
 
 static const char *const method_names[] = {"minmax", "percentile", "mse",
-                                           "kl"};
+                                           "kl", "auto"};
 
 bool qq_method_from_name(const char *s, qq_method *out) {
   for (unsigned i = 0; i < sizeof method_names / sizeof *method_names; i++)

@@ -59,7 +59,8 @@ typedef enum qq_method {
   QQ_MINMAX,
   QQ_PERCENTILE,
   QQ_MSE,
-  QQ_KL
+  QQ_KL,
+  QQ_AUTO /* the best of minmax, percentile and mse end to end */
 } qq_method;
 
 bool qq_method_from_name(const char *s, qq_method *out);
@@ -197,6 +198,14 @@ double qq_err_cosine(const qq_err *e);
 double qq_err_mse(const qq_err *e);
 /* |ref - x|_2 / |ref|_2 */
 double qq_err_relative(const qq_err *e);
+
+/* The end-to-end worst output cosine (pooled over the samples) of f
+ * quantized with options o against f, its searched ranges (not fixed, not
+ * of model outputs) scaled by factor[k] of its k-th op (NULL: as they
+ * are); `label` names the progress bar. */
+bool qq_e2e_cosine(qir_func *f, const qir_quantize_options *o,
+                   qq_samples *smp, const double *factor, const char *label,
+                   double *cos);
 
 /* A tensor as f32 (dequantized when quantized); malloc'd. */
 float *qq_tensor_to_f32(const qir_tensor *t);

@@ -27,7 +27,9 @@ typedef struct qir_quantize_options {
   bool float_output;       /* the last conv2d/matmul/gemm of each path gives
                               f32 and what follows stays float (default) */
   const char *dump;        /* JSON dump of every tensor's parameters; NULL */
-  FILE *report;            /* where the applied config table goes (stderr) */
+  FILE *report;            /* where the applied config table and the
+                              bias-correction summary go (stderr; NULL:
+                              no summary) */
 } qir_quantize_options;
 
 void qir_quantize_options_init(qir_quantize_options *o);

@@ -60,8 +60,8 @@ static const bad_value bad_values[] = {
      "quant.input_configs[0].tensor_layout: expected one of NCHW, NHWC, got "
      "\"CHW\""},
     {"quant.calibration_method", "\"Entropy\"",
-     "quant.calibration_method: expected one of MinMax, Percentile, MSE, KL, "
-     "got \"Entropy\""},
+     "quant.calibration_method: expected one of Auto, MinMax, Percentile, MSE, "
+     "KL, got \"Entropy\""},
     {"quant.calibration_size", "\"ten\"",
      "quant.calibration_size: expected an integer, got \"ten\""},
     {"quant.layer_configs", "{}",

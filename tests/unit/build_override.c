@@ -104,7 +104,7 @@ START_TEST(override_errors) {
                         "expected an integer, got \"ten\"\n");
   assert_override_error("quant.calibration_method=Entropy",
                         "<command line>: error: quant.calibration_method: "
-                        "expected one of MinMax, Percentile, MSE, KL, got "
+                        "expected one of Auto, MinMax, Percentile, MSE, KL, got "
                         "\"Entropy\"\n");
   assert_override_error("quant.calibraton_size=8",
                         "<command line>: error: --quant.calibraton_size: "
