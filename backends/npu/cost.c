@@ -382,7 +382,7 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   for (unsigned i = 0; i < a->num_programs; i++)
     n += a->programs[i].num_insns;
   perf->layers = qir_xcalloc(n + 1, sizeof *perf->layers);
-  double bpc = bytes_per_cycle(perf->target, perf->ddr_gbps), clock = 0;
+  double bpc = bytes_per_cycle(perf->target, perf->ddr_gbps), clock = 0, engine = 0;
   timeline *tl = qir_xcalloc(1, sizeof *tl);
   for (unsigned i = 0; i < a->num_programs; i++) {
     const npu_program *p = &a->programs[i];
@@ -409,6 +409,7 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
       l->start_cycle = clock + timeline_add(tl, p, in, l->cost.cycles, l->cost.ddr_cycles,
                                             is_dma(p, in));
       npu_cost_add(&perf->total, &l->cost);
+      engine += is_dma(p, in) ? 0 : l->cost.compute_cycles;
     }
     /* A program ends when all its cores have: what is left of that wait
      * counts as each core's wait too. */
@@ -427,6 +428,7 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   }
   /* The frame's cycles: the programs' timelines one after the other. */
   perf->total.cycles = clock;
+  perf->engine_compute_us = engine / perf->cores / perf->clock_mhz;
   free(tl);
 }
 
@@ -442,6 +444,9 @@ static void summarize(npu_perf *perf) {
   perf->roofline_us = perf->compute_bound_us > perf->memory_bound_us
                           ? perf->compute_bound_us
                           : perf->memory_bound_us;
+  perf->engine_bound_us = perf->engine_compute_us > perf->memory_bound_us
+                              ? perf->engine_compute_us
+                              : perf->memory_bound_us;
   perf->mac_utilization = ratio(s->macs, perf->peak_macs * perf->latency_us / 1e6);
   perf->ddr_utilization = ratio(ddr_bytes, perf->ddr_gbps * 1e3 * perf->latency_us);
 }
@@ -536,6 +541,10 @@ void npu_perf_print_text(const npu_perf *perf, FILE *out) {
                "(compulsory bytes); bound by %s\n",
           perf->compute_bound_us, s->macs, perf->peak_macs, perf->memory_bound_us,
           npu_perf_roofline_bound(perf));
+  fprintf(out, "engine bound %.2f us (%.2fx): compute %.2f us (the instructions at their "
+               "engines' rates over %u core(s)), DDR %.2f us\n",
+          perf->engine_bound_us, ratio(perf->latency_us, perf->engine_bound_us),
+          perf->engine_compute_us, perf->cores, perf->memory_bound_us);
   if (perf->cores > 1)
     print_cores(perf, out);
 }

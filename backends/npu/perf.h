@@ -56,6 +56,11 @@ typedef struct npu_perf {
   double compute_bound_us;  /* MACs / peak MAC rate */
   double memory_bound_us;   /* compulsory bytes / DDR bandwidth */
   double roofline_us;       /* the larger of the two */
+  /* The bound of the engines: the compute cycles of every instruction but
+   * the DMA copies, each at its engine's rate (a depthwise conv at the
+   * vector rate), spread evenly over `cores`; and the larger of that and
+   * memory_bound_us.  What no schedule of these instructions beats. */
+  double engine_compute_us, engine_bound_us;
   double mac_utilization;   /* MACs / (peak rate x latency), 0..1 */
   double ddr_utilization;   /* DDR bytes / (bandwidth x latency), 0..1 */
 } npu_perf;

@@ -67,6 +67,9 @@ static json_object *json_summary(const npu_perf *p) {
   jset(o, "roofline_us", jnum(p->roofline_us));
   jset(o, "roofline_bound", json_object_new_string(npu_perf_roofline_bound(p)));
   jset(o, "latency_vs_roofline", jnum(ratio(p->latency_us, p->roofline_us)));
+  jset(o, "engine_compute_us", jnum(p->engine_compute_us));
+  jset(o, "engine_bound_us", jnum(p->engine_bound_us));
+  jset(o, "latency_vs_engine_bound", jnum(ratio(p->latency_us, p->engine_bound_us)));
   jset(o, "mac_utilization", jnum(p->mac_utilization));
   jset(o, "ddr_utilization", jnum(p->ddr_utilization));
   return o;
@@ -447,6 +450,9 @@ static void html_summary(xmlNodePtr body, const npu_perf *p) {
               p->roofline_us, npu_perf_roofline_bound(p), p->compute_bound_us,
               p->memory_bound_us);
   summary_row(t, "estimate vs roofline", "%.2fx", ratio(p->latency_us, p->roofline_us));
+  summary_row(t, "engine bound", "%.2f us, %.2fx (compute at the engines' rates %.2f us, DDR %.2f us)",
+              p->engine_bound_us, ratio(p->latency_us, p->engine_bound_us),
+              p->engine_compute_us, p->memory_bound_us);
   summary_row(t, "utilization", "MAC array %.1f%%, DDR %.1f%%",
               100.0 * p->mac_utilization, 100.0 * p->ddr_utilization);
   summary_row(t, "cores", "%u of %u ran instructions; %u sync(s)", p->cores_used,
