@@ -1173,14 +1173,42 @@ static unsigned uses_in_group(const sched *s, const group *g, unsigned id) {
   return n;
 }
 
+/* Cycles instruction j takes on its own, its tensors where the trial
+ * placement put them, but buffer `id` in DDR when `ddr`. */
+static double placed_cycles(const sched *s, const qir_target *t, unsigned j, unsigned id,
+                            bool ddr) {
+  npu_program *p = s->p;
+  const npu_insn *in = &p->insns[j];
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  unsigned saved[NPU_MAX_FIELDS], n = 0;
+  int64_t which[NPU_MAX_FIELDS];
+  for (unsigned f = 0; f < info->num_fields; f++) {
+    int64_t i = in->f[f];
+    if (!tensor_field(in->opcode, f) || i < 0 || s->buffer_of[i] == UINT32_MAX)
+      continue;
+    which[n] = i;
+    saved[n++] = p->tensors[i].space;
+    p->tensors[i].space = ddr && s->buffer_of[i] == id ? NPU_SPACE_DDR
+                                                        : s->buffers[s->buffer_of[i]].space;
+  }
+  npu_cost c;
+  npu_insn_cost(t, p, in, &c);
+  while (n--) /* (backwards: a tensor in two fields gets its own space back) */
+    p->tensors[which[n]].space = saved[n];
+  return c.cycles;
+}
+
 /* What spreading group g over the cores costs outside it: the
  * activations it reads and writes outside its bands (its input, result
  * and side operands) that the trial placement kept in SRAM must go to
  * DDR (the other cores cannot reach core 0's SRAM), so every other
- * instruction touching them moves their bytes over the bus; in cycles. */
+ * instruction touching them moves their bytes over the bus: what that
+ * adds to each, in cycles (an instruction overlaps its DDR traffic with
+ * its compute, so one that computes longer than it moves pays less than
+ * the bytes' time, or nothing). */
 static double remote_penalty(const sched *s, const qir_target *t, const group *g) {
   const npu_program *p = s->p;
-  double bytes = 0;
+  double cycles = 0;
   unsigned seen[8], n = 0;
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *in = &p->insns[k];
@@ -1202,10 +1230,18 @@ static double remote_penalty(const sched *s, const qir_target *t, const group *g
         continue;
       seen[n++] = id;
       const buffer *b = &s->buffers[id];
-      bytes += (double)(b->hi - b->lo) * (double)(b->uses - uses_in_group(s, g, id));
+      group other = {0, 0, 0, 0, 1, false, 0, false};
+      for (int m = b->first > 0 ? b->first : 0; m <= b->last && m < (int)p->num_insns; m++) {
+        if ((unsigned)m >= g->g0 && (unsigned)m <= g->g1)
+          continue;
+        other.g0 = other.g1 = (unsigned)m;
+        if (!npu_insn_is_marker(&p->insns[m]) && uses_in_group(s, &other, id))
+          cycles += placed_cycles(s, t, (unsigned)m, id, true) -
+                    placed_cycles(s, t, (unsigned)m, id, false);
+      }
     }
   }
-  return bytes / (t->ddr_gbps * 1e3 / t->clock_mhz);
+  return cycles;
 }
 
 /* The height of tiles that cut H rows into at least `tiles` tiles, that
