@@ -1198,6 +1198,24 @@ static double placed_cycles(const sched *s, const qir_target *t, unsigned j, uns
   return c.cycles;
 }
 
+/* What moving buffer `id` from the SRAM to DDR adds to the estimates of
+ * the instructions outside group g that touch it, in cycles. */
+static double ddr_penalty(const sched *s, const qir_target *t, unsigned id, const group *g) {
+  const npu_program *p = s->p;
+  const buffer *b = &s->buffers[id];
+  group other = {0, 0, 0, 0, 1, false, 0, false};
+  double cycles = 0;
+  for (int m = b->first > 0 ? b->first : 0; m <= b->last && m < (int)p->num_insns; m++) {
+    if ((unsigned)m >= g->g0 && (unsigned)m <= g->g1)
+      continue;
+    other.g0 = other.g1 = (unsigned)m;
+    if (!npu_insn_is_marker(&p->insns[m]) && uses_in_group(s, &other, id))
+      cycles += placed_cycles(s, t, (unsigned)m, id, true) -
+                placed_cycles(s, t, (unsigned)m, id, false);
+  }
+  return cycles;
+}
+
 /* What spreading group g over the cores costs outside it: the
  * activations it reads and writes outside its bands (its input, result
  * and side operands) that the trial placement kept in SRAM must go to
@@ -1229,16 +1247,7 @@ static double remote_penalty(const sched *s, const qir_target *t, const group *g
       if (j < n || n == 8)
         continue;
       seen[n++] = id;
-      const buffer *b = &s->buffers[id];
-      group other = {0, 0, 0, 0, 1, false, 0, false};
-      for (int m = b->first > 0 ? b->first : 0; m <= b->last && m < (int)p->num_insns; m++) {
-        if ((unsigned)m >= g->g0 && (unsigned)m <= g->g1)
-          continue;
-        other.g0 = other.g1 = (unsigned)m;
-        if (!npu_insn_is_marker(&p->insns[m]) && uses_in_group(s, &other, id))
-          cycles += placed_cycles(s, t, (unsigned)m, id, true) -
-                    placed_cycles(s, t, (unsigned)m, id, false);
-      }
+      cycles += ddr_penalty(s, t, id, g);
     }
   }
   return cycles;
@@ -1350,8 +1359,8 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
 /* A group from instruction k through intermediates that fit in SRAM may
  * pay: its work spread over the cores saves at most (1 - 1/cores) of the
  * compute of MAX_GROUP instructions, and moving its input to DDR (when
- * the trial placement keeps it in SRAM) costs its bytes for each other
- * use. */
+ * the trial placement keeps it in SRAM) costs what ddr_penalty finds for
+ * its other uses. */
 static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   if (s->cores < 2 || !s->compute_sum || !row_local(s->p, &s->p->insns[k]))
     return false;
@@ -1361,9 +1370,8 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   int64_t x = field(in, chain_field(s, in, UINT32_MAX));
   if (left_in_ddr(s, x))
     return gain > 0;
-  const buffer *b = &s->buffers[s->buffer_of[x]];
-  double bytes = (double)(b->hi - b->lo) * (b->uses > 1 ? b->uses - 1 : 1);
-  return gain > bytes / (t->ddr_gbps * 1e3 / t->clock_mhz);
+  group one = {k, k, 0, 0, 1, false, 0, false};
+  return gain > ddr_penalty(s, t, s->buffer_of[x], &one);
 }
 
 /* The group starting at instruction k and ending at `last` at the
