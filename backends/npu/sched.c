@@ -56,6 +56,10 @@ typedef struct sched {
   double *compute_sum; /* compute cycles of instructions [0, k), by k (tile
                           mode, on several cores) */
   bool *side;          /* side instructions (find_side_insns; tile mode) */
+  int *held_by;        /* per instruction: the gather held back whose
+                          result it reads as a side operand, or -1
+                          (find_held_gathers; tile mode) */
+  bool *held;          /* per instruction: a gather not emitted yet */
   bool by_value;       /* SRAM may take place_by_value's placement */
   bool took_value;     /* and did */
 } sched;
@@ -488,6 +492,60 @@ static void find_side_insns(sched *s) {
 
 static bool side_insn(const sched *s, unsigned m) { return s->side[m]; }
 
+/* The gather whose result add/mul k reads as an operand shaped like its
+ * result, when that is the result's one use and the gather's source
+ * stays in SRAM (the trial placement): a tiled group on one core can then
+ * gather each band from the source instead of reading the gathered
+ * tensor back from DDR (a nearest upsampling before the add of a feature
+ * pyramid); the field in *f.  Else -1. */
+static int side_gather(const sched *s, unsigned k, const char **f) {
+  const npu_program *p = s->p;
+  const npu_insn *in = &p->insns[k];
+  static const char *const ops[] = {"a", "b"};
+  if (in->opcode != NPU_ADD && in->opcode != NPU_MUL)
+    return -1;
+  const npu_tensor *y = tensor_at(p, in, "out");
+  for (unsigned i = 0; i < 2; i++) {
+    int64_t t = field(in, ops[i]);
+    unsigned id = s->buffer_of[t];
+    if (id == UINT32_MAX || !same_dims(&p->tensors[t], y) || y->dims[0] != 1)
+      continue;
+    const buffer *b = &s->buffers[id];
+    if (b->io || b->uses != 2 || b->last != (int)k || b->first < 0 || b->first >= (int)k)
+      continue;
+    const npu_insn *g = &p->insns[b->first];
+    if (g->opcode != NPU_GATHER)
+      continue;
+    const npu_tensor *o = tensor_at(p, g, "out");
+    int64_t x = field(g, "in");
+    unsigned xs = s->buffer_of[x];
+    if (o->offset != p->tensors[t].offset || !same_dims(o, &p->tensors[t]) ||
+        p->tensors[x].dims[0] != 1 || xs == UINT32_MAX ||
+        s->buffers[xs].space != NPU_SPACE_SRAM || s->buffers[xs].io ||
+        s->buffers[xs].hi - s->buffers[xs].lo > s->sram_bytes - s->band_room)
+      continue;
+    *f = ops[i];
+    return b->first;
+  }
+  return -1;
+}
+
+/* Holds back the gathers side_gather finds, once: each is emitted before
+ * the instructions that contain its reader, unless that is a tiled group
+ * that gathers the bands itself (release_gathers). */
+static void find_held_gathers(sched *s) {
+  unsigned n = s->p->num_insns;
+  s->held_by = qir_xcalloc(n + 1, sizeof *s->held_by);
+  s->held = qir_xcalloc(n + 1, sizeof *s->held);
+  for (unsigned k = 0; k < n; k++) {
+    const char *f;
+    int g = side_gather(s, k, &f);
+    s->held_by[k] = g;
+    if (g >= 0)
+      s->held[g] = true;
+  }
+}
+
 /* The instruction whose result instruction k (after g0, the first of its
  * group) reads through its chain operand: k - 1, or k - 2 past a side
  * instruction. */
@@ -791,6 +849,10 @@ typedef struct emitter {
   int64_t frame;      /* the current tile's frame, or -1: all frames */
   unsigned in_band;   /* the band of the group's input in the current tile */
   region in_r;        /* and its region */
+  const sched *s;     /* (gather_bands) */
+  bool gather_bands;  /* the side operands of held gathers are gathered
+                         band by band (a group on one core, tiles of the
+                         full width, one frame) */
 } emitter;
 
 static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
@@ -840,9 +902,26 @@ static void copy_rows(insn_list *l, const npu_program *p, int64_t src, region r,
   list_push(l, &c);
 }
 
-/* A side operand (the other operand of add/mul, a conv's sum): its band
- * of region r, copied into the tile. */
-static void side_band(emitter *e, npu_insn *in, const char *f, region r) {
+/* A side operand (the other operand of add/mul, a conv's sum) of
+ * instruction k: its band of region r, copied into the tile, or gathered
+ * there by a held gather (side_gather; else release_gathers emits that
+ * gather before the group, finding the copy from its result). */
+static void side_band(emitter *e, npu_insn *in, unsigned k, const char *f, region r) {
+  const char *gf;
+  int g = e->gather_bands ? side_gather(e->s, k, &gf) : -1;
+  if (g >= 0 && !strcmp(gf, f) && e->s->held[g] && r.w0 == 0 &&
+      r.w1 == e->p->tensors[field(in, f)].dims[3]) {
+    /* The band's rows of the gather: its table from row r.lo, reading
+     * the source where it is. */
+    npu_insn band_gather = e->s->p->insns[g];
+    int64_t t = field(in, f);
+    unsigned b = band(e, t, r);
+    band_gather.f[npu_field(NPU_GATHER, "out")] = b;
+    band_gather.f[npu_field(NPU_GATHER, "table")] += r.lo * e->p->tensors[t].dims[3] * 4;
+    list_push(&e->body, &band_gather);
+    in->f[npu_field(in->opcode, f)] = b;
+    return;
+  }
   int64_t t = in_frame(e, field(in, f));
   if (t >= 0 && row_broadcast(&e->p->tensors[t]))
     in->f[npu_field(in->opcode, f)] = t;
@@ -883,9 +962,9 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   else if (src == BRANCH_INPUT)
     branch_band(e, &in, bf, e->in_band, e->in_r, r);
   else if (in.opcode == NPU_ADD || in.opcode == NPU_MUL)
-    side_band(e, &in, !strcmp(chain, "a") ? "b" : "a", r);
+    side_band(e, &in, k, !strcmp(chain, "a") ? "b" : "a", r);
   else if (in.opcode == NPU_CONV)
-    side_band(e, &in, "sum", r);
+    side_band(e, &in, k, "sum", r);
   const npu_tensor *xt = tensor_at(s->p, orig, chain);
   int64_t kh, sh, dh, pt, kw, sw, dw, pl;
   window(s->p, orig, 2, &kh, &sh, &dh, &pt);
@@ -1047,6 +1126,9 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
                            int64_t th, uint64_t tile_size, bool double_buffer) {
   int64_t tiles = count_tiles(s, g, th);
   int64_t cores = (int64_t)g->cores < tiles ? (int64_t)g->cores : tiles;
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  e->s = s;
+  e->gather_bands = s->held && cores <= 1 && !g->per_frame && (!g->tw || g->tw >= y->dims[3]);
   e->sram_top = 0;
   if (cores <= 1) {
     emit_tiles(e, to, s, g, th, tile_size, double_buffer, g->base, 0, tiles);
@@ -1143,11 +1225,22 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, region *r) {
   tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
               g->tw};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
+  /* (The source of a gathered band stays in SRAM: held gathers only.) */
+  unsigned *spaces = qir_xcalloc(to.num + 1, sizeof *spaces);
+  for (unsigned i = 0; i < to.num; i++)
+    if (to.v[i].opcode == NPU_GATHER) {
+      spaces[i] = s->p->tensors[field(&to.v[i], "in")].space;
+      s->p->tensors[field(&to.v[i], "in")].space = NPU_SPACE_SRAM;
+    }
   c.cost = estimate_insns(s, t, to.v, to.num);
+  for (unsigned i = to.num; i-- > 0;)
+    if (to.v[i].opcode == NPU_GATHER)
+      s->p->tensors[field(&to.v[i], "in")].space = spaces[i];
+  free(spaces);
   s->p->num_tensors = saved;
   free(to.v);
   free(e.loads.v);
@@ -1578,13 +1671,51 @@ static double rest_cycles(const sched *s, const qir_target *t, unsigned k, unsig
   return cycles;
 }
 
+/* Whether instructions [from, out->num) name tensor i's bytes (a view of
+ * them). */
+static bool names_bytes(const npu_program *p, const insn_list *out, unsigned from, int64_t i) {
+  const npu_tensor *x = &p->tensors[i];
+  for (unsigned k = from; k < out->num; k++) {
+    const npu_insn_info *info = npu_insn_info_of(out->v[k].opcode);
+    for (unsigned f = 0; f < info->num_fields; f++) {
+      int64_t j = out->v[k].f[f];
+      if (tensor_field(out->v[k].opcode, f) && j >= 0 && p->tensors[j].space == x->space &&
+          p->tensors[j].offset < x->offset + tensor_bytes(x) &&
+          x->offset < p->tensors[j].offset + tensor_bytes(&p->tensors[j]))
+        return true;
+    }
+  }
+  return false;
+}
+
+/* The held gathers whose readers are instructions [k0, k1], emitted from
+ * out->v[at] on, are emitted at `at` (before them) unless those
+ * instructions gathered the bands themselves; returns how many. */
+static unsigned release_gathers(sched *s, insn_list *out, unsigned k0, unsigned k1,
+                                unsigned at) {
+  unsigned n = 0;
+  for (unsigned k = k0; k <= k1; k++) {
+    int g = s->held_by[k];
+    if (g < 0 || !s->held[g])
+      continue;
+    s->held[g] = false;
+    if (at < out->num && !names_bytes(s->p, out, at, field(&s->p->insns[g], "out")))
+      continue; /* gathered band by band */
+    list_push(out, &s->p->insns[g]);
+    memmove(&out->v[at + 1], &out->v[at], (out->num - 1 - at) * sizeof *out->v);
+    out->v[at] = s->p->insns[g];
+    n++;
+  }
+  return n;
+}
+
 /* Replaces the program's instructions: each group that tiles better, by
  * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
  * as they were. */
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}};
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false};
   insn_list out = {NULL, 0, 0};
   find_side_insns(s);
   if (s->cores > 1) {
@@ -1596,7 +1727,12 @@ static void tile_groups(sched *s, const qir_target *t) {
       s->compute_sum[k + 1] = s->compute_sum[k] + c.compute_cycles;
     }
   }
+  find_held_gathers(s);
   for (unsigned k = 0; k < p->num_insns;) {
+    if (s->held[k]) {
+      k++;
+      continue;
+    }
     group g = grow_group(s, t, k, p->num_insns - 1, false, r);
     tiling c = plan_group(s, t, &g);
     if (c.th && s->cores > 1) {
@@ -1610,6 +1746,7 @@ static void tile_groups(sched *s, const qir_target *t) {
       }
     }
     if (!c.th) {
+      release_gathers(s, &out, k, k, out.num);
       emit_untiled(s, t, &out, k++);
       continue;
     }
@@ -1622,6 +1759,7 @@ static void tile_groups(sched *s, const qir_target *t) {
     observe(s, &g, &c);
     unsigned first = out.num;
     uint64_t top0 = emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
+    first += release_gathers(s, &out, g.g0, g.g1, first);
     reserve(s, first, out.num - 1, top0);
     if (e.sram_top > p->sram_size)
       p->sram_size = e.sram_top;
@@ -1637,6 +1775,10 @@ static void tile_groups(sched *s, const qir_target *t) {
   s->compute_sum = NULL;
   free(s->side);
   s->side = NULL;
+  free(s->held_by);
+  free(s->held);
+  s->held_by = NULL;
+  s->held = NULL;
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
@@ -1716,7 +1858,7 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL,
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL,
              by_value, false};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
