@@ -497,8 +497,8 @@ static bool side_insn(const sched *s, unsigned m) { return s->side[m]; }
  * stays in SRAM (the trial placement): a tiled group on one core can then
  * gather each band from the source instead of reading the gathered
  * tensor back from DDR (a nearest upsampling before the add of a feature
- * pyramid); the field in *f.  Else -1. */
-static int side_gather(const sched *s, unsigned k, const char **f) {
+ * pyramid).  Else -1. */
+static int side_gather(const sched *s, unsigned k) {
   const npu_program *p = s->p;
   const npu_insn *in = &p->insns[k];
   static const char *const ops[] = {"a", "b"};
@@ -524,7 +524,6 @@ static int side_gather(const sched *s, unsigned k, const char **f) {
         s->buffers[xs].space != NPU_SPACE_SRAM || s->buffers[xs].io ||
         s->buffers[xs].hi - s->buffers[xs].lo > s->sram_bytes - s->band_room)
       continue;
-    *f = ops[i];
     return b->first;
   }
   return -1;
@@ -538,8 +537,7 @@ static void find_held_gathers(sched *s) {
   s->held_by = qir_xcalloc(n + 1, sizeof *s->held_by);
   s->held = qir_xcalloc(n + 1, sizeof *s->held);
   for (unsigned k = 0; k < n; k++) {
-    const char *f;
-    int g = side_gather(s, k, &f);
+    int g = side_gather(s, k);
     s->held_by[k] = g;
     if (g >= 0)
       s->held[g] = true;
@@ -907,10 +905,10 @@ static void copy_rows(insn_list *l, const npu_program *p, int64_t src, region r,
  * there by a held gather (side_gather; else release_gathers emits that
  * gather before the group, finding the copy from its result). */
 static void side_band(emitter *e, npu_insn *in, unsigned k, const char *f, region r) {
-  const char *gf;
-  int g = e->gather_bands ? side_gather(e->s, k, &gf) : -1;
-  if (g >= 0 && !strcmp(gf, f) && e->s->held[g] && r.w0 == 0 &&
-      r.w1 == e->p->tensors[field(in, f)].dims[3]) {
+  int g = e->gather_bands ? e->s->held_by[k] : -1;
+  if (g >= 0 && e->s->held[g] &&
+      e->p->tensors[field(in, f)].offset == tensor_at(e->p, &e->p->insns[g], "out")->offset &&
+      r.w0 == 0 && r.w1 == e->p->tensors[field(in, f)].dims[3]) {
     /* The band's rows of the gather: its table from row r.lo, reading
      * the source where it is. */
     npu_insn band_gather = e->s->p->insns[g];
@@ -1184,25 +1182,42 @@ static estimate estimate_insns(const sched *s, const qir_target *t, const npu_in
   return e;
 }
 
+/* Gives the tensors instruction k names the spaces the trial placement
+ * chose for their buffers (buffer `ddr` in DDR; UINT32_MAX: none), noting
+ * the old ones from which[*n], saved[*n] on (restore_spaces). */
+static void trial_spaces(const sched *s, unsigned k, unsigned ddr, int64_t *which,
+                         unsigned *saved, unsigned *n) {
+  npu_program *p = s->p;
+  const npu_insn *in = &p->insns[k];
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  for (unsigned f = 0; f < info->num_fields; f++) {
+    int64_t i = in->f[f];
+    if (!tensor_field(in->opcode, f) || i < 0 || s->buffer_of[i] == UINT32_MAX)
+      continue;
+    which[*n] = i;
+    saved[(*n)++] = p->tensors[i].space;
+    p->tensors[i].space = s->buffer_of[i] == ddr ? NPU_SPACE_DDR
+                                                 : s->buffers[s->buffer_of[i]].space;
+  }
+}
+
+/* Undoes trial_spaces (backwards: a tensor named twice gets its own space
+ * back). */
+static void restore_spaces(npu_program *p, const int64_t *which, const unsigned *saved,
+                           unsigned n) {
+  while (n--)
+    p->tensors[which[n]].space = saved[n];
+}
+
 /* The group as it is, its tensors where the trial placement put them. */
 static estimate estimate_untiled(const sched *s, const qir_target *t, const group *g) {
   npu_program *p = s->p;
   unsigned n = 0, *saved = qir_xcalloc((g->g1 - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *saved);
   int64_t *which = qir_xcalloc((g->g1 - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *which);
-  for (unsigned k = g->g0; k <= g->g1; k++) {
-    const npu_insn_info *info = npu_insn_info_of(p->insns[k].opcode);
-    for (unsigned f = 0; f < info->num_fields; f++) {
-      int64_t i = p->insns[k].f[f];
-      if (!tensor_field(p->insns[k].opcode, f) || i < 0 || s->buffer_of[i] == UINT32_MAX)
-        continue;
-      which[n] = i;
-      saved[n++] = p->tensors[i].space;
-      p->tensors[i].space = s->buffers[s->buffer_of[i]].space;
-    }
-  }
+  for (unsigned k = g->g0; k <= g->g1; k++)
+    trial_spaces(s, k, UINT32_MAX, which, saved, &n);
   estimate e = estimate_insns(s, t, &p->insns[g->g0], g->g1 - g->g0 + 1);
-  while (n--)
-    p->tensors[which[n]].space = saved[n];
+  restore_spaces(p, which, saved, n);
   free(saved);
   free(which);
   return e;
@@ -1270,24 +1285,12 @@ static unsigned uses_in_group(const sched *s, const group *g, unsigned id) {
  * placement put them, but buffer `id` in DDR when `ddr`. */
 static double placed_cycles(const sched *s, const qir_target *t, unsigned j, unsigned id,
                             bool ddr) {
-  npu_program *p = s->p;
-  const npu_insn *in = &p->insns[j];
-  const npu_insn_info *info = npu_insn_info_of(in->opcode);
   unsigned saved[NPU_MAX_FIELDS], n = 0;
   int64_t which[NPU_MAX_FIELDS];
-  for (unsigned f = 0; f < info->num_fields; f++) {
-    int64_t i = in->f[f];
-    if (!tensor_field(in->opcode, f) || i < 0 || s->buffer_of[i] == UINT32_MAX)
-      continue;
-    which[n] = i;
-    saved[n++] = p->tensors[i].space;
-    p->tensors[i].space = ddr && s->buffer_of[i] == id ? NPU_SPACE_DDR
-                                                        : s->buffers[s->buffer_of[i]].space;
-  }
+  trial_spaces(s, j, ddr ? id : UINT32_MAX, which, saved, &n);
   npu_cost c;
-  npu_insn_cost(t, p, in, &c);
-  while (n--) /* (backwards: a tensor in two fields gets its own space back) */
-    p->tensors[which[n]].space = saved[n];
+  npu_insn_cost(t, s->p, &s->p->insns[j], &c);
+  restore_spaces(s->p, which, saved, n);
   return c.cycles;
 }
 
