@@ -37,7 +37,10 @@ static double copy_elements(const npu_insn *in) {
          (double)fld(in, "n3");
 }
 
-uint64_t npu_insn_moved_bytes(const npu_insn *in, const npu_tensor *t) {
+uint64_t npu_insn_moved_bytes(const npu_insn *in, unsigned f, const npu_tensor *t) {
+  if (in->opcode == NPU_GPOOL && f == npu_field(NPU_GPOOL, "out") &&
+      (fld(in, "part") == 1 || fld(in, "part") == 2))
+    return 0; /* (a band pooled into the accumulator: no result yet) */
   if (in->opcode == NPU_COPY)
     return (uint64_t)copy_elements(in) * qir_scalar_size(t->dtype);
   if (in->opcode == NPU_DMA)
@@ -75,11 +78,11 @@ static void traffic(const npu_program *p, const npu_insn *in, npu_cost *c,
     if (!t || t->space == NPU_SPACE_SRAM)
       continue;
     if (out)
-      c->ddr_write_bytes += (double)npu_insn_moved_bytes(in, t);
+      c->ddr_write_bytes += (double)npu_insn_moved_bytes(in, i, t);
     else
-      c->ddr_read_bytes += (double)npu_insn_moved_bytes(in, t);
+      c->ddr_read_bytes += (double)npu_insn_moved_bytes(in, i, t);
     if (!out && t->space == NPU_SPACE_WGT)
-      *wgt += (double)npu_insn_moved_bytes(in, t);
+      *wgt += (double)npu_insn_moved_bytes(in, i, t);
   }
   double side = (double)npu_insn_side_loads(p, in);
   c->ddr_read_bytes += side;

@@ -334,7 +334,7 @@ static emu_traffic insn_traffic(const npu_program *p, const npu_insn *in) {
     const npu_tensor *x = npu_field_tensor(p, in, i);
     if (!x || x->space == NPU_SPACE_SRAM)
       continue;
-    uint64_t b = npu_insn_moved_bytes(in, x);
+    uint64_t b = npu_insn_moved_bytes(in, i, x);
     if (npu_field_role(in->opcode, i) == NPU_FIELD_RESULT)
       t.store += b;
     else

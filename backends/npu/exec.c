@@ -550,15 +550,19 @@ static void exec_avgpool(const machine *mc, const npu_insn *in) {
       }
 }
 
+/* Whole (part 0), or band by band into the i32 accumulator: part 1
+ * starts it, part 3 ends it and writes the result (isa.c, check_gpool). */
 static void exec_gpool(const machine *mc, const npu_insn *in) {
   view x = tensor(mc, in, "in"), y = tensor(mc, in, "out");
   int64_t planes = x.t->dims[0] * x.t->dims[1], size = x.t->dims[2] * x.t->dims[3];
   bool avg = fld(in, "avg") != 0, rescale = fld(in, "rescale") != 0;
   qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
   int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  int64_t part = fld(in, "part"), count = part ? fld(in, "count") : size;
   double sx = fld_f64(in, "sx"), sy = fld_f64(in, "sy");
+  view a = part ? tensor(mc, in, "acc") : x;
   for (int64_t p = 0; p < planes; p++) {
-    int64_t acc = avg ? 0 : INT64_MIN;
+    int64_t acc = part > 1 ? ld(&a, p) : avg ? 0 : INT32_MIN;
     for (int64_t j = 0; j < size; j++) {
       int64_t v = ld(&x, p * size + j);
       if (avg)
@@ -566,8 +570,10 @@ static void exec_gpool(const machine *mc, const npu_insn *in) {
       else if (v > acc)
         acc = v;
     }
-    if (avg)
-      avg_write(&y, p, acc, size, sx, sy, zy, lo, hi);
+    if (part == 1 || part == 2)
+      st(&a, p, acc);
+    else if (avg)
+      avg_write(&y, p, acc, count, sx, sy, zy, lo, hi);
     else
       st(&y, p, rescale ? qir_requantize64(acc - zx, m, zy, lo, hi) : acc);
   }

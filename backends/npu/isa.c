@@ -39,7 +39,7 @@ static void find_field_roles(void) {
   static const struct { const char *name; unsigned char role; } names[] = {
       {"out", NPU_FIELD_RESULT}, {"dst", NPU_FIELD_RESULT}, {"in", NPU_FIELD_OPERAND},
       {"a", NPU_FIELD_OPERAND},  {"b", NPU_FIELD_OPERAND},  {"src", NPU_FIELD_OPERAND},
-      {"sum", NPU_FIELD_OPERAND}, {"w", NPU_FIELD_WEIGHTS}};
+      {"sum", NPU_FIELD_OPERAND}, {"w", NPU_FIELD_WEIGHTS}, {"acc", NPU_FIELD_RESULT}};
   for (unsigned op = 0; op < NPU_NUM_OPCODES; op++) {
     const npu_insn_info *in = npu_insn_info_of(op);
     for (unsigned f = 0; in && f < in->num_fields; f++)
@@ -121,8 +121,9 @@ static void print_insn(FILE *out, const npu_insn *in) {
     const char *f = info->fields[i];
     if (is_tensor_field(f))
       fprintf(out, "%s %%t%" PRId64, i ? "," : "", in->f[i]);
-    else if (!strcmp(f, "sum"))
-      in->f[i] < 0 ? fprintf(out, ", sum=none") : fprintf(out, ", sum=%%t%" PRId64, in->f[i]);
+    else if (!strcmp(f, "sum") || !strcmp(f, "acc"))
+      in->f[i] < 0 ? fprintf(out, ", %s=none", f)
+                   : fprintf(out, ", %s=%%t%" PRId64, f, in->f[i]);
     else if (!strcmp(f, "sx") || !strcmp(f, "sy") || !strcmp(f, "ss") ||
              !strcmp(f, "a0") || !strcmp(f, "a1") || !strcmp(f, "pm") ||
              !strcmp(f, "pa") || !strcmp(f, "scale_h") ||
@@ -189,7 +190,8 @@ static bool int_dtype(qir_scalar s) {
   return s == QIR_I8 || s == QIR_U8 || s == QIR_I16 || s == QIR_U16;
 }
 
-static bool valid_dtype(qir_scalar s) { return int_dtype(s) || s == QIR_F32; }
+/* (i32: only a banded gpool's accumulator, check_gpool.) */
+static bool valid_dtype(qir_scalar s) { return int_dtype(s) || s == QIR_F32 || s == QIR_I32; }
 
 static bool check_tensor(vctx *v, unsigned i) {
   const npu_tensor *t = &v->p->tensors[i];
@@ -404,14 +406,32 @@ static bool check_pool(vctx *v, const npu_insn *in) {
   return check_fields(v, in, pads2, 0, MAX_WINDOW);
 }
 
+/* gpool: part 0 pools the whole input; parts 1 (the first band), 2 (a
+ * band between) and 3 (the last band) pool a tensor band by band into the
+ * i32 accumulator `acc` (one per plane), `count` elements per plane in
+ * all, and the last writes the result.  The sums must fit in 32 bits. */
 static bool check_gpool(vctx *v, const npu_insn *in) {
   const npu_tensor *x = tfield(v, in, "in"), *y = tfield(v, in, "out");
   if (!x || !y)
     return false;
   static const char *const zps[] = {"zx", "zy", NULL};
-  if (npu_tensor_numel(y) != x->dims[0] * x->dims[1] ||
-      !check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
+  int64_t planes = x->dims[0] * x->dims[1], part = fld(in, "part");
+  if (npu_tensor_numel(y) != planes || !check_fields(v, in, zps, -MAX_ZP, MAX_ZP))
     return bad(v, "gpool: shapes do not agree");
+  if (!in_range(part, 0, 3))
+    return bad(v, "gpool: field 'part' out of range");
+  if (part == 0 && fld(in, "acc") != -1)
+    return bad(v, "gpool: an accumulator for a whole tensor");
+  if (part != 0) {
+    const npu_tensor *acc = tfield(v, in, "acc");
+    int64_t count = fld(in, "count"), range = qir_scalar_size(x->dtype) > 1 ? 65535 : 255;
+    if (!acc)
+      return false;
+    if (acc->dtype != QIR_I32 || npu_tensor_numel(acc) != planes)
+      return bad(v, "gpool: the accumulator is not one i32 per plane");
+    if (count < x->dims[2] * x->dims[3] || count > INT32_MAX / range)
+      return bad(v, "gpool: field 'count' out of range");
+  }
   return check_mult(v, fld(in, "m"), fld(in, "e"));
 }
 

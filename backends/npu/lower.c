@@ -544,6 +544,7 @@ static bool lower_gpool(lower *L, qir_op *op) {
   set(in, "in", tensor_of(L, x));
   set(in, "out", result_tensor(L, y));
   set(in, "avg", qir_op_is(op, QIR_OP_GLOBAL_AVG_POOL));
+  set(in, "acc", -1); /* the whole tensor (the scheduler may band it) */
   set(in, "rescale", !qir_quant_same_params(qt(x), qt(y)));
   set_mult(in, "m", "e", m);
   set_out_quant(in, x, y);

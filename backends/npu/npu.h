@@ -51,7 +51,7 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
   X(AVGPOOL, "avgpool", "out", "in", "kh", "kw", "sh", "sw", "pt", "pl",      \
     "pb", "pr", "count_pad", "zx", "zy", "lo", "hi", "sx", "sy")              \
   X(GPOOL, "gpool", "out", "in", "avg", "rescale", "m", "e", "zx", "zy",      \
-    "lo", "hi", "sx", "sy")                                                   \
+    "lo", "hi", "sx", "sy", "acc", "part", "count")                           \
   X(COPY, "copy", "out", "in", "s0", "s1", "s2", "s3", "d0", "d1", "d2",      \
     "d3", "n0", "n1", "n2", "n3", "rescale", "m", "e", "zx", "zy", "lo",      \
     "hi", "wide")                                                             \
@@ -229,6 +229,8 @@ typedef struct npu_sched_group {
   bool split;               /* a conv split along its output channels */
   double cycles, ddr_bytes; /* the estimate as scheduled */
   double untiled_cycles, untiled_ddr_bytes; /* and as it was */
+  const char *pooled_by;    /* the comment of the gpool that pools the
+                               last result band by band, or NULL */
 } npu_sched_group;
 
 typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
@@ -304,12 +306,13 @@ typedef struct npu_cost {
   double cycles;           /* max(compute, ddr): the two overlap */
 } npu_cost;
 
-/* Bytes `in` moves of its tensor t (a copy its region, dma its count,
- * the others the whole tensor), and what the engines read of the weight
+/* Bytes `in` moves of its tensor t, named by field f (a copy its region,
+ * dma its count, a gpool's band before the last none of its result, the
+ * others the whole tensor), and what the engines read of the weight
  * space besides tensor operands (the parameters of every output channel,
  * the tables, a gather's source indices).  The cost model and the
  * emulator's counters both count with these. */
-uint64_t npu_insn_moved_bytes(const npu_insn *in, const npu_tensor *t);
+uint64_t npu_insn_moved_bytes(const npu_insn *in, unsigned f, const npu_tensor *t);
 uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in);
 /* The estimate of one instruction, on the one core that runs it. */
 void npu_insn_cost(const qir_target *t, const npu_program *p, const npu_insn *in,

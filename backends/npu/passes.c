@@ -66,7 +66,7 @@ static void report_group(void *ctx, const npu_sched_group *g) {
   const schedule_report *r = ctx;
   const qir_op *op = g->first ? op_of(r->f, g->first) : NULL;
   double us = 1.0 / r->t->clock_mhz;
-  char what[224];
+  char what[384];
   if (g->split)
     snprintf(what, sizeof what, "split along its output channels over %u cores", g->cores);
   else {
@@ -78,6 +78,10 @@ static void report_group(void *ctx, const npu_sched_group *g) {
              (long long)g->tiles, (long long)g->tile_rows, cols,
              g->per_frame ? ", one frame each" : "", g->double_buffer ? "double" : "single",
              g->cores);
+    if (g->pooled_by) {
+      size_t n = strlen(what);
+      snprintf(what + n, sizeof what - n, ", pooled band by band by '%s'", g->pooled_by);
+    }
   }
   const char *fmt = "npu-schedule: %s; %.2f us -> %.2f us, DDR %.0f -> %.0f bytes";
   if (op)

@@ -382,6 +382,10 @@ typedef struct group {
   int64_t tw;        /* output columns of a tile; 0: the full width */
   bool fits;         /* its intermediates fit in SRAM untiled: it is a
                         group only to spread its tiles over the cores */
+  bool reduce;       /* instruction g1 + 1 is a gpool of the last result,
+                        which it alone reads: each tile pools its band
+                        into an accumulator instead of copying it out
+                        (reducer) */
 } group;
 
 static int64_t field(const npu_insn *in, const char *f) {
@@ -851,6 +855,9 @@ typedef struct emitter {
   bool gather_bands;  /* the side operands of held gathers are gathered
                          band by band (a group on one core, tiles of the
                          full width, one frame) */
+  int64_t acc;        /* a reducing group's accumulator */
+  int64_t part;       /* and the current tile's part of the gpool (0: the
+                         only tile) */
 } emitter;
 
 static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
@@ -985,6 +992,12 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   return y;
 }
 
+/* Elements per plane of instruction in's result (a gpool's count). */
+static int64_t y_elems_per_plane(const npu_program *p, const npu_insn *in) {
+  const npu_tensor *y = tensor_at(p, in, "out");
+  return y->dims[2] * y->dims[3];
+}
+
 /* Tile `out` (a region of the group's last result) into e->loads and
  * e->body, its bands from SRAM byte `base`. */
 static void emit_tile(emitter *e, const sched *s, const group *g, region out,
@@ -1016,6 +1029,15 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
   }
   e->out_band = NULL;
   free(out_band);
+  if (g->reduce) { /* the band pooled into the accumulator */
+    npu_insn pool = p->insns[g->g1 + 1];
+    pool.f[npu_field(NPU_GPOOL, "in")] = cur;
+    pool.f[npu_field(NPU_GPOOL, "acc")] = e->part ? e->acc : -1;
+    pool.f[npu_field(NPU_GPOOL, "part")] = e->part;
+    pool.f[npu_field(NPU_GPOOL, "count")] = y_elems_per_plane(p, last);
+    list_push(&e->body, &pool);
+    return;
+  }
   copy_rows(&e->body, e->p, cur, (region){0, out.hi - out.lo, 0, out.w1 - out.w0}, y, out.lo,
             out.w0, last->comment);
 }
@@ -1027,6 +1049,12 @@ static uint64_t group_weight_bytes(const sched *s, const group *g) {
     if (s->p->insns[k].opcode == NPU_CONV)
       n += align_up(tensor_bytes(tensor_at(s->p, &s->p->insns[k], "w")));
   return n;
+}
+
+/* SRAM bytes of a reducing group's accumulator: one i32 per plane. */
+static uint64_t acc_bytes(const sched *s, const group *g) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  return g->reduce ? align_up((uint64_t)(y->dims[0] * y->dims[1]) * 4) : 0;
 }
 
 /* With several tiles, the group's conv weights are copied into SRAM
@@ -1081,7 +1109,15 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
   e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
   e->at = base + (double_buffer ? 2 : 1) * tile_size;
   load_weights(e, to, s, g, t1 - t0 > 1 && g->weights);
+  if (g->reduce) {
+    const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+    npu_tensor acc = {NPU_SPACE_SRAM, QIR_I32, e->at, {1, y->dims[0] * y->dims[1], 1, 1}};
+    e->at += acc_bytes(s, g);
+    e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
+    e->acc = npu_program_add_tensor(e->p, acc);
+  }
   for (int64_t t = t0; t < t1; t++) {
+    e->part = t1 - t0 == 1 ? 0 : t == t0 ? 1 : t == t1 - 1 ? 3 : 2;
     region out = tile_region(s, g, th, t, &e->frame);
     emit_tile(e, s, g, out, base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
     if (double_buffer) {
@@ -1209,14 +1245,16 @@ static void restore_spaces(npu_program *p, const int64_t *which, const unsigned 
     p->tensors[which[n]].space = saved[n];
 }
 
-/* The group as it is, its tensors where the trial placement put them. */
+/* The group as it is (with its reducer), its tensors where the trial
+ * placement put them. */
 static estimate estimate_untiled(const sched *s, const qir_target *t, const group *g) {
   npu_program *p = s->p;
-  unsigned n = 0, *saved = qir_xcalloc((g->g1 - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *saved);
-  int64_t *which = qir_xcalloc((g->g1 - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *which);
-  for (unsigned k = g->g0; k <= g->g1; k++)
+  unsigned last = g->g1 + g->reduce, n = 0;
+  unsigned *saved = qir_xcalloc((last - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *saved);
+  int64_t *which = qir_xcalloc((last - g->g0 + 1) * NPU_MAX_FIELDS, sizeof *which);
+  for (unsigned k = g->g0; k <= last; k++)
     trial_spaces(s, k, UINT32_MAX, which, saved, &n);
-  estimate e = estimate_insns(s, t, &p->insns[g->g0], g->g1 - g->g0 + 1);
+  estimate e = estimate_insns(s, t, &p->insns[g->g0], last - g->g0 + 1);
   restore_spaces(p, which, saved, n);
   free(saved);
   free(which);
@@ -1240,7 +1278,7 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, region *r) {
   tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
               g->tw};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false};
+  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false, -1, 0};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
@@ -1252,6 +1290,20 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
       s->p->tensors[field(&to.v[i], "in")].space = NPU_SPACE_SRAM;
     }
   c.cost = estimate_insns(s, t, to.v, to.num);
+  /* The held gathers it does not gather band by band run whole before it
+   * (release_gathers), their results to DDR. */
+  for (unsigned k = g->g0; k <= g->g1 && s->held && !e.gather_bands; k++)
+    if (s->held_by[k] >= 0 && s->held[s->held_by[k]]) {
+      unsigned gk = (unsigned)s->held_by[k];
+      npu_cost gc;
+      unsigned spaces_of[NPU_MAX_FIELDS], n = 0;
+      int64_t which[NPU_MAX_FIELDS];
+      trial_spaces(s, gk, s->buffer_of[field(&s->p->insns[gk], "out")], which, spaces_of, &n);
+      npu_insn_cost(t, s->p, &s->p->insns[gk], &gc);
+      restore_spaces(s->p, which, spaces_of, n);
+      c.cost.cycles += gc.cycles;
+      c.cost.ddr_bytes += gc.ddr_read_bytes + gc.ddr_write_bytes;
+    }
   for (unsigned i = to.num; i-- > 0;)
     if (to.v[i].opcode == NPU_GATHER)
       s->p->tensors[field(&to.v[i], "in")].space = spaces[i];
@@ -1299,7 +1351,7 @@ static double placed_cycles(const sched *s, const qir_target *t, unsigned j, uns
 static double ddr_penalty(const sched *s, const qir_target *t, unsigned id, const group *g) {
   const npu_program *p = s->p;
   const buffer *b = &s->buffers[id];
-  group other = {0, 0, 0, 0, 1, false, 0, false};
+  group other = {0, 0, 0, 0, 1, false, 0, false, false};
   double cycles = 0;
   for (int m = b->first > 0 ? b->first : 0; m <= b->last && m < (int)p->num_insns; m++) {
     if ((unsigned)m >= g->g0 && (unsigned)m <= g->g1)
@@ -1427,8 +1479,9 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
       for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
         g->cores = cores;
         for (unsigned i = 0; i < 5; i++) {
-          if (cand[i] < 1 ||
-              (cores == 1 && (i >= 3 || spread_only || (g->g0 == g->g1 && !per_frame))))
+          if (cand[i] < 1 || (cores > 1 && g->reduce) ||
+              (cores == 1 && (i >= 3 || spread_only ||
+                              (g->g0 == g->g1 && !per_frame && !g->reduce))))
             continue;
           tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
           c.cores = cores;
@@ -1466,8 +1519,42 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   int64_t x = field(in, chain_field(s, in, UINT32_MAX));
   if (left_in_ddr(s, x))
     return gain > 0;
-  group one = {k, k, 0, 0, 1, false, 0, false};
+  group one = {k, k, 0, 0, 1, false, 0, false, false};
   return gain > ddr_penalty(s, t, s->buffer_of[x], &one);
+}
+
+/* Tensor t, a gpool's input, may be pooled band by band: a whole
+ * activation buffer of one frame that goes to DDR or crowds the bands
+ * (the trial placement), whose sums fit the accumulator. */
+static bool poolable(const sched *s, int64_t t) {
+  unsigned id = s->buffer_of[t];
+  if (id == UINT32_MAX)
+    return false;
+  const buffer *b = &s->buffers[id];
+  const npu_tensor *x = &s->p->tensors[t];
+  int64_t range = qir_scalar_size(x->dtype) > 1 ? 65535 : 255;
+  return !b->io && b->hi - b->lo == tensor_bytes(x) && x->dims[0] == 1 &&
+         x->dims[2] * x->dims[3] <= INT32_MAX / range &&
+         (b->space != NPU_SPACE_SRAM || b->hi - b->lo > s->band_room);
+}
+
+/* Group g's last result goes to DDR or crowds the bands (the trial
+ * placement), and only the next instruction reads it: a gpool of one
+ * frame, whose sums fit the accumulator.  Its tiles can pool their bands
+ * instead of copying them out (a squeeze-and-excitation's pooling over a
+ * large tensor, with the tensor's producer computed again for the scaling:
+ * remat_pools). */
+static bool reducer(const sched *s, const group *g) {
+  const npu_program *p = s->p;
+  if (g->g1 + 1 >= p->num_insns || !row_local(p, &p->insns[g->g1]))
+    return false;
+  const npu_insn *pool = &p->insns[g->g1 + 1];
+  int64_t t = field(&p->insns[g->g1], "out");
+  if (pool->opcode != NPU_GPOOL || field(pool, "part") != 0 || field(pool, "in") != t ||
+      !poolable(s, t))
+    return false;
+  const buffer *b = &s->buffers[s->buffer_of[t]];
+  return b->uses == 2 && b->first == (int)g->g1 && b->last == (int)g->g1 + 1;
 }
 
 /* The group starting at instruction k and ending at `last` at the
@@ -1478,7 +1565,7 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
  * of the other kind (tile_groups weighs the two). */
 static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigned last,
                         bool mixed, region *r) {
-  group g = {k, k, 0, 0, 1, false, 0, true};
+  group g = {k, k, 0, 0, 1, false, 0, true, false};
   bool crowded, spread = may_spread(s, t, k);
   int side_read = -1; /* the last reader of the group's side results */
   while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g0, g.g1, spread, &crowded)) {
@@ -1488,7 +1575,7 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
      * halos.) */
     if (!mixed && g.g1 > g.g0 && crowded == g.fits)
       break;
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded};
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded, false};
     if (side_insn(s, wider.g1)) {
       int at = s->buffers[s->buffer_of[field(&s->p->insns[wider.g1], "out")]].last;
       side_read = at > side_read ? at : side_read;
@@ -1515,6 +1602,7 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
       g.g1 = i;
       i = g.g0 - 1; /* an earlier branch may now be read after the end */
     }
+  g.reduce = reducer(s, &g);
   return g;
 }
 
@@ -1596,7 +1684,8 @@ static void observe(const sched *s, const group *g, const tiling *c) {
   npu_sched_group d = {g->g1 - g->g0 + 1, first->comment, s->p->insns[g->g1].comment,
                        c->th, g->tw, c->th ? count_tiles(s, g, c->th) : 0, g->per_frame,
                        c->double_buffer, cores, !c->th, c->cost.cycles, c->cost.ddr_bytes,
-                       c->untiled.cycles, c->untiled.ddr_bytes};
+                       c->untiled.cycles, c->untiled.ddr_bytes,
+                       g->reduce ? s->p->insns[g->g1 + 1].comment : NULL};
   s->observe(s->observe_ctx, &d);
 }
 
@@ -1610,7 +1699,7 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   unsigned saved = p->num_tensors;
   emit_split_conv(s, &pieces, &p->insns[k]);
   estimate split = estimate_insns(s, t, pieces.v, pieces.num);
-  group one = {k, k, 0, 0, 1, false, 0, false};
+  group one = {k, k, 0, 0, 1, false, 0, false, false};
   split.cycles += remote_penalty(s, t, &one);
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
@@ -1629,7 +1718,7 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
-  group one = {k, k, 0, 0, 1, false, 0, false};
+  group one = {k, k, 0, 0, 1, false, 0, false, false};
   if (!splittable_conv(s, in)) {
     list_push(to, in);
     return;
@@ -1646,10 +1735,10 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
  * core). */
 static tiling plan_group(const sched *s, const qir_target *t, group *g) {
   tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
-  if (g->g1 > g->g0 || (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
+  if (g->g1 > g->g0 || g->reduce || (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
     uint64_t wb = group_weight_bytes(s, g);
     g->weights = wb <= s->band_room / 2 ? wb : 0;
-    c = choose_tiling(s, t, g, s->band_room - g->weights);
+    c = choose_tiling(s, t, g, s->band_room - g->weights - acc_bytes(s, g));
   }
   return c;
 }
@@ -1666,10 +1755,11 @@ static double rest_cycles(const sched *s, const qir_target *t, unsigned k, unsig
     tiling c = plan_group(s, t, &g);
     if (!c.th) {
       g.g1 = k;
+      g.reduce = false;
       c.cost = estimate_untiled(s, t, &g);
     }
     cycles += c.cost.cycles;
-    k = g.g1 + 1;
+    k = g.g1 + 1 + g.reduce;
   }
   return cycles;
 }
@@ -1712,13 +1802,140 @@ static unsigned release_gathers(sched *s, insn_list *out, unsigned k0, unsigned 
   return n;
 }
 
+/* ---- A squeeze-and-excitation's pooling over a large tensor ----
+ * x = conv(s); g = gpool(x); ... h = f(g); y = mul(x, h); z = add(x, y):
+ * when x crowds the SRAM, it goes to DDR whole, is read back whole by the
+ * pooling, and again band by band by the scaling.  When the conv computes
+ * faster than x's bytes go out, it is computed twice instead: a copy just
+ * before the pooling, whose tiles pool their bands without copying them
+ * out (reducer), and the conv itself moved down to just before x's first
+ * other reader, where it starts the group of the scaling.  x then never
+ * reaches DDR. */
+
+/* Instruction `from` reads a buffer that an instruction of (from, to)
+ * writes. */
+static bool overwritten(const sched *s, unsigned from, unsigned to) {
+  const npu_program *p = s->p;
+  const npu_insn *in = &p->insns[from];
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  for (unsigned f = 0; f < info->num_fields; f++) {
+    if (npu_field_role(in->opcode, f) != NPU_FIELD_OPERAND || in->f[f] < 0 ||
+        s->buffer_of[in->f[f]] == UINT32_MAX)
+      continue;
+    unsigned id = s->buffer_of[in->f[f]];
+    for (unsigned m = from + 1; m < to; m++) {
+      const npu_insn *w = &p->insns[m];
+      const npu_insn_info *wi = npu_insn_info_of(w->opcode);
+      for (unsigned g = 0; g < wi->num_fields; g++)
+        if (npu_field_role(w->opcode, g) == NPU_FIELD_RESULT && w->f[g] >= 0 &&
+            s->buffer_of[w->f[g]] == id)
+          return true;
+    }
+  }
+  return false;
+}
+
+/* For gpool k: the instruction that computes its input to compute again
+ * (see above), and *reader, x's first other reader; else -1. */
+static int remat_source(const sched *s, const qir_target *t, unsigned k, unsigned *reader) {
+  const npu_program *p = s->p;
+  const npu_insn *pool = &p->insns[k];
+  if (pool->opcode != NPU_GPOOL || field(pool, "part") != 0 || !poolable(s, field(pool, "in")))
+    return -1;
+  int64_t x = field(pool, "in");
+  unsigned id = s->buffer_of[x];
+  const buffer *b = &s->buffers[id];
+  int kp = b->first;
+  if (kp < 0 || kp >= (int)k || b->last >= (int)p->num_insns)
+    return -1;
+  const npu_insn *src = &p->insns[kp];
+  group one = {(unsigned)kp, (unsigned)kp, 0, 0, 1, false, 0, false, false};
+  if ((src->opcode != NPU_CONV && src->opcode != NPU_LUT) || !row_local(p, src) ||
+      (src->opcode == NPU_CONV && field(src, "sum") >= 0) || field(src, "out") != x)
+    return -1;
+  *reader = 0; /* (none: reducer() needs no copy) */
+  for (int m = kp + 1; m <= b->last; m++) {
+    one.g0 = one.g1 = (unsigned)m;
+    if ((unsigned)m == k || !uses_in_group(s, &one, id))
+      continue;
+    if (m < (int)k)
+      return -1;
+    if (!*reader)
+      *reader = (unsigned)m;
+  }
+  if (!*reader || overwritten(s, (unsigned)kp, *reader))
+    return -1;
+  npu_cost c;
+  unsigned saved[NPU_MAX_FIELDS], n = 0;
+  int64_t which[NPU_MAX_FIELDS];
+  trial_spaces(s, (unsigned)kp, id, which, saved, &n);
+  npu_insn_cost(t, p, src, &c);
+  restore_spaces(s->p, which, saved, n);
+  return c.compute_cycles < c.ddr_cycles ? kp : -1;
+}
+
+/* Rewrites the program as above for each pooling that qualifies; false
+ * when none does. */
+static bool remat_pools(sched *s, const qir_target *t) {
+  npu_program *p = s->p;
+  unsigned n = p->num_insns;
+  int *copy_before = qir_xcalloc(n + 1, sizeof *copy_before),
+      *move_before = qir_xcalloc(n + 1, sizeof *move_before);
+  bool *busy = qir_xcalloc(n + 1, sizeof *busy), *moved = qir_xcalloc(n + 1, sizeof *moved),
+       any = false;
+  for (unsigned k = 0; k < n; k++)
+    copy_before[k] = move_before[k] = -1;
+  for (unsigned k = 0; k < n; k++) {
+    unsigned r;
+    int kp = remat_source(s, t, k, &r);
+    if (kp < 0 || busy[kp] || busy[k] || busy[r])
+      continue;
+    busy[kp] = busy[k] = busy[r] = true;
+    copy_before[k] = move_before[r] = kp;
+    moved[kp] = any = true;
+  }
+  if (any) {
+    uint64_t top = 0;
+    for (unsigned i = 0; i < p->num_tensors; i++)
+      if (p->tensors[i].space == NPU_SPACE_DDR && p->tensors[i].offset + tensor_bytes(&p->tensors[i]) > top)
+        top = p->tensors[i].offset + tensor_bytes(&p->tensors[i]);
+    insn_list out = {NULL, 0, 0};
+    for (unsigned k = 0; k < n; k++) {
+      npu_insn in = p->insns[k];
+      if (copy_before[k] >= 0) { /* the copy, into a tensor of its own */
+        npu_insn again = p->insns[copy_before[k]];
+        npu_tensor x = p->tensors[field(&again, "out")];
+        x.offset = align_up(top);
+        top = x.offset + tensor_bytes(&x);
+        unsigned xc = npu_program_add_tensor(p, x);
+        again.f[npu_field(again.opcode, "out")] = xc;
+        in.f[npu_field(NPU_GPOOL, "in")] = xc;
+        list_push(&out, &again);
+      }
+      if (move_before[k] >= 0)
+        list_push(&out, &p->insns[move_before[k]]);
+      if (!moved[k])
+        list_push(&out, &in);
+    }
+    free(p->insns);
+    p->insns = out.v;
+    p->num_insns = p->cap_insns = out.num;
+    p->ddr_size = top > p->ddr_size ? top : p->ddr_size;
+  }
+  free(copy_before);
+  free(move_before);
+  free(busy);
+  free(moved);
+  return any;
+}
+
 /* Replaces the program's instructions: each group that tiles better, by
  * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
  * as they were. */
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false};
+  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false, -1, 0};
   insn_list out = {NULL, 0, 0};
   find_side_insns(s);
   if (s->cores > 1) {
@@ -1754,7 +1971,7 @@ static void tile_groups(sched *s, const qir_target *t) {
       continue;
     }
     /* One conv: its channel split may beat its tiles (weights read once). */
-    if (g.g0 == g.g1 && splittable_conv(s, &p->insns[k]) &&
+    if (g.g0 == g.g1 && !g.reduce && splittable_conv(s, &p->insns[k]) &&
         try_split(s, t, k, &c, &out)) {
       k++;
       continue;
@@ -1766,7 +1983,7 @@ static void tile_groups(sched *s, const qir_target *t) {
     reserve(s, first, out.num - 1, top0);
     if (e.sram_top > p->sram_size)
       p->sram_size = e.sram_top;
-    k = g.g1 + 1;
+    k = g.g1 + 1 + g.reduce;
   }
   free(p->insns);
   free(e.loads.v);
@@ -1870,6 +2087,11 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
      * groups form through those (and through the ones too large to share
      * SRAM with bands), then everything is placed again around the bands. */
     place_buffers(&s, t->sram_bytes, true);
+    if (remat_pools(&s, t)) {
+      sched_free(&s);
+      find_buffers_and_lives(&s);
+      place_buffers(&s, t->sram_bytes, true);
+    }
     p->sram_size = 0;
     tile_groups(&s, t);
     if (s.num_reserved)

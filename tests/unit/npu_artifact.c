@@ -390,6 +390,81 @@ START_TEST(validator_checks_softmax) {
 }
 END_TEST
 
+/* A gpool band by band (parts 1, 2, 3 into an i32 accumulator) gives
+ * the whole gpool's result, average and max; the validator checks the
+ * accumulator, the part and the count. */
+START_TEST(banded_gpool) {
+  npu_tensor t[7] = {
+      {NPU_SPACE_DDR, QIR_U8, 0, {1, 2, 6, 5}},   /* the whole input */
+      {NPU_SPACE_DDR, QIR_U8, 64, {1, 2, 1, 1}},  /* pooled whole */
+      {NPU_SPACE_DDR, QIR_U8, 128, {1, 2, 1, 1}}, /* pooled by bands */
+      {NPU_SPACE_SRAM, QIR_I32, 0, {1, 2, 1, 1}}, /* the accumulator */
+      {NPU_SPACE_SRAM, QIR_U8, 64, {1, 2, 2, 5}}, /* bands of 2 rows */
+      {NPU_SPACE_SRAM, QIR_U8, 128, {1, 2, 2, 5}},
+      {NPU_SPACE_SRAM, QIR_U8, 192, {1, 2, 2, 5}},
+  };
+  uint8_t ddr[192] = {0}, sram[256] = {0};
+  for (unsigned i = 0; i < 60; i++)
+    ddr[i] = (uint8_t)(i * 37 % 251);
+  for (int avg = 0; avg <= 1; avg++) {
+    npu_insn in[10] = {{.opcode = NPU_GPOOL}};
+    set_i(&in[0], "out", 1);
+    set_i(&in[0], "in", 0);
+    set_i(&in[0], "acc", -1);
+    set_i(&in[0], "avg", avg);
+    set_i(&in[0], "zx", 3);
+    set_i(&in[0], "zy", 7);
+    set_i(&in[0], "hi", 255);
+    set_f64(&in[0], "sx", 0.5);
+    set_f64(&in[0], "sy", 0.25);
+    for (unsigned b = 0; b < 3; b++) { /* copy rows 2b, 2b+1; pool them */
+      npu_insn *c = &in[1 + 2 * b], *g = &in[2 + 2 * b];
+      c->opcode = NPU_COPY;
+      set_i(c, "in", 0);
+      set_i(c, "out", 4 + b);
+      set_i(c, "s2", 2 * b);
+      set_i(c, "n0", 1);
+      set_i(c, "n1", 2);
+      set_i(c, "n2", 2);
+      set_i(c, "n3", 5);
+      set_i(c, "hi", 255);
+      *g = in[0];
+      set_i(g, "in", 4 + b);
+      set_i(g, "out", 2);
+      set_i(g, "acc", 3);
+      set_i(g, "part", b + 1);
+      set_i(g, "count", 30);
+    }
+    npu_program p = {0};
+    p.tensors = t;
+    p.num_tensors = 7;
+    p.ddr_size = sizeof ddr;
+    p.sram_size = sizeof sram;
+    p.insns = in;
+    p.num_insns = 7;
+    char why[128];
+    ck_assert_msg(npu_program_validate(&p, NULL, 0, why, sizeof why), "%s", why);
+    npu_execute(&p, ddr, sram, NULL);
+    ck_assert_int_eq(ddr[64], ddr[128]);
+    ck_assert_int_eq(ddr[65], ddr[129]);
+    ck_assert_int_ne(ddr[64], ddr[65]);
+    set_i(&in[2], "count", 9);
+    expect_invalid(&p, NULL, 0, "gpool: field 'count' out of range (instruction 2)");
+    set_i(&in[2], "count", 30);
+    set_i(&in[4], "part", 4);
+    expect_invalid(&p, NULL, 0, "gpool: field 'part' out of range (instruction 4)");
+    set_i(&in[4], "part", 2);
+    set_i(&in[0], "acc", 3);
+    expect_invalid(&p, NULL, 0, "gpool: an accumulator for a whole tensor (instruction 0)");
+    set_i(&in[0], "acc", -1);
+    t[3].dtype = QIR_I16;
+    expect_invalid(&p, NULL, 0, "gpool: the accumulator is not one i32 per plane (instruction 2)");
+    t[3].dtype = QIR_I32;
+    t[0].dims[2] = 6;
+  }
+}
+END_TEST
+
 START_TEST(emulator_api) {
   qir_context *ctx = qir_context_create();
   qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
@@ -433,6 +508,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, conv_sum_of_fewer_channels_and_post_affine);
   tcase_add_test(tc, validator_checks_resize);
   tcase_add_test(tc, validator_checks_softmax);
+  tcase_add_test(tc, banded_gpool);
   tcase_add_test(tc, emulator_api);
   suite_add_tcase(s, tc);
   return s;
