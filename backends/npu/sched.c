@@ -1245,6 +1245,17 @@ static void restore_spaces(npu_program *p, const int64_t *which, const unsigned 
     p->tensors[which[n]].space = saved[n];
 }
 
+/* The cost of instruction j on its own, its tensors where the trial
+ * placement put them, but buffer `ddr` in DDR (UINT32_MAX: none). */
+static void placed_cost(const sched *s, const qir_target *t, unsigned j, unsigned ddr,
+                        npu_cost *c) {
+  unsigned saved[NPU_MAX_FIELDS], n = 0;
+  int64_t which[NPU_MAX_FIELDS];
+  trial_spaces(s, j, ddr, which, saved, &n);
+  npu_insn_cost(t, s->p, &s->p->insns[j], c);
+  restore_spaces(s->p, which, saved, n);
+}
+
 /* The group as it is (with its reducer), its tensors where the trial
  * placement put them. */
 static estimate estimate_untiled(const sched *s, const qir_target *t, const group *g) {
@@ -1296,11 +1307,7 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
     if (s->held_by[k] >= 0 && s->held[s->held_by[k]]) {
       unsigned gk = (unsigned)s->held_by[k];
       npu_cost gc;
-      unsigned spaces_of[NPU_MAX_FIELDS], n = 0;
-      int64_t which[NPU_MAX_FIELDS];
-      trial_spaces(s, gk, s->buffer_of[field(&s->p->insns[gk], "out")], which, spaces_of, &n);
-      npu_insn_cost(t, s->p, &s->p->insns[gk], &gc);
-      restore_spaces(s->p, which, spaces_of, n);
+      placed_cost(s, t, gk, s->buffer_of[field(&s->p->insns[gk], "out")], &gc);
       c.cost.cycles += gc.cycles;
       c.cost.ddr_bytes += gc.ddr_read_bytes + gc.ddr_write_bytes;
     }
@@ -1337,12 +1344,8 @@ static unsigned uses_in_group(const sched *s, const group *g, unsigned id) {
  * placement put them, but buffer `id` in DDR when `ddr`. */
 static double placed_cycles(const sched *s, const qir_target *t, unsigned j, unsigned id,
                             bool ddr) {
-  unsigned saved[NPU_MAX_FIELDS], n = 0;
-  int64_t which[NPU_MAX_FIELDS];
-  trial_spaces(s, j, ddr ? id : UINT32_MAX, which, saved, &n);
   npu_cost c;
-  npu_insn_cost(t, s->p, &s->p->insns[j], &c);
-  restore_spaces(s->p, which, saved, n);
+  placed_cost(s, t, j, ddr ? id : UINT32_MAX, &c);
   return c.cycles;
 }
 
@@ -1866,12 +1869,9 @@ static int remat_source(const sched *s, const qir_target *t, unsigned k, unsigne
   if (!*reader || overwritten(s, (unsigned)kp, *reader))
     return -1;
   npu_cost c;
-  unsigned saved[NPU_MAX_FIELDS], n = 0;
-  int64_t which[NPU_MAX_FIELDS];
-  trial_spaces(s, (unsigned)kp, id, which, saved, &n);
-  npu_insn_cost(t, p, src, &c);
-  restore_spaces(s->p, which, saved, n);
-  return c.compute_cycles < c.ddr_cycles ? kp : -1;
+  placed_cost(s, t, (unsigned)kp, id, &c);
+  double store = (double)tensor_bytes(&p->tensors[x]) * t->clock_mhz / (t->ddr_gbps * 1e3);
+  return c.compute_cycles < store ? kp : -1;
 }
 
 /* Rewrites the program as above for each pooling that qualifies; false
