@@ -91,7 +91,8 @@ bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_b
     if (q.num_tensors > NPU_MAX_VALUE_PLACEMENT) /* (at least its buffers) */
       may &= ~VALUE;
     decisions d = {0};
-    bool took = npu_schedule_variant(&q, t, mode, cores, v & VALUE, fn ? record : NULL, &d);
+    bool took = npu_schedule_variant(&q, t, mode, cores, v & VALUE, w->data, w->size,
+                                     fn ? record : NULL, &d);
     if ((v & VALUE) && !took) { /* the same as v without it */
       may &= ~VALUE;
       npu_program_free(&q);

@@ -638,11 +638,12 @@ static void exec_gather(const machine *mc, const npu_insn *in) {
   bool rescale = fld(in, "rescale") != 0, wide = fld(in, "wide") != 0;
   qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
   int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
+  int64_t base = fld(in, "base"); /* (x holds the source from pixel `base` on) */
   for (int64_t j = 0; j < n; j++) {
     int32_t idx;
     memcpy(&idx, table + j * 4, 4);
     for (int64_t p = 0; p < planes; p++) {
-      int64_t v = ld(&x, p * plane + idx);
+      int64_t v = ld(&x, p * plane + idx - base);
       st(&y, p * n + j, rescale ? requant(v - zx, m, zy, lo, hi, wide) : v);
     }
   }

@@ -491,12 +491,13 @@ static bool check_gather(vctx *v, const npu_insn *in) {
   if (!same_planes(x, y))
     return bad(v, "gather: shapes do not agree");
   int64_t n = y->dims[2] * y->dims[3], off = fld(in, "table"), plane = x->dims[2] * x->dims[3];
+  int64_t base = fld(in, "base");
   if (off < 0 || (uint64_t)off > v->wsize || (uint64_t)n * 4 > v->wsize - (uint64_t)off)
     return bad(v, "gather: table outside the weights");
   for (int64_t j = 0; j < n; j++) {
     int32_t idx;
     memcpy(&idx, v->weights + off + j * 4, 4);
-    if (idx < 0 || idx >= plane)
+    if ((int64_t)idx - base < 0 || (int64_t)idx - base >= plane)
       return bad(v, "gather: index out of range");
   }
   return check_rescale(v, in);

@@ -59,7 +59,7 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
   X(PERMUTE, "permute", "out", "in", "p0", "p1", "p2", "p3", "rescale", "m",  \
     "e", "zx", "zy", "lo", "hi", "wide")                                      \
   X(GATHER, "gather", "out", "in", "table", "rescale", "m", "e", "zx", "zy",  \
-    "lo", "hi", "wide")                                                       \
+    "lo", "hi", "wide", "base")                                               \
   X(RESIZE, "resize", "out", "in", "mode", "coord", "scale_h", "scale_w",     \
     "zx", "sx", "zy", "sy", "lo", "hi")                                       \
   X(SOFTMAX, "softmax", "out", "in", "table", "in_min", "entries", "outer",   \
@@ -247,7 +247,8 @@ typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
  * it took the second. */
 #define NPU_MAX_VALUE_PLACEMENT 4096
 bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
-                          bool by_value, npu_sched_observer fn, void *ctx);
+                          bool by_value, const uint8_t *weights, uint64_t weights_size,
+                          npu_sched_observer fn, void *ctx);
 
 /* Lowers the NPU function `f` (npu_lower_func) and schedules it
  * (npu_schedule_variant) as the fastest by the estimate of its variants:

@@ -62,6 +62,9 @@ typedef struct sched {
   bool *held;          /* per instruction: a gather not emitted yet */
   bool by_value;       /* SRAM may take place_by_value's placement */
   bool took_value;     /* and did */
+  const uint8_t *weights; /* the weight space (a gather's table; may be
+                             NULL: no gather is held) */
+  uint64_t weights_size;
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -496,12 +499,34 @@ static void find_side_insns(sched *s) {
 
 static bool side_insn(const sched *s, unsigned m) { return s->side[m]; }
 
+/* The rows [*r0, *r1) of gather g's source that the rows of region r of
+ * its result take (its table, in the weight space); false when the table
+ * is out of reach. */
+static bool gather_rows(const sched *s, const npu_insn *g, region r, int64_t *r0, int64_t *r1) {
+  const npu_program *p = s->p;
+  int64_t W = tensor_at(p, g, "out")->dims[3], ws = tensor_at(p, g, "in")->dims[3];
+  int64_t off = field(g, "table") + r.lo * W * 4, n = (r.hi - r.lo) * W;
+  if (!s->weights || off < 0 || n <= 0 || (uint64_t)off > s->weights_size ||
+      (uint64_t)n * 4 > s->weights_size - (uint64_t)off)
+    return false;
+  *r0 = INT64_MAX;
+  *r1 = -1;
+  for (int64_t j = 0; j < n; j++) {
+    int32_t idx;
+    memcpy(&idx, s->weights + off + j * 4, 4);
+    int64_t row = idx - field(g, "base");
+    row = row >= 0 ? row / ws : -1;
+    *r0 = row < *r0 ? row : *r0;
+    *r1 = row + 1 > *r1 ? row + 1 : *r1;
+  }
+  return *r0 >= 0 && *r1 <= tensor_at(p, g, "in")->dims[2];
+}
+
 /* The gather whose result add/mul k reads as an operand shaped like its
- * result, when that is the result's one use and the gather's source
- * stays in SRAM (the trial placement): a tiled group on one core can then
- * gather each band from the source instead of reading the gathered
- * tensor back from DDR (a nearest upsampling before the add of a feature
- * pyramid).  Else -1. */
+ * result, when that is the result's one use: a tiled group on one core
+ * can then gather each band from the source rows it takes instead of
+ * reading the gathered tensor back from DDR (a nearest upsampling before
+ * the add of a feature pyramid).  Else -1. */
 static int side_gather(const sched *s, unsigned k) {
   const npu_program *p = s->p;
   const npu_insn *in = &p->insns[k];
@@ -521,12 +546,10 @@ static int side_gather(const sched *s, unsigned k) {
     if (g->opcode != NPU_GATHER)
       continue;
     const npu_tensor *o = tensor_at(p, g, "out");
-    int64_t x = field(g, "in");
-    unsigned xs = s->buffer_of[x];
+    int64_t r0, r1;
     if (o->offset != p->tensors[t].offset || !same_dims(o, &p->tensors[t]) ||
-        p->tensors[x].dims[0] != 1 || xs == UINT32_MAX ||
-        s->buffers[xs].space != NPU_SPACE_SRAM || s->buffers[xs].io ||
-        s->buffers[xs].hi - s->buffers[xs].lo > s->sram_bytes - s->band_room)
+        tensor_at(p, g, "in")->dims[0] != 1 ||
+        !gather_rows(s, g, (region){0, o->dims[2], 0, o->dims[3]}, &r0, &r1))
       continue;
     return b->first;
   }
@@ -782,6 +805,13 @@ static unsigned probe_tiles(int64_t n, int64_t *at) {
   return k;
 }
 
+/* The tiles of group g gather their bands of held gathers' results
+ * (side_band): on one core, tiles of the full width and of all frames. */
+static bool bands_gathered(const sched *s, const group *g) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  return g->cores <= 1 && !g->per_frame && (!g->tw || g->tw >= y->dims[3]);
+}
+
 /* SRAM bytes one tile of `th` output rows (and g->tw columns) needs at
  * most. */
 static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r) {
@@ -807,6 +837,12 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r
       if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
           !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
         n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame); /* the other operand */
+      int hg = s->held_by && bands_gathered(s, g) ? s->held_by[k] : -1;
+      int64_t r0, r1;
+      if (hg >= 0 && s->held[hg] && gather_rows(s, &p->insns[hg], b, &r0, &r1)) {
+        const npu_tensor *x = tensor_at(p, &p->insns[hg], "in"); /* the source rows */
+        n += band_bytes(x, (region){r0, r1, 0, x->dims[3]}, g->per_frame);
+      }
       else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
         n += band_bytes(tensor_at(p, insn, "sum"), b, g->per_frame);
     }
@@ -916,11 +952,19 @@ static void side_band(emitter *e, npu_insn *in, unsigned k, const char *f, regio
   if (g >= 0 && e->s->held[g] &&
       e->p->tensors[field(in, f)].offset == tensor_at(e->p, &e->p->insns[g], "out")->offset &&
       r.w0 == 0 && r.w1 == e->p->tensors[field(in, f)].dims[3]) {
-    /* The band's rows of the gather: its table from row r.lo, reading
-     * the source where it is. */
+    /* The band's rows of the gather: the source rows they take copied
+     * into the tile, its table from row r.lo, its indices from the
+     * first of those rows (base). */
     npu_insn band_gather = e->s->p->insns[g];
-    int64_t t = field(in, f);
+    int64_t t = field(in, f), x = field(&band_gather, "in"), r0, r1;
+    gather_rows(e->s, &band_gather, r, &r0, &r1);
+    int64_t ws = e->p->tensors[x].dims[3];
+    region rows = {r0, r1, 0, ws};
+    unsigned src = band(e, x, rows);
+    copy_rows(&e->loads, e->p, x, rows, src, 0, 0, band_gather.comment);
     unsigned b = band(e, t, r);
+    band_gather.f[npu_field(NPU_GATHER, "in")] = src;
+    band_gather.f[npu_field(NPU_GATHER, "base")] += r0 * ws;
     band_gather.f[npu_field(NPU_GATHER, "out")] = b;
     band_gather.f[npu_field(NPU_GATHER, "table")] += r.lo * e->p->tensors[t].dims[3] * 4;
     list_push(&e->body, &band_gather);
@@ -1160,9 +1204,8 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
                            int64_t th, uint64_t tile_size, bool double_buffer) {
   int64_t tiles = count_tiles(s, g, th);
   int64_t cores = (int64_t)g->cores < tiles ? (int64_t)g->cores : tiles;
-  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   e->s = s;
-  e->gather_bands = s->held && cores <= 1 && !g->per_frame && (!g->tw || g->tw >= y->dims[3]);
+  e->gather_bands = s->held && cores <= 1 && bands_gathered(s, g);
   e->sram_top = 0;
   if (cores <= 1) {
     emit_tiles(e, to, s, g, th, tile_size, double_buffer, g->base, 0, tiles);
@@ -1293,13 +1336,6 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
-  /* (The source of a gathered band stays in SRAM: held gathers only.) */
-  unsigned *spaces = qir_xcalloc(to.num + 1, sizeof *spaces);
-  for (unsigned i = 0; i < to.num; i++)
-    if (to.v[i].opcode == NPU_GATHER) {
-      spaces[i] = s->p->tensors[field(&to.v[i], "in")].space;
-      s->p->tensors[field(&to.v[i], "in")].space = NPU_SPACE_SRAM;
-    }
   c.cost = estimate_insns(s, t, to.v, to.num);
   /* The held gathers it does not gather band by band run whole before it
    * (release_gathers), their results to DDR. */
@@ -1311,10 +1347,6 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
       c.cost.cycles += gc.cycles;
       c.cost.ddr_bytes += gc.ddr_read_bytes + gc.ddr_write_bytes;
     }
-  for (unsigned i = to.num; i-- > 0;)
-    if (to.v[i].opcode == NPU_GATHER)
-      s->p->tensors[field(&to.v[i], "in")].space = spaces[i];
-  free(spaces);
   s->p->num_tensors = saved;
   free(to.v);
   free(e.loads.v);
@@ -2072,14 +2104,15 @@ bool npu_schedule_from_name(const char *s, unsigned *out) {
 }
 
 bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
-                          bool by_value, npu_sched_observer fn, void *ctx) {
+                          bool by_value, const uint8_t *weights, uint64_t weights_size,
+                          npu_sched_observer fn, void *ctx) {
   if (mode == NPU_SCHEDULE_NONE)
     return false;
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
   sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL,
-             by_value, false};
+             by_value, false, weights, weights_size};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {

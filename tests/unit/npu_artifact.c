@@ -465,6 +465,66 @@ START_TEST(banded_gpool) {
 }
 END_TEST
 
+/* A gather from a band of its source's rows, indices from the band's
+ * first pixel (base), gives the rows of the whole gather. */
+START_TEST(gather_from_source_rows) {
+  npu_tensor t[5] = {
+      {NPU_SPACE_DDR, QIR_I8, 0, {1, 2, 4, 3}},   /* the source */
+      {NPU_SPACE_DDR, QIR_I8, 64, {1, 2, 8, 6}},  /* gathered whole */
+      {NPU_SPACE_DDR, QIR_I8, 192, {1, 2, 4, 6}}, /* rows 2..5, by band */
+      {NPU_SPACE_SRAM, QIR_I8, 0, {1, 2, 2, 3}},  /* source rows 1, 2 */
+      {NPU_SPACE_SRAM, QIR_I8, 64, {1, 2, 4, 6}},
+  };
+  int32_t table[48];
+  for (int i = 0; i < 48; i++) /* nearest 2x: (row / 2) x 3 + col / 2 */
+    table[i] = (i / 6 / 2) * 3 + i % 6 / 2;
+  uint8_t weights[sizeof table], ddr[256] = {0}, sram[128] = {0};
+  memcpy(weights, table, sizeof table);
+  for (unsigned i = 0; i < 24; i++)
+    ddr[i] = (uint8_t)(i * 7 + 1);
+  npu_insn in[4] = {{.opcode = NPU_GATHER}, {.opcode = NPU_COPY}, {.opcode = NPU_GATHER},
+                    {.opcode = NPU_COPY}};
+  set_i(&in[0], "out", 1);
+  set_i(&in[0], "lo", -128);
+  set_i(&in[0], "hi", 127);
+  set_i(&in[1], "out", 3);
+  set_i(&in[1], "s2", 1);
+  set_i(&in[1], "n0", 1);
+  set_i(&in[1], "n1", 2);
+  set_i(&in[1], "n2", 2);
+  set_i(&in[1], "n3", 3);
+  set_i(&in[1], "lo", -128);
+  set_i(&in[1], "hi", 127);
+  in[2] = in[0];
+  set_i(&in[2], "in", 3);
+  set_i(&in[2], "out", 4);
+  set_i(&in[2], "table", 2 * 6 * 4);
+  set_i(&in[2], "base", 3);
+  in[3] = in[1];
+  set_i(&in[3], "in", 4);
+  set_i(&in[3], "out", 2);
+  set_i(&in[3], "s2", 0);
+  set_i(&in[3], "n2", 4);
+  set_i(&in[3], "n3", 6);
+  npu_program p = {0};
+  p.tensors = t;
+  p.num_tensors = 5;
+  p.ddr_size = sizeof ddr;
+  p.sram_size = sizeof sram;
+  p.insns = in;
+  p.num_insns = 4;
+  char why[128];
+  ck_assert_msg(npu_program_validate(&p, weights, sizeof weights, why, sizeof why), "%s", why);
+  npu_execute(&p, ddr, sram, weights);
+  for (int c = 0; c < 2; c++)
+    ck_assert_mem_eq(&ddr[192 + c * 24], &ddr[64 + c * 48 + 2 * 6], 24);
+  set_i(&in[2], "base", 2);
+  expect_invalid(&p, weights, sizeof weights, "gather: index out of range (instruction 2)");
+  set_i(&in[2], "base", 4);
+  expect_invalid(&p, weights, sizeof weights, "gather: index out of range (instruction 2)");
+}
+END_TEST
+
 START_TEST(emulator_api) {
   qir_context *ctx = qir_context_create();
   qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
@@ -509,6 +569,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, validator_checks_resize);
   tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, banded_gpool);
+  tcase_add_test(tc, gather_from_source_rows);
   tcase_add_test(tc, emulator_api);
   suite_add_tcase(s, tc);
   return s;
