@@ -60,6 +60,9 @@ typedef struct sched {
                           result it reads as a side operand, or -1
                           (find_held_gathers; tile mode) */
   bool *held;          /* per instruction: a gather not emitted yet */
+  int *reader_of;      /* per held gather: the instruction that reads its
+                          result (through a side operand, or its part of a
+                          concat through its row operand), or -1 */
   bool by_value;       /* SRAM may take place_by_value's placement */
   bool took_value;     /* and did */
   const uint8_t *weights; /* the weight space (a gather's table; may be
@@ -522,6 +525,30 @@ static bool gather_rows(const sched *s, const npu_insn *g, region r, int64_t *r0
   return *r0 >= 0 && *r1 <= tensor_at(p, g, "in")->dims[2];
 }
 
+/* Channel c of the held gathers whose part of a concat instruction k
+ * reads (hold_concat_gathers): the first such gather's index starting at
+ * or after c, or -1. */
+static int concat_part_from(const sched *s, unsigned k, int64_t c, int64_t *c0) {
+  const npu_program *p = s->p;
+  unsigned op = p->insns[k].opcode;
+  if (!s->reader_of || !row_local(p, &p->insns[k]) || op == NPU_ADD || op == NPU_MUL)
+    return -1;
+  const npu_tensor *x = tensor_at(p, &p->insns[k], "in");
+  uint64_t plane = tensor_bytes(x) / (uint64_t)x->dims[1];
+  int best = -1;
+  for (unsigned m = 0; m < p->num_insns; m++) {
+    if (!s->held[m] || s->reader_of[m] != (int)k || p->insns[m].opcode != NPU_GATHER ||
+        s->held_by[k] == (int)m)
+      continue;
+    int64_t at = (int64_t)((tensor_at(p, &p->insns[m], "out")->offset - x->offset) / plane);
+    if (at >= c && (best < 0 || at < *c0)) {
+      best = (int)m;
+      *c0 = at;
+    }
+  }
+  return best;
+}
+
 /* The gather whose result add/mul k reads as an operand shaped like its
  * result, when that is the result's one use: a tiled group on one core
  * can then gather each band from the source rows it takes instead of
@@ -556,19 +583,68 @@ static int side_gather(const sched *s, unsigned k) {
   return -1;
 }
 
-/* Holds back the gathers side_gather finds, once: each is emitted before
- * the instructions that contain its reader, unless that is a tiled group
- * that gathers the bands itself (release_gathers). */
+/* The gathers that write their part of a concat (a channel range, in
+ * place) which instruction k alone reads, whole, through its row operand:
+ * the feature pyramid's levels upsampled and concatenated before
+ * PP-OCRv4 det's head.  A tiled group starting at k can gather each
+ * part's band into its input band.  Held like side_gather's. */
+static void hold_concat_gathers(sched *s, unsigned k) {
+  const npu_program *p = s->p;
+  const npu_insn *in = &p->insns[k];
+  if (!row_local(p, in) || in->opcode == NPU_ADD || in->opcode == NPU_MUL)
+    return;
+  int64_t x = field(in, "in");
+  unsigned id = s->buffer_of[x];
+  const npu_tensor *xt = &p->tensors[x];
+  if (id == UINT32_MAX || xt->dims[0] != 1)
+    return;
+  const buffer *b = &s->buffers[id];
+  if (b->io || b->last != (int)k || b->first < 0 || b->hi - b->lo != tensor_bytes(xt))
+    return;
+  uint64_t plane = tensor_bytes(xt) / (uint64_t)xt->dims[1];
+  for (int m = b->first; m < (int)k; m++) { /* k the one reader; its writers */
+    const npu_insn *w = &p->insns[m];
+    const npu_insn_info *info = npu_insn_info_of(w->opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      if (tensor_field(w->opcode, f) && w->f[f] >= 0 && s->buffer_of[w->f[f]] == id &&
+          npu_field_role(w->opcode, f) != NPU_FIELD_RESULT)
+        return;
+  }
+  for (int m = b->first; m < (int)k; m++) {
+    const npu_insn *g = &p->insns[m];
+    if (g->opcode != NPU_GATHER || s->held[m] || s->buffer_of[field(g, "out")] != id)
+      continue;
+    const npu_tensor *o = tensor_at(p, g, "out");
+    int64_t r0, r1;
+    if (o->dims[0] == 1 && o->dims[2] == xt->dims[2] && o->dims[3] == xt->dims[3] &&
+        o->dtype == xt->dtype && o->offset >= xt->offset && (o->offset - xt->offset) % plane == 0 &&
+        gather_rows(s, g, (region){0, o->dims[2], 0, o->dims[3]}, &r0, &r1)) {
+      s->held[m] = true;
+      s->reader_of[m] = (int)k;
+    }
+  }
+}
+
+/* Holds back the gathers side_gather and hold_concat_gathers find, once:
+ * each is emitted before the instructions that contain its reader, unless
+ * that is a tiled group that gathers the bands itself (release_gathers). */
 static void find_held_gathers(sched *s) {
   unsigned n = s->p->num_insns;
   s->held_by = qir_xcalloc(n + 1, sizeof *s->held_by);
   s->held = qir_xcalloc(n + 1, sizeof *s->held);
+  s->reader_of = qir_xcalloc(n + 1, sizeof *s->reader_of);
+  for (unsigned k = 0; k < n; k++)
+    s->reader_of[k] = -1;
   for (unsigned k = 0; k < n; k++) {
     int g = side_gather(s, k);
     s->held_by[k] = g;
-    if (g >= 0)
+    if (g >= 0) {
       s->held[g] = true;
+      s->reader_of[g] = (int)k;
+    }
   }
+  for (unsigned k = 0; k < n; k++)
+    hold_concat_gathers(s, k);
 }
 
 /* The instruction whose result instruction k (after g0, the first of its
@@ -818,18 +894,33 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r
   const npu_program *p = s->p;
   const npu_tensor *y = tensor_at(p, &p->insns[g->g1], "out");
   int64_t H = y->dims[2], W = y->dims[3], tw = g->tw ? g->tw : W;
-  int64_t rows_at[4], cols_at[4];
+  int64_t rows_at[4], cols_at[4], c0 = 0, r0, r1;
   unsigned nr = probe_tiles((H + th - 1) / th, rows_at);
   unsigned nc = probe_tiles((W + tw - 1) / tw, cols_at);
+  /* The source rows of a gathered band depend on where the band starts
+   * (an upsampling by 2 takes 4 or 5 rows for 8): with held gathers,
+   * every row of tiles counts. */
+  bool gathers = s->held_by && bands_gathered(s, g);
+  bool any = gathers && concat_part_from(s, g->g0, 0, &c0) >= 0;
+  for (unsigned k = g->g0; gathers && !any && k <= g->g1; k++)
+    any = s->held_by[k] >= 0 && s->held[s->held_by[k]];
+  if (any)
+    nr = (unsigned)((H + th - 1) / th);
   uint64_t worst = 0;
   for (unsigned i = 0; i < nr * nc; i++) {
-    int64_t o = rows_at[i / nc] * th, q = cols_at[i % nc] * tw;
+    int64_t o = (any ? (int64_t)(i / nc) : rows_at[i / nc]) * th, q = cols_at[i % nc] * tw;
     region out = {o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W}, in;
     if (!plan_tile(s, g, out, r, &in))
       return UINT64_MAX;
     const npu_insn *first = &p->insns[g->g0];
     uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)), in,
                             g->per_frame);
+    for (int m = gathers ? concat_part_from(s, g->g0, 0, &c0) : -1;
+         m >= 0 && gather_rows(s, &p->insns[m], in, &r0, &r1);
+         m = concat_part_from(s, g->g0, c0 + 1, &c0)) { /* the parts' source rows */
+      const npu_tensor *src = tensor_at(p, &p->insns[m], "in");
+      n += band_bytes(src, (region){r0, r1, 0, src->dims[3]}, g->per_frame);
+    }
     for (unsigned k = g->g0; k <= g->g1; k++) {
       const npu_insn *insn = &p->insns[k];
       region b = r[k - g->g0];
@@ -837,14 +928,13 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r
       if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
           !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
         n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame); /* the other operand */
-      int hg = s->held_by && bands_gathered(s, g) ? s->held_by[k] : -1;
-      int64_t r0, r1;
+      else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
+        n += band_bytes(tensor_at(p, insn, "sum"), b, g->per_frame);
+      int hg = gathers ? s->held_by[k] : -1;
       if (hg >= 0 && s->held[hg] && gather_rows(s, &p->insns[hg], b, &r0, &r1)) {
         const npu_tensor *x = tensor_at(p, &p->insns[hg], "in"); /* the source rows */
         n += band_bytes(x, (region){r0, r1, 0, x->dims[3]}, g->per_frame);
       }
-      else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
-        n += band_bytes(tensor_at(p, insn, "sum"), b, g->per_frame);
     }
     worst = n > worst ? n : worst;
   }
@@ -943,6 +1033,52 @@ static void copy_rows(insn_list *l, const npu_program *p, int64_t src, region r,
   list_push(l, &c);
 }
 
+/* The rows of region r (of the full width) of held gather g's result,
+ * gathered into *into (a band shaped like tensor `like` when -1): the
+ * source rows they take copied into the tile, the table from row r.lo,
+ * the indices from the first of those rows (base). */
+static void gather_band(emitter *e, const npu_insn *g, region r, int64_t like, int64_t *into) {
+  npu_insn band_gather = *g;
+  int64_t x = field(g, "in"), r0, r1, ws = e->p->tensors[x].dims[3];
+  gather_rows(e->s, g, r, &r0, &r1);
+  region rows = {r0, r1, 0, ws};
+  unsigned src = band(e, x, rows);
+  copy_rows(&e->loads, e->p, x, rows, src, 0, 0, g->comment);
+  if (*into < 0)
+    *into = band(e, like, r);
+  band_gather.f[npu_field(NPU_GATHER, "in")] = src;
+  band_gather.f[npu_field(NPU_GATHER, "base")] += r0 * ws;
+  band_gather.f[npu_field(NPU_GATHER, "out")] = *into;
+  band_gather.f[npu_field(NPU_GATHER, "table")] += r.lo * tensor_at(e->p, g, "out")->dims[3] * 4;
+  list_push(&e->body, &band_gather);
+}
+
+/* The input band of a tile of group g (region r of tensor x) into band
+ * `cur`: copied, but the channels of held gathers' concat parts gathered
+ * there band by band (when the tiles gather bands). */
+static void load_input(emitter *e, const group *g, int64_t x, region r, unsigned cur,
+                       const char *comment) {
+  npu_program *p = e->p;
+  int64_t c = 0, c0, C = p->tensors[x].dims[1];
+  int m = e->gather_bands ? concat_part_from(e->s, g->g0, 0, &c0) : -1;
+  if (m < 0) {
+    copy_rows(&e->loads, p, x, r, cur, 0, 0, comment);
+    return;
+  }
+  for (; c < C; m = concat_part_from(e->s, g->g0, c, &c0)) {
+    int64_t end = m >= 0 ? c0 : C;
+    if (end > c)
+      copy_rows(&e->loads, p, channel_view(p, x, 1, c, end - c), r,
+                channel_view(p, cur, 1, c, end - c), 0, 0, comment);
+    if (m < 0)
+      break;
+    int64_t n = tensor_at(p, &p->insns[m], "out")->dims[1];
+    int64_t into = channel_view(p, cur, 1, c0, n);
+    gather_band(e, &p->insns[m], r, -1, &into);
+    c = c0 + n;
+  }
+}
+
 /* A side operand (the other operand of add/mul, a conv's sum) of
  * instruction k: its band of region r, copied into the tile, or gathered
  * there by a held gather (side_gather; else release_gathers emits that
@@ -952,22 +1088,8 @@ static void side_band(emitter *e, npu_insn *in, unsigned k, const char *f, regio
   if (g >= 0 && e->s->held[g] &&
       e->p->tensors[field(in, f)].offset == tensor_at(e->p, &e->p->insns[g], "out")->offset &&
       r.w0 == 0 && r.w1 == e->p->tensors[field(in, f)].dims[3]) {
-    /* The band's rows of the gather: the source rows they take copied
-     * into the tile, its table from row r.lo, its indices from the
-     * first of those rows (base). */
-    npu_insn band_gather = e->s->p->insns[g];
-    int64_t t = field(in, f), x = field(&band_gather, "in"), r0, r1;
-    gather_rows(e->s, &band_gather, r, &r0, &r1);
-    int64_t ws = e->p->tensors[x].dims[3];
-    region rows = {r0, r1, 0, ws};
-    unsigned src = band(e, x, rows);
-    copy_rows(&e->loads, e->p, x, rows, src, 0, 0, band_gather.comment);
-    unsigned b = band(e, t, r);
-    band_gather.f[npu_field(NPU_GATHER, "in")] = src;
-    band_gather.f[npu_field(NPU_GATHER, "base")] += r0 * ws;
-    band_gather.f[npu_field(NPU_GATHER, "out")] = b;
-    band_gather.f[npu_field(NPU_GATHER, "table")] += r.lo * e->p->tensors[t].dims[3] * 4;
-    list_push(&e->body, &band_gather);
+    int64_t b = -1;
+    gather_band(e, &e->s->p->insns[g], r, field(in, f), &b);
     in->f[npu_field(in->opcode, f)] = b;
     return;
   }
@@ -1054,7 +1176,7 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
   plan_tile(s, g, out, r, &in);
   e->at = base;
   unsigned cur = band(e, x, in);
-  copy_rows(&e->loads, e->p, x, in, cur, 0, 0, first->comment);
+  load_input(e, g, x, in, cur, first->comment);
   region cur_r = in;
   e->in_band = cur;
   e->in_r = in;
@@ -1299,6 +1421,20 @@ static void placed_cost(const sched *s, const qir_target *t, unsigned j, unsigne
   restore_spaces(s->p, which, saved, n);
 }
 
+/* The held gathers whose results instructions of group g read, run
+ * whole before them (release_gathers), their results to DDR. */
+static estimate held_gathers_cost(const sched *s, const qir_target *t, const group *g) {
+  estimate e = {0, 0};
+  for (unsigned gk = 0; s->held && gk < s->p->num_insns; gk++)
+    if (s->held[gk] && s->reader_of[gk] >= (int)g->g0 && s->reader_of[gk] <= (int)g->g1) {
+      npu_cost c;
+      placed_cost(s, t, gk, s->buffer_of[field(&s->p->insns[gk], "out")], &c);
+      e.cycles += c.cycles;
+      e.ddr_bytes += c.ddr_read_bytes + c.ddr_write_bytes;
+    }
+  return e;
+}
+
 /* The group as it is (with its reducer), its tensors where the trial
  * placement put them. */
 static estimate estimate_untiled(const sched *s, const qir_target *t, const group *g) {
@@ -1337,16 +1473,11 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
   c.cost = estimate_insns(s, t, to.v, to.num);
-  /* The held gathers it does not gather band by band run whole before it
-   * (release_gathers), their results to DDR. */
-  for (unsigned k = g->g0; k <= g->g1 && s->held && !e.gather_bands; k++)
-    if (s->held_by[k] >= 0 && s->held[s->held_by[k]]) {
-      unsigned gk = (unsigned)s->held_by[k];
-      npu_cost gc;
-      placed_cost(s, t, gk, s->buffer_of[field(&s->p->insns[gk], "out")], &gc);
-      c.cost.cycles += gc.cycles;
-      c.cost.ddr_bytes += gc.ddr_read_bytes + gc.ddr_write_bytes;
-    }
+  if (!e.gather_bands) { /* its held gathers run whole before it */
+    estimate gathers = held_gathers_cost(s, t, g);
+    c.cost.cycles += gathers.cycles;
+    c.cost.ddr_bytes += gathers.ddr_bytes;
+  }
   s->p->num_tensors = saved;
   free(to.v);
   free(e.loads.v);
@@ -1484,7 +1615,16 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
   region *r = qir_xcalloc(n, sizeof *r);
+  /* (Untiled, it reads the held gathers' results whole: so do tiles that
+   * do not gather their bands, try_tiling.  Counted on one core only: on
+   * several, against the coarser spreading penalty, PP-OCRv4 det on ax650
+   * spread its head over the cores and got slower, 1071.7 -> 1097.4 us.) */
   estimate untiled = estimate_untiled(s, t, g);
+  if (s->cores == 1) {
+    estimate gathers = held_gathers_cost(s, t, g);
+    untiled.cycles += gathers.cycles;
+    untiled.ddr_bytes += gathers.ddr_bytes;
+  }
   tiling best = {0, 0, false, 1, false, untiled, untiled, 0};
   /* (Copied: trying a tiling adds tensors, which may move the table.) */
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
@@ -1497,7 +1637,10 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
     free(r);
     return best;
   }
-  int64_t tws[MAX_WIDTHS];
+  int64_t tws[MAX_WIDTHS], c0;
+  /* (One instruction gains by tiles on one core when they gather its
+   * input's concat parts.) */
+  bool parts = concat_part_from(s, g->g0, 0, &c0) >= 0;
   for (int per_frame = 0; per_frame <= (frames > 1); per_frame++) {
     unsigned num_tw = tile_widths(s, g, per_frame, room, r, tws);
     for (unsigned w = 0; w < num_tw; w++) {
@@ -1516,7 +1659,7 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
         for (unsigned i = 0; i < 5; i++) {
           if (cand[i] < 1 || (cores > 1 && g->reduce) ||
               (cores == 1 && (i >= 3 || spread_only ||
-                              (g->g0 == g->g1 && !per_frame && !g->reduce))))
+                              (g->g0 == g->g1 && !per_frame && !g->reduce && !parts))))
             continue;
           tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
           c.cores = cores;
@@ -1770,7 +1913,9 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
  * core). */
 static tiling plan_group(const sched *s, const qir_target *t, group *g) {
   tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
-  if (g->g1 > g->g0 || g->reduce || (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
+  int64_t c0;
+  if (g->g1 > g->g0 || g->reduce || concat_part_from(s, g->g0, 0, &c0) >= 0 ||
+      (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
     uint64_t wb = group_weight_bytes(s, g);
     g->weights = wb <= s->band_room / 2 ? wb : 0;
     c = choose_tiling(s, t, g, s->band_room - g->weights - acc_bytes(s, g));
@@ -1822,12 +1967,12 @@ static bool names_bytes(const npu_program *p, const insn_list *out, unsigned fro
 static unsigned release_gathers(sched *s, insn_list *out, unsigned k0, unsigned k1,
                                 unsigned at) {
   unsigned n = 0;
-  for (unsigned k = k0; k <= k1; k++) {
-    int g = s->held_by[k];
-    if (g < 0 || !s->held[g])
+  for (unsigned g = 0; g < s->p->num_insns; g++) {
+    if (!s->held[g] || s->reader_of[g] < (int)k0 || s->reader_of[g] > (int)k1)
       continue;
     s->held[g] = false;
-    if (at < out->num && !names_bytes(s->p, out, at, field(&s->p->insns[g], "out")))
+    /* (the ones emitted so far are at [at, at + n)) */
+    if (at + n < out->num && !names_bytes(s->p, out, at + n, field(&s->p->insns[g], "out")))
       continue; /* gathered band by band */
     list_push(out, &s->p->insns[g]);
     memmove(&out->v[at + 1], &out->v[at], (out->num - 1 - at) * sizeof *out->v);
@@ -2029,8 +2174,10 @@ static void tile_groups(sched *s, const qir_target *t) {
   s->side = NULL;
   free(s->held_by);
   free(s->held);
+  free(s->reader_of);
   s->held_by = NULL;
   s->held = NULL;
+  s->reader_of = NULL;
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
@@ -2111,7 +2258,7 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL,
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL, NULL,
              by_value, false, weights, weights_size};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
