@@ -2148,8 +2148,10 @@ static void tile_groups(sched *s, const qir_target *t) {
       continue;
     }
     /* One conv: its channel split may beat its tiles (weights read once). */
+    unsigned at = out.num;
     if (g.g0 == g.g1 && !g.reduce && splittable_conv(s, &p->insns[k]) &&
         try_split(s, t, k, &c, &out)) {
+      release_gathers(s, &out, k, k, at); /* (its pieces read them whole) */
       k++;
       continue;
     }
