@@ -63,6 +63,7 @@ typedef struct sched {
   int *reader_of;      /* per held gather: the instruction that reads its
                           result (through a side operand, or its part of a
                           concat through its row operand), or -1 */
+  unsigned *num_held;  /* per instruction: the gathers held for it */
   bool by_value;       /* SRAM may take place_by_value's placement */
   bool took_value;     /* and did */
   const uint8_t *weights; /* the weight space (a gather's table; may be
@@ -525,13 +526,22 @@ static bool gather_rows(const sched *s, const npu_insn *g, region r, int64_t *r0
   return *r0 >= 0 && *r1 <= tensor_at(p, g, "in")->dims[2];
 }
 
+/* Instructions [k0, k1] read held gathers' results (any still held or
+ * not: a quick test before looking for them). */
+static bool reads_held(const sched *s, unsigned k0, unsigned k1) {
+  for (unsigned k = k0; s->num_held && k <= k1; k++)
+    if (s->num_held[k])
+      return true;
+  return false;
+}
+
 /* Channel c of the held gathers whose part of a concat instruction k
  * reads (hold_concat_gathers): the first such gather's index starting at
  * or after c, or -1. */
 static int concat_part_from(const sched *s, unsigned k, int64_t c, int64_t *c0) {
   const npu_program *p = s->p;
   unsigned op = p->insns[k].opcode;
-  if (!s->reader_of || !row_local(p, &p->insns[k]) || op == NPU_ADD || op == NPU_MUL)
+  if (!reads_held(s, k, k) || !row_local(p, &p->insns[k]) || op == NPU_ADD || op == NPU_MUL)
     return -1;
   const npu_tensor *x = tensor_at(p, &p->insns[k], "in");
   uint64_t plane = tensor_bytes(x) / (uint64_t)x->dims[1];
@@ -645,7 +655,12 @@ static void find_held_gathers(sched *s) {
   }
   for (unsigned k = 0; k < n; k++)
     hold_concat_gathers(s, k);
+  s->num_held = qir_xcalloc(n + 1, sizeof *s->num_held);
+  for (unsigned g = 0; g < n; g++)
+    if (s->held[g])
+      s->num_held[s->reader_of[g]]++;
 }
+
 
 /* The instruction whose result instruction k (after g0, the first of its
  * group) reads through its chain operand: k - 1, or k - 2 past a side
@@ -1425,7 +1440,9 @@ static void placed_cost(const sched *s, const qir_target *t, unsigned j, unsigne
  * whole before them (release_gathers), their results to DDR. */
 static estimate held_gathers_cost(const sched *s, const qir_target *t, const group *g) {
   estimate e = {0, 0};
-  for (unsigned gk = 0; s->held && gk < s->p->num_insns; gk++)
+  if (!reads_held(s, g->g0, g->g1))
+    return e;
+  for (unsigned gk = 0; gk < s->p->num_insns; gk++)
     if (s->held[gk] && s->reader_of[gk] >= (int)g->g0 && s->reader_of[gk] <= (int)g->g1) {
       npu_cost c;
       placed_cost(s, t, gk, s->buffer_of[field(&s->p->insns[gk], "out")], &c);
@@ -1967,6 +1984,8 @@ static bool names_bytes(const npu_program *p, const insn_list *out, unsigned fro
 static unsigned release_gathers(sched *s, insn_list *out, unsigned k0, unsigned k1,
                                 unsigned at) {
   unsigned n = 0;
+  if (!reads_held(s, k0, k1))
+    return 0;
   for (unsigned g = 0; g < s->p->num_insns; g++) {
     if (!s->held[g] || s->reader_of[g] < (int)k0 || s->reader_of[g] > (int)k1)
       continue;
@@ -2177,9 +2196,11 @@ static void tile_groups(sched *s, const qir_target *t) {
   free(s->held_by);
   free(s->held);
   free(s->reader_of);
+  free(s->num_held);
   s->held_by = NULL;
   s->held = NULL;
   s->reader_of = NULL;
+  s->num_held = NULL;
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
@@ -2260,7 +2281,7 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL, NULL,
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL, NULL, NULL,
              by_value, false, weights, weights_size};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
