@@ -222,15 +222,23 @@ static void expect_invalid(const npu_program *p, const uint8_t *w, size_t n,
   ck_assert_str_eq(why, msg);
 }
 
-/* A program of one instruction `in` on the two DDR tensors t. */
-static npu_program one_insn(npu_tensor *t, uint64_t ddr_size, npu_insn *in) {
+/* A program of instructions in[0 .. ni) on tensors t[0 .. nt), with
+ * memories of ddr_size and sram_size bytes. */
+static npu_program program_of(npu_tensor *t, unsigned nt, npu_insn *in, unsigned ni,
+                              uint64_t ddr_size, uint64_t sram_size) {
   npu_program p = {0};
   p.tensors = t;
-  p.num_tensors = 2;
+  p.num_tensors = nt;
   p.ddr_size = ddr_size;
+  p.sram_size = sram_size;
   p.insns = in;
-  p.num_insns = 1;
+  p.num_insns = ni;
   return p;
+}
+
+/* A program of one instruction `in` on the two DDR tensors t. */
+static npu_program one_insn(npu_tensor *t, uint64_t ddr_size, npu_insn *in) {
+  return program_of(t, 2, in, 1, ddr_size, 0);
 }
 
 /* A copy moves f32 (a float epilogue's tile rows) only to f32 and
@@ -435,13 +443,7 @@ START_TEST(banded_gpool) {
       set_i(g, "part", b + 1);
       set_i(g, "count", 30);
     }
-    npu_program p = {0};
-    p.tensors = t;
-    p.num_tensors = 7;
-    p.ddr_size = sizeof ddr;
-    p.sram_size = sizeof sram;
-    p.insns = in;
-    p.num_insns = 7;
+    npu_program p = program_of(t, 7, in, 7, sizeof ddr, sizeof sram);
     char why[128];
     ck_assert_msg(npu_program_validate(&p, NULL, 0, why, sizeof why), "%s", why);
     npu_execute(&p, ddr, sram, NULL);
@@ -506,13 +508,7 @@ START_TEST(gather_from_source_rows) {
   set_i(&in[3], "s2", 0);
   set_i(&in[3], "n2", 4);
   set_i(&in[3], "n3", 6);
-  npu_program p = {0};
-  p.tensors = t;
-  p.num_tensors = 5;
-  p.ddr_size = sizeof ddr;
-  p.sram_size = sizeof sram;
-  p.insns = in;
-  p.num_insns = 4;
+  npu_program p = program_of(t, 5, in, 4, sizeof ddr, sizeof sram);
   char why[128];
   ck_assert_msg(npu_program_validate(&p, weights, sizeof weights, why, sizeof why), "%s", why);
   npu_execute(&p, ddr, sram, weights);
