@@ -26,7 +26,7 @@ const npu_insn_info *npu_insn_info_of(unsigned opcode) {
  * name's address and the opcode saves the scheduler and the cost model
  * most of their string compares (per thread: compilations may run in
  * parallel). */
-#define FIELD_CACHE 256
+#define FIELD_CACHE 1024
 static _Thread_local struct {
   const char *name;
   unsigned opcode, index;
@@ -34,6 +34,7 @@ static _Thread_local struct {
 
 static unsigned char field_roles[NPU_NUM_OPCODES][NPU_MAX_FIELDS];
 static pthread_once_t field_roles_once = PTHREAD_ONCE_INIT;
+static bool field_roles_found; /* (read without pthread_once once set) */
 
 static void find_field_roles(void) {
   static const struct { const char *name; unsigned char role; } names[] = {
@@ -47,11 +48,13 @@ static void find_field_roles(void) {
         if (!strcmp(in->fields[f], names[k].name))
           field_roles[op][f] = names[k].role;
   }
+  __atomic_store_n(&field_roles_found, true, __ATOMIC_RELEASE);
 }
 
 unsigned npu_field_role(unsigned opcode, unsigned i) {
   QIR_ASSERT(opcode < NPU_NUM_OPCODES && i < NPU_MAX_FIELDS);
-  pthread_once(&field_roles_once, find_field_roles);
+  if (!__atomic_load_n(&field_roles_found, __ATOMIC_ACQUIRE))
+    pthread_once(&field_roles_once, find_field_roles);
   return field_roles[opcode][i];
 }
 
@@ -62,7 +65,8 @@ const npu_tensor *npu_field_tensor(const npu_program *p, const npu_insn *in, uns
 }
 
 unsigned npu_field(unsigned opcode, const char *name) {
-  unsigned h = (unsigned)(((uintptr_t)name >> 2) ^ (opcode * 0x9e37u)) % FIELD_CACHE;
+  uint64_t key = ((uint64_t)(uintptr_t)name ^ ((uint64_t)opcode << 48)) * 0x9e3779b97f4a7c15u;
+  unsigned h = (unsigned)(key >> 54) % FIELD_CACHE;
   if (field_cache[h].name == name && field_cache[h].opcode == opcode)
     return field_cache[h].index;
   const npu_insn_info *in = npu_insn_info_of(opcode);
