@@ -591,6 +591,17 @@ static void exec_copy(const machine *mc, const npu_insn *in) {
   qir_multiplier m = mult(fld(in, "m"), fld(in, "e"));
   int64_t zx = fld(in, "zx"), zy = fld(in, "zy"), lo = fld(in, "lo"), hi = fld(in, "hi");
   size_t fsize = x.t->dtype == QIR_F32 ? sizeof(float) : 0; /* f32: bytes as they are */
+  /* The region is read whole before it is written: where the two tensors
+   * share bytes (a band whose rows move up in SRAM), from a copy of the
+   * source. */
+  size_t xbytes = (size_t)npu_tensor_numel(x.t) * qir_scalar_size(x.t->dtype);
+  size_t ybytes = (size_t)npu_tensor_numel(y.t) * qir_scalar_size(y.t->dtype);
+  uint8_t *snapshot = NULL;
+  if (x.t->space == y.t->space && x.base < y.base + ybytes && y.base < x.base + xbytes) {
+    snapshot = qir_xmalloc(xbytes);
+    memcpy(snapshot, x.base, xbytes);
+    x.base = snapshot;
+  }
   for (int64_t i0 = 0; i0 < n[0]; i0++)
     for (int64_t i1 = 0; i1 < n[1]; i1++)
       for (int64_t i2 = 0; i2 < n[2]; i2++) {
@@ -607,6 +618,7 @@ static void exec_copy(const machine *mc, const npu_insn *in) {
           st(&y, dof + i3, v);
         }
       }
+  free(snapshot);
 }
 
 static void exec_permute(const machine *mc, const npu_insn *in) {

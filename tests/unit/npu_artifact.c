@@ -521,6 +521,50 @@ START_TEST(gather_from_source_rows) {
 }
 END_TEST
 
+/* A copy reads its region whole before it writes: rows moved up within
+ * the bytes of a band (a tile keeping the rows it shares with the tile
+ * before, in single buffering or in a slot), to a band of the same shape
+ * and to a shorter one at the same place; and rows moved down. */
+START_TEST(copy_between_overlapping_bands) {
+  npu_tensor t[3] = {
+      {NPU_SPACE_SRAM, QIR_U8, 0, {1, 2, 4, 3}}, /* a band of 4 rows */
+      {NPU_SPACE_SRAM, QIR_U8, 0, {1, 2, 3, 3}}, /* a band of 3 rows, same place */
+      {NPU_SPACE_SRAM, QIR_U8, 3, {1, 2, 4, 3}}, /* one row further */
+  };
+  static const struct {
+    int64_t in, out, s2, d2, n2;
+  } cases[] = {{0, 0, 2, 0, 2}, {0, 1, 1, 0, 3}, {0, 2, 0, 0, 3}};
+  for (unsigned k = 0; k < sizeof cases / sizeof *cases; k++) {
+    uint8_t sram[64], was[64];
+    for (unsigned i = 0; i < sizeof sram; i++)
+      sram[i] = was[i] = (uint8_t)(i + 1);
+    npu_insn in[1] = {{.opcode = NPU_COPY}};
+    set_i(&in[0], "in", cases[k].in);
+    set_i(&in[0], "out", cases[k].out);
+    set_i(&in[0], "s2", cases[k].s2);
+    set_i(&in[0], "d2", cases[k].d2);
+    set_i(&in[0], "n0", 1);
+    set_i(&in[0], "n1", 2);
+    set_i(&in[0], "n2", cases[k].n2);
+    set_i(&in[0], "n3", 3);
+    set_i(&in[0], "hi", 255);
+    npu_program p = program_of(t, 3, in, 1, 0, sizeof sram);
+    char why[128];
+    ck_assert_msg(npu_program_validate(&p, NULL, 0, why, sizeof why), "%s", why);
+    npu_execute(&p, NULL, sram, NULL);
+    const npu_tensor *x = &t[cases[k].in], *y = &t[cases[k].out];
+    for (int64_t c = 0; c < 2; c++)
+      for (int64_t r = 0; r < cases[k].n2; r++)
+        for (int64_t w = 0; w < 3; w++) {
+          int64_t from = (int64_t)x->offset + (c * x->dims[2] + cases[k].s2 + r) * 3 + w;
+          int64_t to = (int64_t)y->offset + (c * y->dims[2] + cases[k].d2 + r) * 3 + w;
+          ck_assert_msg(sram[to] == was[from], "case %u: channel %lld row %lld", k,
+                        (long long)c, (long long)r);
+        }
+  }
+}
+END_TEST
+
 START_TEST(emulator_api) {
   qir_context *ctx = qir_context_create();
   qir_diag_set_handler(ctx, npu_test_quiet, NULL, NULL, NULL);
@@ -566,6 +610,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, banded_gpool);
   tcase_add_test(tc, gather_from_source_rows);
+  tcase_add_test(tc, copy_between_overlapping_bands);
   tcase_add_test(tc, emulator_api);
   suite_add_tcase(s, tc);
   return s;
