@@ -231,6 +231,9 @@ typedef struct npu_sched_group {
   double untiled_cycles, untiled_ddr_bytes; /* and as it was */
   const char *pooled_by;    /* the comment of the gpool that pools the
                                last result band by band, or NULL */
+  unsigned keep;            /* what each tile takes from the bands of the
+                               tile before: 0 nothing, 1 the input rows
+                               (columns) they share, 2 every band's */
 } npu_sched_group;
 
 typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);

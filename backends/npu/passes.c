@@ -78,6 +78,10 @@ static void report_group(void *ctx, const npu_sched_group *g) {
              (long long)g->tiles, (long long)g->tile_rows, cols,
              g->per_frame ? ", one frame each" : "", g->double_buffer ? "double" : "single",
              g->cores);
+    if (g->keep) {
+      size_t n = strlen(what);
+      snprintf(what + n, sizeof what - n, g->keep == 1 ? ", input halo kept" : ", halos kept");
+    }
     if (g->pooled_by) {
       size_t n = strlen(what);
       snprintf(what + n, sizeof what - n, ", pooled band by band by '%s'", g->pooled_by);

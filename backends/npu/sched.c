@@ -122,6 +122,15 @@ static void find_buffers(sched *s) {
 /* Field f of an opcode names a tensor ("sum" may be -1: none). */
 static bool tensor_field(unsigned opcode, unsigned f) { return npu_field_role(opcode, f) != 0; }
 
+/* Instruction `in` reads tensor t (an operand, not its result). */
+static bool reads_tensor(const npu_insn *in, int64_t t) {
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  for (unsigned f = 0; f < info->num_fields; f++)
+    if (npu_field_role(in->opcode, f) == NPU_FIELD_OPERAND && in->f[f] == t)
+      return true;
+  return false;
+}
+
 static void touch(sched *s, int64_t tensor, int at, unsigned core) {
   if (tensor < 0 || tensor >= s->p->num_tensors || s->buffer_of[tensor] == UINT32_MAX)
     return;
@@ -393,7 +402,16 @@ typedef struct group {
                         which it alone reads: each tile pools its band
                         into an accumulator instead of copying it out
                         (reducer) */
+  unsigned keep;     /* what each tile takes from the bands of the tile
+                        before it (of the same core and frame) instead of
+                        computing or loading it again: KEEP_* */
 } group;
+
+/* group.keep: the rows (or columns) the tiles share with the tile before
+ * them are loaded and computed again (NONE); the input's are copied from
+ * that tile's input band (INPUT); and so are every result's, whose
+ * instruction then computes only the rest (ALL; see emit_tiles). */
+enum { KEEP_NONE, KEEP_INPUT, KEEP_ALL };
 
 static int64_t field(const npu_insn *in, const char *f) {
   return in->f[npu_field(in->opcode, f)];
@@ -815,10 +833,55 @@ static void cover(region *r, bool *has, unsigned i, region c) {
   has[i] = true;
 }
 
-/* The output region of each instruction of the group for the tile whose
- * last result is region `out`; *in gets the region of the group's input.
- * False when a band would be empty. */
-static bool plan_tile(const sched *s, const group *g, region out, region *r, region *in) {
+/* Region b, below region a, has rows of a (the same columns); ... */
+static bool shares_rows(region a, region b) {
+  return a.w0 == b.w0 && a.w1 == b.w1 && a.lo <= b.lo && b.lo < a.hi;
+}
+
+/* ... right of a, has columns of a (the same rows). */
+static bool shares_cols(region a, region b) {
+  return a.lo == b.lo && a.hi == b.hi && a.w0 <= b.w0 && b.w0 < a.w1;
+}
+
+/* Region r without the rows (columns) it shares with region `prev` (r
+ * itself when they share none; empty when prev holds all of r). */
+static region fresh(region prev, region r) {
+  if (shares_rows(prev, r))
+    r.lo = prev.hi < r.hi ? prev.hi : r.hi;
+  else if (shares_cols(prev, r))
+    r.w0 = prev.w1 < r.w1 ? prev.w1 : r.w1;
+  return r;
+}
+
+static bool empty(region r) { return r.hi <= r.lo || r.w1 <= r.w0; }
+
+/* The part of region r before region c = fresh(prev, r): the rows (or
+ * columns) kept from prev. */
+static region kept_part(region r, region c) {
+  if (c.lo > r.lo)
+    r.hi = c.lo;
+  else
+    r.w1 = c.w0;
+  return r;
+}
+
+/* Region r in the coordinates of a band of region `of`. */
+static region relative(region r, region of) {
+  return (region){r.lo - of.lo, r.hi - of.lo, r.w0 - of.w0, r.w1 - of.w0};
+}
+
+/* The region of each result of the group that the tile whose last result
+ * is region `out` needs in its band (r), and that each instruction
+ * computes (c); *in gets the region of the group's input (empty when no
+ * instruction reads it).  With `prev`, the bands of the tile before it
+ * (their regions r, by instruction), a result's rows or columns that the
+ * band before holds are kept from it, not computed again (KEEP_ALL): an
+ * instruction computes only the rest (nothing when the band before holds
+ * all it needs), and reads only what that takes.  The last result is
+ * never kept (the tiles' results do not overlap).  False when a band
+ * would be empty. */
+static bool plan_tile(const sched *s, const group *g, region out, region *r, region *in,
+                      region *c, const region *prev) {
   const npu_program *p = s->p;
   unsigned n = g->g1 - g->g0 + 1;
   bool has[MAX_GROUP] = {false};
@@ -828,22 +891,28 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
    * source). */
   r[n - 1] = out;
   has[n - 1] = true;
+  *in = (region){0, 0, 0, 0};
   bool ok = true, in_read = false; /* (in_read: a side operand reads the input) */
   for (unsigned k = g->g1 + 1; ok && k-- > g->g0;) {
     const npu_insn *insn = &p->insns[k];
-    region cur = input_region(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)),
-                              r[k - g->g0]);
+    unsigned i = k - g->g0;
+    if (!has[i]) /* (its readers compute nothing: kept whole) */
+      r[i] = (region){0, 0, 0, 0};
+    c[i] = prev && k < g->g1 ? fresh(prev[i], r[i]) : r[i];
+    if (empty(c[i]))
+      continue;
+    region cur = input_region(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), c[i]);
     const char *f;
     int b = branch_source(s, g, k, &f);
-    ok = has[k - g->g0] && cur.hi > cur.lo && cur.w1 > cur.w0;
+    ok = !empty(cur);
     if (ok && k == g->g0)
       cover(in, &in_read, 0, cur);
     else if (ok)
       cover(r, has, chain_source(s, g->g0, k) - g->g0, cur);
     if (ok && b >= 0)
-      cover(r, has, (unsigned)b, r[k - g->g0]);
+      cover(r, has, (unsigned)b, c[i]);
     else if (ok && b == BRANCH_INPUT)
-      cover(in, &in_read, 0, r[k - g->g0]);
+      cover(in, &in_read, 0, c[i]);
   }
   return ok;
 }
@@ -903,57 +972,122 @@ static bool bands_gathered(const sched *s, const group *g) {
   return g->cores <= 1 && !g->per_frame && (!g->tw || g->tw >= y->dims[3]);
 }
 
+/* Instruction k, computing region c of its result, reads its chain
+ * operand's band (region x_r) through a copy of the rows it needs: the
+ * band holds rows (columns) before them, which another reader needs and k
+ * does not (it computes only rows the band before did not hold: KEEP_ALL). */
+static bool chain_copy(const sched *s, const group *g, unsigned k, region c, region x_r) {
+  const npu_insn *insn = &s->p->insns[k];
+  region need = input_region(s->p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), c);
+  return need.lo > x_r.lo || need.w0 > x_r.w0;
+}
+
+/* SRAM bytes of one tile's bands (its regions r and c, input region in;
+ * `gathers`: the tile gathers the bands of held gathers' results); with
+ * `slots` (KEEP_ALL), the bands of the results but the last are in slots
+ * of their own instead, whose sizes (by instruction) grow to hold them. */
+static uint64_t tile_need(const sched *s, const group *g, const region *r, const region *c,
+                          region in, bool gathers, uint64_t *slots) {
+  const npu_program *p = s->p;
+  const npu_insn *first = &p->insns[g->g0];
+  int64_t c0 = 0, r0, r1;
+  uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)), in,
+                          g->per_frame);
+  for (int m = gathers ? concat_part_from(s, g->g0, 0, &c0) : -1;
+       m >= 0 && gather_rows(s, &p->insns[m], in, &r0, &r1);
+       m = concat_part_from(s, g->g0, c0 + 1, &c0)) { /* the parts' source rows */
+    const npu_tensor *src = tensor_at(p, &p->insns[m], "in");
+    n += band_bytes(src, (region){r0, r1, 0, src->dims[3]}, g->per_frame);
+  }
+  for (unsigned k = g->g0; k <= g->g1; k++) {
+    const npu_insn *insn = &p->insns[k];
+    region b = c[k - g->g0];
+    uint64_t rb = band_bytes(tensor_at(p, insn, "out"), r[k - g->g0], g->per_frame);
+    if (slots && k < g->g1) /* (its slot) */
+      slots[k - g->g0] = rb > slots[k - g->g0] ? rb : slots[k - g->g0];
+    else
+      n += rb;
+    region x_r = k > g->g0 ? r[chain_source(s, g->g0, k) - g->g0] : in;
+    if (!empty(b) && chain_copy(s, g, k, b, x_r))
+      n += band_bytes(tensor_at(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k))),
+                      input_region(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), b),
+                      g->per_frame);
+    if (memcmp(&b, &r[k - g->g0], sizeof b)) /* computed apart from the rows kept */
+      n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame);
+    if (empty(b))
+      continue;
+    if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
+        !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
+      n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame); /* the other operand */
+    else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
+      n += band_bytes(tensor_at(p, insn, "sum"), b, g->per_frame);
+    int hg = gathers ? s->held_by[k] : -1;
+    if (hg >= 0 && s->held[hg] && gather_rows(s, &p->insns[hg], b, &r0, &r1)) {
+      const npu_tensor *x = tensor_at(p, &p->insns[hg], "in"); /* the source rows */
+      n += band_bytes(x, (region){r0, r1, 0, x->dims[3]}, g->per_frame);
+    }
+  }
+  return n;
+}
+
 /* SRAM bytes one tile of `th` output rows (and g->tw columns) needs at
- * most. */
-static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r) {
+ * most (KEEP_ALL: but its slots, whose bytes go to `slots` by instruction
+ * when not NULL: see emit_tiles). */
+static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r,
+                           uint64_t *slots) {
   const npu_program *p = s->p;
   const npu_tensor *y = tensor_at(p, &p->insns[g->g1], "out");
   int64_t H = y->dims[2], W = y->dims[3], tw = g->tw ? g->tw : W;
-  int64_t rows_at[4], cols_at[4], c0 = 0, r0, r1;
+  int64_t rows_at[4], cols_at[4], c0 = 0;
+  region c[MAX_GROUP], in;
+  bool gathers = s->held_by && bands_gathered(s, g);
+  uint64_t worst = 0;
+  if (g->keep == KEEP_ALL) { /* tile after tile, as each core runs them */
+    region prev[MAX_GROUP];
+    uint64_t own[MAX_GROUP];
+    slots = slots ? slots : own;
+    memset(slots, 0, (g->g1 - g->g0 + 1) * sizeof *slots);
+    int64_t tiles = count_tiles(s, g, th), cores = (int64_t)g->cores < tiles ? g->cores : tiles;
+    int64_t frame, prev_frame = -2;
+    for (int64_t k = 0, t = 0; k < cores; k++)
+      for (prev_frame = -2; t < (k + 1) * tiles / cores; t++) {
+        region out = tile_region(s, g, th, t, &frame);
+        if (!plan_tile(s, g, out, r, &in, c, frame == prev_frame ? prev : NULL))
+          return UINT64_MAX;
+        uint64_t n = tile_need(s, g, r, c, in, gathers, slots);
+        worst = n > worst ? n : worst;
+        memcpy(prev, r, (g->g1 - g->g0 + 1) * sizeof *r);
+        prev_frame = frame;
+      }
+    return worst;
+  }
   unsigned nr = probe_tiles((H + th - 1) / th, rows_at);
   unsigned nc = probe_tiles((W + tw - 1) / tw, cols_at);
   /* The source rows of a gathered band depend on where the band starts
    * (an upsampling by 2 takes 4 or 5 rows for 8): with held gathers,
    * every row of tiles counts. */
-  bool gathers = s->held_by && bands_gathered(s, g);
   bool any = gathers && concat_part_from(s, g->g0, 0, &c0) >= 0;
   for (unsigned k = g->g0; gathers && !any && k <= g->g1; k++)
     any = s->held_by[k] >= 0 && s->held[s->held_by[k]];
   if (any)
     nr = (unsigned)((H + th - 1) / th);
-  uint64_t worst = 0;
   for (unsigned i = 0; i < nr * nc; i++) {
     int64_t o = (any ? (int64_t)(i / nc) : rows_at[i / nc]) * th, q = cols_at[i % nc] * tw;
-    region out = {o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W}, in;
-    if (!plan_tile(s, g, out, r, &in))
+    region out = {o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W};
+    if (!plan_tile(s, g, out, r, &in, c, NULL))
       return UINT64_MAX;
-    const npu_insn *first = &p->insns[g->g0];
-    uint64_t n = band_bytes(tensor_at(p, first, chain_field(s, first, UINT32_MAX)), in,
-                            g->per_frame);
-    for (int m = gathers ? concat_part_from(s, g->g0, 0, &c0) : -1;
-         m >= 0 && gather_rows(s, &p->insns[m], in, &r0, &r1);
-         m = concat_part_from(s, g->g0, c0 + 1, &c0)) { /* the parts' source rows */
-      const npu_tensor *src = tensor_at(p, &p->insns[m], "in");
-      n += band_bytes(src, (region){r0, r1, 0, src->dims[3]}, g->per_frame);
-    }
-    for (unsigned k = g->g0; k <= g->g1; k++) {
-      const npu_insn *insn = &p->insns[k];
-      region b = r[k - g->g0];
-      n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame);
-      if ((insn->opcode == NPU_ADD || insn->opcode == NPU_MUL) &&
-          !row_broadcast(tensor_at(p, insn, "a")) && !row_broadcast(tensor_at(p, insn, "b")))
-        n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame); /* the other operand */
-      else if (insn->opcode == NPU_CONV && field(insn, "sum") >= 0)
-        n += band_bytes(tensor_at(p, insn, "sum"), b, g->per_frame);
-      int hg = gathers ? s->held_by[k] : -1;
-      if (hg >= 0 && s->held[hg] && gather_rows(s, &p->insns[hg], b, &r0, &r1)) {
-        const npu_tensor *x = tensor_at(p, &p->insns[hg], "in"); /* the source rows */
-        n += band_bytes(x, (region){r0, r1, 0, x->dims[3]}, g->per_frame);
-      }
-    }
+    uint64_t n = tile_need(s, g, r, c, in, gathers, NULL);
     worst = n > worst ? n : worst;
   }
   return worst;
+}
+
+/* The bytes of the slots of group g (KEEP_ALL; 64-byte aligned each). */
+static uint64_t slot_bytes(const group *g, const uint64_t *slots) {
+  uint64_t n = 0;
+  for (unsigned k = g->g0; g->keep == KEEP_ALL && k < g->g1; k++)
+    n += align_up(slots[k - g->g0]);
+  return n;
 }
 
 /* ---- Emitting a tiled group ---- */
@@ -999,6 +1133,24 @@ typedef struct emitter {
   int64_t acc;        /* a reducing group's accumulator */
   int64_t part;       /* and the current tile's part of the gpool (0: the
                          only tile) */
+  bool has_prev;      /* the tile before this one (of this core) left its
+                         input band: */
+  unsigned prev_in;   /* that band, */
+  region prev_r;      /* its region */
+  int64_t prev_frame; /* and frame; */
+  bool has_prev_out;  /* and the bands of its results (KEEP_ALL), */
+  unsigned prev_out[MAX_GROUP];
+  region prev_out_r[MAX_GROUP]; /* their regions; */
+  uint64_t slot[MAX_GROUP]; /* where every tile's band of each result but
+                               the last is (KEEP_ALL) */
+  bool single;        /* single buffering: */
+  insn_list shift;    /* the input rows kept and the rest loaded, to run
+                         after the last reader of the band before, */
+  unsigned in_read_at; /* which is instruction in_read_at - 1 of e->body */
+  uint64_t in_bytes;  /* (the bytes of that band) */
+  bool shift_early;   /* the band fits in the one before: e->shift may run
+                         before the rest of the instructions of the tile
+                         before (else after them) */
 } emitter;
 
 static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
@@ -1071,15 +1223,16 @@ static void gather_band(emitter *e, const npu_insn *g, region r, int64_t like, i
 /* The input band of a tile of group g (region r of tensor x) into band
  * `cur`: copied, but the channels of held gathers' concat parts gathered
  * there band by band (when the tiles gather bands). */
-static void load_input(emitter *e, const group *g, int64_t x, region r, unsigned cur,
-                       const char *comment) {
+static void load_input(emitter *e, insn_list *l, const group *g, int64_t x, region r,
+                       unsigned cur, int64_t to, int64_t to_w, const char *comment) {
   npu_program *p = e->p;
   int64_t c = 0, c0, C = p->tensors[x].dims[1];
   int m = e->gather_bands ? concat_part_from(e->s, g->g0, 0, &c0) : -1;
   if (m < 0) {
-    copy_rows(&e->loads, p, x, r, cur, 0, 0, comment);
+    copy_rows(l, p, x, r, cur, to, to_w, comment);
     return;
   }
+  QIR_ASSERT(!to && !to_w); /* (such groups keep no rows: tiles_share_input) */
   for (; c < C; m = concat_part_from(e->s, g->g0, c, &c0)) {
     int64_t end = m >= 0 ? c0 : C;
     if (end > c)
@@ -1127,20 +1280,22 @@ static void branch_band(emitter *e, npu_insn *in, const char *f, unsigned src,
   unsigned b = src;
   if (src_r.lo != r.lo || src_r.hi != r.hi || src_r.w0 != r.w0 || src_r.w1 != r.w1) {
     b = band(e, field(in, f), r);
-    region from = {r.lo - src_r.lo, r.hi - src_r.lo, r.w0 - src_r.w0, r.w1 - src_r.w0};
-    copy_rows(&e->body, e->p, src, from, b, 0, 0, in->comment);
+    copy_rows(&e->body, e->p, src, relative(r, src_r), b, 0, 0, in->comment);
   }
   in->f[npu_field(in->opcode, f)] = b;
 }
 
 /* One instruction on bands: its chain operand the band `x` (whose row 0
- * is row x_r.lo, column x_r.w0 of the full operand), its result region r. */
+ * is row x_r.lo, column x_r.w0 of the full operand), the region of its
+ * result it computes c_all[k - g0] (the bands of the group's results
+ * hold regions r_all), into band `into` (-1: a band of its own). */
 static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
                              const npu_insn *orig, const char *chain, unsigned x,
-                             region x_r, const region *r_all) {
+                             region x_r, const region *r_all, const region *c_all,
+                             int64_t into) {
   npu_insn in = *orig;
   unsigned k = (unsigned)(orig - s->p->insns);
-  region r = r_all[k - g->g0];
+  region r = c_all[k - g->g0];
   const char *bf;
   int src = branch_source(s, g, k, &bf);
   if (src >= 0)
@@ -1152,6 +1307,13 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   else if (in.opcode == NPU_CONV)
     side_band(e, &in, k, "sum", r);
   const npu_tensor *xt = tensor_at(s->p, orig, chain);
+  if (chain_copy(s, g, k, r, x_r)) {
+    region need = input_region(s->p, orig, chain, r);
+    unsigned b = band(e, field(orig, chain), need);
+    copy_rows(&e->body, e->p, x, relative(need, x_r), b, 0, 0, orig->comment);
+    x = b;
+    x_r = need;
+  }
   int64_t kh, sh, dh, pt, kw, sw, dw, pl;
   window(s->p, orig, 2, &kh, &sh, &dh, &pt);
   window(s->p, orig, 3, &kw, &sw, &dw, &pl);
@@ -1167,10 +1329,31 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   in.f[npu_field(in.opcode, chain)] = x;
   if (in.opcode == NPU_CONV && e->weights[orig - s->p->insns - e->g0] >= 0)
     in.f[npu_field(NPU_CONV, "w")] = e->weights[orig - s->p->insns - e->g0];
-  unsigned y = band(e, field(orig, "out"), r);
+  unsigned y = into >= 0 ? (unsigned)into : band(e, field(orig, "out"), r);
   in.f[npu_field(in.opcode, "out")] = y;
   list_push(&e->body, &in);
   return y;
+}
+
+/* The input band `cur` (region `in` of tensor x) of a tile of group g:
+ * when the group keeps rows, the rows (or columns) it shares with the
+ * band of the tile before it copied from that band, the others loaded
+ * (load_input).  The copy comes first: in single buffering the two bands
+ * share their bytes, and it moves the rows up (a copy reads its region
+ * whole before writing); there both go to e->shift, which emit_tiles
+ * places right after the last reader of the band before. */
+static void load_kept_input(emitter *e, const group *g, int64_t x, region in, unsigned cur,
+                            const char *comment) {
+  bool near = g->keep != KEEP_NONE && e->has_prev && e->prev_frame == e->frame;
+  region rest = near ? fresh(e->prev_r, in) : in;
+  if (!memcmp(&rest, &in, sizeof rest)) {
+    load_input(e, &e->loads, g, x, in, cur, 0, 0, comment);
+    return;
+  }
+  insn_list *l = e->single ? &e->shift : &e->loads;
+  copy_rows(l, e->p, e->prev_in, relative(kept_part(in, rest), e->prev_r), cur, 0, 0, comment);
+  if (!empty(rest))
+    load_input(e, l, g, x, rest, cur, rest.lo - in.lo, rest.w0 - in.w0, comment);
 }
 
 /* Elements per plane of instruction in's result (a gpool's count). */
@@ -1179,37 +1362,86 @@ static int64_t y_elems_per_plane(const npu_program *p, const npu_insn *in) {
   return y->dims[2] * y->dims[3];
 }
 
+/* The band of region r of result i of the group in its slot (KEEP_ALL). */
+static unsigned slot_band(emitter *e, const npu_insn *insn, unsigned i, region r) {
+  uint64_t at = e->at;
+  e->at = e->slot[i];
+  unsigned b = band(e, field(insn, "out"), r);
+  e->at = at;
+  return b;
+}
+
+/* Result i's band `b` (in its slot) gets the rows (columns) of its region
+ * r that the band before holds, moved up in the slot (a copy reads its
+ * region whole before writing), and band y of the rows c that instruction
+ * k computed after them. */
+static void with_kept_rows(emitter *e, const npu_insn *insn, unsigned i, unsigned b, region r,
+                           region c, int64_t y) {
+  copy_rows(&e->body, e->p, e->prev_out[i], relative(kept_part(r, c), e->prev_out_r[i]), b, 0,
+            0, insn->comment);
+  if (y >= 0)
+    copy_rows(&e->body, e->p, y, (region){0, c.hi - c.lo, 0, c.w1 - c.w0}, b, c.lo - r.lo,
+              c.w0 - r.w0, insn->comment);
+}
+
 /* Tile `out` (a region of the group's last result) into e->loads and
- * e->body, its bands from SRAM byte `base`. */
+ * e->body (and e->shift), its bands from SRAM byte `base`. */
 static void emit_tile(emitter *e, const sched *s, const group *g, region out,
                       uint64_t base, region *r) {
   const npu_program *p = s->p;
   const npu_insn *first = &p->insns[g->g0], *last = &p->insns[g->g1];
   int64_t x = in_frame(e, field(first, chain_field(s, first, UINT32_MAX)));
   int64_t y = in_frame(e, field(last, "out"));
-  region in;
-  plan_tile(s, g, out, r, &in);
+  unsigned n = g->g1 - g->g0 + 1;
+  region in, c[MAX_GROUP];
+  bool keep = g->keep == KEEP_ALL && e->has_prev_out && e->prev_frame == e->frame;
+  plan_tile(s, g, out, r, &in, c, keep ? e->prev_out_r : NULL);
   e->at = base;
-  unsigned cur = band(e, x, in);
-  load_input(e, g, x, in, cur, first->comment);
+  unsigned cur = UINT32_MAX;
+  if (!empty(in)) {
+    cur = band(e, x, in);
+    load_kept_input(e, g, x, in, cur, first->comment);
+  }
+  uint64_t prev_bytes = e->has_prev ? e->in_bytes : 0;
+  e->has_prev = !empty(in);
+  e->in_bytes = empty(in) ? 0 : align_up(tensor_bytes(&p->tensors[cur]));
+  e->shift_early = e->shift.num && e->in_bytes <= prev_bytes;
+  e->prev_in = cur;
+  e->prev_r = in;
+  e->prev_frame = e->frame;
   region cur_r = in;
   e->in_band = cur;
   e->in_r = in;
-  unsigned *out_band = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *out_band);
+  unsigned out_band[MAX_GROUP];
   e->out_band = out_band;
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *insn = &p->insns[k];
+    unsigned i = k - g->g0;
     if (k > g->g0) {
       unsigned src = chain_source(s, g->g0, k) - g->g0;
       cur = out_band[src];
       cur_r = r[src];
     }
-    cur = emit_on_band(e, s, g, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), cur,
-                       cur_r, r);
-    out_band[k - g->g0] = cur;
+    bool slot = g->keep == KEEP_ALL && k < g->g1 && !empty(r[i]);
+    bool kept = slot && memcmp(&c[i], &r[i], sizeof c[i]);
+    int64_t b = slot ? (int64_t)slot_band(e, insn, i, r[i]) : -1;
+    int64_t yk = empty(c[i]) ? -1
+                             : (int64_t)emit_on_band(e, s, g, insn,
+                                            chain_field(s, insn, chain_buffer(s, g->g0, k)),
+                                            cur, cur_r, r, c, kept ? -1 : b);
+    if (kept)
+      with_kept_rows(e, insn, i, (unsigned)b, r[i], c[i], yk);
+    out_band[i] = (unsigned)(slot ? b : yk);
   }
   e->out_band = NULL;
-  free(out_band);
+  e->in_read_at = 0;
+  for (unsigned j = e->body.num; !empty(in) && j-- > 0 && !e->in_read_at;)
+    if (reads_tensor(&e->body.v[j], e->in_band))
+      e->in_read_at = j + 1;
+  e->has_prev_out = g->keep == KEEP_ALL;
+  memcpy(e->prev_out, out_band, n * sizeof *out_band);
+  memcpy(e->prev_out_r, r, n * sizeof *r);
+  cur = out_band[n - 1];
   if (g->reduce) { /* the band pooled into the accumulator */
     npu_insn pool = p->insns[g->g1 + 1];
     pool.f[npu_field(NPU_GPOOL, "in")] = cur;
@@ -1280,15 +1512,31 @@ static void load_weights(emitter *e, insn_list *to, const sched *s, const group 
  * them, the group's conv weights are first copied into SRAM after the
  * bands.  With double buffering the tiles alternate between two SRAM
  * areas and the copies into SRAM of tile t+1 come before the instructions
- * of tile t, so the DMA engine moves one tile while the others compute. */
+ * of tile t, so the DMA engine moves one tile while the others compute.
+ * With KEEP_ALL, the bands of the group's results but the last are in
+ * slots of their own after the areas, one per result (as large as its
+ * largest band), where each tile moves up the rows the next one keeps:
+ * only the compute engines touch them, in program order. */
 static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g,
                        int64_t th, uint64_t tile_size, bool double_buffer,
                        uint64_t base, int64_t t0, int64_t t1) {
   region *r = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *r);
   insn_list body = {NULL, 0, 0};
+  unsigned held_read_at = 0;
   e->g0 = g->g0;
+  e->has_prev = e->has_prev_out = false;
+  e->single = !double_buffer;
   e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
   e->at = base + (double_buffer ? 2 : 1) * tile_size;
+  if (g->keep == KEEP_ALL) {
+    uint64_t slots[MAX_GROUP];
+    tile_bytes(s, g, th, r, slots);
+    for (unsigned k = g->g0; k < g->g1; k++) {
+      e->slot[k - g->g0] = e->at;
+      e->at += align_up(slots[k - g->g0]);
+    }
+    e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
+  }
   load_weights(e, to, s, g, t1 - t0 > 1 && g->weights);
   if (g->reduce) {
     const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
@@ -1305,9 +1553,17 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
       list_append(to, &e->loads);
       list_append(to, &body);
       list_append(&body, &e->body);
-    } else {
+    } else { /* (body: the tile before's instructions, held for e->shift) */
+      unsigned at = e->shift_early ? held_read_at : body.num;
+      for (unsigned j = 0; j < at; j++)
+        list_push(to, &body.v[j]);
+      list_append(to, &e->shift);
+      for (unsigned j = at; j < body.num; j++)
+        list_push(to, &body.v[j]);
+      body.num = 0;
       list_append(to, &e->loads);
-      list_append(to, &e->body);
+      list_append(&body, &e->body);
+      held_read_at = e->in_read_at;
     }
   }
   list_append(to, &body);
@@ -1372,8 +1628,11 @@ static int64_t tallest_tile(const sched *s, const group *g, uint64_t room,
   int64_t lo = 0, hi = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
   while (lo < hi) {
     int64_t mid = lo + (hi - lo + 1) / 2;
-    uint64_t need = tile_bytes(s, g, mid, r);
-    if (need != UINT64_MAX && need * copies <= room)
+    uint64_t slots[MAX_GROUP];
+    uint64_t need = tile_bytes(s, g, mid, r, slots);
+    if (need != UINT64_MAX)
+      need = need * copies + slot_bytes(g, slots);
+    if (need != UINT64_MAX && need <= room)
       lo = mid;
     else
       hi = mid - 1;
@@ -1477,15 +1736,16 @@ typedef struct tiling {
   estimate cost;
   estimate untiled;    /* the group as it was */
   int64_t tw;          /* output columns per tile (0: the full width) */
+  unsigned keep;       /* what tiles keep from the tile before (group) */
 } tiling;
 
 /* Tiles the group by `th` rows on a scratch list and estimates it (the
  * bands it adds to the tensor table are dropped again). */
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, region *r) {
-  tiling c = {th, tile_bytes(s, g, th, r), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
-              g->tw};
-  emitter e = {s->p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false, -1, 0};
+  tiling c = {th, tile_bytes(s, g, th, r, NULL), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
+              g->tw, g->keep};
+  emitter e = {.p = s->p, .frame = -1, .acc = -1};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
   emit_group(&e, &to, s, g, th, c.tile_size, double_buffer);
@@ -1499,6 +1759,7 @@ static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
   free(to.v);
   free(e.loads.v);
   free(e.body.v);
+  free(e.shift.v);
   return c;
 }
 
@@ -1534,7 +1795,7 @@ static double placed_cycles(const sched *s, const qir_target *t, unsigned j, uns
 static double ddr_penalty(const sched *s, const qir_target *t, unsigned id, const group *g) {
   const npu_program *p = s->p;
   const buffer *b = &s->buffers[id];
-  group other = {0, 0, 0, 0, 1, false, 0, false, false};
+  group other = {0, 0, 0, 0, 1, false, 0, false, false, KEEP_NONE};
   double cycles = 0;
   for (int m = b->first > 0 ? b->first : 0; m <= b->last && m < (int)p->num_insns; m++) {
     if ((unsigned)m >= g->g0 && (unsigned)m <= g->g1)
@@ -1591,6 +1852,20 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
   return (H + tiles - 1) / tiles;
 }
 
+/* The tiles of group g at `th` rows share input rows (or columns) with
+ * the tile before them: it is worth trying to keep them (not when the
+ * tiles gather concat parts into their input bands). */
+static bool tiles_share_input(const sched *s, const group *g, int64_t th, region *r) {
+  int64_t c0, f0, f1;
+  if (count_tiles(s, g, th) < 2 || concat_part_from(s, g->g0, 0, &c0) >= 0)
+    return false;
+  region in0, in1, c[MAX_GROUP];
+  if (!plan_tile(s, g, tile_region(s, g, th, 0, &f0), r, &in0, c, NULL) ||
+      !plan_tile(s, g, tile_region(s, g, th, 1, &f1), r, &in1, c, NULL))
+    return false;
+  return f0 == f1 && (shares_rows(in0, in1) || shares_cols(in0, in1));
+}
+
 /* The tile widths to try for group g (per frame or not): the full width
  * (0), and when not even one row across it fits, half of it, a quarter,
  * ... down to the first width whose tiles hold the whole height (narrower
@@ -1619,6 +1894,37 @@ static unsigned tile_widths(const sched *s, group *g, bool per_frame, uint64_t r
   return n;
 }
 
+/* Some window of group g overlaps the next one (a halo): tiles share rows
+ * or columns of some band. */
+static bool has_halos(const sched *s, const group *g) {
+  for (unsigned k = g->g0; k <= g->g1; k++)
+    for (unsigned d = 2; d <= 3; d++) {
+      int64_t kk, st, dl, pad;
+      window(s->p, &s->p->insns[k], d, &kk, &st, &dl, &pad);
+      if ((kk - 1) * dl + 1 > st)
+        return true;
+    }
+  return false;
+}
+
+/* The tile heights to try for group g (tiled along W by g->tw, per frame
+ * or not, on g->cores cores, g->keep) in `room` bytes: the tallest tile
+ * in single buffering, the tallest in double buffering and one row band
+ * shorter; on several cores also the first two with their tile counts
+ * rounded up to a multiple of the cores (0: none). */
+static void tile_candidates(const sched *s, group *g, uint64_t room, region *r,
+                            int64_t cand[5]) {
+  int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
+  int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
+  int64_t tiles1 = single ? (H + single - 1) / single : 0;
+  int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
+  cand[0] = single;
+  cand[1] = twice;
+  cand[2] = tiles2 ? (H + tiles2) / (tiles2 + 1) : 0;
+  cand[3] = s->cores > 1 && tiles1 ? spread_height(H, tiles1, s->cores) : 0;
+  cand[4] = s->cores > 1 && tiles2 ? spread_height(H, tiles2, s->cores) : 0;
+}
+
 /* The cheapest tiling of group g by the cost model (latency first, then
  * DDR bytes), or th = 0 when running it untiled is as good.  Candidates:
  * the tallest tile in single buffering, and double buffering with the
@@ -1632,6 +1938,7 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
                             uint64_t room) {
   unsigned n = g->g1 - g->g0 + 1;
   region *r = qir_xcalloc(n, sizeof *r);
+  g->keep = KEEP_NONE;
   /* (Untiled, it reads the held gathers' results whole: so do tiles that
    * do not gather their bands, try_tiling.  Counted on one core only: on
    * several, against the coarser spreading penalty, PP-OCRv4 det on ax650
@@ -1642,10 +1949,10 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
     untiled.cycles += gathers.cycles;
     untiled.ddr_bytes += gathers.ddr_bytes;
   }
-  tiling best = {0, 0, false, 1, false, untiled, untiled, 0};
+  tiling best = {0, 0, false, 1, false, untiled, untiled, 0, KEEP_NONE};
   /* (Copied: trying a tiling adds tensors, which may move the table.) */
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
-  int64_t H = y->dims[2], frames = y->dims[0];
+  int64_t frames = y->dims[0];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
   /* A group that fits gains only by spreading over the cores: at best
    * untiled / cores, and the penalty on top. */
@@ -1657,37 +1964,40 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   int64_t tws[MAX_WIDTHS], c0;
   /* (One instruction gains by tiles on one core when they gather its
    * input's concat parts.) */
-  bool parts = concat_part_from(s, g->g0, 0, &c0) >= 0;
+  bool parts = concat_part_from(s, g->g0, 0, &c0) >= 0, halos = has_halos(s, g);
   for (int per_frame = 0; per_frame <= (frames > 1); per_frame++) {
     unsigned num_tw = tile_widths(s, g, per_frame, room, r, tws);
     for (unsigned w = 0; w < num_tw; w++) {
       g->per_frame = per_frame;
       g->tw = tws[w];
-      int64_t single = tallest_tile(s, g, room, 1, r), twice = tallest_tile(s, g, room, 2, r);
-      int64_t tiles1 = single ? (H + single - 1) / single : 0;
-      int64_t tiles2 = twice ? (H + twice - 1) / twice : 0;
-      int64_t cand[5] = {single, twice, tiles2 ? (H + tiles2) / (tiles2 + 1) : 0, 0, 0};
-      if (s->cores > 1) {
-        cand[3] = tiles1 ? spread_height(H, tiles1, s->cores) : 0;
-        cand[4] = tiles2 ? spread_height(H, tiles2, s->cores) : 0;
-      }
       for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
         g->cores = cores;
-        for (unsigned i = 0; i < 5; i++) {
-          if (cand[i] < 1 || (cores > 1 && g->reduce) ||
-              (cores == 1 && (i >= 3 || spread_only ||
-                              (g->g0 == g->g1 && !per_frame && !g->reduce && !parts))))
-            continue;
-          tiling c = try_tiling(s, t, g, cand[i], i != 0 && i != 3, r);
-          c.cores = cores;
-          if (cores > 1 && count_tiles(s, g, cand[i]) > 1)
-            c.cost.cycles += penalty;
-          bool faster = c.cost.cycles < best.cost.cycles * 0.999;
-          bool as_fast_less_ddr = c.cost.cycles <= best.cost.cycles * 1.02 &&
-                                  c.cost.ddr_bytes < best.cost.ddr_bytes;
-          if (faster || as_fast_less_ddr) {
-            best = c;
-            best.untiled = untiled;
+        int64_t cand[5] = {0, 0, 0, 0, 0};
+        for (unsigned keep = KEEP_NONE; keep <= (halos ? KEEP_ALL : KEEP_NONE); keep++) {
+          g->keep = keep;
+          if (keep != KEEP_INPUT) /* (the bands of KEEP_INPUT are those of KEEP_NONE) */
+            tile_candidates(s, g, room, r, cand);
+          for (unsigned i = 0; i < 5; i++) {
+            bool double_buffer = i != 0 && i != 3;
+            if (cand[i] < 1 || (cores > 1 && g->reduce) ||
+                (cores == 1 && (i >= 3 || spread_only ||
+                                (g->g0 == g->g1 && !per_frame && !g->reduce && !parts))) ||
+                (keep && !tiles_share_input(s, g, cand[i], r)))
+              continue;
+            tiling c = try_tiling(s, t, g, cand[i], double_buffer, r);
+            c.cores = cores;
+            if (cores > 1 && count_tiles(s, g, cand[i]) > 1)
+              c.cost.cycles += penalty;
+            /* (Rows kept are moved by the compute engines: kept only
+             * when faster, the DMA engine's time they save is often
+             * hidden under compute.) */
+            bool faster = c.cost.cycles < best.cost.cycles * 0.999;
+            bool as_fast_less_ddr = !keep && c.cost.cycles <= best.cost.cycles * 1.02 &&
+                                    c.cost.ddr_bytes < best.cost.ddr_bytes;
+            if (faster || as_fast_less_ddr) {
+              best = c;
+              best.untiled = untiled;
+            }
           }
         }
       }
@@ -1696,6 +2006,7 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   g->cores = best.cores;
   g->per_frame = best.per_frame;
   g->tw = best.tw;
+  g->keep = best.keep;
   free(r);
   return best;
 }
@@ -1714,7 +2025,7 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   int64_t x = field(in, chain_field(s, in, UINT32_MAX));
   if (left_in_ddr(s, x))
     return gain > 0;
-  group one = {k, k, 0, 0, 1, false, 0, false, false};
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE};
   return gain > ddr_penalty(s, t, s->buffer_of[x], &one);
 }
 
@@ -1760,7 +2071,7 @@ static bool reducer(const sched *s, const group *g) {
  * of the other kind (tile_groups weighs the two). */
 static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigned last,
                         bool mixed, region *r) {
-  group g = {k, k, 0, 0, 1, false, 0, true, false};
+  group g = {k, k, 0, 0, 1, false, 0, true, false, KEEP_NONE};
   bool crowded, spread = may_spread(s, t, k);
   int side_read = -1; /* the last reader of the group's side results */
   while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g0, g.g1, spread, &crowded)) {
@@ -1770,7 +2081,7 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
      * halos.) */
     if (!mixed && g.g1 > g.g0 && crowded == g.fits)
       break;
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded, false};
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded, false, KEEP_NONE};
     if (side_insn(s, wider.g1)) {
       int at = s->buffers[s->buffer_of[field(&s->p->insns[wider.g1], "out")]].last;
       side_read = at > side_read ? at : side_read;
@@ -1780,10 +2091,10 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
       g = wider;
       continue;
     }
-    if (tile_bytes(s, &wider, 1, r) > s->band_room) {
+    if (tile_bytes(s, &wider, 1, r, NULL) > s->band_room) {
       int64_t W = tensor_at(s->p, &s->p->insns[wider.g1], "out")->dims[3];
       wider.tw = W / 8 > 0 ? W / 8 : 1;
-      if (!column_local(s, &wider) || tile_bytes(s, &wider, 1, r) > s->band_room)
+      if (!column_local(s, &wider) || tile_bytes(s, &wider, 1, r, NULL) > s->band_room)
         break;
     }
     g = wider;
@@ -1880,7 +2191,7 @@ static void observe(const sched *s, const group *g, const tiling *c) {
                        c->th, g->tw, c->th ? count_tiles(s, g, c->th) : 0, g->per_frame,
                        c->double_buffer, cores, !c->th, c->cost.cycles, c->cost.ddr_bytes,
                        c->untiled.cycles, c->untiled.ddr_bytes,
-                       g->reduce ? s->p->insns[g->g1 + 1].comment : NULL};
+                       g->reduce ? s->p->insns[g->g1 + 1].comment : NULL, c->th ? g->keep : 0};
   s->observe(s->observe_ctx, &d);
 }
 
@@ -1894,13 +2205,13 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   unsigned saved = p->num_tensors;
   emit_split_conv(s, &pieces, &p->insns[k]);
   estimate split = estimate_insns(s, t, pieces.v, pieces.num);
-  group one = {k, k, 0, 0, 1, false, 0, false, false};
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE};
   split.cycles += remote_penalty(s, t, &one);
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
     sync_before_spread(to, s->cores);
     list_append(to, &pieces);
-    tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0};
+    tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0, KEEP_NONE};
     observe(s, &one, &c);
   } else {
     p->num_tensors = saved;
@@ -1913,13 +2224,13 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
-  group one = {k, k, 0, 0, 1, false, 0, false, false};
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE};
   if (!splittable_conv(s, in)) {
     list_push(to, in);
     return;
   }
   estimate untiled = estimate_untiled(s, t, &one);
-  tiling as_is = {0, 0, false, 1, false, untiled, untiled, 0};
+  tiling as_is = {0, 0, false, 1, false, untiled, untiled, 0, KEEP_NONE};
   if (!try_split(s, t, k, &as_is, to))
     list_push(to, in);
 }
@@ -1929,7 +2240,7 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
  * rows of the input once (a channel split reads all of it on every
  * core). */
 static tiling plan_group(const sched *s, const qir_target *t, group *g) {
-  tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0};
+  tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0, KEEP_NONE};
   int64_t c0;
   if (g->g1 > g->g0 || g->reduce || concat_part_from(s, g->g0, 0, &c0) >= 0 ||
       (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
@@ -2048,7 +2359,7 @@ static int remat_source(const sched *s, const qir_target *t, unsigned k, unsigne
   if (kp < 0 || kp >= (int)k || b->last >= (int)p->num_insns)
     return -1;
   const npu_insn *src = &p->insns[kp];
-  group one = {(unsigned)kp, (unsigned)kp, 0, 0, 1, false, 0, false, false};
+  group one = {(unsigned)kp, (unsigned)kp, 0, 0, 1, false, 0, false, false, KEEP_NONE};
   if ((src->opcode != NPU_CONV && src->opcode != NPU_LUT) || !row_local(p, src) ||
       (src->opcode == NPU_CONV && field(src, "sum") >= 0) || field(src, "out") != x)
     return -1;
@@ -2131,7 +2442,7 @@ static bool remat_pools(sched *s, const qir_target *t) {
 static void tile_groups(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   region *r = qir_xcalloc(MAX_GROUP, sizeof *r);
-  emitter e = {p, {NULL, 0, 0}, {NULL, 0, 0}, 0, 0, NULL, 0, NULL, -1, 0, {0, 0, 0, 0}, NULL, false, -1, 0};
+  emitter e = {.p = p, .frame = -1, .acc = -1};
   insn_list out = {NULL, 0, 0};
   find_side_insns(s);
   if (s->cores > 1) {
@@ -2186,6 +2497,7 @@ static void tile_groups(sched *s, const qir_target *t) {
   free(p->insns);
   free(e.loads.v);
   free(e.body.v);
+  free(e.shift.v);
   p->insns = out.v;
   p->num_insns = p->cap_insns = out.num;
   free(r);
