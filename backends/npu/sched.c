@@ -531,12 +531,13 @@ static bool gather_rows(const sched *s, const npu_insn *g, region r, int64_t *r0
   if (!s->weights || off < 0 || n <= 0 || (uint64_t)off > s->weights_size ||
       (uint64_t)n * 4 > s->weights_size - (uint64_t)off)
     return false;
+  int64_t base = field(g, "base");
   *r0 = INT64_MAX;
   *r1 = -1;
   for (int64_t j = 0; j < n; j++) {
     int32_t idx;
     memcpy(&idx, s->weights + off + j * 4, 4);
-    int64_t row = idx - field(g, "base");
+    int64_t row = idx - base;
     row = row >= 0 ? row / ws : -1;
     *r0 = row < *r0 ? row : *r0;
     *r1 = row + 1 > *r1 ? row + 1 : *r1;
@@ -678,7 +679,6 @@ static void find_held_gathers(sched *s) {
     if (s->held[g])
       s->num_held[s->reader_of[g]]++;
 }
-
 
 /* The instruction whose result instruction k (after g0, the first of its
  * group) reads through its chain operand: k - 1, or k - 2 past a side
@@ -855,6 +855,10 @@ static region fresh(region prev, region r) {
 
 static bool empty(region r) { return r.hi <= r.lo || r.w1 <= r.w0; }
 
+static bool same_region(region a, region b) {
+  return a.lo == b.lo && a.hi == b.hi && a.w0 == b.w0 && a.w1 == b.w1;
+}
+
 /* The part of region r before region c = fresh(prev, r): the rows (or
  * columns) kept from prev. */
 static region kept_part(region r, region c) {
@@ -973,13 +977,14 @@ static bool bands_gathered(const sched *s, const group *g) {
 }
 
 /* Instruction k, computing region c of its result, reads its chain
- * operand's band (region x_r) through a copy of the rows it needs: the
+ * operand's band (region x_r) through a copy of the rows it needs (*need): the
  * band holds rows (columns) before them, which another reader needs and k
  * does not (it computes only rows the band before did not hold: KEEP_ALL). */
-static bool chain_copy(const sched *s, const group *g, unsigned k, region c, region x_r) {
+static bool chain_copy(const sched *s, const group *g, unsigned k, region c, region x_r,
+                       region *need) {
   const npu_insn *insn = &s->p->insns[k];
-  region need = input_region(s->p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), c);
-  return need.lo > x_r.lo || need.w0 > x_r.w0;
+  *need = input_region(s->p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), c);
+  return need->lo > x_r.lo || need->w0 > x_r.w0;
 }
 
 /* SRAM bytes of one tile's bands (its regions r and c, input region in;
@@ -1007,12 +1012,11 @@ static uint64_t tile_need(const sched *s, const group *g, const region *r, const
       slots[k - g->g0] = rb > slots[k - g->g0] ? rb : slots[k - g->g0];
     else
       n += rb;
-    region x_r = k > g->g0 ? r[chain_source(s, g->g0, k) - g->g0] : in;
-    if (!empty(b) && chain_copy(s, g, k, b, x_r))
-      n += band_bytes(tensor_at(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k))),
-                      input_region(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k)), b),
+    region x_r = k > g->g0 ? r[chain_source(s, g->g0, k) - g->g0] : in, need;
+    if (!empty(b) && chain_copy(s, g, k, b, x_r, &need))
+      n += band_bytes(tensor_at(p, insn, chain_field(s, insn, chain_buffer(s, g->g0, k))), need,
                       g->per_frame);
-    if (memcmp(&b, &r[k - g->g0], sizeof b)) /* computed apart from the rows kept */
+    if (!same_region(b, r[k - g->g0])) /* computed apart from the rows kept */
       n += band_bytes(tensor_at(p, insn, "out"), b, g->per_frame);
     if (empty(b))
       continue;
@@ -1048,9 +1052,9 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r
     slots = slots ? slots : own;
     memset(slots, 0, (g->g1 - g->g0 + 1) * sizeof *slots);
     int64_t tiles = count_tiles(s, g, th), cores = (int64_t)g->cores < tiles ? g->cores : tiles;
-    int64_t frame, prev_frame = -2;
+    int64_t frame, prev_frame;
     for (int64_t k = 0, t = 0; k < cores; k++)
-      for (prev_frame = -2; t < (k + 1) * tiles / cores; t++) {
+      for (prev_frame = -2; t < (k + 1) * tiles / cores; t++) { /* (-2: no tile before) */
         region out = tile_region(s, g, th, t, &frame);
         if (!plan_tile(s, g, out, r, &in, c, frame == prev_frame ? prev : NULL))
           return UINT64_MAX;
@@ -1229,7 +1233,7 @@ static void load_channels(emitter *e, insn_list *l, int64_t x, region in, region
   bool all = c == 0 && n == p->tensors[x].dims[1];
   int64_t xv = all ? x : channel_view(p, x, 1, c, n);
   int64_t cv = all ? (int64_t)cur : channel_view(p, cur, 1, c, n);
-  if (memcmp(&rest, &in, sizeof rest)) {
+  if (!same_region(rest, in)) {
     int64_t pv = all ? (int64_t)e->prev_in : channel_view(p, e->prev_in, 1, c, n);
     copy_rows(l, p, pv, relative(kept_part(in, rest), e->prev_r), cv, 0, 0, comment);
   }
@@ -1291,7 +1295,7 @@ static void side_band(emitter *e, npu_insn *in, unsigned k, const char *f, regio
 static void branch_band(emitter *e, npu_insn *in, const char *f, unsigned src,
                         region src_r, region r) {
   unsigned b = src;
-  if (src_r.lo != r.lo || src_r.hi != r.hi || src_r.w0 != r.w0 || src_r.w1 != r.w1) {
+  if (!same_region(src_r, r)) {
     b = band(e, field(in, f), r);
     copy_rows(&e->body, e->p, src, relative(r, src_r), b, 0, 0, in->comment);
   }
@@ -1320,8 +1324,8 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   else if (in.opcode == NPU_CONV)
     side_band(e, &in, k, "sum", r);
   const npu_tensor *xt = tensor_at(s->p, orig, chain);
-  if (chain_copy(s, g, k, r, x_r)) {
-    region need = input_region(s->p, orig, chain, r);
+  region need;
+  if (chain_copy(s, g, k, r, x_r, &need)) {
     unsigned b = band(e, field(orig, chain), need);
     copy_rows(&e->body, e->p, x, relative(need, x_r), b, 0, 0, orig->comment);
     x = b;
@@ -1359,7 +1363,7 @@ static void load_kept_input(emitter *e, const group *g, int64_t x, region in, un
                             const char *comment) {
   bool near = g->keep != KEEP_NONE && e->has_prev && e->prev_frame == e->frame;
   region rest = near ? fresh(e->prev_r, in) : in;
-  bool kept = memcmp(&rest, &in, sizeof rest) != 0;
+  bool kept = !same_region(rest, in);
   load_input(e, kept && e->single ? &e->shift : &e->loads, g, x, in, rest, cur, comment);
 }
 
@@ -1430,7 +1434,7 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
       cur_r = r[src];
     }
     bool slot = g->keep == KEEP_ALL && k < g->g1 && !empty(r[i]);
-    bool kept = slot && memcmp(&c[i], &r[i], sizeof c[i]);
+    bool kept = slot && !same_region(c[i], r[i]);
     int64_t b = slot ? (int64_t)slot_band(e, insn, i, r[i]) : -1;
     int64_t yk = empty(c[i]) ? -1
                              : (int64_t)emit_on_band(e, s, g, insn,
@@ -1750,8 +1754,8 @@ typedef struct tiling {
  * bands it adds to the tensor table are dropped again). */
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, region *r) {
-  tiling c = {th, tile_bytes(s, g, th, r, NULL), double_buffer, g->cores, g->per_frame, {0, 0}, {0, 0},
-              g->tw, g->keep};
+  tiling c = {th, tile_bytes(s, g, th, r, NULL), double_buffer, g->cores, g->per_frame,
+              {0, 0}, {0, 0}, g->tw, g->keep};
   emitter e = {.p = s->p, .frame = -1, .acc = -1};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
@@ -2090,7 +2094,8 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
      * halos.) */
     if (!mixed && g.g1 > g.g0 && crowded == g.fits)
       break;
-    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded, false, KEEP_NONE};
+    group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded, false,
+                   KEEP_NONE};
     if (side_insn(s, wider.g1)) {
       int at = s->buffers[s->buffer_of[field(&s->p->insns[wider.g1], "out")]].last;
       side_read = at > side_read ? at : side_read;
@@ -2602,8 +2607,8 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx, NULL, NULL, NULL, NULL, NULL, NULL,
-             by_value, false, weights, weights_size};
+  sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx,
+             NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   if (mode >= NPU_SCHEDULE_TILE) {
