@@ -970,10 +970,12 @@ static unsigned probe_tiles(int64_t n, int64_t *at) {
 }
 
 /* The tiles of group g gather their bands of held gathers' results
- * (side_band): on one core, tiles of the full width and of all frames. */
+ * (side_band): tiles of the full width and of all frames.  (Spread over
+ * the cores too: each core copies the source rows its bands take, and a
+ * source another core reads goes to DDR, remote_penalty.) */
 static bool bands_gathered(const sched *s, const group *g) {
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
-  return g->cores <= 1 && !g->per_frame && (!g->tw || g->tw >= y->dims[3]);
+  return !g->per_frame && (!g->tw || g->tw >= y->dims[3]);
 }
 
 /* Instruction k, computing region c of its result, reads its chain
@@ -1609,7 +1611,7 @@ static uint64_t emit_group(emitter *e, insn_list *to, const sched *s, const grou
   int64_t tiles = count_tiles(s, g, th);
   int64_t cores = (int64_t)g->cores < tiles ? (int64_t)g->cores : tiles;
   e->s = s;
-  e->gather_bands = s->held && cores <= 1 && bands_gathered(s, g);
+  e->gather_bands = s->held && bands_gathered(s, g);
   e->sram_top = 0;
   if (cores <= 1) {
     emit_tiles(e, to, s, g, th, tile_size, double_buffer, g->base, 0, tiles);
@@ -1819,10 +1821,26 @@ static double ddr_penalty(const sched *s, const qir_target *t, unsigned id, cons
   return cycles;
 }
 
+/* remote_penalty's part for tensor x, unless the trial placement left it
+ * in DDR or its buffer is among seen[0..*n) (then noted there). */
+static double remote_tensor(const sched *s, const qir_target *t, const group *g, int64_t x,
+                            unsigned *seen, unsigned *n) {
+  if (left_in_ddr(s, x))
+    return 0;
+  unsigned id = s->buffer_of[x], j = 0;
+  while (j < *n && seen[j] != id)
+    j++;
+  if (j < *n || *n == 8)
+    return 0;
+  seen[(*n)++] = id;
+  return ddr_penalty(s, t, id, g);
+}
+
 /* What spreading group g over the cores costs outside it: the
  * activations it reads and writes outside its bands (its input, result
- * and side operands) that the trial placement kept in SRAM must go to
- * DDR (the other cores cannot reach core 0's SRAM), so every other
+ * and side operands, and the sources of the held gathers whose bands its
+ * tiles gather) that the trial placement kept in SRAM must go to DDR
+ * (the other cores cannot reach core 0's SRAM), so every other
  * instruction touching them moves their bytes over the bus: what that
  * adds to each, in cycles (an instruction overlaps its DDR traffic with
  * its compute, so one that computes longer than it moves pays less than
@@ -1831,6 +1849,10 @@ static double remote_penalty(const sched *s, const qir_target *t, const group *g
   const npu_program *p = s->p;
   double cycles = 0;
   unsigned seen[8], n = 0;
+  if (reads_held(s, g->g0, g->g1))
+    for (unsigned gk = 0; gk < p->num_insns; gk++)
+      if (s->held[gk] && s->reader_of[gk] >= (int)g->g0 && s->reader_of[gk] <= (int)g->g1)
+        cycles += remote_tensor(s, t, g, field(&p->insns[gk], "in"), seen, &n);
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *in = &p->insns[k];
     const char *f;
@@ -1841,17 +1863,8 @@ static double remote_penalty(const sched *s, const qir_target *t, const group *g
       ext[2] = in->opcode == NPU_CONV                               ? field(in, "sum")
                : in->opcode == NPU_ADD || in->opcode == NPU_MUL ? field(in, !strcmp(chain, "a") ? "b" : "a")
                                                                  : -1;
-    for (unsigned i = 0; i < 3; i++) {
-      if (left_in_ddr(s, ext[i]))
-        continue;
-      unsigned id = s->buffer_of[ext[i]], j = 0;
-      while (j < n && seen[j] != id)
-        j++;
-      if (j < n || n == 8)
-        continue;
-      seen[n++] = id;
-      cycles += ddr_penalty(s, t, id, g);
-    }
+    for (unsigned i = 0; i < 3; i++)
+      cycles += remote_tensor(s, t, g, ext[i], seen, &n);
   }
   return cycles;
 }
