@@ -50,24 +50,12 @@ static unsigned *value_ids(qir_op *op, bool results, unsigned *n) {
   return ids;
 }
 
-/* The decisions of one schedule, as the scheduler reported them. */
-typedef struct decisions {
-  npu_sched_group *v;
-  unsigned n;
-} decisions;
-
-static void record(void *ctx, const npu_sched_group *g) {
-  decisions *d = ctx;
-  d->v = qir_xrealloc(d->v, (d->n + 1) * sizeof *d->v);
-  d->v[d->n++] = *g;
-}
-
 bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_blob *w,
                          unsigned mode, unsigned cores, npu_sched_observer fn, void *ctx) {
   npu_program best = {0};
   uint8_t *best_w = NULL; /* its weights: the blob's bytes from w0 */
   uint64_t w0 = w->size, best_n = 0;
-  decisions best_d = {0};
+  npu_sched_decisions best_d = {0};
   double best_cycles = 0;
   bool have = false;
   /* The choices that may change f: lowering flags, and VALUE. */
@@ -90,9 +78,9 @@ bool npu_lower_scheduled(qir_func *f, const qir_target *t, npu_program *p, npu_b
     }
     if (q.num_tensors > NPU_MAX_VALUE_PLACEMENT) /* (at least its buffers) */
       may &= ~VALUE;
-    decisions d = {0};
+    npu_sched_decisions d = {0};
     bool took = npu_schedule_variant(&q, t, mode, cores, v & VALUE, w->data, w->size,
-                                     fn ? record : NULL, &d);
+                                     fn ? npu_sched_record : NULL, &d);
     if ((v & VALUE) && !took) { /* the same as v without it */
       may &= ~VALUE;
       npu_program_free(&q);

@@ -238,6 +238,15 @@ typedef struct npu_sched_group {
 
 typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
 
+/* The decisions of one schedule, as the scheduler reported them:
+ * npu_sched_record is an observer that appends each to `ctx`, an
+ * npu_sched_decisions. */
+typedef struct npu_sched_decisions {
+  npu_sched_group *v;
+  unsigned n;
+} npu_sched_decisions;
+void npu_sched_record(void *ctx, const npu_sched_group *g);
+
 /* Places the activation buffers of the lowered program `p` for target `t`
  * (enum npu_schedule) and `cores` of its cores (0: all), setting
  * p->ddr_size and p->sram_size; calls `fn` (may be NULL) with each
@@ -247,7 +256,9 @@ typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);
  * fit in the order buffers become live and first fit by the DDR bytes
  * each buffer would cost, for programs of at most NPU_MAX_VALUE_PLACEMENT
  * buffers (its cost grows with the square of their number).  True when
- * it took the second. */
+ * it took the second.  The tile mode on several cores schedules twice,
+ * the second time with the buffers the first left to cores other than 0
+ * in DDR from the start, and keeps the faster by the estimate. */
 #define NPU_MAX_VALUE_PLACEMENT 4096
 bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, const uint8_t *weights, uint64_t weights_size,

@@ -2612,18 +2612,36 @@ bool npu_schedule_from_name(const char *s, unsigned *out) {
   return false;
 }
 
-bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+/* DDR byte ranges of the lowering (buffers) that a schedule left to
+ * cores other than 0. */
+typedef struct ranges {
+  unsigned num;
+  uint64_t *lo, *hi;
+} ranges;
+
+/* The buffers overlapping the ranges of `hint` (may be NULL) count as
+ * touched by other cores. */
+static void mark_remote(sched *s, const ranges *hint) {
+  for (unsigned i = 0; hint && i < s->num_buffers; i++)
+    for (unsigned j = 0; j < hint->num; j++)
+      if (s->buffers[i].lo < hint->hi[j] && hint->lo[j] < s->buffers[i].hi)
+        s->buffers[i].remote = true;
+}
+
+/* One schedule of p.  With `hint`, the buffers overlapping its ranges
+ * count as touched by other cores from the start (the trial placement
+ * leaves them in DDR, and spreading a group costs nothing for them); the
+ * ranges this schedule leaves to other cores are put in `found` (may be
+ * NULL). */
+static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, const uint8_t *weights, uint64_t weights_size,
-                          npu_sched_observer fn, void *ctx) {
-  if (mode == NPU_SCHEDULE_NONE)
-    return false;
-  if (!cores || cores > t->cores)
-    cores = t->cores;
-  cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
+                          npu_sched_observer fn, void *ctx, const ranges *hint,
+                          ranges *found) {
   sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx,
              NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
+  mark_remote(&s, hint);
   if (mode >= NPU_SCHEDULE_TILE) {
     /* A trial placement shows which intermediates would stay in DDR;
      * groups form through those (and through the ones too large to share
@@ -2632,18 +2650,94 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
     if (remat_pools(&s, t)) {
       sched_free(&s);
       find_buffers_and_lives(&s);
+      mark_remote(&s, hint);
       place_buffers(&s, t->sram_bytes, true);
     }
     p->sram_size = 0;
     tile_groups(&s, t);
-    if (s.num_reserved)
-      compact_tensors(p);
     sched_free(&s);
     find_buffers_and_lives(&s);
+    for (unsigned i = 0; found && i < s.num_buffers; i++)
+      if (s.buffers[i].remote) {
+        found->lo = qir_xrealloc(found->lo, (found->num + 1) * sizeof *found->lo);
+        found->hi = qir_xrealloc(found->hi, (found->num + 1) * sizeof *found->hi);
+        found->lo[found->num] = s.buffers[i].lo;
+        found->hi[found->num++] = s.buffers[i].hi;
+      }
+    if (s.num_reserved) {
+      sched_free(&s);
+      compact_tensors(p);
+      find_buffers_and_lives(&s);
+    }
   }
   place_buffers(&s, t->sram_bytes, true);
   rewrite_tensors(&s);
   sched_free(&s);
   free(s.reserved);
   return s.took_value;
+}
+
+void npu_sched_record(void *ctx, const npu_sched_group *g) {
+  npu_sched_decisions *d = ctx;
+  d->v = qir_xrealloc(d->v, (d->n + 1) * sizeof *d->v);
+  d->v[d->n++] = *g;
+}
+
+static npu_program copy_program(const npu_program *p) {
+  npu_program q = *p;
+  q.name = qir_xstrdup(p->name);
+  q.tensors = qir_xmalloc((p->cap_tensors + 1) * sizeof *q.tensors);
+  memcpy(q.tensors, p->tensors, p->num_tensors * sizeof *q.tensors);
+  q.inputs = qir_xmalloc((p->num_inputs + 1) * sizeof *q.inputs);
+  memcpy(q.inputs, p->inputs, p->num_inputs * sizeof *q.inputs);
+  q.outputs = qir_xmalloc((p->num_outputs + 1) * sizeof *q.outputs);
+  memcpy(q.outputs, p->outputs, p->num_outputs * sizeof *q.outputs);
+  q.insns = qir_xmalloc((p->cap_insns + 1) * sizeof *q.insns);
+  memcpy(q.insns, p->insns, p->num_insns * sizeof *q.insns);
+  return q;
+}
+
+/* On several cores the tile mode schedules twice: a group spread over the
+ * cores pays for moving the activations it shares with core 0 to DDR
+ * (remote_penalty), but a later group may move them there anyway.  The
+ * second schedule starts from what the first left to the other cores;
+ * the faster of the two by the estimate is kept. */
+bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+                          bool by_value, const uint8_t *weights, uint64_t weights_size,
+                          npu_sched_observer fn, void *ctx) {
+  if (mode == NPU_SCHEDULE_NONE)
+    return false;
+  if (!cores || cores > t->cores)
+    cores = t->cores;
+  cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
+  if (mode < NPU_SCHEDULE_TILE || cores < 2)
+    return schedule_once(p, t, mode, cores, by_value, weights, weights_size, fn, ctx, NULL,
+                         NULL);
+  npu_program second = copy_program(p);
+  ranges remote = {0, NULL, NULL};
+  npu_sched_decisions d1 = {NULL, 0}, d2 = {NULL, 0};
+  bool took = schedule_once(p, t, mode, cores, by_value, weights, weights_size,
+                            npu_sched_record, &d1, NULL, &remote);
+  bool took2 = false, second_kept = false;
+  if (remote.num) {
+    took2 = schedule_once(&second, t, mode, cores, by_value, weights, weights_size,
+                          npu_sched_record, &d2, &remote, NULL);
+    second_kept = npu_insns_cycles(t, cores, &second, second.insns, second.num_insns) <
+                  npu_insns_cycles(t, cores, p, p->insns, p->num_insns);
+  }
+  if (second_kept) {
+    npu_program_free(p);
+    *p = second;
+    took = took2;
+  } else {
+    npu_program_free(&second);
+  }
+  const npu_sched_decisions *d = second_kept ? &d2 : &d1;
+  for (unsigned i = 0; fn && i < d->n; i++)
+    fn(ctx, &d->v[i]);
+  free(d1.v);
+  free(d2.v);
+  free(remote.lo);
+  free(remote.hi);
+  return took;
 }
