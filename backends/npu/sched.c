@@ -2655,6 +2655,8 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
     }
     p->sram_size = 0;
     tile_groups(&s, t);
+    if (s.num_reserved)
+      compact_tensors(p); /* (drops unused tensors: the DDR ranges stay) */
     sched_free(&s);
     find_buffers_and_lives(&s);
     for (unsigned i = 0; found && i < s.num_buffers; i++)
@@ -2664,11 +2666,6 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
         found->lo[found->num] = s.buffers[i].lo;
         found->hi[found->num++] = s.buffers[i].hi;
       }
-    if (s.num_reserved) {
-      sched_free(&s);
-      compact_tensors(p);
-      find_buffers_and_lives(&s);
-    }
   }
   place_buffers(&s, t->sram_bytes, true);
   rewrite_tensors(&s);
@@ -2683,17 +2680,22 @@ void npu_sched_record(void *ctx, const npu_sched_group *g) {
   d->v[d->n++] = *g;
 }
 
+/* n elements of `size` bytes from `from`, in room for `cap` of them. */
+static void *dup_array(const void *from, size_t n, size_t cap, size_t size) {
+  void *to = qir_xmalloc((cap + 1) * size);
+  if (n)
+    memcpy(to, from, n * size);
+  return to;
+}
+
+/* A copy of p (the instructions' comments shared: p does not own them). */
 static npu_program copy_program(const npu_program *p) {
   npu_program q = *p;
   q.name = qir_xstrdup(p->name);
-  q.tensors = qir_xmalloc((p->cap_tensors + 1) * sizeof *q.tensors);
-  memcpy(q.tensors, p->tensors, p->num_tensors * sizeof *q.tensors);
-  q.inputs = qir_xmalloc((p->num_inputs + 1) * sizeof *q.inputs);
-  memcpy(q.inputs, p->inputs, p->num_inputs * sizeof *q.inputs);
-  q.outputs = qir_xmalloc((p->num_outputs + 1) * sizeof *q.outputs);
-  memcpy(q.outputs, p->outputs, p->num_outputs * sizeof *q.outputs);
-  q.insns = qir_xmalloc((p->cap_insns + 1) * sizeof *q.insns);
-  memcpy(q.insns, p->insns, p->num_insns * sizeof *q.insns);
+  q.tensors = dup_array(p->tensors, p->num_tensors, p->cap_tensors, sizeof *q.tensors);
+  q.inputs = dup_array(p->inputs, p->num_inputs, p->num_inputs, sizeof *q.inputs);
+  q.outputs = dup_array(p->outputs, p->num_outputs, p->num_outputs, sizeof *q.outputs);
+  q.insns = dup_array(p->insns, p->num_insns, p->cap_insns, sizeof *q.insns);
   return q;
 }
 
