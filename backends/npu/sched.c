@@ -1876,6 +1876,17 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
   return (H + tiles - 1) / tiles;
 }
 
+/* On several cores, tiles of `th` rows that cut H rows into a multiple
+ * of the cores (one run of them per core) are cut evenly instead: 160
+ * rows in 3 tiles are 54, 54 and 52, not 63, 63 and 34 (which leave the
+ * last core a short tile while the others take the long ones).  Any
+ * other count keeps th: the short last tile may then even out the run of
+ * the core that takes one tile more. */
+static int64_t even_height(int64_t H, int64_t th, unsigned cores) {
+  int64_t tiles = th > 0 ? (H + th - 1) / th : 0;
+  return tiles && tiles % cores == 0 ? spread_height(H, tiles, cores) : th;
+}
+
 /* The tiles of group g at `th` rows share input rows (or columns) with
  * the tile before them: it is worth trying to keep them.  (Not when the
  * tiles gather concat parts into their input bands: every tile gathers
@@ -1937,7 +1948,9 @@ static bool has_halos(const sched *s, const group *g) {
  * or not, on g->cores cores, g->keep) in `room` bytes: the tallest tile
  * in single buffering, the tallest in double buffering and one row band
  * shorter; on several cores also the first two with their tile counts
- * rounded up to a multiple of the cores (0: none). */
+ * rounded up to a multiple of the cores (0: none).  Spread over the cores
+ * by rows alone, those whose count is a multiple of the cores are cut
+ * evenly (even_height). */
 static void tile_candidates(const sched *s, group *g, uint64_t room, region *r,
                             int64_t cand[5]) {
   int64_t H = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[2];
@@ -1949,6 +1962,8 @@ static void tile_candidates(const sched *s, group *g, uint64_t room, region *r,
   cand[2] = tiles2 ? (H + tiles2) / (tiles2 + 1) : 0;
   cand[3] = s->cores > 1 && tiles1 ? spread_height(H, tiles1, s->cores) : 0;
   cand[4] = s->cores > 1 && tiles2 ? spread_height(H, tiles2, s->cores) : 0;
+  for (unsigned i = 0; g->cores > 1 && !g->tw && !g->per_frame && i < 3; i++)
+    cand[i] = even_height(H, cand[i], g->cores);
 }
 
 /* The cheapest tiling of group g by the cost model (latency first, then
