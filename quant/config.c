@@ -372,21 +372,43 @@ void qq_config_print_table(FILE *out, qir_func *f, const qq_prec *precs,
 
 /* ---- Writing a config ------------------------------------------------------ */
 
+/* The name a config can give op by (NULL: none): its result's, else its
+ * onnx.name when no other op of f answers to that.  (Values without a name
+ * of their own, such as %0, print their position, which a config cannot
+ * name.) */
+static const char *config_name(qir_func *f, const qir_op *op) {
+  if (*qq_layer_name(op))
+    return qq_layer_name(op);
+  const char *onnx = qir_op_get_string(op, "onnx.name");
+  if (!onnx)
+    return NULL;
+  qir_foreach_op(other, &f->body) if (other != op && op_has_name(other, onnx))
+    return NULL;
+  return onnx;
+}
+
 bool qq_config_write(qir_context *ctx, const char *path, qir_func *f,
                      const qq_prec *precs) {
   json_object *root = json_object_new_object(), *arr = json_object_new_array();
-  unsigned k = 0;
+  unsigned k = 0, unnamed = 0;
+  const char *first = NULL;
   qir_foreach_op(op, &f->body) {
-    if (precs[k] != QQ_PREC_DEFAULT && *qq_layer_name(op)) {
+    const char *name = precs[k] != QQ_PREC_DEFAULT ? config_name(f, op) : NULL;
+    if (name) {
       json_object *e = json_object_new_object();
-      json_object_object_add(e, "layer_name",
-                             json_object_new_string(qq_layer_name(op)));
+      json_object_object_add(e, "layer_name", json_object_new_string(name));
       json_object_object_add(e, "data_type",
                              json_object_new_string(qq_prec_name(precs[k])));
       json_object_array_add(arr, e);
+    } else if (precs[k] != QQ_PREC_DEFAULT && !unnamed++) {
+      first = op->def->name;
     }
     k++;
   }
+  if (unnamed)
+    qir_emit_warning(ctx, f->loc, "config-out: %u promoted layer(s) of @%s have no "
+                     "name a config can give (the first: a %s); '%s' leaves them at "
+                     "the default precision", unnamed, f->name, first, path);
   json_object_object_add(root, "layer_configs", arr);
   qir_output out;
   bool ok = qir_output_open(ctx, &out, path, false);
