@@ -382,8 +382,10 @@ static const char *config_name(qir_func *f, const qir_op *op) {
   const char *onnx = qir_op_get_string(op, "onnx.name");
   if (!onnx)
     return NULL;
-  qir_foreach_op(other, &f->body) if (other != op && op_has_name(other, onnx))
-    return NULL;
+  qir_foreach_op(other, &f->body) {
+    if (other != op && op_has_name(other, onnx))
+      return NULL;
+  }
   return onnx;
 }
 
@@ -393,17 +395,16 @@ bool qq_config_write(qir_context *ctx, const char *path, qir_func *f,
   unsigned k = 0, unnamed = 0;
   const char *first = NULL;
   qir_foreach_op(op, &f->body) {
-    const char *name = precs[k] != QQ_PREC_DEFAULT ? config_name(f, op) : NULL;
+    qq_prec prec = precs[k++];
+    const char *name = prec != QQ_PREC_DEFAULT ? config_name(f, op) : NULL;
     if (name) {
       json_object *e = json_object_new_object();
       json_object_object_add(e, "layer_name", json_object_new_string(name));
-      json_object_object_add(e, "data_type",
-                             json_object_new_string(qq_prec_name(precs[k])));
+      json_object_object_add(e, "data_type", json_object_new_string(qq_prec_name(prec)));
       json_object_array_add(arr, e);
-    } else if (precs[k] != QQ_PREC_DEFAULT && !unnamed++) {
+    } else if (prec != QQ_PREC_DEFAULT && !unnamed++) {
       first = op->def->name;
     }
-    k++;
   }
   if (unnamed)
     qir_emit_warning(ctx, f->loc, "config-out: %u promoted layer(s) of @%s have no "

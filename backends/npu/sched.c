@@ -2631,7 +2631,7 @@ bool npu_schedule_from_name(const char *s, unsigned *out) {
  * cores other than 0. */
 typedef struct ranges {
   unsigned num;
-  uint64_t *lo, *hi;
+  struct { uint64_t lo, hi; } *v;
 } ranges;
 
 /* The buffers overlapping the ranges of `hint` (may be NULL) count as
@@ -2639,7 +2639,7 @@ typedef struct ranges {
 static void mark_remote(sched *s, const ranges *hint) {
   for (unsigned i = 0; hint && i < s->num_buffers; i++)
     for (unsigned j = 0; j < hint->num; j++)
-      if (s->buffers[i].lo < hint->hi[j] && hint->lo[j] < s->buffers[i].hi)
+      if (s->buffers[i].lo < hint->v[j].hi && hint->v[j].lo < s->buffers[i].hi)
         s->buffers[i].remote = true;
 }
 
@@ -2676,10 +2676,9 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
     find_buffers_and_lives(&s);
     for (unsigned i = 0; found && i < s.num_buffers; i++)
       if (s.buffers[i].remote) {
-        found->lo = qir_xrealloc(found->lo, (found->num + 1) * sizeof *found->lo);
-        found->hi = qir_xrealloc(found->hi, (found->num + 1) * sizeof *found->hi);
-        found->lo[found->num] = s.buffers[i].lo;
-        found->hi[found->num++] = s.buffers[i].hi;
+        found->v = qir_xrealloc(found->v, (found->num + 1) * sizeof *found->v);
+        found->v[found->num].lo = s.buffers[i].lo;
+        found->v[found->num++].hi = s.buffers[i].hi;
       }
   }
   place_buffers(&s, t->sram_bytes, true);
@@ -2731,7 +2730,7 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
     return schedule_once(p, t, mode, cores, by_value, weights, weights_size, fn, ctx, NULL,
                          NULL);
   npu_program second = copy_program(p);
-  ranges remote = {0, NULL, NULL};
+  ranges remote = {0, NULL};
   npu_sched_decisions d1 = {NULL, 0}, d2 = {NULL, 0};
   bool took = schedule_once(p, t, mode, cores, by_value, weights, weights_size,
                             npu_sched_record, &d1, NULL, &remote);
@@ -2754,7 +2753,6 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
     fn(ctx, &d->v[i]);
   free(d1.v);
   free(d2.v);
-  free(remote.lo);
-  free(remote.hi);
+  free(remote.v);
   return took;
 }
