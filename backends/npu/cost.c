@@ -248,9 +248,7 @@ static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint
   for (unsigned i = 0; i < info->num_fields && n < 8; i++) {
     unsigned role = npu_field_role(in->opcode, i);
     bool out = role == NPU_FIELD_RESULT;
-    const npu_tensor *t = role & (NPU_FIELD_RESULT | NPU_FIELD_OPERAND)
-                              ? npu_field_tensor(p, in, i)
-                              : NULL;
+    const npu_tensor *t = npu_field_tensor(p, in, i);
     if (!t || t->space == NPU_SPACE_WGT)
       continue;
     f[n++] = (footprint){t->space, t->offset, t->offset + (uint64_t)bytes_of(t), out};

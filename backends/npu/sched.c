@@ -1483,6 +1483,26 @@ static uint64_t acc_bytes(const sched *s, const group *g) {
   return g->reduce ? align_up((uint64_t)(y->dims[0] * y->dims[1]) * 4) : 0;
 }
 
+/* A copy of weight-space tensor w into SRAM at `offset` (a new tensor,
+ * returned) as *c: the DMA engine's work (a copy without rescale). */
+static int64_t weight_copy(npu_program *p, int64_t w, uint64_t offset, const char *comment,
+                           npu_insn *c) {
+  npu_tensor t = p->tensors[w];
+  t.space = NPU_SPACE_SRAM;
+  t.offset = offset;
+  unsigned sw = npu_program_add_tensor(p, t);
+  *c = (npu_insn){NPU_COPY, {0}, comment};
+  static const char *const nf[] = {"n0", "n1", "n2", "n3"};
+  c->f[npu_field(NPU_COPY, "in")] = w;
+  c->f[npu_field(NPU_COPY, "out")] = sw;
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    c->f[npu_field(NPU_COPY, nf[d])] = t.dims[d];
+  c->f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t.dtype);
+  c->f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t.dtype);
+  c->f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t.dtype) > 1;
+  return sw;
+}
+
 /* With several tiles, the group's conv weights are copied into SRAM
  * (from e->at) once, before the first tile, instead of being read from
  * the weight space by every tile.  (The channel parameters still are:
@@ -1500,23 +1520,11 @@ static void load_weights(emitter *e, insn_list *to, const sched *s, const group 
         e->weights[k - g->g0] = e->weights[j - g->g0]; /* shared weights */
     if (e->weights[k - g->g0] >= 0)
       continue;
-    npu_tensor t = e->p->tensors[w];
-    t.space = NPU_SPACE_SRAM;
-    t.offset = e->at;
-    e->at += align_up(tensor_bytes(&t));
+    npu_insn c;
+    e->weights[k - g->g0] = weight_copy(e->p, w, e->at, in->comment, &c);
+    e->at += align_up(tensor_bytes(&e->p->tensors[w]));
     e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
-    unsigned sw = npu_program_add_tensor(e->p, t);
-    npu_insn c = {NPU_COPY, {0}, in->comment};
-    static const char *const nf[] = {"n0", "n1", "n2", "n3"};
-    c.f[npu_field(NPU_COPY, "in")] = w;
-    c.f[npu_field(NPU_COPY, "out")] = sw;
-    for (unsigned d = 0; d < NPU_RANK; d++)
-      c.f[npu_field(NPU_COPY, nf[d])] = t.dims[d];
-    c.f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t.dtype);
-    c.f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t.dtype);
-    c.f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t.dtype) > 1;
     list_push(to, &c);
-    e->weights[k - g->g0] = sw;
   }
 }
 
@@ -2557,6 +2565,158 @@ static void tile_groups(sched *s, const qir_target *t) {
   s->num_held = NULL;
 }
 
+/* ---- Weights loaded ahead --------------------------------------------------------
+ * An instruction outside the tiled groups reads its weights (its operands
+ * in the weight space: a conv's `w`, a constant operand) while it runs;
+ * where its DDR bytes take longer than its compute, they bound it.
+ * Copied into SRAM before it, by the DMA engine while the instructions
+ * before it compute, they cost it nothing (docs/NPU.md, "Weights loaded
+ * ahead").  This runs on the final placement: a copy takes SRAM that no
+ * buffer and no band uses over its life, so it never takes SRAM from an
+ * activation. */
+
+#define AHEAD 8 /* instructions a copy may run ahead of its reader */
+
+typedef struct ahead {
+  unsigned at, k, f; /* before instruction `at`, for field f of instruction k */
+  uint64_t offset, bytes;
+} ahead;
+
+static int by_lo(const void *x, const void *y) {
+  const uint64_t *a = x, *b = y;
+  return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+static int by_at(const void *x, const void *y) {
+  const ahead *a = x, *b = y;
+  if (a->at != b->at)
+    return a->at < b->at ? -1 : 1;
+  if (a->k != b->k)
+    return a->k < b->k ? -1 : 1;
+  return a->f < b->f ? -1 : a->f > b->f;
+}
+
+/* The lowest SRAM offset of core 0 where `need` bytes are free over
+ * instructions [j, k]: above the bands reserved there, clear of the
+ * buffers placed in SRAM and of the copies `a` planned, live then;
+ * UINT64_MAX when there is none.  `busy` has room for them all. */
+static uint64_t free_sram(const sched *s, unsigned j, unsigned k, uint64_t need,
+                          const ahead *a, unsigned na, uint64_t (*busy)[2]) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < s->num_buffers; i++) {
+    const buffer *b = &s->buffers[i];
+    if (b->space == NPU_SPACE_SRAM && b->first <= (int)k && (int)j <= b->last) {
+      busy[n][0] = b->offset;
+      busy[n++][1] = b->offset + (b->hi - b->lo);
+    }
+  }
+  for (unsigned i = 0; i < na; i++)
+    if (a[i].at <= k && j <= a[i].k) {
+      busy[n][0] = a[i].offset;
+      busy[n++][1] = a[i].offset + a[i].bytes;
+    }
+  qsort(busy, n, sizeof *busy, by_lo);
+  uint64_t at = align_up(reserved_below(s, (int)j, (int)k));
+  for (unsigned i = 0; i < n; i++) {
+    if (at + need <= busy[i][0])
+      break;
+    uint64_t end = align_up(busy[i][1]);
+    at = end > at ? end : at;
+  }
+  return at + need <= s->sram_bytes ? at : UINT64_MAX;
+}
+
+/* The bytes of field f of `in` when it names an operand in the weight
+ * space, else 0. */
+static uint64_t weight_operand(const npu_program *p, const npu_insn *in, unsigned f) {
+  const npu_tensor *t = npu_field_tensor(p, in, f);
+  return t && t->space == NPU_SPACE_WGT && npu_field_role(in->opcode, f) != NPU_FIELD_RESULT
+             ? tensor_bytes(t)
+             : 0;
+}
+
+/* The weight operands of an instruction of core 0 bound by its DDR
+ * bytes are copied ahead: each copy goes before the instructions (up to
+ * AHEAD, none a core or sync marker) whose compute covers its bytes, or
+ * as many as the SRAM free over their span allows.  Kept when the
+ * program's estimate is faster with them. */
+static void load_weights_ahead(sched *s, const qir_target *t) {
+  npu_program *p = s->p;
+  unsigned n = p->num_insns, na = 0, core = 0, tensors = p->num_tensors;
+  double *compute = qir_xcalloc(n + 1, sizeof *compute);
+  ahead *a = qir_xcalloc(2 * n + 1, sizeof *a);
+  uint64_t(*busy)[2] = qir_xcalloc(s->num_buffers + 2 * n + 1, sizeof *busy);
+  for (unsigned k = 0; k < n; k++) {
+    const npu_insn *in = &p->insns[k];
+    if (npu_insn_is_marker(in)) {
+      core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
+      continue;
+    }
+    npu_cost c;
+    npu_insn_cost(t, p, in, &c);
+    compute[k] = c.compute_cycles;
+    if (core || in->opcode == NPU_COPY || in->opcode == NPU_DMA)
+      continue;
+    const npu_insn_info *info = npu_insn_info_of(in->opcode);
+    uint64_t weights = 0;
+    for (unsigned f = 0; f < info->num_fields; f++)
+      weights += weight_operand(p, in, f);
+    if (!weights)
+      continue;
+    double per_byte = c.ddr_cycles / (c.ddr_read_bytes + c.ddr_write_bytes),
+           rest = c.ddr_cycles - (double)weights * per_byte;
+    if (64 * (c.cycles - (rest > c.compute_cycles ? rest : c.compute_cycles)) < c.cycles)
+      continue; /* (not bound by its weights) */
+    for (unsigned f = 0; f < info->num_fields && na < 2 * n; f++) {
+      uint64_t bytes = weight_operand(p, in, f);
+      if (!bytes)
+        continue;
+      double load = (double)bytes * per_byte, covered = 0;
+      unsigned j = k;
+      while (j > 0 && k - j < AHEAD && covered < load && !npu_insn_is_marker(&p->insns[j - 1]))
+        covered += compute[--j];
+      for (; j < k; j++) {
+        uint64_t at = free_sram(s, j, k, bytes, a, na, busy);
+        if (at != UINT64_MAX) {
+          a[na++] = (ahead){j, k, f, at, bytes};
+          break;
+        }
+      }
+    }
+  }
+  if (na) {
+    double before = npu_insns_cycles(t, s->cores, p, p->insns, n);
+    qsort(a, na, sizeof *a, by_at);
+    insn_list out = {NULL, 0, 0};
+    npu_insn *insns = qir_xcalloc(n + 1, sizeof *insns);
+    memcpy(insns, p->insns, n * sizeof *insns);
+    uint64_t top = p->sram_size;
+    for (unsigned k = 0, i = 0; k < n; k++) {
+      for (; i < na && a[i].at == k; i++) {
+        npu_insn c;
+        insns[a[i].k].f[a[i].f] =
+            weight_copy(p, p->insns[a[i].k].f[a[i].f], a[i].offset, p->insns[a[i].k].comment, &c);
+        list_push(&out, &c);
+        top = a[i].offset + a[i].bytes > top ? a[i].offset + a[i].bytes : top;
+      }
+      list_push(&out, &insns[k]);
+    }
+    if (npu_insns_cycles(t, s->cores, p, out.v, out.num) < before) {
+      free(p->insns);
+      p->insns = out.v;
+      p->num_insns = p->cap_insns = out.num;
+      p->sram_size = top;
+    } else {
+      free(out.v);
+      p->num_tensors = tensors;
+    }
+    free(insns);
+  }
+  free(busy);
+  free(a);
+  free(compute);
+}
+
 /* Moves every DDR tensor to its buffer's new place. */
 static void rewrite_tensors(sched *s) {
   npu_program *p = s->p;
@@ -2683,6 +2843,8 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
   }
   place_buffers(&s, t->sram_bytes, true);
   rewrite_tensors(&s);
+  if (mode >= NPU_SCHEDULE_TILE)
+    load_weights_ahead(&s, t);
   sched_free(&s);
   free(s.reserved);
   return s.took_value;
