@@ -2598,23 +2598,22 @@ static int by_at(const void *x, const void *y) {
 
 /* The lowest SRAM offset of core 0 where `need` bytes are free over
  * instructions [j, k]: above the bands reserved there, clear of the
- * buffers placed in SRAM and of the copies `a` planned, live then;
- * UINT64_MAX when there is none.  `busy` has room for them all. */
+ * buffers placed in SRAM (`near`: those live over the last AHEAD + 1
+ * instructions up to k) and of the copies `a` planned (by reader), live
+ * then; UINT64_MAX when there is none.  `busy` has room for them all. */
 static uint64_t free_sram(const sched *s, unsigned j, unsigned k, uint64_t need,
-                          const ahead *a, unsigned na, uint64_t (*busy)[2]) {
+                          buffer *const *near, unsigned num_near, const ahead *a, unsigned na,
+                          uint64_t (*busy)[2]) {
   unsigned n = 0;
-  for (unsigned i = 0; i < s->num_buffers; i++) {
-    const buffer *b = &s->buffers[i];
-    if (b->space == NPU_SPACE_SRAM && b->first <= (int)k && (int)j <= b->last) {
-      busy[n][0] = b->offset;
-      busy[n++][1] = b->offset + (b->hi - b->lo);
+  for (unsigned i = 0; i < num_near; i++)
+    if (near[i]->first <= (int)k && (int)j <= near[i]->last) {
+      busy[n][0] = near[i]->offset;
+      busy[n++][1] = near[i]->offset + (near[i]->hi - near[i]->lo);
     }
+  for (unsigned i = na; i-- > 0 && a[i].k >= j;) {
+    busy[n][0] = a[i].offset;
+    busy[n++][1] = a[i].offset + a[i].bytes;
   }
-  for (unsigned i = 0; i < na; i++)
-    if (a[i].at <= k && j <= a[i].k) {
-      busy[n][0] = a[i].offset;
-      busy[n++][1] = a[i].offset + a[i].bytes;
-    }
   qsort(busy, n, sizeof *busy, by_lo);
   uint64_t at = align_up(reserved_below(s, (int)j, (int)k));
   for (unsigned i = 0; i < n; i++) {
@@ -2646,6 +2645,13 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
   double *compute = qir_xcalloc(n + 1, sizeof *compute);
   ahead *a = qir_xcalloc(2 * n + 1, sizeof *a);
   uint64_t(*busy)[2] = qir_xcalloc(s->num_buffers + 2 * n + 1, sizeof *busy);
+  buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order),
+         **near = qir_xcalloc(s->num_buffers + 1, sizeof *near);
+  unsigned num_sram = 0, next = 0, num_near = 0;
+  for (unsigned i = 0; i < s->num_buffers; i++)
+    if (s->buffers[i].space == NPU_SPACE_SRAM)
+      order[num_sram++] = &s->buffers[i];
+  qsort(order, num_sram, sizeof *order, by_first);
   for (unsigned k = 0; k < n; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in)) {
@@ -2655,6 +2661,13 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
     npu_cost c;
     npu_insn_cost(t, p, in, &c);
     compute[k] = c.compute_cycles;
+    unsigned kept = 0;
+    for (; next < num_sram && order[next]->first <= (int)k; next++)
+      near[num_near++] = order[next];
+    for (unsigned i = 0; i < num_near; i++)
+      if (near[i]->last + AHEAD >= (int)k)
+        near[kept++] = near[i];
+    num_near = kept;
     if (core || in->opcode == NPU_COPY || in->opcode == NPU_DMA)
       continue;
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
@@ -2676,7 +2689,7 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
       while (j > 0 && k - j < AHEAD && covered < load && !npu_insn_is_marker(&p->insns[j - 1]))
         covered += compute[--j];
       for (; j < k; j++) {
-        uint64_t at = free_sram(s, j, k, bytes, a, na, busy);
+        uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, busy);
         if (at != UINT64_MAX) {
           a[na++] = (ahead){j, k, f, at, bytes};
           break;
@@ -2712,6 +2725,8 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
     }
     free(insns);
   }
+  free(near);
+  free(order);
   free(busy);
   free(a);
   free(compute);
