@@ -1483,23 +1483,31 @@ static uint64_t acc_bytes(const sched *s, const group *g) {
   return g->reduce ? align_up((uint64_t)(y->dims[0] * y->dims[1]) * 4) : 0;
 }
 
+/* A copy of every element of tensor `from` to `to` (of its dims), without
+ * rescale: the DMA engine's work between DDR or the weight space and SRAM. */
+static npu_insn copy_whole(const npu_program *p, int64_t from, int64_t to, const char *comment) {
+  const npu_tensor *t = &p->tensors[from];
+  npu_insn c = {NPU_COPY, {0}, comment};
+  static const char *const nf[] = {"n0", "n1", "n2", "n3"};
+  c.f[npu_field(NPU_COPY, "in")] = from;
+  c.f[npu_field(NPU_COPY, "out")] = to;
+  for (unsigned d = 0; d < NPU_RANK; d++)
+    c.f[npu_field(NPU_COPY, nf[d])] = t->dims[d];
+  c.f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t->dtype);
+  c.f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t->dtype);
+  c.f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t->dtype) > 1;
+  return c;
+}
+
 /* A copy of weight-space tensor w into SRAM at `offset` (a new tensor,
- * returned) as *c: the DMA engine's work (a copy without rescale). */
+ * returned) as *c. */
 static int64_t weight_copy(npu_program *p, int64_t w, uint64_t offset, const char *comment,
                            npu_insn *c) {
   npu_tensor t = p->tensors[w];
   t.space = NPU_SPACE_SRAM;
   t.offset = offset;
   unsigned sw = npu_program_add_tensor(p, t);
-  *c = (npu_insn){NPU_COPY, {0}, comment};
-  static const char *const nf[] = {"n0", "n1", "n2", "n3"};
-  c->f[npu_field(NPU_COPY, "in")] = w;
-  c->f[npu_field(NPU_COPY, "out")] = sw;
-  for (unsigned d = 0; d < NPU_RANK; d++)
-    c->f[npu_field(NPU_COPY, nf[d])] = t.dims[d];
-  c->f[npu_field(NPU_COPY, "lo")] = qir_scalar_min(t.dtype);
-  c->f[npu_field(NPU_COPY, "hi")] = qir_scalar_max(t.dtype);
-  c->f[npu_field(NPU_COPY, "wide")] = qir_scalar_size(t.dtype) > 1;
+  *c = copy_whole(p, w, sw, comment);
   return sw;
 }
 
@@ -2565,20 +2573,30 @@ static void tile_groups(sched *s, const qir_target *t) {
   s->num_held = NULL;
 }
 
-/* ---- Weights loaded ahead --------------------------------------------------------
+/* ---- Weights loaded ahead, inputs and outputs in SRAM too ---------------------
  * An instruction outside the tiled groups reads its weights (its operands
  * in the weight space: a conv's `w`, a constant operand) while it runs;
  * where its DDR bytes take longer than its compute, they bound it.
  * Copied into SRAM before it, by the DMA engine while the instructions
- * before it compute, they cost it nothing (docs/NPU.md, "Weights loaded
- * ahead").  This runs on the final placement: a copy takes SRAM that no
- * buffer and no band uses over its life, so it never takes SRAM from an
- * activation. */
+ * before it compute, they cost it nothing.  The program's inputs and
+ * outputs stay in DDR (the runtime binds them), so an instruction that
+ * writes an output, and each one that reads an input or an output, moves
+ * its bytes over DDR; with a twin in SRAM, the output is written there and
+ * copied out by the DMA engine while the next instructions compute, and
+ * the readers read the twin (docs/NPU.md, "Weights loaded ahead" and
+ * "Inputs and outputs in SRAM").  This runs on the final placement: the
+ * copies and twins take SRAM that no buffer and no band uses over their
+ * lives, so they never take it from an activation. */
 
-#define AHEAD 8 /* instructions a copy may run ahead of its reader */
+#define AHEAD 8 /* instructions a weight copy may run ahead of its reader */
 
 typedef struct ahead {
-  unsigned at, k, f; /* before instruction `at`, for field f of instruction k */
+  unsigned at;     /* its copy goes before instruction `at` */
+  unsigned k, f;   /* weights: for field f of instruction k */
+  unsigned last;   /* a twin: the SRAM is taken over instructions [at, last] */
+  const buffer *b; /* and holds buffer b, */
+  bool out;        /* an output (copied out before `at`) or an input (in) */
+  int64_t whole;   /* (a tensor of b's every byte) */
   uint64_t offset, bytes;
 } ahead;
 
@@ -2596,24 +2614,29 @@ static int by_at(const void *x, const void *y) {
   return a->f < b->f ? -1 : a->f > b->f;
 }
 
+static void add_busy(uint64_t (*busy)[2], unsigned *n, uint64_t offset, uint64_t bytes) {
+  busy[*n][0] = offset;
+  busy[(*n)++][1] = offset + bytes;
+}
+
 /* The lowest SRAM offset of core 0 where `need` bytes are free over
  * instructions [j, k]: above the bands reserved there, clear of the
- * buffers placed in SRAM (`near`: those live over the last AHEAD + 1
- * instructions up to k) and of the copies `a` planned (by reader), live
- * then; UINT64_MAX when there is none.  `busy` has room for them all. */
+ * buffers `near` placed in SRAM (all of them, or those live over the last
+ * AHEAD + 1 instructions up to k), of the weight copies `a` planned (by
+ * reader) and of the twins `tw`, live then; UINT64_MAX when there is
+ * none.  `busy` has room for them all. */
 static uint64_t free_sram(const sched *s, unsigned j, unsigned k, uint64_t need,
                           buffer *const *near, unsigned num_near, const ahead *a, unsigned na,
-                          uint64_t (*busy)[2]) {
+                          const ahead *tw, unsigned ntw, uint64_t (*busy)[2]) {
   unsigned n = 0;
   for (unsigned i = 0; i < num_near; i++)
-    if (near[i]->first <= (int)k && (int)j <= near[i]->last) {
-      busy[n][0] = near[i]->offset;
-      busy[n++][1] = near[i]->offset + (near[i]->hi - near[i]->lo);
-    }
-  for (unsigned i = na; i-- > 0 && a[i].k >= j;) {
-    busy[n][0] = a[i].offset;
-    busy[n++][1] = a[i].offset + a[i].bytes;
-  }
+    if (near[i]->first <= (int)k && (int)j <= near[i]->last)
+      add_busy(busy, &n, near[i]->offset, near[i]->hi - near[i]->lo);
+  for (unsigned i = na; i-- > 0 && a[i].k >= j;)
+    add_busy(busy, &n, a[i].offset, a[i].bytes);
+  for (unsigned i = 0; i < ntw; i++)
+    if (tw[i].at <= k && j <= tw[i].last)
+      add_busy(busy, &n, tw[i].offset, tw[i].bytes);
   qsort(busy, n, sizeof *busy, by_lo);
   uint64_t at = align_up(reserved_below(s, (int)j, (int)k));
   for (unsigned i = 0; i < n; i++) {
@@ -2634,17 +2657,159 @@ static uint64_t weight_operand(const npu_program *p, const npu_insn *in, unsigne
              : 0;
 }
 
-/* The weight operands of an instruction of core 0 bound by its DDR
- * bytes are copied ahead: each copy goes before the instructions (up to
- * AHEAD, none a core or sync marker) whose compute covers its bytes, or
- * as many as the SRAM free over their span allows.  Kept when the
- * program's estimate is faster with them. */
+/* Onto `out`, p with the twins `tw` (by `at`) and the weight copies `a`
+ * (by `at`); the SRAM's new top in *top.  Adds their tensors to p. */
+static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, unsigned na,
+                       insn_list *out, uint64_t *top) {
+  npu_program *p = s->p;
+  unsigned n = p->num_insns, tensors = p->num_tensors;
+  int64_t *twin = qir_xcalloc(tensors + 1, sizeof *twin);
+  npu_insn *insns = qir_xcalloc(n + 1, sizeof *insns);
+  memcpy(insns, p->insns, n * sizeof *insns);
+  for (unsigned i = 0; i < tensors; i++)
+    twin[i] = -1;
+  for (unsigned w = 0; w < ntw; w++) /* every view of b, in its twin */
+    for (unsigned i = 0; i < tensors; i++)
+      if (s->buffer_of[i] != UINT32_MAX && &s->buffers[s->buffer_of[i]] == tw[w].b) {
+        npu_tensor v = p->tensors[i];
+        v.space = NPU_SPACE_SRAM;
+        v.offset = tw[w].offset + (v.offset - tw[w].b->offset);
+        twin[i] = npu_program_add_tensor(p, v);
+      }
+  for (unsigned k = 0; k < n; k++) {
+    const npu_insn_info *info = npu_insn_info_of(insns[k].opcode);
+    for (unsigned f = 0; f < info->num_fields; f++)
+      if (npu_field_role(insns[k].opcode, f) && insns[k].f[f] >= 0 &&
+          insns[k].f[f] < tensors && twin[insns[k].f[f]] >= 0)
+        insns[k].f[f] = twin[insns[k].f[f]];
+  }
+  *top = p->sram_size;
+  for (unsigned k = 0, i = 0, w = 0; k <= n; k++) {
+    for (; w < ntw && tw[w].at == k; w++) {
+      const char *comment = tw[w].out ? p->insns[k - 1].comment : p->insns[k].comment;
+      int64_t x = tw[w].whole, y = twin[x];
+      npu_insn c = tw[w].out ? copy_whole(p, y, x, comment) : copy_whole(p, x, y, comment);
+      list_push(out, &c);
+      *top = tw[w].offset + tw[w].bytes > *top ? tw[w].offset + tw[w].bytes : *top;
+    }
+    for (; i < na && a[i].at == k; i++) {
+      npu_insn c;
+      insns[a[i].k].f[a[i].f] = weight_copy(p, p->insns[a[i].k].f[a[i].f], a[i].offset,
+                                            p->insns[a[i].k].comment, &c);
+      list_push(out, &c);
+      *top = a[i].offset + a[i].bytes > *top ? a[i].offset + a[i].bytes : *top;
+    }
+    if (k < n)
+      list_push(out, &insns[k]);
+  }
+  free(insns);
+  free(twin);
+}
+
+/* Whether p is faster than `best` with the twins and the weight copies
+ * (*best becomes its estimate then).  p is left as it was. */
+static bool faster(sched *s, const qir_target *t, const ahead *tw, unsigned ntw, const ahead *a,
+                   unsigned na, double *best) {
+  npu_program *p = s->p;
+  insn_list out = {NULL, 0, 0};
+  uint64_t top;
+  unsigned tensors = p->num_tensors;
+  emit_ahead(s, tw, ntw, a, na, &out, &top);
+  double cycles = npu_insns_cycles(t, s->cores, p, out.v, out.num);
+  free(out.v);
+  p->num_tensors = tensors;
+  if (cycles >= *best)
+    return false;
+  *best = cycles;
+  return true;
+}
+
+/* A twin in SRAM for buffer b of an input or an output, when core 0 alone
+ * touches it, an output is written whole by one instruction (the twin is
+ * copied out right after it) and an input is read by two or more
+ * instructions (the twin is copied in first); false otherwise or when the
+ * SRAM has no room over its life. */
+static bool plan_twin(const sched *s, const qir_target *t, const double *compute,
+                      const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
+                      buffer *const *all, unsigned num_sram, ahead *to) {
+  const npu_program *p = s->p;
+  int writer = -1, first_read = -1, last_read = -1;
+  unsigned writers = 0, reads = 0;
+  int64_t whole = -1;
+  bool input = false;
+  for (unsigned i = 0; i < p->num_tensors; i++)
+    if (s->buffer_of[i] != UINT32_MAX && &s->buffers[s->buffer_of[i]] == b &&
+        p->tensors[i].offset == b->offset && tensor_bytes(&p->tensors[i]) == b->hi - b->lo)
+      whole = i;
+  for (unsigned i = 0; i < p->num_inputs; i++)
+    input |= s->buffer_of[p->inputs[i]] != UINT32_MAX &&
+             &s->buffers[s->buffer_of[p->inputs[i]]] == b;
+  for (unsigned k = 0; k < p->num_insns; k++) {
+    const npu_insn *in = &p->insns[k];
+    const npu_insn_info *info = npu_insn_info_of(in->opcode);
+    bool wrote = false, read = false;
+    for (unsigned f = 0; f < info->num_fields; f++) {
+      unsigned role = npu_field_role(in->opcode, f);
+      if (!role || in->f[f] < 0 || s->buffer_of[in->f[f]] == UINT32_MAX ||
+          &s->buffers[s->buffer_of[in->f[f]]] != b)
+        continue;
+      if (role == NPU_FIELD_RESULT) {
+        wrote = true;
+        if (p->tensors[in->f[f]].offset != b->offset ||
+            tensor_bytes(&p->tensors[in->f[f]]) != b->hi - b->lo)
+          writers = 2; /* (a part of it) */
+      } else {
+        read = true;
+      }
+    }
+    if (wrote) {
+      writers++;
+      writer = (int)k;
+    }
+    if (read && !wrote) {
+      reads++;
+      first_read = first_read < 0 ? (int)k : first_read;
+      last_read = (int)k;
+    }
+  }
+  bool ok = whole >= 0 && !b->remote &&
+            (input ? !writers && reads >= 2
+                   : writers == 1 && (first_read < 0 || first_read > writer));
+  if (!ok)
+    return false;
+  *to = (ahead){0};
+  to->b = b;
+  to->whole = whole;
+  to->out = !input;
+  to->at = input ? 0 : (unsigned)writer + 1;
+  to->last = (unsigned)(last_read > (int)to->at ? last_read : (int)to->at);
+  to->bytes = b->hi - b->lo;
+  if (!input) { /* kept until the instructions after cover the copy out */
+    npu_cost c;
+    npu_insn_cost(t, p, &p->insns[writer], &c);
+    double out = (double)to->bytes * c.ddr_cycles / (c.ddr_read_bytes + c.ddr_write_bytes),
+           covered = 0;
+    for (unsigned k = to->at; k < p->num_insns && covered < out; k++) {
+      covered += compute[k];
+      to->last = k > to->last ? k : to->last;
+    }
+  }
+  unsigned j = input ? 0 : (unsigned)writer;
+  to->offset = free_sram(s, j, to->last, to->bytes, all, num_sram, NULL, 0, tw, ntw, busy);
+  return to->offset != UINT64_MAX;
+}
+
+/* The twins first (each kept when the program is faster with it), then
+ * the weight operands of the instructions of core 0 bound by their DDR
+ * bytes: each copy goes before the instructions (up to AHEAD, none a core
+ * or sync marker) whose compute covers its bytes, or as many as the SRAM
+ * free over their span allows; kept when the program is faster with them. */
 static void load_weights_ahead(sched *s, const qir_target *t) {
   npu_program *p = s->p;
-  unsigned n = p->num_insns, na = 0, core = 0, tensors = p->num_tensors;
+  unsigned n = p->num_insns, na = 0, ntw = 0, core = 0;
   double *compute = qir_xcalloc(n + 1, sizeof *compute);
-  ahead *a = qir_xcalloc(2 * n + 1, sizeof *a);
-  uint64_t(*busy)[2] = qir_xcalloc(s->num_buffers + 2 * n + 1, sizeof *busy);
+  ahead *a = qir_xcalloc(2 * n + 1, sizeof *a), *tw = qir_xcalloc(s->num_buffers + 1, sizeof *tw);
+  uint64_t(*busy)[2] = qir_xcalloc(2 * s->num_buffers + 2 * n + 1, sizeof *busy);
   buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order),
          **near = qir_xcalloc(s->num_buffers + 1, sizeof *near);
   unsigned num_sram = 0, next = 0, num_near = 0;
@@ -2653,6 +2818,28 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
       order[num_sram++] = &s->buffers[i];
   qsort(order, num_sram, sizeof *order, by_first);
   for (unsigned k = 0; k < n; k++) {
+    npu_cost c = {0};
+    if (!npu_insn_is_marker(&p->insns[k]))
+      npu_insn_cost(t, p, &p->insns[k], &c);
+    compute[k] = c.compute_cycles;
+  }
+  double best = npu_insns_cycles(t, s->cores, p, p->insns, n);
+  for (unsigned i = 0; i < s->num_buffers; i++) {
+    if (!s->buffers[i].io ||
+        !plan_twin(s, t, compute, &s->buffers[i], tw, ntw, busy, order, num_sram, &tw[ntw]))
+      continue;
+    ahead *w = &tw[ntw++];
+    while (w > tw && by_at(w - 1, w) > 0) { /* (by `at`) */
+      ahead x = w[-1];
+      w[-1] = *w;
+      *w-- = x;
+    }
+    if (!faster(s, t, tw, ntw, NULL, 0, &best)) {
+      memmove(w, w + 1, (size_t)(&tw[ntw] - (w + 1)) * sizeof *w);
+      ntw--;
+    }
+  }
+  for (unsigned k = 0; k < n; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in)) {
       core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
@@ -2660,14 +2847,13 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
     }
     npu_cost c;
     npu_insn_cost(t, p, in, &c);
-    compute[k] = c.compute_cycles;
-    unsigned kept = 0;
+    unsigned still = 0;
     for (; next < num_sram && order[next]->first <= (int)k; next++)
       near[num_near++] = order[next];
     for (unsigned i = 0; i < num_near; i++)
       if (near[i]->last + AHEAD >= (int)k)
-        near[kept++] = near[i];
-    num_near = kept;
+        near[still++] = near[i];
+    num_near = still;
     if (core || in->opcode == NPU_COPY || in->opcode == NPU_DMA)
       continue;
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
@@ -2689,45 +2875,28 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
       while (j > 0 && k - j < AHEAD && covered < load && !npu_insn_is_marker(&p->insns[j - 1]))
         covered += compute[--j];
       for (; j < k; j++) {
-        uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, busy);
+        uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, tw, ntw, busy);
         if (at != UINT64_MAX) {
-          a[na++] = (ahead){j, k, f, at, bytes};
+          a[na++] = (ahead){j, k, f, 0, NULL, false, -1, at, bytes};
           break;
         }
       }
     }
   }
-  if (na) {
-    double before = npu_insns_cycles(t, s->cores, p, p->insns, n);
-    qsort(a, na, sizeof *a, by_at);
+  qsort(a, na, sizeof *a, by_at);
+  if (na && !faster(s, t, tw, ntw, a, na, &best))
+    na = 0;
+  if (ntw || na) {
     insn_list out = {NULL, 0, 0};
-    npu_insn *insns = qir_xcalloc(n + 1, sizeof *insns);
-    memcpy(insns, p->insns, n * sizeof *insns);
-    uint64_t top = p->sram_size;
-    for (unsigned k = 0, i = 0; k < n; k++) {
-      for (; i < na && a[i].at == k; i++) {
-        npu_insn c;
-        insns[a[i].k].f[a[i].f] =
-            weight_copy(p, p->insns[a[i].k].f[a[i].f], a[i].offset, p->insns[a[i].k].comment, &c);
-        list_push(&out, &c);
-        top = a[i].offset + a[i].bytes > top ? a[i].offset + a[i].bytes : top;
-      }
-      list_push(&out, &insns[k]);
-    }
-    if (npu_insns_cycles(t, s->cores, p, out.v, out.num) < before) {
-      free(p->insns);
-      p->insns = out.v;
-      p->num_insns = p->cap_insns = out.num;
-      p->sram_size = top;
-    } else {
-      free(out.v);
-      p->num_tensors = tensors;
-    }
-    free(insns);
+    emit_ahead(s, tw, ntw, a, na, &out, &p->sram_size);
+    free(p->insns);
+    p->insns = out.v;
+    p->num_insns = p->cap_insns = out.num;
   }
   free(near);
   free(order);
   free(busy);
+  free(tw);
   free(a);
   free(compute);
 }
