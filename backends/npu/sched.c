@@ -2727,8 +2727,8 @@ static bool faster(sched *s, const qir_target *t, const ahead *tw, unsigned ntw,
 /* A twin in SRAM for buffer b of an input or an output, when core 0 alone
  * touches it, an output is written whole by one instruction (the twin is
  * copied out right after it) and an input is read by two or more
- * instructions (the twin is copied in first); false otherwise or when the
- * SRAM has no room over its life. */
+ * instructions or first read after others (the twin is copied in first);
+ * false otherwise or when the SRAM has no room over its life. */
 static bool plan_twin(const sched *s, const qir_target *t, const double *compute,
                       const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                       buffer *const *all, unsigned num_sram, ahead *to) {
@@ -2773,7 +2773,7 @@ static bool plan_twin(const sched *s, const qir_target *t, const double *compute
     }
   }
   bool ok = whole >= 0 && !b->remote &&
-            (input ? !writers && reads >= 2
+            (input ? !writers && (reads >= 2 || first_read > 0)
                    : writers == 1 && (first_read < 0 || first_read > writer));
   if (!ok)
     return false;
