@@ -2591,12 +2591,12 @@ static void tile_groups(sched *s, const qir_target *t) {
 #define AHEAD 8 /* instructions a weight copy may run ahead of its reader */
 
 typedef struct ahead {
-  unsigned at;     /* its copy goes before instruction `at` */
-  unsigned k, f;   /* weights: for field f of instruction k */
-  unsigned last;   /* a twin: the SRAM is taken over instructions [at, last] */
-  const buffer *b; /* and holds buffer b, */
-  bool out;        /* an output (copied out before `at`) or an input (in) */
-  int64_t whole;   /* (a tensor of b's every byte) */
+  unsigned at;          /* its copy goes before instruction `at` */
+  unsigned k, f;        /* weights: for field f of instruction k */
+  unsigned first, last; /* a twin: its SRAM is taken over these */
+  const buffer *b;      /* and holds buffer b, */
+  bool out;             /* an output (copied out before `at`) or an input (in) */
+  int64_t whole;        /* (a tensor of b's every byte) */
   uint64_t offset, bytes;
 } ahead;
 
@@ -2635,7 +2635,7 @@ static uint64_t free_sram(const sched *s, unsigned j, unsigned k, uint64_t need,
   for (unsigned i = na; i-- > 0 && a[i].k >= j;)
     add_busy(busy, &n, a[i].offset, a[i].bytes);
   for (unsigned i = 0; i < ntw; i++)
-    if (tw[i].at <= k && j <= tw[i].last)
+    if (tw[i].first <= k && j <= tw[i].last)
       add_busy(busy, &n, tw[i].offset, tw[i].bytes);
   qsort(busy, n, sizeof *busy, by_lo);
   uint64_t at = align_up(reserved_below(s, (int)j, (int)k));
@@ -2794,8 +2794,8 @@ static bool plan_twin(const sched *s, const qir_target *t, const double *compute
       to->last = k > to->last ? k : to->last;
     }
   }
-  unsigned j = input ? 0 : (unsigned)writer;
-  to->offset = free_sram(s, j, to->last, to->bytes, all, num_sram, NULL, 0, tw, ntw, busy);
+  to->first = input ? 0 : (unsigned)writer;
+  to->offset = free_sram(s, to->first, to->last, to->bytes, all, num_sram, NULL, 0, tw, ntw, busy);
   return to->offset != UINT64_MAX;
 }
 
@@ -2877,7 +2877,7 @@ static void load_weights_ahead(sched *s, const qir_target *t) {
       for (; j < k; j++) {
         uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, tw, ntw, busy);
         if (at != UINT64_MAX) {
-          a[na++] = (ahead){j, k, f, 0, NULL, false, -1, at, bytes};
+          a[na++] = (ahead){j, k, f, 0, 0, NULL, false, -1, at, bytes};
           break;
         }
       }
