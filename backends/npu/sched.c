@@ -2804,7 +2804,7 @@ static bool plan_twin(const sched *s, const qir_target *t, const double *compute
  * bytes: each copy goes before the instructions (up to AHEAD, none a core
  * or sync marker) whose compute covers its bytes, or as many as the SRAM
  * free over their span allows; kept when the program is faster with them. */
-static void load_weights_ahead(sched *s, const qir_target *t) {
+static void load_ahead(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   unsigned n = p->num_insns, na = 0, ntw = 0, core = 0;
   double *compute = qir_xcalloc(n + 1, sizeof *compute);
@@ -3028,7 +3028,7 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
   place_buffers(&s, t->sram_bytes, true);
   rewrite_tensors(&s);
   if (mode >= NPU_SCHEDULE_TILE)
-    load_weights_ahead(&s, t);
+    load_ahead(&s, t);
   sched_free(&s);
   free(s.reserved);
   return s.took_value;
