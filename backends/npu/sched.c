@@ -262,6 +262,25 @@ static int by_value(const void *x, const void *y) {
   return by_first(x, y);
 }
 
+static int by_lo(const void *x, const void *y) {
+  const uint64_t *a = x, *b = y;
+  return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* The lowest offset from `at` up where `need` bytes overlap none of the n
+ * byte ranges [lo, hi) of `busy` (which it sorts), each taken to end at
+ * the next 64-byte boundary. */
+static uint64_t first_fit(uint64_t (*busy)[2], unsigned n, uint64_t at, uint64_t need) {
+  qsort(busy, n, sizeof *busy, by_lo);
+  for (unsigned i = 0; i < n; i++) {
+    if (at + need <= busy[i][0])
+      break;
+    uint64_t end = align_up(busy[i][1]);
+    at = end > at ? end : at;
+  }
+  return at;
+}
+
 /* The SRAM placement by value: the buffers that save the most DDR bytes
  * first, each at the lowest offset above its floor where it overlaps no
  * buffer placed before it and live at the same time.  (By order of
@@ -270,8 +289,9 @@ static int by_value(const void *x, const void *y) {
  * liveness); returns the high-water mark. */
 static uint64_t place_by_value(const sched *s, buffer **order, unsigned n,
                                uint64_t sram_bytes, bool *in_sram, uint64_t *off) {
-  unsigned *placed = qir_xcalloc(n + 1, sizeof *placed), *near = qir_xcalloc(n + 1, sizeof *near),
+  unsigned *placed = qir_xcalloc(n + 1, sizeof *placed),
            *pos = qir_xcalloc(s->num_buffers + 1, sizeof *pos), num_placed = 0;
+  uint64_t(*near)[2] = qir_xcalloc(n + 1, sizeof *near);
   buffer **byv = qir_xcalloc(n + 1, sizeof *byv);
   memcpy(byv, order, n * sizeof *byv);
   qsort(byv, n, sizeof *byv, by_value);
@@ -287,23 +307,13 @@ static uint64_t place_by_value(const sched *s, buffer **order, unsigned n,
     unsigned m = 0;
     for (unsigned j = 0; j < num_placed; j++) {
       const buffer *c = order[placed[j]];
-      if (c->first <= b->last && b->first <= c->last)
-        near[m++] = placed[j];
-    }
-    /* (insertion sort by offset: few buffers are live together) */
-    for (unsigned a = 1; a < m; a++)
-      for (unsigned k = a; k > 0 && off[near[k - 1]] > off[near[k]]; k--) {
-        unsigned t = near[k];
-        near[k] = near[k - 1];
-        near[k - 1] = t;
+      if (c->first <= b->last && b->first <= c->last) {
+        near[m][0] = off[placed[j]];
+        near[m++][1] = off[placed[j]] + (c->hi - c->lo);
       }
-    uint64_t need = b->hi - b->lo, at = reserved_below(s, b->first, b->last);
-    for (unsigned k = 0; k < m; k++) {
-      uint64_t lo = off[near[k]], end = align_up(lo + (order[near[k]]->hi - order[near[k]]->lo));
-      if (at + need <= lo)
-        break;
-      at = end > at ? end : at;
     }
+    uint64_t need = b->hi - b->lo,
+             at = first_fit(near, m, reserved_below(s, b->first, b->last), need);
     if (at + need > sram_bytes)
       continue;
     in_sram[i] = true;
@@ -2600,11 +2610,6 @@ typedef struct ahead {
   uint64_t offset, bytes;
 } ahead;
 
-static int by_lo(const void *x, const void *y) {
-  const uint64_t *a = x, *b = y;
-  return a[0] < b[0] ? -1 : a[0] > b[0];
-}
-
 static int by_at(const void *x, const void *y) {
   const ahead *a = x, *b = y;
   if (a->at != b->at)
@@ -2637,14 +2642,7 @@ static uint64_t free_sram(const sched *s, unsigned j, unsigned k, uint64_t need,
   for (unsigned i = 0; i < ntw; i++)
     if (tw[i].first <= k && j <= tw[i].last)
       add_busy(busy, &n, tw[i].offset, tw[i].bytes);
-  qsort(busy, n, sizeof *busy, by_lo);
-  uint64_t at = align_up(reserved_below(s, (int)j, (int)k));
-  for (unsigned i = 0; i < n; i++) {
-    if (at + need <= busy[i][0])
-      break;
-    uint64_t end = align_up(busy[i][1]);
-    at = end > at ? end : at;
-  }
+  uint64_t at = first_fit(busy, n, align_up(reserved_below(s, (int)j, (int)k)), need);
   return at + need <= s->sram_bytes ? at : UINT64_MAX;
 }
 
@@ -2655,6 +2653,12 @@ static uint64_t weight_operand(const npu_program *p, const npu_insn *in, unsigne
   return t && t->space == NPU_SPACE_WGT && npu_field_role(in->opcode, f) != NPU_FIELD_RESULT
              ? tensor_bytes(t)
              : 0;
+}
+
+/* The DDR cycles of one byte an instruction moves (its estimate `c`
+ * moves some). */
+static double cycles_per_byte(const npu_cost *c) {
+  return c->ddr_cycles / (c->ddr_read_bytes + c->ddr_write_bytes);
 }
 
 /* Onto `out`, p with the twins `tw` (by `at`) and the weight copies `a`
@@ -2729,7 +2733,7 @@ static bool faster(sched *s, const qir_target *t, const ahead *tw, unsigned ntw,
  * copied out right after it) and an input is read by two or more
  * instructions or first read after others (the twin is copied in first);
  * false otherwise or when the SRAM has no room over its life. */
-static bool plan_twin(const sched *s, const qir_target *t, const double *compute,
+static bool plan_twin(const sched *s, const npu_cost *cost,
                       const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                       buffer *const *all, unsigned num_sram, ahead *to) {
   const npu_program *p = s->p;
@@ -2785,12 +2789,9 @@ static bool plan_twin(const sched *s, const qir_target *t, const double *compute
   to->last = (unsigned)(last_read > (int)to->at ? last_read : (int)to->at);
   to->bytes = b->hi - b->lo;
   if (!input) { /* kept until the instructions after cover the copy out */
-    npu_cost c;
-    npu_insn_cost(t, p, &p->insns[writer], &c);
-    double out = (double)to->bytes * c.ddr_cycles / (c.ddr_read_bytes + c.ddr_write_bytes),
-           covered = 0;
+    double out = (double)to->bytes * cycles_per_byte(&cost[writer]), covered = 0;
     for (unsigned k = to->at; k < p->num_insns && covered < out; k++) {
-      covered += compute[k];
+      covered += cost[k].compute_cycles;
       to->last = k > to->last ? k : to->last;
     }
   }
@@ -2807,7 +2808,7 @@ static bool plan_twin(const sched *s, const qir_target *t, const double *compute
 static void load_ahead(sched *s, const qir_target *t) {
   npu_program *p = s->p;
   unsigned n = p->num_insns, na = 0, ntw = 0, core = 0;
-  double *compute = qir_xcalloc(n + 1, sizeof *compute);
+  npu_cost *cost = qir_xcalloc(n + 1, sizeof *cost); /* (markers: none) */
   ahead *a = qir_xcalloc(2 * n + 1, sizeof *a), *tw = qir_xcalloc(s->num_buffers + 1, sizeof *tw);
   uint64_t(*busy)[2] = qir_xcalloc(2 * s->num_buffers + 2 * n + 1, sizeof *busy);
   buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order),
@@ -2817,16 +2818,13 @@ static void load_ahead(sched *s, const qir_target *t) {
     if (s->buffers[i].space == NPU_SPACE_SRAM)
       order[num_sram++] = &s->buffers[i];
   qsort(order, num_sram, sizeof *order, by_first);
-  for (unsigned k = 0; k < n; k++) {
-    npu_cost c = {0};
+  for (unsigned k = 0; k < n; k++)
     if (!npu_insn_is_marker(&p->insns[k]))
-      npu_insn_cost(t, p, &p->insns[k], &c);
-    compute[k] = c.compute_cycles;
-  }
+      npu_insn_cost(t, p, &p->insns[k], &cost[k]);
   double best = npu_insns_cycles(t, s->cores, p, p->insns, n);
   for (unsigned i = 0; i < s->num_buffers; i++) {
     if (!s->buffers[i].io ||
-        !plan_twin(s, t, compute, &s->buffers[i], tw, ntw, busy, order, num_sram, &tw[ntw]))
+        !plan_twin(s, cost, &s->buffers[i], tw, ntw, busy, order, num_sram, &tw[ntw]))
       continue;
     ahead *w = &tw[ntw++];
     while (w > tw && by_at(w - 1, w) > 0) { /* (by `at`) */
@@ -2845,8 +2843,7 @@ static void load_ahead(sched *s, const qir_target *t) {
       core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
       continue;
     }
-    npu_cost c;
-    npu_insn_cost(t, p, in, &c);
+    const npu_cost *c = &cost[k];
     unsigned still = 0;
     for (; next < num_sram && order[next]->first <= (int)k; next++)
       near[num_near++] = order[next];
@@ -2862,9 +2859,8 @@ static void load_ahead(sched *s, const qir_target *t) {
       weights += weight_operand(p, in, f);
     if (!weights)
       continue;
-    double per_byte = c.ddr_cycles / (c.ddr_read_bytes + c.ddr_write_bytes),
-           rest = c.ddr_cycles - (double)weights * per_byte;
-    if (64 * (c.cycles - (rest > c.compute_cycles ? rest : c.compute_cycles)) < c.cycles)
+    double per_byte = cycles_per_byte(c), rest = c->ddr_cycles - (double)weights * per_byte;
+    if (64 * (c->cycles - (rest > c->compute_cycles ? rest : c->compute_cycles)) < c->cycles)
       continue; /* (not bound by its weights) */
     for (unsigned f = 0; f < info->num_fields && na < 2 * n; f++) {
       uint64_t bytes = weight_operand(p, in, f);
@@ -2873,7 +2869,7 @@ static void load_ahead(sched *s, const qir_target *t) {
       double load = (double)bytes * per_byte, covered = 0;
       unsigned j = k;
       while (j > 0 && k - j < AHEAD && covered < load && !npu_insn_is_marker(&p->insns[j - 1]))
-        covered += compute[--j];
+        covered += cost[--j].compute_cycles;
       for (; j < k; j++) {
         uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, tw, ntw, busy);
         if (at != UINT64_MAX) {
@@ -2898,7 +2894,7 @@ static void load_ahead(sched *s, const qir_target *t) {
   free(busy);
   free(tw);
   free(a);
-  free(compute);
+  free(cost);
 }
 
 /* Moves every DDR tensor to its buffer's new place. */
