@@ -72,7 +72,8 @@ static void relocate_weights(npu_program *p, uint64_t base) {
     npu_insn *in = &p->insns[k];
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
-      if (!strcmp(info->fields[f], "params") || !strcmp(info->fields[f], "table"))
+      if ((!strcmp(info->fields[f], "params") && !in->f[npu_field(in->opcode, "psram")]) ||
+          !strcmp(info->fields[f], "table"))
         in->f[f] += (int64_t)base;
   }
 }

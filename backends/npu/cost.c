@@ -49,12 +49,11 @@ uint64_t npu_insn_moved_bytes(const npu_insn *in, unsigned f, const npu_tensor *
 }
 
 uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in) {
-  const uint64_t params = NPU_PARAM_WORDS * 4;
+  unsigned space;
+  uint64_t lo, bytes;
+  if (npu_insn_params(p, in, &space, &lo, &bytes)) /* (in SRAM: no DDR) */
+    return space == NPU_SPACE_WGT ? bytes : 0;
   switch (in->opcode) {
-  case NPU_CONV:
-    return (uint64_t)tensor(p, in, "out")->dims[1] * params;
-  case NPU_MATMUL:
-    return (uint64_t)fld(in, "n") * params;
   case NPU_LUT: /* the whole table */
     return (uint64_t)fld(in, "entries") * 4;
   case NPU_GATHER: /* one source index per output pixel */
@@ -254,6 +253,10 @@ static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint
     f[n++] = (footprint){t->space, t->offset, t->offset + (uint64_t)bytes_of(t), out};
     /* (a copy's whole tensors: its region's rows are not contiguous) */
   }
+  unsigned space;
+  uint64_t lo, bytes;
+  if (n < 8 && npu_insn_params(p, in, &space, &lo, &bytes) && space == NPU_SPACE_SRAM)
+    f[n++] = (footprint){space, lo, lo + bytes, false};
   return n;
 }
 

@@ -51,9 +51,28 @@ static int64_t requant(int64_t acc, qir_multiplier m, int64_t zp, int64_t lo,
   return qir_requantize64(acc, m, zp, lo, hi);
 }
 
-static void load_params(const uint8_t *w, int64_t off, int64_t c,
+static int32_t clamp32(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+/* The parameters of output channel c of conv or matmul `in`.  A table in
+ * SRAM was written at run time, where the validator cannot see it: its
+ * values saturate to the ranges the validator allows in the weight space
+ * (a program that copies a valid table reads it unchanged). */
+static void load_params(const machine *mc, const npu_insn *in, int64_t c,
                         int32_t out[NPU_PARAM_WORDS]) {
-  memcpy(out, w + off + c * NPU_PARAM_WORDS * 4, NPU_PARAM_WORDS * 4);
+  bool sram = fld(in, "psram") != 0;
+  const uint8_t *base = mc->mem[sram ? NPU_SPACE_SRAM : NPU_SPACE_WGT];
+  memcpy(out, base + fld(in, "params") + c * NPU_PARAM_WORDS * 4, NPU_PARAM_WORDS * 4);
+  if (!sram)
+    return;
+  out[NPU_PARAM_MULT] = clamp32(out[NPU_PARAM_MULT], 0, INT32_MAX);
+  out[NPU_PARAM_SHIFT] = clamp32(out[NPU_PARAM_SHIFT], NPU_MIN_SHIFT, NPU_MAX_SHIFT);
+  out[NPU_PARAM_ZW] = clamp32(out[NPU_PARAM_ZW], -NPU_MAX_ZP, NPU_MAX_ZP);
+  double sacc;
+  memcpy(&sacc, &out[NPU_PARAM_SACC], sizeof sacc);
+  if (!(sacc >= 0 && sacc < 1e300)) {
+    sacc = 0;
+    memcpy(&out[NPU_PARAM_SACC], &sacc, sizeof sacc);
+  }
 }
 
 static double param_sacc(const int32_t prm[NPU_PARAM_WORDS]) {
@@ -338,7 +357,7 @@ static void exec_conv(const machine *mc, const npu_insn *in) {
     int nb = 0;
     int64_t gend = (oc0 / r.og + 1) * r.og;
     while (nb < OC_BLOCK && oc0 + nb < gend) {
-      load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), oc0 + nb, prm[nb]);
+      load_params(mc, in, oc0 + nb, prm[nb]);
       if (!channel_weights(&r, oc0 + nb, prm[nb], w64, w32[nb]))
         break;
       nb++;
@@ -381,7 +400,7 @@ static void exec_matmul(const machine *mc, const npu_insn *in) {
   int64_t *bcol = qir_xmalloc((size_t)(K + 1) * sizeof *bcol);
   for (int64_t j = 0; j < N; j++) {
     int32_t prm[NPU_PARAM_WORDS];
-    load_params(mc->mem[NPU_SPACE_WGT], fld(in, "params"), j, prm);
+    load_params(mc, in, j, prm);
     for (int64_t k = 0; k < K; k++)
       bcol[k] = ld(&b, tb ? j * K + k : k * N + j) - prm[NPU_PARAM_ZW];
     qir_multiplier m = mult(prm[NPU_PARAM_MULT], prm[NPU_PARAM_SHIFT]);

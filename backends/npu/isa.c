@@ -181,7 +181,7 @@ static bool bad(vctx *v, const char *fmt, ...) {
 
 #define MAX_DIM ((int64_t)1 << 31)
 #define MAX_ELEMS ((int64_t)1 << 36)
-#define MAX_ZP 65536
+#define MAX_ZP NPU_MAX_ZP
 #define MAX_WINDOW 65536
 
 static uint64_t space_size(const vctx *v, unsigned space) {
@@ -234,7 +234,7 @@ static bool in_range(int64_t x, int64_t lo, int64_t hi) { return x >= lo && x <=
 
 /* A multiplier/exponent pair as qir_multiplier accepts it. */
 static bool check_mult(vctx *v, int64_t m, int64_t e) {
-  if (!in_range(m, 0, INT32_MAX) || !in_range(e, -62, 30))
+  if (!in_range(m, 0, INT32_MAX) || !in_range(e, NPU_MIN_SHIFT, NPU_MAX_SHIFT))
     return bad(v, "multiplier out of range");
   return true;
 }
@@ -248,8 +248,21 @@ static bool check_fields(vctx *v, const npu_insn *in, const char *const *names,
   return true;
 }
 
-static bool check_params(vctx *v, int64_t off, int64_t channels) {
+/* The parameter table of conv or matmul `in` (channels of them): in the
+ * weight space, where its values are checked; or in SRAM (psram = 1, a
+ * copy the program makes at run time), where only its place is: the
+ * emulator saturates what it reads there (exec.c). */
+static bool check_params(vctx *v, const npu_insn *in, int64_t channels) {
+  int64_t off = fld(in, "params");
   uint64_t bytes = (uint64_t)channels * NPU_PARAM_WORDS * 4;
+  if (!in_range(fld(in, "psram"), 0, 1))
+    return bad(v, "%s: field 'psram' out of range", npu_insn_info_of(in->opcode)->mnemonic);
+  if (fld(in, "psram")) {
+    uint64_t size = v->p->sram_size;
+    if (off < 0 || (uint64_t)off > size || bytes > size - (uint64_t)off)
+      return bad(v, "parameter table outside the SRAM");
+    return true;
+  }
   if (off < 0 || (uint64_t)off > v->wsize || bytes > v->wsize - (uint64_t)off)
     return bad(v, "parameter table outside the weights");
   for (int64_t c = 0; c < channels; c++) {
@@ -325,7 +338,7 @@ static bool check_conv(vctx *v, const npu_insn *in) {
     return bad(v, "conv: shapes do not agree");
   if (w->dims[1] * w->dims[2] * w->dims[3] > ((int64_t)1 << 26))
     return bad(v, "conv: reduction too long");
-  return check_epilogue(v, in, y) && check_params(v, fld(in, "params"), y->dims[1]);
+  return check_epilogue(v, in, y) && check_params(v, in, y->dims[1]);
 }
 
 static bool check_matmul(vctx *v, const npu_insn *in) {
@@ -343,7 +356,7 @@ static bool check_matmul(vctx *v, const npu_insn *in) {
       npu_tensor_numel(a) != (fld(in, "a_batched") ? bt : 1) * m * k ||
       npu_tensor_numel(b) != k * n || npu_tensor_numel(y) != bt * m * n)
     return bad(v, "matmul: shapes do not agree");
-  return check_epilogue(v, in, y) && check_params(v, fld(in, "params"), n);
+  return check_epilogue(v, in, y) && check_params(v, in, n);
 }
 
 static bool broadcasts(const npu_tensor *a, const npu_tensor *y) {
@@ -657,9 +670,34 @@ static void copy_region(const npu_insn *in, const npu_tensor *x, bool out, npu_m
   r->hi = x->offset + (uint64_t)(linear_index(x, last) + 1) * es;
 }
 
+bool npu_insn_params(const npu_program *p, const npu_insn *in, unsigned *space,
+                     uint64_t *lo, uint64_t *bytes) {
+  int64_t channels;
+  if (in->opcode == NPU_CONV) {
+    const npu_tensor *y = npu_field_tensor(p, in, npu_field(NPU_CONV, "out"));
+    channels = y ? y->dims[1] : 0;
+  } else if (in->opcode == NPU_MATMUL) {
+    channels = fld(in, "n");
+  } else {
+    return false;
+  }
+  *space = fld(in, "psram") ? NPU_SPACE_SRAM : NPU_SPACE_WGT;
+  *lo = (uint64_t)fld(in, "params");
+  *bytes = (uint64_t)channels * NPU_PARAM_WORDS * 4;
+  return true;
+}
+
 unsigned npu_insn_mem_ranges(const npu_program *p, const npu_insn *in, npu_mem_range *r) {
   unsigned n = 0;
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  unsigned space;
+  uint64_t lo, bytes;
+  if (npu_insn_params(p, in, &space, &lo, &bytes) && space == NPU_SPACE_SRAM) {
+    memset(&r[n], 0, sizeof r[n]);
+    r[n].space = space;
+    r[n].lo = lo;
+    r[n++].hi = lo + bytes;
+  }
   for (unsigned i = 0; i < info->num_fields && n < NPU_MAX_RANGES; i++) {
     const npu_tensor *x = npu_field_tensor(p, in, i);
     if (!x || x->space == NPU_SPACE_WGT)

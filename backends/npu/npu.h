@@ -32,15 +32,16 @@ bool npu_op_is_legal(const qir_target *t, const qir_op *op, char *reason,
  * of instructions whose arguments are int64 fields.  NPU_INSN(ID, mnemonic,
  * field names...) is the single list: encoder, decoder, printer and
  * emulator use it.  Tensor fields are indices into the tensor table;
- * `params` fields are byte offsets into the weight space. */
+ * `params` fields are byte offsets into the weight space, or into the
+ * SRAM space where `psram` is 1 (a tiled group's copy of them). */
 #define NPU_INSN_LIST(X)                                                      \
   X(CONV, "conv", "out", "in", "w", "params", "zx", "zy", "lo", "hi", "sh",   \
     "sw", "dh", "dw", "pt", "pl", "group", "wide", "epilogue", "sum", "zs",   \
-    "ss", "act", "a0", "a1", "sy", "post", "pm", "pa")                        \
+    "ss", "act", "a0", "a1", "sy", "post", "pm", "pa", "psram")               \
   X(MATMUL, "matmul", "out", "a", "b", "params", "za", "zy", "lo", "hi",      \
     "batch", "m", "k", "n", "a_batched", "trans_a", "trans_b", "wide",        \
     "epilogue", "sum", "zs", "ss", "act", "a0", "a1", "sy", "post", "pm",     \
-    "pa")                                                                     \
+    "pa", "psram")                                                            \
   X(ADD, "add", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "ma", "ea",    \
     "mb", "eb", "my", "ey", "sub", "wide")                                    \
   X(MUL, "mul", "out", "a", "b", "za", "zb", "zy", "lo", "hi", "m", "e",      \
@@ -304,7 +305,13 @@ typedef struct npu_mem_range {
   int64_t start[NPU_RANK], count[NPU_RANK];
 } npu_mem_range;
 #define NPU_MAX_RANGES 8
-/* The ranges of `in` into r[0..NPU_MAX_RANGES); returns their count. */
+/* The parameter table of a conv or matmul: its space (the weight space,
+ * or SRAM where `psram` is 1), first byte and size; false for the other
+ * instructions. */
+bool npu_insn_params(const npu_program *p, const npu_insn *in, unsigned *space,
+                     uint64_t *lo, uint64_t *bytes);
+/* The ranges of `in` into r[0..NPU_MAX_RANGES); returns their count (a
+ * parameter table in SRAM is one of them). */
 unsigned npu_insn_mem_ranges(const npu_program *p, const npu_insn *in, npu_mem_range *r);
 /* One of the two writes and they share a byte (two boxes of the same view:
  * an element). */
@@ -324,8 +331,8 @@ typedef struct npu_cost {
 /* Bytes `in` moves of its tensor t, named by field f (a copy its region,
  * dma its count, a gpool's band before the last none of its result, the
  * others the whole tensor), and what the engines read of the weight
- * space besides tensor operands (the parameters of every output channel,
- * the tables, a gather's source indices).  The cost model and the
+ * space besides tensor operands (the parameters of every output channel
+ * unless they are in SRAM, the tables, a gather's source indices).  The cost model and the
  * emulator's counters both count with these. */
 uint64_t npu_insn_moved_bytes(const npu_insn *in, unsigned f, const npu_tensor *t);
 uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in);
@@ -361,6 +368,10 @@ enum npu_resize_mode { NPU_RESIZE_LINEAR = 1 };
  * epilogue. */
 enum { NPU_PARAM_BIAS, NPU_PARAM_MULT, NPU_PARAM_SHIFT, NPU_PARAM_ZW,
        NPU_PARAM_SACC, NPU_PARAM_WORDS = NPU_PARAM_SACC + 2 };
+/* What the validator allows: zero points (of tensors and of weights) in
+ * [-NPU_MAX_ZP, NPU_MAX_ZP]; a multiplier in [0, INT32_MAX] with a shift
+ * in [NPU_MIN_SHIFT, NPU_MAX_SHIFT]. */
+enum { NPU_MAX_ZP = 65536, NPU_MIN_SHIFT = -62, NPU_MAX_SHIFT = 30 };
 
 /* Activations of the float epilogue (field `act`; a0/a1 its float
  * parameters, as the bits of doubles).  With `post` = 1 the activation's

@@ -334,6 +334,61 @@ START_TEST(conv_sum_of_fewer_channels_and_post_affine) {
 }
 END_TEST
 
+/* A conv reads its channel parameters from SRAM with psram = 1 (a tiled
+ * group's copy of them): the same result as from the weight space.  The
+ * validator checks only where the table is; values out of the ranges it
+ * allows in the weight space saturate there (a multiplier of 0 here). */
+START_TEST(conv_params_in_sram) {
+  npu_tensor t[3] = {
+      {NPU_SPACE_DDR, QIR_I8, 0, {1, 1, 1, 2}},  /* x */
+      {NPU_SPACE_WGT, QIR_I8, 64, {1, 1, 1, 1}}, /* w */
+      {NPU_SPACE_DDR, QIR_I8, 64, {1, 1, 1, 2}}, /* y */
+  };
+  uint8_t weights[128] = {0}, mem[128] = {0}, sram[256] = {0};
+  weights[64] = 3;
+  int32_t prm[NPU_PARAM_WORDS] = {0};
+  prm[NPU_PARAM_BIAS] = 5;
+  prm[NPU_PARAM_MULT] = 1073741824;
+  prm[NPU_PARAM_SHIFT] = 1;
+  memcpy(weights, prm, sizeof prm);
+  npu_insn in = {.opcode = NPU_CONV};
+  npu_program p = program_of(t, 3, &in, 1, 128, 256);
+  set_i(&in, "in", 0);
+  set_i(&in, "w", 1);
+  set_i(&in, "out", 2);
+  for (const char *const *f = (const char *const[]){"sh", "sw", "dh", "dw", "group", NULL}; *f; f++)
+    set_i(&in, *f, 1);
+  set_i(&in, "lo", -128);
+  set_i(&in, "hi", 127);
+  char why[128];
+  ck_assert_msg(npu_program_validate(&p, weights, sizeof weights, why, sizeof why), "%s", why);
+  int8_t x[2] = {7, -4}, y[2], y_wgt[2];
+  memcpy(mem, x, sizeof x);
+  npu_execute(&p, mem, sram, weights);
+  memcpy(y_wgt, mem + 64, sizeof y_wgt);
+  ck_assert(y_wgt[0] != 0 && y_wgt[1] != 0);
+  memcpy(sram + 192, prm, sizeof prm);
+  set_i(&in, "params", 192);
+  set_i(&in, "psram", 1);
+  ck_assert_msg(npu_program_validate(&p, weights, sizeof weights, why, sizeof why), "%s", why);
+  memset(mem + 64, 0, 2);
+  npu_execute(&p, mem, sram, weights);
+  memcpy(y, mem + 64, sizeof y);
+  ck_assert(y[0] == y_wgt[0] && y[1] == y_wgt[1]);
+  /* Hostile values run without overflow: the multiplier saturates to 0. */
+  int32_t bad[NPU_PARAM_WORDS] = {INT32_MAX, -5, 1000, 1 << 30, -1, -1};
+  memcpy(sram + 192, bad, sizeof bad);
+  npu_execute(&p, mem, sram, weights);
+  memcpy(y, mem + 64, sizeof y);
+  ck_assert(y[0] == 0 && y[1] == 0);
+  set_i(&in, "params", 256 - NPU_PARAM_WORDS * 4 + 1);
+  expect_invalid(&p, weights, sizeof weights, "parameter table outside the SRAM (instruction 0)");
+  set_i(&in, "params", 192);
+  set_i(&in, "psram", 2);
+  expect_invalid(&p, weights, sizeof weights, "conv: field 'psram' out of range (instruction 0)");
+}
+END_TEST
+
 START_TEST(validator_checks_resize) {
   npu_tensor t[2] = {
       {NPU_SPACE_DDR, QIR_I8, 0, {1, 2, 3, 4}},
@@ -606,6 +661,7 @@ Suite *npu_artifact_suite(void) {
   tcase_add_test(tc, validator_names_the_problem);
   tcase_add_test(tc, validator_checks_float_copies);
   tcase_add_test(tc, conv_sum_of_fewer_channels_and_post_affine);
+  tcase_add_test(tc, conv_params_in_sram);
   tcase_add_test(tc, validator_checks_resize);
   tcase_add_test(tc, validator_checks_softmax);
   tcase_add_test(tc, banded_gpool);
