@@ -69,6 +69,7 @@ typedef struct sched {
   const uint8_t *weights; /* the weight space (a gather's table; may be
                              NULL: no gather is held) */
   uint64_t weights_size;
+  const qir_target *t;
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -1136,6 +1137,8 @@ typedef struct emitter {
   uint64_t sram_top;
   int64_t *weights;   /* per instruction of the group: its conv weights'
                          copy in SRAM, or -1 */
+  int64_t *params;    /* and the SRAM byte of its channel parameters' copy,
+                         or -1 */
   unsigned g0;        /* the group's first instruction */
   unsigned *out_band; /* per instruction of the group: its result's band in
                          the current tile */
@@ -1356,8 +1359,11 @@ static unsigned emit_on_band(emitter *e, const sched *s, const group *g,
   if (in.opcode == NPU_AVGPOOL && x_r.w1 < xt->dims[3])
     in.f[npu_field(in.opcode, "pr")] = 0;
   in.f[npu_field(in.opcode, chain)] = x;
-  if (in.opcode == NPU_CONV && e->weights[orig - s->p->insns - e->g0] >= 0)
+  if (in.opcode == NPU_CONV && e->weights[orig - s->p->insns - e->g0] >= 0) {
     in.f[npu_field(NPU_CONV, "w")] = e->weights[orig - s->p->insns - e->g0];
+    in.f[npu_field(NPU_CONV, "params")] = e->params[orig - s->p->insns - e->g0];
+    in.f[npu_field(NPU_CONV, "psram")] = 1;
+  }
   unsigned y = into >= 0 ? (unsigned)into : band(e, field(orig, "out"), r);
   in.f[npu_field(in.opcode, "out")] = y;
   list_push(&e->body, &in);
@@ -1478,12 +1484,28 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
             out.w0, last->comment);
 }
 
-/* Bytes of the conv weights of group g (64-byte aligned each). */
+/* The channel parameters of conv `in` as a tensor of the weight space
+ * (bytes), returned. */
+static int64_t params_tensor(npu_program *p, const npu_insn *in) {
+  unsigned space;
+  uint64_t lo, bytes;
+  npu_insn_params(p, in, &space, &lo, &bytes);
+  npu_tensor t = {NPU_SPACE_WGT, QIR_U8, lo, {1, 1, (int64_t)bytes / (NPU_PARAM_WORDS * 4),
+                                                NPU_PARAM_WORDS * 4}};
+  return npu_program_add_tensor(p, t);
+}
+
+/* Bytes of the conv weights of group g and of their channel parameters
+ * (64-byte aligned each). */
 static uint64_t group_weight_bytes(const sched *s, const group *g) {
   uint64_t n = 0;
   for (unsigned k = g->g0; k <= g->g1; k++)
-    if (s->p->insns[k].opcode == NPU_CONV)
-      n += align_up(tensor_bytes(tensor_at(s->p, &s->p->insns[k], "w")));
+    if (s->p->insns[k].opcode == NPU_CONV) {
+      unsigned space;
+      uint64_t lo, bytes;
+      npu_insn_params(s->p, &s->p->insns[k], &space, &lo, &bytes);
+      n += align_up(tensor_bytes(tensor_at(s->p, &s->p->insns[k], "w"))) + align_up(bytes);
+    }
   return n;
 }
 
@@ -1521,35 +1543,71 @@ static int64_t weight_copy(npu_program *p, int64_t w, uint64_t offset, const cha
   return sw;
 }
 
-/* With several tiles, the group's conv weights are copied into SRAM
- * (from e->at) once, before the first tile, instead of being read from
- * the weight space by every tile.  (The channel parameters still are:
- * the instructions address them in the weight space.) */
+/* Weight-space tensor w copied into SRAM at e->at (onto `to`); returns
+ * the copy. */
+static int64_t load_once(emitter *e, insn_list *to, int64_t w, const char *comment) {
+  npu_insn c;
+  int64_t sw = weight_copy(e->p, w, e->at, comment, &c);
+  e->at += align_up(tensor_bytes(&e->p->tensors[w]));
+  e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
+  list_push(to, &c);
+  return sw;
+}
+
+/* With several tiles, the group's conv weights and their channel
+ * parameters are copied into SRAM (from e->at) once, onto `to`, instead
+ * of being read from the weight space by every tile (the convs then
+ * address their parameters in SRAM: psram = 1). */
 static void load_weights(emitter *e, insn_list *to, const sched *s, const group *g,
                          bool tiles) {
   for (unsigned k = g->g0; k <= g->g1; k++) {
     const npu_insn *in = &s->p->insns[k];
-    e->weights[k - g->g0] = -1;
+    e->weights[k - g->g0] = e->params[k - g->g0] = -1;
     if (!tiles || in->opcode != NPU_CONV)
       continue;
-    int64_t w = field(in, "w");
-    for (unsigned j = g->g0; j < k && e->weights[k - g->g0] < 0; j++)
-      if (e->weights[j - g->g0] >= 0 && field(&s->p->insns[j], "w") == w)
-        e->weights[k - g->g0] = e->weights[j - g->g0]; /* shared weights */
-    if (e->weights[k - g->g0] >= 0)
-      continue;
-    npu_insn c;
-    e->weights[k - g->g0] = weight_copy(e->p, w, e->at, in->comment, &c);
-    e->at += align_up(tensor_bytes(&e->p->tensors[w]));
-    e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
-    list_push(to, &c);
+    int64_t *w = &e->weights[k - g->g0], *prm = &e->params[k - g->g0];
+    for (unsigned j = g->g0; j < k; j++) { /* (shared weights, parameters) */
+      const npu_insn *o = &s->p->insns[j];
+      if (e->weights[j - g->g0] >= 0 && *w < 0 && field(o, "w") == field(in, "w"))
+        *w = e->weights[j - g->g0];
+      if (e->params[j - g->g0] >= 0 && *prm < 0 && field(o, "params") == field(in, "params"))
+        *prm = e->params[j - g->g0];
+    }
+    if (*w < 0)
+      *w = load_once(e, to, field(in, "w"), in->comment);
+    if (*prm < 0) {
+      *prm = (int64_t)e->at;
+      load_once(e, to, params_tensor(e->p, in), in->comment);
+    }
   }
+}
+
+/* The DMA engine runs its copies in order.  The group's weights come
+ * after the first tile's loads, which they would hold up, except those
+ * it copies while the instruction before the group computes (the first
+ * tile's input is usually its result): onto `to` now, the rest left in
+ * `w`. */
+static void early_weights(const sched *s, insn_list *to, insn_list *w) {
+  npu_cost c;
+  if (!to->num || npu_insn_is_marker(&to->v[to->num - 1]))
+    return;
+  npu_insn_cost(s->t, s->p, &to->v[to->num - 1], &c);
+  double slack = c.compute_cycles;
+  unsigned n = 0;
+  for (; n < w->num; n++) {
+    npu_insn_cost(s->t, s->p, &w->v[n], &c);
+    if ((slack -= c.cycles) < 0)
+      break;
+    list_push(to, &w->v[n]);
+  }
+  memmove(w->v, w->v + n, (w->num - n) * sizeof *w->v);
+  w->num -= n;
 }
 
 /* Tiles [t0, t1) of group g, `th` output rows each, onto `to`, their
  * bands from SRAM byte `base` (the tiles of one core).  With several of
- * them, the group's conv weights are first copied into SRAM after the
- * bands.  With double buffering the tiles alternate between two SRAM
+ * them, the group's conv weights and parameters are copied into SRAM
+ * after the bands, before the first tile's instructions (early_weights).  With double buffering the tiles alternate between two SRAM
  * areas and the copies into SRAM of tile t+1 come before the instructions
  * of tile t, so the DMA engine moves one tile while the others compute.
  * With KEEP_ALL, the bands of the group's results but the last are in
@@ -1566,6 +1624,7 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
   e->has_prev = e->has_prev_out = false;
   e->single = !double_buffer;
   e->weights = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->weights);
+  e->params = qir_xcalloc(g->g1 - g->g0 + 1, sizeof *e->params);
   e->at = base + (double_buffer ? 2 : 1) * tile_size;
   if (g->keep == KEEP_ALL) {
     uint64_t slots[MAX_GROUP];
@@ -1576,7 +1635,9 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
     }
     e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
   }
-  load_weights(e, to, s, g, t1 - t0 > 1 && g->weights);
+  insn_list weights = {NULL, 0, 0};
+  load_weights(e, &weights, s, g, t1 - t0 > 1 && g->weights);
+  early_weights(s, to, &weights);
   if (g->reduce) {
     const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
     npu_tensor acc = {NPU_SPACE_SRAM, QIR_I32, e->at, {1, y->dims[0] * y->dims[1], 1, 1}};
@@ -1590,6 +1651,7 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
     emit_tile(e, s, g, out, base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
     if (double_buffer) {
       list_append(to, &e->loads);
+      list_append(to, &weights); /* (after the first tile's loads) */
       list_append(to, &body);
       list_append(&body, &e->body);
     } else { /* (body: the tile before's instructions, held for e->shift) */
@@ -1601,6 +1663,7 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
         list_push(to, &body.v[j]);
       body.num = 0;
       list_append(to, &e->loads);
+      list_append(to, &weights);
       list_append(&body, &e->body);
       held_read_at = e->in_read_at;
     }
@@ -1608,8 +1671,10 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
   list_append(to, &body);
   e->frame = -1;
   free(body.v);
+  free(weights.v);
   free(e->weights);
-  e->weights = NULL;
+  free(e->params);
+  e->weights = e->params = NULL;
   free(r);
 }
 
@@ -2993,7 +3058,7 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
                           npu_sched_observer fn, void *ctx, const ranges *hint,
                           ranges *found) {
   sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx,
-             NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size};
+             NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size, t};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   mark_remote(&s, hint);
