@@ -70,6 +70,8 @@ typedef struct sched {
                              NULL: no gather is held) */
   uint64_t weights_size;
   const qir_target *t;
+  bool stream;         /* groups may form to stream a program output */
+  bool streamed;       /* and one did (tile_groups) */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -468,6 +470,38 @@ static bool row_local(const npu_program *p, const npu_insn *in) {
   default:
     return false;
   }
+}
+
+/* Instruction k writes a program output (a buffer that stays in DDR). */
+static bool writes_output(const sched *s, unsigned k) {
+  int64_t y = field(&s->p->insns[k], "out");
+  return y >= 0 && s->buffer_of[y] != UINT32_MAX && s->buffers[s->buffer_of[y]].io;
+}
+
+/* Instruction k reads a program input or output (a buffer that stays
+ * in DDR). */
+static bool reads_io(const sched *s, unsigned k) {
+  const npu_insn *in = &s->p->insns[k];
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  for (unsigned f = 0; f < info->num_fields; f++)
+    if (npu_field_role(in->opcode, f) == NPU_FIELD_OPERAND && in->f[f] >= 0 &&
+        s->buffer_of[in->f[f]] != UINT32_MAX && s->buffers[s->buffer_of[in->f[f]]].io)
+      return true;
+  return false;
+}
+
+/* A chain of row-local instructions from k writes a program output within
+ * MAX_GROUP instructions: tiled, the output goes out band by band while
+ * the next tile computes, even where the chain fits in SRAM (an
+ * instruction overlaps only its own compute with its stores). */
+static bool streams(const sched *s, unsigned k) {
+  for (unsigned j = k; j < s->p->num_insns && j < k + MAX_GROUP; j++) {
+    if (!row_local(s->p, &s->p->insns[j]))
+      return false;
+    if (writes_output(s, j))
+      return j > k;
+  }
+  return false;
 }
 
 /* The operand through which an instruction takes the group's rows: "in",
@@ -2086,9 +2120,11 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   int64_t frames = y->dims[0];
   double penalty = s->cores > 1 ? remote_penalty(s, t, g) : 0;
-  /* A group that fits gains only by spreading over the cores: at best
-   * untiled / cores, and the penalty on top. */
-  bool spread_only = g->fits && g->g1 > g->g0;
+  /* A group that fits gains only by spreading over the cores (at best
+   * untiled / cores, and the penalty on top), or by streaming its last
+   * result out when that is a program output (streams()). */
+  bool spread_only =
+      g->fits && g->g1 > g->g0 && !(s->stream && writes_output(s, g->g1) && streams(s, g->g0));
   if (spread_only && penalty >= untiled.cycles * (1 - 1.0 / s->cores)) {
     free(r);
     return best;
@@ -2161,6 +2197,20 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   return gain > ddr_penalty(s, t, s->buffer_of[x], &one);
 }
 
+/* Group g fits in SRAM and runs on one core, or forms at all, only to
+ * stream its output, and it reads a program input or output.  Untiled,
+ * its instructions might read that from SRAM (load_ahead's twins), which
+ * the estimates of the groups do not see. */
+static bool streamed_io(const sched *s, const qir_target *t, const group *g) {
+  if (!g->fits || g->g1 == g->g0 || !writes_output(s, g->g1) ||
+      (g->cores > 1 && may_spread(s, t, g->g0)))
+    return false;
+  for (unsigned k = g->g0; k <= g->g1; k++)
+    if (reads_io(s, k))
+      return true;
+  return false;
+}
+
 /* Tensor t, a gpool's input, may be pooled band by band: a whole
  * activation buffer of one frame that goes to DDR or crowds the bands
  * (the trial placement), whose sums fit the accumulator. */
@@ -2204,7 +2254,7 @@ static bool reducer(const sched *s, const group *g) {
 static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigned last,
                         bool mixed, region *r) {
   group g = {k, k, 0, 0, 1, false, 0, true, false, KEEP_NONE};
-  bool crowded, spread = may_spread(s, t, k);
+  bool crowded, spread = may_spread(s, t, k) || (s->stream && streams(s, k));
   int side_read = -1; /* the last reader of the group's side results */
   while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g0, g.g1, spread, &crowded)) {
     /* (One row of one frame across the width or, where the group can
@@ -2619,6 +2669,7 @@ static void tile_groups(sched *s, const qir_target *t) {
       continue;
     }
     observe(s, &g, &c);
+    s->streamed |= streamed_io(s, t, &g);
     unsigned first = out.num;
     uint64_t top0 = emit_group(&e, &out, s, &g, c.th, c.tile_size, c.double_buffer);
     first += release_gathers(s, &out, g.g0, g.g1, first);
@@ -3052,13 +3103,15 @@ static void mark_remote(sched *s, const ranges *hint) {
  * count as touched by other cores from the start (the trial placement
  * leaves them in DDR, and spreading a group costs nothing for them); the
  * ranges this schedule leaves to other cores are put in `found` (may be
- * NULL). */
+ * NULL).  With `stream`, groups may form to stream a program output
+ * (streams()); *streamed is set when one that fits in SRAM did. */
 static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, const uint8_t *weights, uint64_t weights_size,
-                          npu_sched_observer fn, void *ctx, const ranges *hint,
-                          ranges *found) {
+                          bool stream, bool *streamed, npu_sched_observer fn, void *ctx,
+                          const ranges *hint, ranges *found) {
   sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx,
-             NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size, t};
+             NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size, t,
+             stream, false};
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   mark_remote(&s, hint);
@@ -3092,6 +3145,8 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
     load_ahead(&s, t);
   sched_free(&s);
   free(s.reserved);
+  if (streamed)
+    *streamed |= s.streamed;
   return s.took_value;
 }
 
@@ -3120,11 +3175,68 @@ static npu_program copy_program(const npu_program *p) {
   return q;
 }
 
+/* Of p and q, two schedules of one program with the decisions dp and
+ * dq, p and dp keep the faster by the estimate (the other is freed);
+ * true when that is q. */
+static bool keep_faster(npu_program *p, npu_sched_decisions *dp, npu_program *q,
+                        npu_sched_decisions *dq, const qir_target *t, unsigned cores) {
+  bool second = npu_insns_cycles(t, cores, q, q->insns, q->num_insns) <
+                npu_insns_cycles(t, cores, p, p->insns, p->num_insns);
+  if (second) {
+    npu_program_free(p);
+    *p = *q;
+    free(dp->v);
+    *dp = *dq;
+  } else {
+    npu_program_free(q);
+    free(dq->v);
+  }
+  dq->v = NULL;
+  return second;
+}
+
+/* Tells fn the decisions d, then frees them. */
+static void report_decisions(npu_sched_decisions *d, npu_sched_observer fn, void *ctx) {
+  for (unsigned i = 0; fn && i < d->n; i++)
+    fn(ctx, &d->v[i]);
+  free(d->v);
+  d->v = NULL;
+}
+
 /* On several cores the tile mode schedules twice: a group spread over the
  * cores pays for moving the activations it shares with core 0 to DDR
  * (remote_penalty), but a later group may move them there anyway.  The
  * second schedule starts from what the first left to the other cores;
  * the faster of the two by the estimate is kept. */
+static bool schedule_cores(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
+                           bool by_value, const uint8_t *weights, uint64_t weights_size,
+                           bool stream, bool *streamed, npu_sched_observer fn, void *ctx) {
+  if (mode < NPU_SCHEDULE_TILE || cores < 2)
+    return schedule_once(p, t, mode, cores, by_value, weights, weights_size, stream, streamed,
+                         fn, ctx, NULL, NULL);
+  npu_program second = copy_program(p);
+  ranges remote = {0, NULL};
+  npu_sched_decisions d1 = {NULL, 0}, d2 = {NULL, 0};
+  bool took = schedule_once(p, t, mode, cores, by_value, weights, weights_size, stream,
+                            streamed, npu_sched_record, &d1, NULL, &remote);
+  if (remote.num) {
+    bool took2 = schedule_once(&second, t, mode, cores, by_value, weights, weights_size,
+                               stream, streamed, npu_sched_record, &d2, &remote, NULL);
+    if (keep_faster(p, &d1, &second, &d2, t, cores))
+      took = took2;
+  } else {
+    npu_program_free(&second);
+  }
+  report_decisions(&d1, fn, ctx);
+  free(remote.v);
+  return took;
+}
+
+/* The tile mode may tile a chain that fits in SRAM to stream a program
+ * output (streams()); where it did, the program is scheduled again
+ * without that, and the faster of the two by the estimate is kept (a
+ * group's estimate does not see what the steps after tiling gain
+ * without it: inputs and outputs in SRAM, weights loaded ahead). */
 bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, unsigned cores,
                           bool by_value, const uint8_t *weights, uint64_t weights_size,
                           npu_sched_observer fn, void *ctx) {
@@ -3133,33 +3245,22 @@ bool npu_schedule_variant(npu_program *p, const qir_target *t, unsigned mode, un
   if (!cores || cores > t->cores)
     cores = t->cores;
   cores = cores > NPU_MAX_CORES ? NPU_MAX_CORES : cores;
-  if (mode < NPU_SCHEDULE_TILE || cores < 2)
-    return schedule_once(p, t, mode, cores, by_value, weights, weights_size, fn, ctx, NULL,
-                         NULL);
-  npu_program second = copy_program(p);
-  ranges remote = {0, NULL};
+  if (mode < NPU_SCHEDULE_TILE)
+    return schedule_cores(p, t, mode, cores, by_value, weights, weights_size, false, NULL, fn,
+                          ctx);
+  npu_program plain = copy_program(p);
   npu_sched_decisions d1 = {NULL, 0}, d2 = {NULL, 0};
-  bool took = schedule_once(p, t, mode, cores, by_value, weights, weights_size,
-                            npu_sched_record, &d1, NULL, &remote);
-  bool took2 = false, second_kept = false;
-  if (remote.num) {
-    took2 = schedule_once(&second, t, mode, cores, by_value, weights, weights_size,
-                          npu_sched_record, &d2, &remote, NULL);
-    second_kept = npu_insns_cycles(t, cores, &second, second.insns, second.num_insns) <
-                  npu_insns_cycles(t, cores, p, p->insns, p->num_insns);
-  }
-  if (second_kept) {
-    npu_program_free(p);
-    *p = second;
-    took = took2;
+  bool streamed = false;
+  bool took = schedule_cores(p, t, mode, cores, by_value, weights, weights_size, true,
+                             &streamed, npu_sched_record, &d1);
+  if (streamed) {
+    bool took2 = schedule_cores(&plain, t, mode, cores, by_value, weights, weights_size, false,
+                                NULL, npu_sched_record, &d2);
+    if (keep_faster(p, &d1, &plain, &d2, t, cores))
+      took = took2;
   } else {
-    npu_program_free(&second);
+    npu_program_free(&plain);
   }
-  const npu_sched_decisions *d = second_kept ? &d2 : &d1;
-  for (unsigned i = 0; fn && i < d->n; i++)
-    fn(ctx, &d->v[i]);
-  free(d1.v);
-  free(d2.v);
-  free(remote.v);
+  report_decisions(&d1, fn, ctx);
   return took;
 }
