@@ -2722,6 +2722,8 @@ typedef struct ahead {
   unsigned first, last; /* a twin: its SRAM is taken over these */
   const buffer *b;      /* and holds buffer b, */
   bool out;             /* an output (copied out before `at`) or an input (in) */
+  bool remote;          /* a buffer other cores wrote, read again by core 0
+                           from `at` on: only those reads read the twin */
   int64_t whole;        /* (a tensor of b's every byte) */
   uint64_t offset, bytes;
 } ahead;
@@ -2784,6 +2786,7 @@ static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, 
   npu_program *p = s->p;
   unsigned n = p->num_insns, tensors = p->num_tensors;
   int64_t *twin = qir_xcalloc(tensors + 1, sizeof *twin);
+  const ahead **of = qir_xcalloc(tensors + 1, sizeof *of);
   npu_insn *insns = qir_xcalloc(n + 1, sizeof *insns);
   memcpy(insns, p->insns, n * sizeof *insns);
   for (unsigned i = 0; i < tensors; i++)
@@ -2795,12 +2798,16 @@ static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, 
         v.space = NPU_SPACE_SRAM;
         v.offset = tw[w].offset + (v.offset - tw[w].b->offset);
         twin[i] = npu_program_add_tensor(p, v);
+        of[i] = &tw[w];
       }
-  for (unsigned k = 0; k < n; k++) {
+  for (unsigned k = 0, core = 0; k < n; k++) {
     const npu_insn_info *info = npu_insn_info_of(insns[k].opcode);
+    if (npu_insn_is_marker(&insns[k]))
+      core = insns[k].opcode == NPU_CORE ? (unsigned)insns[k].f[0] : 0;
     for (unsigned f = 0; f < info->num_fields; f++)
       if (npu_field_role(insns[k].opcode, f) && insns[k].f[f] >= 0 &&
-          insns[k].f[f] < tensors && twin[insns[k].f[f]] >= 0)
+          insns[k].f[f] < tensors && twin[insns[k].f[f]] >= 0 &&
+          (!of[insns[k].f[f]]->remote || (k >= of[insns[k].f[f]]->at && !core)))
         insns[k].f[f] = twin[insns[k].f[f]];
   }
   *top = p->sram_size;
@@ -2823,6 +2830,7 @@ static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, 
       list_push(out, &insns[k]);
   }
   free(insns);
+  free(of);
   free(twin);
 }
 
@@ -2844,11 +2852,68 @@ static bool faster(sched *s, const qir_target *t, const ahead *tw, unsigned ntw,
   return true;
 }
 
+/* How instruction `in` uses buffer b: bit 0, it reads b; bit 1, it
+ * writes b; bit 2, it writes a part of b. */
+static unsigned buffer_use(const sched *s, const npu_insn *in, const buffer *b) {
+  const npu_program *p = s->p;
+  const npu_insn_info *info = npu_insn_info_of(in->opcode);
+  unsigned use = 0;
+  for (unsigned f = 0; f < info->num_fields; f++) {
+    unsigned role = npu_field_role(in->opcode, f);
+    if (!role || in->f[f] < 0 || s->buffer_of[in->f[f]] == UINT32_MAX ||
+        &s->buffers[s->buffer_of[in->f[f]]] != b)
+      continue;
+    if (role != NPU_FIELD_RESULT)
+      use |= 1;
+    else if (p->tensors[in->f[f]].offset != b->offset ||
+             tensor_bytes(&p->tensors[in->f[f]]) != b->hi - b->lo)
+      use |= 6;
+    else
+      use |= 2;
+  }
+  return use;
+}
+
+/* A twin of buffer b that other cores wrote (in DDR), when core 0 reads
+ * it two or more times after the sync that follows its last write: copied
+ * in right after that sync, and those reads read it (the other cores'
+ * reads still read DDR). */
+static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int last_write,
+                             const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
+                             buffer *const *all, unsigned num_sram, ahead *to) {
+  const npu_program *p = s->p;
+  unsigned at = 0, reads = 0, core = 0, last = 0;
+  for (unsigned k = (unsigned)last_write + 1; k < p->num_insns && !at; k++)
+    if (p->insns[k].opcode == NPU_SYNC)
+      at = k + 1;
+  for (unsigned k = at; at && k < p->num_insns; k++) {
+    const npu_insn *in = &p->insns[k];
+    if (npu_insn_is_marker(in))
+      core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
+    else if (!core && (buffer_use(s, in, b) & 1)) {
+      reads++;
+      last = k;
+    }
+  }
+  if (reads < 2)
+    return false;
+  *to = (ahead){0};
+  to->b = b;
+  to->whole = whole;
+  to->remote = true;
+  to->at = to->first = at;
+  to->last = last;
+  to->bytes = b->hi - b->lo;
+  to->offset = free_sram(s, to->first, to->last, to->bytes, all, num_sram, NULL, 0, tw, ntw, busy);
+  return to->offset != UINT64_MAX;
+}
+
 /* A twin in SRAM for buffer b of an input or an output, when core 0 alone
  * touches it, an output is written whole by one instruction (the twin is
  * copied out right after it) and an input is read by two or more
  * instructions or first read after others (the twin is copied in first);
- * false otherwise or when the SRAM has no room over its life. */
+ * for a buffer other cores wrote, plan_remote_twin; false otherwise or
+ * when the SRAM has no room over its life. */
 static bool plan_twin(const sched *s, const npu_cost *cost,
                       const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                       buffer *const *all, unsigned num_sram, ahead *to) {
@@ -2865,36 +2930,22 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
     input |= s->buffer_of[p->inputs[i]] != UINT32_MAX &&
              &s->buffers[s->buffer_of[p->inputs[i]]] == b;
   for (unsigned k = 0; k < p->num_insns; k++) {
-    const npu_insn *in = &p->insns[k];
-    const npu_insn_info *info = npu_insn_info_of(in->opcode);
-    bool wrote = false, read = false;
-    for (unsigned f = 0; f < info->num_fields; f++) {
-      unsigned role = npu_field_role(in->opcode, f);
-      if (!role || in->f[f] < 0 || s->buffer_of[in->f[f]] == UINT32_MAX ||
-          &s->buffers[s->buffer_of[in->f[f]]] != b)
-        continue;
-      if (role == NPU_FIELD_RESULT) {
-        wrote = true;
-        if (p->tensors[in->f[f]].offset != b->offset ||
-            tensor_bytes(&p->tensors[in->f[f]]) != b->hi - b->lo)
-          writers = 2; /* (a part of it) */
-      } else {
-        read = true;
-      }
-    }
-    if (wrote) {
-      writers++;
+    unsigned use = buffer_use(s, &p->insns[k], b);
+    if (use & 2) {
+      writers += use & 4 ? 2 : 1; /* (a part of it: not written whole) */
       writer = (int)k;
     }
-    if (read && !wrote) {
+    if (use == 1) {
       reads++;
       first_read = first_read < 0 ? (int)k : first_read;
       last_read = (int)k;
     }
   }
-  bool ok = whole >= 0 && !b->remote &&
-            (input ? !writers && (reads >= 2 || first_read > 0)
-                   : writers == 1 && (first_read < 0 || first_read > writer));
+  if (b->remote)
+    return !b->io && whole >= 0 && writer >= 0 &&
+           plan_remote_twin(s, b, whole, writer, tw, ntw, busy, all, num_sram, to);
+  bool ok = whole >= 0 && (input ? !writers && (reads >= 2 || first_read > 0)
+                                 : writers == 1 && (first_read < 0 || first_read > writer));
   if (!ok)
     return false;
   *to = (ahead){0};
@@ -2939,7 +2990,7 @@ static void load_ahead(sched *s, const qir_target *t) {
       npu_insn_cost(t, p, &p->insns[k], &cost[k]);
   double best = npu_insns_cycles(t, s->cores, p, p->insns, n);
   for (unsigned i = 0; i < s->num_buffers; i++) {
-    if (!s->buffers[i].io ||
+    if (!(s->buffers[i].io || s->buffers[i].remote) ||
         !plan_twin(s, cost, &s->buffers[i], tw, ntw, busy, order, num_sram, &tw[ntw]))
       continue;
     ahead *w = &tw[ntw++];
@@ -2989,7 +3040,7 @@ static void load_ahead(sched *s, const qir_target *t) {
       for (; j < k; j++) {
         uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, tw, ntw, busy);
         if (at != UINT64_MAX) {
-          a[na++] = (ahead){j, k, f, 0, 0, NULL, false, -1, at, bytes};
+          a[na++] = (ahead){j, k, f, 0, 0, NULL, false, false, -1, at, bytes};
           break;
         }
       }
