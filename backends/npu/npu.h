@@ -332,8 +332,8 @@ typedef struct npu_cost {
  * dma its count, a gpool's band before the last none of its result, the
  * others the whole tensor), and what the engines read of the weight
  * space besides tensor operands (the parameters of every output channel
- * unless they are in SRAM, the tables, a gather's source indices).  The cost model and the
- * emulator's counters both count with these. */
+ * unless they are in SRAM, the tables, a gather's source indices).  The
+ * cost model and the emulator's counters both count with these. */
 uint64_t npu_insn_moved_bytes(const npu_insn *in, unsigned f, const npu_tensor *t);
 uint64_t npu_insn_side_loads(const npu_program *p, const npu_insn *in);
 /* The estimate of one instruction, on the one core that runs it. */
