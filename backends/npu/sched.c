@@ -1634,16 +1634,19 @@ static void early_weights(const sched *s, insn_list *to, insn_list *w) {
       break;
     list_push(to, &w->v[n]);
   }
-  memmove(w->v, w->v + n, (w->num - n) * sizeof *w->v);
-  w->num -= n;
+  if (n) {
+    memmove(w->v, w->v + n, (w->num - n) * sizeof *w->v);
+    w->num -= n;
+  }
 }
 
 /* Tiles [t0, t1) of group g, `th` output rows each, onto `to`, their
  * bands from SRAM byte `base` (the tiles of one core).  With several of
  * them, the group's conv weights and parameters are copied into SRAM
- * after the bands, before the first tile's instructions (early_weights).  With double buffering the tiles alternate between two SRAM
- * areas and the copies into SRAM of tile t+1 come before the instructions
- * of tile t, so the DMA engine moves one tile while the others compute.
+ * after the bands, before the first tile's instructions (early_weights).
+ * With double buffering the tiles alternate between two SRAM areas and
+ * the copies into SRAM of tile t+1 come before the instructions of tile
+ * t, so the DMA engine moves one tile while the others compute.
  * With KEEP_ALL, the bands of the group's results but the last are in
  * slots of their own after the areas, one per result (as large as its
  * largest band), where each tile moves up the rows the next one keeps:
