@@ -2721,7 +2721,8 @@ static void tile_groups(sched *s, const qir_target *t) {
 
 typedef struct ahead {
   unsigned at;          /* its copy goes before instruction `at` */
-  unsigned k, f;        /* weights: for field f of instruction k */
+  unsigned k, f;        /* weights: for field f of instruction k (a remote
+                           twin: k, its first reader) */
   unsigned first, last; /* a twin: its SRAM is taken over these */
   const buffer *b;      /* and holds buffer b, */
   bool out;             /* an output (copied out before `at`) or an input (in) */
@@ -2816,7 +2817,9 @@ static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, 
   *top = p->sram_size;
   for (unsigned k = 0, i = 0, w = 0; k <= n; k++) {
     for (; w < ntw && tw[w].at == k; w++) {
-      const char *comment = tw[w].out ? p->insns[k - 1].comment : p->insns[k].comment;
+      const char *comment = tw[w].remote ? p->insns[tw[w].k].comment
+                            : tw[w].out  ? p->insns[k - 1].comment
+                                         : p->insns[k].comment;
       int64_t x = tw[w].whole, y = twin[x];
       npu_insn c = tw[w].out ? copy_whole(p, y, x, comment) : copy_whole(p, x, y, comment);
       list_push(out, &c);
@@ -2885,7 +2888,7 @@ static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int
                              const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                              buffer *const *all, unsigned num_sram, ahead *to) {
   const npu_program *p = s->p;
-  unsigned at = 0, reads = 0, core = 0, last = 0;
+  unsigned at = 0, reads = 0, core = 0, first = 0, last = 0;
   for (unsigned k = (unsigned)last_write + 1; k < p->num_insns && !at; k++)
     if (p->insns[k].opcode == NPU_SYNC)
       at = k + 1;
@@ -2894,7 +2897,7 @@ static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int
     if (npu_insn_is_marker(in))
       core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
     else if (!core && (buffer_use(s, in, b) & 1)) {
-      reads++;
+      first = reads++ ? first : k;
       last = k;
     }
   }
@@ -2904,6 +2907,7 @@ static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int
   to->b = b;
   to->whole = whole;
   to->remote = true;
+  to->k = first; /* (the copy is named after its first reader) */
   to->at = to->first = at;
   to->last = last;
   to->bytes = b->hi - b->lo;
