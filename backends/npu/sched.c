@@ -134,6 +134,12 @@ static bool reads_tensor(const npu_insn *in, int64_t t) {
   return false;
 }
 
+/* The core that runs the instructions after marker `in` (`core id=c`
+ * sends them to core c, a `sync` back to core 0). */
+static unsigned core_after(const npu_insn *in) {
+  return in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
+}
+
 static void touch(sched *s, int64_t tensor, int at, unsigned core) {
   if (tensor < 0 || tensor >= s->p->num_tensors || s->buffer_of[tensor] == UINT32_MAX)
     return;
@@ -156,7 +162,7 @@ static void find_live_ranges(sched *s) {
   for (unsigned k = 0; k < p->num_insns; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in))
-      core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
+      core = core_after(in);
     const npu_insn_info *info = npu_insn_info_of(in->opcode);
     for (unsigned f = 0; f < info->num_fields; f++)
       if (tensor_field(in->opcode, f))
@@ -2807,7 +2813,7 @@ static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, 
   for (unsigned k = 0, core = 0; k < n; k++) {
     const npu_insn_info *info = npu_insn_info_of(insns[k].opcode);
     if (npu_insn_is_marker(&insns[k]))
-      core = insns[k].opcode == NPU_CORE ? (unsigned)insns[k].f[0] : 0;
+      core = core_after(&insns[k]);
     for (unsigned f = 0; f < info->num_fields; f++)
       if (npu_field_role(insns[k].opcode, f) && insns[k].f[f] >= 0 &&
           insns[k].f[f] < tensors && twin[insns[k].f[f]] >= 0 &&
@@ -2895,7 +2901,7 @@ static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int
   for (unsigned k = at; at && k < p->num_insns; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in))
-      core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
+      core = core_after(in);
     else if (!core && (buffer_use(s, in, b) & 1)) {
       first = reads++ ? first : k;
       last = k;
@@ -3014,7 +3020,7 @@ static void load_ahead(sched *s, const qir_target *t) {
   for (unsigned k = 0; k < n; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in)) {
-      core = in->opcode == NPU_CORE ? (unsigned)in->f[0] : 0;
+      core = core_after(in);
       continue;
     }
     const npu_cost *c = &cost[k];
