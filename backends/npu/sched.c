@@ -2886,19 +2886,23 @@ static unsigned buffer_use(const sched *s, const npu_insn *in, const buffer *b) 
   return use;
 }
 
-/* A twin of buffer b that other cores wrote (in DDR), when core 0 reads
- * it two or more times after the sync that follows its last write: copied
- * in right after that sync, and those reads read it (the other cores'
- * reads still read DDR). */
+/* A twin of buffer b that other cores touch (in DDR), when core 0 reads
+ * it two or more times after the sync that follows its last write (from
+ * the start for a program input, which nothing writes): copied in right
+ * after that sync, and those reads read it (the other cores' reads, and
+ * the runtime for an input or output, still use DDR). */
 static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int last_write,
                              const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                              buffer *const *all, unsigned num_sram, ahead *to) {
   const npu_program *p = s->p;
   unsigned at = 0, reads = 0, core = 0, first = 0, last = 0;
-  for (unsigned k = (unsigned)last_write + 1; k < p->num_insns && !at; k++)
-    if (p->insns[k].opcode == NPU_SYNC)
+  bool found = last_write < 0;
+  for (unsigned k = (unsigned)(last_write + 1); k < p->num_insns && !found; k++)
+    if (p->insns[k].opcode == NPU_SYNC) {
       at = k + 1;
-  for (unsigned k = at; at && k < p->num_insns; k++) {
+      found = true;
+    }
+  for (unsigned k = at; found && k < p->num_insns; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in))
       core = core_after(in);
@@ -2925,7 +2929,7 @@ static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int
  * touches it, an output is written whole by one instruction (the twin is
  * copied out right after it) and an input is read by two or more
  * instructions or first read after others (the twin is copied in first);
- * for a buffer other cores wrote, plan_remote_twin; false otherwise or
+ * for a buffer other cores touch, plan_remote_twin; false otherwise or
  * when the SRAM has no room over its life. */
 static bool plan_twin(const sched *s, const npu_cost *cost,
                       const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
@@ -2955,8 +2959,7 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
     }
   }
   if (b->remote)
-    return !b->io && whole >= 0 && writer >= 0 &&
-           plan_remote_twin(s, b, whole, writer, tw, ntw, busy, all, num_sram, to);
+    return whole >= 0 && plan_remote_twin(s, b, whole, writer, tw, ntw, busy, all, num_sram, to);
   bool ok = whole >= 0 && (input ? !writers && (reads >= 2 || first_read > 0)
                                  : writers == 1 && (first_read < 0 || first_read > writer));
   if (!ok)
