@@ -2728,12 +2728,12 @@ static void tile_groups(sched *s, const qir_target *t) {
 typedef struct ahead {
   unsigned at;          /* its copy goes before instruction `at` */
   unsigned k, f;        /* weights: for field f of instruction k (a remote
-                           twin: k, its first reader) */
+                           twin: k, its first reader or its writer) */
   unsigned first, last; /* a twin: its SRAM is taken over these */
   const buffer *b;      /* and holds buffer b, */
   bool out;             /* an output (copied out before `at`) or an input (in) */
-  bool remote;          /* a buffer other cores wrote, read again by core 0
-                           from `at` on: only those reads read the twin */
+  bool remote;          /* a buffer other cores touch: only core 0's
+                           instructions from `first` on use the twin */
   int64_t whole;        /* (a tensor of b's every byte) */
   uint64_t offset, bytes;
 } ahead;
@@ -2817,7 +2817,7 @@ static void emit_ahead(sched *s, const ahead *tw, unsigned ntw, const ahead *a, 
     for (unsigned f = 0; f < info->num_fields; f++)
       if (npu_field_role(insns[k].opcode, f) && insns[k].f[f] >= 0 &&
           insns[k].f[f] < tensors && twin[insns[k].f[f]] >= 0 &&
-          (!of[insns[k].f[f]]->remote || (k >= of[insns[k].f[f]]->at && !core)))
+          (!of[insns[k].f[f]]->remote || (k >= of[insns[k].f[f]]->first && !core)))
         insns[k].f[f] = twin[insns[k].f[f]];
   }
   *top = p->sram_size;
@@ -2936,7 +2936,7 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
                       buffer *const *all, unsigned num_sram, ahead *to) {
   const npu_program *p = s->p;
   int writer = -1, first_read = -1, last_read = -1;
-  unsigned writers = 0, reads = 0;
+  unsigned writers = 0, reads = 0, core = 0, writer_core = 0;
   int64_t whole = -1;
   bool input = false;
   for (unsigned i = 0; i < p->num_tensors; i++)
@@ -2947,18 +2947,25 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
     input |= s->buffer_of[p->inputs[i]] != UINT32_MAX &&
              &s->buffers[s->buffer_of[p->inputs[i]]] == b;
   for (unsigned k = 0; k < p->num_insns; k++) {
+    if (npu_insn_is_marker(&p->insns[k]))
+      core = core_after(&p->insns[k]);
     unsigned use = buffer_use(s, &p->insns[k], b);
     if (use & 2) {
       writers += use & 4 ? 2 : 1; /* (a part of it: not written whole) */
       writer = (int)k;
+      writer_core = core;
     }
     if (use == 1) {
       reads++;
       first_read = first_read < 0 ? (int)k : first_read;
-      last_read = (int)k;
+      last_read = core ? last_read : (int)k; /* (core 0's last) */
     }
   }
-  if (b->remote)
+  /* (Written whole by core 0 and read by the others after a sync: its
+   * twin is written and copied out as an output's, and core 0 reads it
+   * there; the others still read DDR.) */
+  bool written_here = writers == 1 && !writer_core && !input;
+  if (b->remote && !written_here)
     return whole >= 0 && plan_remote_twin(s, b, whole, writer, tw, ntw, busy, all, num_sram, to);
   bool ok = whole >= 0 && (input ? !writers && (reads >= 2 || first_read > 0)
                                  : writers == 1 && (first_read < 0 || first_read > writer));
@@ -2967,6 +2974,8 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
   *to = (ahead){0};
   to->b = b;
   to->whole = whole;
+  to->remote = b->remote;
+  to->k = b->remote ? (unsigned)writer : 0; /* (named after its writer) */
   to->out = !input;
   to->at = input ? 0 : (unsigned)writer + 1;
   to->last = (unsigned)(last_read > (int)to->at ? last_read : (int)to->at);
