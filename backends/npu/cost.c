@@ -203,11 +203,13 @@ typedef struct footprint {
   bool write;
 } footprint;
 
+#define MAX_FOOTPRINTS 8 /* memory ranges of one instruction */
+
 typedef struct slot {
   bool dma;
   double end;
   unsigned n;
-  footprint f[8];
+  footprint f[MAX_FOOTPRINTS];
 } slot;
 
 typedef struct core_line {
@@ -244,7 +246,7 @@ static void timeline_init(timeline *tl, unsigned cores) {
 static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint *f) {
   const npu_insn_info *info = npu_insn_info_of(in->opcode);
   unsigned n = 0;
-  for (unsigned i = 0; i < info->num_fields && n < 8; i++) {
+  for (unsigned i = 0; i < info->num_fields && n < MAX_FOOTPRINTS; i++) {
     unsigned role = npu_field_role(in->opcode, i);
     bool out = role == NPU_FIELD_RESULT;
     const npu_tensor *t = npu_field_tensor(p, in, i);
@@ -255,7 +257,8 @@ static unsigned footprint_of(const npu_program *p, const npu_insn *in, footprint
   }
   unsigned space;
   uint64_t lo, bytes;
-  if (n < 8 && npu_insn_params(p, in, &space, &lo, &bytes) && space == NPU_SPACE_SRAM)
+  if (n < MAX_FOOTPRINTS && npu_insn_params(p, in, &space, &lo, &bytes) &&
+      space == NPU_SPACE_SRAM)
     f[n++] = (footprint){space, lo, lo + bytes, false};
   return n;
 }

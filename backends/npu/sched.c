@@ -2886,14 +2886,14 @@ static unsigned buffer_use(const sched *s, const npu_insn *in, const buffer *b) 
   return use;
 }
 
-/* A twin of buffer b that other cores touch (in DDR), when core 0 reads
- * it two or more times after the sync that follows its last write (from
- * the start for a program input, which nothing writes): copied in right
- * after that sync, and those reads read it (the other cores' reads, and
- * the runtime for an input or output, still use DDR). */
-static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int last_write,
-                             const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
-                             buffer *const *all, unsigned num_sram, ahead *to) {
+/* For a twin of buffer b that other cores touch (in DDR), when core 0
+ * reads it two or more times after the sync that follows its last write
+ * (from the start for a program input, which nothing writes): its copy in
+ * goes right after that sync, and those reads read it (the other cores'
+ * reads, and the runtime for an input or output, still use DDR).  Sets
+ * to->at, first, last and k (the first of those reads); false when core 0
+ * reads it fewer times. */
+static bool remote_reads(const sched *s, const buffer *b, int last_write, ahead *to) {
   const npu_program *p = s->p;
   unsigned at = 0, reads = 0, core = 0, first = 0, last = 0;
   bool found = last_write < 0;
@@ -2911,26 +2911,19 @@ static bool plan_remote_twin(const sched *s, const buffer *b, int64_t whole, int
       last = k;
     }
   }
-  if (reads < 2)
-    return false;
-  *to = (ahead){0};
-  to->b = b;
-  to->whole = whole;
-  to->remote = true;
   to->k = first; /* (the copy is named after its first reader) */
   to->at = to->first = at;
   to->last = last;
-  to->bytes = b->hi - b->lo;
-  to->offset = free_sram(s, to->first, to->last, to->bytes, all, num_sram, NULL, 0, tw, ntw, busy);
-  return to->offset != UINT64_MAX;
+  return reads >= 2;
 }
 
 /* A twin in SRAM for buffer b of an input or an output, when core 0 alone
  * touches it, an output is written whole by one instruction (the twin is
  * copied out right after it) and an input is read by two or more
  * instructions or first read after others (the twin is copied in first);
- * for a buffer other cores touch, plan_remote_twin; false otherwise or
- * when the SRAM has no room over its life. */
+ * for a buffer other cores touch, the same as an output's when one
+ * instruction of core 0 writes it whole, else remote_reads; false
+ * otherwise or when the SRAM has no room over its life. */
 static bool plan_twin(const sched *s, const npu_cost *cost,
                       const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                       buffer *const *all, unsigned num_sram, ahead *to) {
@@ -2965,29 +2958,34 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
    * twin is written and copied out as an output's, and core 0 reads it
    * there; the others still read DDR.) */
   bool written_here = writers == 1 && !writer_core && !input;
-  if (b->remote && !written_here)
-    return whole >= 0 && plan_remote_twin(s, b, whole, writer, tw, ntw, busy, all, num_sram, to);
-  bool ok = whole >= 0 && (input ? !writers && (reads >= 2 || first_read > 0)
-                                 : writers == 1 && (first_read < 0 || first_read > writer));
+  bool copied_in = b->remote && !written_here;
+  bool ok = whole >= 0 && (copied_in || (input ? !writers && (reads >= 2 || first_read > 0)
+                                                : writers == 1 &&
+                                                      (first_read < 0 || first_read > writer)));
   if (!ok)
     return false;
   *to = (ahead){0};
   to->b = b;
   to->whole = whole;
   to->remote = b->remote;
-  to->k = b->remote ? (unsigned)writer : 0; /* (named after its writer) */
-  to->out = !input;
-  to->at = input ? 0 : (unsigned)writer + 1;
-  to->last = (unsigned)(last_read > (int)to->at ? last_read : (int)to->at);
   to->bytes = b->hi - b->lo;
-  if (!input) { /* kept until the instructions after cover the copy out */
-    double out = (double)to->bytes * cycles_per_byte(&cost[writer]), covered = 0;
-    for (unsigned k = to->at; k < p->num_insns && covered < out; k++) {
-      covered += cost[k].compute_cycles;
-      to->last = k > to->last ? k : to->last;
+  if (copied_in) {
+    if (!remote_reads(s, b, writer, to))
+      return false;
+  } else {
+    to->k = b->remote ? (unsigned)writer : 0; /* (named after its writer) */
+    to->out = !input;
+    to->at = input ? 0 : (unsigned)writer + 1;
+    to->first = input ? 0 : (unsigned)writer;
+    to->last = (unsigned)(last_read > (int)to->at ? last_read : (int)to->at);
+    if (!input) { /* kept until the instructions after cover the copy out */
+      double out = (double)to->bytes * cycles_per_byte(&cost[writer]), covered = 0;
+      for (unsigned k = to->at; k < p->num_insns && covered < out; k++) {
+        covered += cost[k].compute_cycles;
+        to->last = k > to->last ? k : to->last;
+      }
     }
   }
-  to->first = input ? 0 : (unsigned)writer;
   to->offset = free_sram(s, to->first, to->last, to->bytes, all, num_sram, NULL, 0, tw, ntw, busy);
   return to->offset != UINT64_MAX;
 }
