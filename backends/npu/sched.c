@@ -2464,6 +2464,39 @@ static double rest_cycles(const sched *s, const qir_target *t, unsigned k, unsig
   return cycles;
 }
 
+/* Group g, grown as far as its links hold, is worth neither tiling nor
+ * spreading over the cores (*c): a group from its start that ends
+ * earlier may be.  Its last result is another, which may be smaller, or
+ * go to DDR anyway (MLSD's stem on ax650: the expand conv that ends the
+ * grown group writes 2.4 MB, which its reader would then load from DDR;
+ * the conv before it writes 0.4 MB, and the group up to it pays), and
+ * its tiles carry fewer halos (PP-OCRv4 det on bpu-bernoulli2: 10 convs
+ * at 80x80 tile too thin to pay, the first 8 pay).  Of the shorter
+ * groups that pay, the one that saves the most cycles replaces g and
+ * *c; false if none.  Only for a group that computes at least 1/32 of
+ * the program: the search plans up to 15 more groups, and a long chain
+ * of small layers would compile five times slower for nothing. */
+static bool shorter_spread(const sched *s, const qir_target *t, group *g, tiling *c,
+                           region *r) {
+  const double *sum = s->compute_sum;
+  if ((sum[g->g1 + 1] - sum[g->g0]) * 32 < sum[s->p->num_insns])
+    return false;
+  bool found = false;
+  for (unsigned j = g->g1; j-- > g->g0;) {
+    group h = grow_group(s, t, g->g0, j, false, r);
+    if (h.g1 != j) /* (ended earlier by a branch: tried as such) */
+      continue;
+    tiling ch = plan_group(s, t, &h);
+    if (ch.th && (!found || ch.untiled.cycles - ch.cost.cycles >
+                                c->untiled.cycles - c->cost.cycles)) {
+      *c = ch;
+      *g = h;
+      found = true;
+    }
+  }
+  return found;
+}
+
 /* Whether instructions [from, out->num) name tensor i's bytes (a view of
  * them). */
 static bool names_bytes(const npu_program *p, const insn_list *out, unsigned from, int64_t i) {
@@ -2654,6 +2687,8 @@ static void tile_groups(sched *s, const qir_target *t) {
     }
     group g = grow_group(s, t, k, p->num_insns - 1, false, r);
     tiling c = plan_group(s, t, &g);
+    if (!c.th && s->cores > 1 && g.g1 > g.g0)
+      shorter_spread(s, t, &g, &c, r);
     if (c.th && s->cores > 1) {
       group mixed = grow_group(s, t, k, p->num_insns - 1, true, r);
       if (mixed.g1 > g.g1) {
