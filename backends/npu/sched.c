@@ -2925,13 +2925,21 @@ static unsigned buffer_use(const sched *s, const npu_insn *in, const buffer *b) 
  * reads it two or more times after the sync that follows its last write
  * (from the start for a program input, which nothing writes): its copy in
  * goes right after that sync, and those reads read it (the other cores'
- * reads, and the runtime for an input or output, still use DDR).  Sets
- * to->at, first, last and k (the first of those reads); false when core 0
- * reads it fewer times. */
-static bool remote_reads(const sched *s, const buffer *b, int last_write, ahead *to) {
+ * reads, and the runtime for an input or output, still use DDR).  When
+ * `late`, the first of those reads, a copy into SRAM (core 0's band of a
+ * group spread over the cores), reads DDR too and the twin's copy goes
+ * right after it on the DMA engine, for one or more reads after: copied
+ * first, the whole buffer would hold up core 0's band while the other
+ * cores compute theirs (PP-OCRv4 det on ax650); after it, the copy
+ * overlaps core 0's compute.  (Not after an instruction of the compute
+ * engines reading DDR: the estimate would let the two share no bus.)
+ * Sets to->at, first, last and k (the first read of the twin); false
+ * when core 0 reads it fewer times. */
+static bool remote_reads(const sched *s, const buffer *b, int last_write, bool late,
+                         ahead *to) {
   const npu_program *p = s->p;
   unsigned at = 0, reads = 0, core = 0, first = 0, last = 0;
-  bool found = last_write < 0;
+  bool found = last_write < 0, skip = late;
   for (unsigned k = (unsigned)(last_write + 1); k < p->num_insns && !found; k++)
     if (p->insns[k].opcode == NPU_SYNC) {
       at = k + 1;
@@ -2942,6 +2950,13 @@ static bool remote_reads(const sched *s, const buffer *b, int last_write, ahead 
     if (npu_insn_is_marker(in))
       core = core_after(in);
     else if (!core && (buffer_use(s, in, b) & 1)) {
+      if (skip) {
+        if (in->opcode != NPU_COPY)
+          return false;
+        at = k + 1;
+        skip = false;
+        continue;
+      }
       first = reads++ ? first : k;
       last = k;
     }
@@ -2949,7 +2964,7 @@ static bool remote_reads(const sched *s, const buffer *b, int last_write, ahead 
   to->k = first; /* (the copy is named after its first reader) */
   to->at = to->first = at;
   to->last = last;
-  return reads >= 2;
+  return reads >= (late ? 1u : 2u);
 }
 
 /* A twin in SRAM for buffer b of an input or an output, when core 0 alone
@@ -2959,8 +2974,8 @@ static bool remote_reads(const sched *s, const buffer *b, int last_write, ahead 
  * for a buffer other cores touch, the same as an output's when one
  * instruction of core 0 writes it whole, else remote_reads; false
  * otherwise or when the SRAM has no room over its life. */
-static bool plan_twin(const sched *s, const npu_cost *cost,
-                      const buffer *b, const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
+static bool plan_twin(const sched *s, const npu_cost *cost, const buffer *b, bool late,
+                      const ahead *tw, unsigned ntw, uint64_t (*busy)[2],
                       buffer *const *all, unsigned num_sram, ahead *to) {
   const npu_program *p = s->p;
   int writer = -1, first_read = -1, last_read = -1;
@@ -2997,7 +3012,7 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
   bool ok = whole >= 0 && (copied_in || (input ? !writers && (reads >= 2 || first_read > 0)
                                                 : writers == 1 &&
                                                       (first_read < 0 || first_read > writer)));
-  if (!ok)
+  if (!ok || (late && !copied_in))
     return false;
   *to = (ahead){0};
   to->b = b;
@@ -3005,7 +3020,7 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
   to->remote = b->remote;
   to->bytes = b->hi - b->lo;
   if (copied_in) {
-    if (!remote_reads(s, b, writer, to))
+    if (!remote_reads(s, b, writer, late, to))
       return false;
   } else {
     to->k = b->remote ? (unsigned)writer : 0; /* (named after its writer) */
@@ -3025,43 +3040,74 @@ static bool plan_twin(const sched *s, const npu_cost *cost,
   return to->offset != UINT64_MAX;
 }
 
-/* The twins first (each kept when the program is faster with it), then
- * the weight operands of the instructions of core 0 bound by their DDR
- * bytes: each copy goes before the instructions (up to AHEAD, none a core
- * or sync marker) whose compute covers its bytes, or as many as the SRAM
- * free over their span allows; kept when the program is faster with them. */
-static void load_ahead(sched *s, const qir_target *t) {
-  npu_program *p = s->p;
-  unsigned n = p->num_insns, na = 0, ntw = 0, core = 0;
-  npu_cost *cost = qir_xcalloc(n + 1, sizeof *cost); /* (markers: none) */
-  ahead *a = qir_xcalloc(2 * n + 1, sizeof *a), *tw = qir_xcalloc(s->num_buffers + 1, sizeof *tw);
-  uint64_t(*busy)[2] = qir_xcalloc(2 * s->num_buffers + 2 * n + 1, sizeof *busy);
-  buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order),
-         **near = qir_xcalloc(s->num_buffers + 1, sizeof *near);
-  unsigned num_sram = 0, next = 0, num_near = 0;
-  for (unsigned i = 0; i < s->num_buffers; i++)
-    if (s->buffers[i].space == NPU_SPACE_SRAM)
-      order[num_sram++] = &s->buffers[i];
-  qsort(order, num_sram, sizeof *order, by_first);
-  for (unsigned k = 0; k < n; k++)
-    if (!npu_insn_is_marker(&p->insns[k]))
-      npu_insn_cost(t, p, &p->insns[k], &cost[k]);
-  double best = npu_insns_cycles(t, s->cores, p, p->insns, n);
+/* Twin x added to tw[0..*n), kept in the order of `at`: where it went. */
+static ahead *add_twin(ahead *tw, unsigned *n, const ahead *x) {
+  ahead *w = &tw[(*n)++];
+  *w = *x;
+  while (w > tw && by_at(w - 1, w) > 0) {
+    ahead y = w[-1];
+    w[-1] = *w;
+    *w-- = y;
+  }
+  return w;
+}
+
+/* Twin w taken out of tw[0..*n). */
+static void drop_twin(ahead *tw, unsigned *n, ahead *w) {
+  memmove(w, w + 1, (size_t)(&tw[*n] - (w + 1)) * sizeof *w);
+  (*n)--;
+}
+
+/* The twins and weight copies of one plan, and the program's cycles
+ * with them. */
+typedef struct ahead_plan {
+  ahead *tw, *a;
+  unsigned ntw, na;
+  double best;
+} ahead_plan;
+
+/* The twins, each kept when the program is faster with it.  With
+ * `late`, a twin copied in after a sync is also tried late
+ * (remote_reads) and the faster of the two kept, or neither; returns
+ * whether a late one was kept. */
+static bool plan_twins(sched *s, const qir_target *t, const npu_cost *cost, buffer *const *order,
+                       unsigned num_sram, bool late, uint64_t (*busy)[2], ahead_plan *pl) {
+  bool took_late = false;
   for (unsigned i = 0; i < s->num_buffers; i++) {
-    if (!(s->buffers[i].io || s->buffers[i].remote) ||
-        !plan_twin(s, cost, &s->buffers[i], tw, ntw, busy, order, num_sram, &tw[ntw]))
+    if (!(s->buffers[i].io || s->buffers[i].remote))
       continue;
-    ahead *w = &tw[ntw++];
-    while (w > tw && by_at(w - 1, w) > 0) { /* (by `at`) */
-      ahead x = w[-1];
-      w[-1] = *w;
-      *w-- = x;
-    }
-    if (!faster(s, t, tw, ntw, NULL, 0, &best)) {
-      memmove(w, w + 1, (size_t)(&tw[ntw] - (w + 1)) * sizeof *w);
-      ntw--;
+    ahead *kept = NULL;
+    for (unsigned l = 0; l <= late; l++) {
+      ahead was = kept ? *kept : (ahead){0}, twin;
+      if (kept) /* (its SRAM is free for the other) */
+        drop_twin(pl->tw, &pl->ntw, kept);
+      if (plan_twin(s, cost, &s->buffers[i], l, pl->tw, pl->ntw, busy, order, num_sram,
+                    &twin)) {
+        ahead *w = add_twin(pl->tw, &pl->ntw, &twin);
+        if (faster(s, t, pl->tw, pl->ntw, NULL, 0, &pl->best)) {
+          kept = w;
+          took_late |= l;
+          continue;
+        }
+        drop_twin(pl->tw, &pl->ntw, w);
+      }
+      kept = kept ? add_twin(pl->tw, &pl->ntw, &was) : NULL;
     }
   }
+  return took_late;
+}
+
+/* The weight operands of the instructions of core 0 bound by their DDR
+ * bytes: each copy goes before the instructions (up to AHEAD, none a core
+ * or sync marker) whose compute covers its bytes, or as many as the SRAM
+ * free over their span allows, around the twins; kept when the program
+ * is faster with them. */
+static void plan_weights(sched *s, const qir_target *t, const npu_cost *cost,
+                         buffer *const *order, unsigned num_sram, uint64_t (*busy)[2],
+                         ahead_plan *pl) {
+  npu_program *p = s->p;
+  unsigned n = p->num_insns, core = 0, next = 0, num_near = 0, na = 0;
+  buffer **near = qir_xcalloc(s->num_buffers + 1, sizeof *near);
   for (unsigned k = 0; k < n; k++) {
     const npu_insn *in = &p->insns[k];
     if (npu_insn_is_marker(in)) {
@@ -3096,29 +3142,61 @@ static void load_ahead(sched *s, const qir_target *t) {
       while (j > 0 && k - j < AHEAD && covered < load && !npu_insn_is_marker(&p->insns[j - 1]))
         covered += cost[--j].compute_cycles;
       for (; j < k; j++) {
-        uint64_t at = free_sram(s, j, k, bytes, near, num_near, a, na, tw, ntw, busy);
+        uint64_t at = free_sram(s, j, k, bytes, near, num_near, pl->a, na, pl->tw, pl->ntw, busy);
         if (at != UINT64_MAX) {
-          a[na++] = (ahead){j, k, f, 0, 0, NULL, false, false, -1, at, bytes};
+          pl->a[na++] = (ahead){j, k, f, 0, 0, NULL, false, false, -1, at, bytes};
           break;
         }
       }
     }
   }
-  qsort(a, na, sizeof *a, by_at);
-  if (na && !faster(s, t, tw, ntw, a, na, &best))
-    na = 0;
-  if (ntw || na) {
+  qsort(pl->a, na, sizeof *pl->a, by_at);
+  pl->na = na && faster(s, t, pl->tw, pl->ntw, pl->a, na, &pl->best) ? na : 0;
+  free(near);
+}
+
+/* The twins first, then the weights (plan_twins, plan_weights); where a
+ * twin was kept late, the plan without late twins is made too, and the
+ * faster of the two is emitted (a late twin frees SRAM at other times,
+ * which the weights that follow may use better or worse: BlazeFace on
+ * bpu-bernoulli2, 57634 cycles with the twin early, 58224 late). */
+static void load_ahead(sched *s, const qir_target *t) {
+  npu_program *p = s->p;
+  unsigned n = p->num_insns;
+  npu_cost *cost = qir_xcalloc(n + 1, sizeof *cost); /* (markers: none) */
+  uint64_t(*busy)[2] = qir_xcalloc(2 * s->num_buffers + 2 * n + 1, sizeof *busy);
+  buffer **order = qir_xcalloc(s->num_buffers + 1, sizeof *order);
+  unsigned num_sram = 0;
+  for (unsigned i = 0; i < s->num_buffers; i++)
+    if (s->buffers[i].space == NPU_SPACE_SRAM)
+      order[num_sram++] = &s->buffers[i];
+  qsort(order, num_sram, sizeof *order, by_first);
+  for (unsigned k = 0; k < n; k++)
+    if (!npu_insn_is_marker(&p->insns[k]))
+      npu_insn_cost(t, p, &p->insns[k], &cost[k]);
+  double start = npu_insns_cycles(t, s->cores, p, p->insns, n);
+  ahead_plan pl[2];
+  bool both = false; /* (pl[1] took a late twin: pl[0] is made too) */
+  for (unsigned late = 2; late-- > 0 && (late || both);) {
+    pl[late] = (ahead_plan){qir_xcalloc(s->num_buffers + 1, sizeof *pl->tw),
+                            qir_xcalloc(2 * n + 1, sizeof *pl->a), 0, 0, start};
+    both |= plan_twins(s, t, cost, order, num_sram, late, busy, &pl[late]);
+    plan_weights(s, t, cost, order, num_sram, busy, &pl[late]);
+  }
+  const ahead_plan *w = both && pl[0].best <= pl[1].best ? &pl[0] : &pl[1];
+  if (w->ntw || w->na) {
     insn_list out = {NULL, 0, 0};
-    emit_ahead(s, tw, ntw, a, na, &out, &p->sram_size);
+    emit_ahead(s, w->tw, w->ntw, w->a, w->na, &out, &p->sram_size);
     free(p->insns);
     p->insns = out.v;
     p->num_insns = p->cap_insns = out.num;
   }
-  free(near);
+  for (unsigned i = both ? 0 : 1; i < 2; i++) {
+    free(pl[i].tw);
+    free(pl[i].a);
+  }
   free(order);
   free(busy);
-  free(tw);
-  free(a);
   free(cost);
 }
 
