@@ -3066,33 +3066,42 @@ typedef struct ahead_plan {
   double best;
 } ahead_plan;
 
+/* A twin of buffer b (plan_twin), added to pl's and kept when the
+ * program is faster with it: where it went, or NULL. */
+static ahead *try_twin(sched *s, const qir_target *t, const npu_cost *cost, const buffer *b,
+                       bool late, uint64_t (*busy)[2], buffer *const *order, unsigned num_sram,
+                       ahead_plan *pl) {
+  ahead twin;
+  if (!plan_twin(s, cost, b, late, pl->tw, pl->ntw, busy, order, num_sram, &twin))
+    return NULL;
+  ahead *w = add_twin(pl->tw, &pl->ntw, &twin);
+  if (faster(s, t, pl->tw, pl->ntw, NULL, 0, &pl->best))
+    return w;
+  drop_twin(pl->tw, &pl->ntw, w);
+  return NULL;
+}
+
 /* The twins, each kept when the program is faster with it.  With
  * `late`, a twin copied in after a sync is also tried late
- * (remote_reads) and the faster of the two kept, or neither; returns
- * whether a late one was kept. */
+ * (remote_reads) in place of the early one, and kept when faster still;
+ * returns whether a late one was kept. */
 static bool plan_twins(sched *s, const qir_target *t, const npu_cost *cost, buffer *const *order,
                        unsigned num_sram, bool late, uint64_t (*busy)[2], ahead_plan *pl) {
   bool took_late = false;
   for (unsigned i = 0; i < s->num_buffers; i++) {
-    if (!(s->buffers[i].io || s->buffers[i].remote))
+    const buffer *b = &s->buffers[i];
+    if (!(b->io || b->remote))
       continue;
-    ahead *kept = NULL;
-    for (unsigned l = 0; l <= late; l++) {
-      ahead was = kept ? *kept : (ahead){0}, twin;
-      if (kept) /* (its SRAM is free for the other) */
-        drop_twin(pl->tw, &pl->ntw, kept);
-      if (plan_twin(s, cost, &s->buffers[i], l, pl->tw, pl->ntw, busy, order, num_sram,
-                    &twin)) {
-        ahead *w = add_twin(pl->tw, &pl->ntw, &twin);
-        if (faster(s, t, pl->tw, pl->ntw, NULL, 0, &pl->best)) {
-          kept = w;
-          took_late |= l;
-          continue;
-        }
-        drop_twin(pl->tw, &pl->ntw, w);
-      }
-      kept = kept ? add_twin(pl->tw, &pl->ntw, &was) : NULL;
-    }
+    ahead *w = try_twin(s, t, cost, b, false, busy, order, num_sram, pl);
+    if (!late)
+      continue;
+    ahead early = w ? *w : (ahead){0};
+    if (w) /* (its SRAM is free for the late one) */
+      drop_twin(pl->tw, &pl->ntw, w);
+    if (try_twin(s, t, cost, b, true, busy, order, num_sram, pl))
+      took_late = true;
+    else if (w)
+      add_twin(pl->tw, &pl->ntw, &early);
   }
   return took_late;
 }
@@ -3177,11 +3186,13 @@ static void load_ahead(sched *s, const qir_target *t) {
   double start = npu_insns_cycles(t, s->cores, p, p->insns, n);
   ahead_plan pl[2];
   bool both = false; /* (pl[1] took a late twin: pl[0] is made too) */
-  for (unsigned late = 2; late-- > 0 && (late || both);) {
+  for (unsigned late = 1;; late = 0) {
     pl[late] = (ahead_plan){qir_xcalloc(s->num_buffers + 1, sizeof *pl->tw),
                             qir_xcalloc(2 * n + 1, sizeof *pl->a), 0, 0, start};
-    both |= plan_twins(s, t, cost, order, num_sram, late, busy, &pl[late]);
+    bool took = plan_twins(s, t, cost, order, num_sram, late, busy, &pl[late]);
     plan_weights(s, t, cost, order, num_sram, busy, &pl[late]);
+    if (!late || !(both = took))
+      break;
   }
   const ahead_plan *w = both && pl[0].best <= pl[1].best ? &pl[0] : &pl[1];
   if (w->ntw || w->na) {
