@@ -972,17 +972,45 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
   return ok;
 }
 
+/* Spread over the cores by rows alone, in a multiple of the cores, the
+ * tiles of group g at `th` rows (of H) are cut as evenly as the rows
+ * divide, where tiles of th rows would not: tiles that differ by one row
+ * at most (none over th), every core as many rows but one, the first
+ * cores the longer shares (core 0 reads its input from its own SRAM
+ * where the others read DDR).  80 rows in 6 tiles on 3 cores are 14, 13, 13, 14, 13 and 13 rows, 27,
+ * 27 and 26 per core, not 14, 14, 14, 14, 14 and 10, which leave the
+ * last core 24 rows to the others' 28. */
+static bool rows_cut_evenly(const group *g, int64_t H, int64_t th) {
+  int64_t rt = (H + th - 1) / th;
+  return g->cores > 1 && !g->tw && !g->per_frame && rt % g->cores == 0 && th * rt != H;
+}
+
+/* The output rows [*o0, *o1) of row i of the tiles of group g at `th`
+ * rows, of H (rows_cut_evenly). */
+static void tile_rows(const group *g, int64_t H, int64_t th, int64_t i, int64_t *o0,
+                      int64_t *o1) {
+  int64_t rt = (H + th - 1) / th;
+  if (rows_cut_evenly(g, H, th)) {
+    *o0 = (i * H + rt - 1) / rt;
+    *o1 = ((i + 1) * H + rt - 1) / rt;
+    return;
+  }
+  *o0 = i * th;
+  *o1 = *o0 + th < H ? *o0 + th : H;
+}
+
 /* The output region of tile t of group g at `th` rows (and g->tw
  * columns) per tile, and the tile's frame (-1: all frames). */
 static region tile_region(const sched *s, const group *g, int64_t th, int64_t t,
                           int64_t *frame) {
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   int64_t H = y->dims[2], W = y->dims[3], tw = g->tw ? g->tw : W;
-  int64_t rt = (H + th - 1) / th, ct = (W + tw - 1) / tw;
+  int64_t rt = (H + th - 1) / th, ct = (W + tw - 1) / tw, o0, o1;
   *frame = g->per_frame ? t / (rt * ct) : -1;
   t %= rt * ct;
-  int64_t o = t / ct * th, q = t % ct * tw;
-  return (region){o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W};
+  tile_rows(g, H, th, t / ct, &o0, &o1);
+  int64_t q = t % ct * tw;
+  return (region){o0, o1, q, q + tw < W ? q + tw : W};
 }
 
 /* The tiles of group g at `th` rows: over the columns (g->tw) and per
@@ -1122,15 +1150,18 @@ static uint64_t tile_bytes(const sched *s, const group *g, int64_t th, region *r
   unsigned nc = probe_tiles((W + tw - 1) / tw, cols_at);
   /* The source rows of a gathered band depend on where the band starts
    * (an upsampling by 2 takes 4 or 5 rows for 8): with held gathers,
-   * every row of tiles counts. */
-  bool any = gathers && concat_part_from(s, g->g0, 0, &c0) >= 0;
+   * every row of tiles counts; so does every row of tiles cut evenly
+   * (tile_rows), whose heights differ inside. */
+  int64_t o0, o1;
+  bool any = (gathers && concat_part_from(s, g->g0, 0, &c0) >= 0) || rows_cut_evenly(g, H, th);
   for (unsigned k = g->g0; gathers && !any && k <= g->g1; k++)
     any = s->held_by[k] >= 0 && s->held[s->held_by[k]];
   if (any)
     nr = (unsigned)((H + th - 1) / th);
   for (unsigned i = 0; i < nr * nc; i++) {
-    int64_t o = (any ? (int64_t)(i / nc) : rows_at[i / nc]) * th, q = cols_at[i % nc] * tw;
-    region out = {o, o + th < H ? o + th : H, q, q + tw < W ? q + tw : W};
+    int64_t q = cols_at[i % nc] * tw;
+    tile_rows(g, H, th, any ? (int64_t)(i / nc) : rows_at[i / nc], &o0, &o1);
+    region out = {o0, o1, q, q + tw < W ? q + tw : W};
     if (!plan_tile(s, g, out, r, &in, c, NULL))
       return UINT64_MAX;
     uint64_t n = tile_need(s, g, r, c, in, gathers, NULL);
@@ -2012,10 +2043,10 @@ static int64_t spread_height(int64_t H, int64_t tiles, unsigned cores) {
 
 /* On several cores, tiles of `th` rows that cut H rows into a multiple
  * of the cores (one run of them per core) are cut evenly instead: 160
- * rows in 3 tiles are 54, 54 and 52, not 63, 63 and 34 (which leave the
- * last core a short tile while the others take the long ones).  Any
- * other count keeps th: the short last tile may then even out the run of
- * the core that takes one tile more. */
+ * rows in 3 tiles are at most 54 rows (54, 53 and 53: rows_cut_evenly),
+ * not 63, 63 and 34 (which leave the last core a short tile while the
+ * others take the long ones).  Any other count keeps th: the short last
+ * tile may then even out the run of the core that takes one tile more. */
 static int64_t even_height(int64_t H, int64_t th, unsigned cores) {
   int64_t tiles = th > 0 ? (H + th - 1) / th : 0;
   return tiles && tiles % cores == 0 ? spread_height(H, tiles, cores) : th;
