@@ -11,6 +11,7 @@
  * stay in DDR are first rewritten to run tile by tile through SRAM (the
  * second half of this file).  An instruction never sees two live buffers
  * overlap, so the emulated results do not change. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -424,6 +425,10 @@ typedef struct group {
   unsigned keep;     /* what each tile takes from the bands of the tile
                         before it (of the same core and frame) instead of
                         computing or loading it again: KEEP_* */
+  int64_t cut_th;    /* the tile height cut[] was found for (0: none) */
+  int64_t cut[NPU_MAX_CORES + 1]; /* tiles cut evenly over the cores
+                        (rows_cut_evenly): core c's output rows, from
+                        cut[c] to cut[c + 1] (balance_cores) */
 } group;
 
 /* group.keep: the rows (or columns) the tiles share with the tile before
@@ -973,16 +978,24 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
 }
 
 /* Spread over the cores by rows alone, in a multiple of the cores, the
- * tiles of group g at `th` rows (of H) are cut as evenly as the rows
- * divide, where tiles of th rows would not: tiles that differ by one row
- * at most (none over th), every core as many rows but one, the first
- * cores the longer shares (core 0 reads its input from its own SRAM
- * where the others read DDR).  80 rows in 6 tiles on 3 cores are 14, 13, 13, 14, 13 and 13 rows, 27,
- * 27 and 26 per core, not 14, 14, 14, 14, 14 and 10, which leave the
- * last core 24 rows to the others' 28. */
+ * tiles of group g at `th` rows (of H) are cut over the cores by what
+ * they compute, not th rows each and a short last one: each core gets a
+ * run of rows (g->cut, balance_cores: as many rows but one, the first
+ * cores the longer shares, until the halos say otherwise), cut into
+ * tiles that differ by one row at most (none over th).  80 rows in 6
+ * tiles on 3 cores without halos are 27, 27 and 26 per core (tiles of
+ * 14, 13, 14, 13, 13 and 13 rows), not 14, 14, 14, 14, 14 and 10, which
+ * leave the last core 24 rows to the others' 28. */
 static bool rows_cut_evenly(const group *g, int64_t H, int64_t th) {
   int64_t rt = (H + th - 1) / th;
-  return g->cores > 1 && !g->tw && !g->per_frame && rt % g->cores == 0 && th * rt != H;
+  return g->cores > 1 && !g->tw && !g->per_frame && rt % g->cores == 0;
+}
+
+/* Output rows [a, b) cut into n tiles that differ by one row at most,
+ * the longer ones first: rows [*o0, *o1) of the j-th. */
+static void even_part(int64_t a, int64_t b, int64_t n, int64_t j, int64_t *o0, int64_t *o1) {
+  *o0 = a + (j * (b - a) + n - 1) / n;
+  *o1 = a + ((j + 1) * (b - a) + n - 1) / n;
 }
 
 /* The output rows [*o0, *o1) of row i of the tiles of group g at `th`
@@ -991,8 +1004,10 @@ static void tile_rows(const group *g, int64_t H, int64_t th, int64_t i, int64_t 
                       int64_t *o1) {
   int64_t rt = (H + th - 1) / th;
   if (rows_cut_evenly(g, H, th)) {
-    *o0 = (i * H + rt - 1) / rt;
-    *o1 = ((i + 1) * H + rt - 1) / rt;
+    int64_t n = g->cores, per = rt / n, c = i / per;
+    int64_t a = g->cut_th == th ? g->cut[c] : (c * H + n - 1) / n;
+    int64_t b = g->cut_th == th ? g->cut[c + 1] : ((c + 1) * H + n - 1) / n;
+    even_part(a, b, per, i % per, o0, o1);
     return;
   }
   *o0 = i * th;
@@ -1020,6 +1035,79 @@ static int64_t count_tiles(const sched *s, const group *g, int64_t th) {
   int64_t tw = g->tw ? g->tw : y->dims[3];
   return (y->dims[2] + th - 1) / th * ((y->dims[3] + tw - 1) / tw) *
          (g->per_frame ? y->dims[0] : 1);
+}
+
+/* What a core computes of group g's tiles at `th` rows when it takes
+ * output rows [a, b) (rows_cut_evenly): the rows each instruction
+ * computes for its tiles, at its compute cycles per row
+ * (s->compute_sum); INFINITY when a tile cannot be planned. */
+static double core_work(const sched *s, const group *g, int64_t th, int64_t a, int64_t b,
+                        region *r) {
+  const npu_program *p = s->p;
+  const npu_tensor *y = tensor_at(p, &p->insns[g->g1], "out");
+  int64_t H = y->dims[2], per = (H + th - 1) / th / g->cores;
+  region in, c[MAX_GROUP];
+  double work = 0;
+  for (int64_t j = 0; j < per; j++) {
+    int64_t o0, o1;
+    even_part(a, b, per, j, &o0, &o1);
+    if (!plan_tile(s, g, (region){o0, o1, 0, y->dims[3]}, r, &in, c, NULL))
+      return INFINITY;
+    for (unsigned k = g->g0; k <= g->g1; k++) {
+      int64_t rows = tensor_at(p, &p->insns[k], "out")->dims[2];
+      work += (double)(c[k - g->g0].hi - c[k - g->g0].lo) *
+              (s->compute_sum[k + 1] - s->compute_sum[k]) / (double)rows;
+    }
+  }
+  return work;
+}
+
+/* Cuts the rows of group g's tiles at `th` rows over its cores
+ * (rows_cut_evenly, g->cut) so that the busiest core computes least:
+ * from as many rows each but one (the first cores the longer shares), a
+ * row moves from the busiest core to a neighbour while that lowers the
+ * most any core computes (core_work).  A core between two others
+ * computes the halo rows on both sides of its rows, the first and the
+ * last on one side only, so it takes fewer rows. */
+static void balance_cores(const sched *s, group *g, int64_t th, region *r) {
+  const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
+  int64_t H = y->dims[2], n = g->cores;
+  double work[NPU_MAX_CORES];
+  g->cut_th = 0;
+  if (!rows_cut_evenly(g, H, th) || !s->compute_sum || n > NPU_MAX_CORES)
+    return;
+  int64_t per = (H + th - 1) / th / n;
+  for (int64_t c = 0; c <= n; c++)
+    g->cut[c] = (c * H + n - 1) / n;
+  for (int64_t c = 0; c < n; c++)
+    work[c] = core_work(s, g, th, g->cut[c], g->cut[c + 1], r);
+  for (int64_t step = 0; step < H; step++) {
+    int64_t m = 0, to = -1;
+    for (int64_t c = 1; c < n; c++)
+      m = work[c] > work[m] ? c : m;
+    double best = work[m] * (1 - 1e-9), wm = 0, wn = 0;
+    for (int64_t nb = m - 1; nb <= m + 1; nb += 2) { /* (the row to core nb) */
+      if (nb < 0 || nb >= n || g->cut[m + 1] - g->cut[m] - 1 < per ||
+          g->cut[nb + 1] - g->cut[nb] + 1 > per * th)
+        continue;
+      int64_t e = nb < m ? m : m + 1, at = g->cut[e];
+      g->cut[e] = nb < m ? at + 1 : at - 1;
+      double a = core_work(s, g, th, g->cut[m], g->cut[m + 1], r);
+      double b = core_work(s, g, th, g->cut[nb], g->cut[nb + 1], r);
+      g->cut[e] = at;
+      double most = a > b ? a : b;
+      for (int64_t c = 0; c < n; c++)
+        most = c != m && c != nb && work[c] > most ? work[c] : most;
+      if (most < best)
+        best = most, to = nb, wm = a, wn = b;
+    }
+    if (to < 0)
+      break;
+    g->cut[to < m ? m : m + 1] += to < m ? 1 : -1;
+    work[m] = wm;
+    work[to] = wn;
+  }
+  g->cut_th = th;
 }
 
 /* Group g can tile along W: no operand of its adds and muls is one row
@@ -1915,6 +2003,7 @@ typedef struct tiling {
   estimate untiled;    /* the group as it was */
   int64_t tw;          /* output columns per tile (0: the full width) */
   unsigned keep;       /* what tiles keep from the tile before (group) */
+  int64_t cut_th, cut[NPU_MAX_CORES + 1]; /* the rows per core (group) */
 } tiling;
 
 /* Tiles the group by `th` rows on a scratch list and estimates it (the
@@ -1922,7 +2011,7 @@ typedef struct tiling {
 static tiling try_tiling(const sched *s, const qir_target *t, const group *g,
                          int64_t th, bool double_buffer, region *r) {
   tiling c = {th, tile_bytes(s, g, th, r, NULL), double_buffer, g->cores, g->per_frame,
-              {0, 0}, {0, 0}, g->tw, g->keep};
+              {0, 0}, {0, 0}, g->tw, g->keep, 0, {0}};
   emitter e = {.p = s->p, .frame = -1, .acc = -1};
   insn_list to = {NULL, 0, 0};
   unsigned saved = s->p->num_tensors;
@@ -1973,7 +2062,7 @@ static double placed_cycles(const sched *s, const qir_target *t, unsigned j, uns
 static double ddr_penalty(const sched *s, const qir_target *t, unsigned id, const group *g) {
   const npu_program *p = s->p;
   const buffer *b = &s->buffers[id];
-  group other = {0, 0, 0, 0, 1, false, 0, false, false, KEEP_NONE};
+  group other = {0, 0, 0, 0, 1, false, 0, false, false, KEEP_NONE, 0, {0}};
   double cycles = 0;
   for (int m = b->first > 0 ? b->first : 0; m <= b->last && m < (int)p->num_insns; m++) {
     if ((unsigned)m >= g->g0 && (unsigned)m <= g->g1)
@@ -2155,7 +2244,7 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
     untiled.cycles += gathers.cycles;
     untiled.ddr_bytes += gathers.ddr_bytes;
   }
-  tiling best = {0, 0, false, 1, false, untiled, untiled, 0, KEEP_NONE};
+  tiling best = {0, 0, false, 1, false, untiled, untiled, 0, KEEP_NONE, 0, {0}};
   /* (Copied: trying a tiling adds tensors, which may move the table.) */
   const npu_tensor *y = tensor_at(s->p, &s->p->insns[g->g1], "out");
   int64_t frames = y->dims[0];
@@ -2189,11 +2278,15 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
             bool double_buffer = i != 0 && i != 3;
             if (cand[i] < 1 || (cores > 1 && g->reduce) ||
                 (cores == 1 && (i >= 3 || spread_only ||
-                                (g->g0 == g->g1 && !per_frame && !g->reduce && !parts))) ||
-                (keep && !tiles_share_input(s, g, cand[i], r)))
+                                (g->g0 == g->g1 && !per_frame && !g->reduce && !parts))))
+              continue;
+            balance_cores(s, g, cand[i], r);
+            if (keep && !tiles_share_input(s, g, cand[i], r))
               continue;
             tiling c = try_tiling(s, t, g, cand[i], double_buffer, r);
             c.cores = cores;
+            c.cut_th = g->cut_th;
+            memcpy(c.cut, g->cut, sizeof c.cut);
             if (cores > 1 && count_tiles(s, g, cand[i]) > 1)
               c.cost.cycles += penalty;
             /* (Rows kept are moved by the compute engines: kept only
@@ -2215,6 +2308,8 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   g->per_frame = best.per_frame;
   g->tw = best.tw;
   g->keep = best.keep;
+  g->cut_th = best.cut_th;
+  memcpy(g->cut, best.cut, sizeof g->cut);
   free(r);
   return best;
 }
@@ -2233,7 +2328,7 @@ static bool may_spread(const sched *s, const qir_target *t, unsigned k) {
   int64_t x = field(in, chain_field(s, in, UINT32_MAX));
   if (left_in_ddr(s, x))
     return gain > 0;
-  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE};
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE, 0, {0}};
   return gain > ddr_penalty(s, t, s->buffer_of[x], &one);
 }
 
@@ -2293,7 +2388,7 @@ static bool reducer(const sched *s, const group *g) {
  * of the other kind (tile_groups weighs the two). */
 static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigned last,
                         bool mixed, region *r) {
-  group g = {k, k, 0, 0, 1, false, 0, true, false, KEEP_NONE};
+  group g = {k, k, 0, 0, 1, false, 0, true, false, KEEP_NONE, 0, {0}};
   bool crowded, spread = may_spread(s, t, k) || (s->stream && streams(s, k));
   int side_read = -1; /* the last reader of the group's side results */
   while (g.g1 < last && g.g1 - g.g0 + 1 < MAX_GROUP && links(s, g.g0, g.g1, spread, &crowded)) {
@@ -2304,7 +2399,7 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
     if (!mixed && g.g1 > g.g0 && crowded == g.fits)
       break;
     group wider = {g.g0, g.g1 + 1, 0, 0, 1, true, 0, (g.g1 == g.g0 || g.fits) && !crowded, false,
-                   KEEP_NONE};
+                   KEEP_NONE, 0, {0}};
     if (side_insn(s, wider.g1)) {
       int at = s->buffers[s->buffer_of[field(&s->p->insns[wider.g1], "out")]].last;
       side_read = at > side_read ? at : side_read;
@@ -2428,13 +2523,13 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
   unsigned saved = p->num_tensors;
   emit_split_conv(s, &pieces, &p->insns[k]);
   estimate split = estimate_insns(s, t, pieces.v, pieces.num);
-  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE};
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE, 0, {0}};
   split.cycles += remote_penalty(s, t, &one);
   bool faster = split.cycles < than->cost.cycles * 0.999;
   if (faster) {
     sync_before_spread(to, s->cores);
     list_append(to, &pieces);
-    tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0, KEEP_NONE};
+    tiling c = {0, 0, false, s->cores, false, split, than->untiled, 0, KEEP_NONE, 0, {0}};
     observe(s, &one, &c);
   } else {
     p->num_tensors = saved;
@@ -2447,13 +2542,13 @@ static bool try_split(const sched *s, const qir_target *t, unsigned k, const til
  * finds that faster. */
 static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, unsigned k) {
   const npu_insn *in = &s->p->insns[k];
-  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE};
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE, 0, {0}};
   if (!splittable_conv(s, in)) {
     list_push(to, in);
     return;
   }
   estimate untiled = estimate_untiled(s, t, &one);
-  tiling as_is = {0, 0, false, 1, false, untiled, untiled, 0, KEEP_NONE};
+  tiling as_is = {0, 0, false, 1, false, untiled, untiled, 0, KEEP_NONE, 0, {0}};
   if (!try_split(s, t, k, &as_is, to))
     list_push(to, in);
 }
@@ -2463,7 +2558,7 @@ static void emit_untiled(const sched *s, const qir_target *t, insn_list *to, uns
  * rows of the input once (a channel split reads all of it on every
  * core). */
 static tiling plan_group(const sched *s, const qir_target *t, group *g) {
-  tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0, KEEP_NONE};
+  tiling c = {0, 0, false, 1, false, {0, 0}, {0, 0}, 0, KEEP_NONE, 0, {0}};
   int64_t c0;
   if (g->g1 > g->g0 || g->reduce || concat_part_from(s, g->g0, 0, &c0) >= 0 ||
       (s->cores > 1 && row_local(s->p, &s->p->insns[g->g0]))) {
@@ -2615,7 +2710,7 @@ static int remat_source(const sched *s, const qir_target *t, unsigned k, unsigne
   if (kp < 0 || kp >= (int)k || b->last >= (int)p->num_insns)
     return -1;
   const npu_insn *src = &p->insns[kp];
-  group one = {(unsigned)kp, (unsigned)kp, 0, 0, 1, false, 0, false, false, KEEP_NONE};
+  group one = {(unsigned)kp, (unsigned)kp, 0, 0, 1, false, 0, false, false, KEEP_NONE, 0, {0}};
   if ((src->opcode != NPU_CONV && src->opcode != NPU_LUT) || !row_local(p, src) ||
       (src->opcode == NPU_CONV && field(src, "sum") >= 0) || field(src, "out") != x)
     return -1;
