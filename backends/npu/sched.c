@@ -1004,9 +1004,11 @@ static void tile_rows(const group *g, int64_t H, int64_t th, int64_t i, int64_t 
                       int64_t *o1) {
   int64_t rt = (H + th - 1) / th;
   if (rows_cut_evenly(g, H, th)) {
-    int64_t n = g->cores, per = rt / n, c = i / per;
-    int64_t a = g->cut_th == th ? g->cut[c] : (c * H + n - 1) / n;
-    int64_t b = g->cut_th == th ? g->cut[c + 1] : ((c + 1) * H + n - 1) / n;
+    int64_t n = g->cores, per = rt / n, c = i / per, a, b;
+    if (g->cut_th == th)
+      a = g->cut[c], b = g->cut[c + 1];
+    else
+      even_part(0, H, n, c, &a, &b);
     even_part(a, b, per, i % per, o0, o1);
     return;
   }
@@ -1037,27 +1039,22 @@ static int64_t count_tiles(const sched *s, const group *g, int64_t th) {
          (g->per_frame ? y->dims[0] : 1);
 }
 
-/* What a core computes of group g's tiles at `th` rows when it takes
- * output rows [a, b) (rows_cut_evenly): the rows each instruction
- * computes for its tiles, at its compute cycles per row
- * (s->compute_sum); INFINITY when a tile cannot be planned. */
-static double core_work(const sched *s, const group *g, int64_t th, int64_t a, int64_t b,
-                        region *r) {
-  const npu_program *p = s->p;
-  const npu_tensor *y = tensor_at(p, &p->insns[g->g1], "out");
-  int64_t H = y->dims[2], per = (H + th - 1) / th / g->cores;
+/* What a core computes of group g when it takes output rows [a, b) in
+ * `per` tiles (rows_cut_evenly): the rows each instruction k computes
+ * for them, at cost[k - g->g0] cycles per row; INFINITY when a tile
+ * cannot be planned. */
+static double core_work(const sched *s, const group *g, const double *cost, int64_t per,
+                        int64_t a, int64_t b, region *r) {
+  int64_t W = tensor_at(s->p, &s->p->insns[g->g1], "out")->dims[3];
   region in, c[MAX_GROUP];
   double work = 0;
   for (int64_t j = 0; j < per; j++) {
     int64_t o0, o1;
     even_part(a, b, per, j, &o0, &o1);
-    if (!plan_tile(s, g, (region){o0, o1, 0, y->dims[3]}, r, &in, c, NULL))
+    if (!plan_tile(s, g, (region){o0, o1, 0, W}, r, &in, c, NULL))
       return INFINITY;
-    for (unsigned k = g->g0; k <= g->g1; k++) {
-      int64_t rows = tensor_at(p, &p->insns[k], "out")->dims[2];
-      work += (double)(c[k - g->g0].hi - c[k - g->g0].lo) *
-              (s->compute_sum[k + 1] - s->compute_sum[k]) / (double)rows;
-    }
+    for (unsigned k = 0; k <= g->g1 - g->g0; k++)
+      work += (double)(c[k].hi - c[k].lo) * cost[k];
   }
   return work;
 }
@@ -1077,10 +1074,14 @@ static void balance_cores(const sched *s, group *g, int64_t th, region *r) {
   if (!rows_cut_evenly(g, H, th) || !s->compute_sum || n > NPU_MAX_CORES)
     return;
   int64_t per = (H + th - 1) / th / n;
-  for (int64_t c = 0; c <= n; c++)
-    g->cut[c] = (c * H + n - 1) / n;
+  double cost[MAX_GROUP]; /* (compute cycles per output row) */
+  for (unsigned k = g->g0; k <= g->g1; k++)
+    cost[k - g->g0] = (s->compute_sum[k + 1] - s->compute_sum[k]) /
+                      (double)tensor_at(s->p, &s->p->insns[k], "out")->dims[2];
   for (int64_t c = 0; c < n; c++)
-    work[c] = core_work(s, g, th, g->cut[c], g->cut[c + 1], r);
+    even_part(0, H, n, c, &g->cut[c], &g->cut[c + 1]);
+  for (int64_t c = 0; c < n; c++)
+    work[c] = core_work(s, g, cost, per, g->cut[c], g->cut[c + 1], r);
   for (int64_t step = 0; step < H; step++) {
     int64_t m = 0, to = -1;
     for (int64_t c = 1; c < n; c++)
@@ -1092,8 +1093,8 @@ static void balance_cores(const sched *s, group *g, int64_t th, region *r) {
         continue;
       int64_t e = nb < m ? m : m + 1, at = g->cut[e];
       g->cut[e] = nb < m ? at + 1 : at - 1;
-      double a = core_work(s, g, th, g->cut[m], g->cut[m + 1], r);
-      double b = core_work(s, g, th, g->cut[nb], g->cut[nb + 1], r);
+      double a = core_work(s, g, cost, per, g->cut[m], g->cut[m + 1], r);
+      double b = core_work(s, g, cost, per, g->cut[nb], g->cut[nb + 1], r);
       g->cut[e] = at;
       double most = a > b ? a : b;
       for (int64_t c = 0; c < n; c++)
