@@ -235,6 +235,10 @@ typedef struct npu_sched_group {
   unsigned keep;            /* what each tile takes from the bands of the
                                tile before: 0 nothing, 1 the input rows
                                (columns) they share, 2 every band's */
+  unsigned escaping;        /* results before the last that instructions
+                               after the group read too: the tiles copy
+                               their rows out */
+  const char *escape;       /* the comment of the first, or NULL */
 } npu_sched_group;
 
 typedef void (*npu_sched_observer)(void *ctx, const npu_sched_group *g);

@@ -86,6 +86,11 @@ static void report_group(void *ctx, const npu_sched_group *g) {
       size_t n = strlen(what);
       snprintf(what + n, sizeof what - n, ", pooled band by band by '%s'", g->pooled_by);
     }
+    if (g->escaping) {
+      size_t n = strlen(what);
+      snprintf(what + n, sizeof what - n, ", rows of '%s'%s also copied out", g->escape,
+               g->escaping > 1 ? " and later results" : "");
+    }
   }
   const char *fmt = "npu-schedule: %s; %.2f us -> %.2f us, DDR %.0f -> %.0f bytes";
   if (op)

@@ -73,6 +73,9 @@ typedef struct sched {
   const qir_target *t;
   bool stream;         /* groups may form to stream a program output */
   bool streamed;       /* and one did (tile_groups) */
+  bool escape;         /* grow_group may run through results read after
+                          the group (may_escape), */
+  bool escapes;        /* and tile_groups asks it to (escape_or_not) */
 } sched;
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
@@ -753,7 +756,9 @@ static unsigned chain_buffer(const sched *s, unsigned g0, unsigned k) {
  * k's result (whole, as k wrote it) through its chain operand, and
  * nothing else touches that DDR buffer but, at most, one later
  * instruction through a side operand (a branch: a residual's skip
- * input), which must then be in the group too (grow_group).  A side
+ * input), which must then be in the group too (grow_group), or
+ * instructions after the group's end (an escaping result: may_escape,
+ * which grow_group asks once the group's end is known).  A side
  * instruction also links: k + 1 a side instruction reading k's result,
  * k + 2 reading it too; k one, k + 1 reading k - 1's result.  On several
  * cores a result the trial placement keeps in SRAM links too (tiles
@@ -781,8 +786,8 @@ static bool links(const sched *s, unsigned g0, unsigned k, bool spread, bool *cr
     ok = buf->uses == 3 && buf->last == (int)k + 2;
   else
     ok = (buf->uses == 2 && buf->last == (int)k + 1) ||
-         (buf->uses == 3 && buf->last > (int)k + 1 && buf->last < (int)p->num_insns &&
-          side_reader(s, id, buf->last));
+         (buf->uses >= 3 && buf->last > (int)k + 1 && buf->last < (int)p->num_insns &&
+          (s->escape || (buf->uses == 3 && side_reader(s, id, buf->last))));
   if (buf->io || !(crowds || spread) || !ok || buf->first != (int)src ||
       buf->hi - buf->lo != tensor_bytes(&p->tensors[t]))
     return false;
@@ -975,6 +980,23 @@ static bool plan_tile(const sched *s, const group *g, region out, region *r, reg
       cover(in, &in_read, 0, c[i]);
   }
   return ok;
+}
+
+/* Instruction k of group g writes an escaping result (may_escape). */
+static bool escapes(const sched *s, const group *g, unsigned k) {
+  if (k >= g->g1)
+    return false;
+  unsigned id = s->buffer_of[field(&s->p->insns[k], "out")];
+  return id != UINT32_MAX && s->buffers[id].last > (int)g->g1;
+}
+
+/* Group g has an escaping result: the first such instruction, else
+ * UINT32_MAX. */
+static unsigned first_escape(const sched *s, const group *g) {
+  for (unsigned k = g->g0; k < g->g1; k++)
+    if (escapes(s, g, k))
+      return k;
+  return UINT32_MAX;
 }
 
 /* Spread over the cores by rows alone, in a multiple of the cores, the
@@ -1330,6 +1352,8 @@ typedef struct emitter {
   bool shift_early;   /* the band fits in the one before: e->shift may run
                          before the rest of the instructions of the tile
                          before (else after them) */
+  int64_t escaped[MAX_GROUP]; /* per escaping result: the rows of it the
+                                 tiles before this one computed */
 } emitter;
 
 static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
@@ -1621,6 +1645,13 @@ static void emit_tile(emitter *e, const sched *s, const group *g, region out,
     if (kept)
       with_kept_rows(e, insn, i, (unsigned)b, r[i], c[i], yk);
     out_band[i] = (unsigned)(slot ? b : yk);
+    if (escapes(s, g, k)) { /* the rows no tile before computed, out */
+      region own = r[i];
+      own.lo = e->escaped[i] > own.lo ? e->escaped[i] : own.lo;
+      if (!empty(own))
+        copy_rows(&e->body, e->p, out_band[i], relative(own, r[i]), field(insn, "out"), own.lo,
+                  own.w0, insn->comment);
+    }
   }
   e->out_band = NULL;
   e->in_read_at = 0;
@@ -1766,6 +1797,19 @@ static void early_weights(const sched *s, insn_list *to, insn_list *w) {
   }
 }
 
+/* The rows of each result of group g that its tiles before tile t (at
+ * `th` rows) computed: the rows the tile before needs (the tiles of a
+ * group with an escaping result are of the full width and one frame:
+ * may_escape). */
+static void escaped_rows(const sched *s, const group *g, int64_t th, int64_t t,
+                         int64_t *rows) {
+  region r[MAX_GROUP], c[MAX_GROUP], in;
+  int64_t frame;
+  bool before = t > 0 && plan_tile(s, g, tile_region(s, g, th, t - 1, &frame), r, &in, c, NULL);
+  for (unsigned i = 0; i <= g->g1 - g->g0; i++)
+    rows[i] = before ? r[i].hi : 0;
+}
+
 /* Tiles [t0, t1) of group g, `th` output rows each, onto `to`, their
  * bands from SRAM byte `base` (the tiles of one core).  With several of
  * them, the group's conv weights and parameters are copied into SRAM
@@ -1808,9 +1852,12 @@ static void emit_tiles(emitter *e, insn_list *to, const sched *s, const group *g
     e->sram_top = e->at > e->sram_top ? e->at : e->sram_top;
     e->acc = npu_program_add_tensor(e->p, acc);
   }
+  bool escaping = first_escape(s, g) != UINT32_MAX;
   for (int64_t t = t0; t < t1; t++) {
     e->part = t1 - t0 == 1 ? 0 : t == t0 ? 1 : t == t1 - 1 ? 3 : 2;
     region out = tile_region(s, g, th, t, &e->frame);
+    if (escaping)
+      escaped_rows(s, g, th, t, e->escaped);
     emit_tile(e, s, g, out, base + (double_buffer && (t - t0) % 2 ? tile_size : 0), r);
     if (double_buffer) {
       list_append(to, &e->loads);
@@ -2266,6 +2313,8 @@ static tiling choose_tiling(const sched *s, const qir_target *t, group *g,
   for (int per_frame = 0; per_frame <= (frames > 1); per_frame++) {
     unsigned num_tw = tile_widths(s, g, per_frame, room, r, tws);
     for (unsigned w = 0; w < num_tw; w++) {
+      if (tws[w] && first_escape(s, g) != UINT32_MAX)
+        continue; /* (the rows an escaping result's tiles copy out: may_escape) */
       g->per_frame = per_frame;
       g->tw = tws[w];
       for (unsigned cores = 1; cores <= s->cores; cores += s->cores > 1 ? s->cores - 1 : 1) {
@@ -2381,6 +2430,43 @@ static bool reducer(const sched *s, const group *g) {
   return b->uses == 2 && b->first == (int)g->g1 && b->last == (int)g->g1 + 1;
 }
 
+/* Result i of group g (not its last) is read after the group too (a
+ * backbone stage that a lateral conv of a feature pyramid reads later):
+ * the group may still run through it instead of ending there, when no
+ * instruction of the group but the next reads it, it has one frame, and
+ * the rows of it that the group's tiles compute cover it without gaps
+ * (checked on tiles of one output row: the rows of taller tiles are
+ * their union).  Each tile then copies the rows of it that no tile
+ * before computed out to its buffer (emit_tile), and the group's end
+ * does not send the whole result to DDR and the next group load it back
+ * (PP-OCRv4 det: each stage of its backbone is also a lateral's input).
+ * Its tiles are of the full width (choose_tiling). */
+static bool may_escape(const sched *s, const group *g, unsigned i) {
+  const npu_program *p = s->p;
+  if (!s->escape || i >= g->g1 || side_insn(s, i) || side_insn(s, i + 1))
+    return false;
+  int64_t t = field(&p->insns[i], "out");
+  unsigned id = s->buffer_of[t];
+  const npu_tensor *x = &p->tensors[t];
+  group inside = *g;
+  inside.g0 = i + 2;
+  if (id == UINT32_MAX || s->buffers[id].io || x->dims[0] != 1 ||
+      (inside.g0 <= g->g1 && uses_in_group(s, &inside, id)))
+    return false;
+  const npu_tensor *y = tensor_at(p, &p->insns[g->g1], "out");
+  region r[MAX_GROUP], c[MAX_GROUP], in;
+  int64_t hi = 0;
+  for (int64_t row = 0; row < y->dims[2]; row++) {
+    if (!plan_tile(s, g, (region){row, row + 1, 0, y->dims[3]}, r, &in, c, NULL))
+      return false;
+    region a = r[i - g->g0];
+    if (a.lo > hi || a.w0 != 0 || a.w1 != x->dims[3])
+      return false;
+    hi = a.hi > hi ? a.hi : hi;
+  }
+  return hi == x->dims[2];
+}
+
 /* The group starting at instruction k and ending at `last` at the
  * latest: as long as the links hold, one row still fits and MAX_GROUP
  * allows.  Unless `mixed`, its first link says what kind of group it is:
@@ -2421,9 +2507,11 @@ static group grow_group(const sched *s, const qir_target *t, unsigned k, unsigne
     g.tw = 0;
   }
   /* A branch must be read again within the group: end the group at the
-   * instruction that computes a branch read after the group's end. */
+   * instruction that computes a branch read after the group's end
+   * (unless it may escape). */
   for (unsigned i = g.g0; i < g.g1; i++)
-    if (s->buffers[s->buffer_of[field(&s->p->insns[i], "out")]].last > (int)g.g1) {
+    if (s->buffers[s->buffer_of[field(&s->p->insns[i], "out")]].last > (int)g.g1 &&
+        !may_escape(s, &g, i)) {
       g.g1 = i;
       i = g.g0 - 1; /* an earlier branch may now be read after the end */
     }
@@ -2510,7 +2598,11 @@ static void observe(const sched *s, const group *g, const tiling *c) {
                        c->th, g->tw, c->th ? count_tiles(s, g, c->th) : 0, g->per_frame,
                        c->double_buffer, cores, !c->th, c->cost.cycles, c->cost.ddr_bytes,
                        c->untiled.cycles, c->untiled.ddr_bytes,
-                       g->reduce ? s->p->insns[g->g1 + 1].comment : NULL, c->th ? g->keep : 0};
+                       g->reduce ? s->p->insns[g->g1 + 1].comment : NULL, c->th ? g->keep : 0,
+                       0, NULL};
+  for (unsigned k = g->g0; c->th && k < g->g1; k++)
+    if (escapes(s, g, k) && !d.escaping++)
+      d.escape = s->p->insns[k].comment;
   s->observe(s->observe_ctx, &d);
 }
 
@@ -2788,6 +2880,68 @@ static bool remat_pools(sched *s, const qir_target *t) {
   return any;
 }
 
+/* The group from instruction k and its tiling (c->th = 0: none) as
+ * tile_groups takes them: grown as far as the links hold, or shorter
+ * where that does not pay on several cores (shorter_spread), or grown
+ * through links of both kinds where that pays (grow_group). */
+static void choose_group(sched *s, const qir_target *t, unsigned k, region *r, group *g,
+                         tiling *c, bool escape) {
+  unsigned last = s->p->num_insns - 1;
+  s->escape = escape;
+  *g = grow_group(s, t, k, last, false, r);
+  *c = plan_group(s, t, g);
+  if (!c->th && s->cores > 1 && g->g1 > g->g0)
+    shorter_spread(s, t, g, c, r);
+  if (c->th && s->cores > 1) {
+    group mixed = grow_group(s, t, k, last, true, r);
+    if (mixed.g1 > g->g1) {
+      tiling m = plan_group(s, t, &mixed);
+      if (m.th && m.cost.cycles < c->cost.cycles + rest_cycles(s, t, g->g1 + 1, mixed.g1, r)) {
+        *g = mixed;
+        *c = m;
+      }
+    }
+  }
+  s->escape = false;
+}
+
+/* Cycles of instructions k..end as the choice of group g and tiling c at
+ * k, and the groups rest_cycles finds after it, run them. */
+static double choice_cycles(const sched *s, const qir_target *t, unsigned k, const group *g,
+                            const tiling *c, unsigned end, region *r) {
+  group one = {k, k, 0, 0, 1, false, 0, false, false, KEEP_NONE, 0, {0}};
+  double cycles = c->th ? c->cost.cycles : estimate_untiled(s, t, &one).cycles;
+  unsigned next = c->th ? g->g1 + 1 + g->reduce : k + 1;
+  return cycles + (next <= end ? rest_cycles(s, t, next, end, r) : 0);
+}
+
+/* Where the group grown from k runs through escaping results
+ * (may_escape), the choice (*g, *c) made without them competes with the
+ * one made with them, over the span of both (each followed by the groups
+ * without escaping results up to the end of the other): the faster is
+ * kept.  (Running through is not always faster: the longer group may
+ * take shorter tiles, with more halos.)  Only on one core (schedule_once). */
+static void escape_or_not(sched *s, const qir_target *t, unsigned k, region *r, group *g,
+                          tiling *c) {
+  if (!s->escapes)
+    return;
+  s->escape = true;
+  group grown = grow_group(s, t, k, s->p->num_insns - 1, false, r);
+  s->escape = false;
+  if (first_escape(s, &grown) == UINT32_MAX)
+    return;
+  group ge;
+  tiling ce;
+  choose_group(s, t, k, r, &ge, &ce, true);
+  if (!ce.th || (ge.g1 == g->g1 && ce.th == c->th && first_escape(s, &ge) == UINT32_MAX))
+    return; /* (untiled, instruction k runs alone either way) */
+  unsigned end = ge.g1 > g->g1 ? ge.g1 : g->g1;
+  if (choice_cycles(s, t, k, &ge, &ce, end, r) < choice_cycles(s, t, k, g, c, end, r)) {
+    *g = ge;
+    *c = ce;
+  }
+}
+
 /* Replaces the program's instructions: each group that tiles better, by
  * its tiles (bands from SRAM byte 0, reserved over the tiles); the rest
  * as they were. */
@@ -2812,20 +2966,10 @@ static void tile_groups(sched *s, const qir_target *t) {
       k++;
       continue;
     }
-    group g = grow_group(s, t, k, p->num_insns - 1, false, r);
-    tiling c = plan_group(s, t, &g);
-    if (!c.th && s->cores > 1 && g.g1 > g.g0)
-      shorter_spread(s, t, &g, &c, r);
-    if (c.th && s->cores > 1) {
-      group mixed = grow_group(s, t, k, p->num_insns - 1, true, r);
-      if (mixed.g1 > g.g1) {
-        tiling m = plan_group(s, t, &mixed);
-        if (m.th && m.cost.cycles < c.cost.cycles + rest_cycles(s, t, g.g1 + 1, mixed.g1, r)) {
-          g = mixed;
-          c = m;
-        }
-      }
-    }
+    group g;
+    tiling c;
+    choose_group(s, t, k, r, &g, &c, false);
+    escape_or_not(s, t, k, r, &g, &c);
     if (!c.th) {
       release_gathers(s, &out, k, k, out.num);
       emit_untiled(s, t, &out, k++);
@@ -3436,7 +3580,10 @@ static bool schedule_once(npu_program *p, const qir_target *t, unsigned mode, un
                           const ranges *hint, ranges *found) {
   sched s = {p, cores, t->sram_bytes, 0, NULL, NULL, t->sram_bytes / 2, 0, NULL, fn, ctx,
              NULL, NULL, NULL, NULL, NULL, NULL, by_value, false, weights, weights_size, t,
-             stream, false};
+             stream, false, false, mode >= NPU_SCHEDULE_TILE && cores == 1};
+  /* (On several cores each core would copy its rows of an escaping
+   * result out, and the estimates of the groups miss what that costs the
+   * twins of core 0 after them: docs/NPU.md, "Escaping results".) */
   p->sram_size = 0;
   find_buffers_and_lives(&s);
   mark_remote(&s, hint);
