@@ -439,6 +439,38 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   free(tl);
 }
 
+typedef struct ddr_event {
+  double at, rate; /* bytes per cycle from `at` on (negative: ends) */
+} ddr_event;
+
+static int by_event_at(const void *x, const void *y) {
+  const ddr_event *a = x, *b = y;
+  return (a->at > b->at) - (a->at < b->at);
+}
+
+/* perf->ddr_oversubscribed_us from the layers' starts, cycles and bytes. */
+static void ddr_oversubscription(npu_perf *perf) {
+  ddr_event *ev = qir_xcalloc(2 * perf->num_layers + 1, sizeof *ev);
+  unsigned n = 0;
+  for (unsigned i = 0; i < perf->num_layers; i++) {
+    const npu_perf_layer *l = &perf->layers[i];
+    double bytes = l->cost.ddr_read_bytes + l->cost.ddr_write_bytes;
+    if (bytes <= 0 || l->cost.cycles <= 0)
+      continue;
+    ev[n++] = (ddr_event){l->start_cycle, bytes / l->cost.cycles};
+    ev[n++] = (ddr_event){l->start_cycle + l->cost.cycles, -bytes / l->cost.cycles};
+  }
+  qsort(ev, n, sizeof *ev, by_event_at);
+  double bpc = bytes_per_cycle(perf->target, perf->ddr_gbps), rate = 0, over = 0;
+  for (unsigned i = 0; i < n; i++) {
+    if (i && rate > bpc)
+      over += (rate - bpc) * (ev[i].at - ev[i - 1].at);
+    rate += ev[i].rate;
+  }
+  perf->ddr_oversubscribed_us = over / bpc / perf->clock_mhz;
+  free(ev);
+}
+
 static double ratio(double x, double y) { return y > 0 ? x / y : 0; }
 
 static void summarize(npu_perf *perf) {
@@ -479,6 +511,7 @@ bool npu_perf_compute(const qir_artifact *a, const npu_perf_options *o,
   }
   compulsory_bytes(a, perf);
   cost_layers(a, perf);
+  ddr_oversubscription(perf);
   summarize(perf);
   return true;
 }
@@ -552,6 +585,9 @@ void npu_perf_print_text(const npu_perf *perf, FILE *out) {
                "engines' rates over %u core(s)), DDR %.2f us\n",
           perf->engine_bound_us, ratio(perf->latency_us, perf->engine_bound_us),
           perf->engine_compute_us, perf->cores, perf->memory_bound_us);
+  fprintf(out, "DDR oversubscribed %.2f us: traffic the estimate overlaps beyond the "
+               "bandwidth (a bus shared moment by moment could take up to that longer)\n",
+          perf->ddr_oversubscribed_us);
   if (perf->cores > 1)
     print_cores(perf, out);
 }
