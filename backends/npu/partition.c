@@ -1,8 +1,9 @@
 /* backends/npu/partition.c - places every op on the NPU or the CPU and
  * splits the entry function into NPU and CPU functions joined by `call`s.
  *
- * Ops are taken in program order (a topological order); a maximal run of
- * ops with the same placement becomes one function.  Values that cross
+ * Ops are taken in program order (a topological order), each CPU op
+ * moved down to just before its first reader; a maximal run of ops with
+ * the same placement becomes one function.  Values that cross
  * runs become arguments and results; constants are cloned into every
  * function that uses them.  The tensors at the boundaries keep their
  * (quantized) types: the quantize of a float input and the dequantize of
@@ -279,6 +280,46 @@ static bool split_all(plan *p) {
   return ok;
 }
 
+/* Whether op reads a result of `from`. */
+static bool reads_from(const qir_op *op, const qir_op *from) {
+  for (unsigned i = 0; i < op->num_operands; i++)
+    for (unsigned r = 0; r < from->num_results; r++)
+      if (qir_op_operand(op, i) == &from->results[r])
+        return true;
+  return false;
+}
+
+/* Each CPU op moves down to just before the first op that reads its
+ * results (the last first, so that a chain of CPU ops moves together):
+ * the NPU ops it stood between then run as one NPU function.  Legal, as
+ * nothing between reads what it computes; and the CPU ops run no later
+ * than an op needs them.  BlazeFace's heads, each an NPU conv between
+ * reshapes of the CPU in the model's order, join the NPU function of the
+ * network (their weights loaded and their outputs stored while it
+ * computes) instead of running as three functions after it.  p->ops
+ * follows the new order. */
+static void defer_cpu_ops(plan *p) {
+  for (unsigned i = p->num_ops; i-- > 0;) {
+    qir_op *op = p->ops[i].op, *first = op->next;
+    if (p->ops[i].npu)
+      continue;
+    while (first && !reads_from(first, op))
+      first = first->next;
+    if (first && first != op->next)
+      qir_op_move_before(first, op);
+  }
+  placement *moved = qir_xcalloc(p->num_ops + 1, sizeof *moved);
+  unsigned n = 0;
+  qir_foreach_op(op, &p->func->body)
+    for (unsigned i = 0; i < p->num_ops; i++)
+      if (p->ops[i].op == op) {
+        moved[n++] = p->ops[i];
+        break;
+      }
+  memcpy(p->ops, moved, n * sizeof *moved);
+  free(moved);
+}
+
 /* ---- Entry point ------------------------------------------------------------------ */
 
 static qir_func *entry_func(qir_module *m) {
@@ -339,6 +380,8 @@ bool qir_npu_partition(qir_module *m, const qir_compile_options *o) {
   ok = apply_overrides(&p, o->run_on_npu, true) && ok;
   if (ok && o->placement_out)
     print_placement(&p, o->placement_out);
+  if (ok)
+    defer_cpu_ops(&p);
   ok = ok && check_model(&p) && split_all(&p);
   free(p.ops);
   return ok;
