@@ -232,6 +232,17 @@ static bool check_chw(const qir_target *t, const qir_op *op, why *w) {
   return true;
 }
 
+/* A global pool runs as pieces of whole channels within the C*H*W limit
+ * (lower_gpool): one plane, H*W, must be within it. */
+static bool check_plane(const qir_target *t, const qir_op *op, why *w) {
+  const qir_type *x = qir_op_operand(op, 0)->type;
+  int64_t hw = x->rank >= 2 ? x->dims[x->rank - 1] * x->dims[x->rank - 2] : 1;
+  if (over(hw, t->limits.max_chw))
+    return reject(w, "H*W = %lld over the C*H*W limit %lld of %s", (long long)hw,
+                  (long long)t->limits.max_chw, t->name);
+  return true;
+}
+
 /* Nearest (a gather by a table of source pixels) or linear (the float
  * unit's bilinear interpolation) resize of H and W only. */
 static bool check_resize(const qir_op *op, why *w) {
@@ -321,7 +332,7 @@ static bool check_op_rules(const qir_target *t, const qir_op *op, why *w) {
     return check_operands(t, op, 1, w) && check_pool(t, op, w);
   case QIR_OP_GLOBAL_AVG_POOL:
   case QIR_OP_GLOBAL_MAX_POOL:
-    return check_operands(t, op, 1, w) && check_chw(t, op, w);
+    return check_operands(t, op, 1, w) && check_plane(t, op, w);
   case QIR_OP_SLICE:
     return check_operands(t, op, 1, w) && same_storage(op, w) &&
            check_slice(op, w);

@@ -535,21 +535,43 @@ static bool lower_pool(lower *L, qir_op *op) {
   return true;
 }
 
+/* Frames [f, f + 1) and channels [c, c + n) of tensor i (dense: a view). */
+static unsigned planes_view(lower *L, unsigned i, int64_t f, int64_t c, int64_t n) {
+  npu_tensor t = L->p->tensors[i];
+  int64_t plane = t.dims[2] * t.dims[3];
+  t.offset += (uint64_t)((f * t.dims[1] + c) * plane) * qir_scalar_size(t.dtype);
+  t.dims[0] = 1;
+  t.dims[1] = n;
+  return npu_program_add_tensor(L->p, t);
+}
+
+/* A global pool; over the target's C*H*W limit, one instruction per
+ * frame and run of whole channels within it (each plane pools alone:
+ * the pieces give the whole pool's values; legalize.c's check_plane). */
 static bool lower_gpool(lower *L, qir_op *op) {
   qir_value *x = qir_op_operand(op, 0), *y = qir_op_result(op, 0);
   qir_multiplier m;
   if (!multiplier(L, scale0(x) / scale0(y), &m))
     return false;
-  npu_insn *in = emit(L, NPU_GPOOL);
-  set(in, "in", tensor_of(L, x));
-  set(in, "out", result_tensor(L, y));
-  set(in, "avg", qir_op_is(op, QIR_OP_GLOBAL_AVG_POOL));
-  set(in, "acc", -1); /* the whole tensor (the scheduler may band it) */
-  set(in, "rescale", !qir_quant_same_params(qt(x), qt(y)));
-  set_mult(in, "m", "e", m);
-  set_out_quant(in, x, y);
-  set_f64(in, "sx", scale0(x));
-  set_f64(in, "sy", scale0(y));
+  unsigned xt = tensor_of(L, x), yt = result_tensor(L, y);
+  const int64_t *d = L->p->tensors[xt].dims;
+  int64_t limit = L->t->limits.max_chw, plane = d[2] * d[3];
+  int64_t per = limit > 0 && d[1] * plane > limit ? limit / plane : d[1];
+  bool whole = per >= d[1];
+  for (int64_t f = 0; f < (whole ? 1 : d[0]); f++)
+    for (int64_t c = 0; c < (whole ? 1 : d[1]); c += per) {
+      int64_t n = c + per < d[1] ? per : d[1] - c;
+      npu_insn *in = emit(L, NPU_GPOOL);
+      set(in, "in", whole ? xt : planes_view(L, xt, f, c, n));
+      set(in, "out", whole ? yt : planes_view(L, yt, f, c, n));
+      set(in, "avg", qir_op_is(op, QIR_OP_GLOBAL_AVG_POOL));
+      set(in, "acc", -1); /* the whole tensor (the scheduler may band it) */
+      set(in, "rescale", !qir_quant_same_params(qt(x), qt(y)));
+      set_mult(in, "m", "e", m);
+      set_out_quant(in, x, y);
+      set_f64(in, "sx", scale0(x));
+      set_f64(in, "sy", scale0(y));
+    }
   return true;
 }
 
