@@ -300,22 +300,27 @@ static bool reads_from(const qir_op *op, const qir_op *from) {
  * follows the new order. */
 static void defer_cpu_ops(plan *p) {
   for (unsigned i = p->num_ops; i-- > 0;) {
-    qir_op *op = p->ops[i].op, *first = op->next;
+    qir_op *op = p->ops[i].op, *first = op->next, *after = op->next;
     if (p->ops[i].npu)
       continue;
     while (first && !reads_from(first, op))
       first = first->next;
-    if (first && first != op->next)
+    while (after && qir_op_is(after, QIR_OP_CONSTANT)) /* (no instructions) */
+      after = after->next;
+    if (first && first != after)
       qir_op_move_before(first, op);
   }
+  qir_foreach_op(op, &p->func->body)
+    op->aux = 0;
+  for (unsigned i = 0; i < p->num_ops; i++)
+    p->ops[i].op->aux = (intptr_t)i + 1;
   placement *moved = qir_xcalloc(p->num_ops + 1, sizeof *moved);
   unsigned n = 0;
   qir_foreach_op(op, &p->func->body)
-    for (unsigned i = 0; i < p->num_ops; i++)
-      if (p->ops[i].op == op) {
-        moved[n++] = p->ops[i];
-        break;
-      }
+    if (op->aux)
+      moved[n++] = p->ops[op->aux - 1];
+  qir_foreach_op(op, &p->func->body)
+    op->aux = 0;
   memcpy(p->ops, moved, n * sizeof *moved);
   free(moved);
 }
