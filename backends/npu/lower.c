@@ -557,6 +557,7 @@ static bool lower_gpool(lower *L, qir_op *op) {
   const int64_t *d = L->p->tensors[xt].dims;
   int64_t limit = L->t->limits.max_chw, plane = d[2] * d[3];
   int64_t per = limit > 0 && d[1] * plane > limit ? limit / plane : d[1];
+  per = per > 0 ? per : 1; /* (one plane over the limit stays on the CPU) */
   bool whole = per >= d[1];
   for (int64_t f = 0; f < (whole ? 1 : d[0]); f++)
     for (int64_t c = 0; c < (whole ? 1 : d[1]); c += per) {
