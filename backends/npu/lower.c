@@ -554,7 +554,8 @@ static bool lower_gpool(lower *L, qir_op *op) {
   if (!multiplier(L, scale0(x) / scale0(y), &m))
     return false;
   unsigned xt = tensor_of(L, x), yt = result_tensor(L, y);
-  const int64_t *d = L->p->tensors[xt].dims;
+  int64_t d[NPU_RANK]; /* (a copy: planes_view adds tensors, which may move the table) */
+  memcpy(d, L->p->tensors[xt].dims, sizeof d);
   int64_t limit = L->t->limits.max_chw, plane = d[2] * d[3];
   int64_t per = limit > 0 && d[1] * plane > limit ? limit / plane : d[1];
   per = per > 0 ? per : 1; /* (one plane over the limit stays on the CPU) */
