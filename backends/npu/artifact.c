@@ -82,11 +82,12 @@ static void relocate_weights(npu_program *p, uint64_t base) {
  * (64-byte aligned) with v's offsets moved. */
 static void share_weights(qir_artifact *a, qir_artifact *v) {
   if (v->weights_size != a->weights_size ||
-      memcmp(v->weights, a->weights, a->weights_size)) {
+      (a->weights_size && memcmp(v->weights, a->weights, a->weights_size))) {
     uint64_t base = (a->weights_size + 63) / 64 * 64;
     a->weights = qir_xrealloc(a->weights, base + v->weights_size + 1);
     memset(a->weights + a->weights_size, 0, base - a->weights_size);
-    memcpy(a->weights + base, v->weights, v->weights_size);
+    if (v->weights_size)
+      memcpy(a->weights + base, v->weights, v->weights_size);
     a->weights_size = base + v->weights_size;
     for (unsigned i = 0; i < v->num_programs; i++)
       relocate_weights(&v->programs[i], base);
