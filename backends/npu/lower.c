@@ -51,6 +51,14 @@ unsigned npu_program_add_tensor(npu_program *p, npu_tensor t) {
   return p->num_tensors++;
 }
 
+unsigned npu_program_view(npu_program *p, unsigned i, unsigned d, int64_t at, int64_t n) {
+  npu_tensor v = p->tensors[i];
+  uint64_t per = (uint64_t)npu_tensor_numel(&v) / (uint64_t)v.dims[d] * qir_scalar_size(v.dtype);
+  v.offset += (uint64_t)at * per;
+  v.dims[d] = n;
+  return npu_program_add_tensor(p, v);
+}
+
 static void dims4(const qir_type *ty, int64_t out[NPU_RANK]) {
   unsigned pad = NPU_RANK - ty->rank;
   for (unsigned d = 0; d < NPU_RANK; d++)
@@ -535,14 +543,11 @@ static bool lower_pool(lower *L, qir_op *op) {
   return true;
 }
 
-/* Frames [f, f + 1) and channels [c, c + n) of tensor i (dense: a view). */
+/* Channels [c, c + n) of frame f of tensor i (a view). */
 static unsigned planes_view(lower *L, unsigned i, int64_t f, int64_t c, int64_t n) {
-  npu_tensor t = L->p->tensors[i];
-  int64_t plane = t.dims[2] * t.dims[3];
-  t.offset += (uint64_t)((f * t.dims[1] + c) * plane) * qir_scalar_size(t.dtype);
-  t.dims[0] = 1;
-  t.dims[1] = n;
-  return npu_program_add_tensor(L->p, t);
+  if (L->p->tensors[i].dims[0] > 1)
+    i = npu_program_view(L->p, i, 0, f, 1);
+  return npu_program_view(L->p, i, 1, c, n);
 }
 
 /* A global pool; over the target's C*H*W limit, one instruction per

@@ -141,6 +141,10 @@ const npu_tensor *npu_field_tensor(const npu_program *p, const npu_insn *in, uns
 void npu_program_free(npu_program *p);
 /* Appends a tensor descriptor to p's table; returns its index. */
 unsigned npu_program_add_tensor(npu_program *p, npu_tensor t);
+/* A view of indices [at, at + n) of dimension d of tensor i, added to p
+ * (dense when the dimensions before d are 1: a frame, or the channels of
+ * one frame). */
+unsigned npu_program_view(npu_program *p, unsigned i, unsigned d, int64_t at, int64_t n);
 int64_t npu_tensor_numel(const npu_tensor *t);
 /* Prints one program as assembly. */
 void npu_print_program(FILE *out, const npu_program *p);

@@ -1356,14 +1356,13 @@ typedef struct emitter {
                                  tiles before this one computed */
 } emitter;
 
-static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n);
 
 /* Tensor i as the current tile sees it: its frame (a view) when the tile
  * has one and i holds the frames, else i. */
 static int64_t in_frame(emitter *e, int64_t i) {
   if (e->frame < 0 || i < 0 || e->p->tensors[i].dims[0] == 1)
     return i;
-  return channel_view(e->p, i, 0, e->frame, 1);
+  return npu_program_view(e->p, i, 0, e->frame, 1);
 }
 
 /* A band of region r's size shaped like tensor `like`, in the tile's
@@ -1430,10 +1429,10 @@ static void load_channels(emitter *e, insn_list *l, int64_t x, region in, region
                           unsigned cur, int64_t c, int64_t n, const char *comment) {
   npu_program *p = e->p;
   bool all = c == 0 && n == p->tensors[x].dims[1];
-  int64_t xv = all ? x : channel_view(p, x, 1, c, n);
-  int64_t cv = all ? (int64_t)cur : channel_view(p, cur, 1, c, n);
+  int64_t xv = all ? x : npu_program_view(p, x, 1, c, n);
+  int64_t cv = all ? (int64_t)cur : npu_program_view(p, cur, 1, c, n);
   if (!same_region(rest, in)) {
-    int64_t pv = all ? (int64_t)e->prev_in : channel_view(p, e->prev_in, 1, c, n);
+    int64_t pv = all ? (int64_t)e->prev_in : npu_program_view(p, e->prev_in, 1, c, n);
     copy_rows(l, p, pv, relative(kept_part(in, rest), e->prev_r), cv, 0, 0, comment);
   }
   if (!empty(rest))
@@ -1457,7 +1456,7 @@ static void load_input(emitter *e, insn_list *l, const group *g, int64_t x, regi
     if (m < 0)
       break;
     int64_t n = tensor_at(p, &p->insns[m], "out")->dims[1];
-    int64_t into = channel_view(p, cur, 1, c0, n);
+    int64_t into = npu_program_view(p, cur, 1, c0, n);
     gather_band(e, &p->insns[m], in, -1, &into);
     c = c0 + n;
   }
@@ -2535,16 +2534,6 @@ static void reserve(sched *s, unsigned first, unsigned last, uint64_t top) {
  * result: views of the same bytes (N = 1, so channel ranges are
  * contiguous). */
 
-/* A view of [c0, c0 + n) along dimension d of tensor `i` (d = 0 or 1,
- * with dims[0] = 1 when d = 1: the range is contiguous). */
-static int64_t channel_view(npu_program *p, int64_t i, unsigned d, int64_t c0, int64_t n) {
-  npu_tensor v = p->tensors[i];
-  uint64_t per = tensor_bytes(&v) / (uint64_t)v.dims[d];
-  v.offset += (uint64_t)c0 * per;
-  v.dims[d] = n;
-  return npu_program_add_tensor(p, v);
-}
-
 static bool splittable_conv(const sched *s, const npu_insn *in) {
   const npu_program *p = s->p;
   if (s->cores < 2 || in->opcode != NPU_CONV)
@@ -2564,16 +2553,16 @@ static void emit_split_conv(const sched *s, insn_list *to, const npu_insn *in) {
   for (int64_t c = 0; c < cores; c++) {
     int64_t u0 = c * units / cores, n = (c + 1) * units / cores - u0;
     npu_insn piece = *in;
-    piece.f[npu_field(NPU_CONV, "out")] = channel_view(p, field(in, "out"), 1, u0 * out_per, n * out_per);
-    piece.f[npu_field(NPU_CONV, "w")] = channel_view(p, field(in, "w"), 0, u0 * out_per, n * out_per);
+    piece.f[npu_field(NPU_CONV, "out")] = npu_program_view(p, field(in, "out"), 1, u0 * out_per, n * out_per);
+    piece.f[npu_field(NPU_CONV, "w")] = npu_program_view(p, field(in, "w"), 0, u0 * out_per, n * out_per);
     piece.f[npu_field(NPU_CONV, "params")] += u0 * out_per * NPU_PARAM_WORDS * 4;
     /* (A sum of fewer channels covers the first ones.) */
     int64_t sum = field(in, "sum"), sc = sum >= 0 ? p->tensors[sum].dims[1] : 0;
     int64_t c0 = u0 * out_per, c1 = c0 + n * out_per < sc ? c0 + n * out_per : sc;
     if (sum >= 0)
-      piece.f[npu_field(NPU_CONV, "sum")] = c0 < sc ? channel_view(p, sum, 1, c0, c1 - c0) : -1;
+      piece.f[npu_field(NPU_CONV, "sum")] = c0 < sc ? (int64_t)npu_program_view(p, sum, 1, c0, c1 - c0) : -1;
     if (G > 1) {
-      piece.f[npu_field(NPU_CONV, "in")] = channel_view(p, field(in, "in"), 1, u0 * in_per, n * in_per);
+      piece.f[npu_field(NPU_CONV, "in")] = npu_program_view(p, field(in, "in"), 1, u0 * in_per, n * in_per);
       piece.f[npu_field(NPU_CONV, "group")] = n;
     }
     push_marker(to, NPU_CORE, c);
