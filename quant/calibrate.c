@@ -181,32 +181,32 @@ static bool read_method(qir_pass *pass, qir_func *f, qq_method *m,
 
 /* method=auto: each candidate's ranges (and bias corrections), quantized
  * with options o, compared with the float model on the same samples; the
- * best worst output cosine wins, the earlier candidate on a tie.  The
- * choice and every candidate's cosine go to stderr. */
+ * best worst output cosine wins, the earlier candidate on a tie.  cos[i]
+ * receives each candidate's cosine. */
+static const qq_method auto_cand[] = {QQ_MINMAX, QQ_PERCENTILE, QQ_MSE};
+#define NUM_CAND (sizeof auto_cand / sizeof *auto_cand)
+
 static bool choose_method(calib *c, qq_samples *smp, const qir_quantize_options *o,
-                          double pct, bool bc, qq_method *best) {
-  static const qq_method cand[] = {QQ_MINMAX, QQ_PERCENTILE, QQ_MSE};
-  double cos[sizeof cand / sizeof *cand], top = -INFINITY;
+                          double pct, bool bc, qq_method *best, double *cos) {
   qir_quantize_options quiet = *o;
   quiet.report = NULL;
+  double top = -INFINITY;
   bool ok = true;
-  for (unsigned i = 0; ok && i < sizeof cand / sizeof *cand; i++) {
-    store_ranges(c, cand[i], pct);
+  for (unsigned i = 0; ok && i < NUM_CAND; i++) {
+    store_ranges(c, auto_cand[i], pct);
     ok = (!bc || qq_correct_biases(c->f, &quiet, smp)) &&
          qq_e2e_cosine(c->f, &quiet, smp, NULL, "calibrate: method=auto", &cos[i]);
     if (ok && cos[i] > top + 1e-9) {
       top = cos[i];
-      *best = cand[i];
+      *best = auto_cand[i];
     }
   }
-  if (!ok)
-    return false;
-  fprintf(stderr, "calibrate: method=auto chose %s (output cosine on the "
-          "%zu sample(s):", qq_method_name(*best), qq_samples_count(smp));
-  for (unsigned i = 0; i < sizeof cand / sizeof *cand; i++)
-    fprintf(stderr, " %s %.6f", qq_method_name(cand[i]), cos[i]);
-  fprintf(stderr, ")\n");
-  return true;
+  return ok;
+}
+
+static void print_cosines(const double *cos) {
+  for (unsigned i = 0; i < NUM_CAND; i++)
+    fprintf(stderr, " %s %.6f", qq_method_name(auto_cand[i]), cos[i]);
 }
 
 static bool run_sweeps(calib *c, qq_samples *smp, bool two) {
@@ -234,12 +234,102 @@ static bool run_sweeps(calib *c, qq_samples *smp, bool two) {
   return ok;
 }
 
+static calib *calib_new(qir_func *f, unsigned bins) {
+  calib *c = qir_xcalloc(1, sizeof *c);
+  c->f = f;
+  c->num_stats = assign_slots(f);
+  c->stats = qir_xcalloc(c->num_stats ? c->num_stats : 1, sizeof *c->stats);
+  for (unsigned i = 0; i < c->num_stats; i++) {
+    qq_stats_init(&c->stats[i]);
+    c->stats[i].nbins = bins;
+  }
+  return c;
+}
+
+static void calib_free(calib *c) {
+  if (!c)
+    return;
+  for (unsigned i = 0; i < c->num_stats; i++)
+    qq_stats_free(&c->stats[i]);
+  free(c->stats);
+  free(c);
+}
+
+/* Calibrates f as it is (the statistics in *c) and, with equalize, an
+ * equalized f too (qq_equalize on the samples); keeps the better of the
+ * two by method=auto's cosine, f equalized or not, its statistics in *c
+ * and its method in *m. */
+static bool run_auto(calib **c, qq_samples *smp, const qir_quantize_options *o,
+                     double pct, unsigned bins, bool bc, bool equalize,
+                     qq_method *m) {
+  double cos[NUM_CAND], ecos[NUM_CAND];
+  qir_func *f = (*c)->f;
+  if (!choose_method(*c, smp, o, pct, bc, m, cos))
+    return false;
+  qq_undo *undo = NULL;
+  int pairs = equalize ? qq_equalize(f, smp, 8, &undo) : 0;
+  if (pairs < 0) {
+    qq_undo_apply(undo);
+    return false;
+  }
+  calib *e = NULL;
+  qq_method em = *m;
+  bool ok = true, took = false;
+  if (pairs > 0) {
+    e = calib_new(f, bins);
+    ok = run_sweeps(e, smp, true) && choose_method(e, smp, o, pct, bc, &em, ecos);
+    double best = -INFINITY, ebest = -INFINITY;
+    for (unsigned i = 0; i < NUM_CAND; i++) {
+      best = fmax(best, cos[i]);
+      ebest = fmax(ebest, ecos[i]);
+    }
+    took = ok && ebest > best + 1e-9;
+  }
+  if (took) {
+    qq_undo_free(undo);
+    calib_free(*c);
+    *c = e;
+    *m = em;
+  } else {
+    if (undo)
+      qq_undo_apply(undo);
+    calib_free(e);
+    assign_slots(f);
+  }
+  if (!ok)
+    return false;
+  fprintf(stderr, "calibrate: method=auto chose %s%s (output cosine on the "
+          "%zu sample(s):", qq_method_name(*m), took ? " after equalize" : "",
+          qq_samples_count(smp));
+  print_cosines(cos);
+  if (pairs > 0) {
+    fprintf(stderr, "; equalized (%d pair(s)):", pairs);
+    print_cosines(ecos);
+  }
+  fprintf(stderr, ")\n");
+  return true;
+}
+
+static bool read_equalize(qir_pass *pass, qir_func *f, int *eq) {
+  const char *e = qir_pass_opt_string(pass, "equalize");
+  static const char *const names[] = {"false", "true", "auto"};
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(e, names[i])) {
+      *eq = i;
+      return true;
+    }
+  qir_emit_error(f->module->ctx, f->loc, "calibrate: equalize must be "
+                 "auto, true or false, not '%s'", e);
+  return false;
+}
+
 bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
   qq_method m;
   double pct;
   unsigned bins;
-  if (!read_method(pass, f, &m, &pct, &bins))
+  int eq;
+  if (!read_method(pass, f, &m, &pct, &bins) || !read_equalize(pass, f, &eq))
     return false;
   qq_samples *smp = qq_samples_open(pass, f);
   if (!smp)
@@ -249,27 +339,22 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
     qq_samples_close(smp);
     return false;
   }
-  calib c = {f, NULL, assign_slots(f), false};
-  c.stats = qir_xcalloc(c.num_stats ? c.num_stats : 1, sizeof *c.stats);
-  for (unsigned i = 0; i < c.num_stats; i++) {
-    qq_stats_init(&c.stats[i]);
-    c.stats[i].nbins = bins;
-  }
-  bool ok = run_sweeps(&c, smp, qq_method_needs_histogram(m));
+  /* equalize=true: the model is equalized before anything is measured. */
+  bool ok = eq != 1 || qq_equalize(f, smp, 8, NULL) >= 0;
+  calib *c = calib_new(f, bins);
+  ok = ok && run_sweeps(c, smp, qq_method_needs_histogram(m));
   bool bc = qir_pass_opt_bool(pass, "bias-correction");
   qir_quantize_options o;
   qq_options_from_pass(pass, &o);
   o.dump = NULL; /* (quantize's own option: nothing to dump here) */
   if (ok && m == QQ_AUTO)
-    ok = choose_method(&c, smp, &o, pct, bc, &m);
+    ok = run_auto(&c, smp, &o, pct, bins, bc, eq == 2, &m);
   if (ok)
-    store_ranges(&c, m, pct);
+    store_ranges(c, m, pct);
   if (ok && bc)
     ok = qq_correct_biases(f, &o, smp);
   qir_pass_stat(pass, "samples", (long)qq_samples_count(smp));
-  for (unsigned i = 0; i < c.num_stats; i++)
-    qq_stats_free(&c.stats[i]);
-  free(c.stats);
+  calib_free(c);
   qq_samples_close(smp);
   return ok;
 }

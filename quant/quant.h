@@ -104,6 +104,17 @@ bool qq_value_minmax(const qir_value *v, double *lo, double *hi);
 /* True for a float tensor (f32/f16/bf16/f64). */
 bool qq_is_float_tensor(const qir_type *t);
 
+/* ---- Cross-layer equalization (quant/equalize.c) ------------------------
+ * Equalizes the conv2d pairs of f (at most `sweeps` sweeps): by the
+ * largest |x| per channel of each pair's first result on the samples when
+ * smp is given, else by weight ranges.  With undo, records what it
+ * replaced: qq_undo_apply takes it all back exactly (and frees the record).
+ * Returns the number of pairs, -1 after an error. */
+typedef struct qq_undo qq_undo;
+int qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, qq_undo **undo);
+void qq_undo_apply(qq_undo *u);
+void qq_undo_free(qq_undo *u);
+
 /* ---- Cloning (quant/clone.c) ----------------------------------------------
  * Copies f into a new module of the same context.  map[i] receives the
  * copy of the i-th op of f's body (in block order); the caller frees it. */
