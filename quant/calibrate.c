@@ -15,6 +15,9 @@
 #include "qir/progress.h"
 #include "quant/quant.h"
 
+/* Sweeps of the equalization calibrate runs (equalize's default). */
+#define EQ_SWEEPS 8
+
 typedef struct calib {
   qir_func *f;
   qq_stats *stats;   /* args first, then op results */
@@ -267,7 +270,7 @@ static bool run_auto(calib **c, qq_samples *smp, const qir_quantize_options *o,
   if (!choose_method(*c, smp, o, pct, bc, m, cos))
     return false;
   qq_undo *undo = NULL;
-  int pairs = equalize ? qq_equalize(f, smp, 8, &undo) : 0;
+  int pairs = equalize ? qq_equalize(f, smp, EQ_SWEEPS, &undo) : 0;
   if (pairs < 0) {
     qq_undo_apply(undo);
     return false;
@@ -310,10 +313,14 @@ static bool run_auto(calib **c, qq_samples *smp, const qir_quantize_options *o,
   return true;
 }
 
+/* calibrate's equalize option. */
+enum { EQ_FALSE, EQ_TRUE, EQ_AUTO };
+
 static bool read_equalize(qir_pass *pass, qir_func *f, int *eq) {
   const char *e = qir_pass_opt_string(pass, "equalize");
-  static const char *const names[] = {"false", "true", "auto"};
-  for (int i = 0; i < 3; i++)
+  static const char *const names[] = {[EQ_FALSE] = "false", [EQ_TRUE] = "true",
+                                      [EQ_AUTO] = "auto"};
+  for (int i = EQ_FALSE; i <= EQ_AUTO; i++)
     if (!strcmp(e, names[i])) {
       *eq = i;
       return true;
@@ -340,7 +347,7 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
     return false;
   }
   /* equalize=true: the model is equalized before anything is measured. */
-  bool ok = eq != 1 || qq_equalize(f, smp, 8, NULL) >= 0;
+  bool ok = eq != EQ_TRUE || qq_equalize(f, smp, EQ_SWEEPS, NULL) >= 0;
   calib *c = calib_new(f, bins);
   ok = ok && run_sweeps(c, smp, qq_method_needs_histogram(m));
   bool bc = qir_pass_opt_bool(pass, "bias-correction");
@@ -348,7 +355,7 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
   qq_options_from_pass(pass, &o);
   o.dump = NULL; /* (quantize's own option: nothing to dump here) */
   if (ok && m == QQ_AUTO)
-    ok = run_auto(&c, smp, &o, pct, bins, bc, eq == 2, &m);
+    ok = run_auto(&c, smp, &o, pct, bins, bc, eq == EQ_AUTO, &m);
   if (ok)
     store_ranges(c, m, pct);
   if (ok && bc)
