@@ -341,11 +341,6 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
   qq_samples *smp = qq_samples_open(pass, f);
   if (!smp)
     return false;
-  if (qq_samples_count(smp) == 0) {
-    qir_emit_error(f->module->ctx, f->loc, "calibrate: no samples");
-    qq_samples_close(smp);
-    return false;
-  }
   /* equalize=true: the model is equalized before anything is measured. */
   bool ok = eq != EQ_TRUE || qq_equalize(f, smp, EQ_SWEEPS, NULL) >= 0;
   calib *c = calib_new(f, bins);

@@ -307,11 +307,6 @@ bool qir_pass_run_equalize(qir_pass *pass, void *unit_ir) {
     smp = qq_samples_open(pass, f);
     if (!smp)
       return false;
-    if (qq_samples_count(smp) == 0) {
-      qir_emit_error(f->module->ctx, f->loc, "equalize: no samples");
-      qq_samples_close(smp);
-      return false;
-    }
   }
   int pairs = qq_equalize(f, smp, (unsigned)sweeps, NULL);
   if (smp)

@@ -83,7 +83,8 @@ void qq_choose_range(const qq_stats *s, qq_method m, double percentile,
 typedef struct qq_samples qq_samples;
 
 /* Opens the samples the pass's options name (data/samples/random/...);
- * NULL after an error. */
+ * NULL after an error.  An opened set is never empty (an empty folder is
+ * an error). */
 qq_samples *qq_samples_open(qir_pass *pass, qir_func *f);
 size_t qq_samples_count(const qq_samples *s);
 /* One allocated tensor per function input (free with
