@@ -18,8 +18,9 @@
 #   METHODS    the methods (default: "minmax percentile mse kl")
 #   MODELS     a subset of: blazeface mlsd ppocr-cls ppocr-det
 #   AMP        0: skip the auto-mixed-precision column
-#   EQUALIZE   1: run cross-layer equalization (the equalize pass) after
-#              fuse, before calibrating
+#   EQUALIZE   1: run cross-layer equalization (the equalize pass, by
+#              weight ranges) after fuse, before calibrating (method=auto
+#              also tries the model equalized by its activation ranges)
 #   BIASCORR   0: calibrate without bias correction (default 1, as
 #              calibrate does by default); the auto-mixed-precision column
 #              starts from the same calibrated model
