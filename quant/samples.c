@@ -196,14 +196,14 @@ void qq_samples_close(qq_samples *s) {
 }
 
 bool qq_run_sample(qq_samples *s, size_t i, qir_interp *it) {
-  unsigned n = qir_interp_num_inputs(it);
+  unsigned n = s->f->body.num_args;
   qir_tensor *in = qir_xcalloc(n ? n : 1, sizeof *in);
   bool ok = qq_samples_load(s, i, in);
   for (unsigned k = 0; ok && k < n; k++)
     ok = qir_interp_set_input(it, k, &in[k]);
   if (ok)
     ok = qir_interp_run(it);
-  for (unsigned k = 0; k < n && in[0].data; k++)
+  for (unsigned k = 0; k < n; k++)
     qir_tensor_free_data(&in[k]);
   free(in);
   return ok;
