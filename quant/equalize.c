@@ -113,8 +113,6 @@ static double *channel_ranges(const qir_attr *w, unsigned axis) {
   return r;
 }
 
-/* Replaces operand i of op by a copy of its constant with every element
- * of channel c (index along `axis`) multiplied by f[c]. */
 /* Records operand i of op as replaced; true when it was not yet (old is
  * the original value, to keep). */
 static bool record(qq_undo *u, qir_op *op, unsigned i, qir_value *old) {
@@ -142,6 +140,9 @@ static void erase_unused(qir_value *v) {
     qir_op_erase(def);
 }
 
+/* Replaces operand i of op by a copy of its constant with every element
+ * of channel c (index along `axis`) multiplied by f[c]; the original goes
+ * to the undo record u (when given), an intermediate copy away. */
 static void scale_constant(qir_context *ctx, qq_undo *u, qir_op *op, unsigned i,
                            unsigned axis, const double *f) {
   qir_value *old = qir_op_operand(op, i);
@@ -271,11 +272,16 @@ int qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, qq_undo **undo) {
   return ok ? (int)pairs : -1;
 }
 
-void qq_undo_apply(qq_undo *u) {
+/* Frees the record; with restore, puts the original values back first,
+ * else erases them. */
+static void undo_release(qq_undo *u, bool restore) {
+  if (!u)
+    return;
   for (unsigned k = 0; k < u->n; k++) {
     qir_value *cur = qir_op_operand(u->ops[k], u->operand[k]);
-    qir_op_set_operand(u->ops[k], u->operand[k], u->orig[k]);
-    erase_unused(cur);
+    if (restore)
+      qir_op_set_operand(u->ops[k], u->operand[k], u->orig[k]);
+    erase_unused(restore ? cur : u->orig[k]);
   }
   free(u->ops);
   free(u->operand);
@@ -283,16 +289,8 @@ void qq_undo_apply(qq_undo *u) {
   free(u);
 }
 
-void qq_undo_free(qq_undo *u) {
-  if (!u)
-    return;
-  for (unsigned k = 0; k < u->n; k++)
-    erase_unused(u->orig[k]);
-  free(u->ops);
-  free(u->operand);
-  free(u->orig);
-  free(u);
-}
+void qq_undo_apply(qq_undo *u) { undo_release(u, true); }
+void qq_undo_free(qq_undo *u) { undo_release(u, false); }
 
 bool qir_pass_run_equalize(qir_pass *pass, void *unit_ir) {
   qir_func *f = unit_ir;
