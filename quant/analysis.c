@@ -258,13 +258,8 @@ static bool eval_run(eval *e, const qir_quantize_options *o,
   bool ok = qq_quantize(q, o, precs, true);
   if (ok)
     link_copy(e, q, map);
-  qir_interp_options io;
-  qir_interp_options_init(&io);
-  io.observer = observe_float;
-  io.observer_user = e;
-  qir_interp *fi = ok ? qir_interp_create(e->f, &io) : NULL;
-  io.observer = observe_quant;
-  qir_interp *qi = fi ? qir_interp_create(q, &io) : NULL;
+  qir_interp *fi = ok ? qq_observed_interp(e->f, observe_float, e) : NULL;
+  qir_interp *qi = fi ? qq_observed_interp(q, observe_quant, e) : NULL;
   ok = qi != NULL;
   size_t n = qq_samples_count(smp);
   qir_progress *pg = ok && qq_samples_progress(smp)
@@ -629,11 +624,7 @@ static bool iso_run(eval *e, const qir_quantize_options *o, qq_samples *smp) {
         qmap[k]->aux = (intptr_t)k + 1;
     ok = iso_build(e, q, qmap, &gm, &s);
   }
-  qir_interp_options io;
-  qir_interp_options_init(&io);
-  io.observer = observe_iso;
-  io.observer_user = e;
-  qir_interp *gi = ok ? qir_interp_create(s.g, &io) : NULL;
+  qir_interp *gi = ok ? qq_observed_interp(s.g, observe_iso, e) : NULL;
   ok = gi != NULL;
   size_t n = qq_samples_count(smp);
   unsigned nin = gi ? qir_interp_num_inputs(gi) : 0;

@@ -157,11 +157,7 @@ static void observe(const qir_op *op, unsigned r, const qir_tensor *t,
 }
 
 static bool run_samples(corrector *c, qir_func *f, qq_samples *smp) {
-  qir_interp_options io;
-  qir_interp_options_init(&io);
-  io.observer = observe;
-  io.observer_user = c;
-  qir_interp *it = qir_interp_create(f, &io);
+  qir_interp *it = qq_observed_interp(f, observe, c);
   bool ok = it != NULL;
   size_t n = qq_samples_count(smp);
   unsigned nin = it ? qir_interp_num_inputs(it) : 0;

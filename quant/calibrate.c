@@ -213,11 +213,7 @@ static void print_cosines(const double *cos) {
 }
 
 static bool run_sweeps(calib *c, qq_samples *smp, bool two) {
-  qir_interp_options io;
-  qir_interp_options_init(&io);
-  io.observer = observer;
-  io.observer_user = c;
-  qir_interp *it = qir_interp_create(c->f, &io);
+  qir_interp *it = qq_observed_interp(c->f, observer, c);
   if (!it)
     return false;
   size_t total = qq_samples_count(smp) * (two ? 2 : 1), done = 0;

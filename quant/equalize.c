@@ -242,11 +242,7 @@ static bool measure(qir_func *f, qq_samples *smp, eq_state *st) {
         qir_xcalloc((size_t)op->results[0].type->dims[1] + 1, sizeof(double));
     op->aux = (intptr_t)st->num_act;
   }
-  qir_interp_options io;
-  qir_interp_options_init(&io);
-  io.observer = observe;
-  io.observer_user = st;
-  qir_interp *it = qir_interp_create(f, &io);
+  qir_interp *it = qq_observed_interp(f, observe, st);
   bool ok = it != NULL;
   for (size_t i = 0; ok && i < qq_samples_count(smp); i++)
     ok = qq_run_sample(smp, i, it);

@@ -94,6 +94,11 @@ const char *qq_samples_name(qq_samples *s, size_t i);
 void qq_samples_close(qq_samples *s);
 bool qq_samples_progress(const qq_samples *s);
 
+/* An interpreter of f that calls observer(op, result, tensor, user) on
+ * every op result (NULL after an error). */
+qir_interp *qq_observed_interp(qir_func *f, qir_interp_observer observer,
+                               void *user);
+
 /* Loads sample i into the interpreter's inputs and runs it. */
 bool qq_run_sample(qq_samples *s, size_t i, qir_interp *it);
 

@@ -195,6 +195,15 @@ void qq_samples_close(qq_samples *s) {
   free(s);
 }
 
+qir_interp *qq_observed_interp(qir_func *f, qir_interp_observer observer,
+                               void *user) {
+  qir_interp_options io;
+  qir_interp_options_init(&io);
+  io.observer = observer;
+  io.observer_user = user;
+  return qir_interp_create(f, &io);
+}
+
 bool qq_run_sample(qq_samples *s, size_t i, qir_interp *it) {
   unsigned n = s->f->body.num_args;
   qir_tensor *in = qir_xcalloc(n ? n : 1, sizeof *in);
