@@ -254,56 +254,87 @@ static void calib_free(calib *c) {
   free(c);
 }
 
-/* Calibrates f as it is (the statistics in *c) and, with equalize, an
- * equalized f too (qq_equalize on the samples); keeps the better of the
- * two by method=auto's cosine, f equalized or not, its statistics in *c
- * and its method in *m. */
+static double best_cosine(const double *cos) {
+  double top = -INFINITY;
+  for (unsigned i = 0; i < NUM_CAND; i++)
+    top = fmax(top, cos[i]);
+  return top;
+}
+
+/* method=auto with equalize: the models tried, each from f as it came:
+ * as it is, its conv2d pairs equalized, and its shared tensors and pairs
+ * equalized (in the order of preference on a tie). */
+enum { ST_PLAIN, ST_PAIRS, ST_SHARED, NUM_STAGES };
+
+/* Calibrates f as it is (the statistics in *c) and, with equalize, f with
+ * its shared tensors and pairs equalized, then with its pairs alone
+ * (qq_equalize on the samples), each tried when it changes f; keeps the
+ * best by method=auto's cosine: f as that one has it, its statistics in
+ * *c and its method in *m. */
 static bool run_auto(calib **c, qq_samples *smp, const qir_quantize_options *o,
                      double pct, unsigned bins, bool bc, bool equalize,
                      qq_method *m) {
-  double cos[NUM_CAND], ecos[NUM_CAND];
-  qir_func *f = (*c)->f;
-  if (!choose_method(*c, smp, o, pct, bc, m, cos))
-    return false;
+  static const unsigned order[] = {ST_SHARED, ST_PAIRS};
+  double cos[NUM_STAGES][NUM_CAND];
+  calib *cal[NUM_STAGES] = {*c, NULL, NULL};
+  qq_method meth[NUM_STAGES] = {*m, *m, *m};
   qq_undo *undo = NULL;
-  int pairs = equalize ? qq_equalize(f, smp, EQ_SWEEPS, &undo) : 0;
-  if (pairs < 0) {
-    qq_undo_apply(undo);
-    return false;
-  }
-  calib *e = NULL;
-  qq_method em = *m;
-  bool ok = true, took = false;
-  if (pairs > 0) {
-    e = calib_new(f, bins);
-    ok = run_sweeps(e, smp, true) && choose_method(e, smp, o, pct, bc, &em, ecos);
-    double best = -INFINITY, ebest = -INFINITY;
-    for (unsigned i = 0; i < NUM_CAND; i++) {
-      best = fmax(best, cos[i]);
-      ebest = fmax(ebest, ecos[i]);
-    }
-    took = ok && ebest > best + 1e-9;
-  }
-  if (took) {
-    qq_undo_free(undo);
-    calib_free(*c);
-    *c = e;
-    *m = em;
-  } else {
-    if (undo)
+  qq_eq_counts n[NUM_STAGES] = {{0, 0}, {0, 0}, {0, 0}};
+  qir_func *f = (*c)->f;
+  unsigned win = ST_PLAIN, now = ST_PLAIN; /* the best; what f is */
+  bool tried[NUM_STAGES] = {true, false, false};
+  bool ok = choose_method(cal[0], smp, o, pct, bc, &meth[0], cos[0]);
+  for (unsigned i = 0; ok && equalize && i < 2; i++) {
+    unsigned k = order[i];
+    if (k == ST_PAIRS && now == ST_SHARED && !n[ST_SHARED].shared) {
+      n[k] = n[ST_SHARED]; /* (f is that already) */
+    } else {
       qq_undo_apply(undo);
-    calib_free(e);
+      undo = NULL;
+      ok = qq_equalize(f, smp, EQ_SWEEPS, k == ST_SHARED, &undo, &n[k]);
+    }
+    now = k;
+    tried[k] = ok && (k == ST_PAIRS ? n[k].pairs > 0 : n[k].shared > 0);
+    if (tried[k]) {
+      cal[k] = calib_new(f, bins);
+      ok = run_sweeps(cal[k], smp, true) &&
+           choose_method(cal[k], smp, o, pct, bc, &meth[k], cos[k]);
+    }
+  }
+  for (unsigned k = ST_PAIRS; ok && k < NUM_STAGES; k++)
+    if (tried[k] && best_cosine(cos[k]) > best_cosine(cos[win]) + 1e-9)
+      win = k;
+  /* f back to the winner: equalized again the same way when that was not
+   * the last tried (the same values, so its statistics still hold). */
+  if (win != now) {
+    qq_undo_apply(undo);
+    undo = NULL;
+    qq_eq_counts again;
+    if (ok && win != ST_PLAIN)
+      ok = qq_equalize(f, smp, EQ_SWEEPS, win == ST_SHARED, &undo, &again);
     assign_slots(f);
   }
+  qq_undo_free(undo);
+  for (unsigned k = 0; k < NUM_STAGES; k++)
+    if (k != win)
+      calib_free(cal[k]);
+  *c = cal[win];
+  *m = meth[win];
   if (!ok)
     return false;
+  static const char *const after[NUM_STAGES] = {
+      "", " after equalize", " after equalize with shared tensors"};
   fprintf(stderr, "calibrate: method=auto chose %s%s (output cosine on the "
-          "%zu sample(s):", qq_method_name(*m), took ? " after equalize" : "",
-          qq_samples_count(smp));
-  print_cosines(cos);
-  if (pairs > 0) {
-    fprintf(stderr, "; equalized (%d pair(s)):", pairs);
-    print_cosines(ecos);
+          "%zu sample(s):", qq_method_name(*m), after[win], qq_samples_count(smp));
+  print_cosines(cos[ST_PLAIN]);
+  if (tried[ST_PAIRS]) {
+    fprintf(stderr, "; equalized (%u pair(s)):", n[ST_PAIRS].pairs);
+    print_cosines(cos[ST_PAIRS]);
+  }
+  if (tried[ST_SHARED]) {
+    fprintf(stderr, "; with %u shared tensor(s) (%u pair(s)):",
+            n[ST_SHARED].shared, n[ST_SHARED].pairs);
+    print_cosines(cos[ST_SHARED]);
   }
   fprintf(stderr, ")\n");
   return true;
@@ -338,7 +369,8 @@ bool qir_pass_run_calibrate(qir_pass *pass, void *unit_ir) {
   if (!smp)
     return false;
   /* equalize=true: the model is equalized before anything is measured. */
-  bool ok = eq != EQ_TRUE || qq_equalize(f, smp, EQ_SWEEPS, NULL) >= 0;
+  qq_eq_counts n;
+  bool ok = eq != EQ_TRUE || qq_equalize(f, smp, EQ_SWEEPS, true, NULL, &n);
   calib *c = calib_new(f, bins);
   ok = ok && run_sweeps(c, smp, qq_method_needs_histogram(m));
   bool bc = qir_pass_opt_bool(pass, "bias-correction");

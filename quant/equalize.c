@@ -14,7 +14,12 @@
  * With samples, r1 is instead the largest |x| of A's output channel c on
  * them (measured once: a scale s_c divides it exactly), the quantity the
  * per-tensor activation quantization actually sees; the weights of both
- * layers are quantized per output channel and do not care. */
+ * layers are quantized per output channel and do not care.
+ *
+ * With samples, tensors that are no pair's link (a residual stream: read
+ * by the next block and by its shortcut) are scaled per channel too, as
+ * classes of channels that must share one scale (below, "Shared
+ * tensors"). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +40,14 @@ struct qq_undo {
   unsigned n, cap;
 };
 
+/* The 4-D float results of f, measured on the samples: value v (with
+ * v->aux = index + 1) has channels node[base[i]...], one per channel. */
 typedef struct eq_state {
   qq_undo *undo;   /* NULL: not recorded */
-  double **act;    /* per A (op->aux - 1): max |x| per channel, or NULL */
-  unsigned num_act;
+  qir_value **val; /* the tracked results */
+  unsigned *base;  /* first node of each */
+  unsigned num_val, num_node;
+  double *act;     /* per node: max |x| on the samples; NULL: data-free */
 } eq_state;
 
 /* A's fused activation commutes with a positive per-channel scale (a
@@ -168,7 +177,8 @@ static double equalize_pair(qir_context *ctx, eq_state *st, qir_op *a, qir_op *b
                             bool depthwise) {
   const qir_attr *wa = float_weight(a, 1), *wb = float_weight(b, 1);
   int64_t ch = wa->u.dense.type->dims[0];
-  double *act = a->aux > 0 && st->act ? st->act[a->aux - 1] : NULL;
+  intptr_t k = a->results[0].aux;
+  double *act = k > 0 && st->act ? st->act + st->base[k - 1] : NULL;
   double *r1 = channel_ranges(wa, 0), *r2 = channel_ranges(wb, depthwise ? 0 : 1);
   if (act)
     memcpy(r1, act, (size_t)ch * sizeof *r1);
@@ -213,9 +223,10 @@ static double sweep(qir_func *f, eq_state *st, unsigned *pairs) {
 static void observe(const qir_op *op, unsigned result, const qir_tensor *t,
                     void *user) {
   eq_state *st = user;
-  if (op->aux <= 0 || result != 0 || t->rank != 4)
+  intptr_t k = op->results[result].aux;
+  if (k <= 0 || t->rank != 4)
     return;
-  double *r = st->act[op->aux - 1];
+  double *r = st->act + st->base[k - 1];
   float *tmp = t->scalar == QIR_F32 ? NULL : qq_tensor_to_f32(t);
   const float *x = tmp ? tmp : t->data;
   int64_t ch = t->dims[1], inner = t->dims[2] * t->dims[3];
@@ -228,20 +239,32 @@ static void observe(const qir_op *op, unsigned result, const qir_tensor *t,
   free(tmp);
 }
 
-/* Measures the largest |x| per channel of every pair's A on the samples
- * (A's op->aux: its index + 1). */
-static bool measure(qir_func *f, qq_samples *smp, eq_state *st) {
-  qir_foreach_op(op, &f->body)
-    op->aux = 0;
+/* The results tracked: every 4-D float result of an op that computes
+ * (v->aux: index + 1; others 0). */
+static void track(qir_func *f, eq_state *st) {
+  for (unsigned i = 0; i < f->body.num_args; i++)
+    f->body.args[i]->aux = 0;
   qir_foreach_op(op, &f->body) {
-    bool dw;
-    if (!pair_of(op, &dw))
+    for (unsigned r = 0; r < op->num_results; r++)
+      op->results[r].aux = 0;
+    qir_value *v = &op->results[0];
+    if (op->num_results != 1 || qir_op_is(op, QIR_OP_CONSTANT) ||
+        !qq_is_float_tensor(v->type) || v->type->rank != 4 ||
+        v->type->dims[1] <= 0)
       continue;
-    st->act = qir_xrealloc(st->act, (st->num_act + 1) * sizeof *st->act);
-    st->act[st->num_act++] =
-        qir_xcalloc((size_t)op->results[0].type->dims[1] + 1, sizeof(double));
-    op->aux = (intptr_t)st->num_act;
+    st->val = qir_xrealloc(st->val, (st->num_val + 1) * sizeof *st->val);
+    st->base = qir_xrealloc(st->base, (st->num_val + 1) * sizeof *st->base);
+    st->val[st->num_val] = v;
+    st->base[st->num_val++] = st->num_node;
+    st->num_node += (unsigned)v->type->dims[1];
+    v->aux = (intptr_t)st->num_val;
   }
+}
+
+/* Measures the largest |x| per channel of every tracked result on the
+ * samples. */
+static bool measure(qir_func *f, qq_samples *smp, eq_state *st) {
+  st->act = qir_xcalloc(st->num_node + 1, sizeof *st->act);
   qir_interp *it = qq_observed_interp(f, observe, st);
   bool ok = it != NULL;
   for (size_t i = 0; ok && i < qq_samples_count(smp); i++)
@@ -250,22 +273,295 @@ static bool measure(qir_func *f, qq_samples *smp, eq_state *st) {
   return ok;
 }
 
-int qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, qq_undo **undo) {
-  eq_state st = {NULL, NULL, 0};
+/* ---- Shared tensors -------------------------------------------------------
+ * A result read by several ops is no pair's A, but its channels can still
+ * be scaled when every op that makes it can take the scale and every op
+ * that reads it can undo it.  Making: a conv2d (its output channel, as A
+ * of a pair), or an op that passes channels through unchanged by a
+ * positive scale: relu, max_pool2d, avg_pool2d, resize, add (operands and
+ * result alike), concat along channels (each part a slice), a conv2d's
+ * `sum` operand (like its result).  Reading: a conv2d's input channel
+ * (plain or depthwise), or one of those pass-through ops.  Channels linked
+ * by the pass-through ops share one scale: a class (union-find over the
+ * channels of all tracked results).  A class that touches anything else (a
+ * model input or output, a transpose, a mul, a concat of a non-zero
+ * constant) keeps scale 1.
+ *
+ * Each class takes s = a, a its largest measured range relative to its
+ * tensor's largest channel: every channel then reaches, in the tensor
+ * where it is relatively widest, the tensor's range, which no channel
+ * exceeds.  A depthwise reader absorbs s in its per-channel weights
+ * exactly; a plain conv2d reader multiplies a column of its weights, which
+ * per-output-channel weights feel, so a class with such readers takes
+ * s = sqrt(a / w) instead, w the column's relative weight range, as the
+ * pairs do. */
+
+typedef struct eq_shared {
+  unsigned *parent; /* union-find over the nodes */
+  bool *pinned;     /* per root: scale 1 */
+  bool *plain;      /* per root: read by a plain conv2d */
+  double *a, *w;    /* per root: largest relative range, column weight */
+} eq_shared;
+
+static unsigned find(eq_shared *sh, unsigned n) {
+  while (sh->parent[n] != n)
+    n = sh->parent[n] = sh->parent[sh->parent[n]];
+  return n;
+}
+
+static void unite(eq_shared *sh, unsigned x, unsigned y) {
+  x = find(sh, x);
+  y = find(sh, y);
+  if (x != y) {
+    sh->parent[y] = x;
+    sh->pinned[x] |= sh->pinned[y];
+  }
+}
+
+static int64_t channels(const qir_value *v) { return v->type->dims[1]; }
+
+/* The first node of v, or -1 when v is not tracked. */
+static int64_t node_of(const eq_state *st, const qir_value *v) {
+  return v->aux > 0 ? (int64_t)st->base[v->aux - 1] : -1;
+}
+
+static void pin(const eq_state *st, eq_shared *sh, const qir_value *v,
+                int64_t from, int64_t n) {
+  int64_t b = node_of(st, v);
+  for (int64_t c = 0; b >= 0 && c < n; c++)
+    sh->pinned[find(sh, (unsigned)(b + from + c))] = true;
+}
+
+/* Links channel c of operand v to channel off + c of result r, for the n
+ * channels of v; when v is not tracked, pins those of r. */
+static void link(const eq_state *st, eq_shared *sh, const qir_value *r,
+                 const qir_value *v, int64_t off, int64_t n) {
+  int64_t rb = node_of(st, r), vb = node_of(st, v);
+  n = off + n > channels(r) ? channels(r) - off : n;
+  if (vb < 0)
+    pin(st, sh, r, off, n);
+  for (int64_t c = 0; vb >= 0 && c < n; c++)
+    unite(sh, (unsigned)(rb + off + c), (unsigned)(vb + c));
+}
+
+static bool all_zero(const qir_value *v) {
+  const qir_attr *a = qir_value_constant(v);
+  for (int64_t i = 0, n = a ? qir_dense_num_elements(a) : 1; i < n; i++)
+    if (!a || qir_dense_get_f64(a, i) != 0)
+      return false;
+  return true;
+}
+
+static bool passes_through(const qir_op *op) {
+  if (qir_op_is(op, QIR_OP_CONCAT)) {
+    int64_t axis = qir_op_get_int(op, "axis", 0);
+    return axis == 1 || axis == -3;
+  }
+  if (qir_op_is(op, QIR_OP_ADD))
+    return op->num_operands == 2 &&
+           qir_op_operand(op, 0)->type == op->results[0].type &&
+           qir_op_operand(op, 1)->type == op->results[0].type;
+  return qir_op_is(op, QIR_OP_RELU) || qir_op_is(op, QIR_OP_MAX_POOL2D) ||
+         qir_op_is(op, QIR_OP_AVG_POOL2D) || qir_op_is(op, QIR_OP_RESIZE);
+}
+
+/* A conv2d whose output channels can take a scale (weights and bias). */
+static bool scalable_conv(const qir_op *op) {
+  const qir_attr *w = float_weight(op, 1);
+  bool sum = qir_op_get_bool(op, "sum_in", false);
+  unsigned n = op->num_operands - (sum ? 1 : 0);
+  return w && w->u.dense.type->rank == 4 &&
+         w->u.dense.type->dims[0] == channels(&op->results[0]) &&
+         homogeneous_activation(op) && (n < 3 || conv_bias(op));
+}
+
+/* Whether op may read tracked v as operand i without pinning it (the
+ * links of its result are made on the result's side). */
+static bool reads_ok(const qir_op *op, unsigned i, const qir_value *v) {
+  bool dw;
+  bool tracked_result = op->num_results == 1 && op->results[0].aux > 0;
+  if (qir_op_is(op, QIR_OP_CONV2D)) {
+    bool sum = qir_op_get_bool(op, "sum_in", false);
+    if (sum && i == op->num_operands - 1)
+      return tracked_result;
+    return i == 0 && b_layout(op, channels(v), &dw);
+  }
+  return passes_through(op) && tracked_result;
+}
+
+/* The classes of f's tracked results. */
+static void classify(qir_func *f, const eq_state *st, eq_shared *sh) {
+  for (unsigned n = 0; n < st->num_node; n++)
+    sh->parent[n] = n;
+  qir_foreach_op(op, &f->body) {
+    qir_value *r = op->num_results == 1 ? &op->results[0] : NULL;
+    if (r && r->aux > 0) {
+      if (qir_op_is(op, QIR_OP_CONV2D)) {
+        if (!scalable_conv(op))
+          pin(st, sh, r, 0, channels(r));
+        if (qir_op_get_bool(op, "sum_in", false))
+          link(st, sh, r, qir_op_operand(op, op->num_operands - 1), 0,
+               channels(r));
+      } else if (qir_op_is(op, QIR_OP_CONCAT) && passes_through(op)) {
+        int64_t off = 0;
+        for (unsigned i = 0; i < op->num_operands; i++) {
+          qir_value *v = qir_op_operand(op, i);
+          int64_t n = v->type->rank == 4 ? v->type->dims[1] : 0;
+          if (!all_zero(v))
+            link(st, sh, r, v, off, n);
+          off += n;
+        }
+      } else if (passes_through(op)) {
+        for (unsigned i = 0; i < op->num_operands; i++)
+          link(st, sh, r, qir_op_operand(op, i), 0, channels(r));
+      } else {
+        pin(st, sh, r, 0, channels(r));
+      }
+    }
+    for (unsigned i = 0; i < op->num_operands; i++) {
+      qir_value *v = qir_op_operand(op, i);
+      if (v->aux > 0 && !reads_ok(op, i, v))
+        pin(st, sh, v, 0, channels(v));
+    }
+  }
+}
+
+/* max |w| over the kernel of each input channel of a plain conv2d's weight
+ * relative to the largest of its output channel's, the most over the
+ * output channels (col[c]). */
+static void column_weights(const qir_attr *w, double *col) {
+  const int64_t *d = w->u.dense.type->dims;
+  int64_t k = d[2] * d[3];
+  for (int64_t o = 0; o < d[0]; o++) {
+    double row = 0;
+    for (int64_t i = 0; i < d[1] * k; i++)
+      row = fmax(row, fabs(qir_dense_get_f64(w, o * d[1] * k + i)));
+    for (int64_t c = 0; row > 0 && isfinite(row) && c < d[1]; c++) {
+      double m = 0;
+      for (int64_t i = 0; i < k; i++)
+        m = fmax(m, fabs(qir_dense_get_f64(w, (o * d[1] + c) * k + i)));
+      col[c] = fmax(col[c], m / row);
+    }
+  }
+}
+
+/* The scale of channel c of tracked v (1 when v is not tracked). */
+static double scale_of(const eq_state *st, eq_shared *sh, const qir_value *v,
+                       int64_t c) {
+  int64_t b = node_of(st, v);
+  return b < 0 ? 1.0 : sh->a[find(sh, (unsigned)(b + c))];
+}
+
+/* Scales operand i of op along axis by the scales of v's channels (inv:
+ * their inverses); false when all are 1. */
+static bool apply_scales(qir_context *ctx, const eq_state *st, eq_shared *sh,
+                         qir_op *op, unsigned i, unsigned axis,
+                         const qir_value *v, bool inv) {
+  int64_t ch = channels(v);
+  double *f = qir_xmalloc((size_t)ch * sizeof *f);
+  bool any = false;
+  for (int64_t c = 0; c < ch; c++) {
+    double s = scale_of(st, sh, v, c);
+    f[c] = inv ? 1.0 / s : s;
+    any |= s != 1.0;
+  }
+  if (any)
+    scale_constant(ctx, st->undo, op, i, axis, f);
+  free(f);
+  return any;
+}
+
+/* Scales the shared tensors of f (needs st->act); returns how many
+ * tensors changed. */
+static unsigned equalize_shared(qir_func *f, eq_state *st) {
+  qir_context *ctx = f->module->ctx;
+  size_t n = (size_t)st->num_node + 1;
+  eq_shared sh = {qir_xcalloc(n, sizeof *sh.parent), qir_xcalloc(n, sizeof *sh.pinned),
+                  qir_xcalloc(n, sizeof *sh.plain), qir_xcalloc(n, sizeof *sh.a),
+                  qir_xcalloc(n, sizeof *sh.w)};
+  classify(f, st, &sh);
+  for (unsigned i = 0; i < st->num_val; i++) {
+    const double *r = st->act + st->base[i];
+    int64_t ch = channels(st->val[i]);
+    double top = 0;
+    for (int64_t c = 0; c < ch; c++)
+      top = fmax(top, r[c]);
+    for (int64_t c = 0; top > 0 && c < ch; c++) {
+      unsigned k = find(&sh, st->base[i] + (unsigned)c);
+      sh.a[k] = fmax(sh.a[k], r[c] / top);
+    }
+  }
+  qir_foreach_op(op, &f->body) {
+    bool dw;
+    qir_value *v = op->num_operands ? qir_op_operand(op, 0) : NULL;
+    if (pair_of(op, &dw)) /* the pairs' own business */
+      pin(st, &sh, &op->results[0], 0, channels(&op->results[0]));
+    if (!qir_op_is(op, QIR_OP_CONV2D) || v->aux <= 0 ||
+        !b_layout(op, channels(v), &dw) || dw)
+      continue;
+    double *col = qir_xcalloc((size_t)channels(v) + 1, sizeof *col);
+    column_weights(float_weight(op, 1), col);
+    for (int64_t c = 0; c < channels(v); c++) {
+      unsigned k = find(&sh, st->base[v->aux - 1] + (unsigned)c);
+      sh.plain[k] = true;
+      sh.w[k] = fmax(sh.w[k], col[c]);
+    }
+    free(col);
+  }
+  for (unsigned k = 0; k < st->num_node; k++) {
+    if (sh.parent[k] != k)
+      continue;
+    double a = sh.a[k], s = 1.0;
+    if (!sh.pinned[k] && a > 0)
+      s = sh.plain[k] && sh.w[k] > 0 ? sqrt(a / sh.w[k]) : a;
+    s = fmin(fmax(s, 1.0 / EQ_MAX_SCALE), EQ_MAX_SCALE);
+    sh.a[k] = fabs(s - 1.0) < 1e-9 ? 1.0 : s; /* from here on: the scale */
+  }
+  qir_foreach_op(op, &f->body) {
+    bool dw;
+    if (!qir_op_is(op, QIR_OP_CONV2D))
+      continue;
+    qir_value *r = &op->results[0], *v = qir_op_operand(op, 0);
+    if (r->aux > 0 && apply_scales(ctx, st, &sh, op, 1, 0, r, true) && conv_bias(op))
+      apply_scales(ctx, st, &sh, op, 2, 0, r, true);
+    if (v->aux > 0 && b_layout(op, channels(v), &dw))
+      apply_scales(ctx, st, &sh, op, 1, dw ? 0 : 1, v, false);
+  }
+  unsigned changed = 0;
+  for (unsigned i = 0; i < st->num_val; i++) {
+    bool any = false;
+    for (int64_t c = 0; c < channels(st->val[i]); c++)
+      any |= scale_of(st, &sh, st->val[i], c) != 1.0;
+    changed += any;
+  }
+  free(sh.parent);
+  free(sh.pinned);
+  free(sh.plain);
+  free(sh.a);
+  free(sh.w);
+  return changed;
+}
+
+bool qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, bool shared,
+                 qq_undo **undo, qq_eq_counts *n) {
+  eq_state st = {0};
   if (undo)
     st.undo = *undo = qir_xcalloc(1, sizeof **undo);
-  unsigned pairs = 0;
+  n->pairs = n->shared = 0;
+  track(f, &st);
   bool ok = !smp || measure(f, smp, &st);
+  if (ok && smp && shared)
+    n->shared = equalize_shared(f, &st);
   /* Stops once no channel moves by more than 0.1%. */
   for (unsigned i = 0; ok && i < sweeps; i++)
-    if (sweep(f, &st, &pairs) < 1e-3)
+    if (sweep(f, &st, &n->pairs) < 1e-3)
       break;
-  for (unsigned i = 0; i < st.num_act; i++)
-    free(st.act[i]);
+  for (unsigned i = 0; i < st.num_val; i++)
+    st.val[i]->aux = 0;
+  free(st.val);
+  free(st.base);
   free(st.act);
-  qir_foreach_op(op, &f->body)
-    op->aux = 0;
-  return ok ? (int)pairs : -1;
+  return ok;
 }
 
 /* Frees the record; with restore, puts the original values back first,
@@ -302,11 +598,15 @@ bool qir_pass_run_equalize(qir_pass *pass, void *unit_ir) {
     if (!smp)
       return false;
   }
-  int pairs = qq_equalize(f, smp, (unsigned)sweeps, NULL);
+  qq_eq_counts n;
+  bool shared = qir_pass_opt_bool(pass, "shared");
+  bool ok = qq_equalize(f, smp, (unsigned)sweeps, shared, NULL, &n);
   if (smp)
     qq_samples_close(smp);
-  if (pairs < 0)
+  if (!ok)
     return false;
-  qir_pass_stat(pass, "pairs", pairs);
+  qir_pass_stat(pass, "pairs", n.pairs);
+  if (smp && shared)
+    qir_pass_stat(pass, "shared tensors", n.shared);
   return true;
 }

@@ -113,11 +113,20 @@ bool qq_is_float_tensor(const qir_type *t);
 /* ---- Cross-layer equalization (quant/equalize.c) ------------------------
  * Equalizes the conv2d pairs of f (at most `sweeps` sweeps): by the
  * largest |x| per channel of each pair's first result on the samples when
- * smp is given, else by weight ranges.  With undo, records what it
- * replaced: qq_undo_apply takes it all back exactly (and frees the record).
- * Returns the number of pairs, -1 after an error. */
+ * smp is given, else by weight ranges; with samples and shared, first
+ * the other tensors whose channels can be scaled (a pair's first result
+ * has one reader; these may have several).  sweeps 0: those alone.
+ * With undo, records
+ * what it replaced: qq_undo_apply takes it all back exactly (and frees the
+ * record).  Counts the pairs and the shared tensors changed in *n; false
+ * after an error. */
 typedef struct qq_undo qq_undo;
-int qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, qq_undo **undo);
+typedef struct qq_eq_counts {
+  unsigned pairs;  /* conv2d pairs */
+  unsigned shared; /* other tensors whose channels were scaled */
+} qq_eq_counts;
+bool qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, bool shared,
+                 qq_undo **undo, qq_eq_counts *n);
 void qq_undo_apply(qq_undo *u);
 void qq_undo_free(qq_undo *u);
 
