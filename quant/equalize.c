@@ -239,18 +239,20 @@ static void observe(const qir_op *op, unsigned result, const qir_tensor *t,
   free(tmp);
 }
 
-/* The results tracked: every 4-D float result of an op that computes
- * (v->aux: index + 1; others 0). */
-static void track(qir_func *f, eq_state *st) {
+/* The results tracked (v->aux: index + 1; others 0): with `all`, every
+ * 4-D float result of an op that computes, else the pairs' first results
+ * alone (all the pairs measure). */
+static void track(qir_func *f, eq_state *st, bool all) {
   for (unsigned i = 0; i < f->body.num_args; i++)
     f->body.args[i]->aux = 0;
   qir_foreach_op(op, &f->body) {
     for (unsigned r = 0; r < op->num_results; r++)
       op->results[r].aux = 0;
     qir_value *v = &op->results[0];
+    bool dw;
     if (op->num_results != 1 || qir_op_is(op, QIR_OP_CONSTANT) ||
         !qq_is_float_tensor(v->type) || v->type->rank != 4 ||
-        v->type->dims[1] <= 0)
+        v->type->dims[1] <= 0 || (!all && !pair_of(op, &dw)))
       continue;
     st->val = qir_xrealloc(st->val, (st->num_val + 1) * sizeof *st->val);
     st->base = qir_xrealloc(st->base, (st->num_val + 1) * sizeof *st->base);
@@ -346,8 +348,10 @@ static void link(const eq_state *st, eq_shared *sh, const qir_value *r,
 
 static bool all_zero(const qir_value *v) {
   const qir_attr *a = qir_value_constant(v);
-  for (int64_t i = 0, n = a ? qir_dense_num_elements(a) : 1; i < n; i++)
-    if (!a || qir_dense_get_f64(a, i) != 0)
+  if (!a)
+    return false;
+  for (int64_t i = 0, n = qir_dense_num_elements(a); i < n; i++)
+    if (qir_dense_get_f64(a, i) != 0)
       return false;
   return true;
 }
@@ -395,9 +399,11 @@ static void classify(qir_func *f, const eq_state *st, eq_shared *sh) {
     sh->parent[n] = n;
   qir_foreach_op(op, &f->body) {
     qir_value *r = op->num_results == 1 ? &op->results[0] : NULL;
+    bool dw;
     if (r && r->aux > 0) {
       if (qir_op_is(op, QIR_OP_CONV2D)) {
-        if (!scalable_conv(op))
+        /* (A pair's first result is the pairs' own business.) */
+        if (!scalable_conv(op) || pair_of(op, &dw))
           pin(st, sh, r, 0, channels(r));
         if (qir_op_get_bool(op, "sum_in", false))
           link(st, sh, r, qir_op_operand(op, op->num_operands - 1), 0,
@@ -494,8 +500,6 @@ static unsigned equalize_shared(qir_func *f, eq_state *st) {
   qir_foreach_op(op, &f->body) {
     bool dw;
     qir_value *v = op->num_operands ? qir_op_operand(op, 0) : NULL;
-    if (pair_of(op, &dw)) /* the pairs' own business */
-      pin(st, &sh, &op->results[0], 0, channels(&op->results[0]));
     if (!qir_op_is(op, QIR_OP_CONV2D) || v->aux <= 0 ||
         !b_layout(op, channels(v), &dw) || dw)
       continue;
@@ -548,7 +552,7 @@ bool qq_equalize(qir_func *f, qq_samples *smp, unsigned sweeps, bool shared,
   if (undo)
     st.undo = *undo = qir_xcalloc(1, sizeof **undo);
   n->pairs = n->shared = 0;
-  track(f, &st);
+  track(f, &st, smp && shared);
   bool ok = !smp || measure(f, smp, &st);
   if (ok && smp && shared)
     n->shared = equalize_shared(f, &st);
