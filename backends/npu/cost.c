@@ -7,6 +7,7 @@
  * The schedule (sched.c) decides which activations live in SRAM: their
  * reads and writes cost no DDR traffic.  Copies between DDR and SRAM run
  * on the DMA engine, alongside the compute engines (the timeline). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,82 @@ static void insn_cost(const qir_target *t, double ddr_gbps, const npu_program *p
   c->cycles = c->compute_cycles > c->ddr_cycles ? c->compute_cycles : c->ddr_cycles;
 }
 
+/* ---- A shared DDR bus ------------------------------------------------------------
+ * The timeline below gives every core's DMA queue and every instruction's
+ * own traffic the full bandwidth at once, and bounds only a program's
+ * total by it.  The other extreme, for the report: a bus that moves one
+ * transfer at a time at the full bandwidth and serves the transfers in
+ * program order, each in the earliest time it leaves free from the
+ * transfer's start on (in pieces around the transfers before it).  `busy`
+ * holds the disjoint cycle intervals it is taken, in order. */
+
+typedef struct bus {
+  unsigned num;
+  double (*busy)[2];
+} bus;
+
+/* Appends [lo, hi) to `to` (n intervals), joined to the last where they touch. */
+static void bus_append(double (*to)[2], unsigned *n, double lo, double hi) {
+  if (*n && to[*n - 1][1] >= lo) {
+    to[*n - 1][1] = hi > to[*n - 1][1] ? hi : to[*n - 1][1];
+    return;
+  }
+  to[*n][0] = lo;
+  to[(*n)++][1] = hi;
+}
+
+/* Takes `cycles` of the bus from `start` on; returns the cycle the last
+ * of them ends (start when cycles is 0). */
+static double bus_take(bus *b, double start, double cycles) {
+  if (cycles <= 0)
+    return start;
+  /* The free pieces taken: at most one in the gap before each busy
+   * interval, and one after the last. */
+  double (*take)[2] = qir_xmalloc((b->num + 1) * sizeof *take);
+  unsigned n = 0;
+  double t = start;
+  for (unsigned i = 0; i < b->num && cycles > 0; i++) {
+    if (b->busy[i][1] <= t)
+      continue;
+    if (b->busy[i][0] > t) {
+      double len = b->busy[i][0] - t < cycles ? b->busy[i][0] - t : cycles;
+      take[n][0] = t;
+      take[n++][1] = t + len;
+      cycles -= len;
+    }
+    t = b->busy[i][1];
+  }
+  if (cycles > 0) {
+    take[n][0] = t;
+    take[n++][1] = t + cycles;
+  }
+  double end = take[n - 1][1];
+  /* Both lists are in order: merged, joining the intervals that touch. */
+  double (*merged)[2] = qir_xmalloc((b->num + n) * sizeof *merged);
+  unsigned m = 0, i = 0, j = 0;
+  while (i < b->num || j < n) {
+    bool old = j == n || (i < b->num && b->busy[i][0] <= take[j][0]);
+    double *v = old ? b->busy[i++] : take[j++];
+    bus_append(merged, &m, v[0], v[1]);
+  }
+  free(take);
+  free(b->busy);
+  b->busy = merged;
+  b->num = m;
+  return end;
+}
+
+/* Forgets the intervals that end by `t` (nothing later starts before t). */
+static void bus_prune(bus *b, double t) {
+  unsigned k = 0;
+  while (k < b->num && b->busy[k][1] <= t)
+    k++;
+  if (k) {
+    memmove(b->busy, &b->busy[k], (b->num - k) * sizeof *b->busy);
+    b->num -= k;
+  }
+}
+
 /* ---- The timeline ---------------------------------------------------------------
  * Each core has two in-order queues: its DMA engine (copies between DDR
  * and SRAM) and its compute engines (the rest, each instruction with its
@@ -223,6 +300,8 @@ typedef struct timeline {
   unsigned cores, cur; /* cores in use; the core that gets the next insns */
   double end;
   double ddr_cycles;   /* the DDR bus is shared: no faster than its traffic */
+  bool shared_bus;     /* traffic on `bus` (the report's second figure) */
+  bus bus;
   npu_core_figures fig[NPU_MAX_CORES];
   core_line core[NPU_MAX_CORES];
 } timeline;
@@ -230,10 +309,12 @@ typedef struct timeline {
 /* (The windows' slots are read only below each core's count: they are
  * not cleared, which matters when the scheduler estimates many short
  * candidate lists.) */
-static void timeline_init(timeline *tl, unsigned cores) {
+static void timeline_init(timeline *tl, unsigned cores, bool shared_bus) {
   tl->cores = cores ? cores : 1;
   tl->cur = 0;
   tl->end = tl->ddr_cycles = 0;
+  tl->shared_bus = shared_bus;
+  tl->bus.num = 0;
   memset(tl->fig, 0, sizeof tl->fig);
   for (unsigned c = 0; c < NPU_MAX_CORES; c++) {
     core_line *l = &tl->core[c];
@@ -298,8 +379,20 @@ static double timeline_marker(timeline *tl, const npu_insn *in) {
   return at;
 }
 
-/* Puts an instruction of `cycles` on the current core's timeline; returns
- * its start. */
+/* The earliest any later instruction may start: when the first of the
+ * queues in use is free. */
+static double timeline_floor(const timeline *tl) {
+  double t = INFINITY;
+  for (unsigned c = 0; c < tl->cores; c++)
+    for (unsigned q = 0; q < 2; q++)
+      t = tl->core[c].queue_end[q] < t ? tl->core[c].queue_end[q] : t;
+  return t;
+}
+
+/* Puts an instruction of `cycles` (its compute or its DDR traffic of
+ * `ddr_cycles`, the longer) on the current core's timeline; returns its
+ * start.  With a shared bus it ends no earlier than its traffic does on
+ * the bus. */
 static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *in,
                            double cycles, double ddr_cycles, bool dma) {
   core_line *l = &tl->core[tl->cur];
@@ -314,6 +407,8 @@ static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *i
       start = o->end;
   }
   cur.end = start + cycles;
+  if (tl->shared_bus)
+    cur.end = max2(cur.end, bus_take(&tl->bus, start, ddr_cycles));
   l->queue_end[dma] = cur.end;
   if (l->count == WINDOW)
     l->retired_end = max2(l->retired_end, l->window[l->next].end);
@@ -322,6 +417,8 @@ static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *i
   l->window[l->next] = cur;
   l->next = (l->next + 1) % WINDOW;
   tl->end = max2(tl->end, cur.end);
+  if (tl->shared_bus)
+    bus_prune(&tl->bus, timeline_floor(tl));
   fig->insns++;
   fig->busy_cycles[dma] += cycles;
   return start;
@@ -329,10 +426,13 @@ static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *i
 
 static double timeline_end(const timeline *tl) { return max2(tl->end, tl->ddr_cycles); }
 
-double npu_insns_cycles(const qir_target *t, unsigned cores, const npu_program *p,
-                        const npu_insn *insns, unsigned n) {
+/* The cycles of instructions insns[0..n) of p on `cores` cores at `gbps`
+ * (with a shared bus or not). */
+static double timeline_cycles(const qir_target *t, unsigned cores, double gbps, bool shared_bus,
+                              const npu_program *p, const npu_insn *insns, unsigned n) {
   timeline *tl = qir_xmalloc(sizeof *tl);
-  timeline_init(tl, cores_of(t, cores));
+  tl->bus.busy = NULL;
+  timeline_init(tl, cores, shared_bus);
   for (unsigned i = 0; i < n; i++) {
     if (npu_insn_is_marker(&insns[i])) {
       timeline_marker(tl, &insns[i]);
@@ -340,12 +440,18 @@ double npu_insns_cycles(const qir_target *t, unsigned cores, const npu_program *
     }
     npu_cost c;
     double wgt;
-    insn_cost(t, t->ddr_gbps, p, &insns[i], &c, &wgt);
+    insn_cost(t, gbps, p, &insns[i], &c, &wgt);
     timeline_add(tl, p, &insns[i], c.cycles, c.ddr_cycles, is_dma(p, &insns[i]));
   }
   double end = timeline_end(tl);
+  free(tl->bus.busy);
   free(tl);
   return end;
+}
+
+double npu_insns_cycles(const qir_target *t, unsigned cores, const npu_program *p,
+                        const npu_insn *insns, unsigned n) {
+  return timeline_cycles(t, cores_of(t, cores), t->ddr_gbps, false, p, insns, n);
 }
 
 void npu_insn_cost(const qir_target *t, const npu_program *p, const npu_insn *in,
@@ -393,7 +499,7 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   timeline *tl = qir_xcalloc(1, sizeof *tl);
   for (unsigned i = 0; i < a->num_programs; i++) {
     const npu_program *p = &a->programs[i];
-    timeline_init(tl, perf->cores);
+    timeline_init(tl, perf->cores, false);
     for (unsigned k = 0; k < p->num_insns; k++) {
       const npu_insn *in = &p->insns[k];
       npu_perf_layer *l = &perf->layers[perf->num_layers++];
@@ -435,40 +541,16 @@ static void cost_layers(const qir_artifact *a, npu_perf *perf) {
   }
   /* The frame's cycles: the programs' timelines one after the other. */
   perf->total.cycles = clock;
+  /* The same programs with the bus shared (each timeline again). */
+  double shared = 0;
+  for (unsigned i = 0; i < a->num_programs; i++) {
+    const npu_program *p = &a->programs[i];
+    shared += timeline_cycles(perf->target, perf->cores, perf->ddr_gbps, true, p, p->insns,
+                              p->num_insns);
+  }
+  perf->shared_bus_us = shared / perf->clock_mhz;
   perf->engine_compute_us = engine / perf->cores / perf->clock_mhz;
   free(tl);
-}
-
-typedef struct ddr_event {
-  double at, rate; /* bytes per cycle from `at` on (negative: ends) */
-} ddr_event;
-
-static int by_event_at(const void *x, const void *y) {
-  const ddr_event *a = x, *b = y;
-  return (a->at > b->at) - (a->at < b->at);
-}
-
-/* perf->ddr_oversubscribed_us from the layers' starts, cycles and bytes. */
-static void ddr_oversubscription(npu_perf *perf) {
-  ddr_event *ev = qir_xcalloc(2 * perf->num_layers + 1, sizeof *ev);
-  unsigned n = 0;
-  for (unsigned i = 0; i < perf->num_layers; i++) {
-    const npu_perf_layer *l = &perf->layers[i];
-    double bytes = l->cost.ddr_read_bytes + l->cost.ddr_write_bytes;
-    if (bytes <= 0 || l->cost.cycles <= 0)
-      continue;
-    ev[n++] = (ddr_event){l->start_cycle, bytes / l->cost.cycles};
-    ev[n++] = (ddr_event){l->start_cycle + l->cost.cycles, -bytes / l->cost.cycles};
-  }
-  qsort(ev, n, sizeof *ev, by_event_at);
-  double bpc = bytes_per_cycle(perf->target, perf->ddr_gbps), rate = 0, over = 0;
-  for (unsigned i = 0; i < n; i++) {
-    if (i && rate > bpc)
-      over += (rate - bpc) * (ev[i].at - ev[i - 1].at);
-    rate += ev[i].rate;
-  }
-  perf->ddr_oversubscribed_us = over / bpc / perf->clock_mhz;
-  free(ev);
 }
 
 static double ratio(double x, double y) { return y > 0 ? x / y : 0; }
@@ -511,7 +593,6 @@ bool npu_perf_compute(const qir_artifact *a, const npu_perf_options *o,
   }
   compulsory_bytes(a, perf);
   cost_layers(a, perf);
-  ddr_oversubscription(perf);
   summarize(perf);
   return true;
 }
@@ -585,9 +666,9 @@ void npu_perf_print_text(const npu_perf *perf, FILE *out) {
                "engines' rates over %u core(s)), DDR %.2f us\n",
           perf->engine_bound_us, ratio(perf->latency_us, perf->engine_bound_us),
           perf->engine_compute_us, perf->cores, perf->memory_bound_us);
-  fprintf(out, "DDR oversubscribed %.2f us: traffic the estimate overlaps beyond the "
-               "bandwidth (a bus shared moment by moment could take up to that longer)\n",
-          perf->ddr_oversubscribed_us);
+  fprintf(out, "shared DDR bus %.2f us (%.2fx): one transfer at a time in program order, "
+          "where the estimate gives each the full bandwidth\n", perf->shared_bus_us,
+          ratio(perf->shared_bus_us, perf->latency_us));
   if (perf->cores > 1)
     print_cores(perf, out);
 }

@@ -61,14 +61,13 @@ typedef struct npu_perf {
    * vector rate), spread evenly over `cores`; and the larger of that and
    * memory_bound_us.  What no schedule of these instructions beats. */
   double engine_compute_us, engine_bound_us;
-  /* The DDR traffic the estimate overlaps beyond the bandwidth: at each
-   * moment, what the instructions running then move per cycle (each its
-   * bytes evenly over its cycles) above what the bus carries, summed over
-   * time, in us of the bus.  The timeline gives every core's DMA queue and
-   * every instruction's own traffic the full bandwidth (and bounds only
-   * the program's total by it), so a bus shared moment by moment could
-   * take up to this much longer. */
-  double ddr_oversubscribed_us;
+  /* The latency with the DDR bus shared: the timeline gives every core's
+   * DMA queue and every instruction's own traffic the full bandwidth at
+   * once (and bounds only a program's total by it); this is the same
+   * programs on a bus that moves one transfer at a time, serving them in
+   * program order.  A real bus, which interleaves the transfers, lies
+   * between the two. */
+  double shared_bus_us;
   double mac_utilization;   /* MACs / (peak rate x latency), 0..1 */
   double ddr_utilization;   /* DDR bytes / (bandwidth x latency), 0..1 */
 } npu_perf;

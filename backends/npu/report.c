@@ -70,7 +70,8 @@ static json_object *json_summary(const npu_perf *p) {
   jset(o, "engine_compute_us", jnum(p->engine_compute_us));
   jset(o, "engine_bound_us", jnum(p->engine_bound_us));
   jset(o, "latency_vs_engine_bound", jnum(ratio(p->latency_us, p->engine_bound_us)));
-  jset(o, "ddr_oversubscribed_us", jnum(p->ddr_oversubscribed_us));
+  jset(o, "shared_bus_us", jnum(p->shared_bus_us));
+  jset(o, "shared_bus_vs_latency", jnum(ratio(p->shared_bus_us, p->latency_us)));
   jset(o, "mac_utilization", jnum(p->mac_utilization));
   jset(o, "ddr_utilization", jnum(p->ddr_utilization));
   return o;
@@ -454,9 +455,10 @@ static void html_summary(xmlNodePtr body, const npu_perf *p) {
   summary_row(t, "engine bound", "%.2f us, %.2fx (compute at the engines' rates %.2f us, DDR %.2f us)",
               p->engine_bound_us, ratio(p->latency_us, p->engine_bound_us),
               p->engine_compute_us, p->memory_bound_us);
-  summary_row(t, "DDR oversubscribed",
-              "%.2f us of traffic overlapped beyond the bandwidth (a bus shared moment "
-              "by moment could take up to that longer)", p->ddr_oversubscribed_us);
+  summary_row(t, "shared DDR bus",
+              "%.2f us, %.2fx (one transfer at a time in program order, where the estimate "
+              "gives each the full bandwidth)", p->shared_bus_us,
+              ratio(p->shared_bus_us, p->latency_us));
   summary_row(t, "utilization", "MAC array %.1f%%, DDR %.1f%%",
               100.0 * p->mac_utilization, 100.0 * p->ddr_utilization);
   summary_row(t, "cores", "%u of %u ran instructions; %u sync(s)", p->cores_used,
