@@ -183,19 +183,7 @@ static void insn_cost(const qir_target *t, double ddr_gbps, const npu_program *p
   c->cycles = c->compute_cycles > c->ddr_cycles ? c->compute_cycles : c->ddr_cycles;
 }
 
-/* ---- A shared DDR bus ------------------------------------------------------------
- * The timeline below gives every core's DMA queue and every instruction's
- * own traffic the full bandwidth at once, and bounds only a program's
- * total by it.  The other extreme, for the report: a bus that moves one
- * transfer at a time at the full bandwidth and serves the transfers in
- * program order, each in the earliest time it leaves free from the
- * transfer's start on (in pieces around the transfers before it).  `busy`
- * holds the disjoint cycle intervals it is taken, in order. */
-
-typedef struct bus {
-  unsigned num;
-  double (*busy)[2];
-} bus;
+/* ---- A shared DDR bus (perf.h) -------------------------------------------------- */
 
 /* Appends [lo, hi) to `to` (n intervals), joined to the last where they touch. */
 static void bus_append(double (*to)[2], unsigned *n, double lo, double hi) {
@@ -207,9 +195,7 @@ static void bus_append(double (*to)[2], unsigned *n, double lo, double hi) {
   to[(*n)++][1] = hi;
 }
 
-/* Takes `cycles` of the bus from `start` on; returns the cycle the last
- * of them ends (start when cycles is 0). */
-static double bus_take(bus *b, double start, double cycles) {
+double npu_bus_take(npu_bus *b, double start, double cycles) {
   if (cycles <= 0)
     return start;
   /* The free pieces taken: at most one in the gap before each busy
@@ -248,8 +234,7 @@ static double bus_take(bus *b, double start, double cycles) {
   return end;
 }
 
-/* Forgets the intervals that end by `t` (nothing later starts before t). */
-static void bus_prune(bus *b, double t) {
+void npu_bus_prune(npu_bus *b, double t) {
   unsigned k = 0;
   while (k < b->num && b->busy[k][1] <= t)
     k++;
@@ -257,6 +242,12 @@ static void bus_prune(bus *b, double t) {
     memmove(b->busy, &b->busy[k], (b->num - k) * sizeof *b->busy);
     b->num -= k;
   }
+}
+
+void npu_bus_free(npu_bus *b) {
+  free(b->busy);
+  b->busy = NULL;
+  b->num = 0;
 }
 
 /* ---- The timeline ---------------------------------------------------------------
@@ -301,7 +292,7 @@ typedef struct timeline {
   double end;
   double ddr_cycles;   /* the DDR bus is shared: no faster than its traffic */
   bool shared_bus;     /* traffic on `bus` (the report's second figure) */
-  bus bus;
+  npu_bus bus;
   npu_core_figures fig[NPU_MAX_CORES];
   core_line core[NPU_MAX_CORES];
 } timeline;
@@ -408,7 +399,7 @@ static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *i
   }
   cur.end = start + cycles;
   if (tl->shared_bus)
-    cur.end = max2(cur.end, bus_take(&tl->bus, start, ddr_cycles));
+    cur.end = max2(cur.end, npu_bus_take(&tl->bus, start, ddr_cycles));
   l->queue_end[dma] = cur.end;
   if (l->count == WINDOW)
     l->retired_end = max2(l->retired_end, l->window[l->next].end);
@@ -418,7 +409,7 @@ static double timeline_add(timeline *tl, const npu_program *p, const npu_insn *i
   l->next = (l->next + 1) % WINDOW;
   tl->end = max2(tl->end, cur.end);
   if (tl->shared_bus)
-    bus_prune(&tl->bus, timeline_floor(tl));
+    npu_bus_prune(&tl->bus, timeline_floor(tl));
   fig->insns++;
   fig->busy_cycles[dma] += cycles;
   return start;
@@ -444,7 +435,7 @@ static double timeline_cycles(const qir_target *t, unsigned cores, double gbps, 
     timeline_add(tl, p, &insns[i], c.cycles, c.ddr_cycles, is_dma(p, &insns[i]));
   }
   double end = timeline_end(tl);
-  free(tl->bus.busy);
+  npu_bus_free(&tl->bus);
   free(tl);
   return end;
 }

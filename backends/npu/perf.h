@@ -72,6 +72,24 @@ typedef struct npu_perf {
   double ddr_utilization;   /* DDR bytes / (bandwidth x latency), 0..1 */
 } npu_perf;
 
+/* The shared DDR bus of the report's second timeline (shared_bus_us): it
+ * moves one transfer at a time at the full bandwidth and serves the
+ * transfers in the order they are placed, each in the earliest cycles it
+ * has free from the transfer's start on (in pieces around the transfers
+ * placed before it).  `busy` holds the disjoint intervals it is taken, in
+ * order, touching ones joined; {0, NULL} is an idle bus. */
+typedef struct npu_bus {
+  unsigned num;
+  double (*busy)[2];
+} npu_bus;
+
+/* Takes `cycles` of the bus from `start` on; returns the cycle the last
+ * of them ends (start when cycles is 0). */
+double npu_bus_take(npu_bus *b, double start, double cycles);
+/* Forgets the intervals that end by t (when nothing starts before t). */
+void npu_bus_prune(npu_bus *b, double t);
+void npu_bus_free(npu_bus *b);
+
 void npu_perf_options_init(npu_perf_options *o);
 /* Estimates artifact `a`.  False (nothing to free) when its target is
  * unknown. */

@@ -9,6 +9,7 @@ Suite *npu_target_suite(void);
 Suite *npu_artifact_suite(void);
 Suite *npu_emu_suite(void);
 Suite *npu_batch_suite(void);
+Suite *npu_bus_suite(void);
 
 /* CRC-32 (IEEE) of p[0..n), as the artifact header holds it. */
 uint32_t npu_test_crc32(const uint8_t *p, size_t n);
