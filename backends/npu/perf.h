@@ -65,8 +65,9 @@ typedef struct npu_perf {
    * DMA queue and every instruction's own traffic the full bandwidth at
    * once (and bounds only a program's total by it); this is the same
    * programs on a bus that moves one transfer at a time, serving them in
-   * program order.  A real bus, which interleaves the transfers, lies
-   * between the two. */
+   * program order.  Two arbitrations, not bounds: a bus that interleaves
+   * the transfers gives a later one a share sooner and an earlier one
+   * less. */
   double shared_bus_us;
   double mac_utilization;   /* MACs / (peak rate x latency), 0..1 */
   double ddr_utilization;   /* DDR bytes / (bandwidth x latency), 0..1 */
